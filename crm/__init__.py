@@ -1,0 +1,1 @@
+"""Composition root: settings, the ASGI app, the Temporal worker and the `crm` CLI."""

@@ -1,0 +1,84 @@
+"""The one settings class, read once at start from the environment / `.env` and passed down."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, PrivateAttr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    PRODUCTION = "production"
+
+
+class TaskQueues(BaseModel):
+    """Temporal task queues, one per concern so workers can scale them separately."""
+
+    flows: str = "crm-flows"
+
+
+class TemporalFile(BaseModel):
+    """The parts of `temporal.yaml` this process reads: connection and task queues."""
+
+    address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    task_queues: TaskQueues = TaskQueues()
+
+
+def load_temporal_file(path: Path) -> TemporalFile:
+    """Read `temporal.yaml`; environment settings still override the connection."""
+    raw: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+    return TemporalFile.model_validate(raw.get("temporal", {}))
+
+
+class Settings(BaseSettings):
+    """Every knob of the process; defaults are the embedded dev stack."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEV
+    data_dir: Path = REPO_ROOT / "data"
+    database_url: str = ""
+    temporal_config: Path = REPO_ROOT / "temporal.yaml"
+    temporal_address: str = ""
+    temporal_namespace: str = ""
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_use_tls: bool = False
+    mail_from: str = "crm@localhost"
+    log_level: str = "INFO"
+    # A development default that production must override (see `.env.example`).
+    default_agency_id: str = "00000000-0000-0000-0000-000000000001"
+    graphiql: bool | None = None
+    introspection: bool = True
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    max_query_depth: int = Field(default=10, gt=0)
+    max_aliases: int = Field(default=15, gt=0)
+    max_tokens: int = Field(default=2_000, gt=0)
+
+    _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite://{self.data_dir / 'crm.sqlite3'}"
+        temporal = load_temporal_file(self.temporal_config)
+        self.temporal_address = self.temporal_address or temporal.address
+        self.temporal_namespace = self.temporal_namespace or temporal.namespace
+        self._task_queues = temporal.task_queues
+        if self.graphiql is None:
+            self.graphiql = self.environment is Environment.DEV
+
+    @property
+    def task_queues(self) -> TaskQueues:
+        return self._task_queues

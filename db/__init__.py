@@ -1,0 +1,1 @@
+"""Storage: Tortoise models (one module per aggregate), migrations and connection setup."""

@@ -1,0 +1,38 @@
+"""The contact table."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Contact(Model):
+    """A person the agency sells to; `status` is owned by the contact lifecycle machine."""
+
+    id = fields.UUIDField(primary_key=True)
+    agency_id = fields.UUIDField(db_index=True)
+    first_name = fields.CharField(max_length=100)
+    last_name = fields.CharField(max_length=100, default="")
+    emails: fields.Field[list[str]] = fields.JSONField(default=list)
+    phones: fields.Field[list[str]] = fields.JSONField(default=list)
+    company_name = fields.CharField(max_length=200, default="")
+    job_title = fields.CharField(max_length=200, default="")
+    street = fields.CharField(max_length=200, default="")
+    city = fields.CharField(max_length=100, default="")
+    region = fields.CharField(max_length=100, default="")
+    postal_code = fields.CharField(max_length=20, default="")
+    country = fields.CharField(max_length=2, default="")
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    source = fields.CharField(max_length=50, default="")
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    owner_id = fields.UUIDField(null=True)
+    notes = fields.TextField(default="")
+    status = fields.CharField(max_length=20, default="new", db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "contact"
+        indexes = (("agency_id", "created_at", "id"),)
