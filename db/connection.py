@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as run_migrations
 
 MODEL_MODULES = ["db.contacts", "db.audit", "db.events", "db.emails"]
@@ -32,15 +33,24 @@ def _ensure_sqlite_folder(database_url: str) -> None:
         Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _forget_cached_sql() -> None:
+    """Tortoise caches each model's INSERT/DELETE SQL by connection *name*, process-wide, so a
+    process that opens SQLite and then PostgreSQL (the test suite does) would reuse SQLite's
+    placeholders. Opening a database starts from an empty cache."""
+    EXECUTOR_CACHE.clear()
+
+
 async def migrate(database_url: str) -> None:
     """Apply every pending migration (Tortoise's own migration engine)."""
     _ensure_sqlite_folder(database_url)
+    _forget_cached_sql()
     await run_migrations(config=tortoise_config(database_url))
     await Tortoise.close_connections()
 
 
 async def open_database(database_url: str) -> None:
     _ensure_sqlite_folder(database_url)
+    _forget_cached_sql()
     await Tortoise.init(config=tortoise_config(database_url))
 
 

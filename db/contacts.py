@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 
 class Contact(Model):
-    """A person the agency sells to; `status` is owned by the contact lifecycle machine."""
+    """A person the agency sells to. The status column is owned by the contact lifecycle."""
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)

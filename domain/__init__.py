@@ -1,1 +1,1 @@
-"""domain."""
+"""The business: lifecycle machines, services (one module per aggregate), errors and events."""

@@ -1,1 +1,60 @@
-"""schema."""
+"""The GraphQL schema: root Query and Mutation merged from one module per aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from schema.contacts import ContactMutation, ContactQuery
+from schema.extensions import MaskUnexpectedErrors, OperationLog
+from schema.lifecycles import LifecycleQuery
+
+Query = merge_types("Query", (ContactQuery, LifecycleQuery))
+Mutation = merge_types("Mutation", (ContactMutation,))
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaLimits:
+    """Per-request limits; the defaults are what `crm.settings.Settings` defaults to."""
+
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2_000
+    introspection: bool = True
+
+
+class CrmSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Client errors are answers, not incidents; bugs are logged by MaskUnexpectedErrors."""
+
+
+def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
+    # Factories, not instances: each request gets fresh extension state.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        OperationLog,
+        MaskUnexpectedErrors,
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    return CrmSchema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+schema = build_schema()

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
                 ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'contact', 'app': 'crm', 'indexes': [Index(fields=['agency_id', 'created_at', 'id'])], 'pk_attr': 'id', 'table_description': 'A person the agency sells to; `status` is owned by the contact lifecycle machine.'},
+            options={'table': 'contact', 'app': 'crm', 'indexes': [Index(fields=['agency_id', 'created_at', 'id'])], 'pk_attr': 'id', 'table_description': 'A person the agency sells to. The status column is owned by the contact lifecycle.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,112 @@
+"""The ASGI app: GraphQL over HTTP and websockets, health endpoints, middleware, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from temporalio.client import Client
+from tortoise import Tortoise
+
+from crm.graphql_http import CrmGraphQL
+from crm.middleware import BodySizeLimitMiddleware, RequestLogMiddleware
+from crm.settings import Settings
+from db.connection import close_database, open_database
+from schema import SchemaLimits, build_schema
+
+log = logging.getLogger("crm.api")
+
+READY_TIMEOUT_SECONDS = 2.0
+
+
+class Readiness:
+    """Checks the database and Temporal; keeps one Temporal client once it has connected."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._temporal: Client | None = None
+
+    async def database(self) -> bool:
+        try:
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
+        except Exception:
+            log.warning("readiness: database unreachable", exc_info=True)
+            return False
+        return True
+
+    async def temporal(self) -> bool:
+        try:
+            if self._temporal is None:
+                self._temporal = await Client.connect(
+                    self.settings.temporal_address, namespace=self.settings.temporal_namespace
+                )
+            return bool(await self._temporal.service_client.check_health())
+        except Exception as exc:
+            log.warning("readiness: temporal unreachable: %s", type(exc).__name__)
+            self._temporal = None
+            return False
+
+
+def create_app(settings: Settings) -> Starlette:
+    readiness = Readiness(settings)
+    graphql = CrmGraphQL(
+        build_schema(
+            SchemaLimits(
+                max_depth=settings.max_query_depth,
+                max_aliases=settings.max_aliases,
+                max_tokens=settings.max_tokens,
+                introspection=settings.introspection,
+            )
+        ),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        agency_id=UUID(settings.default_agency_id),
+    )
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        async def timed(check: asyncio.Future[bool] | object) -> bool:
+            try:
+                return await asyncio.wait_for(check, READY_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+            except TimeoutError:
+                return False
+
+        database, temporal = await asyncio.gather(
+            timed(readiness.database()), timed(readiness.temporal())
+        )
+        ready = database and temporal
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "database": database, "temporal": temporal},
+            status_code=200 if ready else 503,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await open_database(settings.database_url)
+        try:
+            yield
+        finally:
+            await close_database()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestLogMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,109 @@
+"""GraphQL over HTTP as the spec describes it, on top of Strawberry's ASGI view.
+
+Strawberry answers `application/json` only. The spec's newer media type
+`application/graphql-response+json` also changes status codes: a request that fails before
+execution (syntax or validation error) is a 400, so clients and proxies can tell it apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from domain.actors import Actor
+from resolvers.context import RequestContext
+from schema.observability import current_request
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def negotiate(accept: str) -> str | None:
+    """The response media type for an Accept header, or None if we can serve none of it.
+
+    A missing Accept is treated as `application/json`, as the spec asks for legacy clients.
+    """
+    if not accept.strip():
+        return JSON
+    ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    for candidate in ranges:
+        if candidate == GRAPHQL_RESPONSE_JSON:
+            return GRAPHQL_RESPONSE_JSON
+        if candidate in (JSON, "application/*", "*/*"):
+            return JSON
+    return None
+
+
+class CrmGraphQL(GraphQL[RequestContext, None]):
+    """The GraphQL endpoint: builds the request context and speaks both response media types."""
+
+    def __init__(self, *args: Any, agency_id: UUID, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agency_id = agency_id
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        log = current_request.get()
+        request_id = log.request_id if log else ""
+        # Until authentication lands every request acts for the configured agency.
+        actor = Actor(agency_id=self.agency_id, id="anonymous", request_id=request_id)
+        return RequestContext(actor=actor, request_id=request_id)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            # Nothing was executed: a syntax or validation error in the request itself.
+            request.state.graphql_request_error = True
+        return await super().process_result(request, result)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept", ""))
+        if media_type is None and not self._wants_ide(request):
+            response: Response = PlainTextResponse(
+                f"Acceptable media types: {GRAPHQL_RESPONSE_JSON}, {JSON}", status_code=406
+            )
+            await response(scope, receive, send)
+            return
+        if media_type != GRAPHQL_RESPONSE_JSON:
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_with_media_type(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message["headers"] if k.lower() != b"content-type"
+                ]
+                content_type = message_content_type(message)
+                if content_type.startswith(JSON):
+                    headers.append((b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode()))
+                    if getattr(request.state, "graphql_request_error", False):
+                        message = {**message, "status": 400}
+                else:
+                    headers.append((b"content-type", content_type.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await super().__call__(request.scope, request.receive, send_with_media_type)
+
+    def _wants_ide(self, request: Request) -> bool:
+        return bool(self.graphql_ide) and request.method == "GET" and "text/html" in request.headers.get(
+            "accept", ""
+        )
+
+
+def message_content_type(message: Any) -> str:
+    for key, value in message["headers"]:
+        if key.lower() == b"content-type":
+            return str(value.decode())
+    return ""

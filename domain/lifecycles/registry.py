@@ -1,0 +1,19 @@
+"""Every lifecycle machine by record type, for introspection."""
+
+from __future__ import annotations
+
+from statemachine import StateMachine
+
+from domain.lifecycles import Lifecycle, describe
+from domain.lifecycles.contact import ContactLifecycle
+
+MACHINES: dict[str, type[StateMachine]] = {"Contact": ContactLifecycle}
+
+
+def lifecycles() -> list[Lifecycle]:
+    return [describe(machine) for machine in MACHINES.values()]
+
+
+def lifecycle(record_type: str) -> Lifecycle | None:
+    machine = MACHINES.get(record_type)
+    return describe(machine) if machine else None

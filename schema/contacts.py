@@ -1,0 +1,229 @@
+"""Contact types, inputs, enums and payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.contacts import Contact as ContactRecord
+from domain.contacts import ContactErrorCode, ContactOrderField
+from domain.lifecycles.contact import ContactEvent, ContactStatus
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from resolvers import contacts as resolve
+
+if TYPE_CHECKING:
+    ContactStatusEnum = StrEnum
+    ContactEventEnum = StrEnum
+else:
+    ContactStatusEnum = strawberry.enum(
+        ContactStatus, name="ContactStatus", description="Where a contact is in its lifecycle."
+    )
+    ContactEventEnum = strawberry.enum(
+        ContactEvent, name="ContactEvent", description="Events of the contact lifecycle."
+    )
+
+strawberry.enum(ContactErrorCode, name="ContactErrorCode")
+strawberry.enum(ContactOrderField, name="ContactOrderField")
+
+
+@strawberry.enum
+class OrderDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.type(description="A postal address with optional coordinates.")
+class Address:
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 code, e.g. GB.")
+    latitude: float | None
+    longitude: float | None
+
+
+@strawberry.type(description="A person the agency sells to.")
+class Contact(relay.Node):
+    id: relay.NodeID[str]
+    first_name: str
+    last_name: str
+    emails: list[str]
+    phones: list[str] = strawberry.field(description="E.164, e.g. +442079460958.")
+    company_name: str
+    job_title: str
+    source: str
+    tags: list[str]
+    notes: str
+    status: ContactStatusEnum
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        """Resolvers return domain records; this type is their GraphQL view."""
+        return isinstance(obj, (cls, ContactRecord))
+
+    @strawberry.field(description="The owning user's id (a plain reference for now).")
+    def owner_id(self, root: strawberry.Parent[ContactRecord]) -> strawberry.ID | None:
+        return strawberry.ID(str(root.owner_id)) if root.owner_id else None
+
+    @strawberry.field
+    def address(self, root: strawberry.Parent[ContactRecord]) -> Address:
+        return Address(
+            street=root.street,
+            city=root.city,
+            region=root.region,
+            postal_code=root.postal_code,
+            country=root.country,
+            latitude=root.latitude,
+            longitude=root.longitude,
+        )
+
+    @strawberry.field(description="Events that may be applied to this contact now.")
+    def allowed_events(self, root: strawberry.Parent[ContactRecord]) -> list[ContactEventEnum]:
+        return [ContactEvent(e) for e in resolve.contact_allowed_events(root)]
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class ContactError:
+    field: str | None = strawberry.field(description="Path of the input field, e.g. emails.0.")
+    code: ContactErrorCode
+    message: str
+
+
+@strawberry.type
+class ContactPayload:
+    contact: Contact | None
+    errors: list[ContactError]
+
+
+@strawberry.input
+class AddressInput:
+    street: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = strawberry.field(default="", description="ISO 3166-1 alpha-2 code.")
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@strawberry.input
+class CreateContactInput:
+    first_name: str
+    last_name: str = ""
+    emails: list[str] = strawberry.field(default_factory=list)
+    phones: list[str] = strawberry.field(
+        default_factory=list, description="International form, e.g. +44 20 7946 0958."
+    )
+    company_name: str = ""
+    job_title: str = ""
+    address: AddressInput | None = strawberry.UNSET
+    source: str = ""
+    tags: list[str] = strawberry.field(default_factory=list)
+    owner_id: strawberry.ID | None = None
+    notes: str = ""
+
+
+@strawberry.input(description="Fields left out are unchanged; `address` is replaced whole.")
+class UpdateContactInput:
+    id: relay.GlobalID
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    emails: list[str] | None = strawberry.UNSET
+    phones: list[str] | None = strawberry.UNSET
+    company_name: str | None = strawberry.UNSET
+    job_title: str | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.UNSET
+    source: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    owner_id: strawberry.ID | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeleteContactInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class TransitionContactInput:
+    id: relay.GlobalID
+    event: ContactEventEnum
+
+
+@strawberry.input
+class ContactFilter:
+    status_in: list[ContactStatusEnum] | None = None
+    owner_id: strawberry.ID | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Matches first name, last name or company name."
+    )
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@strawberry.input
+class ContactOrder:
+    field: ContactOrderField = ContactOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class ContactQuery:
+    @strawberry.field(description="One contact by its global id, or null if not visible.")
+    async def contact(self, info: Info, id: relay.GlobalID) -> Contact | None:
+        return await resolve.contact(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description=f"Contacts, newest first by default; at most {MAX_PAGE_SIZE}.")
+    async def contacts(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: ContactFilter | None = None,
+        order_by: ContactOrder | None = None,
+    ) -> relay.Connection[Contact]:
+        order = order_by or ContactOrder()
+        return await resolve.contacts_page(
+            info.context,
+            first,
+            after,
+            filter,
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+        )
+
+
+def _payload(data: Any) -> ContactPayload:
+    return data  # type: ignore[no-any-return]
+
+
+
+@strawberry.type
+class ContactMutation:
+    @strawberry.mutation
+    async def create_contact(self, info: Info, input: CreateContactInput) -> ContactPayload:
+        return _payload(await resolve.create_contact(info.context, input))
+
+    @strawberry.mutation
+    async def update_contact(self, info: Info, input: UpdateContactInput) -> ContactPayload:
+        return _payload(await resolve.update_contact(info.context, input))
+
+    @strawberry.mutation(description="Soft delete: the contact disappears from every query.")
+    async def delete_contact(self, info: Info, input: DeleteContactInput) -> ContactPayload:
+        return _payload(await resolve.delete_contact(info.context, input.id))
+
+    @strawberry.mutation(description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION.")
+    async def transition_contact(
+        self, info: Info, input: TransitionContactInput
+    ) -> ContactPayload:
+        return _payload(
+            await resolve.transition_contact(info.context, input.id, ContactEvent(input.event).value)
+        )

@@ -1,0 +1,64 @@
+"""The API as a client app sees it: the ASGI app with its lifespan, over HTTP and websockets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from tortoise.context import TortoiseContext
+
+from crm.app import create_app
+from crm.settings import Settings
+
+# A port nothing listens on: /readyz reports Temporal down unless a test passes a real one.
+UNREACHABLE_TEMPORAL = "127.0.0.1:9"
+
+
+class Api:
+    """An HTTP client over the app, with a helper for GraphQL calls."""
+
+    def __init__(self, client: httpx.AsyncClient, app: Starlette) -> None:
+        self.client = client
+        self.app = app
+
+    async def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        """POST a GraphQL request, assert it was well-formed, and return its `data`."""
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        data_dir=tmp_path,
+        temporal_address=UNREACHABLE_TEMPORAL,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[Api]:
+    """The app with its real lifespan (database opened and closed by the app itself)."""
+    app = create_app(settings)
+    async with TortoiseContext(), app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
+            yield Api(client, app)
