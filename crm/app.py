@@ -85,7 +85,11 @@ def create_app(settings: Settings) -> Starlette:
         )
         ready = database and temporal
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "database": database, "temporal": temporal},
+            {
+                "status": "ready" if ready else "not ready",
+                "database": database,
+                "temporal": temporal,
+            },
             status_code=200 if ready else 503,
         )
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from domain.actors import Actor
@@ -57,7 +59,18 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         actor = Actor(agency_id=self.agency_id, id="anonymous", request_id=request_id)
         return RequestContext(actor=actor, request_id=request_id)
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                # A mutation over GET: the method is wrong, not the request (spec: 405).
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Nothing was executed: a syntax or validation error in the request itself.
             request.state.graphql_request_error = True
@@ -81,12 +94,12 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
 
         async def send_with_media_type(message: Any) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message["headers"] if k.lower() != b"content-type"
-                ]
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"]
                 content_type = message_content_type(message)
                 if content_type.startswith(JSON):
-                    headers.append((b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode()))
+                    headers.append(
+                        (b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode())
+                    )
                     if getattr(request.state, "graphql_request_error", False):
                         message = {**message, "status": 400}
                 else:
@@ -97,8 +110,10 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         await super().__call__(request.scope, request.receive, send_with_media_type)
 
     def _wants_ide(self, request: Request) -> bool:
-        return bool(self.graphql_ide) and request.method == "GET" and "text/html" in request.headers.get(
-            "accept", ""
+        return (
+            bool(self.graphql_ide)
+            and request.method == "GET"
+            and "text/html" in request.headers.get("accept", "")
         )
 
 

@@ -1,4 +1,4 @@
-"""Contact service: create, read, list, update, soft-delete and move contacts through their lifecycle.
+"""Contact service: create, read, list, update, soft-delete and move contacts through the lifecycle.
 
 Every write runs in one transaction with its audit row and domain event.
 """
@@ -113,7 +113,9 @@ class ContactChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    first_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    first_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
     last_name: Name = ""
     emails: Annotated[list[Email], Field(max_length=10), AfterValidator(_distinct)] = []
     phones: Annotated[list[Phone], Field(max_length=10), AfterValidator(_distinct)] = []
@@ -140,6 +142,9 @@ class ContactFilter(BaseModel):
     search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+
+
+NEWEST_FIRST = Ordering(ContactOrderField.CREATED_AT, descending=True)
 
 
 def snapshot(contact: Contact) -> dict[str, Any]:
@@ -208,7 +213,7 @@ async def list_contacts(
     first: int,
     after: str | None = None,
     where: ContactFilter | None = None,
-    ordering: Ordering = Ordering(ContactOrderField.CREATED_AT, descending=True),
+    ordering: Ordering = NEWEST_FIRST,
 ) -> Page[Contact]:
     query = _scoped(actor)
     if where is not None:
@@ -277,8 +282,13 @@ async def transition_contact(actor: Actor, contact_id: UUID, event: str) -> Cont
         await contact.save(using_db=conn, update_fields=["status", "updated_at"])
         change = {"event": event, "from": before, "to": contact.status}
         await record_audit(
-            actor, AGGREGATE, str(contact.id), f"transition:{event}",
-            {"status": before}, {"status": contact.status}, conn,
+            actor,
+            AGGREGATE,
+            str(contact.id),
+            f"transition:{event}",
+            {"status": before},
+            {"status": contact.status},
+            conn,
         )
         await append_event(actor, "contact.transitioned", AGGREGATE, str(contact.id), change, conn)
     return contact

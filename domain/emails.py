@@ -101,8 +101,10 @@ def compose_email(
 
 
 def envelope_recipients(to: Sequence[str]) -> list[str]:
-    """The bare addresses of `to` (one per entry, display names allowed); `ValueError` if any
-    entry is not exactly one address."""
+    """The bare addresses of `to`, which holds one address per entry (display names allowed).
+
+    Raises `ValueError` if `to` is empty or an entry is not exactly one address.
+    """
     if not to:
         raise ValueError("an email needs at least one recipient")
     addresses = []

@@ -42,14 +42,14 @@ class Page(Generic[M]):
     has_previous_page: bool
 
 
-def _encode(value: Any, pk: UUID) -> str:
+def encode_cursor(value: Any, pk: UUID) -> str:
     if isinstance(value, datetime):
         value = {"dt": value.isoformat()}
     raw = json.dumps([value, str(pk)], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _decode(cursor: str) -> tuple[Any, UUID]:
+def decode_cursor(cursor: str) -> tuple[Any, UUID]:
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, dict):
@@ -77,7 +77,7 @@ async def keyset_page(
     check_page_size(first)
     field, desc = ordering.field, ordering.descending
     if after is not None:
-        value, pk = _decode(after)
+        value, pk = decode_cursor(after)
         beyond = "lt" if desc else "gt"
         query = query.filter(
             Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": pk})
@@ -87,7 +87,7 @@ async def keyset_page(
     items = rows[:first]
     return Page(
         items=items,
-        cursors=[_encode(getattr(r, field), r.pk) for r in items],
+        cursors=[encode_cursor(getattr(r, field), r.pk) for r in items],
         has_next_page=len(rows) > first,
         has_previous_page=after is not None,
     )

@@ -78,9 +78,7 @@ async def update_contact(context: RequestContext, data: Any) -> ContactPayloadDa
         contact_id = node_uuid(global_id, TYPE_NAME)
         if contact_id is None:
             raise _unknown(global_id)
-        return ContactPayloadData(
-            await contacts.update_contact(context.actor, contact_id, changes)
-        )
+        return ContactPayloadData(await contacts.update_contact(context.actor, contact_id, changes))
     except (DomainError, DomainErrors) as exc:
         return ContactPayloadData(errors=user_errors(exc))
 

@@ -27,8 +27,10 @@ def given(value: Any) -> Any:
 def node_uuid(global_id: relay.GlobalID | str, type_name: str) -> UUID | None:
     """The UUID inside a Relay global id of `type_name`, or None if it is not one."""
     try:
-        gid = global_id if isinstance(global_id, relay.GlobalID) else relay.GlobalID.from_id(
+        gid = (
             global_id
+            if isinstance(global_id, relay.GlobalID)
+            else relay.GlobalID.from_id(global_id)
         )
         if gid.type_name != type_name:
             return None

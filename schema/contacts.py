@@ -205,7 +205,6 @@ def _payload(data: Any) -> ContactPayload:
     return data  # type: ignore[no-any-return]
 
 
-
 @strawberry.type
 class ContactMutation:
     @strawberry.mutation
@@ -220,10 +219,12 @@ class ContactMutation:
     async def delete_contact(self, info: Info, input: DeleteContactInput) -> ContactPayload:
         return _payload(await resolve.delete_contact(info.context, input.id))
 
-    @strawberry.mutation(description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION.")
-    async def transition_contact(
-        self, info: Info, input: TransitionContactInput
-    ) -> ContactPayload:
+    @strawberry.mutation(
+        description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
+    )
+    async def transition_contact(self, info: Info, input: TransitionContactInput) -> ContactPayload:
         return _payload(
-            await resolve.transition_contact(info.context, input.id, ContactEvent(input.event).value)
+            await resolve.transition_contact(
+                info.context, input.id, ContactEvent(input.event).value
+            )
         )

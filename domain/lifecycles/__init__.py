@@ -10,10 +10,11 @@ import inspect
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from statemachine import StateMachine
 from statemachine.contrib.diagram import MermaidGraphMachine
+from statemachine.event import Event
 from statemachine.exceptions import TransitionNotAllowed
 
 from domain.errors import DomainError
@@ -57,7 +58,9 @@ def describe(machine: type[StateMachine]) -> Lifecycle:
         LifecycleState(id=s.value, name=s.name, initial=s.initial, final=s.final)
         for s in machine.states
     )
-    events = tuple(LifecycleEvent(id=e.id, name=e.name) for e in machine.events)
+    # On the class, `events` is the list of declared events (on instances it is a property).
+    declared = cast("list[Event]", machine.events)
+    events = tuple(LifecycleEvent(id=e.id, name=e.name) for e in declared)
     transitions = tuple(
         LifecycleTransition(event=event.id, source=t.source.value, target=t.target.value)
         for s in machine.states
@@ -80,7 +83,8 @@ def state_enum(machine: type[StateMachine], name: str) -> type[StrEnum]:
 
 def event_enum(machine: type[StateMachine], name: str) -> type[StrEnum]:
     """A StrEnum of the machine's events (member NAME -> event id)."""
-    return StrEnum(name, {e.id.upper(): e.id for e in machine.events})  # type: ignore[return-value]
+    members = {e.id.upper(): e.id for e in describe(machine).events}
+    return StrEnum(name, members)  # type: ignore[return-value]
 
 
 def allowed_events(machine: type[StateMachine], status: str) -> list[str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 from tortoise.context import TortoiseContext
 
@@ -25,6 +28,21 @@ class Api:
         self.client = client
         self.app = app
 
+    @asynccontextmanager
+    async def websocket(self) -> AsyncIterator[AsyncWebSocketSession]:
+        """A graphql-transport-ws connection to /graphql.
+
+        Its transport runs the app in a task group, which must be entered and left in the same
+        task: so it lives inside the test, not in the fixture.
+        """
+        transport = ASGIWebSocketTransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
+            connection: AbstractAsyncContextManager[AsyncWebSocketSession] = aconnect_ws(
+                "/graphql", client, subprotocols=["graphql-transport-ws"]
+            )
+            async with connection as ws:
+                yield ws
+
     async def graphql(
         self, query: str, variables: dict[str, Any] | None = None, **headers: str
     ) -> dict[str, Any]:
@@ -40,13 +58,13 @@ class Api:
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=database_url,
-        data_dir=tmp_path,
-        temporal_address=UNREACHABLE_TEMPORAL,
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": tmp_path,
+        "temporal_address": UNREACHABLE_TEMPORAL,
         **overrides,
-    )
+    }
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
@@ -54,11 +72,17 @@ async def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path)
 
 
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def open_api(settings: Settings) -> AsyncIterator[Api]:
     """The app with its real lifespan (database opened and closed by the app itself)."""
     app = create_app(settings)
     async with TortoiseContext(), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
             yield Api(client, app)
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[Api]:
+    async with open_api(settings) as opened:
+        yield opened

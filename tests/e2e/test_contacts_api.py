@@ -83,7 +83,7 @@ async def test_create_contact_normalises_and_returns_every_field(api: Api) -> No
 
 async def test_contact_moves_new_hot_converted_and_then_allows_nothing(api: Api) -> None:
     contact = await create(api)
-    hot = (await api.graphql(TRANSITION, {"id": contact["id"], "event": "MARK_HOT"}))
+    hot = await api.graphql(TRANSITION, {"id": contact["id"], "event": "MARK_HOT"})
     assert hot["transitionContact"]["contact"]["status"] == "HOT"
     converted = await api.graphql(TRANSITION, {"id": contact["id"], "event": "CONVERT"})
     assert converted["transitionContact"] == {
@@ -203,7 +203,8 @@ async def test_pages_walk_every_contact_once_in_order(api: Api) -> None:
     after = None
     while True:
         data = await api.graphql(
-            LIST, {"first": 3, "after": after, "orderBy": {"field": "FIRST_NAME", "direction": "ASC"}}
+            LIST,
+            {"first": 3, "after": after, "orderBy": {"field": "FIRST_NAME", "direction": "ASC"}},
         )
         page = data["contacts"]
         seen += [e["node"]["firstName"] for e in page["edges"]]
@@ -218,7 +219,7 @@ async def test_pagination_is_stable_when_contacts_are_added_between_pages(api: A
         await create(api, firstName=name)
     first = (await api.graphql(LIST, {"first": 2}))["contacts"]
     await create(api, firstName="Newest")
-    second = (await api.graphql(LIST, {"first": 2, "after": first["pageInfo"]["endCursor"]}))
+    second = await api.graphql(LIST, {"first": 2, "after": first["pageInfo"]["endCursor"]})
     names = [e["node"]["firstName"] for e in second["contacts"]["edges"]]
     assert names == ["B", "A"]
 
@@ -255,6 +256,10 @@ async def test_lifecycle_introspection_matches_the_machine(api: Api) -> None:
     assert [s["id"] for s in lifecycle["states"] if s["final"]] == ["CONVERTED"]
     assert {"event": "CONVERT", "source": "HOT", "target": "CONVERTED"} in lifecycle["transitions"]
     assert {e["id"] for e in lifecycle["events"]} == {
-        "MARK_HOT", "MARK_COLD", "MARK_NOT_INTERESTED", "REOPEN", "CONVERT"
+        "MARK_HOT",
+        "MARK_COLD",
+        "MARK_NOT_INTERESTED",
+        "REOPEN",
+        "CONVERT",
     }
     assert lifecycle["diagram"].startswith("stateDiagram-v2")
