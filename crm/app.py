@@ -17,9 +17,13 @@ from temporalio.client import Client
 from tortoise import Tortoise
 
 from crm.graphql_http import CrmGraphQL
-from crm.middleware import BodySizeLimitMiddleware, RequestLogMiddleware
+from crm.middleware import (
+    BodySizeLimitMiddleware,
+    DatabaseContextMiddleware,
+    RequestLogMiddleware,
+)
 from crm.settings import Settings
-from db.connection import close_database, open_database
+from db.connection import database
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -94,12 +98,10 @@ def create_app(settings: Settings) -> Starlette:
         )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await open_database(settings.database_url)
-        try:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with database(settings.database_url) as context:
+            app.state.database = context
             yield
-        finally:
-            await close_database()
 
     return Starlette(
         routes=[
@@ -111,6 +113,7 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[
             Middleware(RequestLogMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(DatabaseContextMiddleware),
         ],
         lifespan=lifespan,
     )

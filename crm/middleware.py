@@ -9,6 +9,7 @@ import uuid
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise.context import TortoiseContext
 
 from schema.observability import RequestLog, current_request
 
@@ -66,6 +67,25 @@ class RequestLogMiddleware:
                     "operation_type": entry.operation_type,
                 },
             )
+
+
+class DatabaseContextMiddleware:
+    """Run each request inside the app's Tortoise context.
+
+    The server runs requests in tasks that did not open the database, so the context the
+    lifespan opened (kept on `app.state.database`) is entered around every request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        context: TortoiseContext | None = getattr(scope["app"].state, "database", None)
+        if scope["type"] not in ("http", "websocket") or context is None:
+            await self.app(scope, receive, send)
+            return
+        with context:
+            await self.app(scope, receive, send)
 
 
 class BodyTooLarge(Exception):

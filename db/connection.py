@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 
 MODEL_MODULES = ["db.contacts", "db.audit", "db.events", "db.emails"]
@@ -49,9 +52,23 @@ async def migrate(database_url: str) -> None:
 
 
 async def open_database(database_url: str) -> None:
+    """Initialise Tortoise on the current context (the caller owns the TortoiseContext)."""
     _ensure_sqlite_folder(database_url)
     _forget_cached_sql()
     await Tortoise.init(config=tortoise_config(database_url))
+
+
+@asynccontextmanager
+async def database(database_url: str) -> AsyncIterator[TortoiseContext]:
+    """The database opened in a Tortoise context of its own, closed on exit.
+
+    Tortoise 1.x keeps connections in a contextvar-held context. A server whose requests run
+    in other tasks than its start-up (uvicorn, a Temporal worker) enters the yielded context
+    around each unit of work (`with context: ...`), instead of relying on a process global.
+    """
+    async with TortoiseContext() as context:
+        await open_database(database_url)
+        yield context
 
 
 async def close_database() -> None:

@@ -12,7 +12,6 @@ import pytest
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
-from tortoise.context import TortoiseContext
 
 from crm.app import create_app
 from crm.settings import Settings
@@ -76,10 +75,12 @@ async def settings(database_url: str, tmp_path: Path) -> Settings:
 async def open_api(settings: Settings) -> AsyncIterator[Api]:
     """The app with its real lifespan (database opened and closed by the app itself)."""
     app = create_app(settings)
-    async with TortoiseContext(), app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
-            yield Api(client, app)
+    async with app.router.lifespan_context(app):
+        # Tests read and write the database directly too, in the app's own Tortoise context.
+        with app.state.database:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
+                yield Api(client, app)
 
 
 @pytest.fixture
