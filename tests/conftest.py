@@ -1,0 +1,23 @@
+"""Fixtures shared by every test layer; each starts a real component (see tests/fixtures)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.smtp",
+    "tests.fixtures.temporal",
+]
+
+TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the servers they start, so `-m "not postgres"` and the like select."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_source") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+        if TEMPORAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.temporal)
