@@ -1,0 +1,24 @@
+"""The README shows each lifecycle as its machine renders it; this keeps the two in step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from domain.lifecycles import describe
+from domain.lifecycles.registry import MACHINES
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.parametrize("record_type", sorted(MACHINES))
+def test_readme_diagram_matches_the_machine(record_type: str) -> None:
+    block = re.search(
+        rf"<!-- lifecycle:{record_type} -->\n```mermaid\n(.*?)```\n<!-- /lifecycle:{record_type} -->",
+        README.read_text(),
+        re.DOTALL,
+    )
+    assert block is not None, f"README has no diagram for {record_type}"
+    assert block.group(1) == describe(MACHINES[record_type]).diagram
