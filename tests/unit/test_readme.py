@@ -15,10 +15,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 @pytest.mark.parametrize("record_type", sorted(MACHINES))
 def test_readme_diagram_matches_the_machine(record_type: str) -> None:
-    block = re.search(
-        rf"<!-- lifecycle:{record_type} -->\n```mermaid\n(.*?)```\n<!-- /lifecycle:{record_type} -->",
-        README.read_text(),
-        re.DOTALL,
-    )
+    start, end = f"<!-- lifecycle:{record_type} -->", f"<!-- /lifecycle:{record_type} -->"
+    block = re.search(rf"{start}\n```mermaid\n(.*?)```\n{end}", README.read_text(), re.DOTALL)
     assert block is not None, f"README has no diagram for {record_type}"
     assert block.group(1) == describe(MACHINES[record_type]).diagram
