@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from uuid import UUID
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -71,7 +70,7 @@ def create_app(settings: Settings) -> Starlette:
             )
         ),
         graphql_ide="graphiql" if settings.graphiql else None,
-        agency_id=UUID(settings.default_agency_id),
+        auth=settings.auth(),
     )
 
     async def healthz(_: Request) -> JSONResponse:

@@ -8,18 +8,20 @@ execution (syntax or validation error) is a 400, so clients and proxies can tell
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
-from domain.actors import Actor
+from domain.auth import AuthConfig, actor_for_credentials
+from domain.errors import DomainError
 from resolvers.context import RequestContext
 from schema.observability import current_request
 
@@ -43,21 +45,59 @@ def negotiate(accept: str) -> str | None:
     return None
 
 
-class CrmGraphQL(GraphQL[RequestContext, None]):
-    """The GraphQL endpoint: builds the request context and speaks both response media types."""
+def bearer(authorization: object) -> str | None:
+    """The credentials of an `Authorization: Bearer <...>` value, if that is what it is."""
+    if not isinstance(authorization, str):
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
 
-    def __init__(self, *args: Any, agency_id: UUID, **kwargs: Any) -> None:
+
+class CrmGraphQL(GraphQL[RequestContext, None]):
+    """The GraphQL endpoint: authenticates the caller once per request (or per websocket
+    connection) into the context, and speaks both response media types."""
+
+    def __init__(self, *args: Any, auth: AuthConfig, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.agency_id = agency_id
+        self.auth = auth
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         log = current_request.get()
-        request_id = log.request_id if log else ""
-        # Until authentication lands every request acts for the configured agency.
-        actor = Actor(agency_id=self.agency_id, id="anonymous", request_id=request_id)
-        return RequestContext(actor=actor, request_id=request_id)
+        context = RequestContext(
+            request_id=log.request_id if log else "",
+            auth=self.auth,
+            client_address=request.client.host if request.client else "",
+        )
+        await self._authenticate(context, request.headers.get("authorization"))
+        return context
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        """Browsers cannot set headers on websockets: credentials may come in connection_init
+        (`{"Authorization": "Bearer ..."}`). Bad credentials close the connection (4403)."""
+        params = context.connection_params or {}
+        given = params.get("Authorization", params.get("authorization"))
+        if given is not None:
+            await self._authenticate(context, given)
+            if context.actor is None:
+                raise ConnectionRejectionError({"message": context.auth_problem})
+        unset: UnsetType = UNSET
+        return unset
+
+    async def _authenticate(self, context: RequestContext, authorization: object) -> None:
+        if authorization is None:
+            return
+        credentials = bearer(authorization)
+        if credentials is None:
+            context.auth_problem = "Use `Authorization: Bearer <access token or API key>`."
+            return
+        try:
+            context.actor = await actor_for_credentials(self.auth, credentials, context.request_id)
+        except DomainError as exc:
+            context.actor, context.auth_problem = None, exc.message
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.auth import AuthConfig
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production"
+MIN_SECRET_LENGTH = 32
 
 
 class Environment(StrEnum):
@@ -60,6 +65,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # A development default that production must override (see `.env.example`).
     default_agency_id: str = "00000000-0000-0000-0000-000000000001"
+    # Signs access tokens. The default is for the embedded dev stack only: production refuses
+    # to start with it (see `model_post_init`).
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    access_token_minutes: int = Field(default=15, gt=0, le=24 * 60)
+    refresh_token_days: int = Field(default=30, gt=0, le=365)
+    login_window_minutes: int = Field(default=15, gt=0)
+    login_max_failures_per_account: int = Field(default=5, gt=0)
+    login_max_failures_per_address: int = Field(default=50, gt=0)
     graphiql: bool | None = None
     introspection: bool = True
     max_body_bytes: int = Field(default=1_000_000, gt=0)
@@ -70,6 +83,13 @@ class Settings(BaseSettings):
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
 
     def model_post_init(self, __context: Any) -> None:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEV_SECRET_KEY or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"CRM_SECRET_KEY must be set to a random string of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production"
+                )
         if not self.database_url:
             self.database_url = f"sqlite://{self.data_dir / 'crm.sqlite3'}"
         temporal = load_temporal_file(self.temporal_config)
@@ -82,3 +102,13 @@ class Settings(BaseSettings):
     @property
     def task_queues(self) -> TaskQueues:
         return self._task_queues
+
+    def auth(self) -> AuthConfig:
+        return AuthConfig(
+            secret_key=self.secret_key,
+            access_ttl=timedelta(minutes=self.access_token_minutes),
+            refresh_ttl=timedelta(days=self.refresh_token_days),
+            failure_window=timedelta(minutes=self.login_window_minutes),
+            max_failures_per_account=self.login_max_failures_per_account,
+            max_failures_per_address=self.login_max_failures_per_address,
+        )

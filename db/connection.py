@@ -12,7 +12,16 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 
-MODEL_MODULES = ["db.contacts", "db.audit", "db.events", "db.emails"]
+MODEL_MODULES = [
+    "db.agencies",
+    "db.users",
+    "db.sessions",
+    "db.api_keys",
+    "db.contacts",
+    "db.audit",
+    "db.events",
+    "db.emails",
+]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

@@ -32,6 +32,9 @@ from domain.events import append_event
 from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering, Page, keyset_page
+from domain.policies import may_own, rows
+from domain.roles import Access, Resource
+from domain.users import assignable_owner
 
 AGGREGATE = "contact"
 
@@ -46,6 +49,7 @@ class ContactErrorCode(StrEnum):
     INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_PHONE = "INVALID_PHONE"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    FORBIDDEN = "FORBIDDEN"
 
 
 _PYDANTIC_CODES: dict[str, StrEnum] = {
@@ -193,8 +197,19 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
     return columns
 
 
-def _scoped(actor: Actor) -> Any:
-    return Contact.filter(agency_id=actor.agency_id, deleted_at__isnull=True)
+def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
+    """Contacts the actor may read (or change), never deleted ones."""
+    return Contact.filter(rows(actor, Resource.SALES_RECORDS, access), deleted_at__isnull=True)
+
+
+async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
+    """The owner must be someone the actor may hand records to, in the actor's agency."""
+    if not may_own(actor, Resource.SALES_RECORDS, owner_id):
+        raise DomainError(
+            ContactErrorCode.FORBIDDEN, "You may not give contacts to that owner.", "owner_id"
+        )
+    if not await assignable_owner(actor, owner_id):
+        raise DomainError(ContactErrorCode.NOT_FOUND, "No active user with that id.", "owner_id")
 
 
 def _not_found(contact_id: UUID) -> DomainError:
@@ -212,11 +227,15 @@ async def list_contacts(
     actor: Actor,
     first: int,
     after: str | None = None,
-    where: ContactFilter | None = None,
+    criteria: dict[str, Any] | None = None,
     ordering: Ordering = NEWEST_FIRST,
 ) -> Page[Contact]:
     query = _scoped(actor)
-    if where is not None:
+    if criteria is not None:
+        try:
+            where = ContactFilter.model_validate(criteria)
+        except ValidationError as exc:
+            raise input_errors(exc, _PYDANTIC_CODES, ContactErrorCode.INVALID) from exc
         if where.status_in is not None:
             query = query.filter(status__in=where.status_in)
         if where.owner_id is not None:
@@ -236,7 +255,11 @@ async def list_contacts(
 
 
 async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
+    """A new contact, owned by its creator unless another owner is given."""
     fields = _parse(data, partial=False)
+    if "owner_id" not in data:
+        fields["owner_id"] = actor.user_id
+    await _check_owner(actor, fields["owner_id"])
     async with in_transaction() as conn:
         contact = Contact(agency_id=actor.agency_id, **_columns(fields))
         await contact.save(using_db=conn)
@@ -248,6 +271,8 @@ async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
 
 async def update_contact(actor: Actor, contact_id: UUID, data: dict[str, Any]) -> Contact:
     fields = _parse(data, partial=True)
+    if "owner_id" in fields:
+        await _check_owner(actor, fields["owner_id"])
     async with in_transaction() as conn:
         contact = await _locked(actor, contact_id, conn)
         before = snapshot(contact)
@@ -295,10 +320,18 @@ async def transition_contact(actor: Actor, contact_id: UUID, event: str) -> Cont
 
 
 async def _locked(actor: Actor, contact_id: UUID, conn: Any) -> Contact:
-    """Read the contact for writing: row-locked on PostgreSQL so concurrent writes serialise."""
+    """Read the contact for writing: row-locked on PostgreSQL so concurrent writes serialise.
+
+    A contact the actor can see but not change is FORBIDDEN; one it cannot see is NOT_FOUND.
+    """
     contact: Contact | None = (
-        await _scoped(actor).using_db(conn).select_for_update().get_or_none(id=contact_id)
+        await _scoped(actor, Access.WRITE)
+        .using_db(conn)
+        .select_for_update()
+        .get_or_none(id=contact_id)
     )
     if contact is None:
+        if await _scoped(actor).using_db(conn).filter(id=contact_id).exists():
+            raise DomainError(ContactErrorCode.FORBIDDEN, "You may not change this contact.", "id")
         raise _not_found(contact_id)
     return contact

@@ -42,19 +42,24 @@ class Page(Generic[M]):
     has_previous_page: bool
 
 
-def encode_cursor(value: Any, pk: UUID) -> str:
+def encode_cursor(value: Any, pk: UUID | int) -> str:
     if isinstance(value, datetime):
         value = {"dt": value.isoformat()}
-    raw = json.dumps([value, str(pk)], separators=(",", ":"))
+    elif isinstance(value, UUID):
+        value = str(value)
+    raw = json.dumps([value, str(pk) if isinstance(pk, UUID) else pk], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[Any, UUID]:
+def decode_cursor(cursor: str) -> tuple[Any, UUID | int]:
+    """The sort value and primary key (a UUID, or an integer for append-only tables)."""
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, dict):
             value = datetime.fromisoformat(value["dt"])
-        return value, UUID(pk)
+        if isinstance(pk, bool) or not isinstance(pk, int | str):
+            raise TypeError(pk)
+        return value, pk if isinstance(pk, int) else UUID(pk)
     except (ValueError, TypeError, KeyError, binascii.Error) as exc:
         raise DomainError(
             PageErrorCode.INVALID_CURSOR, "The cursor is not one this API gave out.", "after"

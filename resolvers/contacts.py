@@ -2,45 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from strawberry import relay
 
 from domain import contacts
-from domain.contacts import Contact, ContactErrorCode, ContactFilter, ContactOrderField
-from domain.errors import DomainError, DomainErrors
+from domain.contacts import Contact, ContactErrorCode, ContactOrderField
+from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering
-from resolvers.context import RequestContext
-from resolvers.errors import UserErrorData, query_error, user_errors
-from resolvers.inputs import given, node_uuid
+from resolvers.context import RequestContext, actor_of
+from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.inputs import given, node_uuid, with_user_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "Contact"
 
 
-@dataclass(slots=True)
-class ContactPayloadData:
-    contact: Contact | None = None
-    errors: list[UserErrorData] = field(default_factory=list)
-
-
-def _unknown(global_id: object) -> DomainErrors:
-    return DomainErrors(
-        [DomainError(ContactErrorCode.NOT_FOUND, f"No contact with id {global_id}.", "id")]
-    )
+def _id(global_id: relay.GlobalID) -> Any:
+    return node_uuid(global_id, TYPE_NAME, ContactErrorCode)
 
 
 async def contact(context: RequestContext, global_id: relay.GlobalID) -> Contact | None:
-    contact_id = node_uuid(global_id, TYPE_NAME)
-    if contact_id is None:
-        return None
+    """The contact, or null when it does not exist or is outside the caller's scope."""
+    actor = actor_of(context)
     try:
-        return await contacts.get_contact(context.actor, contact_id)
-    except DomainError:
+        return await contacts.get_contact(actor, _id(global_id))
+    except DomainError as exc:
+        if exc.code == ContactErrorCode.NOT_FOUND:
+            return None
+        raise query_error(exc) from exc
+
+
+def _filter(where: Any) -> dict[str, Any] | None:
+    if where is None:
         return None
+    return with_user_ids(given(where), ContactErrorCode, "owner_id")
 
 
 async def contacts_page(
@@ -51,60 +49,49 @@ async def contacts_page(
     order_field: str,
     descending: bool,
 ) -> relay.Connection[Any]:
-    try:
-        page = await contacts.list_contacts(
-            context.actor,
-            first,
-            after,
-            ContactFilter.model_validate(given(where)) if where is not None else None,
-            Ordering(ContactOrderField(order_field), descending),
-        )
-    except DomainError as exc:
-        raise query_error(exc) from exc
-    return connection(page)
+    actor = actor_of(context)
+
+    async def load() -> Any:
+        ordering = Ordering(ContactOrderField(order_field), descending)
+        return await contacts.list_contacts(actor, first, after, _filter(where), ordering)
+
+    return connection(await answer(load()))
 
 
-async def create_contact(context: RequestContext, data: Any) -> ContactPayloadData:
-    try:
-        return ContactPayloadData(await contacts.create_contact(context.actor, given(data)))
-    except (DomainError, DomainErrors) as exc:
-        return ContactPayloadData(errors=user_errors(exc))
+async def create_contact(context: RequestContext, data: Any) -> Outcome[Contact]:
+    actor = actor_of(context)
+    return await attempt(
+        ContactErrorCode,
+        lambda: contacts.create_contact(
+            actor, with_user_ids(given(data), ContactErrorCode, "owner_id")
+        ),
+    )
 
 
-async def update_contact(context: RequestContext, data: Any) -> ContactPayloadData:
+async def update_contact(context: RequestContext, data: Any) -> Outcome[Contact]:
+    actor = actor_of(context)
     changes = given(data)
     global_id = changes.pop("id")
-    try:
-        contact_id = node_uuid(global_id, TYPE_NAME)
-        if contact_id is None:
-            raise _unknown(global_id)
-        return ContactPayloadData(await contacts.update_contact(context.actor, contact_id, changes))
-    except (DomainError, DomainErrors) as exc:
-        return ContactPayloadData(errors=user_errors(exc))
+    return await attempt(
+        ContactErrorCode,
+        lambda: contacts.update_contact(
+            actor, _id(global_id), with_user_ids(changes, ContactErrorCode, "owner_id")
+        ),
+    )
 
 
-async def delete_contact(context: RequestContext, global_id: relay.GlobalID) -> ContactPayloadData:
-    try:
-        contact_id = node_uuid(global_id, TYPE_NAME)
-        if contact_id is None:
-            raise _unknown(global_id)
-        return ContactPayloadData(await contacts.delete_contact(context.actor, contact_id))
-    except (DomainError, DomainErrors) as exc:
-        return ContactPayloadData(errors=user_errors(exc))
+async def delete_contact(context: RequestContext, global_id: relay.GlobalID) -> Outcome[Contact]:
+    actor = actor_of(context)
+    return await attempt(ContactErrorCode, lambda: contacts.delete_contact(actor, _id(global_id)))
 
 
 async def transition_contact(
     context: RequestContext, global_id: relay.GlobalID, event: str
-) -> ContactPayloadData:
-    try:
-        contact_id = node_uuid(global_id, TYPE_NAME)
-        if contact_id is None:
-            raise _unknown(global_id)
-        return ContactPayloadData(
-            await contacts.transition_contact(context.actor, contact_id, event)
-        )
-    except (DomainError, DomainErrors) as exc:
-        return ContactPayloadData(errors=user_errors(exc))
+) -> Outcome[Contact]:
+    actor = actor_of(context)
+    return await attempt(
+        ContactErrorCode, lambda: contacts.transition_contact(actor, _id(global_id), event)
+    )
 
 
 def contact_allowed_events(record: Contact) -> list[str]:

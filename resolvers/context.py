@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
 
 from domain.actors import Actor
+from domain.auth import AuthConfig
+from domain.policies import AccessErrorCode
 
 
 @dataclass(slots=True)
 class RequestContext:
-    actor: Actor
+    """`actor` is None for an anonymous request; `auth_problem` says why credentials failed."""
+
     request_id: str
+    auth: AuthConfig
+    client_address: str
+    actor: Actor | None = None
+    auth_problem: str | None = None
+    connection_params: dict[str, Any] | None = None
+
+
+def unauthenticated(context: RequestContext) -> GraphQLError:
+    return GraphQLError(
+        context.auth_problem or "Sign in first (Authorization: Bearer <token or API key>).",
+        extensions={"code": AccessErrorCode.UNAUTHENTICATED.value},
+    )
+
+
+def actor_of(context: RequestContext) -> Actor:
+    """The signed-in actor; resolvers of non-public fields never see an anonymous request."""
+    if context.actor is None:
+        raise unauthenticated(context)
+    return context.actor

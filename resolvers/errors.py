@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from graphql import GraphQLError
 
 from domain.errors import DomainError, DomainErrors, errors_of
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +19,14 @@ class UserErrorData:
     field: str | None
     code: StrEnum
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """What a mutation resolver hands the schema: the result, or the reasons there is none."""
+
+    value: T | None = None
+    errors: list[UserErrorData] = field(default_factory=list)
 
 
 def _camel(name: str) -> str:
@@ -29,8 +41,20 @@ def input_path(field: str | None) -> str | None:
     return ".".join(_camel(part) for part in field.split("."))
 
 
-def user_errors(exc: DomainError | DomainErrors) -> list[UserErrorData]:
-    return [UserErrorData(input_path(e.field), e.code, e.message) for e in errors_of(exc)]
+def user_errors(exc: DomainError | DomainErrors, codes: type[StrEnum]) -> list[UserErrorData]:
+    """Errors in the payload's own code enum (each domain's enum holds every code it can
+    meet, FORBIDDEN and NOT_FOUND included; a code outside it is a bug and fails loudly)."""
+    return [
+        UserErrorData(input_path(e.field), codes(str(e.code)), e.message) for e in errors_of(exc)
+    ]
+
+
+async def attempt(codes: type[StrEnum], work: Callable[[], Awaitable[T]]) -> Outcome[T]:
+    """Run one domain call for a mutation: its value, or its expected errors as user errors."""
+    try:
+        return Outcome(value=await work())
+    except (DomainError, DomainErrors) as exc:
+        return Outcome(errors=user_errors(exc, codes))
 
 
 def query_error(exc: DomainError) -> GraphQLError:
@@ -39,3 +63,13 @@ def query_error(exc: DomainError) -> GraphQLError:
     if exc.field:
         extensions["field"] = input_path(exc.field)
     return GraphQLError(exc.message, extensions=extensions)
+
+
+async def answer(work: Awaitable[T]) -> T:
+    """Run one domain call for a query; expected errors become GraphQL errors with a code."""
+    try:
+        return await work
+    except DomainError as exc:
+        raise query_error(exc) from exc
+    except DomainErrors as exc:
+        raise query_error(exc.errors[0]) from exc

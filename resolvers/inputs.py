@@ -1,12 +1,15 @@
-"""Turning Strawberry input objects into the plain dicts domain commands validate."""
+"""Turning Strawberry input objects into the plain values domain commands validate."""
 
 from __future__ import annotations
 
 import dataclasses
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from strawberry import UNSET, relay
+
+from domain.errors import DomainError
 
 
 def given(value: Any) -> Any:
@@ -24,16 +27,24 @@ def given(value: Any) -> Any:
     return value
 
 
-def node_uuid(global_id: relay.GlobalID | str, type_name: str) -> UUID | None:
-    """The UUID inside a Relay global id of `type_name`, or None if it is not one."""
-    try:
-        gid = (
-            global_id
-            if isinstance(global_id, relay.GlobalID)
-            else relay.GlobalID.from_id(global_id)
-        )
-        if gid.type_name != type_name:
-            return None
-        return UUID(gid.node_id)
-    except (ValueError, TypeError):
-        return None
+def node_uuid(global_id: relay.GlobalID, type_name: str, codes: type[StrEnum]) -> UUID:
+    """The UUID inside a Relay global id of `type_name`; NOT_FOUND if it is not one."""
+    if global_id.type_name == type_name:
+        try:
+            return UUID(global_id.node_id)
+        except ValueError:
+            pass
+    raise DomainError(codes("NOT_FOUND"), f"No {type_name} with id {global_id}.", "id")
+
+
+def with_user_ids(data: dict[str, Any], codes: type[StrEnum], *fields: str) -> dict[str, Any]:
+    """Replace `User` global ids in `fields` of an input dict by their UUIDs."""
+    converted = dict(data)
+    for name in fields:
+        value = converted.get(name)
+        if isinstance(value, relay.GlobalID):
+            try:
+                converted[name] = node_uuid(value, "User", codes)
+            except DomainError as exc:
+                raise DomainError(exc.code, "No such user.", name) from exc
+    return converted

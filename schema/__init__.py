@@ -18,12 +18,22 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.agencies import AgencyMutation, AgencyQuery
+from schema.api_keys import ApiKeyMutation, ApiKeyQuery
+from schema.audit import AuditQuery
+from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
 from schema.contacts import ContactMutation, ContactQuery
-from schema.extensions import MaskUnexpectedErrors, OperationLog
+from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.lifecycles import LifecycleQuery
+from schema.users import UserMutation, UserQuery
 
-Query = merge_types("Query", (ContactQuery, LifecycleQuery))
-Mutation = merge_types("Mutation", (ContactMutation,))
+Query = merge_types(
+    "Query",
+    (AuthQuery, ContactQuery, UserQuery, AgencyQuery, ApiKeyQuery, AuditQuery, LifecycleQuery),
+)
+Mutation = merge_types(
+    "Mutation", (AuthMutation, ContactMutation, UserMutation, AgencyMutation, ApiKeyMutation)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,7 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         OperationLog,
+        partial(AccessControl, public_fields=PUBLIC_FIELDS),
         MaskUnexpectedErrors,
     ]
     if not limits.introspection:

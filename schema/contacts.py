@@ -15,6 +15,8 @@ from domain.contacts import ContactErrorCode, ContactOrderField
 from domain.lifecycles.contact import ContactEvent, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import contacts as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
 
 if TYPE_CHECKING:
     ContactStatusEnum = StrEnum
@@ -69,9 +71,9 @@ class Contact(relay.Node):
         """Resolvers return domain records; this type is their GraphQL view."""
         return isinstance(obj, (cls, ContactRecord))
 
-    @strawberry.field(description="The owning user's id (a plain reference for now).")
-    def owner_id(self, root: strawberry.Parent[ContactRecord]) -> strawberry.ID | None:
-        return strawberry.ID(str(root.owner_id)) if root.owner_id else None
+    @strawberry.field(description="The owning user's global id (the `User` type).")
+    def owner_id(self, root: strawberry.Parent[ContactRecord]) -> relay.GlobalID | None:
+        return relay.GlobalID("User", str(root.owner_id)) if root.owner_id else None
 
     @strawberry.field
     def address(self, root: strawberry.Parent[ContactRecord]) -> Address:
@@ -127,7 +129,9 @@ class CreateContactInput:
     address: AddressInput | None = strawberry.UNSET
     source: str = ""
     tags: list[str] = strawberry.field(default_factory=list)
-    owner_id: strawberry.ID | None = None
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User id; defaults to the creator."
+    )
     notes: str = ""
 
 
@@ -143,7 +147,7 @@ class UpdateContactInput:
     address: AddressInput | None = strawberry.UNSET
     source: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
-    owner_id: strawberry.ID | None = strawberry.UNSET
+    owner_id: relay.GlobalID | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
 
 
@@ -161,7 +165,7 @@ class TransitionContactInput:
 @strawberry.input
 class ContactFilter:
     status_in: list[ContactStatusEnum] | None = None
-    owner_id: strawberry.ID | None = None
+    owner_id: relay.GlobalID | None = None
     search: str | None = strawberry.field(
         default=None, description="Matches first name, last name or company name."
     )
@@ -201,8 +205,11 @@ class ContactQuery:
         )
 
 
-def _payload(data: Any) -> ContactPayload:
-    return data  # type: ignore[no-any-return]
+def _payload(outcome: Outcome[ContactRecord]) -> ContactPayload:
+    return ContactPayload(
+        contact=outcome.value,  # type: ignore[arg-type]
+        errors=errors_as(ContactError, outcome.errors),
+    )
 
 
 @strawberry.type
@@ -223,8 +230,5 @@ class ContactMutation:
         description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
     )
     async def transition_contact(self, info: Info, input: TransitionContactInput) -> ContactPayload:
-        return _payload(
-            await resolve.transition_contact(
-                info.context, input.id, ContactEvent(input.event).value
-            )
-        )
+        event = ContactEvent(input.event).value
+        return _payload(await resolve.transition_contact(info.context, input.id, event))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLResolveInfo
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from resolvers.context import unauthenticated
 from schema.observability import current_request
 
 log = logging.getLogger("crm.api")
@@ -53,3 +55,30 @@ class MaskUnexpectedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked
+
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+
+class AccessControl(SchemaExtension):
+    """Every root field but the public ones (sign-in, introspection) needs a signed-in actor.
+
+    This is the gate in front of everything; what a signed-in actor may see is decided by
+    the domain's policies.
+    """
+
+    def __init__(self, public_fields: frozenset[str]) -> None:
+        self.public_fields = public_fields | INTROSPECTION_FIELDS
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo[Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        root_field = info.path.prev is None
+        if root_field and info.field_name not in self.public_fields and info.context.actor is None:
+            raise unauthenticated(info.context)
+        return _next(root, info, *args, **kwargs)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from argon2.profiles import CHEAPEST
+
+from domain.passwords import use_parameters
 
 pytest_plugins = [
     "tests.fixtures.databases",
@@ -11,6 +14,12 @@ pytest_plugins = [
 ]
 
 TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Still argon2id, at its cheapest cost: hundreds of sign-ins stay fast. Production keeps
+    argon2-cffi's RFC 9106 default (tests/unit/test_passwords.py checks that)."""
+    use_parameters(CHEAPEST)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,17 +15,49 @@ from starlette.applications import Starlette
 
 from crm.app import create_app
 from crm.settings import Settings
+from domain.agencies import bootstrap_agency
 
 # A port nothing listens on: /readyz reports Temporal down unless a test passes a real one.
 UNREACHABLE_TEMPORAL = "127.0.0.1:9"
 
 
-class Api:
-    """An HTTP client over the app, with a helper for GraphQL calls."""
+ADMIN_EMAIL = "admin@acme.test"
+ADMIN_PASSWORD = "correct horse battery staple"
 
-    def __init__(self, client: httpx.AsyncClient, app: Starlette) -> None:
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) {
+    accessToken refreshToken expiresAt user { id email roles } errors { field code message }
+  }
+}"""
+
+
+class Api:
+    """An HTTP client over the app, acting as one caller (a token, an API key, or nobody)."""
+
+    def __init__(self, client: httpx.AsyncClient, app: Starlette, token: str | None = None):
         self.client = client
         self.app = app
+        self.token = token
+
+    def as_(self, token: str | None) -> Api:
+        """The same app and client, acting with other credentials (None: anonymous)."""
+        return Api(self.client, self.app, token)
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        auth = {"authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**auth, **extra}
+
+    async def post(self, json: Any = None, **kwargs: Any) -> httpx.Response:
+        """POST to /graphql with this caller's credentials."""
+        headers = self.headers(**kwargs.pop("headers", {}))
+        return await self.client.post("/graphql", json=json, headers=headers, **kwargs)
+
+    async def sign_in(self, email: str, password: str) -> Api:
+        """Log in through the API and return a client acting as that user."""
+        data = await self.as_(None).graphql(LOGIN, {"email": email, "password": password})
+        assert data["login"]["errors"] == [], data["login"]["errors"]
+        return self.as_(data["login"]["accessToken"])
 
     @asynccontextmanager
     async def websocket(self) -> AsyncIterator[AsyncWebSocketSession]:
@@ -46,9 +78,7 @@ class Api:
         self, query: str, variables: dict[str, Any] | None = None, **headers: str
     ) -> dict[str, Any]:
         """POST a GraphQL request, assert it was well-formed, and return its `data`."""
-        response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        response = await self.post({"query": query, "variables": variables or {}}, headers=headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         assert "errors" not in body, body["errors"]
@@ -78,9 +108,10 @@ async def open_api(settings: Settings) -> AsyncIterator[Api]:
     async with app.router.lifespan_context(app):
         # Tests read and write the database directly too, in the app's own Tortoise context.
         with app.state.database:
+            await bootstrap_agency("Acme", "acme", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
-                yield Api(client, app)
+                yield await Api(client, app).sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 @pytest.fixture

@@ -18,18 +18,14 @@ QUERY = "query Lifecycles { lifecycles { recordType } }"
 
 
 async def test_post_with_json_accept_answers_application_json(api: Api) -> None:
-    response = await api.client.post(
-        "/graphql", json={"query": QUERY}, headers={"accept": "application/json"}
-    )
+    response = await api.post(json={"query": QUERY}, headers={"accept": "application/json"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.json() == {"data": {"lifecycles": [{"recordType": "Contact"}]}}
 
 
 async def test_post_with_graphql_response_accept_answers_that_media_type(api: Api) -> None:
-    response = await api.client.post(
-        "/graphql", json={"query": QUERY}, headers={"accept": GRAPHQL_RESPONSE_JSON}
-    )
+    response = await api.post(json={"query": QUERY}, headers={"accept": GRAPHQL_RESPONSE_JSON})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
     assert response.json()["data"]["lifecycles"] == [{"recordType": "Contact"}]
@@ -37,7 +33,7 @@ async def test_post_with_graphql_response_accept_answers_that_media_type(api: Ap
 
 async def test_get_runs_queries(api: Api) -> None:
     response = await api.client.get(
-        "/graphql", params={"query": QUERY}, headers={"accept": GRAPHQL_RESPONSE_JSON}
+        "/graphql", params={"query": QUERY}, headers=api.headers(accept=GRAPHQL_RESPONSE_JSON)
     )
     assert response.status_code == 200
     assert response.json()["data"]["lifecycles"] == [{"recordType": "Contact"}]
@@ -45,7 +41,7 @@ async def test_get_runs_queries(api: Api) -> None:
 
 async def test_get_refuses_mutations(api: Api) -> None:
     mutation = 'mutation { createContact(input: {firstName: "A"}) { errors { code } } }'
-    response = await api.client.get("/graphql", params={"query": mutation})
+    response = await api.client.get("/graphql", params={"query": mutation}, headers=api.headers())
     assert response.status_code == 405
 
 
@@ -56,9 +52,7 @@ async def test_get_refuses_mutations(api: Api) -> None:
 async def test_request_errors_are_400_with_graphql_response_json(
     api: Api, document: str, reason: str
 ) -> None:
-    response = await api.client.post(
-        "/graphql", json={"query": document}, headers={"accept": GRAPHQL_RESPONSE_JSON}
-    )
+    response = await api.post(json={"query": document}, headers={"accept": GRAPHQL_RESPONSE_JSON})
     assert response.status_code == 400, reason
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
     body = response.json()
@@ -67,24 +61,20 @@ async def test_request_errors_are_400_with_graphql_response_json(
 
 
 async def test_request_errors_stay_200_with_legacy_json(api: Api) -> None:
-    response = await api.client.post(
-        "/graphql", json={"query": "{ noSuchField }"}, headers={"accept": "application/json"}
+    response = await api.post(
+        json={"query": "{ noSuchField }"}, headers={"accept": "application/json"}
     )
     assert response.status_code == 200
     assert response.json()["errors"]
 
 
 async def test_unacceptable_accept_header_is_406(api: Api) -> None:
-    response = await api.client.post(
-        "/graphql", json={"query": QUERY}, headers={"accept": "text/csv"}
-    )
+    response = await api.post(json={"query": QUERY}, headers={"accept": "text/csv"})
     assert response.status_code == 406
 
 
 async def test_unparsable_json_body_is_400(api: Api) -> None:
-    response = await api.client.post(
-        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
-    )
+    response = await api.post(content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 400
 
 
@@ -111,18 +101,14 @@ async def strict_api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
 
 
 async def errors_of(api: Api, document: str) -> list[str]:
-    response = await api.client.post(
-        "/graphql", json={"query": document}, headers={"accept": GRAPHQL_RESPONSE_JSON}
-    )
+    response = await api.post(json={"query": document}, headers={"accept": GRAPHQL_RESPONSE_JSON})
     assert response.status_code == 400, response.text
     return [e["message"] for e in response.json()["errors"]]
 
 
 async def test_query_deeper_than_the_limit_is_refused(strict_api: Api) -> None:
     shallow = "{ contacts { edges { node { id } } } }"
-    assert (
-        "errors" not in (await strict_api.client.post("/graphql", json={"query": shallow})).json()
-    )
+    assert "errors" not in (await strict_api.post(json={"query": shallow})).json()
     deep = "{ contacts { edges { node { address { city } } } } }"
     assert any("exceeds maximum operation depth" in m for m in await errors_of(strict_api, deep))
 
@@ -144,9 +130,7 @@ async def test_introspection_can_be_turned_off(strict_api: Api) -> None:
 
 async def test_body_over_the_limit_is_413_and_nothing_is_written(strict_api: Api) -> None:
     mutation = "mutation($n: String!) { createContact(input: {firstName: $n}) { errors { code } } }"
-    response = await strict_api.client.post(
-        "/graphql", json={"query": mutation, "variables": {"n": "x" * 3_000}}
-    )
+    response = await strict_api.post(json={"query": mutation, "variables": {"n": "x" * 3_000}})
     assert response.status_code == 413
     assert await Contact.all().count() == 0
 
@@ -156,9 +140,7 @@ async def test_streamed_body_over_the_limit_is_413(strict_api: Api) -> None:
         for _ in range(10):
             yield b" " * 500
 
-    response = await strict_api.client.post(
-        "/graphql", content=chunks(), headers={"content-type": "application/json"}
-    )
+    response = await strict_api.post(content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
 
 
@@ -166,9 +148,7 @@ async def test_every_response_carries_a_request_id_and_one_log_line(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="crm.api")
-    response = await api.client.post(
-        "/graphql", json={"query": QUERY, "operationName": "Lifecycles"}
-    )
+    response = await api.post(json={"query": QUERY, "operationName": "Lifecycles"})
     request_id = response.headers["x-request-id"]
     lines = [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
     assert len(lines) == 1
@@ -187,7 +167,9 @@ async def test_client_request_id_is_kept_when_well_formed(api: Api) -> None:
 
 async def test_query_over_graphql_transport_ws(api: Api) -> None:
     async with api.websocket() as ws:
-        await ws.send_json({"type": "connection_init"})
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"Authorization": f"Bearer {api.token}"}}
+        )
         assert (await ws.receive_json())["type"] == "connection_ack"
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": QUERY}})
         message = await ws.receive_json()
@@ -204,9 +186,7 @@ async def test_unexpected_failure_is_logged_with_request_id_and_masked(
 ) -> None:
     await Tortoise.get_connection("default").execute_script("DROP TABLE contact")
     caplog.set_level(logging.ERROR, logger="crm.api")
-    response = await api.client.post(
-        "/graphql", json={"query": "{ contacts { edges { cursor } } }"}
-    )
+    response = await api.post(json={"query": "{ contacts { edges { cursor } } }"})
     body = response.json()
     request_id = response.headers["x-request-id"]
     assert body["errors"] == [

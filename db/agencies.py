@@ -1,0 +1,58 @@
+"""Agencies (tenants) and their structure: organisation units, departments, designations."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Agency(Model):
+    """A sales or support organisation. Every other row carries its id."""
+
+    id = fields.UUIDField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    slug = fields.CharField(max_length=60, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "agency"
+
+
+class OrgUnit(Model):
+    """A node of the agency's organisation tree. A Sales Head sees the unit and all below it.
+
+    `path` holds the ids from the root down to this unit (`/<root>/<child>/`), so a subtree is
+    one prefix query.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    agency_id = fields.UUIDField(db_index=True)
+    name = fields.CharField(max_length=200)
+    parent_id = fields.UUIDField(null=True)
+    path = fields.CharField(max_length=1000, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "org_unit"
+
+
+class Department(Model):
+    id = fields.UUIDField(primary_key=True)
+    agency_id = fields.UUIDField(db_index=True)
+    name = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "department"
+        unique_together = (("agency_id", "name"),)
+
+
+class Designation(Model):
+    id = fields.UUIDField(primary_key=True)
+    agency_id = fields.UUIDField(db_index=True)
+    name = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "designation"
+        unique_together = (("agency_id", "name"),)

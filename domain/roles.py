@@ -1,0 +1,82 @@
+"""Roles and the row scope each role grants, per kind of record. The one access table."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SYSADMIN = "sysadmin"
+    SALES_HEAD = "sales_head"
+    SALES_PERSON = "sales_person"
+    CUSTOMER_SUPPORT = "customer_support"
+    MARKETING = "marketing"
+
+
+class RowScope(IntEnum):
+    """How many rows an actor may touch; ordered, so several roles combine with max()."""
+
+    NONE = 0
+    OWN = 1  # rows the actor owns
+    TEAM = 2  # rows owned by anyone in the actor's org unit or below
+    AGENCY = 3  # every row of the agency
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class Resource(StrEnum):
+    """Kinds of data a policy is written for (sales records share one row-scope rule)."""
+
+    SALES_RECORDS = "sales_records"
+    USERS = "users"
+    ORGANISATION = "organisation"
+    API_KEYS = "api_keys"
+    AUDIT = "audit"
+
+
+ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
+    Role.ADMIN: {
+        Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.USERS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.ORGANISATION: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.API_KEYS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.AUDIT: {Access.READ: RowScope.AGENCY},
+    },
+    # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
+    Role.SYSADMIN: {
+        Resource.USERS: {Access.READ: RowScope.AGENCY},
+        Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
+    },
+    Role.SALES_HEAD: {
+        Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
+        Resource.USERS: {Access.READ: RowScope.TEAM},
+        Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
+    },
+    Role.SALES_PERSON: {
+        Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.USERS: {Access.READ: RowScope.OWN},
+    },
+    # Support handles calls and tickets for any customer of the agency: it reads sales
+    # records agency-wide and changes only the ones assigned to it.
+    Role.CUSTOMER_SUPPORT: {
+        Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
+        Resource.USERS: {Access.READ: RowScope.OWN},
+    },
+    # Marketing targets campaigns at the whole base and brings in its own contacts.
+    Role.MARKETING: {
+        Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
+        Resource.USERS: {Access.READ: RowScope.OWN},
+    },
+}
+
+
+def row_scope(roles: frozenset[Role], resource: Resource, access: Access) -> RowScope:
+    """The widest scope any of the roles grants (NONE if none grants any)."""
+    return max(
+        (ROW_SCOPES[role].get(resource, {}).get(access, RowScope.NONE) for role in roles),
+        default=RowScope.NONE,
+    )

@@ -1,0 +1,204 @@
+"""Employees: create, change roles and place in the organisation, deactivate, list by scope."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+from tortoise.transactions import in_transaction
+
+from db.agencies import Department, Designation, OrgUnit
+from db.users import User as User
+from domain.actors import Actor
+from domain.audit import changed_fields, record_audit
+from domain.errors import DomainError, input_errors
+from domain.events import append_event
+from domain.pagination import Ordering, Page, keyset_page
+from domain.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from domain.policies import forbidden, require, rows
+from domain.roles import Access, Resource, Role, RowScope
+
+AGGREGATE = "user"
+
+
+class UserErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    TOO_MANY = "TOO_MANY"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    FORBIDDEN = "FORBIDDEN"
+
+
+_PYDANTIC_CODES: dict[str, StrEnum] = {
+    "missing": UserErrorCode.REQUIRED,
+    "string_too_short": UserErrorCode.REQUIRED,
+    "string_too_long": UserErrorCode.TOO_LONG,
+    "too_long": UserErrorCode.TOO_MANY,
+    "invalid_email": UserErrorCode.INVALID_EMAIL,
+    "weak_password": UserErrorCode.WEAK_PASSWORD,
+}
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise PydanticCustomError("invalid_email", "{reason}", {"reason": str(exc)}) from exc
+
+
+def _password(value: str) -> str:
+    if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
+        raise PydanticCustomError("weak_password", f"Use {MIN_LENGTH} to {MAX_LENGTH} characters.")
+    return value
+
+
+class UserChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    password: Annotated[str, AfterValidator(_password)]
+    roles: Annotated[list[Role], Field(min_length=1, max_length=6)]
+    org_unit_id: UUID | None = None
+    department_id: UUID | None = None
+    designation_id: UUID | None = None
+    manager_id: UUID | None = None
+    is_active: bool = True
+
+
+def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    try:
+        if partial:
+            filler = {"email": "x@example.com", "name": "x", "password": "x" * MIN_LENGTH}
+            merged = UserChanges.model_validate({"roles": [Role.SALES_PERSON], **filler, **data})
+            return merged.model_dump(include=set(data))
+        return UserChanges.model_validate(data).model_dump()
+    except ValidationError as exc:
+        raise input_errors(exc, _PYDANTIC_CODES, UserErrorCode.INVALID) from exc
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """Fields for audit and events; never the password hash."""
+    return {
+        "email": user.email,
+        "name": user.name,
+        "roles": sorted(user.roles),
+        "org_unit_id": str(user.org_unit_id) if user.org_unit_id else None,
+        "department_id": str(user.department_id) if user.department_id else None,
+        "designation_id": str(user.designation_id) if user.designation_id else None,
+        "manager_id": str(user.manager_id) if user.manager_id else None,
+        "is_active": user.is_active,
+    }
+
+
+async def team_of(user: User) -> frozenset[UUID]:
+    """The user and everyone in the user's org unit or below (a Sales Head's team)."""
+    if user.org_unit_id is None:
+        return frozenset({user.id})
+    unit = await OrgUnit.get_or_none(id=user.org_unit_id, agency_id=user.agency_id)
+    if unit is None:
+        return frozenset({user.id})
+    units = OrgUnit.filter(agency_id=user.agency_id, path__startswith=unit.path)
+    members: list[UUID] = await User.filter(  # type: ignore[assignment]
+        agency_id=user.agency_id, org_unit_id__in=units.values_list("id", flat=True)
+    ).values_list("id", flat=True)
+    return frozenset({user.id, *members})
+
+
+def _visible(actor: Actor) -> Any:
+    return User.filter(rows(actor, Resource.USERS, Access.READ, owner_field="id"))
+
+
+async def get_user(actor: Actor, user_id: UUID) -> User:
+    user: User | None = await _visible(actor).get_or_none(id=user_id)
+    if user is None:
+        raise DomainError(UserErrorCode.NOT_FOUND, f"No user with id {user_id}.", "id")
+    return user
+
+
+async def list_users(actor: Actor, first: int, after: str | None = None) -> Page[User]:
+    return await keyset_page(_visible(actor), Ordering("email"), first, after)
+
+
+async def _check_references(actor: Actor, fields: dict[str, Any]) -> None:
+    """Org unit, department, designation and manager must be of the actor's agency."""
+    checks = (
+        ("org_unit_id", OrgUnit),
+        ("department_id", Department),
+        ("designation_id", Designation),
+        ("manager_id", User),
+    )
+    for field, model in checks:
+        value = fields.get(field)
+        exists = value is None or await model.filter(id=value, agency_id=actor.agency_id).exists()
+        if not exists:
+            raise DomainError(UserErrorCode.NOT_FOUND, f"No such {field[:-3]}.", field)
+
+
+async def create_user(actor: Actor, data: dict[str, Any]) -> User:
+    if require(actor, Resource.USERS, Access.WRITE) is not RowScope.AGENCY:
+        raise forbidden(Resource.USERS, Access.WRITE)
+    fields = _parse(data, partial=False)
+    await _check_references(actor, fields)
+    if await User.filter(email=fields["email"]).exists():
+        raise DomainError(UserErrorCode.EMAIL_TAKEN, "That email already has an account.", "email")
+    password = fields.pop("password")
+    async with in_transaction() as conn:
+        user = await User.create(
+            agency_id=actor.agency_id,
+            password_hash=hash_password(password),
+            **{**fields, "roles": [str(r) for r in fields["roles"]]},
+            using_db=conn,
+        )
+        after = snapshot(user)
+        await record_audit(actor, AGGREGATE, str(user.id), "create", {}, after, conn)
+        await append_event(actor, "user.created", AGGREGATE, str(user.id), after, conn)
+    return user
+
+
+async def update_user(actor: Actor, user_id: UUID, data: dict[str, Any]) -> User:
+    """Change a user's details, roles, place or active flag; a new password is re-hashed."""
+    if require(actor, Resource.USERS, Access.WRITE) is not RowScope.AGENCY:
+        raise forbidden(Resource.USERS, Access.WRITE)
+    fields = _parse(data, partial=True)
+    await _check_references(actor, fields)
+    async with in_transaction() as conn:
+        user = await User.filter(id=user_id, agency_id=actor.agency_id).using_db(conn).first()
+        if user is None:
+            raise DomainError(UserErrorCode.NOT_FOUND, f"No user with id {user_id}.", "id")
+        new_email = fields.get("email", user.email)
+        if new_email != user.email and await User.filter(email=new_email).using_db(conn).exists():
+            raise DomainError(UserErrorCode.EMAIL_TAKEN, "That email has an account.", "email")
+        before = snapshot(user)
+        if "password" in fields:
+            user.password_hash = hash_password(fields.pop("password"))
+        if "roles" in fields:
+            fields["roles"] = [str(r) for r in fields["roles"]]
+        user.update_from_dict(fields)
+        await user.save(using_db=conn)
+        old, new = changed_fields(before, snapshot(user))
+        await record_audit(actor, AGGREGATE, str(user.id), "update", old, new, conn)
+        await append_event(actor, "user.updated", AGGREGATE, str(user.id), {"changes": new}, conn)
+    return user
+
+
+async def assignable_owner(actor: Actor, owner_id: UUID | None) -> bool:
+    """Is `owner_id` an active user of the actor's agency (or no owner at all)?"""
+    if owner_id is None:
+        return True
+    return await User.filter(id=owner_id, agency_id=actor.agency_id, is_active=True).exists()

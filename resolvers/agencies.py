@@ -1,0 +1,47 @@
+"""Organisation resolvers: org units, departments, designations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry import relay
+
+from domain import agencies
+from domain.agencies import OrganisationErrorCode
+from resolvers.context import RequestContext, actor_of
+from resolvers.errors import Outcome, answer, attempt
+from resolvers.inputs import node_uuid
+
+
+async def org_units(context: RequestContext) -> list[Any]:
+    return await answer(agencies.org_units(actor_of(context)))
+
+
+async def departments(context: RequestContext) -> list[Any]:
+    return await answer(agencies.departments(actor_of(context)))
+
+
+async def designations(context: RequestContext) -> list[Any]:
+    return await answer(agencies.designations(actor_of(context)))
+
+
+async def create_org_unit(
+    context: RequestContext, name: str, parent: relay.GlobalID | None
+) -> Outcome[Any]:
+    actor = actor_of(context)
+
+    async def create() -> Any:
+        parent_id = node_uuid(parent, "OrgUnit", OrganisationErrorCode) if parent else None
+        return await agencies.create_org_unit(actor, name, parent_id)
+
+    return await attempt(OrganisationErrorCode, create)
+
+
+async def create_department(context: RequestContext, name: str) -> Outcome[Any]:
+    actor = actor_of(context)
+    return await attempt(OrganisationErrorCode, lambda: agencies.create_department(actor, name))
+
+
+async def create_designation(context: RequestContext, name: str) -> Outcome[Any]:
+    actor = actor_of(context)
+    return await attempt(OrganisationErrorCode, lambda: agencies.create_designation(actor, name))

@@ -1,0 +1,70 @@
+"""User (employee) resolvers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry import relay
+
+from domain import users
+from domain.errors import DomainError
+from domain.users import User, UserErrorCode
+from resolvers.context import RequestContext, actor_of
+from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.inputs import given, node_uuid
+from resolvers.pagination import connection
+
+TYPE_NAME = "User"
+REFERENCES = {
+    "org_unit_id": "OrgUnit",
+    "department_id": "Department",
+    "designation_id": "Designation",
+    "manager_id": "User",
+}
+
+
+def _references(data: dict[str, Any]) -> dict[str, Any]:
+    """Global ids of related rows as UUIDs (NOT_FOUND on the field when malformed)."""
+    converted = dict(data)
+    for field, type_name in REFERENCES.items():
+        value = converted.get(field)
+        if isinstance(value, relay.GlobalID):
+            try:
+                converted[field] = node_uuid(value, type_name, UserErrorCode)
+            except DomainError as exc:
+                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
+    return converted
+
+
+async def user(context: RequestContext, global_id: relay.GlobalID) -> User | None:
+    actor = actor_of(context)
+    try:
+        return await users.get_user(actor, node_uuid(global_id, TYPE_NAME, UserErrorCode))
+    except DomainError as exc:
+        if exc.code == UserErrorCode.NOT_FOUND:
+            return None
+        raise query_error(exc) from exc
+
+
+async def users_page(
+    context: RequestContext, first: int, after: str | None
+) -> relay.Connection[Any]:
+    actor = actor_of(context)
+    return connection(await answer(users.list_users(actor, first, after)))
+
+
+async def create_user(context: RequestContext, data: Any) -> Outcome[User]:
+    actor = actor_of(context)
+    return await attempt(UserErrorCode, lambda: users.create_user(actor, _references(given(data))))
+
+
+async def update_user(context: RequestContext, data: Any) -> Outcome[User]:
+    actor = actor_of(context)
+    changes = given(data)
+    global_id = changes.pop("id")
+
+    async def change() -> User:
+        user_id = node_uuid(global_id, TYPE_NAME, UserErrorCode)
+        return await users.update_user(actor, user_id, _references(changes))
+
+    return await attempt(UserErrorCode, change)

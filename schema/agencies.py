@@ -1,0 +1,126 @@
+"""The agency's organisation: org units (a tree), departments, designations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.agencies import Department as DepartmentRecord
+from domain.agencies import Designation as DesignationRecord
+from domain.agencies import OrganisationErrorCode
+from domain.agencies import OrgUnit as OrgUnitRecord
+from resolvers import agencies as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+
+strawberry.enum(OrganisationErrorCode, name="OrganisationErrorCode")
+
+
+@strawberry.type(description="A unit of the organisation tree; Sales Heads see their subtree.")
+class OrgUnit(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, OrgUnitRecord))
+
+    @strawberry.field
+    def parent_id(self, root: strawberry.Parent[OrgUnitRecord]) -> relay.GlobalID | None:
+        return relay.GlobalID("OrgUnit", str(root.parent_id)) if root.parent_id else None
+
+
+@strawberry.type
+class Department(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, DepartmentRecord))
+
+
+@strawberry.type
+class Designation(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, DesignationRecord))
+
+
+@strawberry.type
+class OrganisationError:
+    field: str | None
+    code: OrganisationErrorCode
+    message: str
+
+
+@strawberry.type
+class OrgUnitPayload:
+    org_unit: OrgUnit | None
+    errors: list[OrganisationError]
+
+
+@strawberry.type
+class DepartmentPayload:
+    department: Department | None
+    errors: list[OrganisationError]
+
+
+@strawberry.type
+class DesignationPayload:
+    designation: Designation | None
+    errors: list[OrganisationError]
+
+
+@strawberry.input
+class CreateOrgUnitInput:
+    name: str
+    parent_id: relay.GlobalID | None = None
+
+
+@strawberry.input
+class CreateNamedInput:
+    name: str
+
+
+@strawberry.type
+class AgencyQuery:
+    @strawberry.field
+    async def org_units(self, info: Info) -> list[OrgUnit]:
+        return await resolve.org_units(info.context)
+
+    @strawberry.field
+    async def departments(self, info: Info) -> list[Department]:
+        return await resolve.departments(info.context)
+
+    @strawberry.field
+    async def designations(self, info: Info) -> list[Designation]:
+        return await resolve.designations(info.context)
+
+
+def _errors(outcome: Outcome[Any]) -> list[OrganisationError]:
+    return errors_as(OrganisationError, outcome.errors)
+
+
+@strawberry.type
+class AgencyMutation:
+    @strawberry.mutation(description="Admins build the organisation tree.")
+    async def create_org_unit(self, info: Info, input: CreateOrgUnitInput) -> OrgUnitPayload:
+        outcome = await resolve.create_org_unit(info.context, input.name, input.parent_id)
+        return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation
+    async def create_department(self, info: Info, input: CreateNamedInput) -> DepartmentPayload:
+        outcome = await resolve.create_department(info.context, input.name)
+        return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation
+    async def create_designation(self, info: Info, input: CreateNamedInput) -> DesignationPayload:
+        outcome = await resolve.create_designation(info.context, input.name)
+        return DesignationPayload(designation=outcome.value, errors=_errors(outcome))

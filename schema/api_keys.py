@@ -1,0 +1,105 @@
+"""API keys for integrators: created by admins, the secret shown once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.actors import ApiScope
+from domain.api_keys import ApiKey as ApiKeyRecord
+from domain.api_keys import ApiKeyErrorCode
+from resolvers import api_keys as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+
+if TYPE_CHECKING:
+    ApiScopeEnum = StrEnum
+else:
+    ApiScopeEnum = strawberry.enum(ApiScope, name="ApiScope")
+
+strawberry.enum(ApiKeyErrorCode, name="ApiKeyErrorCode")
+
+
+@strawberry.type(description="An integrator's key; only its prefix is ever shown again.")
+class ApiKey(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    prefix: str
+    scopes: list[ApiScopeEnum]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, ApiKeyRecord))
+
+
+@strawberry.type
+class ApiKeyError:
+    field: str | None
+    code: ApiKeyErrorCode
+    message: str
+
+
+@strawberry.type
+class ApiKeyPayload:
+    api_key: ApiKey | None
+    errors: list[ApiKeyError]
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    api_key: ApiKey | None
+    secret: str | None = strawberry.field(
+        description="The whole key, shown this once: send it as `Authorization: Bearer <secret>`."
+    )
+    errors: list[ApiKeyError]
+
+
+@strawberry.input
+class CreateApiKeyInput:
+    name: str
+    scopes: list[ApiScopeEnum]
+    expires_at: datetime | None = None
+
+
+@strawberry.input
+class RevokeApiKeyInput:
+    id: relay.GlobalID
+
+
+def _errors(outcome: Outcome[Any]) -> list[ApiKeyError]:
+    return errors_as(ApiKeyError, outcome.errors)
+
+
+@strawberry.type
+class ApiKeyQuery:
+    @strawberry.field(description="The agency's API keys (admins).")
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        return await resolve.list_api_keys(info.context)  # type: ignore[return-value]
+
+
+@strawberry.type
+class ApiKeyMutation:
+    @strawberry.mutation
+    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+        scopes = [str(s) for s in input.scopes]
+        outcome = await resolve.create_api_key(info.context, input.name, scopes, input.expires_at)
+        created = outcome.value
+        return CreateApiKeyPayload(
+            api_key=created.api_key if created else None,  # type: ignore[arg-type]
+            secret=created.secret if created else None,
+            errors=_errors(outcome),
+        )
+
+    @strawberry.mutation(description="The key stops working at once.")
+    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> ApiKeyPayload:
+        outcome = await resolve.revoke_api_key(info.context, input.id)
+        return ApiKeyPayload(api_key=outcome.value, errors=_errors(outcome))  # type: ignore[arg-type]

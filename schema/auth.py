@@ -1,0 +1,88 @@
+"""Sign-in: login, refresh, logout, me. `login` and `refreshSession` are the only fields an
+anonymous caller may use (besides introspection)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from domain.auth import AuthErrorCode, Tokens
+from resolvers import auth as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+from schema.users import User
+
+strawberry.enum(AuthErrorCode, name="AuthErrorCode")
+
+PUBLIC_FIELDS = frozenset({"login", "refreshSession"})
+
+
+@strawberry.type
+class AuthError:
+    field: str | None
+    code: AuthErrorCode
+    message: str
+
+
+@strawberry.type(description="Send `Authorization: Bearer <accessToken>` with each request.")
+class AuthPayload:
+    access_token: str | None
+    refresh_token: str | None = strawberry.field(
+        description="Good for one refresh; keep it secret. Using it twice ends the session."
+    )
+    expires_at: datetime | None
+    user: User | None
+    errors: list[AuthError]
+
+
+def _payload(outcome: Outcome[Tokens]) -> AuthPayload:
+    tokens = outcome.value
+    return AuthPayload(
+        access_token=tokens.access_token if tokens else None,
+        refresh_token=tokens.refresh_token if tokens else None,
+        expires_at=tokens.expires_at if tokens else None,
+        user=tokens.user if tokens else None,  # type: ignore[arg-type]
+        errors=errors_as(AuthError, outcome.errors),
+    )
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+    errors: list[AuthError]
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+
+
+@strawberry.input
+class RefreshSessionInput:
+    refresh_token: str
+
+
+@strawberry.type
+class AuthQuery:
+    @strawberry.field(description="The signed-in user (null for an API key).")
+    async def me(self, info: Info) -> User | None:
+        return await resolve.me(info.context)  # type: ignore[return-value]
+
+
+@strawberry.type
+class AuthMutation:
+    @strawberry.mutation(description="Sign in; failed attempts are throttled.")
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+        return _payload(await resolve.login(info.context, input.email, input.password))
+
+    @strawberry.mutation(description="Trade a refresh token for new tokens.")
+    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> AuthPayload:
+        return _payload(await resolve.refresh_session(info.context, input.refresh_token))
+
+    @strawberry.mutation(description="End this session: its tokens stop working at once.")
+    async def logout(self, info: Info) -> LogoutPayload:
+        outcome = await resolve.logout(info.context)
+        return LogoutPayload(ok=bool(outcome.value), errors=errors_as(AuthError, outcome.errors))
