@@ -34,7 +34,9 @@ mutation Key($scopes: [ApiScope!]!, $expiresAt: DateTime) {
   }
 }"""
 REVOKE_KEY = """
-mutation Revoke($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { revokedAt } errors { code } } }"""
+mutation Revoke($id: ID!) {
+  revokeApiKey(input: {id: $id}) { apiKey { revokedAt } errors { code } }
+}"""
 
 
 async def login(api: Api, email: str, password: str) -> dict[str, Any]:
@@ -129,7 +131,7 @@ async def test_bad_access_tokens_are_unauthenticated(
         "expired": jwt.encode(
             {**claims, "exp": datetime.now(UTC) - timedelta(minutes=1)}, secret, JWT_ALGORITHM
         ),
-        "forged": jwt.encode(claims, "an attacker-chosen secret of forty characters", JWT_ALGORITHM),
+        "forged": jwt.encode(claims, "an attacker's own secret, forty characters", JWT_ALGORITHM),
         "garbage": "definitely.not.a-jwt",
     }
     if problem == "wrong_scheme":
