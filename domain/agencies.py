@@ -23,9 +23,10 @@ from domain.actors import Actor
 from domain.audit import record_audit
 from domain.errors import DomainError
 from domain.events import append_event
-from domain.passwords import MIN_LENGTH, hash_password
+from domain.passwords import hash_password
 from domain.policies import forbidden, require, rows
 from domain.roles import Access, Resource, Role, RowScope
+from domain.users import validate_new_user
 
 MAX_NAME = 200
 
@@ -140,13 +141,15 @@ async def bootstrap_agency(
         if not admins:
             raise DomainError(OrganisationErrorCode.NOT_FOUND, f"Agency {slug} has no admin.")
         return existing, admins[0], False
-    if len(admin_password) < MIN_LENGTH:
-        raise DomainError(
-            OrganisationErrorCode.REQUIRED,
-            f"The admin password needs at least {MIN_LENGTH} characters.",
-            "admin_password",
-        )
-    email = admin_email.strip().lower()
+    admin_fields = validate_new_user(
+        {
+            "email": admin_email,
+            "name": admin_name,
+            "password": admin_password,
+            "roles": [Role.ADMIN],
+        }
+    )
+    email = admin_fields["email"]
     if await User.filter(email=email).exists():
         raise DomainError(OrganisationErrorCode.NAME_TAKEN, "That email has an account.", "email")
     async with in_transaction() as conn:
@@ -155,7 +158,7 @@ async def bootstrap_agency(
         admin = await User.create(
             agency_id=agency.id,
             email=email,
-            name=_name(admin_name),
+            name=admin_fields["name"],
             password_hash=hash_password(admin_password),
             roles=[Role.ADMIN.value],
             using_db=conn,

@@ -92,6 +92,11 @@ def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
         raise input_errors(exc, _PYDANTIC_CODES, UserErrorCode.INVALID) from exc
 
 
+def validate_new_user(data: dict[str, Any]) -> dict[str, Any]:
+    """A new user's fields, validated as `create_user` validates them (password included)."""
+    return _parse(data, partial=False)
+
+
 def snapshot(user: User) -> dict[str, Any]:
     """Fields for audit and events; never the password hash."""
     return {
@@ -113,11 +118,13 @@ async def team_of(user: User) -> frozenset[UUID]:
     unit = await OrgUnit.get_or_none(id=user.org_unit_id, agency_id=user.agency_id)
     if unit is None:
         return frozenset({user.id})
-    units = OrgUnit.filter(agency_id=user.agency_id, path__startswith=unit.path)
-    members: list[UUID] = await User.filter(  # type: ignore[assignment]
-        agency_id=user.agency_id, org_unit_id__in=units.values_list("id", flat=True)
-    ).values_list("id", flat=True)
-    return frozenset({user.id, *members})
+    units = await OrgUnit.filter(agency_id=user.agency_id, path__startswith=unit.path).values_list(
+        "id", flat=True
+    )
+    members = await User.filter(agency_id=user.agency_id, org_unit_id__in=units).values_list(
+        "id", flat=True
+    )
+    return frozenset({user.id, *(UUID(str(member)) for member in members)})
 
 
 def _visible(actor: Actor) -> Any:

@@ -21,7 +21,7 @@ from domain.agencies import bootstrap_agency
 UNREACHABLE_TEMPORAL = "127.0.0.1:9"
 
 
-ADMIN_EMAIL = "admin@acme.test"
+ADMIN_EMAIL = "admin@acme.example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
 
 LOGIN = """

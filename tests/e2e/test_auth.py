@@ -62,7 +62,7 @@ async def test_login_gives_tokens_that_identify_the_user(api: Api) -> None:
 
 async def test_wrong_password_and_unknown_email_fail_alike(api: Api) -> None:
     wrong = await login(api, ADMIN_EMAIL, "not the password")
-    unknown = await login(api, "nobody@acme.test", "not the password")
+    unknown = await login(api, "nobody@acme.example.com", "not the password")
     assert wrong["errors"] == unknown["errors"]
     assert wrong["errors"][0]["code"] == "INVALID_CREDENTIALS"
     assert wrong["accessToken"] is None

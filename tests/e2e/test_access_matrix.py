@@ -1,0 +1,409 @@
+"""Who may do what, for every root field of the schema, checked through the API.
+
+The operations are read from the schema itself: a new query or mutation without a case here
+fails `test_every_root_field_has_an_access_case`. For each field, every kind of caller (each
+role of agency A, an admin of agency B, API keys, nobody) calls it against agency A's data,
+and the outcome must be exactly the one written in the case: `ok`, `hidden` (not found, not
+listed: existence is not leaked), `forbidden`, or `unauthenticated`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from strawberry import relay
+
+from domain import agencies, api_keys, contacts, users
+from domain.actors import Actor, ApiScope
+from domain.roles import Role
+from schema import schema
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+
+PASSWORD = "long enough password"
+CALLERS = (
+    "anonymous",
+    "admin",
+    "sysadmin",
+    "head_north",
+    "sales_north",
+    "sales_south",
+    "support",
+    "marketing",
+    "other_agency_admin",
+    "api_read",
+    "api_read_write",
+)
+
+
+def gid(type_name: str, value: object) -> str:
+    return str(relay.GlobalID(type_name, str(value)))
+
+
+@dataclass
+class World:
+    """Agency A (sales org North and South under Sales) and agency B, with one caller each."""
+
+    api: Api
+    system: Actor
+    ids: dict[str, str] = field(default_factory=dict)
+    callers: dict[str, Api] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+
+    async def contact_of_sales_north(self) -> str:
+        owner = uuid.UUID(relay.GlobalID.from_id(self.ids["sales_north"]).node_id)
+        contact = await contacts.create_contact(
+            self.system, {"first_name": f"Lead {uuid.uuid4().hex[:6]}", "owner_id": owner}
+        )
+        return gid("Contact", contact.id)
+
+    async def api_key_of_agency_a(self) -> str:
+        created = await api_keys.create_api_key(self.system, "spare", [ApiScope.READ], None)
+        return gid("ApiKey", created.api_key.id)
+
+
+async def build_world(api: Api) -> World:
+    agency_a, admin_a, _ = await agencies.bootstrap_agency(
+        "Acme", "acme", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD
+    )
+    system = Actor.system(agency_a.id, "test")
+    world = World(api=api, system=system)
+    sales = await agencies.create_org_unit(system, "Sales", None)
+    north = await agencies.create_org_unit(system, "North", sales.id)
+    south = await agencies.create_org_unit(system, "South", sales.id)
+    await agencies.create_department(system, "Sales Ops")
+    world.ids.update(
+        org_unit_north=gid("OrgUnit", north.id),
+        department="Sales Ops",
+        admin=gid("User", admin_a.id),
+    )
+    people = {
+        "sysadmin": ([Role.SYSADMIN], None),
+        "head_north": ([Role.SALES_HEAD], north.id),
+        "sales_north": ([Role.SALES_PERSON], north.id),
+        "sales_south": ([Role.SALES_PERSON], south.id),
+        "support": ([Role.CUSTOMER_SUPPORT], None),
+        "marketing": ([Role.MARKETING], None),
+    }
+    for name, (roles, unit) in people.items():
+        user = await users.create_user(
+            system,
+            {
+                "email": f"{name}@acme.example.com",
+                "name": name,
+                "password": PASSWORD,
+                "roles": roles,
+                "org_unit_id": unit,
+            },
+        )
+        world.ids[name] = gid("User", user.id)
+    world.ids["contact_north"] = await world.contact_of_sales_north()
+    await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
+
+    world.callers["anonymous"] = api.as_(None)
+    world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+    world.callers["other_agency_admin"] = await api.sign_in("admin@bolt.example.com", PASSWORD)
+    for name in people:
+        world.callers[name] = await api.sign_in(f"{name}@acme.example.com", PASSWORD)
+    for name, scopes in (
+        ("api_read", [ApiScope.READ]),
+        ("api_read_write", [ApiScope.READ, ApiScope.WRITE]),
+    ):
+        key = await api_keys.create_api_key(system, name, scopes, None)
+        world.callers[name] = api.as_(key.secret)
+    return world
+
+
+Variables = Callable[[World, str], Awaitable[dict[str, Any]]]
+
+
+async def no_variables(world: World, caller: str) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Case:
+    document: str
+    expected: dict[str, str]
+    variables: Variables = no_variables
+    # For lists: the text that must appear in the answer for `ok` (else `hidden`).
+    target: Callable[[World], str] | None = None
+
+
+def everyone(outcome: str, **exceptions: str) -> dict[str, str]:
+    """`outcome` for every signed-in caller, `unauthenticated` for nobody, then exceptions."""
+    return {"anonymous": "unauthenticated", **dict.fromkeys(CALLERS[1:], outcome), **exceptions}
+
+
+# Reading and changing agency A's sales records (contact_north belongs to sales_north).
+SALES_READ = everyone("ok", sysadmin="forbidden", sales_south="hidden", other_agency_admin="hidden")
+SALES_WRITE = everyone(
+    "ok",
+    sysadmin="forbidden",
+    sales_south="hidden",
+    support="forbidden",
+    marketing="forbidden",
+    other_agency_admin="hidden",
+    api_read="forbidden",
+)
+# Reading sales_north's user record.
+USER_READ = everyone(
+    "hidden",
+    admin="ok",
+    sysadmin="ok",
+    head_north="ok",
+    sales_north="ok",
+    api_read="forbidden",
+    api_read_write="forbidden",
+)
+ORGANISATION_READ = everyone(
+    "forbidden", admin="ok", sysadmin="ok", head_north="ok", other_agency_admin="hidden"
+)
+ADMIN_ONLY_IN_A = everyone("forbidden", admin="ok", other_agency_admin="hidden")
+ADMIN_ONLY_OWN_AGENCY = everyone("forbidden", admin="ok", other_agency_admin="ok")
+
+
+async def contact_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["contact_north"]}
+
+
+async def fresh_contact(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.contact_of_sales_north()}
+
+
+async def login_variables(world: World, caller: str) -> dict[str, Any]:
+    return {"email": "support@acme.example.com", "password": PASSWORD}
+
+
+async def refresh_variables(world: World, caller: str) -> dict[str, Any]:
+    session = await world.api.as_(None).graphql(
+        "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) "
+        "{ refreshToken } }",
+        {"e": "marketing@acme.example.com", "p": PASSWORD},
+    )
+    return {"token": session["login"]["refreshToken"]}
+
+
+async def unique_name(world: World, caller: str) -> dict[str, Any]:
+    return {"name": f"{caller}-{uuid.uuid4().hex[:6]}"}
+
+
+async def new_user(world: World, caller: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "email": f"{uuid.uuid4().hex[:8]}@example.com",
+            "name": "New Hire",
+            "password": PASSWORD,
+            "roles": ["SALES_PERSON"],
+            "orgUnitId": world.ids["org_unit_north"],
+        }
+    }
+
+
+async def spare_key(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.api_key_of_agency_a()}
+
+
+async def user_sales_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["sales_north"]}
+
+
+async def org_unit_north(world: World, caller: str) -> dict[str, Any]:
+    return {"parent": world.ids["org_unit_north"], "name": f"Unit {caller}"}
+
+
+async def contact_for_sales_north(world: World, caller: str) -> dict[str, Any]:
+    return {"owner": world.ids["sales_north"]}
+
+
+PAYLOAD = "errors { code }"
+
+CASES: dict[str, Case] = {
+    # Queries
+    "me": Case(
+        "{ me { email } }",
+        everyone("ok", api_read="hidden", api_read_write="hidden"),
+    ),
+    "contact": Case("query($id: ID!) { contact(id: $id) { id } }", SALES_READ, contact_north),
+    "contacts": Case(
+        "{ contacts(first: 100) { edges { node { id } } } }",
+        SALES_READ,
+        target=lambda w: w.ids["contact_north"],
+    ),
+    "user": Case("query($id: ID!) { user(id: $id) { id } }", USER_READ, user_sales_north),
+    "users": Case(
+        "{ users(first: 100) { edges { node { id } } } }",
+        USER_READ,
+        target=lambda w: w.ids["sales_north"],
+    ),
+    "orgUnits": Case(
+        "{ orgUnits { id } }", ORGANISATION_READ, target=lambda w: w.ids["org_unit_north"]
+    ),
+    "departments": Case(
+        "{ departments { name } }", ORGANISATION_READ, target=lambda w: w.ids["department"]
+    ),
+    "designations": Case(
+        "{ designations { name } }",
+        everyone("forbidden", admin="ok", sysadmin="ok", head_north="ok", other_agency_admin="ok"),
+    ),
+    "apiKeys": Case("{ apiKeys { name } }", ADMIN_ONLY_IN_A, target=lambda w: '"api_read"'),
+    "auditEntries": Case(
+        "{ auditEntries(first: 100) { edges { node { entityId } } } }",
+        ADMIN_ONLY_IN_A,
+        target=lambda w: relay.GlobalID.from_id(w.ids["contact_north"]).node_id,
+    ),
+    "lifecycles": Case("{ lifecycles { recordType } }", everyone("ok")),
+    "lifecycle": Case('{ lifecycle(recordType: "Contact") { recordType } }', everyone("ok")),
+    # Mutations
+    "login": Case(
+        "mutation($email: String!, $password: String!) "
+        f"{{ login(input: {{email: $email, password: $password}}) {{ {PAYLOAD} }} }}",
+        dict.fromkeys(CALLERS, "ok"),
+        login_variables,
+    ),
+    "refreshSession": Case(
+        "mutation($token: String!) "
+        f"{{ refreshSession(input: {{refreshToken: $token}}) {{ {PAYLOAD} }} }}",
+        dict.fromkeys(CALLERS, "ok"),
+        refresh_variables,
+    ),
+    "logout": Case(
+        f"mutation {{ logout {{ {PAYLOAD} }} }}",
+        everyone("ok", api_read="unauthenticated", api_read_write="unauthenticated"),
+    ),
+    "createContact": Case(
+        "mutation($owner: ID!) "
+        f'{{ createContact(input: {{firstName: "New", ownerId: $owner}}) {{ {PAYLOAD} }} }}',
+        everyone(
+            "forbidden",
+            admin="ok",
+            head_north="ok",
+            sales_north="ok",
+            other_agency_admin="hidden",
+            api_read_write="ok",
+        ),
+        contact_for_sales_north,
+    ),
+    "updateContact": Case(
+        "mutation($id: ID!) "
+        f'{{ updateContact(input: {{id: $id, jobTitle: "CTO"}}) {{ {PAYLOAD} }} }}',
+        SALES_WRITE,
+        fresh_contact,
+    ),
+    "deleteContact": Case(
+        f"mutation($id: ID!) {{ deleteContact(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_contact,
+    ),
+    "transitionContact": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionContact(input: {{id: $id, event: MARK_HOT}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_contact,
+    ),
+    "createUser": Case(
+        f"mutation($input: CreateUserInput!) {{ createUser(input: $input) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        new_user,
+    ),
+    "updateUser": Case(
+        f'mutation($id: ID!) {{ updateUser(input: {{id: $id, name: "Renamed"}}) {{ {PAYLOAD} }} }}',
+        ADMIN_ONLY_IN_A,
+        user_sales_north,
+    ),
+    "createOrgUnit": Case(
+        "mutation($name: String!, $parent: ID!) "
+        f"{{ createOrgUnit(input: {{name: $name, parentId: $parent}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        org_unit_north,
+    ),
+    "createDepartment": Case(
+        f"mutation($name: String!) {{ createDepartment(input: {{name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+        unique_name,
+    ),
+    "createDesignation": Case(
+        f"mutation($name: String!) {{ createDesignation(input: {{name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+        unique_name,
+    ),
+    "createApiKey": Case(
+        "mutation($name: String!) "
+        f"{{ createApiKey(input: {{name: $name, scopes: [READ]}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+        unique_name,
+    ),
+    "revokeApiKey": Case(
+        f"mutation($id: ID!) {{ revokeApiKey(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        spare_key,
+    ),
+}
+
+ERROR_OUTCOMES = {
+    "UNAUTHENTICATED": "unauthenticated",
+    "FORBIDDEN": "forbidden",
+    "NOT_FOUND": "hidden",
+}
+
+
+def root_fields() -> list[str]:
+    graphql_schema = schema._schema
+    operations = [graphql_schema.query_type, graphql_schema.mutation_type]
+    return [name for operation in operations if operation for name in operation.fields]
+
+
+def outcome(body: dict[str, Any], field_name: str, target: str | None) -> str:
+    """Classify one answer as ok / hidden / forbidden / unauthenticated (or the odd code)."""
+    if body.get("errors"):
+        code = body["errors"][0].get("extensions", {}).get("code", "no code")
+        return ERROR_OUTCOMES.get(code, f"error {code}: {body['errors'][0]['message']}")
+    value = body["data"][field_name]
+    if isinstance(value, dict) and "errors" in value:
+        if value["errors"]:
+            code = value["errors"][0]["code"]
+            return ERROR_OUTCOMES.get(code, f"payload error {code}")
+        return "ok"
+    if value is None:
+        return "hidden"
+    if target is None:
+        return "ok"
+    return "ok" if target in json.dumps(value) else "hidden"
+
+
+def test_every_root_field_has_an_access_case() -> None:
+    missing = sorted(set(root_fields()) - set(CASES))
+    assert not missing, f"root fields without an access case (add them to CASES): {missing}"
+    stale = sorted(set(CASES) - set(root_fields()))
+    assert not stale, f"cases for fields the schema no longer has: {stale}"
+
+
+def test_every_case_names_every_caller() -> None:
+    incomplete = {name: set(CALLERS) ^ set(case.expected) for name, case in CASES.items()}
+    assert not {name: diff for name, diff in incomplete.items() if diff}
+
+
+@pytest.mark.parametrize("field_name", sorted(CASES))
+async def test_each_caller_gets_exactly_the_access_of_its_role(api: Api, field_name: str) -> None:
+    """Agency B never reaches agency A's rows; each role of A gets what its role allows."""
+    # The `api` fixture already bootstrapped agency A; this world re-uses it.
+    world = await build_world(api)
+    case = CASES[field_name]
+    target = case.target(world) if case.target else None
+    actual: dict[str, str] = {}
+    for caller in CALLERS:
+        variables = await case.variables(world, caller)
+        response = await world.callers[caller].post(
+            {"query": case.document, "variables": variables}
+        )
+        actual[caller] = outcome(response.json(), field_name, target)
+    differences = {
+        caller: f"expected {case.expected[caller]}, got {actual[caller]}"
+        for caller in CALLERS
+        if actual[caller] != case.expected[caller]
+    }
+    assert not differences, json.dumps(differences, indent=2)
