@@ -1,0 +1,58 @@
+# Everything a brand-new machine needs, from Python 3.11, pip, make and git alone.
+#   make run      migrate, then the whole embedded stack (API, worker, Temporal dev server, SMTP sink)
+#   make test     lint, type-check, then the test suite (what CI runs, via .ci/run)
+#   make lint     ruff check, ruff format --check, mypy
+#   make schema   regenerate schema.graphql from the code
+#   make clean    remove the tool and project venvs and caches (data/ is kept)
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+VENV := .venv
+UV := $(TOOLS)/bin/uv
+BIN := $(VENV)/bin
+# Stamp of the last `uv sync`: redone whenever the lockfile or the project metadata changes.
+SYNCED := $(VENV)/.synced
+
+# Never let uv fetch an interpreter: the machine's Python 3.11 is the one to use.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help env run test lint schema clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(SYNCED): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --all-extras
+	@touch $@
+
+env: $(SYNCED)
+
+run: env
+	$(BIN)/crm migrate
+	$(BIN)/crm dev
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+schema: env
+	$(BIN)/crm export-schema > schema.graphql.new || { rm -f schema.graphql.new; exit 1; }
+	mv schema.graphql.new schema.graphql
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info schema.graphql.new
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

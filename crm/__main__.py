@@ -1,0 +1,5 @@
+"""`python -m crm`: the same command line as the `crm` script."""
+
+from crm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""The `crm` command (also `python -m crm`): serve, worker, migrate, dev, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, cast
+
+from pydantic import ValidationError
+from tortoise import Tortoise
+
+from crm.logging import configure_logging, redact_url
+from crm.settings import Environment, Settings
+
+log = logging.getLogger("crm.cli")
+
+Command = Callable[[Settings], int]
+# A command that also takes its own command-line arguments (`crm flows validate FILE`).
+CommandWithArguments = Callable[[Settings, argparse.Namespace], int]
+
+
+def run_script(main: Coroutine[Any, Any, int]) -> int:
+    """Run one async command; Tortoise's connections are closed at the end, or the process hangs."""
+
+    async def script() -> int:
+        try:
+            return await main
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(script())
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from crm.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        lifespan="on",
+        access_log=False,  # the app logs every request itself, with its request id
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    # uvicorn re-raises Ctrl-C after its graceful shutdown; that shutdown was the point.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0 if server.started else 1
+
+
+def worker(settings: Settings) -> int:
+    from crm.worker import run_worker
+
+    async def until_signal() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_worker(settings, stop)
+        return 0
+
+    return run_script(until_signal())
+
+
+def migrate(settings: Settings) -> int:
+    from db.connection import migrate as apply_migrations
+
+    async def apply() -> int:
+        await apply_migrations(settings.database_url)
+        log.info("migrations applied", extra={"database": redact_url(settings.database_url)})
+        return 0
+
+    return run_script(apply())
+
+
+def dev(settings: Settings) -> int:
+    from crm.dev_stack import run_dev_stack
+
+    return run_script(run_dev_stack(settings))
+
+
+def export_schema(settings: Settings) -> int:
+    from schema import schema
+
+    sys.stdout.write(schema.as_str() + "\n")
+    return 0
+
+
+def bound_command(args: argparse.Namespace) -> Command:
+    """The chosen command; one that takes its own arguments gets them bound."""
+    if getattr(args, "takes_arguments", False):
+        with_arguments: CommandWithArguments = args.command_function
+        return lambda settings: with_arguments(settings, args)
+    return cast(Command, args.command_function)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crm",
+        description="CRM backend. Settings come from CRM_* environment variables and .env "
+        "(see .env.example).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    table: list[tuple[str, Command, str]] = [
+        ("serve", serve, "run the GraphQL API (uvicorn) on CRM_API_HOST:CRM_API_PORT"),
+        ("worker", worker, "run the Temporal worker on the flows task queue"),
+        ("migrate", migrate, "apply pending database migrations to CRM_DATABASE_URL"),
+        (
+            "dev",
+            dev,
+            "run the whole embedded stack: Temporal dev server, SMTP sink, worker and API",
+        ),
+        ("export-schema", export_schema, "print the GraphQL schema (SDL) to stdout"),
+    ]
+    for name, command, help_text in table:
+        commands.add_parser(name, help=help_text, description=help_text).set_defaults(
+            command_function=command
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        # Logging is not set up yet (its level is a setting); say what is wrong, plainly.
+        sys.stderr.write(f"crm: invalid settings (see .env.example): {error}\n")
+        return 2
+    configure_logging(settings.log_level, json_lines=settings.environment is Environment.PRODUCTION)
+    command = bound_command(args)
+    try:
+        return command(settings)
+    except KeyboardInterrupt:
+        return 130
