@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -20,7 +21,7 @@ from crm.settings import Environment, Settings
 log = logging.getLogger("crm.cli")
 
 Command = Callable[[Settings], int]
-# A command that also takes its own command-line arguments (`crm flows validate FILE`).
+# A command that also takes its own command-line arguments (`crm bootstrap --agency-name ...`).
 CommandWithArguments = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -88,6 +89,64 @@ def dev(settings: Settings) -> int:
     return run_script(run_dev_stack(settings))
 
 
+def bootstrap(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Create the first agency and its admin; running it again changes nothing."""
+    from db.connection import database
+    from domain.agencies import bootstrap_agency
+    from domain.errors import DomainError, DomainErrors, errors_of
+
+    password = os.environ.get("CRM_BOOTSTRAP_ADMIN_PASSWORD", "")
+    if not password:
+        sys.stderr.write(
+            "crm bootstrap: set CRM_BOOTSTRAP_ADMIN_PASSWORD (never a flag: ps shows flags)\n"
+        )
+        return 2
+
+    async def create() -> int:
+        async with database(settings.database_url):
+            try:
+                agency, admin, created = await bootstrap_agency(
+                    arguments.agency_name,
+                    arguments.agency_slug or arguments.agency_name,
+                    arguments.admin_email,
+                    arguments.admin_name,
+                    password,
+                )
+            except (DomainError, DomainErrors) as error:
+                for problem in errors_of(error):
+                    sys.stderr.write(
+                        f"crm bootstrap: {problem.field or 'input'}: {problem.message}\n"
+                    )
+                return 1
+        state = "created" if created else "already exists, unchanged"
+        sys.stdout.write(f"agency {agency.slug} ({agency.id}) {state}; admin {admin.email}\n")
+        return 0
+
+    return run_script(create())
+
+
+def _add_bootstrap_command(commands: Any) -> None:
+    help_text = "create the first agency and its admin (idempotent; for first start and tests)"
+    parser = commands.add_parser("bootstrap", help=help_text, description=help_text)
+    flags = (
+        ("--agency-name", "CRM_BOOTSTRAP_AGENCY_NAME", "the agency's display name"),
+        (
+            "--agency-slug",
+            "CRM_BOOTSTRAP_AGENCY_SLUG",
+            "short unique name (default: from the name)",
+        ),
+        ("--admin-email", "CRM_BOOTSTRAP_ADMIN_EMAIL", "the admin's sign-in email"),
+        ("--admin-name", "CRM_BOOTSTRAP_ADMIN_NAME", "the admin's name"),
+    )
+    for flag, variable, help_flag in flags:
+        default = os.environ.get(variable)
+        required = default is None and flag != "--agency-slug"
+        parser.add_argument(
+            flag, default=default, required=required, help=f"{help_flag} (${variable})"
+        )
+    parser.set_defaults(command_function=bootstrap, takes_arguments=True)
+
+
 def export_schema(settings: Settings) -> int:
     from schema import schema
 
@@ -125,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=help_text, description=help_text).set_defaults(
             command_function=command
         )
+    _add_bootstrap_command(commands)
     return parser
 
 

@@ -25,10 +25,11 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from tortoise.context import TortoiseContext
 
 from crm.app import create_app
+from crm.demo import DEMO_SLUG, DemoLogin, seed_demo_agency
 from crm.logging import SMTP_LOGGER, TEMPORAL_LOGGER, redact_url
-from crm.settings import Settings
+from crm.settings import Environment, Settings
 from crm.worker import GRACEFUL_SHUTDOWN, run_worker
-from db.connection import migrate
+from db.connection import database, migrate
 
 log = logging.getLogger("crm.dev")
 
@@ -327,6 +328,7 @@ class DevStack:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.demo_logins: list[DemoLogin] = []
         host, port = split_address(settings.temporal_address)
         self.temporal = TemporalDevServer(
             find_temporal_binary(),
@@ -452,9 +454,17 @@ class DevStack:
             f"  {'SMTP sink':<12} {settings.smtp_host}:{settings.smtp_port}"
             f" (messages saved in {self.mail_dir})\n"
             f"  {'Data folder':<12} {settings.data_dir}\n"
-            "Press Ctrl-C to stop.\n\n"
+            + self.demo_banner()
+            + "Press Ctrl-C to stop.\n\n"
         )
         sys.stdout.flush()
+
+    def demo_banner(self) -> str:
+        if not self.demo_logins:
+            return ""
+        lines = [f"Demo agency logins (password {self.demo_logins[0].password}):"]
+        lines += [f"  {login.role.value:<17} {login.email}" for login in self.demo_logins]
+        return "\n".join(lines) + "\n"
 
     # stopping: API, worker, SMTP, then Temporal; each step logs its own trouble and moves on
 
@@ -513,6 +523,11 @@ async def run_dev_stack(settings: Settings) -> int:
         # API's (uvicorn runs the lifespan in a task that copies this task's context).
         async with TortoiseContext():
             await migrate(settings.database_url)
+        if settings.environment is Environment.DEV:
+            async with database(settings.database_url):
+                stack.demo_logins, created = await seed_demo_agency()
+            if created:
+                log.info("demo agency created", extra={"agency": DEMO_SLUG})
         if stack.stop_requested.is_set():
             return 0
         return await stack.run()
