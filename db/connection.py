@@ -18,6 +18,8 @@ MODEL_MODULES = [
     "db.sessions",
     "db.api_keys",
     "db.contacts",
+    "db.customers",
+    "db.calling_tasks",
     "db.audit",
     "db.events",
     "db.emails",

@@ -5,13 +5,13 @@ Every write runs in one transaction with its audit row and domain event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,15 +20,28 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
-from pydantic_core import PydanticCustomError
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from db.contacts import Contact as Contact
+from db.customers import Customer
+from domain import customers
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
+from domain.field_types import (
+    CountryCode,
+    Email,
+    LongText,
+    Name,
+    Phone,
+    Tags,
+    Text,
+    distinct,
+    input_codes,
+)
 from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering, Page, keyset_page
@@ -37,6 +50,7 @@ from domain.roles import Access, Resource
 from domain.users import assignable_owner
 
 AGGREGATE = "contact"
+CONVERT = "convert"
 
 
 class ContactErrorCode(StrEnum):
@@ -50,50 +64,12 @@ class ContactErrorCode(StrEnum):
     INVALID_PHONE = "INVALID_PHONE"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     FORBIDDEN = "FORBIDDEN"
+    # from the customer a conversion creates or links
+    PARENT_CYCLE = "PARENT_CYCLE"
+    GUARD_FAILED = "GUARD_FAILED"
 
 
-_PYDANTIC_CODES: dict[str, StrEnum] = {
-    "missing": ContactErrorCode.REQUIRED,
-    "string_too_short": ContactErrorCode.REQUIRED,
-    "string_too_long": ContactErrorCode.TOO_LONG,
-    "too_long": ContactErrorCode.TOO_MANY,
-    "greater_than_equal": ContactErrorCode.OUT_OF_RANGE,
-    "less_than_equal": ContactErrorCode.OUT_OF_RANGE,
-    "invalid_email": ContactErrorCode.INVALID_EMAIL,
-    "invalid_phone": ContactErrorCode.INVALID_PHONE,
-    "string_pattern_mismatch": ContactErrorCode.INVALID,
-}
-
-
-def _email(value: str) -> str:
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise PydanticCustomError("invalid_email", "{reason}", {"reason": str(exc)}) from exc
-
-
-def _phone(value: str) -> str:
-    """Phones are stored in E.164 and must carry their country code (+44 ...)."""
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException as exc:
-        raise PydanticCustomError(
-            "invalid_phone", "Not a phone number in international form (+<country> <number>)."
-        ) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise PydanticCustomError("invalid_phone", "Not a valid phone number.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _distinct(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
-Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+_PYDANTIC_CODES = input_codes(ContactErrorCode)
 
 
 class Address(BaseModel):
@@ -103,11 +79,7 @@ class Address(BaseModel):
     city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     postal_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
-    country: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, pattern=r"^([A-Za-z]{2})?$"),
-        AfterValidator(str.upper),
-    ] = ""
+    country: CountryCode = ""
     latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
 
@@ -121,15 +93,15 @@ class ContactChanges(BaseModel):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
     ]
     last_name: Name = ""
-    emails: Annotated[list[Email], Field(max_length=10), AfterValidator(_distinct)] = []
-    phones: Annotated[list[Phone], Field(max_length=10), AfterValidator(_distinct)] = []
+    emails: Annotated[list[Email], Field(max_length=10), AfterValidator(distinct)] = []
+    phones: Annotated[list[Phone], Field(max_length=10), AfterValidator(distinct)] = []
     company_name: Text = ""
     job_title: Text = ""
     address: Address = Address()
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
-    tags: Annotated[list[Tag], Field(max_length=20), AfterValidator(_distinct)] = []
+    tags: Tags = []
     owner_id: UUID | None = None
-    notes: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    notes: LongText = ""
 
 
 class ContactOrderField(StrEnum):
@@ -299,24 +271,61 @@ async def delete_contact(actor: Actor, contact_id: UUID) -> Contact:
 
 
 async def transition_contact(actor: Actor, contact_id: UUID, event: str) -> Contact:
-    """Apply a lifecycle event; status, audit row and event commit together or not at all."""
+    """Apply a lifecycle event; status, audit row and event commit together or not at all.
+
+    CONVERT converts with defaults: a new customer named after the contact's company.
+    """
+    if event == CONVERT:
+        return (await convert_contact(actor, contact_id)).contact
     async with in_transaction() as conn:
         contact = await _locked(actor, contact_id, conn)
-        before = contact.status
-        await apply_event(ContactLifecycle, contact, event, ContactErrorCode.INVALID_TRANSITION)
-        await contact.save(using_db=conn, update_fields=["status", "updated_at"])
-        change = {"event": event, "from": before, "to": contact.status}
-        await record_audit(
-            actor,
-            AGGREGATE,
-            str(contact.id),
-            f"transition:{event}",
-            {"status": before},
-            {"status": contact.status},
-            conn,
-        )
-        await append_event(actor, "contact.transitioned", AGGREGATE, str(contact.id), change, conn)
+        await _transition(actor, contact, event, conn)
     return contact
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    contact: Contact
+    customer: Customer
+
+
+async def convert_contact(
+    actor: Actor,
+    contact_id: UUID,
+    customer_id: UUID | None = None,
+    new_customer: dict[str, Any] | None = None,
+) -> Conversion:
+    """Convert a Hot contact: link it to an existing customer or create one, as its primary
+    contact, in the same transaction as the status change."""
+    async with in_transaction() as conn:
+        contact = await _locked(actor, contact_id, conn)
+        await _transition(actor, contact, CONVERT, conn)
+        if customer_id is not None:
+            customer = await customers.locked(actor, customer_id, conn)
+        else:
+            name = contact.company_name or f"{contact.first_name} {contact.last_name}".strip()
+            customer = await customers.create_customer_in(
+                actor, {"name": name, **(new_customer or {})}, conn
+            )
+        await customers.link_contact_in(actor, customer, contact.id, "primary", True, conn)
+    return Conversion(contact=contact, customer=customer)
+
+
+async def _transition(actor: Actor, contact: Contact, event: str, conn: BaseDBAsyncClient) -> None:
+    before = contact.status
+    await apply_event(ContactLifecycle, contact, event, ContactErrorCode.INVALID_TRANSITION)
+    await contact.save(using_db=conn, update_fields=["status", "updated_at"])
+    change = {"event": event, "from": before, "to": contact.status}
+    await record_audit(
+        actor,
+        AGGREGATE,
+        str(contact.id),
+        f"transition:{event}",
+        {"status": before},
+        {"status": contact.status},
+        conn,
+    )
+    await append_event(actor, "contact.transitioned", AGGREGATE, str(contact.id), change, conn)
 
 
 async def _locked(actor: Actor, contact_id: UUID, conn: Any) -> Contact:
@@ -335,3 +344,9 @@ async def _locked(actor: Actor, contact_id: UUID, conn: Any) -> Contact:
             raise DomainError(ContactErrorCode.FORBIDDEN, "You may not change this contact.", "id")
         raise _not_found(contact_id)
     return contact
+
+
+async def contacts_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Contact]:
+    """Batch load for DataLoaders, scoped like every other read."""
+    found = await _scoped(actor).filter(id__in=list(ids))
+    return {contact.id: contact for contact in found}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,6 +24,7 @@ from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
+from domain.field_types import Email, input_codes
 from domain.pagination import Ordering, Page, keyset_page
 from domain.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from domain.policies import forbidden, require, rows
@@ -44,21 +45,7 @@ class UserErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
 
 
-_PYDANTIC_CODES: dict[str, StrEnum] = {
-    "missing": UserErrorCode.REQUIRED,
-    "string_too_short": UserErrorCode.REQUIRED,
-    "string_too_long": UserErrorCode.TOO_LONG,
-    "too_long": UserErrorCode.TOO_MANY,
-    "invalid_email": UserErrorCode.INVALID_EMAIL,
-    "weak_password": UserErrorCode.WEAK_PASSWORD,
-}
-
-
-def _email(value: str) -> str:
-    try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise PydanticCustomError("invalid_email", "{reason}", {"reason": str(exc)}) from exc
+_PYDANTIC_CODES = {**input_codes(UserErrorCode), "weak_password": UserErrorCode.WEAK_PASSWORD}
 
 
 def _password(value: str) -> str:
@@ -70,7 +57,7 @@ def _password(value: str) -> str:
 class UserChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+    email: Annotated[Email, AfterValidator(str.lower)]  # sign-in is case-insensitive
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     password: Annotated[str, AfterValidator(_password)]
     roles: Annotated[list[Role], Field(min_length=1, max_length=6)]
@@ -209,3 +196,10 @@ async def assignable_owner(actor: Actor, owner_id: UUID | None) -> bool:
     if owner_id is None:
         return True
     return await User.filter(id=owner_id, agency_id=actor.agency_id, is_active=True).exists()
+
+
+async def colleagues_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, User]:
+    """Users of the actor's agency by id, for showing who owns or handles a record (name
+    only: the full user record stays behind the USERS policy)."""
+    found = await User.filter(agency_id=actor.agency_id, id__in=list(ids))
+    return {user.id: user for user in found}

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from domain.actors import Actor
 from domain.auth import AuthConfig
 from domain.policies import AccessErrorCode
+from resolvers.loaders import Loaders
 
 
 @dataclass(slots=True)
@@ -22,6 +23,7 @@ class RequestContext:
     actor: Actor | None = None
     auth_problem: str | None = None
     connection_params: dict[str, Any] | None = None
+    _loaders: Loaders | None = None
 
 
 def unauthenticated(context: RequestContext) -> GraphQLError:
@@ -36,3 +38,10 @@ def actor_of(context: RequestContext) -> Actor:
     if context.actor is None:
         raise unauthenticated(context)
     return context.actor
+
+
+def loaders_of(context: RequestContext) -> Loaders:
+    """The request's DataLoaders, made on first use (after authentication decided the actor)."""
+    if context._loaders is None:
+        context._loaders = Loaders(actor_of(context))
+    return context._loaders

@@ -22,17 +22,38 @@ from schema.agencies import AgencyMutation, AgencyQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
 from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
+from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.contacts import ContactMutation, ContactQuery
+from schema.customers import CustomerMutation, CustomerQuery
 from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.lifecycles import LifecycleQuery
 from schema.users import UserMutation, UserQuery
 
 Query = merge_types(
     "Query",
-    (AuthQuery, ContactQuery, UserQuery, AgencyQuery, ApiKeyQuery, AuditQuery, LifecycleQuery),
+    (
+        AuthQuery,
+        ContactQuery,
+        CustomerQuery,
+        CallingTaskQuery,
+        UserQuery,
+        AgencyQuery,
+        ApiKeyQuery,
+        AuditQuery,
+        LifecycleQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (AuthMutation, ContactMutation, UserMutation, AgencyMutation, ApiKeyMutation)
+    "Mutation",
+    (
+        AuthMutation,
+        ContactMutation,
+        CustomerMutation,
+        CallingTaskMutation,
+        UserMutation,
+        AgencyMutation,
+        ApiKeyMutation,
+    ),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -15,10 +15,14 @@ from domain.contacts import ContactErrorCode, ContactOrderField
 from domain.lifecycles.contact import ContactEvent, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import contacts as resolve
+from resolvers import customers as resolve_customers
 from resolvers.errors import Outcome
 from schema.payloads import errors_as
+from schema.users import UserSummary
 
 if TYPE_CHECKING:
+    from schema.customers import Customer
+
     ContactStatusEnum = StrEnum
     ContactEventEnum = StrEnum
 else:
@@ -74,6 +78,16 @@ class Contact(relay.Node):
     @strawberry.field(description="The owning user's global id (the `User` type).")
     def owner_id(self, root: strawberry.Parent[ContactRecord]) -> relay.GlobalID | None:
         return relay.GlobalID("User", str(root.owner_id)) if root.owner_id else None
+
+    @strawberry.field(description="The owner (a colleague's name).")
+    async def owner(self, info: Info, root: strawberry.Parent[ContactRecord]) -> UserSummary | None:
+        return await resolve_customers.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The customer this contact belongs to (its primary link).")
+    async def customer(
+        self, info: Info, root: strawberry.Parent[ContactRecord]
+    ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
+        return await resolve_customers.customer_of_contact(info.context, root.id)  # type: ignore[return-value]
 
     @strawberry.field
     def address(self, root: strawberry.Parent[ContactRecord]) -> Address:

@@ -60,6 +60,15 @@ class User(relay.Node):
         return _gid("User", root.manager_id)
 
 
+@strawberry.type(description="Who owns or handles a record: a colleague's name only.")
+class UserSummary:
+    name: str
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID:
+        return relay.GlobalID("User", str(root.id))
+
+
 @strawberry.type
 class UserError:
     field: str | None

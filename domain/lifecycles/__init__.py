@@ -98,18 +98,24 @@ async def apply_event(
     event: str,
     invalid_transition: StrEnum,
     state_field: str = "status",
+    facts: dict[str, Any] | None = None,
 ) -> None:
     """Send `event` to a machine bound to `record`; the machine sets `record.<state_field>`.
 
-    Guards and actions run inside the machine. An illegal event raises a DomainError with
-    the events that are allowed instead; the record is left unchanged.
+    Guards and actions run inside the machine. `facts` are what its validators need beyond
+    the record (e.g. "has a primary contact"), gathered by the service, so machines stay free
+    of I/O. An illegal event raises a DomainError with the events that are allowed instead; a
+    failed validator raises its own DomainError; either way the record is left unchanged.
     """
     bound = machine(model=record, state_field=state_field)
     before = getattr(record, state_field)
     try:
-        result = bound.send(event)
+        result = bound.send(event, **(facts or {}))
         if inspect.isawaitable(result):
             await result
+    except DomainError:
+        setattr(record, state_field, before)
+        raise
     except TransitionNotAllowed as exc:
         setattr(record, state_field, before)
         allowed = allowed_events(machine, before)

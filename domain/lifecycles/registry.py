@@ -5,9 +5,15 @@ from __future__ import annotations
 from statemachine import StateMachine
 
 from domain.lifecycles import Lifecycle, describe
+from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.lifecycles.contact import ContactLifecycle
+from domain.lifecycles.customer import CustomerLifecycle
 
-MACHINES: dict[str, type[StateMachine]] = {"Contact": ContactLifecycle}
+MACHINES: dict[str, type[StateMachine]] = {
+    "Contact": ContactLifecycle,
+    "Customer": CustomerLifecycle,
+    "CallingTask": CallingTaskLifecycle,
+}
 
 
 def lifecycles() -> list[Lifecycle]:

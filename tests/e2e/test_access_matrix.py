@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from strawberry import relay
 
-from domain import agencies, api_keys, contacts, users
+from domain import agencies, api_keys, calling_tasks, contacts, customers, users
 from domain.actors import Actor, ApiScope
 from domain.roles import Role
 from schema import schema
@@ -61,6 +61,33 @@ class World:
         )
         return gid("Contact", contact.id)
 
+    def sales_north_id(self) -> uuid.UUID:
+        return uuid.UUID(relay.GlobalID.from_id(self.ids["sales_north"]).node_id)
+
+    async def customer_of_sales_north(self, linked_contact: str | None = None) -> str:
+        customer = await customers.create_customer(
+            self.system, {"name": f"Co {uuid.uuid4().hex[:6]}", "owner_id": self.sales_north_id()}
+        )
+        if linked_contact:
+            contact_id = uuid.UUID(relay.GlobalID.from_id(linked_contact).node_id)
+            await customers.link_contact(self.system, customer.id, contact_id, "cto", False)
+        return gid("Customer", customer.id)
+
+    async def hot_contact_of_sales_north(self) -> str:
+        contact_id = await self.contact_of_sales_north()
+        await contacts.transition_contact(
+            self.system, uuid.UUID(relay.GlobalID.from_id(contact_id).node_id), "mark_hot"
+        )
+        return contact_id
+
+    async def task_of_sales_north(self) -> str:
+        contact_id = uuid.UUID(relay.GlobalID.from_id(self.ids["contact_north"]).node_id)
+        task = await calling_tasks.create_calling_task(
+            self.system,
+            {"subject": "Call", "contact_id": contact_id, "assignee_id": self.sales_north_id()},
+        )
+        return gid("CallingTask", task.id)
+
     async def api_key_of_agency_a(self) -> str:
         created = await api_keys.create_api_key(self.system, "spare", [ApiScope.READ], None)
         return gid("ApiKey", created.api_key.id)
@@ -102,6 +129,8 @@ async def build_world(api: Api) -> World:
         )
         world.ids[name] = gid("User", user.id)
     world.ids["contact_north"] = await world.contact_of_sales_north()
+    world.ids["customer_north"] = await world.customer_of_sales_north()
+    world.ids["task_north"] = await world.task_of_sales_north()
     await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
 
     world.callers["anonymous"] = api.as_(None)
@@ -175,6 +204,39 @@ async def fresh_contact(world: World, caller: str) -> dict[str, Any]:
     return {"id": await world.contact_of_sales_north()}
 
 
+async def customer_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["customer_north"]}
+
+
+async def fresh_customer(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.customer_of_sales_north()}
+
+
+async def fresh_customer_to_link(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.customer_of_sales_north(), "contact": world.ids["contact_north"]}
+
+
+async def fresh_customer_linked(world: World, caller: str) -> dict[str, Any]:
+    linked = await world.customer_of_sales_north(world.ids["contact_north"])
+    return {"id": linked, "contact": world.ids["contact_north"]}
+
+
+async def fresh_hot_contact(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.hot_contact_of_sales_north()}
+
+
+async def task_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["task_north"]}
+
+
+async def fresh_task(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.task_of_sales_north()}
+
+
+async def task_for_sales_north(world: World, caller: str) -> dict[str, Any]:
+    return {"contact": world.ids["contact_north"], "assignee": world.ids["sales_north"]}
+
+
 async def login_variables(world: World, caller: str) -> dict[str, Any]:
     return {"email": "support@acme.example.com", "password": PASSWORD}
 
@@ -233,6 +295,18 @@ CASES: dict[str, Case] = {
         "{ contacts(first: 100) { edges { node { id } } } }",
         SALES_READ,
         target=lambda w: w.ids["contact_north"],
+    ),
+    "customer": Case("query($id: ID!) { customer(id: $id) { id } }", SALES_READ, customer_north),
+    "customers": Case(
+        "{ customers(first: 100) { edges { node { id } } } }",
+        SALES_READ,
+        target=lambda w: w.ids["customer_north"],
+    ),
+    "callingTask": Case("query($id: ID!) { callingTask(id: $id) { id } }", SALES_READ, task_north),
+    "callingTasks": Case(
+        "{ callingTasks(first: 100) { edges { node { id } } } }",
+        SALES_READ,
+        target=lambda w: w.ids["task_north"],
     ),
     "user": Case("query($id: ID!) { user(id: $id) { id } }", USER_READ, user_sales_north),
     "users": Case(
@@ -304,6 +378,83 @@ CASES: dict[str, Case] = {
         f"{{ transitionContact(input: {{id: $id, event: MARK_HOT}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,
         fresh_contact,
+    ),
+    "createCustomer": Case(
+        "mutation($owner: ID!) "
+        f'{{ createCustomer(input: {{name: "New", ownerId: $owner}}) {{ {PAYLOAD} }} }}',
+        everyone(
+            "forbidden",
+            admin="ok",
+            head_north="ok",
+            sales_north="ok",
+            other_agency_admin="hidden",
+            api_read_write="ok",
+        ),
+        contact_for_sales_north,
+    ),
+    "updateCustomer": Case(
+        f'mutation($id: ID!) {{ updateCustomer(input: {{id: $id, rating: "A"}}) {{ {PAYLOAD} }} }}',
+        SALES_WRITE,
+        fresh_customer,
+    ),
+    "deleteCustomer": Case(
+        f"mutation($id: ID!) {{ deleteCustomer(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_customer,
+    ),
+    "transitionCustomer": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionCustomer(input: {{id: $id, event: SUBMIT}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_customer,
+    ),
+    "linkCustomerContact": Case(
+        "mutation($id: ID!, $contact: ID!) "
+        f"{{ linkCustomerContact(input: {{id: $id, contactId: $contact}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_customer_to_link,
+    ),
+    "unlinkCustomerContact": Case(
+        "mutation($id: ID!, $contact: ID!) "
+        f"{{ unlinkCustomerContact(input: {{id: $id, contactId: $contact}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_customer_linked,
+    ),
+    "convertContact": Case(
+        f"mutation($id: ID!) {{ convertContact(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_hot_contact,
+    ),
+    "createCallingTask": Case(
+        "mutation($contact: ID!, $assignee: ID!) { createCallingTask(input: "
+        f'{{subject: "Call", contactId: $contact, assigneeId: $assignee}}) {{ {PAYLOAD} }} }}',
+        everyone(
+            "forbidden",
+            admin="ok",
+            head_north="ok",
+            sales_north="ok",
+            sales_south="hidden",
+            other_agency_admin="hidden",
+            api_read_write="ok",
+        ),
+        task_for_sales_north,
+    ),
+    "updateCallingTask": Case(
+        "mutation($id: ID!) "
+        f'{{ updateCallingTask(input: {{id: $id, subject: "Re-call"}}) {{ {PAYLOAD} }} }}',
+        SALES_WRITE,
+        fresh_task,
+    ),
+    "deleteCallingTask": Case(
+        f"mutation($id: ID!) {{ deleteCallingTask(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_task,
+    ),
+    "transitionCallingTask": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionCallingTask(input: {{id: $id, event: ABORT}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_task,
     ),
     "createUser": Case(
         f"mutation($input: CreateUserInput!) {{ createUser(input: $input) {{ {PAYLOAD} }} }}",

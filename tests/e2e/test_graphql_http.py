@@ -14,21 +14,22 @@ from db.contacts import Contact
 from tests.e2e.conftest import Api, make_settings, open_api
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-QUERY = "query Lifecycles { lifecycles { recordType } }"
+QUERY = 'query Lifecycles { lifecycle(recordType: "Contact") { recordType } }'
+ANSWER = {"lifecycle": {"recordType": "Contact"}}
 
 
 async def test_post_with_json_accept_answers_application_json(api: Api) -> None:
     response = await api.post(json={"query": QUERY}, headers={"accept": "application/json"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == {"data": {"lifecycles": [{"recordType": "Contact"}]}}
+    assert response.json() == {"data": ANSWER}
 
 
 async def test_post_with_graphql_response_accept_answers_that_media_type(api: Api) -> None:
     response = await api.post(json={"query": QUERY}, headers={"accept": GRAPHQL_RESPONSE_JSON})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
-    assert response.json()["data"]["lifecycles"] == [{"recordType": "Contact"}]
+    assert response.json()["data"] == ANSWER
 
 
 async def test_get_runs_queries(api: Api) -> None:
@@ -36,7 +37,7 @@ async def test_get_runs_queries(api: Api) -> None:
         "/graphql", params={"query": QUERY}, headers=api.headers(accept=GRAPHQL_RESPONSE_JSON)
     )
     assert response.status_code == 200
-    assert response.json()["data"]["lifecycles"] == [{"recordType": "Contact"}]
+    assert response.json()["data"] == ANSWER
 
 
 async def test_get_refuses_mutations(api: Api) -> None:
@@ -176,7 +177,7 @@ async def test_query_over_graphql_transport_ws(api: Api) -> None:
         assert message == {
             "id": "1",
             "type": "next",
-            "payload": {"data": {"lifecycles": [{"recordType": "Contact"}]}},
+            "payload": {"data": ANSWER},
         }
         assert json.loads(json.dumps(await ws.receive_json()))["type"] == "complete"
 

@@ -1,0 +1,28 @@
+"""Calling tasks: a call to make to a contact or customer, by an assignee, at a due time."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class CallingTask(Model):
+    """The assignee owns the task (row scope follows the assignee)."""
+
+    id = fields.UUIDField(primary_key=True)
+    agency_id = fields.UUIDField(db_index=True)
+    subject = fields.CharField(max_length=200)
+    contact_id = fields.UUIDField(null=True, db_index=True)
+    customer_id = fields.UUIDField(null=True, db_index=True)
+    assignee_id = fields.UUIDField(null=True, db_index=True)
+    due_at = fields.DatetimeField(null=True)
+    outcome_notes = fields.TextField(default="")
+    reschedule_count = fields.IntField(default=0)
+    status = fields.CharField(max_length=20, default="new", db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "calling_task"
+        indexes = (("agency_id", "created_at", "id"),)

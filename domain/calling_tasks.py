@@ -1,0 +1,277 @@
+"""Calling task service: calls to make to a contact or customer, assigned to a person, due at
+a time, moved through their lifecycle (schedule, reschedule, complete with an outcome, abort)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from db.calling_tasks import CallingTask as CallingTask
+from db.contacts import Contact
+from db.customers import Customer
+from domain.actors import Actor
+from domain.audit import changed_fields, record_audit
+from domain.errors import DomainError, input_errors
+from domain.events import append_event
+from domain.field_types import LongText, RequiredName, input_codes
+from domain.lifecycles import apply_event
+from domain.lifecycles.calling_task import CallingTaskLifecycle
+from domain.pagination import Ordering, Page, keyset_page
+from domain.policies import may_own, rows
+from domain.roles import Access, Resource
+from domain.users import assignable_owner
+
+AGGREGATE = "calling_task"
+
+
+class CallingTaskErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    GUARD_FAILED = "GUARD_FAILED"
+    FORBIDDEN = "FORBIDDEN"
+
+
+_PYDANTIC_CODES = input_codes(CallingTaskErrorCode)
+
+
+class CallingTaskChanges(BaseModel):
+    """What a caller may set directly; status, due time changes after scheduling and the
+    outcome go through lifecycle events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: RequiredName
+    contact_id: UUID | None = None
+    customer_id: UUID | None = None
+    assignee_id: UUID | None = None
+    due_at: datetime | None = None
+    outcome_notes: LongText = ""
+
+
+class CallingTaskFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status_in: list[str] | None = None
+    assignee_id: UUID | None = None
+    contact_id: UUID | None = None
+    customer_id: UUID | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+
+
+class CallingTaskOrderField(StrEnum):
+    CREATED_AT = "created_at"
+    DUE_AT = "due_at"
+
+
+NEWEST_FIRST = Ordering(CallingTaskOrderField.CREATED_AT, descending=True)
+
+
+def snapshot(task: CallingTask) -> dict[str, Any]:
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "id": str(task.id),
+        "subject": task.subject,
+        "contact_id": text(task.contact_id),
+        "customer_id": text(task.customer_id),
+        "assignee_id": text(task.assignee_id),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "outcome_notes": task.outcome_notes,
+        "status": task.status,
+    }
+
+
+def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    try:
+        if partial:
+            merged = CallingTaskChanges.model_validate({"subject": "-", **data})
+            return merged.model_dump(include=set(data))
+        return CallingTaskChanges.model_validate(data).model_dump()
+    except ValidationError as exc:
+        raise input_errors(exc, _PYDANTIC_CODES, CallingTaskErrorCode.INVALID) from exc
+
+
+def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
+    return CallingTask.filter(
+        rows(actor, Resource.SALES_RECORDS, access, owner_field="assignee_id"),
+        deleted_at__isnull=True,
+    )
+
+
+def _not_found(task_id: UUID) -> DomainError:
+    return DomainError(CallingTaskErrorCode.NOT_FOUND, f"No calling task with id {task_id}.", "id")
+
+
+async def _check_links(actor: Actor, fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
+    """The task is about a contact or a customer the actor can see, and assigned to someone
+    the actor may hand work to."""
+    visible = rows(actor, Resource.SALES_RECORDS, Access.READ)
+    for field, model in (("contact_id", Contact), ("customer_id", Customer)):
+        value = fields.get(field)
+        exists = (
+            value is None
+            or await model.filter(visible, id=value, deleted_at__isnull=True)
+            .using_db(conn)
+            .exists()
+        )
+        if not exists:
+            raise DomainError(CallingTaskErrorCode.NOT_FOUND, f"No such {field[:-3]}.", field)
+    if "assignee_id" in fields:
+        if not may_own(actor, Resource.SALES_RECORDS, fields["assignee_id"]):
+            raise DomainError(
+                CallingTaskErrorCode.FORBIDDEN,
+                "You may not assign calls to that person.",
+                "assignee_id",
+            )
+        if not await assignable_owner(actor, fields["assignee_id"]):
+            raise DomainError(
+                CallingTaskErrorCode.NOT_FOUND, "No active user with that id.", "assignee_id"
+            )
+
+
+async def get_calling_task(actor: Actor, task_id: UUID) -> CallingTask:
+    task: CallingTask | None = await _scoped(actor).get_or_none(id=task_id)
+    if task is None:
+        raise _not_found(task_id)
+    return task
+
+
+async def list_calling_tasks(
+    actor: Actor,
+    first: int,
+    after: str | None = None,
+    criteria: dict[str, Any] | None = None,
+    ordering: Ordering = NEWEST_FIRST,
+) -> Page[CallingTask]:
+    query = _scoped(actor)
+    if criteria is not None:
+        try:
+            where = CallingTaskFilter.model_validate(criteria)
+        except ValidationError as exc:
+            raise input_errors(exc, _PYDANTIC_CODES, CallingTaskErrorCode.INVALID) from exc
+        exact = where.model_dump(include={"assignee_id", "contact_id", "customer_id"})
+        query = query.filter(**{k: v for k, v in exact.items() if v is not None})
+        if where.status_in is not None:
+            query = query.filter(status__in=where.status_in)
+        if where.due_after is not None:
+            query = query.filter(due_at__gte=where.due_after)
+        if where.due_before is not None:
+            query = query.filter(due_at__lt=where.due_before)
+        if where.search:
+            query = query.filter(subject__icontains=where.search)
+    return await keyset_page(query, ordering, first, after)
+
+
+async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask:
+    """A new call about a contact or a customer, assigned to its creator unless told."""
+    fields = _parse(data, partial=False)
+    if fields["contact_id"] is None and fields["customer_id"] is None:
+        raise DomainError(
+            CallingTaskErrorCode.REQUIRED,
+            "Say whom to call: a contact or a customer.",
+            "contact_id",
+        )
+    if "assignee_id" not in data:
+        fields["assignee_id"] = actor.user_id
+    async with in_transaction() as conn:
+        await _check_links(actor, fields, conn)
+        task = CallingTask(agency_id=actor.agency_id, **fields)
+        await task.save(using_db=conn)
+        after = snapshot(task)
+        await record_audit(actor, AGGREGATE, str(task.id), "create", {}, after, conn)
+        await append_event(actor, "calling_task.created", AGGREGATE, str(task.id), after, conn)
+    return task
+
+
+async def update_calling_task(actor: Actor, task_id: UUID, data: dict[str, Any]) -> CallingTask:
+    fields = _parse(data, partial=True)
+    async with in_transaction() as conn:
+        task = await _locked(actor, task_id, conn)
+        await _check_links(actor, fields, conn)
+        before = snapshot(task)
+        task.update_from_dict(fields)
+        if task.contact_id is None and task.customer_id is None:
+            raise DomainError(
+                CallingTaskErrorCode.REQUIRED, "A call needs a contact or a customer.", "contact_id"
+            )
+        await task.save(using_db=conn)
+        old, new = changed_fields(before, snapshot(task))
+        if new:
+            await record_audit(actor, AGGREGATE, str(task.id), "update", old, new, conn)
+            await append_event(
+                actor, "calling_task.updated", AGGREGATE, str(task.id), {"changes": new}, conn
+            )
+    return task
+
+
+async def delete_calling_task(actor: Actor, task_id: UUID) -> CallingTask:
+    async with in_transaction() as conn:
+        task = await _locked(actor, task_id, conn)
+        task.deleted_at = datetime.now(UTC)
+        await task.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
+        await record_audit(actor, AGGREGATE, str(task.id), "delete", snapshot(task), {}, conn)
+        await append_event(actor, "calling_task.deleted", AGGREGATE, str(task.id), {}, conn)
+    return task
+
+
+async def transition_calling_task(
+    actor: Actor,
+    task_id: UUID,
+    event: str,
+    due_at: datetime | None = None,
+    outcome_notes: str | None = None,
+) -> CallingTask:
+    """Schedule / reschedule (with a future due time), complete (with outcome notes), abort."""
+    async with in_transaction() as conn:
+        task = await _locked(actor, task_id, conn)
+        before = snapshot(task)
+        facts: dict[str, Any] = {
+            "due_at": due_at or (task.due_at if event == "schedule" else None),
+            "now": datetime.now(UTC),
+            "outcome_notes": (outcome_notes or task.outcome_notes)[:10_000],
+        }
+        await apply_event(
+            CallingTaskLifecycle, task, event, CallingTaskErrorCode.INVALID_TRANSITION, facts=facts
+        )
+        if event in ("schedule", "reschedule"):
+            task.due_at = facts["due_at"]
+        if event == "reschedule":
+            task.reschedule_count += 1
+        if outcome_notes is not None:
+            task.outcome_notes = facts["outcome_notes"]
+        await task.save(using_db=conn)
+        old, new = changed_fields(before, snapshot(task))
+        await record_audit(actor, AGGREGATE, str(task.id), f"transition:{event}", old, new, conn)
+        change = {"event": event, "from": before["status"], "to": task.status}
+        await append_event(
+            actor, "calling_task.transitioned", AGGREGATE, str(task.id), change, conn
+        )
+    return task
+
+
+async def _locked(actor: Actor, task_id: UUID, conn: BaseDBAsyncClient) -> CallingTask:
+    task: CallingTask | None = (
+        await _scoped(actor, Access.WRITE)
+        .using_db(conn)
+        .select_for_update()
+        .get_or_none(id=task_id)
+    )
+    if task is None:
+        if await _scoped(actor).using_db(conn).filter(id=task_id).exists():
+            raise DomainError(
+                CallingTaskErrorCode.FORBIDDEN, "You may not change this calling task.", "id"
+            )
+        raise _not_found(task_id)
+    return task

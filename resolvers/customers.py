@@ -1,0 +1,181 @@
+"""Customer resolvers: thin calls into domain.customers; relations through DataLoaders."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from strawberry import relay
+
+from domain import contacts, customers
+from domain.contacts import Contact, ContactErrorCode, Conversion
+from domain.customers import ContactLink, Customer, CustomerErrorCode, CustomerOrderField
+from domain.errors import DomainError
+from domain.lifecycles import allowed_events
+from domain.lifecycles.customer import CustomerLifecycle
+from domain.pagination import Ordering
+from domain.users import User
+from resolvers.context import RequestContext, actor_of, loaders_of
+from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.inputs import given, node_uuid, with_user_ids
+from resolvers.pagination import connection
+
+TYPE_NAME = "Customer"
+PEOPLE = ("owner_id", "operations_user_id")
+
+
+def _id(global_id: relay.GlobalID, field: str = "id") -> UUID:
+    try:
+        return node_uuid(global_id, TYPE_NAME, CustomerErrorCode)
+    except DomainError as exc:
+        raise DomainError(exc.code, exc.message, field) from exc
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    fields = with_user_ids(data, CustomerErrorCode, *PEOPLE)
+    if isinstance(fields.get("parent_id"), relay.GlobalID):
+        fields["parent_id"] = _id(fields["parent_id"], "parent_id")
+    return fields
+
+
+async def customer(context: RequestContext, global_id: relay.GlobalID) -> Customer | None:
+    actor = actor_of(context)
+    try:
+        return await customers.get_customer(actor, _id(global_id))
+    except DomainError as exc:
+        if exc.code == CustomerErrorCode.NOT_FOUND:
+            return None
+        raise query_error(exc) from exc
+
+
+async def customers_page(
+    context: RequestContext,
+    first: int,
+    after: str | None,
+    where: Any,
+    order_field: str,
+    descending: bool,
+) -> relay.Connection[Any]:
+    actor = actor_of(context)
+
+    async def load() -> Any:
+        criteria = _fields(given(where)) if where is not None else None
+        ordering = Ordering(CustomerOrderField(order_field), descending)
+        return await customers.list_customers(actor, first, after, criteria, ordering)
+
+    return connection(await answer(load()))
+
+
+async def create_customer(context: RequestContext, data: Any) -> Outcome[Customer]:
+    actor = actor_of(context)
+    return await attempt(
+        CustomerErrorCode, lambda: customers.create_customer(actor, _fields(given(data)))
+    )
+
+
+async def update_customer(context: RequestContext, data: Any) -> Outcome[Customer]:
+    actor = actor_of(context)
+    changes = given(data)
+    global_id = changes.pop("id")
+    return await attempt(
+        CustomerErrorCode,
+        lambda: customers.update_customer(actor, _id(global_id), _fields(changes)),
+    )
+
+
+async def delete_customer(context: RequestContext, global_id: relay.GlobalID) -> Outcome[Customer]:
+    actor = actor_of(context)
+    return await attempt(
+        CustomerErrorCode, lambda: customers.delete_customer(actor, _id(global_id))
+    )
+
+
+async def transition_customer(
+    context: RequestContext, global_id: relay.GlobalID, event: str
+) -> Outcome[Customer]:
+    actor = actor_of(context)
+    return await attempt(
+        CustomerErrorCode, lambda: customers.transition_customer(actor, _id(global_id), event)
+    )
+
+
+async def link_contact(
+    context: RequestContext,
+    global_id: relay.GlobalID,
+    contact: relay.GlobalID,
+    role: str,
+    is_primary: bool,
+) -> Outcome[Customer]:
+    actor = actor_of(context)
+
+    async def link() -> Customer:
+        contact_id = node_uuid(contact, "Contact", CustomerErrorCode)
+        return await customers.link_contact(actor, _id(global_id), contact_id, role, is_primary)
+
+    return await attempt(CustomerErrorCode, link)
+
+
+async def unlink_contact(
+    context: RequestContext, global_id: relay.GlobalID, contact: relay.GlobalID
+) -> Outcome[Customer]:
+    actor = actor_of(context)
+
+    async def unlink() -> Customer:
+        contact_id = node_uuid(contact, "Contact", CustomerErrorCode)
+        return await customers.unlink_contact(actor, _id(global_id), contact_id)
+
+    return await attempt(CustomerErrorCode, unlink)
+
+
+async def convert_contact(
+    context: RequestContext,
+    contact: relay.GlobalID,
+    existing: relay.GlobalID | None,
+    new_customer: Any,
+) -> Outcome[Conversion]:
+    actor = actor_of(context)
+
+    async def convert() -> Conversion:
+        contact_id = node_uuid(contact, "Contact", ContactErrorCode)
+        customer_id = _id(existing, "customer_id") if existing else None
+        fields = _fields(given(new_customer)) if new_customer is not None else None
+        return await contacts.convert_contact(actor, contact_id, customer_id, fields)
+
+    return await attempt(ContactErrorCode, convert)
+
+
+def customer_allowed_events(record: Customer) -> list[str]:
+    return allowed_events(CustomerLifecycle, record.status)
+
+
+async def parent(context: RequestContext, record: Customer) -> Customer | None:
+    if record.parent_id is None:
+        return None
+    found: Customer | None = await loaders_of(context).customers.load(record.parent_id)
+    return found
+
+
+async def colleague(context: RequestContext, user_id: UUID | None) -> User | None:
+    if user_id is None:
+        return None
+    found: User | None = await loaders_of(context).colleagues.load(user_id)
+    return found
+
+
+async def contact_links(context: RequestContext, record: Customer) -> list[ContactLink]:
+    links: list[ContactLink] = await loaders_of(context).contact_links.load(record.id)
+    return links
+
+
+async def customer_of_contact(context: RequestContext, contact_id: UUID) -> Customer | None:
+    loaders = loaders_of(context)
+    customer_id = await loaders.customer_of_contact.load(contact_id)
+    if customer_id is None:
+        return None
+    found: Customer | None = await loaders.customers.load(customer_id)
+    return found
+
+
+async def linked_contact(context: RequestContext, link: ContactLink) -> Contact | None:
+    found: Contact | None = await loaders_of(context).contacts.load(link.contact_id)
+    return found

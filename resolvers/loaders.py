@@ -1,0 +1,46 @@
+"""Per-request DataLoaders. Each wraps one domain batch function, so agency and role scope
+are applied in the same place as every other read, and a list costs one query per relation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from domain import contacts, customers, users
+from domain.actors import Actor
+from domain.contacts import Contact
+from domain.customers import ContactLink, Customer
+from domain.users import User
+
+V = TypeVar("V")
+
+
+def _by_key(
+    actor: Actor, batch: Callable[[Actor, Sequence[UUID]], Awaitable[dict[UUID, V]]], default: Any
+) -> DataLoader[UUID, Any]:
+    async def load(keys: list[UUID]) -> list[Any]:
+        found = await batch(actor, keys)
+        return [found.get(key, default) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    actor: Actor
+    colleagues: DataLoader[UUID, User | None] = field(init=False)
+    contacts: DataLoader[UUID, Contact | None] = field(init=False)
+    customers: DataLoader[UUID, Customer | None] = field(init=False)
+    customer_of_contact: DataLoader[UUID, UUID | None] = field(init=False)
+    contact_links: DataLoader[UUID, list[ContactLink]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.colleagues = _by_key(self.actor, users.colleagues_by_ids, None)
+        self.contacts = _by_key(self.actor, contacts.contacts_by_ids, None)
+        self.customers = _by_key(self.actor, customers.customers_by_ids, None)
+        self.customer_of_contact = _by_key(self.actor, customers.customer_ids_of_contacts, None)
+        self.contact_links = _by_key(self.actor, customers.links_of_customers, [])

@@ -1,0 +1,201 @@
+"""Calling task types, inputs, enums and payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.calling_tasks import CallingTask as CallingTaskRecord
+from domain.calling_tasks import CallingTaskErrorCode, CallingTaskOrderField
+from domain.lifecycles.calling_task import CallingTaskEvent, CallingTaskStatus
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from resolvers import calling_tasks as resolve
+from resolvers import customers as resolve_customers
+from resolvers.errors import Outcome
+from schema.contacts import OrderDirection
+from schema.payloads import errors_as
+from schema.users import UserSummary
+
+if TYPE_CHECKING:
+    CallingTaskStatusEnum = StrEnum
+    CallingTaskEventEnum = StrEnum
+else:
+    CallingTaskStatusEnum = strawberry.enum(CallingTaskStatus, name="CallingTaskStatus")
+    CallingTaskEventEnum = strawberry.enum(CallingTaskEvent, name="CallingTaskEvent")
+
+strawberry.enum(CallingTaskErrorCode, name="CallingTaskErrorCode")
+strawberry.enum(CallingTaskOrderField, name="CallingTaskOrderField")
+
+
+def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
+    return relay.GlobalID(type_name, str(value)) if value else None
+
+
+@strawberry.type(description="A call to make to a contact or a customer.")
+class CallingTask(relay.Node):
+    id: relay.NodeID[str]
+    subject: str
+    due_at: datetime | None
+    outcome_notes: str
+    reschedule_count: int
+    status: CallingTaskStatusEnum
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, CallingTaskRecord))
+
+    @strawberry.field
+    def contact_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
+        return _gid("Contact", root.contact_id)
+
+    @strawberry.field
+    def customer_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
+        return _gid("Customer", root.customer_id)
+
+    @strawberry.field
+    async def assignee(
+        self, info: Info, root: strawberry.Parent[CallingTaskRecord]
+    ) -> UserSummary | None:
+        return await resolve_customers.colleague(info.context, root.assignee_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Events that may be applied to this task now.")
+    def allowed_events(
+        self, root: strawberry.Parent[CallingTaskRecord]
+    ) -> list[CallingTaskEventEnum]:
+        return [CallingTaskEvent(e) for e in resolve.calling_task_allowed_events(root)]
+
+
+@strawberry.type
+class CallingTaskError:
+    field: str | None
+    code: CallingTaskErrorCode
+    message: str
+
+
+@strawberry.type
+class CallingTaskPayload:
+    calling_task: CallingTask | None
+    errors: list[CallingTaskError]
+
+
+def _payload(outcome: Outcome[CallingTaskRecord]) -> CallingTaskPayload:
+    return CallingTaskPayload(
+        calling_task=outcome.value,  # type: ignore[arg-type]
+        errors=errors_as(CallingTaskError, outcome.errors),
+    )
+
+
+@strawberry.input
+class CreateCallingTaskInput:
+    subject: str
+    contact_id: relay.GlobalID | None = None
+    customer_id: relay.GlobalID | None = None
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User id; defaults to the creator."
+    )
+    due_at: datetime | None = None
+
+
+@strawberry.input(description="Fields left out are unchanged; status moves by events only.")
+class UpdateCallingTaskInput:
+    id: relay.GlobalID
+    subject: str | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.UNSET
+    customer_id: relay.GlobalID | None = strawberry.UNSET
+    assignee_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeleteCallingTaskInput:
+    id: relay.GlobalID
+
+
+@strawberry.input(
+    description="SCHEDULE and RESCHEDULE take a future dueAt; COMPLETE takes outcomeNotes."
+)
+class TransitionCallingTaskInput:
+    id: relay.GlobalID
+    event: CallingTaskEventEnum
+    due_at: datetime | None = None
+    outcome_notes: str | None = None
+
+
+@strawberry.input
+class CallingTaskFilter:
+    status_in: list[CallingTaskStatusEnum] | None = strawberry.UNSET
+    assignee_id: relay.GlobalID | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.UNSET
+    customer_id: relay.GlobalID | None = strawberry.UNSET
+    due_after: datetime | None = strawberry.UNSET
+    due_before: datetime | None = strawberry.UNSET
+    search: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class CallingTaskOrder:
+    field: CallingTaskOrderField = CallingTaskOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class CallingTaskQuery:
+    @strawberry.field(description="One calling task by its global id, or null if not visible.")
+    async def calling_task(self, info: Info, id: relay.GlobalID) -> CallingTask | None:
+        return await resolve.calling_task(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description=f"Calling tasks; at most {MAX_PAGE_SIZE} a page.")
+    async def calling_tasks(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: CallingTaskFilter | None = None,
+        order_by: CallingTaskOrder | None = None,
+    ) -> relay.Connection[CallingTask]:
+        order = order_by or CallingTaskOrder()
+        return await resolve.calling_tasks_page(
+            info.context,
+            first,
+            after,
+            filter,
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+        )
+
+
+@strawberry.type
+class CallingTaskMutation:
+    @strawberry.mutation
+    async def create_calling_task(
+        self, info: Info, input: CreateCallingTaskInput
+    ) -> CallingTaskPayload:
+        return _payload(await resolve.create_calling_task(info.context, input))
+
+    @strawberry.mutation
+    async def update_calling_task(
+        self, info: Info, input: UpdateCallingTaskInput
+    ) -> CallingTaskPayload:
+        return _payload(await resolve.update_calling_task(info.context, input))
+
+    @strawberry.mutation(description="Soft delete.")
+    async def delete_calling_task(
+        self, info: Info, input: DeleteCallingTaskInput
+    ) -> CallingTaskPayload:
+        return _payload(await resolve.delete_calling_task(info.context, input.id))
+
+    @strawberry.mutation(description="Apply a lifecycle event (see the input's description).")
+    async def transition_calling_task(
+        self, info: Info, input: TransitionCallingTaskInput
+    ) -> CallingTaskPayload:
+        event = CallingTaskEvent(input.event).value
+        outcome = await resolve.transition_calling_task(
+            info.context, input.id, event, input.due_at, input.outcome_notes
+        )
+        return _payload(outcome)

@@ -1,0 +1,302 @@
+"""Customer types, inputs, enums and payloads; contact conversion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.contacts import Conversion
+from domain.customers import ContactLink as ContactLinkRecord
+from domain.customers import Customer as CustomerRecord
+from domain.customers import CustomerErrorCode, CustomerOrderField
+from domain.lifecycles.customer import CustomerEvent, CustomerStatus
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from resolvers import customers as resolve
+from resolvers.errors import Outcome
+from schema.contacts import Contact, ContactError, OrderDirection
+from schema.payloads import errors_as
+from schema.users import UserSummary
+
+if TYPE_CHECKING:
+    CustomerStatusEnum = StrEnum
+    CustomerEventEnum = StrEnum
+else:
+    CustomerStatusEnum = strawberry.enum(
+        CustomerStatus, name="CustomerStatus", description="Where a customer is in its lifecycle."
+    )
+    CustomerEventEnum = strawberry.enum(
+        CustomerEvent, name="CustomerEvent", description="Events of the customer lifecycle."
+    )
+
+strawberry.enum(CustomerErrorCode, name="CustomerErrorCode")
+strawberry.enum(CustomerOrderField, name="CustomerOrderField")
+
+
+@strawberry.type(description="A contact's role at a customer.")
+class CustomerContactLink:
+    role: str
+    is_primary: bool
+
+    @strawberry.field
+    async def contact(
+        self, info: Info, root: strawberry.Parent[ContactLinkRecord]
+    ) -> Contact | None:
+        return await resolve.linked_contact(info.context, root)  # type: ignore[return-value]
+
+
+@strawberry.type(description="A company the agency serves.")
+class Customer(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    legal_name: str
+    website: str
+    industry: str
+    category: str
+    rating: str
+    tags: list[str]
+    preferred_channel: str = strawberry.field(description="email, phone, sms or whatsapp.")
+    notification_subscriptions: list[str]
+    services: list[str]
+    billing_email: str
+    billing_address: str
+    tax_id: str
+    currency: str
+    payment_terms_days: int | None
+    status: CustomerStatusEnum
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, CustomerRecord))
+
+    @strawberry.field(description="The parent company, if visible to you.")
+    async def parent(
+        self, info: Info, root: strawberry.Parent[CustomerRecord]
+    ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
+        return await resolve.parent(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(description="The relationship manager.")
+    async def owner(
+        self, info: Info, root: strawberry.Parent[CustomerRecord]
+    ) -> UserSummary | None:
+        return await resolve.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Who runs operations for this customer.")
+    async def operations_user(
+        self, info: Info, root: strawberry.Parent[CustomerRecord]
+    ) -> UserSummary | None:
+        return await resolve.colleague(info.context, root.operations_user_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Linked contacts you can see, the primary one first.")
+    async def contacts(
+        self, info: Info, root: strawberry.Parent[CustomerRecord]
+    ) -> list[CustomerContactLink]:
+        return await resolve.contact_links(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(description="Events that may be applied to this customer now.")
+    def allowed_events(self, root: strawberry.Parent[CustomerRecord]) -> list[CustomerEventEnum]:
+        return [CustomerEvent(e) for e in resolve.customer_allowed_events(root)]
+
+
+@strawberry.type
+class CustomerError:
+    field: str | None
+    code: CustomerErrorCode
+    message: str
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer | None
+    errors: list[CustomerError]
+
+
+def _payload(outcome: Outcome[CustomerRecord]) -> CustomerPayload:
+    return CustomerPayload(
+        customer=outcome.value,  # type: ignore[arg-type]
+        errors=errors_as(CustomerError, outcome.errors),
+    )
+
+
+@strawberry.input
+class CustomerFields:
+    """Shared by create and update; on update, fields left out are unchanged."""
+
+    legal_name: str | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    industry: str | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
+    rating: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    parent_id: relay.GlobalID | None = strawberry.UNSET
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The relationship manager (a User id)."
+    )
+    operations_user_id: relay.GlobalID | None = strawberry.UNSET
+    preferred_channel: str | None = strawberry.UNSET
+    notification_subscriptions: list[str] | None = strawberry.UNSET
+    services: list[str] | None = strawberry.UNSET
+    billing_email: str | None = strawberry.UNSET
+    billing_address: str | None = strawberry.UNSET
+    tax_id: str | None = strawberry.UNSET
+    currency: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 4217.")
+    payment_terms_days: int | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateCustomerInput(CustomerFields):
+    name: str
+
+
+@strawberry.input
+class UpdateCustomerInput(CustomerFields):
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class CustomerIdInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class TransitionCustomerInput:
+    id: relay.GlobalID
+    event: CustomerEventEnum
+
+
+@strawberry.input
+class LinkCustomerContactInput:
+    id: relay.GlobalID
+    contact_id: relay.GlobalID
+    role: str = ""
+    is_primary: bool = False
+
+
+@strawberry.input
+class UnlinkCustomerContactInput:
+    id: relay.GlobalID
+    contact_id: relay.GlobalID
+
+
+@strawberry.input(description="Convert a Hot contact: link an existing customer or create one.")
+class ConvertContactInput:
+    id: relay.GlobalID
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Link this customer; leave out to create one."
+    )
+    new_customer: CreateCustomerInput | None = strawberry.field(
+        default=None, description="The customer to create (default: named after the company)."
+    )
+
+
+@strawberry.type
+class ConvertContactPayload:
+    contact: Contact | None
+    customer: Customer | None
+    errors: list[ContactError]
+
+
+@strawberry.input
+class CustomerFilter:
+    status_in: list[CustomerStatusEnum] | None = strawberry.UNSET
+    owner_id: relay.GlobalID | None = strawberry.UNSET
+    parent_id: relay.GlobalID | None = strawberry.UNSET
+    tag: str | None = strawberry.UNSET
+    search: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Matches name or legal name."
+    )
+
+
+@strawberry.input
+class CustomerOrder:
+    field: CustomerOrderField = CustomerOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="One customer by its global id, or null if not visible.")
+    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
+        return await resolve.customer(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description=f"Customers, newest first by default; at most {MAX_PAGE_SIZE}.")
+    async def customers(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: CustomerFilter | None = None,
+        order_by: CustomerOrder | None = None,
+    ) -> relay.Connection[Customer]:
+        order = order_by or CustomerOrder()
+        return await resolve.customers_page(
+            info.context,
+            first,
+            after,
+            filter,
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+        )
+
+
+@strawberry.type
+class CustomerMutation:
+    @strawberry.mutation
+    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
+        return _payload(await resolve.create_customer(info.context, input))
+
+    @strawberry.mutation
+    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
+        return _payload(await resolve.update_customer(info.context, input))
+
+    @strawberry.mutation(description="Soft delete: the customer disappears from every query.")
+    async def delete_customer(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+        return _payload(await resolve.delete_customer(info.context, input.id))
+
+    @strawberry.mutation(
+        description="Apply a lifecycle event; ACTIVATE needs a primary contact and billing "
+        "details (GUARD_FAILED otherwise)."
+    )
+    async def transition_customer(
+        self, info: Info, input: TransitionCustomerInput
+    ) -> CustomerPayload:
+        event = CustomerEvent(input.event).value
+        return _payload(await resolve.transition_customer(info.context, input.id, event))
+
+    @strawberry.mutation(description="Link a contact with a role (or change its role).")
+    async def link_customer_contact(
+        self, info: Info, input: LinkCustomerContactInput
+    ) -> CustomerPayload:
+        outcome = await resolve.link_contact(
+            info.context, input.id, input.contact_id, input.role, input.is_primary
+        )
+        return _payload(outcome)
+
+    @strawberry.mutation
+    async def unlink_customer_contact(
+        self, info: Info, input: UnlinkCustomerContactInput
+    ) -> CustomerPayload:
+        return _payload(await resolve.unlink_contact(info.context, input.id, input.contact_id))
+
+    @strawberry.mutation(
+        description="Convert a Hot contact into (or onto) a customer, in one transaction."
+    )
+    async def convert_contact(
+        self, info: Info, input: ConvertContactInput
+    ) -> ConvertContactPayload:
+        outcome: Outcome[Conversion] = await resolve.convert_contact(
+            info.context, input.id, input.customer_id, input.new_customer
+        )
+        done = outcome.value
+        return ConvertContactPayload(
+            contact=done.contact if done else None,  # type: ignore[arg-type]
+            customer=done.customer if done else None,  # type: ignore[arg-type]
+            errors=errors_as(ContactError, outcome.errors),
+        )

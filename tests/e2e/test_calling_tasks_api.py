@@ -1,0 +1,110 @@
+"""Calling tasks over GraphQL/HTTP: create, schedule, reschedule, complete, abort; guards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from db.calling_tasks import CallingTask
+from tests.e2e.conftest import Api
+
+CREATE = """
+mutation($input: CreateCallingTaskInput!) {
+  createCallingTask(input: $input) {
+    callingTask { id status subject contactId assignee { name } allowedEvents }
+    errors { field code message }
+  }
+}"""
+MOVE = """
+mutation($input: TransitionCallingTaskInput!) {
+  transitionCallingTask(input: $input) {
+    callingTask { status dueAt outcomeNotes rescheduleCount allowedEvents }
+    errors { field code message }
+  }
+}"""
+LIST = """
+query($filter: CallingTaskFilter) {
+  callingTasks(first: 10, filter: $filter, orderBy: {field: DUE_AT, direction: ASC}) {
+    edges { node { subject status } }
+  }
+}"""
+
+
+def later(hours: int) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+async def new_task(api: Api, subject: str = "Intro call") -> dict[str, Any]:
+    created = await api.graphql(
+        'mutation { createContact(input: {firstName: "Kim"}) { contact { id } } }'
+    )
+    contact_id = created["createContact"]["contact"]["id"]
+    data = await api.graphql(CREATE, {"input": {"subject": subject, "contactId": contact_id}})
+    assert data["createCallingTask"]["errors"] == [], data["createCallingTask"]["errors"]
+    task: dict[str, Any] = data["createCallingTask"]["callingTask"]
+    assert task["contactId"] == contact_id
+    return task
+
+
+async def move(api: Api, **fields: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = (await api.graphql(MOVE, {"input": fields}))["transitionCallingTask"]
+    return payload
+
+
+async def test_task_goes_new_scheduled_rescheduled_done(api: Api) -> None:
+    task = await new_task(api)
+    assert task["status"] == "NEW"
+    assert task["assignee"] == {"name": "Ada Admin"}
+    scheduled = await move(api, id=task["id"], event="SCHEDULE", dueAt=later(2))
+    assert scheduled["callingTask"]["status"] == "SCHEDULED"
+    again = await move(api, id=task["id"], event="RESCHEDULE", dueAt=later(26))
+    assert again["callingTask"]["status"] == "RESCHEDULED"
+    twice = await move(api, id=task["id"], event="RESCHEDULE", dueAt=later(50))
+    assert twice["callingTask"]["rescheduleCount"] == 2
+    done = await move(api, id=task["id"], event="COMPLETE", outcomeNotes="Wants a demo.")
+    assert done["callingTask"]["status"] == "DONE"
+    assert done["callingTask"]["outcomeNotes"] == "Wants a demo."
+    assert done["callingTask"]["allowedEvents"] == []
+
+
+async def test_scheduling_needs_a_future_due_time(api: Api) -> None:
+    task = await new_task(api)
+    missing = await move(api, id=task["id"], event="SCHEDULE")
+    assert missing["errors"] == [
+        {"field": "dueAt", "code": "GUARD_FAILED", "message": "Give the call a due time (dueAt)."}
+    ]
+    past = await move(api, id=task["id"], event="SCHEDULE", dueAt=later(-1))
+    assert past["errors"][0]["code"] == "GUARD_FAILED"
+    assert (await CallingTask.get()).status == "new"
+
+
+async def test_completing_needs_outcome_notes(api: Api) -> None:
+    task = await new_task(api)
+    refused = await move(api, id=task["id"], event="COMPLETE")
+    assert refused["errors"][0]["field"] == "outcomeNotes"
+    assert refused["errors"][0]["code"] == "GUARD_FAILED"
+
+
+async def test_done_and_aborted_are_final(api: Api) -> None:
+    task = await new_task(api)
+    await move(api, id=task["id"], event="ABORT")
+    refused = await move(api, id=task["id"], event="SCHEDULE", dueAt=later(1))
+    assert refused["errors"][0]["code"] == "INVALID_TRANSITION"
+    assert "none (final state)" in refused["errors"][0]["message"]
+
+
+async def test_a_task_needs_someone_to_call(api: Api) -> None:
+    data = await api.graphql(CREATE, {"input": {"subject": "Call whom?"}})
+    assert data["createCallingTask"]["errors"][0]["code"] == "REQUIRED"
+    assert await CallingTask.all().count() == 0
+
+
+async def test_tasks_list_by_due_time_and_filter_by_status(api: Api) -> None:
+    first, second = await new_task(api, "Later call"), await new_task(api, "Sooner call")
+    await move(api, id=first["id"], event="SCHEDULE", dueAt=later(10))
+    await move(api, id=second["id"], event="SCHEDULE", dueAt=later(1))
+    data = await api.graphql(LIST, {"filter": {"statusIn": ["SCHEDULED"]}})
+    assert [e["node"]["subject"] for e in data["callingTasks"]["edges"]] == [
+        "Sooner call",
+        "Later call",
+    ]

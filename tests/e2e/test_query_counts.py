@@ -1,0 +1,53 @@
+"""Lists are served with DataLoaders: a page costs the same number of SQL statements whatever
+its size (no N+1), nested relations included."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from db.users import User
+from domain import contacts, customers
+from domain.actors import Actor
+from tests.e2e.conftest import ADMIN_EMAIL, Api
+
+PAGE = """
+query($first: Int!) {
+  contacts(first: $first) {
+    edges { node {
+      firstName tags owner { name }
+      customer { name owner { name } contacts { role contact { firstName } } }
+    } }
+  }
+}"""
+
+
+async def seed(count: int) -> None:
+    admin = await User.get(email=ADMIN_EMAIL)
+    actor = Actor.system(admin.agency_id, "seed")
+    for i in range(count):
+        contact = await contacts.create_contact(
+            actor, {"first_name": f"P{i}", "tags": ["vip"], "owner_id": admin.id}
+        )
+        customer = await customers.create_customer(actor, {"name": f"Co{i}", "owner_id": admin.id})
+        await customers.link_contact(actor, customer.id, contact.id, "primary", True)
+
+
+async def statements(api: Api, caplog: pytest.LogCaptureFixture, first: int) -> int:
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+        data = await api.graphql(PAGE, {"first": first})
+    assert len(data["contacts"]["edges"]) == first
+    assert all(e["node"]["customer"]["owner"]["name"] for e in data["contacts"]["edges"])
+    return sum(1 for record in caplog.records if record.name == "tortoise.db_client")
+
+
+async def test_a_page_costs_a_constant_number_of_statements(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    await seed(30)
+    small = await statements(api, caplog, 3)
+    large = await statements(api, caplog, 30)
+    assert small == large, f"{small} statements for 3 contacts, {large} for 30"
+    assert 0 < large <= 12
