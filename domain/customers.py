@@ -96,7 +96,6 @@ class CustomerFilter(BaseModel):
     status_in: list[str] | None = None
     owner_id: UUID | None = None
     parent_id: UUID | None = None
-    tag: Annotated[str, StringConstraints(max_length=50)] | None = None
     search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
 
 
@@ -213,9 +212,6 @@ async def list_customers(
             query = query.filter(
                 Q(name__icontains=where.search) | Q(legal_name__icontains=where.search)
             )
-        if where.tag:
-            # Tags are a short JSON list; a quoted match works on SQLite and PostgreSQL alike.
-            query = query.filter(tags__icontains=f'"{where.tag}"')
     return await keyset_page(query, ordering, first, after)
 
 

@@ -208,7 +208,6 @@ class CustomerFilter:
     status_in: list[CustomerStatusEnum] | None = strawberry.UNSET
     owner_id: relay.GlobalID | None = strawberry.UNSET
     parent_id: relay.GlobalID | None = strawberry.UNSET
-    tag: str | None = strawberry.UNSET
     search: str | None = strawberry.field(
         default=strawberry.UNSET, description="Matches name or legal name."
     )
