@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from temporalio.client import Client
 from tortoise import Tortoise
 
+from crm.event_fan_out import event_fan_out
 from crm.graphql_http import CrmGraphQL
 from crm.middleware import (
     BodySizeLimitMiddleware,
@@ -23,6 +24,7 @@ from crm.middleware import (
 )
 from crm.settings import Settings
 from db.connection import database
+from domain.live_events import LiveEvents
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -60,6 +62,7 @@ class Readiness:
 
 def create_app(settings: Settings) -> Starlette:
     readiness = Readiness(settings)
+    live_events = LiveEvents(settings.live_events())
     graphql = CrmGraphQL(
         build_schema(
             SchemaLimits(
@@ -71,6 +74,11 @@ def create_app(settings: Settings) -> Starlette:
         ),
         graphql_ide="graphiql" if settings.graphiql else None,
         auth=settings.auth(),
+        live_events=live_events,
+        webhooks=settings.webhooks(),
+        ws_ping_seconds=settings.ws_ping_seconds,
+        ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
+        ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,
     )
 
     async def healthz(_: Request) -> JSONResponse:
@@ -98,8 +106,12 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with database(settings.database_url) as context:
+        async with (
+            database(settings.database_url) as context,
+            event_fan_out(settings.database_url, live_events),
+        ):
             app.state.database = context
+            app.state.live_events = live_events
             yield
 
     return Starlette(

@@ -1,4 +1,4 @@
-"""The `crm` command (also `python -m crm`): serve, worker, migrate, dev, export-schema."""
+"""The `crm` command (also `python -m crm`): serve, worker, migrate, dev, export-schema, flows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -21,7 +22,8 @@ from crm.settings import Environment, Settings
 log = logging.getLogger("crm.cli")
 
 Command = Callable[[Settings], int]
-# A command that also takes its own command-line arguments (`crm bootstrap --agency-name ...`).
+# A command that also takes its own command-line arguments (`crm bootstrap --agency-name ...`,
+# `crm flows validate FILE`).
 CommandWithArguments = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -154,6 +156,64 @@ def export_schema(settings: Settings) -> int:
     return 0
 
 
+def flows_validate(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Print every problem of the definitions in a file, with its path; 1 if there is any."""
+    from crm.flow_files import FlowFileError, definitions_in, file_problems, read_flow_file
+
+    file: Path = arguments.file
+    try:
+        data = read_flow_file(file)
+        problems = file_problems(data)
+        count = len(definitions_in(data))
+    except FlowFileError as error:
+        sys.stderr.write(f"crm flows validate: {error}\n")
+        return 1
+    for problem in problems:
+        sys.stdout.write(f"{file}: {problem}\n")
+    if problems:
+        sys.stderr.write(f"{len(problems)} problem(s) found\n")
+        return 1
+    sys.stdout.write(f"{file}: {count} definition(s), no problems\n")
+    return 0
+
+
+def flows_export(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Print an agency's published definitions as YAML (a `flows:` list, as in temporal.yaml)."""
+    from uuid import UUID
+
+    import yaml
+
+    from db.connection import open_database
+    from domain.actors import Actor
+    from domain.flows.service import published_definitions
+
+    async def export() -> int:
+        await open_database(settings.database_url)
+        agency_id = UUID(arguments.agency or settings.default_agency_id)
+        definitions = await published_definitions(Actor.system(agency_id, "cli"))
+        flows = {"flows": [definition.document() for definition in definitions]}
+        sys.stdout.write(yaml.safe_dump(flows, sort_keys=False, allow_unicode=True))
+        return 0
+
+    return run_script(export())
+
+
+def _add_flows_commands(commands: Any) -> None:
+    help_text = "validate flow definition files, export the published ones"
+    flows = commands.add_parser("flows", help=help_text, description=help_text)
+    flow_commands = flows.add_subparsers(dest="flows_command", required=True, metavar="COMMAND")
+    validate_help = "check the flow definitions in a YAML or JSON file; exit 1 on any problem"
+    validate = flow_commands.add_parser("validate", help=validate_help, description=validate_help)
+    validate.add_argument(
+        "file", type=Path, help="one definition, a list of them, or a file with a flows: list"
+    )
+    validate.set_defaults(command_function=flows_validate, takes_arguments=True)
+    export_help = "print the published flow definitions of an agency as YAML"
+    export = flow_commands.add_parser("export", help=export_help, description=export_help)
+    export.add_argument("--agency", help="agency id (default: CRM_DEFAULT_AGENCY_ID)")
+    export.set_defaults(command_function=flows_export, takes_arguments=True)
+
+
 def bound_command(args: argparse.Namespace) -> Command:
     """The chosen command; one that takes its own arguments gets them bound."""
     if getattr(args, "takes_arguments", False):
@@ -185,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
             command_function=command
         )
     _add_bootstrap_command(commands)
+    _add_flows_commands(commands)
     return parser
 
 

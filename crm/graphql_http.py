@@ -7,6 +7,7 @@ execution (syntax or validation error) is a 400, so clients and proxies can tell
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
@@ -17,11 +18,19 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from crm.graphql_ws import (
+    DEFAULT_PING_SECONDS,
+    DEFAULT_PONG_TIMEOUT_SECONDS,
+    KeepAliveTransportWSHandler,
+)
 from domain.auth import AuthConfig, actor_for_credentials
 from domain.errors import DomainError
+from domain.live_events import LiveEvents
+from domain.webhook_deliveries import WebhookConfig
 from resolvers.context import RequestContext
 from schema.observability import current_request
 
@@ -59,9 +68,30 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
     """The GraphQL endpoint: authenticates the caller once per request (or per websocket
     connection) into the context, and speaks both response media types."""
 
-    def __init__(self, *args: Any, auth: AuthConfig, **kwargs: Any) -> None:
+    graphql_transport_ws_handler_class = KeepAliveTransportWSHandler
+    # Only graphql-transport-ws: the legacy graphql-ws protocol has no keep-alive of ours.
+    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+
+    def __init__(
+        self,
+        *args: Any,
+        auth: AuthConfig,
+        live_events: LiveEvents | None = None,
+        webhooks: WebhookConfig | None = None,
+        ws_ping_seconds: float = DEFAULT_PING_SECONDS,
+        ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
+        ws_connection_init_timeout_seconds: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["connection_init_wait_timeout"] = timedelta(
+            seconds=ws_connection_init_timeout_seconds
+        )
         super().__init__(*args, **kwargs)
         self.auth = auth
+        self.live_events = live_events
+        self.webhooks = webhooks or WebhookConfig()
+        self.ws_ping_seconds = ws_ping_seconds
+        self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -71,6 +101,8 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             request_id=log.request_id if log else "",
             auth=self.auth,
             client_address=request.client.host if request.client else "",
+            live_events=self.live_events,
+            webhooks=self.webhooks,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

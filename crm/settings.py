@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.auth import AuthConfig
+from domain.live_events import LiveEventsConfig
+from domain.webhook_deliveries import WebhookConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production"
@@ -27,6 +29,7 @@ class TaskQueues(BaseModel):
     """Temporal task queues, one per concern so workers can scale them separately."""
 
     flows: str = "crm-flows"
+    webhooks: str = "crm-webhooks"
 
 
 class TemporalFile(BaseModel):
@@ -79,6 +82,20 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, gt=0)
     max_aliases: int = Field(default=15, gt=0)
     max_tokens: int = Field(default=2_000, gt=0)
+    # Subscriptions (graphql-transport-ws): see the README, "Following every change".
+    subscription_queue_size: int = Field(default=1_000, gt=0)
+    subscription_poll_seconds: float = Field(default=2.0, gt=0)
+    subscription_reauth_seconds: float = Field(default=30.0, gt=0)
+    ws_ping_seconds: float = Field(default=15.0, gt=0)
+    ws_pong_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhooks: private, loopback and link-local targets are refused unless allowed here.
+    webhook_allow_private_targets: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, gt=0, le=50)
+    webhook_first_retry_seconds: float = Field(default=10.0, gt=0)
+    webhook_longest_retry_seconds: float = Field(default=3_600.0, gt=0)
+    webhook_disable_after_failures: int = Field(default=5, gt=0)
 
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
 
@@ -102,6 +119,23 @@ class Settings(BaseSettings):
     @property
     def task_queues(self) -> TaskQueues:
         return self._task_queues
+
+    def live_events(self) -> LiveEventsConfig:
+        return LiveEventsConfig(
+            queue_size=self.subscription_queue_size,
+            poll_seconds=self.subscription_poll_seconds,
+            reauth_seconds=self.subscription_reauth_seconds,
+        )
+
+    def webhooks(self) -> WebhookConfig:
+        return WebhookConfig(
+            allow_private_targets=self.webhook_allow_private_targets,
+            timeout_seconds=self.webhook_timeout_seconds,
+            max_attempts=self.webhook_max_attempts,
+            first_retry_seconds=self.webhook_first_retry_seconds,
+            longest_retry_seconds=self.webhook_longest_retry_seconds,
+            disable_after_failures=self.webhook_disable_after_failures,
+        )
 
     def auth(self) -> AuthConfig:
         return AuthConfig(

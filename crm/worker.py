@@ -1,4 +1,4 @@
-"""The Temporal worker: connects (patiently), opens the database, polls the flows task queue."""
+"""The Temporal worker: seeds the default flows, polls the flows task queue, relays the outbox."""
 
 from __future__ import annotations
 
@@ -6,18 +6,25 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from uuid import UUID
 
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.email import EmailActivities
+from activities.flows import FLOW_ACTIVITIES
+from crm.flow_files import load_default_flows
 from crm.logging import WORKER_LOGGER
+from crm.outbox_relay import OutboxRelay, RelayTiming
 from crm.settings import Settings
+from crm.webhook_worker import run_webhook_worker
 from db.connection import database
 from domain.emails import SmtpConfig
+from domain.flows.service import seed_default_flows
 from workflows import DATA_CONVERTER
 from workflows.email_delivery import DeliverEmail
+from workflows.flow_run import FlowRun
 
 log = logging.getLogger(WORKER_LOGGER)
 
@@ -63,31 +70,50 @@ async def connect_temporal(settings: Settings, stop: asyncio.Event) -> Client | 
     return None
 
 
+async def seed_flows(settings: Settings) -> None:
+    """Publish the default flows of temporal.yaml for the agency that has none of their keys."""
+    defaults = load_default_flows(settings.temporal_config)
+    seeded = await seed_default_flows(UUID(settings.default_agency_id), defaults)
+    if seeded:
+        log.info("default flows published", extra={"flows": ",".join(seeded)})
+
+
 async def run_worker(
     settings: Settings,
     stop: asyncio.Event,
     ready: asyncio.Event | None = None,
+    relay_timing: RelayTiming | None = None,
 ) -> None:
-    """Run the worker until `stop` is set, then shut it down gracefully.
+    """Run the worker and the outbox relay until `stop` is set, then shut them down gracefully.
 
-    `ready` (optional) is set once the worker is connected and polling, for callers that wait
-    for the whole stack to be up. A worker that fails on its own raises.
+    The default flows are seeded before Temporal is reached, so changes made while Temporal is
+    away still trigger them. `ready` (optional) is set once the worker is connected and
+    polling, for callers that wait for the whole stack to be up. A worker that fails on its
+    own raises.
     """
     task_queue = settings.task_queues.flows
     # A Tortoise context of our own: the API may share this process (`crm dev`) with its own.
     async with database(settings.database_url):
+        await seed_flows(settings)
         client = await connect_temporal(settings, stop)
         if client is None:
             return
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[DeliverEmail],
-            activities=[EmailActivities(smtp_config(settings)).send_email],
+            workflows=[DeliverEmail, FlowRun],
+            activities=[EmailActivities(smtp_config(settings)).send_email, *FLOW_ACTIVITIES],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
-        # Created inside the context, so activities see this context's connections.
+        # Created inside the context, so activities and the relay see this context's connections.
         running = asyncio.create_task(worker.run(), name="temporal-worker")
+        relay = asyncio.create_task(
+            OutboxRelay(client, task_queue, relay_timing).run(stop), name="outbox-relay"
+        )
+        webhooks_stop = asyncio.Event()
+        webhooks = asyncio.create_task(
+            run_webhook_worker(client, settings, webhooks_stop), name="webhooks"
+        )
         log.info(
             "worker started",
             extra={
@@ -106,5 +132,11 @@ async def run_worker(
             if not running.done():
                 log.info("worker shutting down", extra={"task_queue": task_queue})
                 await worker.shutdown()
+            if not relay.done():
+                relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            webhooks_stop.set()
+            await webhooks
         await running  # re-raises what made the worker stop on its own
         log.info("worker stopped", extra={"task_queue": task_queue})

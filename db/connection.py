@@ -20,9 +20,17 @@ MODEL_MODULES = [
     "db.contacts",
     "db.customers",
     "db.calling_tasks",
+    "db.pipelines",
+    "db.leads",
+    "db.deals",
     "db.audit",
     "db.events",
     "db.emails",
+    "db.flows",
+    "db.flow_runs",
+    "db.outbox",
+    "db.notifications",
+    "db.webhooks",
 ]
 
 

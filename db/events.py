@@ -19,4 +19,5 @@ class Event(Model):
 
     class Meta:
         table = "event"
-        indexes = (("aggregate_type", "aggregate_id"),)
+        # (agency_id, id): subscriptions read one agency's events after a cursor.
+        indexes = (("aggregate_type", "aggregate_id"), ("agency_id", "id"))

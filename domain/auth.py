@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -243,6 +243,34 @@ async def _api_key_actor(key: str, request_id: str) -> Actor:
         request_id=request_id,
         api_scopes=frozenset(ApiScope(s) for s in stored.scopes),
     )
+
+
+async def current_actor(actor: Actor) -> Actor | None:
+    """The actor as the database sees it now, or None once its access has ended.
+
+    For connections that outlive a request (subscriptions): a revoked or expired API key, an
+    ended session or a deactivated user ends them too, and role changes apply to them.
+    """
+    if actor.api_scopes is not None:
+        try:
+            key_id = UUID(actor.id.removeprefix("api_key:"))
+        except ValueError:
+            return None
+        stored = await ApiKey.get_or_none(id=key_id, revoked_at__isnull=True)
+        if stored is None or (stored.expires_at is not None and stored.expires_at <= _now()):
+            return None
+        return replace(actor, api_scopes=frozenset(ApiScope(s) for s in stored.scopes))
+    if actor.user_id is None or actor.session_id is None:
+        return actor  # the system acts for as long as it runs
+    session = await Session.get_or_none(
+        id=actor.session_id, user_id=actor.user_id, revoked_at__isnull=True
+    )
+    user = await User.get_or_none(id=actor.user_id, is_active=True)
+    if session is None or user is None:
+        return None
+    roles = frozenset(Role(r) for r in user.roles)
+    team = await team_of(user) if Role.SALES_HEAD in roles else frozenset({user.id})
+    return replace(actor, roles=roles, team=team)
 
 
 def new_api_key_secret() -> tuple[str, str, str]:

@@ -299,9 +299,12 @@ async def convert_contact(
     contact, in the same transaction as the status change."""
     async with in_transaction() as conn:
         contact = await _locked(actor, contact_id, conn)
+        # Row locks before the first event: appending an event takes the agency's event lock
+        # until commit, so locking a row after it could deadlock with another writer.
+        existing = await customers.locked(actor, customer_id, conn) if customer_id else None
         await _transition(actor, contact, CONVERT, conn)
-        if customer_id is not None:
-            customer = await customers.locked(actor, customer_id, conn)
+        if existing is not None:
+            customer = existing
         else:
             name = contact.company_name or f"{contact.first_name} {contact.last_name}".strip()
             customer = await customers.create_customer_in(

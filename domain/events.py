@@ -6,8 +6,11 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from db.event_signals import hold_event_order, signal_committed
 from db.events import Event
 from domain.actors import Actor
+from domain.flow_triggers import route_event
+from domain.webhook_dispatch import schedule_webhook_deliveries
 
 
 async def append_event(
@@ -18,8 +21,16 @@ async def append_event(
     payload: dict[str, Any],
     connection: BaseDBAsyncClient,
 ) -> Event:
-    """Append one event; its id is the cursor subscribers and the outbox relay resume from."""
-    return await Event.create(
+    """Append one event; its id is the cursor subscribers and the outbox relay resume from.
+
+    Every committed change passes through here with its transaction's connection, so this is
+    where flows are started and waiting runs are told (through the outbox, atomically).
+    Webhook deliveries are written here too, and subscribers in every API process are told
+    once it commits. Append events after the transaction's row locks: on PostgreSQL the
+    agency's events are ordered by a lock held until commit (see `db.event_signals`).
+    """
+    await hold_event_order(actor.agency_id, connection)
+    event = await Event.create(
         agency_id=actor.agency_id,
         type=event_type,
         aggregate_type=aggregate_type,
@@ -27,3 +38,7 @@ async def append_event(
         payload=payload,
         using_db=connection,
     )
+    await route_event(event, connection)
+    await schedule_webhook_deliveries(event, connection)
+    await signal_committed(event.agency_id, event.id, connection)
+    return event

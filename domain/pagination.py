@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -45,6 +45,8 @@ class Page(Generic[M]):
 def encode_cursor(value: Any, pk: UUID | int) -> str:
     if isinstance(value, datetime):
         value = {"dt": value.isoformat()}
+    elif isinstance(value, date):  # a calendar date (e.g. a deal's expected close date)
+        value = {"d": value.isoformat()}
     elif isinstance(value, UUID):
         value = str(value)
     raw = json.dumps([value, str(pk) if isinstance(pk, UUID) else pk], separators=(",", ":"))
@@ -56,7 +58,11 @@ def decode_cursor(cursor: str) -> tuple[Any, UUID | int]:
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, dict):
-            value = datetime.fromisoformat(value["dt"])
+            value = (
+                date.fromisoformat(value["d"])
+                if "d" in value
+                else datetime.fromisoformat(value["dt"])
+            )
         if isinstance(pk, bool) or not isinstance(pk, int | str):
             raise TypeError(pk)
         return value, pk if isinstance(pk, int) else UUID(pk)

@@ -36,6 +36,7 @@ class Resource(StrEnum):
     ORGANISATION = "organisation"
     API_KEYS = "api_keys"
     AUDIT = "audit"
+    WEBHOOKS = "webhooks"
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -45,6 +46,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.ORGANISATION: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.API_KEYS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.AUDIT: {Access.READ: RowScope.AGENCY},
+        Resource.WEBHOOKS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError
 
 from domain.actors import Actor
 from domain.auth import AuthConfig
+from domain.live_events import LiveEvents
 from domain.policies import AccessErrorCode
+from domain.webhook_deliveries import WebhookConfig
 from resolvers.loaders import Loaders
 
 
@@ -23,6 +25,9 @@ class RequestContext:
     actor: Actor | None = None
     auth_problem: str | None = None
     connection_params: dict[str, Any] | None = None
+    # The process's fan-out of committed events, for subscriptions (None: not served here).
+    live_events: LiveEvents | None = None
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
     _loaders: Loaders | None = None
 
 

@@ -1,4 +1,5 @@
-"""The GraphQL schema: root Query and Mutation merged from one module per aggregate."""
+"""The GraphQL schema: root Query, Mutation and Subscription, merged from one module per
+aggregate."""
 
 from __future__ import annotations
 
@@ -25,9 +26,14 @@ from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.contacts import ContactMutation, ContactQuery
 from schema.customers import CustomerMutation, CustomerQuery
+from schema.deals import DealMutation, DealQuery
+from schema.events import EventSubscription
 from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
+from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
+from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.users import UserMutation, UserQuery
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 Query = merge_types(
     "Query",
@@ -36,11 +42,15 @@ Query = merge_types(
         ContactQuery,
         CustomerQuery,
         CallingTaskQuery,
+        LeadQuery,
+        DealQuery,
+        PipelineQuery,
         UserQuery,
         AgencyQuery,
         ApiKeyQuery,
         AuditQuery,
         LifecycleQuery,
+        WebhookQuery,
     ),
 )
 Mutation = merge_types(
@@ -50,11 +60,16 @@ Mutation = merge_types(
         ContactMutation,
         CustomerMutation,
         CallingTaskMutation,
+        LeadMutation,
+        DealMutation,
+        PipelineMutation,
         UserMutation,
         AgencyMutation,
         ApiKeyMutation,
+        WebhookMutation,
     ),
 )
+Subscription = merge_types("Subscription", (EventSubscription,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +101,9 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    return CrmSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return CrmSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 schema = build_schema()

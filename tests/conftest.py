@@ -11,6 +11,8 @@ pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.smtp",
     "tests.fixtures.temporal",
+    "tests.fixtures.flows",
+    "tests.fixtures.webhook_receiver",
 ]
 
 TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env"}

@@ -8,11 +8,15 @@ from domain.lifecycles import Lifecycle, describe
 from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.lifecycles.contact import ContactLifecycle
 from domain.lifecycles.customer import CustomerLifecycle
+from domain.lifecycles.deal import DealLifecycle
+from domain.lifecycles.lead import LeadLifecycle
 
 MACHINES: dict[str, type[StateMachine]] = {
     "Contact": ContactLifecycle,
     "Customer": CustomerLifecycle,
     "CallingTask": CallingTaskLifecycle,
+    "Lead": LeadLifecycle,
+    "Deal": DealLifecycle,
 }
 
 

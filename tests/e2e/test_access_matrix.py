@@ -17,10 +17,27 @@ from typing import Any
 
 import pytest
 from strawberry import relay
+from tortoise.transactions import in_transaction
 
-from domain import agencies, api_keys, calling_tasks, contacts, customers, users
+from db.events import Event
+from db.users import User
+from domain import (
+    agencies,
+    api_keys,
+    calling_tasks,
+    contacts,
+    customers,
+    deals,
+    leads,
+    pipelines,
+    users,
+)
 from domain.actors import Actor, ApiScope
+from domain.event_subscriptions import event_cursor
+from domain.notifications import notify_user
 from domain.roles import Role
+from domain.webhook_deliveries import DeliveryStatus, WebhookConfig
+from domain.webhooks import WebhookDelivery, create_endpoint
 from schema import schema
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
 
@@ -88,6 +105,30 @@ class World:
         )
         return gid("CallingTask", task.id)
 
+    async def lead_of_sales_north(self, event: str | None = None) -> str:
+        lead = await leads.create_lead(
+            self.system,
+            {"title": "Lead", "services": ["SEO"], "owner_id": self.sales_north_id()},
+        )
+        if event:
+            await leads.transition_lead(self.system, lead.id, event)
+        return gid("Lead", lead.id)
+
+    async def deal_of_sales_north(self) -> str:
+        deal = await deals.create_deal(
+            self.system,
+            {
+                "name": "Deal",
+                "expected_close_date": "2030-01-01",
+                "owner_id": self.sales_north_id(),
+            },
+        )
+        return gid("Deal", deal.id)
+
+    async def pipeline_of_agency_a(self) -> pipelines.Pipeline:
+        name = f"Pipeline {uuid.uuid4().hex[:6]}"
+        return await pipelines.create_pipeline(self.system, {"name": name})
+
     async def api_key_of_agency_a(self) -> str:
         created = await api_keys.create_api_key(self.system, "spare", [ApiScope.READ], None)
         return gid("ApiKey", created.api_key.id)
@@ -131,6 +172,10 @@ async def build_world(api: Api) -> World:
     world.ids["contact_north"] = await world.contact_of_sales_north()
     world.ids["customer_north"] = await world.customer_of_sales_north()
     world.ids["task_north"] = await world.task_of_sales_north()
+    world.ids["lead_north"] = await world.lead_of_sales_north()
+    world.ids["deal_north"] = await world.deal_of_sales_north()
+    default_pipeline = await pipelines.ensure_default_pipeline(agency_a.id)
+    world.ids["pipeline"] = gid("Pipeline", default_pipeline.id)
     await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
 
     world.callers["anonymous"] = api.as_(None)
@@ -194,6 +239,8 @@ ORGANISATION_READ = everyone(
 )
 ADMIN_ONLY_IN_A = everyone("forbidden", admin="ok", other_agency_admin="hidden")
 ADMIN_ONLY_OWN_AGENCY = everyone("forbidden", admin="ok", other_agency_admin="ok")
+# Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
+PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
 
 async def contact_north(world: World, caller: str) -> dict[str, Any]:
@@ -235,6 +282,59 @@ async def fresh_task(world: World, caller: str) -> dict[str, Any]:
 
 async def task_for_sales_north(world: World, caller: str) -> dict[str, Any]:
     return {"contact": world.ids["contact_north"], "assignee": world.ids["sales_north"]}
+
+
+async def lead_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["lead_north"]}
+
+
+async def fresh_lead(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.lead_of_sales_north()}
+
+
+async def fresh_qualified_lead(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.lead_of_sales_north("qualify")}
+
+
+async def deal_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["deal_north"]}
+
+
+async def fresh_deal(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.deal_of_sales_north()}
+
+
+async def fresh_deal_and_next_stage(world: World, caller: str) -> dict[str, Any]:
+    pipeline = await pipelines.get_pipeline(world.system, _uuid(world.ids["pipeline"]))
+    next_stage = pipelines.stages_of(pipeline)[1]
+    return {"id": await world.deal_of_sales_north(), "stage": gid("Stage", next_stage.id)}
+
+
+def _uuid(global_id: str) -> uuid.UUID:
+    return uuid.UUID(relay.GlobalID.from_id(global_id).node_id)
+
+
+async def pipeline_id(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["pipeline"]}
+
+
+async def pipeline_and_name(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["pipeline"], "name": f"{caller}-{uuid.uuid4().hex[:6]}"}
+
+
+async def fresh_stage(world: World, caller: str) -> dict[str, Any]:
+    _, stage = await pipelines.add_stage(
+        world.system,
+        _uuid(world.ids["pipeline"]),
+        {"name": f"Stage {uuid.uuid4().hex[:6]}", "probability": 30},
+    )
+    return {"id": gid("Stage", stage.id)}
+
+
+async def fresh_pipeline_reversed(world: World, caller: str) -> dict[str, Any]:
+    pipeline = await world.pipeline_of_agency_a()
+    stage_ids = [gid("Stage", s.id) for s in reversed(pipelines.stages_of(pipeline))]
+    return {"id": gid("Pipeline", pipeline.id), "stages": stage_ids}
 
 
 async def login_variables(world: World, caller: str) -> dict[str, Any]:
@@ -282,6 +382,64 @@ async def contact_for_sales_north(world: World, caller: str) -> dict[str, Any]:
     return {"owner": world.ids["sales_north"]}
 
 
+# Webhooks: endpoints on a public address literal (nothing resolves; no worker delivers here).
+ACME_HOOK = "https://93.184.216.34/acme-hook"
+
+
+async def webhook_endpoint_of_agency_a(world: World, url: str = ACME_HOOK) -> str:
+    created = await create_endpoint(
+        world.system, WebhookConfig(), {"url": url, "event_types": ["contact.*"]}
+    )
+    return gid("WebhookEndpoint", created.endpoint.id)
+
+
+async def fresh_webhook_endpoint(world: World, caller: str) -> dict[str, Any]:
+    url = f"https://93.184.216.34/{caller}-{uuid.uuid4().hex[:6]}"
+    return {"id": await webhook_endpoint_of_agency_a(world, url)}
+
+
+async def acme_webhook_endpoint(world: World, caller: str) -> dict[str, Any]:
+    if "webhook_endpoint" not in world.ids:
+        world.ids["webhook_endpoint"] = await webhook_endpoint_of_agency_a(world)
+    return {}
+
+
+async def acme_webhook_delivery(world: World, caller: str) -> dict[str, Any]:
+    """A delivery of a contact event to agency A's endpoint (written with the event)."""
+    if "webhook_delivery" not in world.ids:
+        await acme_webhook_endpoint(world, caller)
+        await world.contact_of_sales_north()
+        world.ids["webhook_delivery"] = "written"
+    return {}
+
+
+async def failed_webhook_delivery(world: World, caller: str) -> dict[str, Any]:
+    await acme_webhook_delivery(world, caller)
+    await world.contact_of_sales_north()
+    newest = await WebhookDelivery.filter(agency_id=world.system.agency_id).order_by("-id").first()
+    assert newest is not None
+    await WebhookDelivery.filter(id=newest.id).update(status=DeliveryStatus.FAILED)
+    return {"id": gid("WebhookDelivery", newest.id)}
+
+
+CALLER_EMAILS = {"admin": ADMIN_EMAIL, "other_agency_admin": "admin@bolt.example.com"}
+
+
+async def events_from_contact_north(world: World, caller: str) -> dict[str, Any]:
+    """Replay from just before contact_north was created: a caller who may see it gets its
+    creation first; one who may not gets a notice left for them after it (every person may
+    see their own notifications), so `hidden` needs no timeout."""
+    record_id = relay.GlobalID.from_id(world.ids["contact_north"]).node_id
+    created = await Event.get(aggregate_id=record_id, type="contact.created")
+    email = CALLER_EMAILS.get(caller, f"{caller}@acme.example.com")
+    person = await User.get_or_none(email=email)
+    if person is not None:
+        system = Actor.system(person.agency_id, "test")
+        async with in_transaction() as connection:
+            await notify_user(system, person.id, "marker", "", "", "test", connection)
+    return {"after": event_cursor(created.id - 1)}
+
+
 PAYLOAD = "errors { code }"
 
 CASES: dict[str, Case] = {
@@ -308,6 +466,20 @@ CASES: dict[str, Case] = {
         SALES_READ,
         target=lambda w: w.ids["task_north"],
     ),
+    "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
+    "leads": Case(
+        "{ leads(first: 100) { edges { node { id } } } }",
+        SALES_READ,
+        target=lambda w: w.ids["lead_north"],
+    ),
+    "deal": Case("query($id: ID!) { deal(id: $id) { id } }", SALES_READ, deal_north),
+    "deals": Case(
+        "{ deals(first: 100) { edges { node { id } } } }",
+        SALES_READ,
+        target=lambda w: w.ids["deal_north"],
+    ),
+    "pipeline": Case("query($id: ID!) { pipeline(id: $id) { id } }", PIPELINE_READ, pipeline_id),
+    "pipelines": Case("{ pipelines { id } }", PIPELINE_READ, target=lambda w: w.ids["pipeline"]),
     "user": Case("query($id: ID!) { user(id: $id) { id } }", USER_READ, user_sales_north),
     "users": Case(
         "{ users(first: 100) { edges { node { id } } } }",
@@ -456,6 +628,103 @@ CASES: dict[str, Case] = {
         SALES_WRITE,
         fresh_task,
     ),
+    "createLead": Case(
+        "mutation($owner: ID!) "
+        f'{{ createLead(input: {{title: "New", ownerId: $owner}}) {{ {PAYLOAD} }} }}',
+        everyone(
+            "forbidden",
+            admin="ok",
+            head_north="ok",
+            sales_north="ok",
+            other_agency_admin="hidden",
+            api_read_write="ok",
+        ),
+        contact_for_sales_north,
+    ),
+    "updateLead": Case(
+        f'mutation($id: ID!) {{ updateLead(input: {{id: $id, source: "fair"}}) {{ {PAYLOAD} }} }}',
+        SALES_WRITE,
+        fresh_lead,
+    ),
+    "deleteLead": Case(
+        f"mutation($id: ID!) {{ deleteLead(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_lead,
+    ),
+    "transitionLead": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionLead(input: {{id: $id, event: QUALIFY}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_lead,
+    ),
+    "convertLead": Case(
+        f"mutation($id: ID!) {{ convertLead(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_qualified_lead,
+    ),
+    "createDeal": Case(
+        "mutation($owner: ID!) { createDeal(input: "
+        f'{{name: "New", expectedCloseDate: "2030-01-01", ownerId: $owner}}) {{ {PAYLOAD} }} }}',
+        everyone(
+            "forbidden",
+            admin="ok",
+            head_north="ok",
+            sales_north="ok",
+            other_agency_admin="hidden",
+            api_read_write="ok",
+        ),
+        contact_for_sales_north,
+    ),
+    "updateDeal": Case(
+        f'mutation($id: ID!) {{ updateDeal(input: {{id: $id, name: "Big"}}) {{ {PAYLOAD} }} }}',
+        SALES_WRITE,
+        fresh_deal,
+    ),
+    "deleteDeal": Case(
+        f"mutation($id: ID!) {{ deleteDeal(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_deal,
+    ),
+    "moveDeal": Case(
+        "mutation($id: ID!, $stage: ID!) "
+        f"{{ moveDeal(input: {{id: $id, stageId: $stage}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_deal_and_next_stage,
+    ),
+    "createPipeline": Case(
+        f"mutation($name: String!) {{ createPipeline(input: {{name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+        unique_name,
+    ),
+    "updatePipeline": Case(
+        "mutation($id: ID!, $name: String!) "
+        f"{{ updatePipeline(input: {{id: $id, name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        pipeline_and_name,
+    ),
+    "addStage": Case(
+        "mutation($id: ID!, $name: String!) { addStage(input: "
+        f"{{pipelineId: $id, name: $name, probability: 20}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        pipeline_and_name,
+    ),
+    "updateStage": Case(
+        "mutation($id: ID!) "
+        f"{{ updateStage(input: {{id: $id, probability: 35}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_stage,
+    ),
+    "reorderStages": Case(
+        "mutation($id: ID!, $stages: [ID!]!) "
+        f"{{ reorderStages(input: {{pipelineId: $id, stageIds: $stages}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_pipeline_reversed,
+    ),
+    "deleteStage": Case(
+        f"mutation($id: ID!) {{ deleteStage(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_stage,
+    ),
     "createUser": Case(
         f"mutation($input: CreateUserInput!) {{ createUser(input: $input) {{ {PAYLOAD} }} }}",
         ADMIN_ONLY_IN_A,
@@ -493,6 +762,61 @@ CASES: dict[str, Case] = {
         ADMIN_ONLY_IN_A,
         spare_key,
     ),
+    "webhookEndpoints": Case(
+        "{ webhookEndpoints { url } }",
+        ADMIN_ONLY_IN_A,
+        acme_webhook_endpoint,
+        target=lambda w: ACME_HOOK,
+    ),
+    "webhookDeliveries": Case(
+        "{ webhookDeliveries(first: 100) { edges { node { eventType } } } }",
+        ADMIN_ONLY_IN_A,
+        acme_webhook_delivery,
+        target=lambda w: '"contact.created"',
+    ),
+    "createWebhookEndpoint": Case(
+        "mutation($name: String!) { createWebhookEndpoint(input: "
+        '{url: "https://93.184.216.34/new", eventTypes: ["*"], description: $name}) '
+        f"{{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+        unique_name,
+    ),
+    "updateWebhookEndpoint": Case(
+        "mutation($id: ID!) "
+        f"{{ updateWebhookEndpoint(input: {{id: $id, active: false}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_webhook_endpoint,
+    ),
+    "deleteWebhookEndpoint": Case(
+        f"mutation($id: ID!) {{ deleteWebhookEndpoint(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_webhook_endpoint,
+    ),
+    "rotateWebhookSecret": Case(
+        f"mutation($id: ID!) {{ rotateWebhookSecret(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_webhook_endpoint,
+    ),
+    "redeliverWebhookDelivery": Case(
+        f"mutation($id: ID!) {{ redeliverWebhookDelivery(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        failed_webhook_delivery,
+    ),
+    # Subscriptions (over graphql-transport-ws): `ok` when the first event replayed is
+    # contact_north's creation, `hidden` when it is the caller's own later notice.
+    "events": Case(
+        "subscription($after: String) { events(after: $after) { nodeId } }",
+        everyone(
+            "ok",
+            sysadmin="hidden",
+            sales_south="hidden",
+            other_agency_admin="hidden",
+            api_read="forbidden",
+            api_read_write="forbidden",
+        ),
+        events_from_contact_north,
+        target=lambda w: w.ids["contact_north"],
+    ),
 }
 
 ERROR_OUTCOMES = {
@@ -504,8 +828,34 @@ ERROR_OUTCOMES = {
 
 def root_fields() -> list[str]:
     graphql_schema = schema._schema
-    operations = [graphql_schema.query_type, graphql_schema.mutation_type]
+    operations = [
+        graphql_schema.query_type,
+        graphql_schema.mutation_type,
+        graphql_schema.subscription_type,
+    ]
     return [name for operation in operations if operation for name in operation.fields]
+
+
+def subscription_fields() -> frozenset[str]:
+    subscriptions = schema._schema.subscription_type
+    return frozenset(subscriptions.fields if subscriptions else ())
+
+
+async def subscription_outcome(
+    caller: Api, document: str, variables: dict[str, Any], field_name: str, target: str | None
+) -> str:
+    """The first answer of a subscription over graphql-transport-ws, classified like `outcome`."""
+    async with caller.websocket() as ws:
+        credentials = {"Authorization": f"Bearer {caller.token}"} if caller.token else {}
+        await ws.send_json({"type": "connection_init", "payload": credentials})
+        assert (await ws.receive_json(timeout=10))["type"] == "connection_ack"
+        query = {"query": document, "variables": variables}
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": query})
+        message = await ws.receive_json(timeout=10)
+    if message["type"] == "error":
+        return outcome({"errors": message["payload"]}, field_name, target)
+    assert message["type"] == "next", message
+    return outcome(message["payload"], field_name, target)
 
 
 def outcome(body: dict[str, Any], field_name: str, target: str | None) -> str:
@@ -548,6 +898,11 @@ async def test_each_caller_gets_exactly_the_access_of_its_role(api: Api, field_n
     actual: dict[str, str] = {}
     for caller in CALLERS:
         variables = await case.variables(world, caller)
+        if field_name in subscription_fields():
+            actual[caller] = await subscription_outcome(
+                world.callers[caller], case.document, variables, field_name, target
+            )
+            continue
         response = await world.callers[caller].post(
             {"query": case.document, "variables": variables}
         )

@@ -1,0 +1,147 @@
+"""Flow activities: the FlowRun workflow's reads and changes, each through a domain service.
+
+Changes are made at most once per workflow run and activity (the key `send_email` uses too),
+so a retried activity never applies an event or notifies twice. A domain refusal (an illegal
+transition, a record that is gone) is not retried: retrying cannot change the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.email import idempotency_key
+from domain.actors import Actor
+from domain.errors import DomainError
+from domain.flow_runs import record_progress
+from domain.flows import records
+from domain.flows.definitions import FlowRunStatus
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """The record a run acts on, in its agency; the flow key names the acting system user."""
+
+    agency_id: str
+    record_type: str
+    record_id: str
+    flow_key: str
+
+
+@dataclass(frozen=True)
+class LifecycleEventInput:
+    record: RecordRef
+    event: str
+
+
+@dataclass(frozen=True)
+class NotifyInput:
+    record: RecordRef
+    user_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FlowProgress:
+    """What a run reports about itself; `seq` orders the reports of one run."""
+
+    agency_id: str
+    seq: int
+    status: FlowRunStatus
+    current_step: str | None
+    next_wake_at: datetime | None
+    last_error: str = ""
+
+
+def flow_actor(record: RecordRef) -> Actor:
+    """The system user a flow acts as: audit rows say which flow, and which run (request id)."""
+    actor = Actor.system(UUID(record.agency_id), f"flow:{record.flow_key}")
+    return replace(actor, request_id=activity.info().workflow_run_id or "")
+
+
+def refusal(error: DomainError) -> ApplicationError:
+    """A domain refusal as a failure the workflow sees by its code, and does not retry."""
+    return ApplicationError(
+        error.message,
+        {"code": str(error.code), "field": error.field},
+        type=str(error.code),
+        non_retryable=True,
+    )
+
+
+@activity.defn(name="read_record")
+async def read_record(record: RecordRef) -> dict[str, Any]:
+    try:
+        return await records.read_record(flow_actor(record), record.record_type, record.record_id)
+    except DomainError as error:
+        raise refusal(error) from error
+
+
+@activity.defn(name="apply_lifecycle_event")
+async def apply_lifecycle_event(request: LifecycleEventInput) -> str:
+    """The record's status after the event."""
+    record = request.record
+    info = activity.info()
+    try:
+        return await records.apply_lifecycle_event(
+            flow_actor(record),
+            record.record_type,
+            record.record_id,
+            request.event,
+            idempotency_key(info),
+            info.workflow_id or "",
+        )
+    except DomainError as error:
+        raise refusal(error) from error
+
+
+@activity.defn(name="notify_user")
+async def notify_user(request: NotifyInput) -> int:
+    """The notification's id."""
+    record = request.record
+    info = activity.info()
+    try:
+        user_id = UUID(request.user_id)
+    except ValueError as error:
+        raise ApplicationError(
+            f"not a user id: {request.user_id!r}", type="INVALID", non_retryable=True
+        ) from error
+    try:
+        return await records.notify_about_record(
+            flow_actor(record),
+            user_id,
+            request.message,
+            record.record_type,
+            record.record_id,
+            idempotency_key(info),
+            info.workflow_id or "",
+        )
+    except DomainError as error:
+        raise refusal(error) from error
+
+
+@activity.defn(name="record_flow_progress")
+async def record_flow_progress(progress: FlowProgress) -> None:
+    await record_progress(
+        UUID(progress.agency_id),
+        activity.info().workflow_id or "",
+        progress.seq,
+        progress.status,
+        progress.current_step,
+        progress.next_wake_at,
+        progress.last_error,
+    )
+
+
+FLOW_ACTIVITIES: list[Callable[..., Any]] = [
+    read_record,
+    apply_lifecycle_event,
+    notify_user,
+    record_flow_progress,
+]

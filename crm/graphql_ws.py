@@ -1,0 +1,71 @@
+"""graphql-transport-ws with keep-alive: the server pings, and closes a peer that stops answering.
+
+Strawberry sends no pings on this protocol. A client that vanished without closing (a laptop
+lid, a dropped mobile link) would otherwise keep its subscriptions, and their queues, until
+TCP gave up. The protocol's `ping`/`pong` messages also travel through proxies that do not
+pass websocket control frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import PongMessage
+
+from resolvers.context import RequestContext
+
+KEEP_ALIVE_TIMEOUT = 4499  # a private close code: "no pong in time"
+DEFAULT_PING_SECONDS = 15.0
+DEFAULT_PONG_TIMEOUT_SECONDS = 10.0
+
+
+class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """Pings every `view.ws_ping_seconds` once acknowledged; no pong within
+    `view.ws_pong_timeout_seconds` closes the connection with 4499."""
+
+    _pinger: asyncio.Task[None] | None = None
+    _ponged: asyncio.Event | None = None
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        self._ponged = asyncio.Event()
+        self._pinger = asyncio.create_task(self._keep_alive(), name="graphql-ws-keep-alive")
+
+    async def handle_pong(self, message: PongMessage) -> None:
+        if self._ponged is not None:
+            self._ponged.set()
+
+    async def shutdown(self) -> None:
+        if self._pinger is not None:
+            self._pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pinger
+        await super().shutdown()
+
+    async def _ping_and_wait(self) -> None:
+        assert self._ponged is not None
+        self._ponged.clear()
+        await self.send_message({"type": "ping"})
+        await self._ponged.wait()
+
+    async def _keep_alive(self) -> None:
+        view: Any = self.view
+        interval = getattr(view, "ws_ping_seconds", DEFAULT_PING_SECONDS)
+        timeout = getattr(view, "ws_pong_timeout_seconds", DEFAULT_PONG_TIMEOUT_SECONDS)
+        while True:
+            await asyncio.sleep(interval)
+            if not self.connection_acknowledged:
+                continue
+            try:
+                await asyncio.wait_for(self._ping_and_wait(), timeout)
+            except TimeoutError:
+                with contextlib.suppress(Exception):
+                    await self.websocket.close(KEEP_ALIVE_TIMEOUT, "Keep-alive timeout: no pong")
+                return
+            except Exception:  # the connection is gone: the handler is shutting down
+                return

@@ -1,0 +1,217 @@
+"""The outbox relay: delivers the domain's outbox to Temporal, retrying with backoff.
+
+It starts flow runs and signals them. It lives in `crm` because it talks to Temporal; the rows
+come from the domain, written in the same transaction as the change that caused them, so
+nothing is lost while Temporal is away: the rows wait, and the relay backs off and tries again.
+
+Delivery is at least once, and a second delivery is harmless: a start uses the row's
+workflow id with REJECT_DUPLICATE, so an already-started run answers "already started"
+(counted as delivered, never a second run), and a run ignores an event it has seen. That also
+makes several relays (one per worker process) safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from crm.logging import WORKER_LOGGER
+from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETRY_STEP
+from domain.flows.definitions import FlowDefinition
+from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
+from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
+
+log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
+
+# Status codes that mean "Temporal is not there", as opposed to "Temporal said no".
+_UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
+
+
+class TemporalUnreachable(Exception):
+    """Temporal did not answer: the rest of the batch would fail the same way."""
+
+
+class NotDeliverable(Exception):
+    """Temporal answered, but the message cannot be delivered now (retried later)."""
+
+
+@dataclass(frozen=True)
+class RelayTiming:
+    """How often the relay looks, and how it backs off; tests shorten these."""
+
+    poll_interval: timedelta = timedelta(milliseconds=500)
+    first_retry: timedelta = timedelta(seconds=1)
+    longest_retry: timedelta = timedelta(minutes=5)
+    rpc_timeout: timedelta = timedelta(seconds=10)
+    batch_size: int = 100
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait after `attempts` failed attempts: doubling, capped."""
+        delay = self.first_retry * (1 << min(max(attempts - 1, 0), 20))
+        return min(delay, self.longest_retry)
+
+
+@dataclass(frozen=True)
+class RelayRound:
+    """What one pass over the due messages did."""
+
+    delivered: int = 0
+    failed: int = 0
+    temporal_unreachable: bool = False
+
+
+def flow_run_input(payload: dict[str, Any]) -> FlowRunInput:
+    """The FlowRun workflow's input from a start message (see domain.flow_triggers)."""
+    return FlowRunInput(
+        agency_id=payload["agency_id"],
+        flow_key=payload["flow_key"],
+        version=payload["version"],
+        record_type=payload["record_type"],
+        record_id=payload["record_id"],
+        definition=FlowDefinition.model_validate(payload["definition"]),
+    )
+
+
+class OutboxRelay:
+    """Delivers due messages in id order; a run's later messages wait for its earlier ones."""
+
+    def __init__(self, client: Client, task_queue: str, timing: RelayTiming | None = None) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.timing = timing or RelayTiming()
+
+    async def relay_due(self) -> RelayRound:
+        """One pass over the messages that are due now."""
+        delivered = failed = 0
+        held_back: set[str] = set()  # workflow ids with an undelivered earlier message
+        for message in await due_messages(self.timing.batch_size):
+            if message.workflow_id in held_back:
+                continue
+            try:
+                await self._deliver(message)
+            except TemporalUnreachable as error:
+                await mark_failed(message, str(error), self.timing.backoff(message.attempts + 1))
+                log.warning(
+                    "Temporal is not reachable; outbox delivery paused",
+                    extra={"error": str(error), "pending_from": message.id},
+                )
+                return RelayRound(delivered, failed + 1, temporal_unreachable=True)
+            except Exception as error:
+                retry_in = self.timing.backoff(message.attempts + 1)
+                await mark_failed(message, f"{type(error).__name__}: {error}", retry_in)
+                log.warning(
+                    "outbox message not delivered, retrying later",
+                    extra={
+                        "message_id": message.id,
+                        "workflow_id": message.workflow_id,
+                        "attempts": message.attempts,
+                        "retry_in_s": retry_in.total_seconds(),
+                        "error": str(error),
+                    },
+                )
+                held_back.add(message.workflow_id)
+                failed += 1
+                continue
+            await mark_delivered(message)
+            delivered += 1
+        return RelayRound(delivered, failed)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set, backing off while Temporal (or the database) is away."""
+        unreachable_rounds = 0
+        while not stop.is_set():
+            try:
+                outcome = await self.relay_due()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+                outcome = RelayRound(temporal_unreachable=True)
+            if outcome.temporal_unreachable:
+                unreachable_rounds += 1
+                pause = self.timing.backoff(unreachable_rounds)
+            else:
+                unreachable_rounds = 0
+                busy = outcome.delivered + outcome.failed >= self.timing.batch_size
+                pause = timedelta(0) if busy else self.timing.poll_interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause.total_seconds())
+
+    # --- delivery --------------------------------------------------------------------------
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            if message.kind == OutboxKind.START_FLOW:
+                await self._start(message)
+            elif message.kind == OutboxKind.SIGNAL_FLOW:
+                await self._signal(message)
+            else:
+                raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
+        except RPCError as error:
+            if error.status in _UNREACHABLE:
+                raise TemporalUnreachable(str(error)) from error
+            raise
+        except RuntimeError as error:
+            # The SDK reports a server it cannot connect to as a RuntimeError.
+            raise TemporalUnreachable(str(error)) from error
+
+    async def _start(self, message: OutboxMessage) -> None:
+        request = flow_run_input(message.payload)
+        definition = request.definition
+        try:
+            await self.client.start_workflow(
+                FlowRun.run,
+                request,
+                id=message.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=(
+                    f"{definition.name} v{definition.version} on "
+                    f"{request.record_type} {request.record_id}"
+                ),
+                rpc_timeout=self.timing.rpc_timeout,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("flow run already started", extra={"workflow_id": message.workflow_id})
+
+    async def _signal(self, message: OutboxMessage) -> None:
+        handle = self.client.get_workflow_handle(message.workflow_id)
+        signal = message.payload.get("signal")
+        timeout = self.timing.rpc_timeout
+        try:
+            if signal == SIGNAL_RECORD_EVENT:
+                event = RecordEvent(**message.payload["argument"])
+                await handle.signal(FlowRun.record_event, event, rpc_timeout=timeout)
+            elif signal == SIGNAL_CANCEL:
+                await handle.signal(FlowRun.cancel, rpc_timeout=timeout)
+            elif signal == SIGNAL_RETRY_STEP:
+                await handle.signal(FlowRun.retry_step, rpc_timeout=timeout)
+            else:
+                raise NotDeliverable(f"unknown signal {signal!r}")
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND and await self._has_ended(message):
+                log.info(
+                    "flow run has ended; signal dropped",
+                    extra={"workflow_id": message.workflow_id, "signal": signal},
+                )
+                return
+            raise
+
+    async def _has_ended(self, message: OutboxMessage) -> bool:
+        """A run that ended has nothing to be told; one not started yet will be told later."""
+        try:
+            description = await self.client.get_workflow_handle(message.workflow_id).describe(
+                rpc_timeout=self.timing.rpc_timeout
+            )
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return description.status not in (None, WorkflowExecutionStatus.RUNNING)

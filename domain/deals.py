@@ -1,0 +1,403 @@
+"""Deal (opportunity) service: create, read, list, update, soft-delete and move deals between
+the stages of their pipeline.
+
+Moving is the deal lifecycle's transition: the target stage's kind picks the event (MOVE, WIN,
+LOSE, REOPEN) and the machine's guards decide. Every write runs in one transaction with its
+audit row and domain event.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from db.deals import Deal as Deal
+from db.leads import Lead
+from db.pipelines import Stage
+from domain import contacts
+from domain.actors import Actor
+from domain.audit import changed_fields, record_audit
+from domain.errors import DomainError, input_errors
+from domain.events import append_event
+from domain.field_types import distinct, input_codes
+from domain.lifecycles import allowed_events, apply_event
+from domain.lifecycles.deal import DealLifecycle, event_towards
+from domain.money import Amount, Currency, money_codes, weighted
+from domain.pagination import Ordering, Page, keyset_page
+from domain.pipelines import ensure_default_pipeline, entry_stage
+from domain.policies import may_own, rows
+from domain.roles import Access, Resource, Role
+from domain.users import assignable_owner
+
+AGGREGATE = "deal"
+
+
+class DealErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    TOO_MANY = "TOO_MANY"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    INVALID_CURRENCY = "INVALID_CURRENCY"
+    STAGE_CLOSED = "STAGE_CLOSED"
+    SAME_STAGE = "SAME_STAGE"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    FORBIDDEN = "FORBIDDEN"
+
+
+_PYDANTIC_CODES = {**input_codes(DealErrorCode), **money_codes(DealErrorCode)}
+
+Command = TypeVar("Command", bound=BaseModel)
+DealName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Competitor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class DealChanges(BaseModel):
+    """Fields a caller may set; on update only the fields given are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: DealName
+    amount: Amount = Decimal(0)
+    currency: Currency | None = None
+    expected_close_date: date
+    competitors: Annotated[list[Competitor], Field(max_length=20), AfterValidator(distinct)] = []
+    owner_id: UUID | None = None
+    contact_id: UUID | None = None
+
+
+class NewDeal(DealChanges):
+    """Where a deal starts (an open stage; by default the default pipeline's first) and what
+    it came from."""
+
+    pipeline_id: UUID | None = None
+    stage_id: UUID | None = None
+    lead_id: UUID | None = None
+
+
+class MoveDeal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage_id: UUID
+    reason: Reason = ""
+
+
+class DealOrderField(StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    NAME = "name"
+    EXPECTED_CLOSE_DATE = "expected_close_date"
+
+
+class DealFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status_in: list[str] | None = None
+    pipeline_id: UUID | None = None
+    stage_id: UUID | None = None
+    owner_id: UUID | None = None
+    contact_id: UUID | None = None
+    lead_id: UUID | None = None
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    expected_close_after: date | None = None
+    expected_close_before: date | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+NEWEST_FIRST = Ordering(DealOrderField.CREATED_AT, descending=True)
+
+
+def probability(deal: Deal) -> int:
+    """The deal's chance of being won, in percent: its stage's."""
+    return int(deal.stage.probability)
+
+
+def weighted_amount(deal: Deal) -> Decimal:
+    """What the deal is worth to a forecast: amount x probability."""
+    return weighted(deal.amount, probability(deal))
+
+
+def snapshot(deal: Deal) -> dict[str, Any]:
+    """The deal's fields as JSON values, for audit rows and event payloads."""
+
+    def text(value: Any) -> str | None:
+        return str(value) if value is not None else None
+
+    return {
+        "id": str(deal.id),
+        "name": deal.name,
+        "pipeline_id": text(deal.pipeline_id),
+        "stage_id": text(deal.stage_id),
+        "status": deal.status,
+        "amount": str(deal.amount),
+        "currency": deal.currency,
+        "expected_close_date": deal.expected_close_date.isoformat(),
+        "competitors": list(deal.competitors),
+        "close_reason": deal.close_reason,
+        "owner_id": text(deal.owner_id),
+        "lead_id": text(deal.lead_id),
+        "contact_id": text(deal.contact_id),
+    }
+
+
+def _validate(model: type[Command], data: dict[str, Any]) -> Command:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise input_errors(exc, _PYDANTIC_CODES, DealErrorCode.INVALID) from exc
+
+
+def _parse(data: dict[str, Any]) -> dict[str, Any]:
+    return _validate(NewDeal, data).model_dump()
+
+
+def _parse_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate only the fields given (the required ones get placeholders)."""
+    placeholders = {"name": "-", "expected_close_date": date.min}
+    checked = _validate(DealChanges, {**placeholders, **data})
+    return checked.model_dump(include=set(data))
+
+
+def check_currency(amount: Decimal, currency: str | None, codes: type[StrEnum]) -> None:
+    """An amount means nothing without its currency (zero needs none)."""
+    if amount and not currency:
+        raise DomainError(
+            codes("REQUIRED"), "Give the currency of the amount (ISO 4217, e.g. EUR).", "currency"
+        )
+
+
+def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
+    """Deals the actor may read (or change), never deleted ones."""
+    return Deal.filter(rows(actor, Resource.SALES_RECORDS, access), deleted_at__isnull=True)
+
+
+async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
+    """The owner must be someone the actor may hand records to, in the actor's agency."""
+    if not may_own(actor, Resource.SALES_RECORDS, owner_id):
+        raise DomainError(
+            DealErrorCode.FORBIDDEN, "You may not give deals to that owner.", "owner_id"
+        )
+    if not await assignable_owner(actor, owner_id):
+        raise DomainError(DealErrorCode.NOT_FOUND, "No active user with that id.", "owner_id")
+
+
+async def _check_links(actor: Actor, contact_id: UUID | None, lead_id: UUID | None) -> None:
+    """A deal may name only a contact and a lead the actor can see."""
+    if contact_id is not None:
+        try:
+            await contacts.get_contact(actor, contact_id)
+        except DomainError as exc:
+            raise DomainError(DealErrorCode.NOT_FOUND, "No such contact.", "contact_id") from exc
+    if lead_id is not None:
+        visible = Lead.filter(rows(actor, Resource.SALES_RECORDS, Access.READ), id=lead_id)
+        if not await visible.filter(deleted_at__isnull=True).exists():
+            raise DomainError(DealErrorCode.NOT_FOUND, "No such lead.", "lead_id")
+
+
+def _not_found(deal_id: UUID) -> DomainError:
+    return DomainError(DealErrorCode.NOT_FOUND, f"No deal with id {deal_id}.", "id")
+
+
+async def get_deal(actor: Actor, deal_id: UUID) -> Deal:
+    deal: Deal | None = await _scoped(actor).select_related("stage").get_or_none(id=deal_id)
+    if deal is None:
+        raise _not_found(deal_id)
+    return deal
+
+
+async def list_deals(
+    actor: Actor,
+    first: int,
+    after: str | None = None,
+    criteria: dict[str, Any] | None = None,
+    ordering: Ordering = NEWEST_FIRST,
+) -> Page[Deal]:
+    query = _scoped(actor).select_related("stage")
+    if criteria is not None:
+        try:
+            where = DealFilter.model_validate(criteria)
+        except ValidationError as exc:
+            raise input_errors(exc, _PYDANTIC_CODES, DealErrorCode.INVALID) from exc
+        exact = where.model_dump(
+            include={"pipeline_id", "stage_id", "owner_id", "contact_id", "lead_id"},
+            exclude_none=True,
+        )
+        query = query.filter(**exact)
+        if where.status_in is not None:
+            query = query.filter(status__in=where.status_in)
+        if where.search:
+            query = query.filter(name__icontains=where.search)
+        for column, bound, value in (
+            ("expected_close_date", "gte", where.expected_close_after),
+            ("expected_close_date", "lt", where.expected_close_before),
+            ("created_at", "gte", where.created_after),
+            ("created_at", "lt", where.created_before),
+        ):
+            if value is not None:
+                query = query.filter(**{f"{column}__{bound}": value})
+    return await keyset_page(query, ordering, first, after)
+
+
+async def insert_deal(
+    actor: Actor, fields: dict[str, Any], stage: Stage, conn: BaseDBAsyncClient
+) -> Deal:
+    """Write a new deal in `stage`, with its audit row and event, on the caller's transaction.
+
+    `fields` are validated already; the lead service calls this when it converts a lead.
+    """
+    deal = Deal(agency_id=actor.agency_id, pipeline_id=stage.pipeline_id, stage=stage, **fields)
+    await deal.save(using_db=conn)
+    after = snapshot(deal)
+    await record_audit(actor, AGGREGATE, str(deal.id), "create", {}, after, conn)
+    await append_event(actor, "deal.created", AGGREGATE, str(deal.id), after, conn)
+    return deal
+
+
+async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
+    """A new open deal, owned by its creator unless another owner is given."""
+    fields = _parse(data)
+    if "owner_id" not in data:
+        fields["owner_id"] = actor.user_id
+    check_currency(fields["amount"], fields["currency"], DealErrorCode)
+    await _check_owner(actor, fields["owner_id"])
+    await _check_links(actor, fields["contact_id"], fields["lead_id"])
+    pipeline_id, stage_id = fields.pop("pipeline_id"), fields.pop("stage_id")
+    if pipeline_id is None and stage_id is None:
+        await ensure_default_pipeline(actor.agency_id)
+    async with in_transaction() as conn:
+        stage = await entry_stage(actor, pipeline_id, stage_id, conn)
+        return await insert_deal(actor, fields, stage, conn)
+
+
+async def update_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
+    """Change the deal's details; its stage changes only through `move_deal`."""
+    fields = _parse_changes(data)
+    if "owner_id" in fields:
+        await _check_owner(actor, fields["owner_id"])
+    if "contact_id" in fields:
+        await _check_links(actor, fields["contact_id"], None)
+    async with in_transaction() as conn:
+        deal = await _locked(actor, deal_id, conn)
+        before = snapshot(deal)
+        deal.update_from_dict(fields)
+        check_currency(deal.amount, deal.currency, DealErrorCode)
+        await deal.save(using_db=conn)
+        old, new = changed_fields(before, snapshot(deal))
+        if new:
+            await record_audit(actor, AGGREGATE, str(deal.id), "update", old, new, conn)
+            await append_event(
+                actor, "deal.updated", AGGREGATE, str(deal.id), {"changes": new}, conn
+            )
+    return deal
+
+
+async def delete_deal(actor: Actor, deal_id: UUID) -> Deal:
+    """Soft delete: the row stays for audit and undo, but no query returns it."""
+    async with in_transaction() as conn:
+        deal = await _locked(actor, deal_id, conn)
+        deal.deleted_at = datetime.now(UTC)
+        await deal.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
+        await record_audit(actor, AGGREGATE, str(deal.id), "delete", snapshot(deal), {}, conn)
+        await append_event(actor, "deal.deleted", AGGREGATE, str(deal.id), {}, conn)
+    return deal
+
+
+async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
+    """Move the deal to another stage of its pipeline: the lifecycle event the stage implies.
+
+    Losing needs a reason (REASON_REQUIRED); leaving a won or lost stage needs an admin.
+    Status, stage, audit row and event commit together or not at all.
+    """
+    command = _validate(MoveDeal, data)
+    async with in_transaction() as conn:
+        deal = await _locked(actor, deal_id, conn)
+        stage: Stage | None = (
+            await Stage.filter(
+                id=command.stage_id, pipeline_id=deal.pipeline_id, deleted_at__isnull=True
+            )
+            .using_db(conn)
+            .first()
+        )
+        if stage is None:
+            raise DomainError(
+                DealErrorCode.NOT_FOUND, "No such stage in the deal's pipeline.", "stage_id"
+            )
+        if stage.id == deal.stage_id:
+            raise DomainError(DealErrorCode.SAME_STAGE, "The deal is in that stage.", "stage_id")
+        before = snapshot(deal)
+        event = _event_towards(deal, stage)
+        facts = {
+            "reason": command.reason,
+            "by_admin": Role.ADMIN in actor.roles,
+            "now": datetime.now(UTC),
+        }
+        await apply_event(DealLifecycle, deal, event, DealErrorCode.INVALID_TRANSITION, facts=facts)
+        deal.stage = stage
+        await deal.save(
+            using_db=conn,
+            update_fields=["status", "stage_id", "close_reason", "closed_at", "updated_at"],
+        )
+        change = {
+            "event": event,
+            "from": before["status"],
+            "to": deal.status,
+            "from_stage_id": before["stage_id"],
+            "to_stage_id": str(stage.id),
+            "reason": command.reason,
+        }
+        old, new = changed_fields(before, snapshot(deal))
+        await record_audit(actor, AGGREGATE, str(deal.id), f"transition:{event}", old, new, conn)
+        await append_event(actor, "deal.transitioned", AGGREGATE, str(deal.id), change, conn)
+    return deal
+
+
+def _event_towards(deal: Deal, stage: Stage) -> str:
+    event = event_towards(deal.status, stage.kind)
+    if event is None:
+        allowed = allowed_events(DealLifecycle, deal.status)
+        raise DomainError(
+            DealErrorCode.INVALID_TRANSITION,
+            f"A {deal.status.upper()} deal cannot move to a {stage.kind} stage; allowed: "
+            f"{', '.join(e.upper() for e in allowed)}.",
+            "stage_id",
+            details={"allowedEvents": allowed},
+        )
+    return event
+
+
+async def _locked(actor: Actor, deal_id: UUID, conn: BaseDBAsyncClient) -> Deal:
+    """Read the deal for writing: row-locked on PostgreSQL so concurrent writes serialise.
+
+    A deal the actor can see but not change is FORBIDDEN; one it cannot see is NOT_FOUND.
+    Its stage is fetched after the lock (PostgreSQL locks no outer-joined rows).
+    """
+    deal: Deal | None = (
+        await _scoped(actor, Access.WRITE)
+        .using_db(conn)
+        .select_for_update()
+        .get_or_none(id=deal_id)
+    )
+    if deal is None:
+        if await _scoped(actor).using_db(conn).filter(id=deal_id).exists():
+            raise DomainError(DealErrorCode.FORBIDDEN, "You may not change this deal.", "id")
+        raise _not_found(deal_id)
+    await deal.fetch_related("stage", using_db=conn)
+    return deal

@@ -1,0 +1,146 @@
+"""Which flows a domain event starts or wakes, written to the outbox in the event's transaction.
+
+`domain.events.append_event` calls `route_event` for every committed change, on the change's
+own connection, so a flow start (or a signal to a waiting run) exists if and only if the change
+does. This module imports only db models and pure modules: `domain.events` imports it.
+
+Workflow ids are `flow:<key>:<record type>:<record id>:<trigger event id>`: one per trigger,
+so the relay's retries of one start can never start a second run (it starts with
+REJECT_DUPLICATE), while a record may run the same flow again later, e.g. each time it turns
+Hot. At most one run of a flow is active per record: a trigger while one runs starts nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from db.events import Event
+from db.flow_runs import FlowRun
+from db.flows import FlowVersion
+from domain.flows.definitions import (
+    ACTIVE_RUN_STATUSES,
+    FlowDefinition,
+    FlowRunStatus,
+    FlowVersionStatus,
+)
+from domain.outbox import OutboxKind, enqueue
+
+# Signals the FlowRun workflow understands (its signal method names).
+SIGNAL_RECORD_EVENT = "record_event"
+SIGNAL_CANCEL = "cancel"
+SIGNAL_RETRY_STEP = "retry_step"
+# A deleted record has nothing left for its runs to act on: they are cancelled.
+DELETED_SUFFIX = ".deleted"
+
+
+def workflow_id_for(flow_key: str, record_type: str, record_id: str, trigger_event_id: int) -> str:
+    return f"flow:{flow_key}:{record_type}:{record_id}:{trigger_event_id}"
+
+
+def start_payload(
+    agency_id: UUID, definition: FlowDefinition, record_type: str, record_id: str
+) -> dict[str, Any]:
+    """What the relay needs to start the run: the FlowRun workflow's input, as JSON values.
+
+    The whole definition travels with it, so the run is pinned to this version.
+    """
+    return {
+        "agency_id": str(agency_id),
+        "flow_key": definition.key,
+        "version": definition.version,
+        "record_type": record_type,
+        "record_id": record_id,
+        "definition": definition.document(),
+    }
+
+
+async def start_flow_run(
+    agency_id: UUID,
+    definition: FlowDefinition,
+    record_type: str,
+    record_id: str,
+    trigger_event_id: int,
+    connection: BaseDBAsyncClient,
+) -> FlowRun | None:
+    """A pending run and its start in the outbox; None if this flow already runs on the record."""
+    active = FlowRun.filter(
+        agency_id=agency_id,
+        flow_key=definition.key,
+        record_type=record_type,
+        record_id=record_id,
+        status__in=list(ACTIVE_RUN_STATUSES),
+    )
+    if await active.using_db(connection).exists():
+        return None
+    workflow_id = workflow_id_for(definition.key, record_type, record_id, trigger_event_id)
+    run = await FlowRun.create(
+        agency_id=agency_id,
+        workflow_id=workflow_id,
+        flow_key=definition.key,
+        version=definition.version,
+        record_type=record_type,
+        record_id=record_id,
+        trigger_event_id=trigger_event_id,
+        status=FlowRunStatus.PENDING,
+        listens_to=definition.listens_to(),
+        using_db=connection,
+    )
+    payload = start_payload(agency_id, definition, record_type, record_id)
+    await enqueue(agency_id, OutboxKind.START_FLOW, workflow_id, payload, connection)
+    return run
+
+
+async def signal_run(
+    run: FlowRun, signal: str, connection: BaseDBAsyncClient, argument: Any = None
+) -> None:
+    payload: dict[str, Any] = {"signal": signal}
+    if argument is not None:
+        payload["argument"] = argument
+    await enqueue(run.agency_id, OutboxKind.SIGNAL_FLOW, run.workflow_id, payload, connection)
+
+
+async def _signal_active_runs(event: Event, connection: BaseDBAsyncClient) -> None:
+    runs = await FlowRun.filter(
+        agency_id=event.agency_id,
+        record_type=event.aggregate_type,
+        record_id=event.aggregate_id,
+        status__in=list(ACTIVE_RUN_STATUSES),
+    ).using_db(connection)
+    for run in runs:
+        if event.type.endswith(DELETED_SUFFIX):
+            await signal_run(run, SIGNAL_CANCEL, connection)
+        elif event.type in run.listens_to:
+            record_event = {"id": event.id, "type": event.type, "status": event.payload.get("to")}
+            await signal_run(run, SIGNAL_RECORD_EVENT, connection, record_event)
+
+
+async def _start_triggered_runs(event: Event, connection: BaseDBAsyncClient) -> None:
+    versions = await FlowVersion.filter(
+        agency_id=event.agency_id, status=FlowVersionStatus.PUBLISHED, trigger_event=event.type
+    ).using_db(connection)
+    for version in versions:
+        if version.trigger_status is not None and event.payload.get("to") != version.trigger_status:
+            continue
+        definition = FlowDefinition.model_validate(version.document)
+        if definition.record_type != event.aggregate_type:
+            continue
+        await start_flow_run(
+            event.agency_id,
+            definition,
+            event.aggregate_type,
+            event.aggregate_id,
+            event.id,
+            connection,
+        )
+
+
+async def route_event(event: Event, connection: BaseDBAsyncClient) -> None:
+    """Tell the record's active runs about the event, then start the flows it triggers.
+
+    In this order, so a run never receives the event that started it.
+    """
+    await _signal_active_runs(event, connection)
+    await _start_triggered_runs(event, connection)

@@ -1,0 +1,833 @@
+"""Flow definitions as data: the document a sysadmin edits, and every check it must pass.
+
+Pure (no I/O, no db import): the FlowRun workflow imports it to interpret a definition.
+Checks that depend on the running system (record types, their events, lifecycle states and
+events, fields) use a `FlowVocabulary` that the domain derives from the lifecycle machines and
+passes in, so this module never restates them.
+
+Adding a step type (create a calling task, assign to a role) means one model here, its place
+in `Step`, its references in `_references`, and one branch in the FlowRun workflow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from domain.flows.templates import FIELD_PATH, TemplateError, field_value, template_fields
+
+MAX_STEPS = 50
+MAX_NAME_LENGTH = 100
+MAX_DESCRIPTION_LENGTH = 1_000
+MAX_SUBJECT_LENGTH = 200
+MAX_BODY_LENGTH = 10_000
+MAX_MESSAGE_LENGTH = 1_000
+MAX_CONDITION_VALUES = 50
+MAX_VALUE_LENGTH = 200
+SHORTEST_WAIT = timedelta(seconds=1)
+LONGEST_WAIT = timedelta(days=366)
+# `notify: {to: owner}` notifies whoever owns the record when the step runs: the user id in
+# the record snapshot's `owner_id`.
+OWNER = "owner"
+OWNER_FIELD = "owner_id"
+
+
+class FlowVersionStatus(StrEnum):
+    """Where a stored version is: only a draft may change, only the published one starts runs."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class FlowRunStatus(StrEnum):
+    """Where a run is. Kept beside the definitions because the workflow itself reports it."""
+
+    PENDING = "pending"  # its trigger is in the outbox; the relay has not started it yet
+    RUNNING = "running"
+    WAITING = "waiting"  # on a timer, or for an event of its record
+    STALLED = "stalled"  # a step failed: waiting for a retry or a cancel
+    COMPLETED = "completed"
+    FAILED = "failed"  # stalled for too long without a retry
+    CANCELLED = "cancelled"
+
+
+ACTIVE_RUN_STATUSES = frozenset(
+    {FlowRunStatus.PENDING, FlowRunStatus.RUNNING, FlowRunStatus.WAITING, FlowRunStatus.STALLED}
+)
+
+
+# --- small value types ---------------------------------------------------------------------
+
+
+def _shown(value: str) -> str:
+    """A value quoted for an error message, cut short so a huge input cannot flood it."""
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+def _matching(pattern: str, what: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{_shown(value)} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+FlowKey = Annotated[
+    str, _matching(r"[a-z][a-z0-9-]{0,62}", "a flow key (a-z, 0-9 and -, at most 63)")
+]
+StepId = Annotated[
+    str, _matching(r"[a-z][a-z0-9_-]{0,62}", "a step id (a-z, 0-9, - and _, at most 63)")
+]
+RecordType = Annotated[str, _matching(r"[a-z][a-z_]{0,49}", "a record type like contact")]
+EventType = Annotated[
+    str, _matching(r"[a-z][a-z_]{0,49}\.[a-z][a-z_]{0,29}", "an event type like contact.created")
+]
+# A lifecycle state or event id, as the machines declare them (`hot`, `mark_hot`).
+LifecycleName = Annotated[str, _matching(r"[a-z][a-z0-9_]{0,49}", "a lifecycle name like hot")]
+FieldPath = Annotated[
+    str, _matching(FIELD_PATH.pattern[1:-1], "a record field like first_name or emails.0")
+]
+
+_DURATION = re.compile(
+    r"(?:(?P<w>\d{1,4})w)?(?:(?P<d>\d{1,5})d)?(?:(?P<h>\d{1,6})h)?"
+    r"(?:(?P<m>\d{1,7})m)?(?:(?P<s>\d{1,9})s)?"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30s`, `15m`, `2h`, `3d`, `1w`, or a combination in that order (`1d12h`)."""
+    match = _DURATION.fullmatch(text.strip())
+    if not text.strip() or match is None:
+        raise ValueError(f"{_shown(text)} is not a duration like 30m, 2h, 3d or 1w2d")
+    amounts = {unit: int(amount or 0) for unit, amount in match.groupdict().items()}
+    return timedelta(
+        weeks=amounts["w"],
+        days=amounts["d"],
+        hours=amounts["h"],
+        minutes=amounts["m"],
+        seconds=amounts["s"],
+    )
+
+
+def _duration(text: str) -> str:
+    span = parse_duration(text)
+    if not SHORTEST_WAIT <= span <= LONGEST_WAIT:
+        raise ValueError(f"{_shown(text)} must be between 1s and {LONGEST_WAIT.days}d")
+    return text.strip()
+
+
+Duration = Annotated[str, StringConstraints(max_length=30), AfterValidator(_duration)]
+
+
+def _template(text: str) -> str:
+    try:
+        template_fields(text)
+    except TemplateError as exc:
+        raise ValueError(str(exc)) from exc
+    return text
+
+
+def _one_line(text: str) -> str:
+    if "\n" in text or "\r" in text:
+        raise ValueError("must be one line")
+    return text
+
+
+Subject = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_SUBJECT_LENGTH),
+    AfterValidator(_one_line),
+    AfterValidator(_template),
+]
+Body = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_BODY_LENGTH), AfterValidator(_template)
+]
+Message = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_LENGTH), AfterValidator(_template)
+]
+
+
+def _recipient(value: str) -> str:
+    """A literal address (it has an @) or a record field holding addresses."""
+    if "@" in value:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"{_shown(value)} is not an email address: {exc}") from exc
+    if not FIELD_PATH.match(value):
+        raise ValueError(f"{_shown(value)} is not an email address or a record field like emails.0")
+    return value
+
+
+Recipient = Annotated[
+    str, StringConstraints(min_length=1, max_length=254), AfterValidator(_recipient)
+]
+
+
+def _notify_target(value: str) -> str:
+    if value == OWNER:
+        return value
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise ValueError(f"{_shown(value)} is not 'owner' or a user id") from None
+
+
+NotifyTarget = Annotated[str, StringConstraints(max_length=40), AfterValidator(_notify_target)]
+
+
+# --- the document --------------------------------------------------------------------------
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Trigger(_Document):
+    """What starts a run: a domain event on a record (with the status it moved to), or a person."""
+
+    event: EventType | None = None
+    status: LifecycleName | None = None
+    manual: bool | None = None  # None rather than False, so stored documents leave it out
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Trigger:
+        if bool(self.manual) == (self.event is not None):
+            raise ValueError("give either an event or manual: true")
+        if self.status is not None and self.event is None:
+            raise ValueError("a status needs an event (the transition event of the record)")
+        return self
+
+
+class RecordTime(_Document):
+    """A time read from the record when the step runs, optionally shifted (`before: 1h`)."""
+
+    field: FieldPath
+    before: Duration | None = None
+    after: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_shift(self) -> RecordTime:
+        if self.before is not None and self.after is not None:
+            raise ValueError("give before or after, not both")
+        return self
+
+    def shift(self) -> timedelta:
+        if self.before is not None:
+            return -parse_duration(self.before)
+        if self.after is not None:
+            return parse_duration(self.after)
+        return timedelta()
+
+
+def _until_kind(value: Any) -> str:
+    return "record_time" if isinstance(value, Mapping | RecordTime) else "time"
+
+
+Until = Annotated[
+    Annotated[AwareDatetime, Tag("time")] | Annotated[RecordTime, Tag("record_time")],
+    Discriminator(_until_kind),
+]
+
+
+class WaitStep(_Document):
+    """Pause for a duration, or until a moment (a fixed time, or a time field of the record)."""
+
+    type: Literal["wait"]
+    id: StepId
+    duration: Duration | None = None
+    until: Until | None = None
+    goto: StepId | None = None
+
+    @model_validator(mode="after")
+    def _one_end(self) -> WaitStep:
+        if (self.duration is None) == (self.until is None):
+            raise ValueError("give either duration or until")
+        return self
+
+
+class SendEmailStep(_Document):
+    """Email the record (`to: emails.0`) or a fixed address; subject and body take variables."""
+
+    type: Literal["send_email"]
+    id: StepId
+    to: Recipient
+    subject: Subject
+    body: Body
+    goto: StepId | None = None
+
+
+class TransitionStep(_Document):
+    """Apply a lifecycle event to the record, through the same machine as the API."""
+
+    type: Literal["transition"]
+    id: StepId
+    event: LifecycleName
+    goto: StepId | None = None
+
+
+class WaitForSignalStep(_Document):
+    """Wait until the record has a domain event (e.g. moved to a status); else take `on_timeout`."""
+
+    type: Literal["wait_for_signal"]
+    id: StepId
+    event: EventType
+    status: LifecycleName | None = None
+    timeout: Duration
+    on_timeout: StepId
+    goto: StepId | None = None
+
+
+class Operator(StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    IN = "in"
+    NOT_IN = "not_in"
+    CONTAINS = "contains"
+    EMPTY = "empty"
+    NOT_EMPTY = "not_empty"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+
+
+_LIST_OPERATORS = frozenset({Operator.IN, Operator.NOT_IN})
+_UNARY_OPERATORS = frozenset({Operator.EMPTY, Operator.NOT_EMPTY})
+_ORDER_OPERATORS = frozenset({Operator.GT, Operator.GTE, Operator.LT, Operator.LTE})
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= MAX_VALUE_LENGTH
+    return isinstance(value, bool | int | float)
+
+
+def _condition_value(value: Any) -> Any:
+    if value is None or _is_scalar(value):
+        return value
+    if (
+        isinstance(value, list)
+        and len(value) <= MAX_CONDITION_VALUES
+        and all(_is_scalar(item) for item in value)
+    ):
+        return value
+    raise ValueError(
+        f"must be a number, true/false, a text of at most {MAX_VALUE_LENGTH} characters, "
+        f"or a list of at most {MAX_CONDITION_VALUES} of them"
+    )
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    # True == 1 in Python; a flag and a number are never the same value here.
+    if isinstance(actual, bool) != isinstance(expected, bool):
+        return False
+    return bool(actual == expected)
+
+
+def _comparable(actual: Any, expected: Any) -> bool:
+    numbers = (int, float)
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return False
+    if isinstance(actual, numbers) and isinstance(expected, numbers):
+        return True
+    return isinstance(actual, str) and isinstance(expected, str)
+
+
+class Condition(_Document):
+    """A test of one record field: `{field: status, operator: in, value: [new, cold]}`."""
+
+    field: FieldPath
+    operator: Operator = Operator.EQ
+    value: Annotated[Any, AfterValidator(_condition_value)] = None
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> Condition:
+        if self.operator in _UNARY_OPERATORS:
+            if self.value is not None:
+                raise ValueError(f"{self.operator} takes no value")
+        elif self.operator in _LIST_OPERATORS:
+            if not isinstance(self.value, list) or not self.value:
+                raise ValueError(f"{self.operator} needs a list of values")
+        elif self.value is None or isinstance(self.value, list):
+            raise ValueError(f"{self.operator} needs one value")
+        elif self.operator in _ORDER_OPERATORS and isinstance(self.value, bool):
+            raise ValueError(f"{self.operator} needs a number or a text")
+        return self
+
+    def holds(self, record: Mapping[str, Any]) -> bool:
+        """Whether the record's field passes; a missing field only ever passes `empty`."""
+        actual = field_value(record, self.field)
+        expected = self.value
+        if self.operator is Operator.EMPTY:
+            return actual in (None, "", [], {})
+        if self.operator is Operator.NOT_EMPTY:
+            return actual not in (None, "", [], {})
+        if self.operator is Operator.EQ:
+            return _same(actual, expected)
+        if self.operator is Operator.NE:
+            return not _same(actual, expected)
+        if self.operator is Operator.IN:
+            return any(_same(actual, item) for item in expected)
+        if self.operator is Operator.NOT_IN:
+            return not any(_same(actual, item) for item in expected)
+        if self.operator is Operator.CONTAINS:
+            if isinstance(actual, list):
+                return any(_same(item, expected) for item in actual)
+            if isinstance(actual, str) and isinstance(expected, str):
+                return expected.casefold() in actual.casefold()
+            return False
+        if not _comparable(actual, expected):
+            return False
+        if self.operator is Operator.GT:
+            return bool(actual > expected)
+        if self.operator is Operator.GTE:
+            return bool(actual >= expected)
+        if self.operator is Operator.LT:
+            return bool(actual < expected)
+        return bool(actual <= expected)
+
+
+class BranchStep(_Document):
+    """Go to `then` when the condition holds for the record as it is now, else to `else`."""
+
+    type: Literal["branch"]
+    id: StepId
+    condition: Condition
+    then: StepId
+    else_: StepId = Field(alias="else")
+
+
+class NotifyStep(_Document):
+    """Leave a notification for a user (by id) or for the record's owner."""
+
+    type: Literal["notify"]
+    id: StepId
+    to: NotifyTarget
+    message: Message
+    goto: StepId | None = None
+
+
+class EndStep(_Document):
+    """Finish the run."""
+
+    type: Literal["end"]
+    id: StepId
+
+
+Step = Annotated[
+    WaitStep
+    | SendEmailStep
+    | TransitionStep
+    | WaitForSignalStep
+    | BranchStep
+    | NotifyStep
+    | EndStep,
+    Field(discriminator="type"),
+]
+STEP_TYPES = frozenset(
+    {"wait", "send_email", "transition", "wait_for_signal", "branch", "notify", "end"}
+)
+
+
+class FlowDefinition(_Document):
+    """One version of a flow: what starts it, for which record type, and its steps in order.
+
+    A step without `goto` continues with the next one in the list; the last one ends the run.
+    """
+
+    key: FlowKey
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    description: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_LENGTH)] = ""
+    version: Annotated[int, Field(ge=1)] = 1
+    record_type: RecordType
+    trigger: Trigger
+    steps: Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def following(self, step: Step) -> str | None:
+        """Where a step goes when done: its `goto`, else the next step in the list, else the end."""
+        goto = getattr(step, "goto", None)
+        if goto is not None:
+            return str(goto)
+        index = next(i for i, candidate in enumerate(self.steps) if candidate.id == step.id)
+        return self.steps[index + 1].id if index + 1 < len(self.steps) else None
+
+    def successors(self, step: Step) -> list[str]:
+        if isinstance(step, EndStep):
+            return []
+        if isinstance(step, BranchStep):
+            return [step.then, step.else_]
+        after = self.following(step)
+        found = [after] if after is not None else []
+        if isinstance(step, WaitForSignalStep):
+            found.append(step.on_timeout)
+        return found
+
+    def listens_to(self) -> list[str]:
+        """The event types the run waits for, so only those are delivered to it."""
+        return sorted({s.event for s in self.steps if isinstance(s, WaitForSignalStep)})
+
+    def document(self) -> dict[str, Any]:
+        """The definition as JSON values, the way it is stored, exported and sent to a run."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- problems ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionProblem:
+    """One reason a definition cannot be published, at the path of the bad part."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class InvalidDefinition(ValueError):
+    """A definition with problems; every one is listed, not only the first."""
+
+    def __init__(self, problems: list[DefinitionProblem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class RecordVocabulary:
+    """What flows may use of one record type, derived from its lifecycle machine and snapshot."""
+
+    events: frozenset[str]  # domain event types of the record: contact.created, ...
+    transition_event: str  # the event type that carries a status change (its `to`)
+    states: frozenset[str]
+    lifecycle_events: frozenset[str]
+    fields: frozenset[str]  # field paths, nested ones included: address, address.city
+    list_fields: frozenset[str]  # fields holding lists, indexable: emails -> emails.0
+    has_owner: bool  # whether the snapshot carries OWNER_FIELD
+
+
+FlowVocabulary = Mapping[str, RecordVocabulary]
+
+_UNION_TAGS = STEP_TYPES | {"time", "record_time"}
+
+
+def _path(location: tuple[int | str, ...]) -> str:
+    """pydantic's error location as the path a sysadmin reads: `steps[3].duration`."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part not in _UNION_TAGS:
+            path += f".{part}" if path else part
+    return path
+
+
+def _message(error: ErrorDetails) -> str:
+    """pydantic's message, reworded where a sysadmin would not recognise its terms."""
+    kind = error["type"]
+    if kind == "union_tag_not_found":
+        return f"a step needs a type: one of {', '.join(sorted(STEP_TYPES))}"
+    if kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag", "")
+        return f"unknown step type '{tag}' (known: {', '.join(sorted(STEP_TYPES))})"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _pydantic_problems(error: ValidationError) -> list[DefinitionProblem]:
+    return [
+        DefinitionProblem(_path(item["loc"]), _message(item))
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def _references(step: Step) -> Iterator[tuple[str, str]]:
+    """(field, step id) for every step a step names."""
+    goto = getattr(step, "goto", None)
+    if goto is not None:
+        yield "goto", goto
+    if isinstance(step, BranchStep):
+        yield "then", step.then
+        yield "else", step.else_
+    if isinstance(step, WaitForSignalStep):
+        yield "on_timeout", step.on_timeout
+
+
+def _pauses(step: Step) -> bool:
+    """A step that lets time pass; `until` may lie in the past, so only a duration counts."""
+    return isinstance(step, WaitForSignalStep) or (
+        isinstance(step, WaitStep) and step.duration is not None
+    )
+
+
+def _loops_without_pause(definition: FlowDefinition) -> list[list[str]]:
+    """Strongly connected groups of steps that can repeat with no time passing (Tarjan)."""
+    steps = {step.id: step for step in definition.steps if not _pauses(step)}
+    edges = {
+        step_id: [s for s in definition.successors(step) if s in steps]
+        for step_id, step in steps.items()
+    }
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    loops: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        order[node] = low[node] = len(order)
+        stack.append(node)
+        on_stack.add(node)
+        for successor in edges[node]:
+            if successor not in order:
+                visit(successor)
+                low[node] = min(low[node], low[successor])
+            elif successor in on_stack:
+                low[node] = min(low[node], order[successor])
+        if low[node] == order[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in edges[node]:
+                loops.append(group)
+
+    for step_id in steps:
+        if step_id not in order:
+            visit(step_id)
+    return loops
+
+
+def _graph_problems(definition: FlowDefinition) -> list[DefinitionProblem]:
+    problems: list[DefinitionProblem] = []
+    index: dict[str, int] = {}
+    for i, step in enumerate(definition.steps):
+        if step.id in index:
+            problems.append(
+                DefinitionProblem(
+                    f"steps[{i}].id",
+                    f"duplicate step id '{step.id}' (also steps[{index[step.id]}])",
+                )
+            )
+        else:
+            index[step.id] = i
+    for i, step in enumerate(definition.steps):
+        for field, target in _references(step):
+            if target not in index:
+                problems.append(
+                    DefinitionProblem(f"steps[{i}].{field}", f"unknown step '{target}'")
+                )
+    if problems:
+        return problems  # reachability and loops only mean something over sound references
+
+    reached = {definition.steps[0].id}
+    frontier = [definition.steps[0]]
+    while frontier:
+        for successor in definition.successors(frontier.pop()):
+            if successor not in reached:
+                reached.add(successor)
+                frontier.append(definition.step(successor))
+    for i, step in enumerate(definition.steps):
+        if step.id not in reached:
+            problems.append(
+                DefinitionProblem(
+                    f"steps[{i}]", f"step '{step.id}' is unreachable from the first step"
+                )
+            )
+    for loop in _loops_without_pause(definition):
+        first = min(index[step_id] for step_id in loop)
+        names = ", ".join(f"'{s}'" for s in sorted(loop, key=index.__getitem__))
+        problems.append(
+            DefinitionProblem(
+                f"steps[{first}]",
+                f"steps {names} form a cycle without a wait (add a wait or wait_for_signal to it)",
+            )
+        )
+    return problems
+
+
+def _known_field(path: str, record: RecordVocabulary) -> bool:
+    if path in record.fields:
+        return True
+    parent, _, last = path.rpartition(".")
+    return last.isdigit() and parent in record.list_fields
+
+
+def _listing(names: frozenset[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+def _event_problems(
+    where: str, event: str, status: str | None, record_type: str, record: RecordVocabulary
+) -> list[DefinitionProblem]:
+    if event not in record.events:
+        return [
+            DefinitionProblem(
+                f"{where}.event",
+                f"unknown event '{event}' for {record_type} records "
+                f"(known: {_listing(record.events)})",
+            )
+        ]
+    if status is None:
+        return []
+    if event != record.transition_event:
+        return [
+            DefinitionProblem(
+                f"{where}.status", f"a status can only be given with {record.transition_event}"
+            )
+        ]
+    if status not in record.states:
+        return [
+            DefinitionProblem(
+                f"{where}.status",
+                f"unknown status '{status}' (known: {_listing(record.states)})",
+            )
+        ]
+    return []
+
+
+def _template_problems(
+    where: str, template: str, record: RecordVocabulary
+) -> list[DefinitionProblem]:
+    return [
+        DefinitionProblem(where, f"unknown field {{{path}}}")
+        for path in template_fields(template)
+        if not _known_field(path, record)
+    ]
+
+
+def _step_problems(
+    i: int, step: Step, record_type: str, record: RecordVocabulary
+) -> list[DefinitionProblem]:
+    where = f"steps[{i}]"
+    problems: list[DefinitionProblem] = []
+    if isinstance(step, WaitStep) and isinstance(step.until, RecordTime):
+        if not _known_field(step.until.field, record):
+            problems.append(
+                DefinitionProblem(f"{where}.until.field", f"unknown field '{step.until.field}'")
+            )
+    elif isinstance(step, SendEmailStep):
+        if "@" not in step.to and not _known_field(step.to, record):
+            problems.append(DefinitionProblem(f"{where}.to", f"unknown field '{step.to}'"))
+        problems += _template_problems(f"{where}.subject", step.subject, record)
+        problems += _template_problems(f"{where}.body", step.body, record)
+    elif isinstance(step, TransitionStep):
+        if step.event not in record.lifecycle_events:
+            problems.append(
+                DefinitionProblem(
+                    f"{where}.event",
+                    f"unknown lifecycle event '{step.event}' for {record_type} records "
+                    f"(known: {_listing(record.lifecycle_events)})",
+                )
+            )
+    elif isinstance(step, WaitForSignalStep):
+        problems += _event_problems(where, step.event, step.status, record_type, record)
+    elif isinstance(step, BranchStep):
+        condition = step.condition
+        if not _known_field(condition.field, record):
+            problems.append(
+                DefinitionProblem(f"{where}.condition.field", f"unknown field '{condition.field}'")
+            )
+        elif condition.field == "status":
+            values = condition.value if isinstance(condition.value, list) else [condition.value]
+            problems += [
+                DefinitionProblem(
+                    f"{where}.condition.value",
+                    f"unknown status '{value}' (known: {_listing(record.states)})",
+                )
+                for value in values
+                if isinstance(value, str) and value not in record.states
+            ]
+    elif isinstance(step, NotifyStep):
+        if step.to == OWNER and not record.has_owner:
+            problems.append(
+                DefinitionProblem(f"{where}.to", f"{record_type} records have no owner")
+            )
+        problems += _template_problems(f"{where}.message", step.message, record)
+    return problems
+
+
+def _vocabulary_problems(
+    definition: FlowDefinition, vocabulary: FlowVocabulary
+) -> list[DefinitionProblem]:
+    record = vocabulary.get(definition.record_type)
+    if record is None:
+        return [
+            DefinitionProblem(
+                "record_type",
+                f"unknown record type '{definition.record_type}' "
+                f"(known: {_listing(frozenset(vocabulary))})",
+            )
+        ]
+    problems: list[DefinitionProblem] = []
+    trigger = definition.trigger
+    if trigger.event is not None:
+        problems += _event_problems(
+            "trigger", trigger.event, trigger.status, definition.record_type, record
+        )
+    for i, step in enumerate(definition.steps):
+        problems += _step_problems(i, step, definition.record_type, record)
+    return problems
+
+
+def definition_problems(
+    data: object, vocabulary: FlowVocabulary | None = None
+) -> list[DefinitionProblem]:
+    """Every problem of a definition (a mapping as read from YAML or JSON, or a parsed one).
+
+    Without a vocabulary only the document itself is checked: its shape, limits and step graph.
+    """
+    try:
+        definition = (
+            data if isinstance(data, FlowDefinition) else FlowDefinition.model_validate(data)
+        )
+    except ValidationError as exc:
+        return _pydantic_problems(exc)
+    problems = _graph_problems(definition)
+    if vocabulary is not None:
+        problems += _vocabulary_problems(definition, vocabulary)
+    return problems
+
+
+def read_definition(data: object, vocabulary: FlowVocabulary | None = None) -> FlowDefinition:
+    """The parsed definition; raises `InvalidDefinition` listing every problem."""
+    problems = definition_problems(data, vocabulary)
+    if problems:
+        raise InvalidDefinition(problems)
+    return data if isinstance(data, FlowDefinition) else FlowDefinition.model_validate(data)

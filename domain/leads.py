@@ -1,0 +1,359 @@
+"""Lead service: create, read, list, update, soft-delete, move leads through their lifecycle,
+and convert a qualified lead into a deal.
+
+A lead is the opportunity before it is qualified: what the prospect wants (services), who
+(a contact now, a customer once customers link here), who works it, where it came from and a
+rough value. Converting it creates the deal in the same transaction as the lead's CONVERT
+transition, so there is never a converted lead without its deal, nor two deals for one lead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from db.leads import Lead as Lead
+from domain import contacts, deals
+from domain.actors import Actor
+from domain.audit import changed_fields, record_audit
+from domain.errors import DomainError, input_errors
+from domain.events import append_event
+from domain.field_types import distinct, input_codes
+from domain.lifecycles import apply_event
+from domain.lifecycles.lead import LeadLifecycle
+from domain.money import Amount, Currency, money_codes
+from domain.pagination import Ordering, Page, keyset_page
+from domain.pipelines import ensure_default_pipeline, entry_stage
+from domain.policies import may_own, rows
+from domain.roles import Access, Resource
+from domain.users import assignable_owner
+
+AGGREGATE = "lead"
+CONVERT = "convert"
+# A converted deal needs an expected close date; without one given, this far ahead.
+DEFAULT_CLOSE_AFTER = timedelta(days=30)
+
+
+class LeadErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    TOO_MANY = "TOO_MANY"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    INVALID_CURRENCY = "INVALID_CURRENCY"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    GUARD_FAILED = "GUARD_FAILED"
+    # from the deal a conversion creates
+    STAGE_CLOSED = "STAGE_CLOSED"
+    FORBIDDEN = "FORBIDDEN"
+
+
+_PYDANTIC_CODES = {**input_codes(LeadErrorCode), **money_codes(LeadErrorCode)}
+
+Command = TypeVar("Command", bound=BaseModel)
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Service = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class LeadChanges(BaseModel):
+    """Fields a caller may set; on update only the fields given are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    services: Annotated[list[Service], Field(max_length=20), AfterValidator(distinct)] = []
+    contact_id: UUID | None = None
+    owner_id: UUID | None = None
+    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
+    estimated_value: Amount | None = None
+    currency: Currency | None = None
+
+
+class LeadConversion(BaseModel):
+    """The deal a conversion creates; every field defaults from the lead or the pipeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Title | None = None
+    pipeline_id: UUID | None = None
+    stage_id: UUID | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
+    expected_close_date: date | None = None
+
+
+class LeadOrderField(StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    TITLE = "title"
+
+
+class LeadFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status_in: list[str] | None = None
+    owner_id: UUID | None = None
+    contact_id: UUID | None = None
+    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+NEWEST_FIRST = Ordering(LeadOrderField.CREATED_AT, descending=True)
+
+
+def snapshot(lead: Lead) -> dict[str, Any]:
+    """The lead's fields as JSON values, for audit rows and event payloads."""
+
+    def text(value: Any) -> str | None:
+        return str(value) if value is not None else None
+
+    return {
+        "id": str(lead.id),
+        "title": lead.title,
+        "services": list(lead.services),
+        "contact_id": text(lead.contact_id),
+        "customer_id": text(lead.customer_id),
+        "owner_id": text(lead.owner_id),
+        "source": lead.source,
+        "estimated_value": text(lead.estimated_value),
+        "currency": lead.currency,
+        "status": lead.status,
+        "deal_id": text(lead.deal_id),
+    }
+
+
+def _validate(model: type[Command], data: dict[str, Any]) -> Command:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise input_errors(exc, _PYDANTIC_CODES, LeadErrorCode.INVALID) from exc
+
+
+def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    """Validate input; on update, validate only the fields given (title stays required)."""
+    if partial:
+        return _validate(LeadChanges, {"title": "-", **data}).model_dump(include=set(data))
+    return _validate(LeadChanges, data).model_dump()
+
+
+def _check_currency(value: Decimal | None, currency: str | None) -> None:
+    if value is not None:
+        deals.check_currency(value, currency, LeadErrorCode)
+
+
+def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
+    """Leads the actor may read (or change), never deleted ones."""
+    return Lead.filter(rows(actor, Resource.SALES_RECORDS, access), deleted_at__isnull=True)
+
+
+async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
+    """The owner must be someone the actor may hand records to, in the actor's agency."""
+    if not may_own(actor, Resource.SALES_RECORDS, owner_id):
+        raise DomainError(
+            LeadErrorCode.FORBIDDEN, "You may not give leads to that owner.", "owner_id"
+        )
+    if not await assignable_owner(actor, owner_id):
+        raise DomainError(LeadErrorCode.NOT_FOUND, "No active user with that id.", "owner_id")
+
+
+async def _check_contact(actor: Actor, contact_id: UUID | None) -> None:
+    """A lead may name only a contact the actor can see."""
+    if contact_id is None:
+        return
+    try:
+        await contacts.get_contact(actor, contact_id)
+    except DomainError as exc:
+        raise DomainError(LeadErrorCode.NOT_FOUND, "No such contact.", "contact_id") from exc
+
+
+def _not_found(lead_id: UUID) -> DomainError:
+    return DomainError(LeadErrorCode.NOT_FOUND, f"No lead with id {lead_id}.", "id")
+
+
+async def get_lead(actor: Actor, lead_id: UUID) -> Lead:
+    lead: Lead | None = await _scoped(actor).get_or_none(id=lead_id)
+    if lead is None:
+        raise _not_found(lead_id)
+    return lead
+
+
+async def list_leads(
+    actor: Actor,
+    first: int,
+    after: str | None = None,
+    criteria: dict[str, Any] | None = None,
+    ordering: Ordering = NEWEST_FIRST,
+) -> Page[Lead]:
+    query = _scoped(actor)
+    if criteria is not None:
+        where = _validate(LeadFilter, criteria)
+        exact = where.model_dump(include={"owner_id", "contact_id", "source"}, exclude_none=True)
+        query = query.filter(**exact)
+        if where.status_in is not None:
+            query = query.filter(status__in=where.status_in)
+        if where.created_after is not None:
+            query = query.filter(created_at__gte=where.created_after)
+        if where.created_before is not None:
+            query = query.filter(created_at__lt=where.created_before)
+        if where.search:
+            term = where.search
+            query = query.filter(Q(title__icontains=term) | Q(source__icontains=term))
+    return await keyset_page(query, ordering, first, after)
+
+
+async def create_lead(actor: Actor, data: dict[str, Any]) -> Lead:
+    """A new lead, owned by its creator unless another owner is given."""
+    fields = _parse(data, partial=False)
+    if "owner_id" not in data:
+        fields["owner_id"] = actor.user_id
+    _check_currency(fields["estimated_value"], fields["currency"])
+    await _check_owner(actor, fields["owner_id"])
+    await _check_contact(actor, fields["contact_id"])
+    async with in_transaction() as conn:
+        lead = Lead(agency_id=actor.agency_id, **fields)
+        await lead.save(using_db=conn)
+        after = snapshot(lead)
+        await record_audit(actor, AGGREGATE, str(lead.id), "create", {}, after, conn)
+        await append_event(actor, "lead.created", AGGREGATE, str(lead.id), after, conn)
+    return lead
+
+
+async def update_lead(actor: Actor, lead_id: UUID, data: dict[str, Any]) -> Lead:
+    fields = _parse(data, partial=True)
+    if "owner_id" in fields:
+        await _check_owner(actor, fields["owner_id"])
+    if "contact_id" in fields:
+        await _check_contact(actor, fields["contact_id"])
+    async with in_transaction() as conn:
+        lead = await _locked(actor, lead_id, conn)
+        before = snapshot(lead)
+        lead.update_from_dict(fields)
+        _check_currency(lead.estimated_value, lead.currency)
+        await lead.save(using_db=conn)
+        old, new = changed_fields(before, snapshot(lead))
+        if new:
+            await record_audit(actor, AGGREGATE, str(lead.id), "update", old, new, conn)
+            await append_event(
+                actor, "lead.updated", AGGREGATE, str(lead.id), {"changes": new}, conn
+            )
+    return lead
+
+
+async def delete_lead(actor: Actor, lead_id: UUID) -> Lead:
+    """Soft delete: the row stays for audit and undo, but no query returns it."""
+    async with in_transaction() as conn:
+        lead = await _locked(actor, lead_id, conn)
+        lead.deleted_at = datetime.now(UTC)
+        await lead.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
+        await record_audit(actor, AGGREGATE, str(lead.id), "delete", snapshot(lead), {}, conn)
+        await append_event(actor, "lead.deleted", AGGREGATE, str(lead.id), {}, conn)
+    return lead
+
+
+async def transition_lead(actor: Actor, lead_id: UUID, event: str) -> Lead:
+    """Apply a lifecycle event; CONVERT is a conversion with every deal field defaulted."""
+    if event == CONVERT:
+        lead, _ = await convert_lead(actor, lead_id, {})
+        return lead
+    async with in_transaction() as conn:
+        lead = await _locked(actor, lead_id, conn)
+        before = lead.status
+        await apply_event(LeadLifecycle, lead, event, LeadErrorCode.INVALID_TRANSITION)
+        await lead.save(using_db=conn, update_fields=["status", "updated_at"])
+        await _record_transition(actor, lead, event, before, {}, conn)
+    return lead
+
+
+async def convert_lead(
+    actor: Actor, lead_id: UUID, data: dict[str, Any]
+) -> tuple[Lead, deals.Deal]:
+    """Convert a qualified lead into a deal, in one transaction, and return both.
+
+    The deal takes the lead's title, value, currency, owner and contact unless `data` says
+    otherwise, starts in the given open stage (default: the first open stage of the given or
+    the default pipeline), and is expected to close 30 days from now unless a date is given.
+    """
+    options = _validate(LeadConversion, data)
+    if options.pipeline_id is None and options.stage_id is None:
+        await ensure_default_pipeline(actor.agency_id)
+    async with in_transaction() as conn:
+        lead = await _locked(actor, lead_id, conn)
+        before = lead.status
+        await apply_event(LeadLifecycle, lead, CONVERT, LeadErrorCode.INVALID_TRANSITION)
+        stage = await entry_stage(actor, options.pipeline_id, options.stage_id, conn)
+        amount = options.amount if options.amount is not None else lead.estimated_value
+        currency = options.currency or lead.currency
+        deals.check_currency(amount or Decimal(0), currency, LeadErrorCode)
+        close = options.expected_close_date or (datetime.now(UTC) + DEFAULT_CLOSE_AFTER).date()
+        fields = {
+            "name": options.name or lead.title,
+            "amount": amount or Decimal(0),
+            "currency": currency,
+            "expected_close_date": close,
+            "owner_id": lead.owner_id,
+            "contact_id": lead.contact_id,
+            "customer_id": lead.customer_id,
+            "lead_id": lead.id,
+        }
+        deal = await deals.insert_deal(actor, fields, stage, conn)
+        lead.deal_id = deal.id
+        await lead.save(using_db=conn, update_fields=["status", "deal_id", "updated_at"])
+        await _record_transition(actor, lead, CONVERT, before, {"deal_id": str(deal.id)}, conn)
+    return lead, deal
+
+
+async def _record_transition(
+    actor: Actor,
+    lead: Lead,
+    event: str,
+    before: str,
+    extra: dict[str, Any],
+    conn: BaseDBAsyncClient,
+) -> None:
+    await record_audit(
+        actor,
+        AGGREGATE,
+        str(lead.id),
+        f"transition:{event}",
+        {"status": before},
+        {"status": lead.status, **extra},
+        conn,
+    )
+    change = {"event": event, "from": before, "to": lead.status, **extra}
+    await append_event(actor, "lead.transitioned", AGGREGATE, str(lead.id), change, conn)
+
+
+async def _locked(actor: Actor, lead_id: UUID, conn: BaseDBAsyncClient) -> Lead:
+    """Read the lead for writing: row-locked on PostgreSQL so concurrent writes serialise.
+
+    A lead the actor can see but not change is FORBIDDEN; one it cannot see is NOT_FOUND.
+    """
+    lead: Lead | None = (
+        await _scoped(actor, Access.WRITE)
+        .using_db(conn)
+        .select_for_update()
+        .get_or_none(id=lead_id)
+    )
+    if lead is None:
+        if await _scoped(actor).using_db(conn).filter(id=lead_id).exists():
+            raise DomainError(LeadErrorCode.FORBIDDEN, "You may not change this lead.", "id")
+        raise _not_found(lead_id)
+    return lead

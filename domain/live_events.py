@@ -1,0 +1,200 @@
+"""The live half of subscriptions: per process, one reader per agency that fans committed events
+out to bounded per-subscriber queues.
+
+A reader is woken by a signal (NOTIFY, or the in-process bus) and also polls, then reads the
+agency's events after its position from the event table: signals carry no data, so a lost or
+early signal costs latency, never an event. Every subscriber receives every event after the
+reader's position at the moment it joined (`EventSubscriber.start`), which is what lets a
+subscription read its backlog from the table up to exactly that id and then switch to its
+queue with no gap and no duplicate. A subscriber whose queue is full is dropped (its queue
+freed) and told so when it next asks: a client that cannot keep up must resume with a cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from db.events import Event
+
+log = logging.getLogger("crm.events")
+
+MAX_READ_BACKOFF_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEventsConfig:
+    queue_size: int = 1_000  # events a subscriber may have waiting before it is dropped
+    poll_seconds: float = 2.0  # safety net for lost signals and writers on other connections
+    batch_size: int = 200
+    reauth_seconds: float = 30.0  # how often a subscription re-checks its session or key
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber's queue overflowed: it was dropped and must resume from its cursor."""
+
+
+class EventSubscriber:
+    """One subscription's bounded queue of its agency's new events (those it `accepts`)."""
+
+    def __init__(
+        self, agency_id: UUID, start: int, capacity: int, accepts: Callable[[Event], bool]
+    ) -> None:
+        self.agency_id = agency_id
+        self.start = start
+        self.overflowed = False
+        self._capacity = capacity
+        self._accepts = accepts
+        self._queue: deque[Event] = deque()
+        self._arrived = asyncio.Event()
+
+    def offer(self, events: Sequence[Event]) -> bool:
+        """Queue the wanted events; False, with the queue emptied, once it would overflow."""
+        for event in events:
+            if not self._accepts(event):
+                continue
+            if len(self._queue) >= self._capacity:
+                self.overflowed = True
+                self._queue.clear()
+                self._arrived.set()
+                return False
+            self._queue.append(event)
+        if self._queue:
+            self._arrived.set()
+        return True
+
+    async def take(self, limit: int) -> list[Event]:
+        """The next queued events, oldest first, waiting for some; SubscriberTooSlow if dropped."""
+        while not self._queue and not self.overflowed:
+            self._arrived.clear()
+            await self._arrived.wait()
+        if self.overflowed:
+            raise SubscriberTooSlow
+        return [self._queue.popleft() for _ in range(min(limit, len(self._queue)))]
+
+
+class AgencyFeed:
+    """Reads one agency's committed events in id order and offers them to its subscribers."""
+
+    def __init__(self, agency_id: UUID, config: LiveEventsConfig) -> None:
+        self.agency_id = agency_id
+        self.config = config
+        self.position = 0
+        self.subscribers: set[EventSubscriber] = set()
+        self.ready = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        self.position = await self._retrying(self._head)
+        self.ready.set()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
+            self._wake.clear()
+            await self._retrying(self._catch_up)
+
+    async def _head(self) -> int:
+        """The agency's newest committed event id: later commits of the agency are all above."""
+        newest = await Event.filter(agency_id=self.agency_id).order_by("-id").first()
+        return newest.id if newest is not None else 0
+
+    async def _catch_up(self) -> int:
+        while True:
+            rows = (
+                await Event.filter(agency_id=self.agency_id, id__gt=self.position)
+                .order_by("id")
+                .limit(self.config.batch_size)
+            )
+            if not rows:
+                return self.position
+            # No await from here to the end of the loop body: a subscriber joins either before
+            # (and is offered these rows) or after (and starts at the new position).
+            self.position = rows[-1].id
+            for subscriber in list(self.subscribers):
+                if not subscriber.offer(rows):
+                    self.subscribers.discard(subscriber)
+            if len(rows) < self.config.batch_size:
+                return self.position
+
+    async def _retrying(self, read: Callable[[], Awaitable[int]]) -> int:
+        delay = self.config.poll_seconds
+        while True:
+            try:
+                return await read()
+            except Exception:
+                log.warning(
+                    "reading events failed, retrying",
+                    exc_info=True,
+                    extra={"agency_id": str(self.agency_id), "retry_in_s": delay},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_READ_BACKOFF_SECONDS)
+
+
+class LiveEvents:
+    """The process's fan-out of committed events: an agency feed exists while it has
+    subscribers. Feed signals in with `wake` (one agency) or `wake_all` (after a reconnect)."""
+
+    def __init__(self, config: LiveEventsConfig | None = None) -> None:
+        self.config = config or LiveEventsConfig()
+        self._feeds: dict[UUID, AgencyFeed] = {}
+
+    def wake(self, agency_id: UUID, _event_id: int = 0) -> None:
+        feed = self._feeds.get(agency_id)
+        if feed is not None:
+            feed.wake()
+
+    def wake_all(self) -> None:
+        for feed in self._feeds.values():
+            feed.wake()
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(feed.subscribers) for feed in self._feeds.values())
+
+    async def subscribe(self, agency_id: UUID, accepts: Callable[[Event], bool]) -> EventSubscriber:
+        """A new subscriber, offered every event of the agency after its `start`.
+
+        Called from a task inside the database context: the agency's feed (started here when
+        it is the first subscriber) reads through it.
+        """
+        feed = self._feeds.get(agency_id)
+        if feed is None:
+            feed = AgencyFeed(agency_id, self.config)
+            self._feeds[agency_id] = feed
+            feed.task = asyncio.create_task(feed.run(), name=f"event-feed-{agency_id}")
+        await feed.ready.wait()
+        if self._feeds.get(agency_id) is not feed:  # closed while we waited: start afresh
+            return await self.subscribe(agency_id, accepts)
+        subscriber = EventSubscriber(agency_id, feed.position, self.config.queue_size, accepts)
+        feed.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: EventSubscriber) -> None:
+        feed = self._feeds.get(subscriber.agency_id)
+        if feed is None:
+            return
+        feed.subscribers.discard(subscriber)
+        if not feed.subscribers and feed.ready.is_set():
+            del self._feeds[subscriber.agency_id]
+            if feed.task is not None:
+                feed.task.cancel()
+
+    async def close(self) -> None:
+        feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            if feed.task is not None:
+                feed.task.cancel()
+        for feed in feeds:
+            if feed.task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await feed.task

@@ -1,0 +1,114 @@
+"""Deal resolvers: thin calls into domain.deals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from strawberry import relay
+
+from domain import deals
+from domain.deals import Deal, DealErrorCode, DealOrderField
+from domain.errors import DomainError
+from domain.lifecycles import allowed_events
+from domain.lifecycles.deal import DealLifecycle
+from domain.pagination import Ordering
+from resolvers.context import RequestContext, actor_of
+from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.inputs import given, node_uuid, with_user_ids
+from resolvers.pagination import connection
+
+TYPE_NAME = "Deal"
+LINKS = {
+    "contact_id": "Contact",
+    "lead_id": "Lead",
+    "pipeline_id": "Pipeline",
+    "stage_id": "Stage",
+}
+
+
+def _id(global_id: relay.GlobalID) -> UUID:
+    return node_uuid(global_id, TYPE_NAME, DealErrorCode)
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Global ids of users, contacts, leads, pipelines and stages as UUIDs for the domain."""
+    fields = with_user_ids(data, DealErrorCode, "owner_id")
+    for field, type_name in LINKS.items():
+        value = fields.get(field)
+        if isinstance(value, relay.GlobalID):
+            try:
+                fields[field] = node_uuid(value, type_name, DealErrorCode)
+            except DomainError as exc:
+                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
+    return fields
+
+
+async def deal(context: RequestContext, global_id: relay.GlobalID) -> Deal | None:
+    """The deal, or null when it does not exist or is outside the caller's scope."""
+    actor = actor_of(context)
+    try:
+        return await deals.get_deal(actor, _id(global_id))
+    except DomainError as exc:
+        if exc.code == DealErrorCode.NOT_FOUND:
+            return None
+        raise query_error(exc) from exc
+
+
+async def deals_page(
+    context: RequestContext,
+    first: int,
+    after: str | None,
+    where: Any,
+    order_field: str,
+    descending: bool,
+) -> relay.Connection[Any]:
+    actor = actor_of(context)
+
+    async def load() -> Any:
+        criteria = None if where is None else _fields(given(where))
+        ordering = Ordering(DealOrderField(order_field), descending)
+        return await deals.list_deals(actor, first, after, criteria, ordering)
+
+    return connection(await answer(load()))
+
+
+async def create_deal(context: RequestContext, data: Any) -> Outcome[Deal]:
+    actor = actor_of(context)
+    return await attempt(DealErrorCode, lambda: deals.create_deal(actor, _fields(given(data))))
+
+
+async def update_deal(context: RequestContext, data: Any) -> Outcome[Deal]:
+    actor = actor_of(context)
+    changes = given(data)
+    global_id = changes.pop("id")
+    return await attempt(
+        DealErrorCode, lambda: deals.update_deal(actor, _id(global_id), _fields(changes))
+    )
+
+
+async def delete_deal(context: RequestContext, global_id: relay.GlobalID) -> Outcome[Deal]:
+    actor = actor_of(context)
+    return await attempt(DealErrorCode, lambda: deals.delete_deal(actor, _id(global_id)))
+
+
+async def move_deal(context: RequestContext, data: Any) -> Outcome[Deal]:
+    actor = actor_of(context)
+    command = given(data)
+    global_id = command.pop("id")
+    return await attempt(
+        DealErrorCode, lambda: deals.move_deal(actor, _id(global_id), _fields(command))
+    )
+
+
+def deal_allowed_events(record: Deal) -> list[str]:
+    return allowed_events(DealLifecycle, record.status)
+
+
+def deal_probability(record: Deal) -> int:
+    return deals.probability(record)
+
+
+def deal_weighted_amount(record: Deal) -> Decimal:
+    return deals.weighted_amount(record)

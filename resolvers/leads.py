@@ -1,0 +1,108 @@
+"""Lead resolvers: thin calls into domain.leads."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from strawberry import relay
+
+from domain import leads
+from domain.deals import Deal
+from domain.errors import DomainError
+from domain.leads import Lead, LeadErrorCode, LeadOrderField
+from domain.lifecycles import allowed_events
+from domain.lifecycles.lead import LeadLifecycle
+from domain.pagination import Ordering
+from resolvers.context import RequestContext, actor_of
+from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.inputs import given, node_uuid, with_user_ids
+from resolvers.pagination import connection
+
+TYPE_NAME = "Lead"
+LINKS = {"contact_id": "Contact", "pipeline_id": "Pipeline", "stage_id": "Stage"}
+
+
+def _id(global_id: relay.GlobalID) -> UUID:
+    return node_uuid(global_id, TYPE_NAME, LeadErrorCode)
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Global ids of users, contacts, pipelines and stages as the UUIDs the domain takes."""
+    fields = with_user_ids(data, LeadErrorCode, "owner_id")
+    for field, type_name in LINKS.items():
+        value = fields.get(field)
+        if isinstance(value, relay.GlobalID):
+            try:
+                fields[field] = node_uuid(value, type_name, LeadErrorCode)
+            except DomainError as exc:
+                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
+    return fields
+
+
+async def lead(context: RequestContext, global_id: relay.GlobalID) -> Lead | None:
+    """The lead, or null when it does not exist or is outside the caller's scope."""
+    actor = actor_of(context)
+    try:
+        return await leads.get_lead(actor, _id(global_id))
+    except DomainError as exc:
+        if exc.code == LeadErrorCode.NOT_FOUND:
+            return None
+        raise query_error(exc) from exc
+
+
+async def leads_page(
+    context: RequestContext,
+    first: int,
+    after: str | None,
+    where: Any,
+    order_field: str,
+    descending: bool,
+) -> relay.Connection[Any]:
+    actor = actor_of(context)
+
+    async def load() -> Any:
+        criteria = None if where is None else _fields(given(where))
+        ordering = Ordering(LeadOrderField(order_field), descending)
+        return await leads.list_leads(actor, first, after, criteria, ordering)
+
+    return connection(await answer(load()))
+
+
+async def create_lead(context: RequestContext, data: Any) -> Outcome[Lead]:
+    actor = actor_of(context)
+    return await attempt(LeadErrorCode, lambda: leads.create_lead(actor, _fields(given(data))))
+
+
+async def update_lead(context: RequestContext, data: Any) -> Outcome[Lead]:
+    actor = actor_of(context)
+    changes = given(data)
+    global_id = changes.pop("id")
+    return await attempt(
+        LeadErrorCode, lambda: leads.update_lead(actor, _id(global_id), _fields(changes))
+    )
+
+
+async def delete_lead(context: RequestContext, global_id: relay.GlobalID) -> Outcome[Lead]:
+    actor = actor_of(context)
+    return await attempt(LeadErrorCode, lambda: leads.delete_lead(actor, _id(global_id)))
+
+
+async def transition_lead(
+    context: RequestContext, global_id: relay.GlobalID, event: str
+) -> Outcome[Lead]:
+    actor = actor_of(context)
+    return await attempt(LeadErrorCode, lambda: leads.transition_lead(actor, _id(global_id), event))
+
+
+async def convert_lead(context: RequestContext, data: Any) -> Outcome[tuple[Lead, Deal]]:
+    actor = actor_of(context)
+    options = given(data)
+    global_id = options.pop("id")
+    return await attempt(
+        LeadErrorCode, lambda: leads.convert_lead(actor, _id(global_id), _fields(options))
+    )
+
+
+def lead_allowed_events(record: Lead) -> list[str]:
+    return allowed_events(LeadLifecycle, record.status)

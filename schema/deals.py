@@ -1,0 +1,234 @@
+"""Deal (opportunity) types, inputs, enums and payloads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.deals import Deal as DealRecord
+from domain.deals import DealErrorCode, DealOrderField
+from domain.lifecycles.deal import DealEvent, DealStatus
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from resolvers import deals as resolve
+from resolvers.errors import Outcome
+from schema.contacts import OrderDirection
+from schema.payloads import errors_as
+from schema.pipelines import Stage
+
+if TYPE_CHECKING:
+    DealStatusEnum = StrEnum
+    DealEventEnum = StrEnum
+else:
+    DealStatusEnum = strawberry.enum(
+        DealStatus,
+        name="DealStatus",
+        description="Open, won or lost: the kind of the deal's stage.",
+    )
+    DealEventEnum = strawberry.enum(
+        DealEvent,
+        name="DealEvent",
+        description="Events of the deal lifecycle; moveDeal picks one from the target stage.",
+    )
+
+strawberry.enum(DealErrorCode, name="DealErrorCode")
+strawberry.enum(DealOrderField, name="DealOrderField")
+
+
+def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
+    return relay.GlobalID(type_name, str(value)) if value else None
+
+
+@strawberry.type(description="An opportunity in a pipeline (also called a deal).")
+class Deal(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    status: DealStatusEnum
+    amount: Decimal
+    currency: str | None = strawberry.field(description="ISO 4217 code of the amount, e.g. EUR.")
+    expected_close_date: date
+    competitors: list[str]
+    close_reason: str = strawberry.field(description="Why it was won or lost.")
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        """Resolvers return domain records; this type is their GraphQL view."""
+        return isinstance(obj, (cls, DealRecord))
+
+    @strawberry.field
+    def pipeline_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID:
+        return relay.GlobalID("Pipeline", str(root.pipeline_id))
+
+    @strawberry.field(description="Where the deal is; change it with moveDeal.")
+    def stage(self, root: strawberry.Parent[DealRecord]) -> Stage:
+        return root.stage  # type: ignore[return-value]
+
+    @strawberry.field(description="Win probability in percent: the stage's.")
+    def probability(self, root: strawberry.Parent[DealRecord]) -> int:
+        return resolve.deal_probability(root)
+
+    @strawberry.field(description="Amount x probability, for forecasts.")
+    def weighted_amount(self, root: strawberry.Parent[DealRecord]) -> Decimal:
+        return resolve.deal_weighted_amount(root)
+
+    @strawberry.field(description="The owning sales person's global id (the `User` type).")
+    def owner_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID | None:
+        return _gid("User", root.owner_id)
+
+    @strawberry.field(description="The lead the deal came from (the `Lead` type).")
+    def lead_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID | None:
+        return _gid("Lead", root.lead_id)
+
+    @strawberry.field(description="The contact the deal is with (the `Contact` type).")
+    def contact_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID | None:
+        return _gid("Contact", root.contact_id)
+
+    @strawberry.field(description="Lifecycle events the deal's status allows (see moveDeal).")
+    def allowed_events(self, root: strawberry.Parent[DealRecord]) -> list[DealEventEnum]:
+        return [DealEvent(e) for e in resolve.deal_allowed_events(root)]
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class DealError:
+    field: str | None = strawberry.field(description="Path of the input field, e.g. reason.")
+    code: DealErrorCode
+    message: str
+
+
+@strawberry.type
+class DealPayload:
+    deal: Deal | None
+    errors: list[DealError]
+
+
+@strawberry.input
+class CreateDealInput:
+    name: str
+    expected_close_date: date
+    amount: Decimal = Decimal(0)
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217; required with a non-zero amount."
+    )
+    pipeline_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to the agency's default pipeline."
+    )
+    stage_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="An open stage; defaults to the first open one."
+    )
+    competitors: list[str] = strawberry.field(default_factory=list)
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User id; defaults to the creator."
+    )
+    contact_id: relay.GlobalID | None = strawberry.UNSET
+    lead_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.input(description="Fields left out are unchanged; the stage changes with moveDeal.")
+class UpdateDealInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    amount: Decimal | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    expected_close_date: date | None = strawberry.UNSET
+    competitors: list[str] | None = strawberry.UNSET
+    owner_id: relay.GlobalID | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeleteDealInput:
+    id: relay.GlobalID
+
+
+@strawberry.input(
+    description="The stage's kind decides the event: MOVE (open), WIN (won), LOSE (lost, "
+    "needs a reason), REOPEN (from won or lost back to open, admins only)."
+)
+class MoveDealInput:
+    id: relay.GlobalID
+    stage_id: relay.GlobalID = strawberry.field(description="A stage of the deal's pipeline.")
+    reason: str = strawberry.field(default="", description="Why it was won or lost.")
+
+
+@strawberry.input
+class DealFilter:
+    status_in: list[DealStatusEnum] | None = None
+    pipeline_id: relay.GlobalID | None = None
+    stage_id: relay.GlobalID | None = None
+    owner_id: relay.GlobalID | None = None
+    contact_id: relay.GlobalID | None = None
+    lead_id: relay.GlobalID | None = None
+    search: str | None = strawberry.field(default=None, description="Matches the name.")
+    expected_close_after: date | None = strawberry.field(default=None, description="Inclusive.")
+    expected_close_before: date | None = strawberry.field(default=None, description="Exclusive.")
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@strawberry.input
+class DealOrder:
+    field: DealOrderField = DealOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class DealQuery:
+    @strawberry.field(description="One deal by its global id, or null if not visible.")
+    async def deal(self, info: Info, id: relay.GlobalID) -> Deal | None:
+        return await resolve.deal(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description=f"Deals, newest first by default; at most {MAX_PAGE_SIZE}.")
+    async def deals(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: DealFilter | None = None,
+        order_by: DealOrder | None = None,
+    ) -> relay.Connection[Deal]:
+        order = order_by or DealOrder()
+        return await resolve.deals_page(
+            info.context,
+            first,
+            after,
+            filter,
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+        )
+
+
+def _payload(outcome: Outcome[DealRecord]) -> DealPayload:
+    return DealPayload(
+        deal=outcome.value,  # type: ignore[arg-type]
+        errors=errors_as(DealError, outcome.errors),
+    )
+
+
+@strawberry.type
+class DealMutation:
+    @strawberry.mutation(description="A new open deal, in an open stage.")
+    async def create_deal(self, info: Info, input: CreateDealInput) -> DealPayload:
+        return _payload(await resolve.create_deal(info.context, input))
+
+    @strawberry.mutation
+    async def update_deal(self, info: Info, input: UpdateDealInput) -> DealPayload:
+        return _payload(await resolve.update_deal(info.context, input))
+
+    @strawberry.mutation(description="Soft delete: the deal disappears from every query.")
+    async def delete_deal(self, info: Info, input: DeleteDealInput) -> DealPayload:
+        return _payload(await resolve.delete_deal(info.context, input.id))
+
+    @strawberry.mutation(
+        description="Move the deal to another stage of its pipeline: the lifecycle transition. "
+        "Illegal moves return INVALID_TRANSITION, a loss without a reason REASON_REQUIRED."
+    )
+    async def move_deal(self, info: Info, input: MoveDealInput) -> DealPayload:
+        return _payload(await resolve.move_deal(info.context, input))

@@ -1,0 +1,243 @@
+"""Lead types, inputs, enums and payloads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.leads import Lead as LeadRecord
+from domain.leads import LeadErrorCode, LeadOrderField
+from domain.lifecycles.lead import LeadEvent, LeadStatus
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from resolvers import leads as resolve
+from resolvers.errors import Outcome
+from schema.contacts import OrderDirection
+from schema.deals import Deal
+from schema.payloads import errors_as
+
+if TYPE_CHECKING:
+    LeadStatusEnum = StrEnum
+    LeadEventEnum = StrEnum
+else:
+    LeadStatusEnum = strawberry.enum(
+        LeadStatus, name="LeadStatus", description="Where a lead is in its lifecycle."
+    )
+    LeadEventEnum = strawberry.enum(
+        LeadEvent, name="LeadEvent", description="Events of the lead lifecycle."
+    )
+
+strawberry.enum(LeadErrorCode, name="LeadErrorCode")
+strawberry.enum(LeadOrderField, name="LeadOrderField")
+
+
+def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
+    return relay.GlobalID(type_name, str(value)) if value else None
+
+
+@strawberry.type(description="A sales opportunity before it is qualified and becomes a deal.")
+class Lead(relay.Node):
+    id: relay.NodeID[str]
+    title: str
+    services: list[str] = strawberry.field(description="The scope of work.")
+    source: str = strawberry.field(description="Where the lead came from, e.g. referral.")
+    estimated_value: Decimal | None
+    currency: str | None = strawberry.field(description="ISO 4217 code of the value, e.g. EUR.")
+    status: LeadStatusEnum
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        """Resolvers return domain records; this type is their GraphQL view."""
+        return isinstance(obj, (cls, LeadRecord))
+
+    @strawberry.field(description="The contact the lead is about (the `Contact` type).")
+    def contact_id(self, root: strawberry.Parent[LeadRecord]) -> relay.GlobalID | None:
+        return _gid("Contact", root.contact_id)
+
+    @strawberry.field(description="The owning sales person's global id (the `User` type).")
+    def owner_id(self, root: strawberry.Parent[LeadRecord]) -> relay.GlobalID | None:
+        return _gid("User", root.owner_id)
+
+    @strawberry.field(description="The deal the lead was converted into (the `Deal` type).")
+    def deal_id(self, root: strawberry.Parent[LeadRecord]) -> relay.GlobalID | None:
+        return _gid("Deal", root.deal_id)
+
+    @strawberry.field(description="Events that may be applied to this lead now.")
+    def allowed_events(self, root: strawberry.Parent[LeadRecord]) -> list[LeadEventEnum]:
+        return [LeadEvent(e) for e in resolve.lead_allowed_events(root)]
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class LeadError:
+    field: str | None = strawberry.field(description="Path of the input field, e.g. services.0.")
+    code: LeadErrorCode
+    message: str
+
+
+@strawberry.type
+class LeadPayload:
+    lead: Lead | None
+    errors: list[LeadError]
+
+
+@strawberry.type
+class ConvertLeadPayload:
+    lead: Lead | None
+    deal: Deal | None = strawberry.field(description="The deal the conversion created.")
+    errors: list[LeadError]
+
+
+@strawberry.input
+class CreateLeadInput:
+    title: str
+    services: list[str] = strawberry.field(
+        default_factory=list, description='The scope of work, e.g. ["SEO", "Web design"].'
+    )
+    contact_id: relay.GlobalID | None = strawberry.UNSET
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User id; defaults to the creator."
+    )
+    source: str = ""
+    estimated_value: Decimal | None = strawberry.UNSET
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217; required with a non-zero value."
+    )
+
+
+@strawberry.input(description="Fields left out are unchanged.")
+class UpdateLeadInput:
+    id: relay.GlobalID
+    title: str | None = strawberry.UNSET
+    services: list[str] | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.UNSET
+    owner_id: relay.GlobalID | None = strawberry.UNSET
+    source: str | None = strawberry.UNSET
+    estimated_value: Decimal | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeleteLeadInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class TransitionLeadInput:
+    id: relay.GlobalID
+    event: LeadEventEnum = strawberry.field(
+        description="CONVERT converts with every deal field defaulted (see convertLead)."
+    )
+
+
+@strawberry.input(description="The deal to create; every field defaults from the lead.")
+class ConvertLeadInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to the lead's title."
+    )
+    pipeline_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to the agency's default pipeline."
+    )
+    stage_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="An open stage; defaults to the first open one."
+    )
+    amount: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to the lead's estimated value."
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to the lead's currency."
+    )
+    expected_close_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to 30 days from now."
+    )
+
+
+@strawberry.input
+class LeadFilter:
+    status_in: list[LeadStatusEnum] | None = None
+    owner_id: relay.GlobalID | None = None
+    contact_id: relay.GlobalID | None = None
+    source: str | None = None
+    search: str | None = strawberry.field(default=None, description="Matches title or source.")
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@strawberry.input
+class LeadOrder:
+    field: LeadOrderField = LeadOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class LeadQuery:
+    @strawberry.field(description="One lead by its global id, or null if not visible.")
+    async def lead(self, info: Info, id: relay.GlobalID) -> Lead | None:
+        return await resolve.lead(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description=f"Leads, newest first by default; at most {MAX_PAGE_SIZE}.")
+    async def leads(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: LeadFilter | None = None,
+        order_by: LeadOrder | None = None,
+    ) -> relay.Connection[Lead]:
+        order = order_by or LeadOrder()
+        return await resolve.leads_page(
+            info.context,
+            first,
+            after,
+            filter,
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+        )
+
+
+def _payload(outcome: Outcome[LeadRecord]) -> LeadPayload:
+    return LeadPayload(
+        lead=outcome.value,  # type: ignore[arg-type]
+        errors=errors_as(LeadError, outcome.errors),
+    )
+
+
+@strawberry.type
+class LeadMutation:
+    @strawberry.mutation
+    async def create_lead(self, info: Info, input: CreateLeadInput) -> LeadPayload:
+        return _payload(await resolve.create_lead(info.context, input))
+
+    @strawberry.mutation
+    async def update_lead(self, info: Info, input: UpdateLeadInput) -> LeadPayload:
+        return _payload(await resolve.update_lead(info.context, input))
+
+    @strawberry.mutation(description="Soft delete: the lead disappears from every query.")
+    async def delete_lead(self, info: Info, input: DeleteLeadInput) -> LeadPayload:
+        return _payload(await resolve.delete_lead(info.context, input.id))
+
+    @strawberry.mutation(
+        description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
+    )
+    async def transition_lead(self, info: Info, input: TransitionLeadInput) -> LeadPayload:
+        event = LeadEvent(input.event).value
+        return _payload(await resolve.transition_lead(info.context, input.id, event))
+
+    @strawberry.mutation(
+        description="Convert a qualified lead into a deal, in one transaction; returns both."
+    )
+    async def convert_lead(self, info: Info, input: ConvertLeadInput) -> ConvertLeadPayload:
+        outcome = await resolve.convert_lead(info.context, input)
+        lead, deal = outcome.value if outcome.value is not None else (None, None)
+        return ConvertLeadPayload(
+            lead=lead,  # type: ignore[arg-type]
+            deal=deal,  # type: ignore[arg-type]
+            errors=errors_as(LeadError, outcome.errors),
+        )

@@ -1,0 +1,179 @@
+"""Pipeline and stage types, inputs, enums and payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.pipelines import Pipeline as PipelineRecord
+from domain.pipelines import PipelineErrorCode, StageKind
+from domain.pipelines import Stage as StageRecord
+from resolvers import pipelines as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+
+strawberry.enum(
+    StageKind,
+    name="StageKind",
+    description="What reaching a stage means: the deal is still OPEN, WON or LOST.",
+)
+strawberry.enum(PipelineErrorCode, name="PipelineErrorCode")
+
+
+@strawberry.type(description="A step of a pipeline, with the chance a deal in it is won.")
+class Stage(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    position: int = strawberry.field(description="0-based place in the pipeline.")
+    probability: int = strawberry.field(description="Win probability in percent (0..100).")
+    kind: StageKind
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, StageRecord))
+
+    @strawberry.field
+    def pipeline_id(self, root: strawberry.Parent[StageRecord]) -> relay.GlobalID:
+        return relay.GlobalID("Pipeline", str(root.pipeline_id))
+
+
+@strawberry.type(description="An agency's ordered list of stages that deals move through.")
+class Pipeline(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, PipelineRecord))
+
+    @strawberry.field(description="New deals go here unless another pipeline is named.")
+    def is_default(self, root: strawberry.Parent[PipelineRecord]) -> bool:
+        return bool(root.is_default)
+
+    @strawberry.field(description="The stages, in order.")
+    def stages(self, root: strawberry.Parent[PipelineRecord]) -> list[Stage]:
+        return resolve.stages(root)  # type: ignore[return-value]
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class PipelineError:
+    field: str | None = strawberry.field(description="Path of the input field, e.g. stages.0.")
+    code: PipelineErrorCode
+    message: str
+
+
+@strawberry.type
+class PipelinePayload:
+    pipeline: Pipeline | None
+    stage: Stage | None = strawberry.field(description="The stage the mutation was about.")
+    errors: list[PipelineError]
+
+
+@strawberry.input
+class StageInput:
+    name: str
+    probability: int = strawberry.field(description="Win probability in percent (0..100).")
+    kind: StageKind = StageKind.OPEN
+
+
+@strawberry.input(description="Without stages, the pipeline gets the default ones.")
+class CreatePipelineInput:
+    name: str
+    stages: list[StageInput] | None = strawberry.UNSET
+
+
+@strawberry.input
+class UpdatePipelineInput:
+    id: relay.GlobalID
+    name: str
+
+
+@strawberry.input
+class AddStageInput:
+    pipeline_id: relay.GlobalID
+    name: str
+    probability: int = strawberry.field(description="Win probability in percent (0..100).")
+    kind: StageKind = StageKind.OPEN
+    position: int | None = strawberry.field(
+        default=strawberry.UNSET, description="0-based; appended at the end by default."
+    )
+
+
+@strawberry.input(
+    description="Fields left out are unchanged. A kind changes only while no deal is in the stage."
+)
+class UpdateStageInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    probability: int | None = strawberry.UNSET
+    kind: StageKind | None = strawberry.UNSET
+
+
+@strawberry.input
+class ReorderStagesInput:
+    pipeline_id: relay.GlobalID
+    stage_ids: list[relay.GlobalID] = strawberry.field(
+        description="Every stage of the pipeline, once each, in the new order."
+    )
+
+
+@strawberry.input
+class DeleteStageInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class PipelineQuery:
+    @strawberry.field(description="One pipeline by its global id, or null if not visible.")
+    async def pipeline(self, info: Info, id: relay.GlobalID) -> Pipeline | None:
+        return await resolve.pipeline(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Every pipeline of the agency, the default first (created on first use)."
+    )
+    async def pipelines(self, info: Info) -> list[Pipeline]:
+        return await resolve.pipelines_list(info.context)  # type: ignore[return-value]
+
+
+def _payload(outcome: Outcome[Any]) -> PipelinePayload:
+    """Payload of a pipeline outcome, or of a (pipeline, stage) one."""
+    pipeline, stage = outcome.value if isinstance(outcome.value, tuple) else (outcome.value, None)
+    return PipelinePayload(
+        pipeline=pipeline, stage=stage, errors=errors_as(PipelineError, outcome.errors)
+    )
+
+
+@strawberry.type
+class PipelineMutation:
+    @strawberry.mutation(description="Admins: a new pipeline (default stages unless given).")
+    async def create_pipeline(self, info: Info, input: CreatePipelineInput) -> PipelinePayload:
+        return _payload(await resolve.create_pipeline(info.context, input))
+
+    @strawberry.mutation(description="Admins: rename a pipeline.")
+    async def update_pipeline(self, info: Info, input: UpdatePipelineInput) -> PipelinePayload:
+        return _payload(await resolve.rename_pipeline(info.context, input.id, input.name))
+
+    @strawberry.mutation(description="Admins: add a stage to a pipeline.")
+    async def add_stage(self, info: Info, input: AddStageInput) -> PipelinePayload:
+        return _payload(await resolve.add_stage(info.context, input))
+
+    @strawberry.mutation(description="Admins: rename a stage or change its probability or kind.")
+    async def update_stage(self, info: Info, input: UpdateStageInput) -> PipelinePayload:
+        return _payload(await resolve.update_stage(info.context, input))
+
+    @strawberry.mutation(description="Admins: put a pipeline's stages in a new order.")
+    async def reorder_stages(self, info: Info, input: ReorderStagesInput) -> PipelinePayload:
+        outcome = await resolve.reorder_stages(info.context, input.pipeline_id, input.stage_ids)
+        return _payload(outcome)
+
+    @strawberry.mutation(
+        description="Admins: delete a stage; refused (STAGE_IN_USE) while deals are in it."
+    )
+    async def delete_stage(self, info: Info, input: DeleteStageInput) -> PipelinePayload:
+        return _payload(await resolve.delete_stage(info.context, input.id))

@@ -1,0 +1,210 @@
+"""Webhook endpoints and deliveries: types, inputs, payloads, queries and mutations (admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from domain.webhook_deliveries import DeliveryStatus
+from domain.webhooks import NewWebhookSecret, WebhookErrorCode
+from domain.webhooks import WebhookDelivery as WebhookDeliveryRecord
+from domain.webhooks import WebhookEndpoint as WebhookEndpointRecord
+from resolvers import webhooks as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+
+if TYPE_CHECKING:
+    WebhookDeliveryStatusEnum = StrEnum
+else:
+    WebhookDeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
+
+strawberry.enum(WebhookErrorCode, name="WebhookErrorCode")
+
+
+@strawberry.type(description="A URL that receives the agency's events, signed (see README).")
+class WebhookEndpoint(relay.Node):
+    id: relay.NodeID[str]
+    url: str
+    description: str
+    event_types: list[str] = strawberry.field(
+        description="Event types sent: contact.created, contact.* or *."
+    )
+    active: bool = strawberry.field(description="Switched off after repeated failed deliveries.")
+    consecutive_failures: int
+    disabled_reason: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, WebhookEndpointRecord))
+
+
+@strawberry.type(description="One event sent to one endpoint, with its attempts.")
+class WebhookDelivery(relay.Node):
+    id: relay.NodeID[str]
+    event_id: strawberry.ID = strawberry.field(description="The event sent (X-CRM-Event-Id).")
+    event_type: str
+    status: WebhookDeliveryStatusEnum
+    attempts: int
+    last_response_code: int | None
+    last_error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, WebhookDeliveryRecord))
+
+    @strawberry.field
+    def endpoint_id(self, root: strawberry.Parent[WebhookDeliveryRecord]) -> relay.GlobalID:
+        return relay.GlobalID("WebhookEndpoint", str(root.endpoint_id))
+
+    @strawberry.field(description="The delivery this one repeats, for redeliveries.")
+    def redelivery_of(
+        self, root: strawberry.Parent[WebhookDeliveryRecord]
+    ) -> relay.GlobalID | None:
+        if root.redelivery_of_id is None:
+            return None
+        return relay.GlobalID("WebhookDelivery", str(root.redelivery_of_id))
+
+
+@strawberry.type
+class WebhookError:
+    field: str | None
+    code: WebhookErrorCode
+    message: str
+
+
+@strawberry.type
+class WebhookEndpointPayload:
+    webhook_endpoint: WebhookEndpoint | None
+    errors: list[WebhookError]
+
+
+@strawberry.type
+class WebhookSecretPayload:
+    webhook_endpoint: WebhookEndpoint | None
+    secret: str | None = strawberry.field(
+        description="The signing secret, shown this once: keep it with the receiver."
+    )
+    errors: list[WebhookError]
+
+
+@strawberry.type
+class WebhookDeliveryPayload:
+    webhook_delivery: WebhookDelivery | None
+    errors: list[WebhookError]
+
+
+@strawberry.input
+class CreateWebhookEndpointInput:
+    url: str = strawberry.field(description="https (or http) URL on a public address.")
+    event_types: list[str]
+    description: str = ""
+    active: bool = True
+
+
+@strawberry.input(description="Fields left out are unchanged; active: true clears failures.")
+class UpdateWebhookEndpointInput:
+    id: relay.GlobalID
+    url: str | None = strawberry.UNSET
+    event_types: list[str] | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class WebhookEndpointIdInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class RedeliverWebhookDeliveryInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class WebhookDeliveryFilter:
+    endpoint_id: relay.GlobalID | None = strawberry.UNSET
+    status: WebhookDeliveryStatusEnum | None = strawberry.UNSET
+
+
+def _errors(outcome: Outcome[Any]) -> list[WebhookError]:
+    return errors_as(WebhookError, outcome.errors)
+
+
+def _secret_payload(outcome: Outcome[NewWebhookSecret]) -> WebhookSecretPayload:
+    created = outcome.value
+    return WebhookSecretPayload(
+        webhook_endpoint=created.endpoint if created else None,  # type: ignore[arg-type]
+        secret=created.secret if created else None,
+        errors=_errors(outcome),
+    )
+
+
+def _endpoint_payload(outcome: Outcome[WebhookEndpointRecord]) -> WebhookEndpointPayload:
+    return WebhookEndpointPayload(
+        webhook_endpoint=outcome.value,  # type: ignore[arg-type]
+        errors=_errors(outcome),
+    )
+
+
+@strawberry.type
+class WebhookQuery:
+    @strawberry.field(description="The agency's webhook endpoints (admins).")
+    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
+        return await resolve.list_endpoints(info.context)  # type: ignore[return-value]
+
+    @strawberry.field(description=f"Webhook deliveries, newest first; at most {MAX_PAGE_SIZE}.")
+    async def webhook_deliveries(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: WebhookDeliveryFilter | None = None,
+    ) -> relay.Connection[WebhookDelivery]:
+        return await resolve.deliveries_page(info.context, first, after, filter)
+
+
+@strawberry.type
+class WebhookMutation:
+    @strawberry.mutation(description="Register an endpoint; the payload shows its secret once.")
+    async def create_webhook_endpoint(
+        self, info: Info, input: CreateWebhookEndpointInput
+    ) -> WebhookSecretPayload:
+        return _secret_payload(await resolve.create_endpoint(info.context, input))
+
+    @strawberry.mutation
+    async def update_webhook_endpoint(
+        self, info: Info, input: UpdateWebhookEndpointInput
+    ) -> WebhookEndpointPayload:
+        return _endpoint_payload(await resolve.update_endpoint(info.context, input))
+
+    @strawberry.mutation(description="Delete an endpoint and its deliveries.")
+    async def delete_webhook_endpoint(
+        self, info: Info, input: WebhookEndpointIdInput
+    ) -> WebhookEndpointPayload:
+        return _endpoint_payload(await resolve.delete_endpoint(info.context, input.id))
+
+    @strawberry.mutation(description="A new signing secret, shown once; the old one stops now.")
+    async def rotate_webhook_secret(
+        self, info: Info, input: WebhookEndpointIdInput
+    ) -> WebhookSecretPayload:
+        return _secret_payload(await resolve.rotate_secret(info.context, input.id))
+
+    @strawberry.mutation(description="Send a finished delivery's event again, as a new delivery.")
+    async def redeliver_webhook_delivery(
+        self, info: Info, input: RedeliverWebhookDeliveryInput
+    ) -> WebhookDeliveryPayload:
+        outcome = await resolve.redeliver(info.context, input.id)
+        return WebhookDeliveryPayload(
+            webhook_delivery=outcome.value,  # type: ignore[arg-type]
+            errors=_errors(outcome),
+        )

@@ -1,0 +1,144 @@
+"""Flow activities on real databases: each change once per attempt key, refusals not retried."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.flows import (
+    FlowProgress,
+    LifecycleEventInput,
+    NotifyInput,
+    RecordRef,
+    apply_lifecycle_event,
+    notify_user,
+    read_record,
+    record_flow_progress,
+)
+from db.audit import AuditEntry
+from db.contacts import Contact
+from db.flow_runs import FlowRun
+from db.notifications import Notification
+from db.users import User
+from domain.actors import Actor
+from domain.contacts import create_contact
+from domain.flows.definitions import FlowRunStatus
+from tests.fixtures.databases import OpenDatabase
+
+WORKFLOW_ID = "flow:contact-conversion:contact:x:1"
+
+
+def attempt(number: int, activity_id: str = "7") -> ActivityEnvironment:
+    """An attempt of one activity of one workflow run, as Temporal would run it."""
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(
+        env.info,
+        workflow_id=WORKFLOW_ID,
+        workflow_run_id="0f6a6c1e-0000-4000-8000-000000000001",
+        activity_id=activity_id,
+        attempt=number,
+    )
+    return env
+
+
+@pytest.fixture
+async def ada(db: OpenDatabase) -> Contact:
+    actor = Actor.system(uuid.uuid4(), "test")
+    return await create_contact(actor, {"first_name": "Ada", "emails": ["ada@example.com"]})
+
+
+def ref(contact: Contact) -> RecordRef:
+    return RecordRef(
+        agency_id=str(contact.agency_id),
+        record_type="contact",
+        record_id=str(contact.id),
+        flow_key="contact-conversion",
+    )
+
+
+async def test_a_retried_transition_activity_applies_the_event_once(ada: Contact) -> None:
+    request = LifecycleEventInput(record=ref(ada), event="mark_hot")
+
+    first = await attempt(1).run(apply_lifecycle_event, request)
+    retried = await attempt(2).run(apply_lifecycle_event, request)
+
+    assert first == retried == "hot"
+    transitions = await AuditEntry.filter(entity_id=str(ada.id), action="transition:mark_hot")
+    assert len(transitions) == 1
+    assert transitions[0].actor_id == "system:flow:contact-conversion"
+    assert transitions[0].request_id == "0f6a6c1e-0000-4000-8000-000000000001"
+
+
+async def test_a_refused_transition_is_not_retried_and_changes_nothing(ada: Contact) -> None:
+    request = LifecycleEventInput(record=ref(ada), event="convert")
+
+    with pytest.raises(ApplicationError) as refused:
+        await attempt(1).run(apply_lifecycle_event, request)
+
+    assert (refused.value.type, refused.value.non_retryable) == ("INVALID_TRANSITION", True)
+    assert (await Contact.get(id=ada.id)).status == "new"
+
+
+async def test_a_retried_notify_activity_leaves_one_notification(ada: Contact) -> None:
+    owner = await User.create(
+        agency_id=ada.agency_id,
+        email="olive@example.com",
+        name="Olive Owner",
+        password_hash="-",
+        roles=["sales_person"],
+    )
+    request = NotifyInput(record=ref(ada), user_id=str(owner.id), message="Call Ada")
+
+    first = await attempt(1).run(notify_user, request)
+    retried = await attempt(2).run(notify_user, request)
+
+    assert first == retried
+    assert [n.message for n in await Notification.filter(user_id=owner.id)] == ["Call Ada"]
+
+
+async def test_notifying_a_user_of_another_agency_is_refused(ada: Contact) -> None:
+    request = NotifyInput(record=ref(ada), user_id=str(uuid.uuid4()), message="Call Ada")
+
+    with pytest.raises(ApplicationError) as refused:
+        await attempt(1).run(notify_user, request)
+
+    assert (refused.value.type, refused.value.non_retryable) == ("USER_NOT_FOUND", True)
+
+
+async def test_reading_a_deleted_or_foreign_record_is_refused(ada: Contact) -> None:
+    foreign = dataclasses.replace(ref(ada), agency_id=str(uuid.uuid4()))
+
+    with pytest.raises(ApplicationError) as refused:
+        await attempt(1).run(read_record, foreign)
+    snapshot = await attempt(1).run(read_record, ref(ada))
+
+    assert (refused.value.type, refused.value.non_retryable) == ("NOT_FOUND", True)
+    assert (snapshot["first_name"], snapshot["emails"]) == ("Ada", ["ada@example.com"])
+
+
+async def test_a_late_progress_report_never_overwrites_a_newer_one(ada: Contact) -> None:
+    await FlowRun.create(
+        agency_id=ada.agency_id,
+        workflow_id=WORKFLOW_ID,
+        flow_key="contact-conversion",
+        version=1,
+        record_type="contact",
+        record_id=str(ada.id),
+        status="pending",
+    )
+    wake = datetime(2030, 1, 2, 9, 0, tzinfo=UTC)
+
+    def report(seq: int, status: FlowRunStatus, step: str) -> FlowProgress:
+        return FlowProgress(str(ada.agency_id), seq, status, step, wake + timedelta(days=seq))
+
+    await attempt(1).run(record_flow_progress, report(2, FlowRunStatus.WAITING, "wait"))
+    await attempt(1).run(record_flow_progress, report(1, FlowRunStatus.RUNNING, "first"))
+
+    run = await FlowRun.get(workflow_id=WORKFLOW_ID)
+    assert (run.status, run.current_step, run.progress_seq) == ("waiting", "wait", 2)
+    assert run.next_wake_at == wake + timedelta(days=2)

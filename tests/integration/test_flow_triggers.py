@@ -1,0 +1,157 @@
+"""Flow starts and signals are written to the outbox in the same transaction as their cause."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from crm.flow_files import load_default_flows
+from db.flow_runs import FlowRun
+from db.outbox import OutboxMessage
+from domain.actors import Actor
+from domain.contacts import create_contact, delete_contact, transition_contact, update_contact
+from domain.errors import DomainError
+from domain.events import append_event
+from domain.flow_runs import request_step_retry
+from domain.flows.service import create_draft, published_version, seed_default_flows
+from tests.fixtures.databases import OpenDatabase
+from tests.fixtures.flows import DEFAULT_FLOWS
+
+
+class Rollback(Exception):
+    """Raised inside a transaction to abandon it."""
+
+
+@pytest.fixture
+async def agency(db: OpenDatabase) -> Actor:
+    """An agency with the default flows published."""
+    agency_id = uuid.uuid4()
+    await seed_default_flows(agency_id, load_default_flows(DEFAULT_FLOWS))
+    return Actor.system(agency_id, "test")
+
+
+async def outbox(actor: Actor) -> list[tuple[str, str, str | None]]:
+    """(kind, flow key, signal) of each message, oldest first."""
+    messages = await OutboxMessage.filter(agency_id=actor.agency_id).order_by("id")
+    return [(m.kind, m.workflow_id.split(":")[1], m.payload.get("signal")) for m in messages]
+
+
+async def test_creating_a_contact_writes_a_pending_run_and_its_start_in_the_outbox(
+    agency: Actor,
+) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada", "emails": ["ada@example.com"]})
+
+    [run] = await FlowRun.filter(agency_id=agency.agency_id)
+    [message] = await OutboxMessage.filter(agency_id=agency.agency_id)
+    assert (run.flow_key, run.record_type, run.record_id) == (
+        "contact-nurture",
+        "contact",
+        str(ada.id),
+    )
+    assert (run.status, run.version, run.listens_to) == ("pending", 1, ["contact.transitioned"])
+    assert run.workflow_id == f"flow:contact-nurture:contact:{ada.id}:{run.trigger_event_id}"
+    assert (message.kind, message.workflow_id, message.status) == (
+        "start_flow",
+        run.workflow_id,
+        "pending",
+    )
+    current = await published_version(agency, "contact-nurture")
+    assert current is not None
+    assert message.payload["definition"] == current.document, "the run is not pinned"
+    assert message.payload["record_id"] == str(ada.id)
+
+
+async def test_a_change_that_rolls_back_leaves_no_run_and_no_outbox_message(
+    agency: Actor,
+) -> None:
+    async def create_then_fail() -> None:
+        async with in_transaction() as connection:
+            await append_event(
+                agency, "contact.created", "contact", str(uuid.uuid4()), {}, connection
+            )
+            raise Rollback
+
+    with pytest.raises(Rollback):
+        await create_then_fail()
+
+    assert await FlowRun.filter(agency_id=agency.agency_id).count() == 0
+    assert await OutboxMessage.filter(agency_id=agency.agency_id).count() == 0
+
+
+async def test_turning_hot_signals_the_waiting_run_and_starts_the_conversion_flow(
+    agency: Actor,
+) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada"})
+
+    await transition_contact(agency, ada.id, "mark_hot")
+
+    assert await outbox(agency) == [
+        ("start_flow", "contact-nurture", None),
+        ("signal_flow", "contact-nurture", "record_event"),
+        ("start_flow", "contact-conversion", None),
+    ]
+    signal = await OutboxMessage.filter(kind="signal_flow").first()
+    assert signal is not None
+    assert signal.payload["argument"]["type"] == "contact.transitioned"
+    assert signal.payload["argument"]["status"] == "hot"
+
+
+async def test_a_trigger_while_the_flow_runs_on_the_record_starts_nothing_more(
+    agency: Actor,
+) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada"})
+    await transition_contact(agency, ada.id, "mark_hot")
+    await transition_contact(agency, ada.id, "mark_cold")
+
+    await transition_contact(agency, ada.id, "mark_hot")  # conversion is still active
+
+    runs = await FlowRun.filter(agency_id=agency.agency_id, flow_key="contact-conversion")
+    assert len(runs) == 1
+
+
+async def test_updates_reach_only_runs_that_wait_for_them(agency: Actor) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada"})
+
+    await update_contact(agency, ada.id, {"job_title": "Analyst"})
+
+    assert await outbox(agency) == [("start_flow", "contact-nurture", None)]
+
+
+async def test_deleting_a_contact_cancels_its_active_runs(agency: Actor) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada"})
+
+    await delete_contact(agency, ada.id)
+
+    assert await outbox(agency) == [
+        ("start_flow", "contact-nurture", None),
+        ("signal_flow", "contact-nurture", "cancel"),
+    ]
+
+
+async def test_flows_of_another_agency_never_start(agency: Actor) -> None:
+    other = Actor.system(uuid.uuid4(), "test")  # has no flows published
+
+    await create_contact(other, {"first_name": "Ada"})
+
+    assert await FlowRun.filter(agency_id=other.agency_id).count() == 0
+    assert await OutboxMessage.filter(agency_id=other.agency_id).count() == 0
+
+
+async def test_a_draft_does_not_trigger_anything_by_itself(agency: Actor) -> None:
+    await create_draft(agency, "contact-nurture")
+
+    await create_contact(agency, {"first_name": "Ada"})
+
+    assert await FlowRun.filter(agency_id=agency.agency_id).count() == 1  # from the published one
+
+
+async def test_only_a_stalled_run_can_be_retried(agency: Actor) -> None:
+    await create_contact(agency, {"first_name": "Ada"})
+    [run] = await FlowRun.filter(agency_id=agency.agency_id)
+
+    with pytest.raises(DomainError) as refused:
+        await request_step_retry(agency, run.id)
+
+    assert refused.value.code == "NOT_STALLED"

@@ -1,0 +1,39 @@
+"""Recorded histories of the default flows replay against today's FlowRun code.
+
+A change to the workflow that would behave differently on a run already in flight (a
+non-deterministic change) fails here; make it with `workflow.patched` instead. Re-record the
+histories (`CRM_RECORD_FLOW_HISTORIES=1 pytest tests/integration/test_flow_runs.py`) only
+when the default flows themselves change, and keep the old files for runs still in flight.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from workflows import DATA_CONVERTER
+from workflows.email_delivery import DeliverEmail
+from workflows.flow_run import FlowRun
+
+HISTORIES = {
+    path.stem: path.read_text()
+    for path in sorted((Path(__file__).parent / "histories").glob("*.json"))
+}
+
+
+def test_histories_of_every_default_flow_are_recorded() -> None:
+    assert {"contact-nurture-cools-down", "contact-conversion-cools-down"} <= set(HISTORIES)
+
+
+@pytest.mark.parametrize("name", list(HISTORIES))
+async def test_a_recorded_run_replays_on_the_current_workflow_code(name: str) -> None:
+    history = WorkflowHistory.from_json(name, json.loads(HISTORIES[name]))
+    replayer = Replayer(workflows=[FlowRun, DeliverEmail], data_converter=DATA_CONVERTER)
+
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+
+    assert result.replay_failure is None, f"{name}: {result.replay_failure}"
