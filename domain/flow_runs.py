@@ -66,17 +66,48 @@ async def record_progress(
     last_error: str,
 ) -> None:
     """Store what the run reports. `seq` grows with every report, so a late duplicate of an
-    older report (a retried activity) never overwrites a newer one."""
+    older report (a retried activity) never overwrites a newer one.
+
+    Each stored report is also a `flow_run.progressed` event, in the same transaction, so
+    subscribers and webhooks follow runs like any other record."""
     finished_at = datetime.now(UTC) if status in FINISHED_STATUSES else None
-    await FlowRun.filter(agency_id=agency_id, workflow_id=workflow_id, progress_seq__lt=seq).update(
-        progress_seq=seq,
-        status=status,
-        current_step=current_step,
-        next_wake_at=next_wake_at,
-        last_error=last_error[:MAX_ERROR_LENGTH],
-        finished_at=finished_at,
-        updated_at=datetime.now(UTC),
-    )
+    async with in_transaction() as conn:
+        stored = (
+            await FlowRun.filter(agency_id=agency_id, workflow_id=workflow_id, progress_seq__lt=seq)
+            .using_db(conn)
+            .update(
+                progress_seq=seq,
+                status=status,
+                current_step=current_step,
+                next_wake_at=next_wake_at,
+                last_error=last_error[:MAX_ERROR_LENGTH],
+                finished_at=finished_at,
+                updated_at=datetime.now(UTC),
+            )
+        )
+        if not stored:
+            return
+        run = (
+            await FlowRun.filter(agency_id=agency_id, workflow_id=workflow_id).using_db(conn).get()
+        )
+        progress = {
+            "flow_key": run.flow_key,
+            "version": run.version,
+            "record_type": run.record_type,
+            "record_id": run.record_id,
+            "status": str(status),
+            "current_step": current_step,
+            "next_wake_at": next_wake_at.isoformat() if next_wake_at else None,
+            "last_error": run.last_error,
+        }
+        await append_event(
+            Actor.system(agency_id, "flows"),
+            "flow_run.progressed",
+            AGGREGATE,
+            str(run.id),
+            progress,
+            conn,
+        )
 
 
 def storable_key(idempotency_key: str) -> str:

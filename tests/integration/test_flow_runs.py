@@ -21,6 +21,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from db.contacts import Contact
+from db.events import Event
 from db.notifications import Notification
 from domain.contacts import transition_contact
 from domain.flow_runs import request_cancel, request_step_retry
@@ -224,6 +225,27 @@ async def test_a_refused_step_stalls_the_run_until_a_retry_after_the_record_is_f
     assert subjects(flows) == ["Welcome, Ada", "Thanks"]  # the welcome is the nurture flow's
     finished = await flows.run_row("convert-now", ada)
     assert (finished.status, finished.last_error) == ("completed", "")
+
+
+async def test_run_progress_is_published_as_events_of_the_run(flows: Flows) -> None:
+    """Subscribers and webhooks follow flow runs through the event log like any record."""
+    ada = await flows.create_contact()
+    await flows.relay_all()
+
+    async with flows.worker():
+        nurture = await flows.run_of("contact-nurture", ada)
+        await flows.reach(nurture, "wait-for-interest")
+        row = await flows.run_row_when("contact-nurture", ada, "waiting")
+        await request_cancel(flows.actor, row.id)
+        await flows.relay_all()
+        await flows.result(nurture)
+
+    events = await Event.filter(aggregate_type="flow_run", aggregate_id=str(row.id)).order_by("id")
+    progressed = [e.payload for e in events if e.type == "flow_run.progressed"]
+    assert progressed[0]["record_id"] == str(ada.id)
+    assert progressed[0]["flow_key"] == "contact-nurture"
+    assert "waiting" in [p["status"] for p in progressed]
+    assert progressed[-1]["status"] == "cancelled"
 
 
 async def test_a_cancelled_run_stops_where_it_is(flows: Flows) -> None:
