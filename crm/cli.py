@@ -93,6 +93,7 @@ def dev(settings: Settings) -> int:
 
 def bootstrap(settings: Settings, arguments: argparse.Namespace) -> int:
     """Create the first agency and its admin; running it again changes nothing."""
+    from crm.worker import seed_flows_for
     from db.connection import database
     from domain.agencies import bootstrap_agency
     from domain.errors import DomainError, DomainErrors, errors_of
@@ -120,6 +121,8 @@ def bootstrap(settings: Settings, arguments: argparse.Namespace) -> int:
                         f"crm bootstrap: {problem.field or 'input'}: {problem.message}\n"
                     )
                 return 1
+            if created:
+                await seed_flows_for(settings, [agency.id])
         state = "created" if created else "already exists, unchanged"
         sys.stdout.write(f"agency {agency.slug} ({agency.id}) {state}; admin {admin.email}\n")
         return 0
@@ -189,7 +192,7 @@ def flows_export(settings: Settings, arguments: argparse.Namespace) -> int:
 
     async def export() -> int:
         await open_database(settings.database_url)
-        agency_id = UUID(arguments.agency or settings.default_agency_id)
+        agency_id = UUID(arguments.agency)
         definitions = await published_definitions(Actor.system(agency_id, "cli"))
         flows = {"flows": [definition.document() for definition in definitions]}
         sys.stdout.write(yaml.safe_dump(flows, sort_keys=False, allow_unicode=True))
@@ -210,7 +213,7 @@ def _add_flows_commands(commands: Any) -> None:
     validate.set_defaults(command_function=flows_validate, takes_arguments=True)
     export_help = "print the published flow definitions of an agency as YAML"
     export = flow_commands.add_parser("export", help=export_help, description=export_help)
-    export.add_argument("--agency", help="agency id (default: CRM_DEFAULT_AGENCY_ID)")
+    export.add_argument("--agency", required=True, help="the agency's id")
     export.set_defaults(command_function=flows_export, takes_arguments=True)
 
 

@@ -66,8 +66,6 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     mail_from: str = "crm@localhost"
     log_level: str = "INFO"
-    # A development default that production must override (see `.env.example`).
-    default_agency_id: str = "00000000-0000-0000-0000-000000000001"
     # Signs access tokens. The default is for the embedded dev stack only: production refuses
     # to start with it (see `model_post_init`).
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from crm.logging import WORKER_LOGGER
 from crm.outbox_relay import OutboxRelay, RelayTiming
 from crm.settings import Settings
 from crm.webhook_worker import run_webhook_worker
+from db.agencies import Agency
 from db.connection import database
 from domain.emails import SmtpConfig
 from domain.flows.service import seed_default_flows
@@ -70,12 +72,23 @@ async def connect_temporal(settings: Settings, stop: asyncio.Event) -> Client | 
     return None
 
 
-async def seed_flows(settings: Settings) -> None:
-    """Publish the default flows of temporal.yaml for the agency that has none of their keys."""
+async def seed_flows_for(settings: Settings, agency_ids: Sequence[UUID]) -> None:
+    """Publish the default flows of temporal.yaml for each agency that has none of their keys
+    (idempotent: an agency's own versions are never replaced)."""
     defaults = load_default_flows(settings.temporal_config)
-    seeded = await seed_default_flows(UUID(settings.default_agency_id), defaults)
-    if seeded:
-        log.info("default flows published", extra={"flows": ",".join(seeded)})
+    for agency_id in agency_ids:
+        seeded = await seed_default_flows(agency_id, defaults)
+        if seeded:
+            log.info(
+                "default flows published",
+                extra={"agency": str(agency_id), "flows": ",".join(seeded)},
+            )
+
+
+async def seed_flows(settings: Settings) -> None:
+    """At worker start, for every agency (`crm bootstrap` seeds a new agency itself)."""
+    agency_ids = await Agency.all().values_list("id", flat=True)
+    await seed_flows_for(settings, [UUID(str(agency_id)) for agency_id in agency_ids])
 
 
 async def run_worker(

@@ -10,6 +10,7 @@ from pathlib import Path
 from tortoise.context import TortoiseContext
 
 from db.connection import open_database
+from db.flows import Flow
 from db.users import User
 from domain.passwords import verify_password
 
@@ -50,6 +51,13 @@ async def admins(database_url: str) -> list[User]:
         return await User.all()
 
 
+async def flow_keys(database_url: str) -> list[str]:
+    """The default flows a new agency starts with (published from temporal.yaml)."""
+    async with TortoiseContext():
+        await open_database(database_url)
+        return sorted(await Flow.all().values_list("key", flat=True))  # type: ignore[arg-type]
+
+
 async def test_bootstrap_creates_agency_and_admin_once(database_url: str, tmp_path: Path) -> None:
     first = bootstrap(database_url, tmp_path, *FLAGS, **PASSWORD)
     assert first.returncode == 0, first.stderr
@@ -60,6 +68,7 @@ async def test_bootstrap_creates_agency_and_admin_once(database_url: str, tmp_pa
     assert "unchanged" in again.stdout
     users = await admins(database_url)
     assert [(u.email, u.roles) for u in users] == [("boss@acme.example.com", ["admin"])]
+    assert await flow_keys(database_url) == ["contact-conversion", "contact-nurture"]
     assert verify_password(users[0].password_hash, PASSWORD["CRM_BOOTSTRAP_ADMIN_PASSWORD"])
 
 
