@@ -37,6 +37,7 @@ class Resource(StrEnum):
     API_KEYS = "api_keys"
     AUDIT = "audit"
     WEBHOOKS = "webhooks"
+    FLOWS = "flows"  # flow definitions and the runs' controls (cancel, retry)
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -47,11 +48,13 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.API_KEYS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.AUDIT: {Access.READ: RowScope.AGENCY},
         Resource.WEBHOOKS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
         Resource.USERS: {Access.READ: RowScope.AGENCY},
         Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
+        Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     Role.SALES_HEAD: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},

@@ -41,20 +41,26 @@ def input_path(field: str | None) -> str | None:
     return ".".join(_camel(part) for part in field.split("."))
 
 
-def user_errors(exc: DomainError | DomainErrors, codes: type[StrEnum]) -> list[UserErrorData]:
+FieldPath = Callable[[str | None], str | None]
+
+
+def user_errors(
+    exc: DomainError | DomainErrors, codes: type[StrEnum], path: FieldPath = input_path
+) -> list[UserErrorData]:
     """Errors in the payload's own code enum (each domain's enum holds every code it can
-    meet, FORBIDDEN and NOT_FOUND included; a code outside it is a bug and fails loudly)."""
-    return [
-        UserErrorData(input_path(e.field), codes(str(e.code)), e.message) for e in errors_of(exc)
-    ]
+    meet, FORBIDDEN and NOT_FOUND included; a code outside it is a bug and fails loudly).
+    `path` turns the domain's field name into the one the client knows."""
+    return [UserErrorData(path(e.field), codes(str(e.code)), e.message) for e in errors_of(exc)]
 
 
-async def attempt(codes: type[StrEnum], work: Callable[[], Awaitable[T]]) -> Outcome[T]:
+async def attempt(
+    codes: type[StrEnum], work: Callable[[], Awaitable[T]], path: FieldPath = input_path
+) -> Outcome[T]:
     """Run one domain call for a mutation: its value, or its expected errors as user errors."""
     try:
         return Outcome(value=await work())
     except (DomainError, DomainErrors) as exc:
-        return Outcome(errors=user_errors(exc, codes))
+        return Outcome(errors=user_errors(exc, codes, path))
 
 
 def query_error(exc: DomainError) -> GraphQLError:

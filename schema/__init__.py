@@ -29,6 +29,7 @@ from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
 from schema.events import EventSubscription
 from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
+from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
@@ -51,6 +52,7 @@ Query = merge_types(
         AuditQuery,
         LifecycleQuery,
         WebhookQuery,
+        FlowQuery,
     ),
 )
 Mutation = merge_types(
@@ -67,6 +69,7 @@ Mutation = merge_types(
         AgencyMutation,
         ApiKeyMutation,
         WebhookMutation,
+        FlowMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))

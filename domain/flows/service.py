@@ -1,5 +1,8 @@
 """Flow definitions of an agency: list, read, draft, edit, validate, publish, roll back, seed.
 
+Only roles the access table grants `Resource.FLOWS` (sysadmins, admins) reach them; the
+system actor (seeding, the CLI, flows themselves) is an admin.
+
 Published versions never change, because runs are pinned to them: editing works on a draft,
 and publishing (or rolling back) writes a new numbered version and archives the one before.
 Every write runs in one transaction with its audit row and domain event.
@@ -21,6 +24,7 @@ from tortoise.transactions import in_transaction
 from db.flow_runs import FlowRun
 from db.flows import Flow as Flow
 from db.flows import FlowVersion as FlowVersion
+from domain import flow_runs
 from domain.actors import Actor
 from domain.audit import record_audit
 from domain.errors import DomainError, DomainErrors
@@ -34,6 +38,8 @@ from domain.flows.definitions import (
     read_definition,
 )
 from domain.flows.records import flow_vocabulary, read_record
+from domain.policies import require, scope
+from domain.roles import Access, Resource, RowScope
 
 AGGREGATE = "flow"
 # Drafts are stored before they are valid; this bounds what one can hold. A definition at
@@ -54,9 +60,19 @@ class FlowErrorCode(StrEnum):
     INVALID_DEFINITION = "INVALID_DEFINITION"
     TOO_LARGE = "TOO_LARGE"
     ALREADY_RUNNING = "ALREADY_RUNNING"
+    # Codes of the run controls and of access, so one enum covers what the API can answer.
+    NOT_ACTIVE = "NOT_ACTIVE"
+    NOT_STALLED = "NOT_STALLED"
+    UNKNOWN_RECORD_TYPE = "UNKNOWN_RECORD_TYPE"
+    FORBIDDEN = "FORBIDDEN"
 
 
-def _invalid(problems: Sequence[DefinitionProblem]) -> DomainErrors:
+def _require(actor: Actor, access: Access) -> None:
+    """FORBIDDEN unless the actor's roles may read (or change) the agency's flows."""
+    require(actor, Resource.FLOWS, access)
+
+
+def invalid_definition(problems: Sequence[DefinitionProblem]) -> DomainErrors:
     """One error per problem, `field` being the path of the bad part (`steps[3].goto`)."""
     return DomainErrors(
         [DomainError(FlowErrorCode.INVALID_DEFINITION, p.message, p.path) for p in problems]
@@ -66,7 +82,7 @@ def _invalid(problems: Sequence[DefinitionProblem]) -> DomainErrors:
 def _validated(data: object) -> FlowDefinition:
     problems = definition_problems(data, flow_vocabulary())
     if problems:
-        raise _invalid(problems)
+        raise invalid_definition(problems)
     return read_definition(data)
 
 
@@ -106,10 +122,12 @@ def _draft_document(key: str, data: object) -> dict[str, Any]:
 
 
 async def list_flows(actor: Actor) -> list[Flow]:
+    _require(actor, Access.READ)
     return await Flow.filter(agency_id=actor.agency_id).order_by("key")
 
 
 async def get_flow(actor: Actor, key: str) -> Flow:
+    _require(actor, Access.READ)
     flow = await Flow.get_or_none(agency_id=actor.agency_id, key=key)
     if flow is None:
         raise _not_found(key)
@@ -148,11 +166,32 @@ async def get_draft(actor: Actor, key: str) -> FlowVersion:
 
 async def published_definitions(actor: Actor) -> list[FlowDefinition]:
     """The definition each flow of the agency runs now, by key (what `crm flows export` prints)."""
+    _require(actor, Access.READ)
     versions = await FlowVersion.filter(
         agency_id=actor.agency_id, status=FlowVersionStatus.PUBLISHED
     )
     definitions = [FlowDefinition.model_validate(v.document) for v in versions]
     return sorted(definitions, key=lambda d: d.key)
+
+
+async def flow_overview(actor: Actor) -> list[tuple[Flow, int | None, bool]]:
+    """Each flow of the agency with its published version number and whether it has a draft."""
+    flows = await list_flows(actor)
+    versions = await FlowVersion.filter(
+        agency_id=actor.agency_id,
+        status__in=[FlowVersionStatus.PUBLISHED, FlowVersionStatus.DRAFT],
+    ).values("flow_id", "status", "version")
+    published = {
+        v["flow_id"]: v["version"] for v in versions if v["status"] == FlowVersionStatus.PUBLISHED
+    }
+    drafts = {v["flow_id"] for v in versions if v["status"] == FlowVersionStatus.DRAFT}
+    return [(flow, published.get(flow.id), flow.id in drafts) for flow in flows]
+
+
+def validate_definition(actor: Actor, data: object) -> list[DefinitionProblem]:
+    """Every problem publishing this document would meet, with the path of the bad part."""
+    _require(actor, Access.READ)
+    return definition_problems(data, flow_vocabulary())
 
 
 async def validate_draft(actor: Actor, key: str) -> list[DefinitionProblem]:
@@ -239,12 +278,13 @@ async def _record(
 
 async def create_flow(actor: Actor, data: object) -> FlowVersion:
     """A new flow of the agency, as a draft to edit and publish."""
+    _require(actor, Access.WRITE)
     key = data.get("key") if isinstance(data, dict) else None
     if not isinstance(key, str):
         raise DomainError(FlowErrorCode.INVALID_DEFINITION, "A flow needs a key.", "key")
     key_problems = [p for p in definition_problems(data) if p.path == "key"]
     if key_problems:
-        raise _invalid(key_problems)
+        raise invalid_definition(key_problems)
     document = _draft_document(key, data)
     name = str(document.get("name") or key)[:100]
     try:
@@ -270,6 +310,7 @@ async def create_flow(actor: Actor, data: object) -> FlowVersion:
 
 async def create_draft(actor: Actor, key: str) -> FlowVersion:
     """A draft copied from the version new runs use now."""
+    _require(actor, Access.WRITE)
     async with in_transaction() as connection:
         flow = await _locked_flow(actor, key, connection)
         if await _version_in(flow, FlowVersionStatus.DRAFT, connection) is not None:
@@ -298,6 +339,7 @@ async def create_draft(actor: Actor, key: str) -> FlowVersion:
 
 async def edit_draft(actor: Actor, key: str, data: object) -> FlowVersion:
     """Replace the draft's document. It may have problems: publishing is where they stop it."""
+    _require(actor, Access.WRITE)
     document = _draft_document(key, data)
     async with in_transaction() as connection:
         flow = await _locked_flow(actor, key, connection)
@@ -314,6 +356,7 @@ async def edit_draft(actor: Actor, key: str, data: object) -> FlowVersion:
 
 
 async def discard_draft(actor: Actor, key: str) -> None:
+    _require(actor, Access.WRITE)
     async with in_transaction() as connection:
         flow = await _locked_flow(actor, key, connection)
         draft = await _version_in(flow, FlowVersionStatus.DRAFT, connection)
@@ -329,6 +372,7 @@ async def publish_draft(actor: Actor, key: str) -> FlowVersion:
     Refused with every problem of the draft, or when another version was published since the
     draft was taken (publishing it would silently undo that one).
     """
+    _require(actor, Access.WRITE)
     async with in_transaction() as connection:
         flow = await _locked_flow(actor, key, connection)
         draft = await _version_in(flow, FlowVersionStatus.DRAFT, connection)
@@ -358,6 +402,7 @@ async def publish_draft(actor: Actor, key: str) -> FlowVersion:
 
 async def roll_back(actor: Actor, key: str, version: int) -> FlowVersion:
     """Publish a copy of an earlier version as the newest one (history is never rewritten)."""
+    _require(actor, Access.WRITE)
     async with in_transaction() as connection:
         flow = await _locked_flow(actor, key, connection)
         source = (
@@ -417,6 +462,7 @@ async def seed_default_flows(agency_id: UUID, definitions: Sequence[FlowDefiniti
 
 async def start_flow_manually(actor: Actor, key: str, record_id: str) -> FlowRun:
     """Start the published version of a flow on one record (any flow, whatever its trigger)."""
+    _require(actor, Access.WRITE)
     current = await published_version(actor, key)
     if current is None:
         raise DomainError(
@@ -453,3 +499,26 @@ async def start_flow_manually(actor: Actor, key: str, record_id: str) -> FlowRun
             connection,
         )
     return run
+
+
+# --- runs --------------------------------------------------------------------------------
+
+
+async def record_runs(actor: Actor, record_type: str, record_id: str) -> list[FlowRun]:
+    """The runs on one record, newest first: for whoever may read the record, and for the
+    roles that manage flows (who control runs without reading the sales data)."""
+    if scope(actor, Resource.FLOWS, Access.READ) is RowScope.NONE:
+        await read_record(actor, record_type, record_id)  # NOT_FOUND / FORBIDDEN
+    return await flow_runs.runs_of_record(actor, record_type, record_id)
+
+
+async def cancel_run(actor: Actor, run_id: int) -> FlowRun:
+    """Ask an active run of the agency to stop (see `domain.flow_runs.request_cancel`)."""
+    _require(actor, Access.WRITE)
+    return await flow_runs.request_cancel(actor, run_id)
+
+
+async def retry_run_step(actor: Actor, run_id: int) -> FlowRun:
+    """Ask a stalled run to try its failed step again."""
+    _require(actor, Access.WRITE)
+    return await flow_runs.request_step_retry(actor, run_id)

@@ -9,17 +9,21 @@ listed: existence is not leaked), `forbidden`, or `unauthenticated`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from crm.flow_files import load_default_flows
 from db.events import Event
+from db.flow_runs import FlowRun as FlowRunRow
 from db.users import User
 from domain import (
     agencies,
@@ -33,7 +37,11 @@ from domain import (
     users,
 )
 from domain.actors import Actor, ApiScope
+from domain.errors import DomainError
 from domain.event_subscriptions import event_cursor
+from domain.flows import service as flows_service
+from domain.flows.definitions import FlowRunStatus
+from domain.flows.service import seed_default_flows
 from domain.notifications import notify_user
 from domain.roles import Role
 from domain.webhook_deliveries import DeliveryStatus, WebhookConfig
@@ -440,6 +448,70 @@ async def events_from_contact_north(world: World, caller: str) -> dict[str, Any]
     return {"after": event_cursor(created.id - 1)}
 
 
+# Flows: agency A's defaults (seeded on first use); a run is written with each new contact.
+NURTURE = "contact-nurture"
+DEFAULT_FLOWS = Path(__file__).resolve().parents[2] / "temporal.yaml"
+FLOWS_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
+
+
+async def flows_of_agency_a(world: World, caller: str) -> dict[str, Any]:
+    if "flows" not in world.ids:
+        await seed_default_flows(world.system.agency_id, load_default_flows(DEFAULT_FLOWS))
+        world.ids["flows"] = "seeded"
+    return {"key": NURTURE}
+
+
+async def fresh_flow_draft(world: World, caller: str) -> dict[str, Any]:
+    """A new draft of the nurture flow, taken from the version published now."""
+    variables = await no_flow_draft(world, caller)
+    await flows_service.create_draft(world.system, NURTURE)
+    return variables
+
+
+async def no_flow_draft(world: World, caller: str) -> dict[str, Any]:
+    variables = await flows_of_agency_a(world, caller)
+    with contextlib.suppress(DomainError):
+        await flows_service.discard_draft(world.system, NURTURE)
+    return variables
+
+
+async def flow_draft_and_document(world: World, caller: str) -> dict[str, Any]:
+    variables = await no_flow_draft(world, caller)
+    draft = await flows_service.create_draft(world.system, NURTURE)
+    return {**variables, "document": draft.document}
+
+
+async def nurture_document(world: World, caller: str) -> dict[str, Any]:
+    return {"document": load_default_flows(DEFAULT_FLOWS)[0].document()}
+
+
+async def flow_version_one(world: World, caller: str) -> dict[str, Any]:
+    return {**await flows_of_agency_a(world, caller), "version": 1}
+
+
+async def run_of_fresh_contact(world: World) -> FlowRunRow:
+    await flows_of_agency_a(world, "")
+    contact = _uuid(await world.contact_of_sales_north())
+    return await FlowRunRow.get(agency_id=world.system.agency_id, record_id=str(contact))
+
+
+async def contact_with_a_run(world: World, caller: str) -> dict[str, Any]:
+    if "contact_with_run" not in world.ids:
+        run = await run_of_fresh_contact(world)
+        world.ids["contact_with_run"] = gid("Contact", run.record_id)
+    return {"id": world.ids["contact_with_run"]}
+
+
+async def fresh_flow_run(world: World, caller: str) -> dict[str, Any]:
+    return {"id": gid("FlowRun", (await run_of_fresh_contact(world)).id)}
+
+
+async def fresh_stalled_flow_run(world: World, caller: str) -> dict[str, Any]:
+    run = await run_of_fresh_contact(world)
+    await FlowRunRow.filter(id=run.id).update(status=FlowRunStatus.STALLED)
+    return {"id": gid("FlowRun", run.id)}
+
+
 PAYLOAD = "errors { code }"
 
 CASES: dict[str, Case] = {
@@ -801,6 +873,62 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ redeliverWebhookDelivery(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
         ADMIN_ONLY_IN_A,
         failed_webhook_delivery,
+    ),
+    # Flows: definitions are the sysadmins' and admins'; runs show to whoever sees the record.
+    "flows": Case(
+        "{ flows { key publishedVersion } }",
+        FLOWS_IN_A,
+        flows_of_agency_a,
+        target=lambda w: NURTURE,
+    ),
+    "flow": Case(
+        "query($key: String!) { flow(key: $key) { key versions { number } } }",
+        FLOWS_IN_A,
+        flows_of_agency_a,
+    ),
+    "flowRuns": Case(
+        "query($id: ID!) { flowRuns(recordId: $id) { flowKey status } }",
+        everyone("ok", sales_south="hidden", other_agency_admin="hidden"),
+        contact_with_a_run,
+        target=lambda w: NURTURE,
+    ),
+    "createFlowDraft": Case(
+        f"mutation($key: String!) {{ createFlowDraft(key: $key) {{ {PAYLOAD} }} }}",
+        FLOWS_IN_A,
+        no_flow_draft,
+    ),
+    "updateFlowDraft": Case(
+        "mutation($key: String!, $document: JSON!) "
+        f"{{ updateFlowDraft(key: $key, document: $document) {{ {PAYLOAD} }} }}",
+        FLOWS_IN_A,
+        flow_draft_and_document,
+    ),
+    "validateFlowDefinition": Case(
+        f"mutation($document: JSON!) {{ validateFlowDefinition(document: $document) "
+        f"{{ {PAYLOAD} }} }}",
+        everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="ok"),
+        nurture_document,
+    ),
+    "publishFlowDraft": Case(
+        f"mutation($key: String!) {{ publishFlowDraft(key: $key) {{ {PAYLOAD} }} }}",
+        FLOWS_IN_A,
+        fresh_flow_draft,
+    ),
+    "rollbackFlow": Case(
+        "mutation($key: String!, $version: Int!) "
+        f"{{ rollbackFlow(key: $key, version: $version) {{ {PAYLOAD} }} }}",
+        FLOWS_IN_A,
+        flow_version_one,
+    ),
+    "cancelFlowRun": Case(
+        f"mutation($id: ID!) {{ cancelFlowRun(id: $id) {{ {PAYLOAD} }} }}",
+        FLOWS_IN_A,
+        fresh_flow_run,
+    ),
+    "retryFlowRunStep": Case(
+        f"mutation($id: ID!) {{ retryFlowRunStep(id: $id) {{ {PAYLOAD} }} }}",
+        FLOWS_IN_A,
+        fresh_stalled_flow_run,
     ),
     # Subscriptions (over graphql-transport-ws): `ok` when the first event replayed is
     # contact_north's creation, `hidden` when it is the caller's own later notice.

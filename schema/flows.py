@@ -1,0 +1,200 @@
+"""Flow types, payloads and root fields: definitions and their versions, and runs of records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from db.flow_runs import FlowRun as FlowRunRow
+from db.flows import FlowVersion as FlowVersionRow
+from domain.flows.definitions import FlowRunStatus, FlowVersionStatus
+from domain.flows.service import FlowErrorCode
+from resolvers import flows as resolve
+from resolvers.errors import Outcome
+from resolvers.flows import FlowSummary
+from schema.payloads import errors_as
+
+if TYPE_CHECKING:
+    FlowVersionStatusEnum = StrEnum
+    FlowRunStatusEnum = StrEnum
+else:
+    FlowVersionStatusEnum = strawberry.enum(
+        FlowVersionStatus,
+        name="FlowVersionStatus",
+        description="A draft is the only editable version; the published one starts new runs.",
+    )
+    FlowRunStatusEnum = strawberry.enum(FlowRunStatus, name="FlowRunStatus")
+
+strawberry.enum(FlowErrorCode, name="FlowErrorCode")
+
+
+@strawberry.type(description="One document of a flow. Published and archived ones never change.")
+class FlowVersion:
+    number: int | None = strawberry.field(description="Null for the draft.")
+    status: FlowVersionStatusEnum
+    based_on: int | None = strawberry.field(description="The version a draft or rollback copied.")
+    document: JSON = strawberry.field(description="The definition, as `temporal.yaml` holds it.")
+    created_at: datetime
+    published_at: datetime | None
+
+    @classmethod
+    def of(cls, row: FlowVersionRow) -> FlowVersion:
+        return cls(
+            number=row.version,
+            status=FlowVersionStatus(row.status),
+            based_on=row.based_on,
+            document=row.document,  # type: ignore[arg-type]
+            created_at=row.created_at,
+            published_at=row.published_at,
+        )
+
+
+@strawberry.type(description="A flow of the agency, named by its key.")
+class Flow:
+    key: str
+    name: str
+    published_version: int | None = strawberry.field(
+        description="The number of the version new runs use (null before the first publish)."
+    )
+    has_draft: bool
+
+    @classmethod
+    def of(cls, summary: FlowSummary) -> Flow:
+        return cls(
+            key=summary.flow.key,
+            name=summary.flow.name,
+            published_version=summary.published_version,
+            has_draft=summary.has_draft,
+        )
+
+    @strawberry.field(description="The draft first (if any), then the versions, newest first.")
+    async def versions(self, info: Info) -> list[FlowVersion]:
+        return [FlowVersion.of(row) for row in await resolve.versions(info.context, self.key)]
+
+
+@strawberry.type(description="One run of one flow version on one record.")
+class FlowRun:
+    id: relay.GlobalID
+    flow_key: str
+    version: int
+    status: FlowRunStatusEnum
+    current_step: str | None
+    next_wake_at: datetime | None = strawberry.field(description="When its timer fires next.")
+    last_error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, row: FlowRunRow) -> FlowRun:
+        return cls(
+            id=relay.GlobalID(resolve.RUN_TYPE_NAME, str(row.id)),
+            flow_key=row.flow_key,
+            version=row.version,
+            status=FlowRunStatus(row.status),
+            current_step=row.current_step,
+            next_wake_at=row.next_wake_at,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+        )
+
+
+@strawberry.type(description="A problem; nothing was changed.")
+class FlowError:
+    field: str | None = strawberry.field(
+        description="Path of the bad part of a definition (e.g. `steps[3].goto`), or the argument."
+    )
+    code: FlowErrorCode
+    message: str
+
+
+@strawberry.type
+class FlowVersionPayload:
+    version: FlowVersion | None
+    errors: list[FlowError]
+
+
+@strawberry.type
+class FlowValidationPayload:
+    valid: bool
+    errors: list[FlowError] = strawberry.field(description="One per problem, at its path.")
+
+
+@strawberry.type
+class FlowRunPayload:
+    run: FlowRun | None
+    errors: list[FlowError]
+
+
+def _version_payload(outcome: Outcome[FlowVersionRow]) -> FlowVersionPayload:
+    return FlowVersionPayload(
+        version=FlowVersion.of(outcome.value) if outcome.value is not None else None,
+        errors=errors_as(FlowError, outcome.errors),
+    )
+
+
+def _run_payload(outcome: Outcome[FlowRunRow]) -> FlowRunPayload:
+    return FlowRunPayload(
+        run=FlowRun.of(outcome.value) if outcome.value is not None else None,
+        errors=errors_as(FlowError, outcome.errors),
+    )
+
+
+@strawberry.type
+class FlowQuery:
+    @strawberry.field(description="The agency's flows (sysadmins and admins).")
+    async def flows(self, info: Info) -> list[Flow]:
+        return [Flow.of(summary) for summary in await resolve.flows(info.context)]
+
+    @strawberry.field(description="One flow by its key, or null if the agency has none.")
+    async def flow(self, info: Info, key: str) -> Flow | None:
+        summary = await resolve.flow(info.context, key)
+        return Flow.of(summary) if summary is not None else None
+
+    @strawberry.field(
+        description="The runs of flows on a record (e.g. a Contact id), newest first."
+    )
+    async def flow_runs(self, info: Info, record_id: relay.GlobalID) -> list[FlowRun]:
+        return [FlowRun.of(row) for row in await resolve.flow_runs(info.context, record_id)]
+
+
+@strawberry.type
+class FlowMutation:
+    @strawberry.mutation(description="A draft copied from the published version.")
+    async def create_flow_draft(self, info: Info, key: str) -> FlowVersionPayload:
+        return _version_payload(await resolve.create_draft(info.context, key))
+
+    @strawberry.mutation(description="Replace the draft's document; publishing checks it.")
+    async def update_flow_draft(self, info: Info, key: str, document: JSON) -> FlowVersionPayload:
+        return _version_payload(await resolve.update_draft(info.context, key, document))
+
+    @strawberry.mutation(description="Check a definition without storing it.")
+    async def validate_flow_definition(self, info: Info, document: JSON) -> FlowValidationPayload:
+        outcome = await resolve.validate_definition(info.context, document)
+        return FlowValidationPayload(
+            valid=bool(outcome.value), errors=errors_as(FlowError, outcome.errors)
+        )
+
+    @strawberry.mutation(
+        description="Make the draft the version new runs use; runs in flight keep theirs."
+    )
+    async def publish_flow_draft(self, info: Info, key: str) -> FlowVersionPayload:
+        return _version_payload(await resolve.publish_draft(info.context, key))
+
+    @strawberry.mutation(description="Publish a copy of an earlier version as the newest one.")
+    async def rollback_flow(self, info: Info, key: str, version: int) -> FlowVersionPayload:
+        return _version_payload(await resolve.roll_back(info.context, key, version))
+
+    @strawberry.mutation(description="Ask an active run to stop where it is.")
+    async def cancel_flow_run(self, info: Info, id: relay.GlobalID) -> FlowRunPayload:
+        return _run_payload(await resolve.cancel_run(info.context, id))
+
+    @strawberry.mutation(description="Ask a stalled run to try its failed step again.")
+    async def retry_flow_run_step(self, info: Info, id: relay.GlobalID) -> FlowRunPayload:
+        return _run_payload(await resolve.retry_run_step(info.context, id))
