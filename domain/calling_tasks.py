@@ -25,6 +25,7 @@ from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import may_own, rows
 from domain.roles import Access, Resource
+from domain.sales_records import locked, scoped
 from domain.users import assignable_owner
 
 AGGREGATE = "calling_task"
@@ -104,10 +105,7 @@ def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
-    return CallingTask.filter(
-        rows(actor, Resource.SALES_RECORDS, access, owner_field="assignee_id"),
-        deleted_at__isnull=True,
-    )
+    return scoped(CallingTask, actor, access, owner_field="assignee_id")
 
 
 def _not_found(task_id: UUID) -> DomainError:
@@ -262,16 +260,13 @@ async def transition_calling_task(
 
 
 async def _locked(actor: Actor, task_id: UUID, conn: BaseDBAsyncClient) -> CallingTask:
-    task: CallingTask | None = (
-        await _scoped(actor, Access.WRITE)
-        .using_db(conn)
-        .select_for_update()
-        .get_or_none(id=task_id)
+    """Read for writing (row-locked); visible but not changeable is FORBIDDEN."""
+    return await locked(
+        CallingTask,
+        actor,
+        task_id,
+        conn,
+        CallingTaskErrorCode,
+        "calling task",
+        owner_field="assignee_id",
     )
-    if task is None:
-        if await _scoped(actor).using_db(conn).filter(id=task_id).exists():
-            raise DomainError(
-                CallingTaskErrorCode.FORBIDDEN, "You may not change this calling task.", "id"
-            )
-        raise _not_found(task_id)
-    return task

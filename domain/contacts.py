@@ -45,9 +45,8 @@ from domain.field_types import (
 from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering, Page, keyset_page
-from domain.policies import may_own, rows
-from domain.roles import Access, Resource
-from domain.users import assignable_owner
+from domain.roles import Access
+from domain.sales_records import check_owner, locked, scoped
 
 AGGREGATE = "contact"
 CONVERT = "convert"
@@ -170,18 +169,11 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
-    """Contacts the actor may read (or change), never deleted ones."""
-    return Contact.filter(rows(actor, Resource.SALES_RECORDS, access), deleted_at__isnull=True)
+    return scoped(Contact, actor, access)
 
 
 async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
-    """The owner must be someone the actor may hand records to, in the actor's agency."""
-    if not may_own(actor, Resource.SALES_RECORDS, owner_id):
-        raise DomainError(
-            ContactErrorCode.FORBIDDEN, "You may not give contacts to that owner.", "owner_id"
-        )
-    if not await assignable_owner(actor, owner_id):
-        raise DomainError(ContactErrorCode.NOT_FOUND, "No active user with that id.", "owner_id")
+    await check_owner(actor, owner_id, ContactErrorCode, "contacts")
 
 
 def _not_found(contact_id: UUID) -> DomainError:
@@ -331,22 +323,9 @@ async def _transition(actor: Actor, contact: Contact, event: str, conn: BaseDBAs
     await append_event(actor, "contact.transitioned", AGGREGATE, str(contact.id), change, conn)
 
 
-async def _locked(actor: Actor, contact_id: UUID, conn: Any) -> Contact:
-    """Read the contact for writing: row-locked on PostgreSQL so concurrent writes serialise.
-
-    A contact the actor can see but not change is FORBIDDEN; one it cannot see is NOT_FOUND.
-    """
-    contact: Contact | None = (
-        await _scoped(actor, Access.WRITE)
-        .using_db(conn)
-        .select_for_update()
-        .get_or_none(id=contact_id)
-    )
-    if contact is None:
-        if await _scoped(actor).using_db(conn).filter(id=contact_id).exists():
-            raise DomainError(ContactErrorCode.FORBIDDEN, "You may not change this contact.", "id")
-        raise _not_found(contact_id)
-    return contact
+async def _locked(actor: Actor, contact_id: UUID, conn: BaseDBAsyncClient) -> Contact:
+    """Read for writing (row-locked); visible but not changeable is FORBIDDEN."""
+    return await locked(Contact, actor, contact_id, conn, ContactErrorCode, "contact")
 
 
 async def contacts_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Contact]:

@@ -38,6 +38,8 @@ from domain.lifecycles.customer import CustomerLifecycle
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import may_own, rows
 from domain.roles import Access, Resource
+from domain.sales_records import locked as locked_row
+from domain.sales_records import scoped
 from domain.users import assignable_owner
 
 AGGREGATE = "customer"
@@ -139,7 +141,7 @@ def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
-    return Customer.filter(rows(actor, Resource.SALES_RECORDS, access), deleted_at__isnull=True)
+    return scoped(Customer, actor, access)
 
 
 def _not_found(customer_id: UUID, field: str = "id") -> DomainError:
@@ -374,20 +376,8 @@ async def unlink_contact(actor: Actor, customer_id: UUID, contact_id: UUID) -> C
 
 
 async def locked(actor: Actor, customer_id: UUID, conn: BaseDBAsyncClient) -> Customer:
-    """Read for writing, row-locked; visible but not changeable is FORBIDDEN, else NOT_FOUND."""
-    customer: Customer | None = (
-        await _scoped(actor, Access.WRITE)
-        .using_db(conn)
-        .select_for_update()
-        .get_or_none(id=customer_id)
-    )
-    if customer is None:
-        if await _scoped(actor).using_db(conn).filter(id=customer_id).exists():
-            raise DomainError(
-                CustomerErrorCode.FORBIDDEN, "You may not change this customer.", "id"
-            )
-        raise _not_found(customer_id)
-    return customer
+    """Read for writing (row-locked); visible but not changeable is FORBIDDEN."""
+    return await locked_row(Customer, actor, customer_id, conn, CustomerErrorCode, "customer")
 
 
 # Batch loads for DataLoaders: one query per batch, scoped like every other read.

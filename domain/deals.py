@@ -39,9 +39,9 @@ from domain.lifecycles.deal import DealLifecycle, event_towards
 from domain.money import Amount, Currency, money_codes, weighted
 from domain.pagination import Ordering, Page, keyset_page
 from domain.pipelines import ensure_default_pipeline, entry_stage
-from domain.policies import may_own, rows
+from domain.policies import rows
 from domain.roles import Access, Resource, Role
-from domain.users import assignable_owner
+from domain.sales_records import check_owner, locked, scoped
 
 AGGREGATE = "deal"
 
@@ -185,18 +185,11 @@ def check_currency(amount: Decimal, currency: str | None, codes: type[StrEnum]) 
 
 
 def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
-    """Deals the actor may read (or change), never deleted ones."""
-    return Deal.filter(rows(actor, Resource.SALES_RECORDS, access), deleted_at__isnull=True)
+    return scoped(Deal, actor, access)
 
 
 async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
-    """The owner must be someone the actor may hand records to, in the actor's agency."""
-    if not may_own(actor, Resource.SALES_RECORDS, owner_id):
-        raise DomainError(
-            DealErrorCode.FORBIDDEN, "You may not give deals to that owner.", "owner_id"
-        )
-    if not await assignable_owner(actor, owner_id):
-        raise DomainError(DealErrorCode.NOT_FOUND, "No active user with that id.", "owner_id")
+    await check_owner(actor, owner_id, DealErrorCode, "deals")
 
 
 async def _check_links(actor: Actor, contact_id: UUID | None, lead_id: UUID | None) -> None:
@@ -384,20 +377,8 @@ def _event_towards(deal: Deal, stage: Stage) -> str:
 
 
 async def _locked(actor: Actor, deal_id: UUID, conn: BaseDBAsyncClient) -> Deal:
-    """Read the deal for writing: row-locked on PostgreSQL so concurrent writes serialise.
-
-    A deal the actor can see but not change is FORBIDDEN; one it cannot see is NOT_FOUND.
-    Its stage is fetched after the lock (PostgreSQL locks no outer-joined rows).
-    """
-    deal: Deal | None = (
-        await _scoped(actor, Access.WRITE)
-        .using_db(conn)
-        .select_for_update()
-        .get_or_none(id=deal_id)
-    )
-    if deal is None:
-        if await _scoped(actor).using_db(conn).filter(id=deal_id).exists():
-            raise DomainError(DealErrorCode.FORBIDDEN, "You may not change this deal.", "id")
-        raise _not_found(deal_id)
+    """Read for writing (row-locked); visible but not changeable is FORBIDDEN. Its stage is
+    fetched after the lock (PostgreSQL locks no outer-joined rows)."""
+    deal = await locked(Deal, actor, deal_id, conn, DealErrorCode, "deal")
     await deal.fetch_related("stage", using_db=conn)
     return deal

@@ -39,9 +39,8 @@ from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
 from domain.pagination import Ordering, Page, keyset_page
 from domain.pipelines import ensure_default_pipeline, entry_stage
-from domain.policies import may_own, rows
-from domain.roles import Access, Resource
-from domain.users import assignable_owner
+from domain.roles import Access
+from domain.sales_records import check_owner, locked, scoped
 
 AGGREGATE = "lead"
 CONVERT = "convert"
@@ -160,18 +159,11 @@ def _check_currency(value: Decimal | None, currency: str | None) -> None:
 
 
 def _scoped(actor: Actor, access: Access = Access.READ) -> Any:
-    """Leads the actor may read (or change), never deleted ones."""
-    return Lead.filter(rows(actor, Resource.SALES_RECORDS, access), deleted_at__isnull=True)
+    return scoped(Lead, actor, access)
 
 
 async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
-    """The owner must be someone the actor may hand records to, in the actor's agency."""
-    if not may_own(actor, Resource.SALES_RECORDS, owner_id):
-        raise DomainError(
-            LeadErrorCode.FORBIDDEN, "You may not give leads to that owner.", "owner_id"
-        )
-    if not await assignable_owner(actor, owner_id):
-        raise DomainError(LeadErrorCode.NOT_FOUND, "No active user with that id.", "owner_id")
+    await check_owner(actor, owner_id, LeadErrorCode, "leads")
 
 
 async def _check_contact(actor: Actor, contact_id: UUID | None) -> None:
@@ -342,18 +334,5 @@ async def _record_transition(
 
 
 async def _locked(actor: Actor, lead_id: UUID, conn: BaseDBAsyncClient) -> Lead:
-    """Read the lead for writing: row-locked on PostgreSQL so concurrent writes serialise.
-
-    A lead the actor can see but not change is FORBIDDEN; one it cannot see is NOT_FOUND.
-    """
-    lead: Lead | None = (
-        await _scoped(actor, Access.WRITE)
-        .using_db(conn)
-        .select_for_update()
-        .get_or_none(id=lead_id)
-    )
-    if lead is None:
-        if await _scoped(actor).using_db(conn).filter(id=lead_id).exists():
-            raise DomainError(LeadErrorCode.FORBIDDEN, "You may not change this lead.", "id")
-        raise _not_found(lead_id)
-    return lead
+    """Read for writing (row-locked); visible but not changeable is FORBIDDEN."""
+    return await locked(Lead, actor, lead_id, conn, LeadErrorCode, "lead")
