@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from db.users import User
 from domain import auth
 from domain.auth import AuthErrorCode, Tokens
-from domain.users import get_user
+from domain.users import User, get_user
 from resolvers.context import RequestContext, actor_of
 from resolvers.errors import Outcome, answer, attempt
 

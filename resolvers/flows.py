@@ -8,12 +8,11 @@ from typing import Any, TypeVar
 
 from strawberry import relay
 
-from db.flow_runs import FlowRun
-from db.flows import Flow, FlowVersion
 from domain.errors import DomainError
+from domain.flow_runs import FlowRun
 from domain.flows import service
 from domain.flows.definitions import FlowVersionStatus
-from domain.flows.service import FlowErrorCode
+from domain.flows.service import Flow, FlowErrorCode, FlowVersion
 from resolvers.context import RequestContext, actor_of
 from resolvers.errors import Outcome, answer, attempt, query_error
 

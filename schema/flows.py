@@ -11,10 +11,10 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from db.flow_runs import FlowRun as FlowRunRow
-from db.flows import FlowVersion as FlowVersionRow
+from domain.flow_runs import FlowRun as FlowRunRow
 from domain.flows.definitions import FlowRunStatus, FlowVersionStatus
 from domain.flows.service import FlowErrorCode
+from domain.flows.service import FlowVersion as FlowVersionRow
 from resolvers import flows as resolve
 from resolvers.errors import Outcome
 from resolvers.flows import FlowSummary
