@@ -10,13 +10,12 @@ from strawberry import relay
 
 from domain import calling_tasks
 from domain.calling_tasks import CallingTask, CallingTaskErrorCode, CallingTaskOrderField
-from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
-from resolvers.errors import Outcome, answer, attempt, query_error
-from resolvers.inputs import given, node_uuid, with_user_ids
+from resolvers.errors import Outcome, answer, attempt, found_or_none
+from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "CallingTask"
@@ -28,25 +27,12 @@ def _id(global_id: relay.GlobalID) -> UUID:
 
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:
-    fields = with_user_ids(data, CallingTaskErrorCode, "assignee_id")
-    for field, type_name in LINKS.items():
-        value = fields.get(field)
-        if isinstance(value, relay.GlobalID):
-            try:
-                fields[field] = node_uuid(value, type_name, CallingTaskErrorCode)
-            except DomainError as exc:
-                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
-    return fields
+    return with_node_ids(data, CallingTaskErrorCode, {"assignee_id": "User", **LINKS})
 
 
 async def calling_task(context: RequestContext, global_id: relay.GlobalID) -> CallingTask | None:
     actor = actor_of(context)
-    try:
-        return await calling_tasks.get_calling_task(actor, _id(global_id))
-    except DomainError as exc:
-        if exc.code == CallingTaskErrorCode.NOT_FOUND:
-            return None
-        raise query_error(exc) from exc
+    return await found_or_none(lambda: calling_tasks.get_calling_task(actor, _id(global_id)))
 
 
 async def calling_tasks_page(

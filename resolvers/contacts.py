@@ -8,12 +8,11 @@ from strawberry import relay
 
 from domain import contacts
 from domain.contacts import Contact, ContactErrorCode, ContactOrderField
-from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
-from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_user_ids
 from resolvers.pagination import connection
 
@@ -27,12 +26,7 @@ def _id(global_id: relay.GlobalID) -> Any:
 async def contact(context: RequestContext, global_id: relay.GlobalID) -> Contact | None:
     """The contact, or null when it does not exist or is outside the caller's scope."""
     actor = actor_of(context)
-    try:
-        return await contacts.get_contact(actor, _id(global_id))
-    except DomainError as exc:
-        if exc.code == ContactErrorCode.NOT_FOUND:
-            return None
-        raise query_error(exc) from exc
+    return await found_or_none(lambda: contacts.get_contact(actor, _id(global_id)))
 
 
 def _filter(where: Any) -> dict[str, Any] | None:

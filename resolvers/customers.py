@@ -16,7 +16,7 @@ from domain.lifecycles.customer import CustomerLifecycle
 from domain.pagination import Ordering
 from domain.users import User
 from resolvers.context import RequestContext, actor_of, loaders_of
-from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_user_ids
 from resolvers.pagination import connection
 
@@ -40,12 +40,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 
 async def customer(context: RequestContext, global_id: relay.GlobalID) -> Customer | None:
     actor = actor_of(context)
-    try:
-        return await customers.get_customer(actor, _id(global_id))
-    except DomainError as exc:
-        if exc.code == CustomerErrorCode.NOT_FOUND:
-            return None
-        raise query_error(exc) from exc
+    return await found_or_none(lambda: customers.get_customer(actor, _id(global_id)))
 
 
 async def customers_page(

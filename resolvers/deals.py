@@ -10,13 +10,12 @@ from strawberry import relay
 
 from domain import deals
 from domain.deals import Deal, DealErrorCode, DealOrderField
-from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.deal import DealLifecycle
 from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
-from resolvers.errors import Outcome, answer, attempt, query_error
-from resolvers.inputs import given, node_uuid, with_user_ids
+from resolvers.errors import Outcome, answer, attempt, found_or_none
+from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "Deal"
@@ -34,26 +33,13 @@ def _id(global_id: relay.GlobalID) -> UUID:
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:
     """Global ids of users, contacts, leads, pipelines and stages as UUIDs for the domain."""
-    fields = with_user_ids(data, DealErrorCode, "owner_id")
-    for field, type_name in LINKS.items():
-        value = fields.get(field)
-        if isinstance(value, relay.GlobalID):
-            try:
-                fields[field] = node_uuid(value, type_name, DealErrorCode)
-            except DomainError as exc:
-                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
-    return fields
+    return with_node_ids(data, DealErrorCode, {"owner_id": "User", **LINKS})
 
 
 async def deal(context: RequestContext, global_id: relay.GlobalID) -> Deal | None:
     """The deal, or null when it does not exist or is outside the caller's scope."""
     actor = actor_of(context)
-    try:
-        return await deals.get_deal(actor, _id(global_id))
-    except DomainError as exc:
-        if exc.code == DealErrorCode.NOT_FOUND:
-            return None
-        raise query_error(exc) from exc
+    return await found_or_none(lambda: deals.get_deal(actor, _id(global_id)))
 
 
 async def deals_page(

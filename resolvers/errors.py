@@ -71,6 +71,17 @@ def query_error(exc: DomainError) -> GraphQLError:
     return GraphQLError(exc.message, extensions=extensions)
 
 
+async def found_or_none(work: Callable[[], Awaitable[T]]) -> T | None:
+    """Run one domain fetch for a nullable `record(id)` query: NOT_FOUND is null (a row
+    outside the caller's scope looks like no row); other expected errors are GraphQL errors."""
+    try:
+        return await work()
+    except DomainError as exc:
+        if str(exc.code) == "NOT_FOUND":
+            return None
+        raise query_error(exc) from exc
+
+
 async def answer(work: Awaitable[T]) -> T:
     """Run one domain call for a query; expected errors become GraphQL errors with a code."""
     try:

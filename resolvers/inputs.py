@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -37,14 +38,22 @@ def node_uuid(global_id: relay.GlobalID, type_name: str, codes: type[StrEnum]) -
     raise DomainError(codes("NOT_FOUND"), f"No {type_name} with id {global_id}.", "id")
 
 
-def with_user_ids(data: dict[str, Any], codes: type[StrEnum], *fields: str) -> dict[str, Any]:
-    """Replace `User` global ids in `fields` of an input dict by their UUIDs."""
+def with_node_ids(
+    data: dict[str, Any], codes: type[StrEnum], links: Mapping[str, str]
+) -> dict[str, Any]:
+    """Replace the global ids in an input dict by UUIDs; `links` maps each field to the type
+    its id must name (`{"owner_id": "User"}`). A wrong id is NOT_FOUND on that field."""
     converted = dict(data)
-    for name in fields:
-        value = converted.get(name)
+    for field, type_name in links.items():
+        value = converted.get(field)
         if isinstance(value, relay.GlobalID):
             try:
-                converted[name] = node_uuid(value, "User", codes)
+                converted[field] = node_uuid(value, type_name, codes)
             except DomainError as exc:
-                raise DomainError(exc.code, "No such user.", name) from exc
+                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
     return converted
+
+
+def with_user_ids(data: dict[str, Any], codes: type[StrEnum], *fields: str) -> dict[str, Any]:
+    """Replace `User` global ids in `fields` of an input dict by their UUIDs."""
+    return with_node_ids(data, codes, dict.fromkeys(fields, "User"))

@@ -9,14 +9,13 @@ from strawberry import relay
 
 from domain import leads
 from domain.deals import Deal
-from domain.errors import DomainError
 from domain.leads import Lead, LeadErrorCode, LeadOrderField
 from domain.lifecycles import allowed_events
 from domain.lifecycles.lead import LeadLifecycle
 from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
-from resolvers.errors import Outcome, answer, attempt, query_error
-from resolvers.inputs import given, node_uuid, with_user_ids
+from resolvers.errors import Outcome, answer, attempt, found_or_none
+from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "Lead"
@@ -29,26 +28,13 @@ def _id(global_id: relay.GlobalID) -> UUID:
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:
     """Global ids of users, contacts, pipelines and stages as the UUIDs the domain takes."""
-    fields = with_user_ids(data, LeadErrorCode, "owner_id")
-    for field, type_name in LINKS.items():
-        value = fields.get(field)
-        if isinstance(value, relay.GlobalID):
-            try:
-                fields[field] = node_uuid(value, type_name, LeadErrorCode)
-            except DomainError as exc:
-                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
-    return fields
+    return with_node_ids(data, LeadErrorCode, {"owner_id": "User", **LINKS})
 
 
 async def lead(context: RequestContext, global_id: relay.GlobalID) -> Lead | None:
     """The lead, or null when it does not exist or is outside the caller's scope."""
     actor = actor_of(context)
-    try:
-        return await leads.get_lead(actor, _id(global_id))
-    except DomainError as exc:
-        if exc.code == LeadErrorCode.NOT_FOUND:
-            return None
-        raise query_error(exc) from exc
+    return await found_or_none(lambda: leads.get_lead(actor, _id(global_id)))
 
 
 async def leads_page(

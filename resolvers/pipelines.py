@@ -11,7 +11,7 @@ from domain import pipelines
 from domain.errors import DomainError
 from domain.pipelines import Pipeline, PipelineErrorCode, Stage
 from resolvers.context import RequestContext, actor_of
-from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid
 
 
@@ -32,12 +32,7 @@ def _stage_id(global_id: relay.GlobalID, field: str = "id") -> UUID:
 async def pipeline(context: RequestContext, global_id: relay.GlobalID) -> Pipeline | None:
     """The pipeline, or null when it does not exist or belongs to another agency."""
     actor = actor_of(context)
-    try:
-        return await pipelines.get_pipeline(actor, _pipeline_id(global_id))
-    except DomainError as exc:
-        if exc.code == PipelineErrorCode.NOT_FOUND:
-            return None
-        raise query_error(exc) from exc
+    return await found_or_none(lambda: pipelines.get_pipeline(actor, _pipeline_id(global_id)))
 
 
 async def pipelines_list(context: RequestContext) -> list[Pipeline]:

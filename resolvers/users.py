@@ -7,11 +7,10 @@ from typing import Any
 from strawberry import relay
 
 from domain import users
-from domain.errors import DomainError
 from domain.users import User, UserErrorCode
 from resolvers.context import RequestContext, actor_of
-from resolvers.errors import Outcome, answer, attempt, query_error
-from resolvers.inputs import given, node_uuid
+from resolvers.errors import Outcome, answer, attempt, found_or_none
+from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "User"
@@ -25,25 +24,14 @@ REFERENCES = {
 
 def _references(data: dict[str, Any]) -> dict[str, Any]:
     """Global ids of related rows as UUIDs (NOT_FOUND on the field when malformed)."""
-    converted = dict(data)
-    for field, type_name in REFERENCES.items():
-        value = converted.get(field)
-        if isinstance(value, relay.GlobalID):
-            try:
-                converted[field] = node_uuid(value, type_name, UserErrorCode)
-            except DomainError as exc:
-                raise DomainError(exc.code, f"No such {type_name}.", field) from exc
-    return converted
+    return with_node_ids(data, UserErrorCode, REFERENCES)
 
 
 async def user(context: RequestContext, global_id: relay.GlobalID) -> User | None:
     actor = actor_of(context)
-    try:
-        return await users.get_user(actor, node_uuid(global_id, TYPE_NAME, UserErrorCode))
-    except DomainError as exc:
-        if exc.code == UserErrorCode.NOT_FOUND:
-            return None
-        raise query_error(exc) from exc
+    return await found_or_none(
+        lambda: users.get_user(actor, node_uuid(global_id, TYPE_NAME, UserErrorCode))
+    )
 
 
 async def users_page(
