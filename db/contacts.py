@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from tortoise import fields
-from tortoise.models import Model
+
+from db.search import Searchable
 
 
-class Contact(Model):
+class Contact(Searchable):
     """A person the agency sells to. The status column is owned by the contact lifecycle."""
+
+    SEARCH_FIELDS = ("full_name", "first_name", "last_name", "company_name", "emails")
+    SEARCH_PHONE_FIELDS = ("phones",)
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)
@@ -32,6 +36,10 @@ class Contact(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
 
     class Meta:
         table = "contact"

@@ -5,9 +5,13 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from db.search import Searchable
 
-class Customer(Model):
+
+class Customer(Searchable):
     """A company the agency serves. The owner is its relationship manager."""
+
+    SEARCH_FIELDS = ("name", "legal_name", "website", "billing_email")
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)

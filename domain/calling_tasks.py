@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -19,7 +19,7 @@ from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import LongText, RequiredName, input_codes
+from domain.field_types import LongText, RequiredName, SearchTerm, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.pagination import Ordering, Page, keyset_page
@@ -67,7 +67,7 @@ class CallingTaskFilter(BaseModel):
     customer_id: UUID | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    search: SearchTerm | None = None
 
 
 class CallingTaskOrderField(StrEnum):

@@ -21,12 +21,12 @@ from pydantic import (
     ValidationError,
 )
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from db.contacts import Contact as Contact
 from db.customers import Customer
-from domain import customers
+from db.search import search_term
+from domain import customers, tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
@@ -37,6 +37,7 @@ from domain.field_types import (
     LongText,
     Name,
     Phone,
+    SearchTerm,
     Tags,
     Text,
     distinct,
@@ -114,7 +115,9 @@ class ContactOrderField(StrEnum):
 class ContactFilter(BaseModel):
     status_in: list[str] | None = None
     owner_id: UUID | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    search: SearchTerm | None = None
+    tags: Tags | None = None
+    tags_any: Tags | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -209,12 +212,8 @@ async def list_contacts(
         if where.created_before is not None:
             query = query.filter(created_at__lt=where.created_before)
         if where.search:
-            term = where.search
-            query = query.filter(
-                Q(first_name__icontains=term)
-                | Q(last_name__icontains=term)
-                | Q(company_name__icontains=term)
-            )
+            query = query.filter(search_text__contains=search_term(where.search))
+        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
     return await keyset_page(query, ordering, first, after)
 
 
@@ -226,6 +225,7 @@ async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
     await _check_owner(actor, fields["owner_id"])
     async with in_transaction() as conn:
         contact = Contact(agency_id=actor.agency_id, **_columns(fields))
+        contact.tags = await tags.tag_record(actor, AGGREGATE, contact.id, contact.tags, conn)
         await contact.save(using_db=conn)
         after = snapshot(contact)
         await record_audit(actor, AGGREGATE, str(contact.id), "create", {}, after, conn)
@@ -240,6 +240,10 @@ async def update_contact(actor: Actor, contact_id: UUID, data: dict[str, Any]) -
     async with in_transaction() as conn:
         contact = await _locked(actor, contact_id, conn)
         before = snapshot(contact)
+        if "tags" in fields:
+            fields["tags"] = await tags.tag_record(
+                actor, AGGREGATE, contact.id, fields["tags"], conn
+            )
         contact.update_from_dict(_columns(fields))
         await contact.save(using_db=conn)
         old, new = changed_fields(before, snapshot(contact))
@@ -255,6 +259,7 @@ async def delete_contact(actor: Actor, contact_id: UUID) -> Contact:
     """Soft delete: the row stays for audit and undo, but no query returns it."""
     async with in_transaction() as conn:
         contact = await _locked(actor, contact_id, conn)
+        await tags.untag_record(actor, AGGREGATE, contact.id, conn)
         contact.deleted_at = datetime.now(UTC)
         await contact.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
         await record_audit(actor, AGGREGATE, str(contact.id), "delete", snapshot(contact), {}, conn)

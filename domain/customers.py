@@ -13,12 +13,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from db.contacts import Contact
 from db.customers import Customer as Customer
 from db.customers import CustomerContact as CustomerContact
+from db.search import search_term
+from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
@@ -29,6 +30,7 @@ from domain.field_types import (
     Name,
     OptionalEmail,
     RequiredName,
+    SearchTerm,
     Tags,
     Text,
     input_codes,
@@ -98,7 +100,9 @@ class CustomerFilter(BaseModel):
     status_in: list[str] | None = None
     owner_id: UUID | None = None
     parent_id: UUID | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    search: SearchTerm | None = None
+    tags: Tags | None = None
+    tags_any: Tags | None = None
 
 
 class CustomerOrderField(StrEnum):
@@ -211,9 +215,8 @@ async def list_customers(
         if where.parent_id is not None:
             query = query.filter(parent_id=where.parent_id)
         if where.search:
-            query = query.filter(
-                Q(name__icontains=where.search) | Q(legal_name__icontains=where.search)
-            )
+            query = query.filter(search_text__contains=search_term(where.search))
+        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
     return await keyset_page(query, ordering, first, after)
 
 
@@ -227,6 +230,7 @@ async def create_customer_in(
     await _check_people(actor, fields)
     await _check_parent(actor, None, fields["parent_id"], conn)
     customer = Customer(agency_id=actor.agency_id, **fields)
+    customer.tags = await tags.tag_record(actor, AGGREGATE, customer.id, customer.tags, conn)
     await customer.save(using_db=conn)
     after = snapshot(customer)
     await record_audit(actor, AGGREGATE, str(customer.id), "create", {}, after, conn)
@@ -247,6 +251,10 @@ async def update_customer(actor: Actor, customer_id: UUID, data: dict[str, Any])
         if "parent_id" in fields:
             await _check_parent(actor, customer.id, fields["parent_id"], conn)
         before = snapshot(customer)
+        if "tags" in fields:
+            fields["tags"] = await tags.tag_record(
+                actor, AGGREGATE, customer.id, fields["tags"], conn
+            )
         customer.update_from_dict(fields)
         await customer.save(using_db=conn)
         old, new = changed_fields(before, snapshot(customer))
@@ -262,6 +270,7 @@ async def delete_customer(actor: Actor, customer_id: UUID) -> Customer:
     """Soft delete: kept for audit, gone from every query."""
     async with in_transaction() as conn:
         customer = await locked(actor, customer_id, conn)
+        await tags.untag_record(actor, AGGREGATE, customer.id, conn)
         customer.deleted_at = datetime.now(UTC)
         await customer.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
         await record_audit(

@@ -25,23 +25,23 @@ from pydantic import (
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from db.contacts import Contact
+from db.customers import Customer
 from db.deals import Deal as Deal
 from db.leads import Lead
 from db.pipelines import Stage
-from domain import contacts
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import distinct, input_codes
+from domain.field_types import SearchTerm, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
 from domain.lifecycles.deal import DealLifecycle, event_towards
 from domain.money import Amount, Currency, money_codes, weighted
 from domain.pagination import Ordering, Page, keyset_page
 from domain.pipelines import ensure_default_pipeline, entry_stage
-from domain.policies import rows
-from domain.roles import Access, Resource, Role
-from domain.sales_records import check_owner, locked, scoped
+from domain.roles import Access, Role
+from domain.sales_records import check_links, check_owner, locked, scoped
 
 AGGREGATE = "deal"
 
@@ -81,6 +81,7 @@ class DealChanges(BaseModel):
     competitors: Annotated[list[Competitor], Field(max_length=20), AfterValidator(distinct)] = []
     owner_id: UUID | None = None
     contact_id: UUID | None = None
+    customer_id: UUID | None = None
 
 
 class NewDeal(DealChanges):
@@ -114,8 +115,9 @@ class DealFilter(BaseModel):
     stage_id: UUID | None = None
     owner_id: UUID | None = None
     contact_id: UUID | None = None
+    customer_id: UUID | None = None
     lead_id: UUID | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    search: SearchTerm | None = None
     expected_close_after: date | None = None
     expected_close_before: date | None = None
     created_after: datetime | None = None
@@ -192,17 +194,14 @@ async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
     await check_owner(actor, owner_id, DealErrorCode, "deals")
 
 
-async def _check_links(actor: Actor, contact_id: UUID | None, lead_id: UUID | None) -> None:
-    """A deal may name only a contact and a lead the actor can see."""
-    if contact_id is not None:
-        try:
-            await contacts.get_contact(actor, contact_id)
-        except DomainError as exc:
-            raise DomainError(DealErrorCode.NOT_FOUND, "No such contact.", "contact_id") from exc
-    if lead_id is not None:
-        visible = Lead.filter(rows(actor, Resource.SALES_RECORDS, Access.READ), id=lead_id)
-        if not await visible.filter(deleted_at__isnull=True).exists():
-            raise DomainError(DealErrorCode.NOT_FOUND, "No such lead.", "lead_id")
+async def _check_links(actor: Actor, fields: dict[str, Any]) -> None:
+    """The contact, customer and lead a deal names, among those given."""
+    links = {"contact_id": Contact, "customer_id": Customer, "lead_id": Lead}
+    await check_links(
+        actor,
+        {name: (model, fields[name]) for name, model in links.items() if name in fields},
+        DealErrorCode,
+    )
 
 
 def _not_found(deal_id: UUID) -> DomainError:
@@ -230,7 +229,7 @@ async def list_deals(
         except ValidationError as exc:
             raise input_errors(exc, _PYDANTIC_CODES, DealErrorCode.INVALID) from exc
         exact = where.model_dump(
-            include={"pipeline_id", "stage_id", "owner_id", "contact_id", "lead_id"},
+            include={"pipeline_id", "stage_id", "owner_id", "contact_id", "customer_id", "lead_id"},
             exclude_none=True,
         )
         query = query.filter(**exact)
@@ -271,7 +270,7 @@ async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
         fields["owner_id"] = actor.user_id
     check_currency(fields["amount"], fields["currency"], DealErrorCode)
     await _check_owner(actor, fields["owner_id"])
-    await _check_links(actor, fields["contact_id"], fields["lead_id"])
+    await _check_links(actor, fields)
     pipeline_id, stage_id = fields.pop("pipeline_id"), fields.pop("stage_id")
     if pipeline_id is None and stage_id is None:
         await ensure_default_pipeline(actor.agency_id)
@@ -285,8 +284,7 @@ async def update_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal
     fields = _parse_changes(data)
     if "owner_id" in fields:
         await _check_owner(actor, fields["owner_id"])
-    if "contact_id" in fields:
-        await _check_links(actor, fields["contact_id"], None)
+    await _check_links(actor, fields)
     async with in_transaction() as conn:
         deal = await _locked(actor, deal_id, conn)
         before = snapshot(deal)

@@ -168,6 +168,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "deal": OwnedRecords(Resource.SALES_RECORDS, Deal),
     "calling_task": OwnedRecords(Resource.SALES_RECORDS, CallingTask, owner_field="assignee_id"),
     "pipeline": SharedRecords(Resource.SALES_RECORDS),
+    "tag": SharedRecords(Resource.SALES_RECORDS),
     "user": OwnedRecords(Resource.USERS, User, owner_field="id"),
     "agency": AgencyRecords(Resource.ORGANISATION),
     "org_unit": AgencyRecords(Resource.ORGANISATION),

@@ -75,6 +75,8 @@ OptionalEmail = Annotated[
 ]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# What a list filter's `search` may be.
+SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(distinct)]
 CountryCode = Annotated[
     str,

@@ -27,20 +27,22 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from db.contacts import Contact
+from db.customers import Customer
 from db.leads import Lead as Lead
-from domain import contacts, deals
+from domain import deals
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import distinct, input_codes
+from domain.field_types import SearchTerm, distinct, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
 from domain.pagination import Ordering, Page, keyset_page
 from domain.pipelines import ensure_default_pipeline, entry_stage
 from domain.roles import Access
-from domain.sales_records import check_owner, locked, scoped
+from domain.sales_records import check_links, check_owner, locked, scoped
 
 AGGREGATE = "lead"
 CONVERT = "convert"
@@ -78,6 +80,7 @@ class LeadChanges(BaseModel):
     title: Title
     services: Annotated[list[Service], Field(max_length=20), AfterValidator(distinct)] = []
     contact_id: UUID | None = None
+    customer_id: UUID | None = None
     owner_id: UUID | None = None
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
     estimated_value: Amount | None = None
@@ -109,8 +112,9 @@ class LeadFilter(BaseModel):
     status_in: list[str] | None = None
     owner_id: UUID | None = None
     contact_id: UUID | None = None
+    customer_id: UUID | None = None
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    search: SearchTerm | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -166,14 +170,14 @@ async def _check_owner(actor: Actor, owner_id: UUID | None) -> None:
     await check_owner(actor, owner_id, LeadErrorCode, "leads")
 
 
-async def _check_contact(actor: Actor, contact_id: UUID | None) -> None:
-    """A lead may name only a contact the actor can see."""
-    if contact_id is None:
-        return
-    try:
-        await contacts.get_contact(actor, contact_id)
-    except DomainError as exc:
-        raise DomainError(LeadErrorCode.NOT_FOUND, "No such contact.", "contact_id") from exc
+async def _check_links(actor: Actor, fields: dict[str, Any]) -> None:
+    """The contact and customer a lead names, among those given."""
+    links = {"contact_id": Contact, "customer_id": Customer}
+    await check_links(
+        actor,
+        {name: (model, fields[name]) for name, model in links.items() if name in fields},
+        LeadErrorCode,
+    )
 
 
 def _not_found(lead_id: UUID) -> DomainError:
@@ -197,7 +201,9 @@ async def list_leads(
     query = _scoped(actor)
     if criteria is not None:
         where = _validate(LeadFilter, criteria)
-        exact = where.model_dump(include={"owner_id", "contact_id", "source"}, exclude_none=True)
+        exact = where.model_dump(
+            include={"owner_id", "contact_id", "customer_id", "source"}, exclude_none=True
+        )
         query = query.filter(**exact)
         if where.status_in is not None:
             query = query.filter(status__in=where.status_in)
@@ -218,7 +224,7 @@ async def create_lead(actor: Actor, data: dict[str, Any]) -> Lead:
         fields["owner_id"] = actor.user_id
     _check_currency(fields["estimated_value"], fields["currency"])
     await _check_owner(actor, fields["owner_id"])
-    await _check_contact(actor, fields["contact_id"])
+    await _check_links(actor, fields)
     async with in_transaction() as conn:
         lead = Lead(agency_id=actor.agency_id, **fields)
         await lead.save(using_db=conn)
@@ -233,7 +239,7 @@ async def update_lead(actor: Actor, lead_id: UUID, data: dict[str, Any]) -> Lead
     if "owner_id" in fields:
         await _check_owner(actor, fields["owner_id"])
     if "contact_id" in fields:
-        await _check_contact(actor, fields["contact_id"])
+        await _check_links(actor, fields)
     async with in_transaction() as conn:
         lead = await _locked(actor, lead_id, conn)
         before = snapshot(lead)

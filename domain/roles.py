@@ -38,6 +38,7 @@ class Resource(StrEnum):
     AUDIT = "audit"
     WEBHOOKS = "webhooks"
     FLOWS = "flows"  # flow definitions and the runs' controls (cancel, retry)
+    TAGS = "tags"  # curating the agency's tag catalogue (tagging records is SALES_RECORDS)
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -49,6 +50,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.AUDIT: {Access.READ: RowScope.AGENCY},
         Resource.WEBHOOKS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -60,6 +62,8 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
         Resource.USERS: {Access.READ: RowScope.TEAM},
         Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
+        # The catalogue is the agency's: a sales head renames a tag for everyone.
+        Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},

@@ -60,6 +60,19 @@ async def locked(
     raise DomainError(codes("NOT_FOUND"), f"No {label} with id {record_id}.", "id")
 
 
+async def check_links(
+    actor: Actor, links: dict[str, tuple[type[Model], UUID | None]], codes: type[StrEnum]
+) -> None:
+    """A record may name only records the actor can see: `{field: (model, id)}`, None skipped.
+
+    An invisible one is NOT_FOUND on its field, so its existence is not leaked.
+    """
+    for field, (model, record_id) in links.items():
+        if record_id is not None and not await scoped(model, actor).filter(id=record_id).exists():
+            label = model._meta.db_table.replace("_", " ")
+            raise DomainError(codes("NOT_FOUND"), f"No such {label}.", field)
+
+
 async def check_owner(
     actor: Actor, owner_id: UUID | None, codes: type[StrEnum], plural: str, field: str = "owner_id"
 ) -> None:

@@ -8,13 +8,13 @@ from uuid import UUID
 from strawberry import relay
 
 from domain import contacts, customers
-from domain.contacts import Contact, ContactErrorCode, Conversion
+from domain.contacts import ContactErrorCode, Conversion
 from domain.customers import ContactLink, Customer, CustomerErrorCode, CustomerOrderField
 from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.customer import CustomerLifecycle
 from domain.pagination import Ordering
-from domain.users import User
+from resolvers import related
 from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_user_ids
@@ -143,20 +143,6 @@ def customer_allowed_events(record: Customer) -> list[str]:
     return allowed_events(CustomerLifecycle, record.status)
 
 
-async def parent(context: RequestContext, record: Customer) -> Customer | None:
-    if record.parent_id is None:
-        return None
-    found: Customer | None = await loaders_of(context).customers.load(record.parent_id)
-    return found
-
-
-async def colleague(context: RequestContext, user_id: UUID | None) -> User | None:
-    if user_id is None:
-        return None
-    found: User | None = await loaders_of(context).colleagues.load(user_id)
-    return found
-
-
 async def contact_links(context: RequestContext, record: Customer) -> list[ContactLink]:
     links: list[ContactLink] = await loaders_of(context).contact_links.load(record.id)
     return links
@@ -164,13 +150,4 @@ async def contact_links(context: RequestContext, record: Customer) -> list[Conta
 
 async def customer_of_contact(context: RequestContext, contact_id: UUID) -> Customer | None:
     loaders = loaders_of(context)
-    customer_id = await loaders.customer_of_contact.load(contact_id)
-    if customer_id is None:
-        return None
-    found: Customer | None = await loaders.customers.load(customer_id)
-    return found
-
-
-async def linked_contact(context: RequestContext, link: ContactLink) -> Contact | None:
-    found: Contact | None = await loaders_of(context).contacts.load(link.contact_id)
-    return found
+    return await related.customer(context, await loaders.customer_of_contact.load(contact_id))

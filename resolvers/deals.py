@@ -21,6 +21,7 @@ from resolvers.pagination import connection
 TYPE_NAME = "Deal"
 LINKS = {
     "contact_id": "Contact",
+    "customer_id": "Customer",
     "lead_id": "Lead",
     "pipeline_id": "Pipeline",
     "stage_id": "Stage",

@@ -19,7 +19,12 @@ from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "Lead"
-LINKS = {"contact_id": "Contact", "pipeline_id": "Pipeline", "stage_id": "Stage"}
+LINKS = {
+    "contact_id": "Contact",
+    "customer_id": "Customer",
+    "pipeline_id": "Pipeline",
+    "stage_id": "Stage",
+}
 
 
 def _id(global_id: relay.GlobalID) -> UUID:

@@ -33,6 +33,7 @@ from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
+from schema.tags import TagMutation, TagQuery
 from schema.users import UserMutation, UserQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
 
@@ -46,6 +47,7 @@ Query = merge_types(
         LeadQuery,
         DealQuery,
         PipelineQuery,
+        TagQuery,
         UserQuery,
         AgencyQuery,
         ApiKeyQuery,
@@ -65,6 +67,7 @@ Mutation = merge_types(
         LeadMutation,
         DealMutation,
         PipelineMutation,
+        TagMutation,
         UserMutation,
         AgencyMutation,
         ApiKeyMutation,

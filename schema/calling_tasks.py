@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -15,13 +15,16 @@ from domain.calling_tasks import CallingTaskErrorCode, CallingTaskOrderField
 from domain.lifecycles.calling_task import CallingTaskEvent, CallingTaskStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import calling_tasks as resolve
-from resolvers import customers as resolve_customers
+from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import OrderDirection
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
+    from schema.contacts import Contact
+    from schema.customers import Customer
+
     CallingTaskStatusEnum = StrEnum
     CallingTaskEventEnum = StrEnum
 else:
@@ -59,11 +62,23 @@ class CallingTask(relay.Node):
     def customer_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Customer", root.customer_id)
 
+    @strawberry.field(description="The contact, if visible to you.")
+    async def contact(
+        self, info: Info, root: strawberry.Parent[CallingTaskRecord]
+    ) -> Annotated[Contact, strawberry.lazy("schema.contacts")] | None:
+        return await related.contact(info.context, root.contact_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The customer, if visible to you.")
+    async def customer(
+        self, info: Info, root: strawberry.Parent[CallingTaskRecord]
+    ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
+        return await related.customer(info.context, root.customer_id)  # type: ignore[return-value]
+
     @strawberry.field
     async def assignee(
         self, info: Info, root: strawberry.Parent[CallingTaskRecord]
     ) -> UserSummary | None:
-        return await resolve_customers.colleague(info.context, root.assignee_id)  # type: ignore[return-value]
+        return await related.colleague(info.context, root.assignee_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Events that may be applied to this task now.")
     def allowed_events(

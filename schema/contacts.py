@@ -16,6 +16,7 @@ from domain.lifecycles.contact import ContactEvent, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import contacts as resolve
 from resolvers import customers as resolve_customers
+from resolvers import related
 from resolvers.errors import Outcome
 from schema.payloads import errors_as
 from schema.users import UserSummary
@@ -81,7 +82,7 @@ class Contact(relay.Node):
 
     @strawberry.field(description="The owner (a colleague's name).")
     async def owner(self, info: Info, root: strawberry.Parent[ContactRecord]) -> UserSummary | None:
-        return await resolve_customers.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+        return await related.colleague(info.context, root.owner_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The customer this contact belongs to (its primary link).")
     async def customer(
@@ -181,7 +182,15 @@ class ContactFilter:
     status_in: list[ContactStatusEnum] | None = None
     owner_id: relay.GlobalID | None = None
     search: str | None = strawberry.field(
-        default=None, description="Matches first name, last name or company name."
+        default=None,
+        description="Part of a name, company name, email address or phone number "
+        "(any format, e.g. 020 7946 0958).",
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Only contacts carrying every one of these tags."
+    )
+    tags_any: list[str] | None = strawberry.field(
+        default=None, description="Only contacts carrying at least one of these tags."
     )
     created_after: datetime | None = None
     created_before: datetime | None = None

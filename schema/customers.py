@@ -17,6 +17,7 @@ from domain.customers import CustomerErrorCode, CustomerOrderField
 from domain.lifecycles.customer import CustomerEvent, CustomerStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import customers as resolve
+from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import Contact, ContactError, OrderDirection
 from schema.payloads import errors_as
@@ -46,7 +47,7 @@ class CustomerContactLink:
     async def contact(
         self, info: Info, root: strawberry.Parent[ContactLinkRecord]
     ) -> Contact | None:
-        return await resolve.linked_contact(info.context, root)  # type: ignore[return-value]
+        return await related.contact(info.context, root.contact_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="A company the agency serves.")
@@ -79,19 +80,19 @@ class Customer(relay.Node):
     async def parent(
         self, info: Info, root: strawberry.Parent[CustomerRecord]
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
-        return await resolve.parent(info.context, root)  # type: ignore[return-value]
+        return await related.customer(info.context, root.parent_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The relationship manager.")
     async def owner(
         self, info: Info, root: strawberry.Parent[CustomerRecord]
     ) -> UserSummary | None:
-        return await resolve.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+        return await related.colleague(info.context, root.owner_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Who runs operations for this customer.")
     async def operations_user(
         self, info: Info, root: strawberry.Parent[CustomerRecord]
     ) -> UserSummary | None:
-        return await resolve.colleague(info.context, root.operations_user_id)  # type: ignore[return-value]
+        return await related.colleague(info.context, root.operations_user_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Linked contacts you can see, the primary one first.")
     async def contacts(
@@ -209,7 +210,14 @@ class CustomerFilter:
     owner_id: relay.GlobalID | None = strawberry.UNSET
     parent_id: relay.GlobalID | None = strawberry.UNSET
     search: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Matches name or legal name."
+        default=strawberry.UNSET,
+        description="Part of the name, legal name, website or billing email.",
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Only customers carrying every one of these tags."
+    )
+    tags_any: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Only customers carrying at least one of these tags."
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,12 +16,17 @@ from domain.deals import DealErrorCode, DealOrderField
 from domain.lifecycles.deal import DealEvent, DealStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import deals as resolve
+from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import OrderDirection
 from schema.payloads import errors_as
 from schema.pipelines import Stage
+from schema.users import UserSummary
 
 if TYPE_CHECKING:
+    from schema.contacts import Contact
+    from schema.customers import Customer
+
     DealStatusEnum = StrEnum
     DealEventEnum = StrEnum
 else:
@@ -91,6 +96,26 @@ class Deal(relay.Node):
     def contact_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID | None:
         return _gid("Contact", root.contact_id)
 
+    @strawberry.field(description="The customer it is for (the `Customer` type).")
+    def customer_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID | None:
+        return _gid("Customer", root.customer_id)
+
+    @strawberry.field(description="The owner (a colleague's name).")
+    async def owner(self, info: Info, root: strawberry.Parent[DealRecord]) -> UserSummary | None:
+        return await related.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The contact, if visible to you.")
+    async def contact(
+        self, info: Info, root: strawberry.Parent[DealRecord]
+    ) -> Annotated[Contact, strawberry.lazy("schema.contacts")] | None:
+        return await related.contact(info.context, root.contact_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The customer, if visible to you.")
+    async def customer(
+        self, info: Info, root: strawberry.Parent[DealRecord]
+    ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
+        return await related.customer(info.context, root.customer_id)  # type: ignore[return-value]
+
     @strawberry.field(description="Lifecycle events the deal's status allows (see moveDeal).")
     def allowed_events(self, root: strawberry.Parent[DealRecord]) -> list[DealEventEnum]:
         return [DealEvent(e) for e in resolve.deal_allowed_events(root)]
@@ -128,6 +153,7 @@ class CreateDealInput:
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
     contact_id: relay.GlobalID | None = strawberry.UNSET
+    customer_id: relay.GlobalID | None = strawberry.UNSET
     lead_id: relay.GlobalID | None = strawberry.UNSET
 
 
@@ -141,6 +167,7 @@ class UpdateDealInput:
     competitors: list[str] | None = strawberry.UNSET
     owner_id: relay.GlobalID | None = strawberry.UNSET
     contact_id: relay.GlobalID | None = strawberry.UNSET
+    customer_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -165,6 +192,7 @@ class DealFilter:
     stage_id: relay.GlobalID | None = None
     owner_id: relay.GlobalID | None = None
     contact_id: relay.GlobalID | None = None
+    customer_id: relay.GlobalID | None = None
     lead_id: relay.GlobalID | None = None
     search: str | None = strawberry.field(default=None, description="Matches the name.")
     expected_close_after: date | None = strawberry.field(default=None, description="Inclusive.")

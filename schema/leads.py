@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,12 +16,17 @@ from domain.leads import LeadErrorCode, LeadOrderField
 from domain.lifecycles.lead import LeadEvent, LeadStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import leads as resolve
+from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import OrderDirection
 from schema.deals import Deal
 from schema.payloads import errors_as
+from schema.users import UserSummary
 
 if TYPE_CHECKING:
+    from schema.contacts import Contact
+    from schema.customers import Customer
+
     LeadStatusEnum = StrEnum
     LeadEventEnum = StrEnum
 else:
@@ -65,6 +70,26 @@ class Lead(relay.Node):
     def owner_id(self, root: strawberry.Parent[LeadRecord]) -> relay.GlobalID | None:
         return _gid("User", root.owner_id)
 
+    @strawberry.field(description="The customer it is for (the `Customer` type).")
+    def customer_id(self, root: strawberry.Parent[LeadRecord]) -> relay.GlobalID | None:
+        return _gid("Customer", root.customer_id)
+
+    @strawberry.field(description="The owner (a colleague's name).")
+    async def owner(self, info: Info, root: strawberry.Parent[LeadRecord]) -> UserSummary | None:
+        return await related.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The contact, if visible to you.")
+    async def contact(
+        self, info: Info, root: strawberry.Parent[LeadRecord]
+    ) -> Annotated[Contact, strawberry.lazy("schema.contacts")] | None:
+        return await related.contact(info.context, root.contact_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The customer, if visible to you.")
+    async def customer(
+        self, info: Info, root: strawberry.Parent[LeadRecord]
+    ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
+        return await related.customer(info.context, root.customer_id)  # type: ignore[return-value]
+
     @strawberry.field(description="The deal the lead was converted into (the `Deal` type).")
     def deal_id(self, root: strawberry.Parent[LeadRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
@@ -101,6 +126,7 @@ class CreateLeadInput:
         default_factory=list, description='The scope of work, e.g. ["SEO", "Web design"].'
     )
     contact_id: relay.GlobalID | None = strawberry.UNSET
+    customer_id: relay.GlobalID | None = strawberry.UNSET
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
@@ -117,6 +143,7 @@ class UpdateLeadInput:
     title: str | None = strawberry.UNSET
     services: list[str] | None = strawberry.UNSET
     contact_id: relay.GlobalID | None = strawberry.UNSET
+    customer_id: relay.GlobalID | None = strawberry.UNSET
     owner_id: relay.GlobalID | None = strawberry.UNSET
     source: str | None = strawberry.UNSET
     estimated_value: Decimal | None = strawberry.UNSET
@@ -164,6 +191,7 @@ class LeadFilter:
     status_in: list[LeadStatusEnum] | None = None
     owner_id: relay.GlobalID | None = None
     contact_id: relay.GlobalID | None = None
+    customer_id: relay.GlobalID | None = None
     source: str | None = None
     search: str | None = strawberry.field(default=None, description="Matches title or source.")
     created_after: datetime | None = None

@@ -34,6 +34,7 @@ from domain import (
     deals,
     leads,
     pipelines,
+    tags,
     users,
 )
 from domain.actors import Actor, ApiScope
@@ -137,6 +138,10 @@ class World:
         name = f"Pipeline {uuid.uuid4().hex[:6]}"
         return await pipelines.create_pipeline(self.system, {"name": name})
 
+    async def tag_of_agency_a(self) -> str:
+        tag = await tags.create_tag(self.system, {"name": f"Tag {uuid.uuid4().hex[:6]}"})
+        return gid("Tag", tag.id)
+
     async def api_key_of_agency_a(self) -> str:
         created = await api_keys.create_api_key(self.system, "spare", [ApiScope.READ], None)
         return gid("ApiKey", created.api_key.id)
@@ -184,6 +189,7 @@ async def build_world(api: Api) -> World:
     world.ids["deal_north"] = await world.deal_of_sales_north()
     default_pipeline = await pipelines.ensure_default_pipeline(agency_a.id)
     world.ids["pipeline"] = gid("Pipeline", default_pipeline.id)
+    world.ids["tag"] = await world.tag_of_agency_a()
     await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
 
     world.callers["anonymous"] = api.as_(None)
@@ -247,6 +253,9 @@ ORGANISATION_READ = everyone(
 )
 ADMIN_ONLY_IN_A = everyone("forbidden", admin="ok", other_agency_admin="hidden")
 ADMIN_ONLY_OWN_AGENCY = everyone("forbidden", admin="ok", other_agency_admin="ok")
+# The tag catalogue is curated by admins and sales heads, for the whole agency.
+TAG_CURATORS = everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="ok")
+TAG_CURATORS_IN_A = everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden")
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -356,6 +365,10 @@ async def refresh_variables(world: World, caller: str) -> dict[str, Any]:
         {"e": "marketing@acme.example.com", "p": PASSWORD},
     )
     return {"token": session["login"]["refreshToken"]}
+
+
+async def fresh_tag(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.tag_of_agency_a()}
 
 
 async def unique_name(world: World, caller: str) -> dict[str, Any]:
@@ -552,6 +565,7 @@ CASES: dict[str, Case] = {
     ),
     "pipeline": Case("query($id: ID!) { pipeline(id: $id) { id } }", PIPELINE_READ, pipeline_id),
     "pipelines": Case("{ pipelines { id } }", PIPELINE_READ, target=lambda w: w.ids["pipeline"]),
+    "tags": Case("{ tags { tag { id } } }", PIPELINE_READ, target=lambda w: w.ids["tag"]),
     "user": Case("query($id: ID!) { user(id: $id) { id } }", USER_READ, user_sales_north),
     "users": Case(
         "{ users(first: 100) { edges { node { id } } } }",
@@ -762,6 +776,21 @@ CASES: dict[str, Case] = {
         f"{{ moveDeal(input: {{id: $id, stageId: $stage}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,
         fresh_deal_and_next_stage,
+    ),
+    "createTag": Case(
+        f"mutation($name: String!) {{ createTag(input: {{name: $name}}) {{ {PAYLOAD} }} }}",
+        TAG_CURATORS,
+        unique_name,
+    ),
+    "updateTag": Case(
+        f'mutation($id: ID!) {{ updateTag(input: {{id: $id, color: "#ff0000"}}) {{ {PAYLOAD} }} }}',
+        TAG_CURATORS_IN_A,
+        fresh_tag,
+    ),
+    "deleteTag": Case(
+        f"mutation($id: ID!) {{ deleteTag(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        TAG_CURATORS_IN_A,
+        fresh_tag,
     ),
     "createPipeline": Case(
         f"mutation($name: String!) {{ createPipeline(input: {{name: $name}}) {{ {PAYLOAD} }} }}",

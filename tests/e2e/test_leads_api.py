@@ -349,3 +349,52 @@ async def test_lead_lifecycle_introspection_matches_the_machine(api: Api) -> Non
     lifecycle = data["lifecycle"]
     assert [s["id"] for s in lifecycle["states"] if s["final"]] == ["CONVERTED"]
     assert {"event": "CONVERT", "source": "QUALIFIED"} in lifecycle["transitions"]
+
+
+CUSTOMER = """
+mutation { createCustomer(input: {name: "Initech"}) { customer { id } } }"""
+LINKED = """
+query($id: ID!) {
+  lead(id: $id) {
+    customerId owner { name } contact { id firstName } customer { id name }
+  }
+}"""
+DEAL_LINKED = """
+query($id: ID!) { deal(id: $id) { customerId owner { name } contact { id } customer { name } } }"""
+
+
+async def test_a_lead_links_a_customer_and_shows_its_people_as_objects(api: Api) -> None:
+    contact = (await api.graphql(CONTACT))["createContact"]["contact"]["id"]
+    customer = (await api.graphql(CUSTOMER))["createCustomer"]["customer"]["id"]
+    lead = await create(api, contactId=contact, customerId=customer)
+    data = await api.graphql(LINKED, {"id": lead["id"]})
+    assert data["lead"] == {
+        "customerId": customer,
+        "owner": {"name": "Ada Admin"},
+        "contact": {"id": contact, "firstName": "Grace"},
+        "customer": {"id": customer, "name": "Initech"},
+    }
+    await create(api, title="Unlinked")
+    listed = await api.graphql(LIST, {"filter": {"customerId": customer}})
+    assert [edge["node"]["id"] for edge in listed["leads"]["edges"]] == [lead["id"]]
+
+
+async def test_the_deal_of_a_converted_lead_keeps_its_customer(api: Api) -> None:
+    customer = (await api.graphql(CUSTOMER))["createCustomer"]["customer"]["id"]
+    lead = await qualified(api, customerId=customer)
+    deal = (await convert(api, lead["id"]))["deal"]
+    data = await api.graphql(DEAL_LINKED, {"id": deal["id"]})
+    assert data["deal"] == {
+        "customerId": customer,
+        "owner": {"name": "Ada Admin"},
+        "contact": None,
+        "customer": {"name": "Initech"},
+    }
+
+
+async def test_a_lead_names_only_a_customer_the_caller_can_see(api: Api) -> None:
+    bolt = await other_agency_admin(api)
+    foreign = (await bolt.graphql(CUSTOMER))["createCustomer"]["customer"]["id"]
+    data = await api.graphql(CREATE, {"input": {"title": "X", "customerId": foreign}})
+    assert codes(data["createLead"]) == {"customerId": "NOT_FOUND"}
+    assert await Lead.filter(title="X").count() == 0

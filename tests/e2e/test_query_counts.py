@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from db.users import User
-from domain import contacts, customers
+from domain import contacts, customers, leads
 from domain.actors import Actor
 from tests.e2e.conftest import ADMIN_EMAIL, Api
 
@@ -51,3 +51,42 @@ async def test_a_page_costs_a_constant_number_of_statements(
     large = await statements(api, caplog, 30)
     assert small == large, f"{small} statements for 3 contacts, {large} for 30"
     assert 0 < large <= 12
+
+
+LEADS = """
+query($first: Int!) {
+  leads(first: $first) {
+    edges { node { title owner { name } contact { firstName } customer { name } } }
+  }
+}"""
+
+
+async def test_a_page_of_leads_with_their_people_costs_a_constant_number_of_statements(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = await User.get(email=ADMIN_EMAIL)
+    actor = Actor.system(admin.agency_id, "seed")
+    for i in range(20):
+        contact = await contacts.create_contact(actor, {"first_name": f"P{i}"})
+        customer = await customers.create_customer(actor, {"name": f"Co{i}"})
+        await leads.create_lead(
+            actor,
+            {
+                "title": f"L{i}",
+                "contact_id": contact.id,
+                "customer_id": customer.id,
+                "owner_id": admin.id,
+            },
+        )
+
+    async def count(first: int) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            data = await api.graphql(LEADS, {"first": first})
+        nodes = [edge["node"] for edge in data["leads"]["edges"]]
+        assert len(nodes) == first
+        assert all(n["owner"] and n["contact"] and n["customer"] for n in nodes)
+        return sum(1 for record in caplog.records if record.name == "tortoise.db_client")
+
+    small, large = await count(2), await count(20)
+    assert small == large, f"{small} statements for 2 leads, {large} for 20"

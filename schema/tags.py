@@ -1,0 +1,108 @@
+"""Tag types, inputs and payloads: the agency's shared tag catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.tags import Tag as TagRecord
+from domain.tags import TagErrorCode, TagUsage
+from resolvers import tags as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+
+strawberry.enum(TagErrorCode, name="TagErrorCode")
+
+
+@strawberry.type(description="A label shared by the agency; records carry it by name.")
+class Tag(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    color: str = strawberry.field(description="`#rrggbb`, or empty for the client's default.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, TagRecord))
+
+
+@strawberry.type(description="A tag and how many records you can see carry it.")
+class TagWithUsage:
+    tag: Tag
+    contact_count: int
+    customer_count: int
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class TagError:
+    field: str | None
+    code: TagErrorCode
+    message: str
+
+
+@strawberry.type
+class TagPayload:
+    tag: Tag | None
+    errors: list[TagError]
+
+
+@strawberry.input
+class CreateTagInput:
+    name: str
+    color: str = strawberry.field(default="", description="`#rrggbb` or empty.")
+
+
+@strawberry.input(description="Fields left out are unchanged; a new name reaches every record.")
+class UpdateTagInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    color: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeleteTagInput:
+    id: relay.GlobalID
+
+
+def _payload(outcome: Outcome[TagRecord]) -> TagPayload:
+    return TagPayload(tag=outcome.value, errors=errors_as(TagError, outcome.errors))  # type: ignore[arg-type]
+
+
+def _usage(usage: TagUsage) -> TagWithUsage:
+    return TagWithUsage(
+        tag=usage.tag,  # type: ignore[arg-type]
+        contact_count=usage.contacts,
+        customer_count=usage.customers,
+    )
+
+
+@strawberry.type
+class TagQuery:
+    @strawberry.field(
+        description="The agency's tags by name. Records get tags by name: an unknown name joins "
+        "the catalogue, a known one (in any letter case) is used as the catalogue spells it."
+    )
+    async def tags(self, info: Info) -> list[TagWithUsage]:
+        return [_usage(usage) for usage in await resolve.tags_list(info.context)]
+
+
+@strawberry.type
+class TagMutation:
+    @strawberry.mutation(description="Admins and sales heads: add a tag to the catalogue.")
+    async def create_tag(self, info: Info, input: CreateTagInput) -> TagPayload:
+        return _payload(await resolve.create_tag(info.context, input))
+
+    @strawberry.mutation(
+        description="Admins and sales heads: rename or recolour a tag; a rename is applied to "
+        "every record carrying it."
+    )
+    async def update_tag(self, info: Info, input: UpdateTagInput) -> TagPayload:
+        return _payload(await resolve.update_tag(info.context, input))
+
+    @strawberry.mutation(
+        description="Admins and sales heads: delete a tag; it is removed from every record."
+    )
+    async def delete_tag(self, info: Info, input: DeleteTagInput) -> TagPayload:
+        return _payload(await resolve.delete_tag(info.context, input.id))
