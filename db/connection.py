@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "db.outbox",
     "db.notifications",
     "db.webhooks",
+    "db.custom_fields",
 ]
 
 

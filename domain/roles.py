@@ -38,6 +38,7 @@ class Resource(StrEnum):
     AUDIT = "audit"
     WEBHOOKS = "webhooks"
     FLOWS = "flows"  # flow definitions and the runs' controls (cancel, retry)
+    CUSTOM_FIELDS = "custom_fields"  # defining fields; every actor of the agency reads them
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -49,12 +50,14 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.AUDIT: {Access.READ: RowScope.AGENCY},
         Resource.WEBHOOKS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
         Resource.USERS: {Access.READ: RowScope.AGENCY},
         Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     Role.SALES_HEAD: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
