@@ -9,7 +9,7 @@ in either direction and the id as tiebreak, paginated by keyset (see `domain.pag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date as Date
+from datetime import date as Date  # CustomFieldOperand has a field named `date`
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 

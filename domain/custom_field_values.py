@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from datetime import date as Date
+from datetime import date as Date  # a second name: FieldValue has a field named `date`
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
