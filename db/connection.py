@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "db.notifications",
     "db.webhooks",
     "db.tags",
+    "db.custom_fields",
 ]
 
 

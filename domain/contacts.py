@@ -29,6 +29,13 @@ from db.search import search_term
 from domain import customers, tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
+from domain.custom_field_queries import (
+    CustomFieldConditions,
+    CustomFieldOrdering,
+    matching,
+    records_page,
+)
+from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import (
@@ -45,7 +52,7 @@ from domain.field_types import (
 )
 from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
-from domain.pagination import Ordering, Page, keyset_page
+from domain.pagination import Ordering, Page
 from domain.roles import Access
 from domain.sales_records import check_owner, locked, scoped
 
@@ -67,6 +74,13 @@ class ContactErrorCode(StrEnum):
     # from the customer a conversion creates or links
     PARENT_CYCLE = "PARENT_CYCLE"
     GUARD_FAILED = "GUARD_FAILED"
+    # from custom field values (domain.custom_field_values.CustomValueCode)
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    NOT_TEXT = "NOT_TEXT"
+    NOT_A_NUMBER = "NOT_A_NUMBER"
+    NOT_A_DATE = "NOT_A_DATE"
+    NOT_A_BOOLEAN = "NOT_A_BOOLEAN"
+    NOT_A_CHOICE = "NOT_A_CHOICE"
 
 
 _PYDANTIC_CODES = input_codes(ContactErrorCode)
@@ -120,6 +134,7 @@ class ContactFilter(BaseModel):
     tags_any: Tags | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom_fields: CustomFieldConditions | None = None
 
 
 NEWEST_FIRST = Ordering(ContactOrderField.CREATED_AT, descending=True)
@@ -195,7 +210,7 @@ async def list_contacts(
     first: int,
     after: str | None = None,
     criteria: dict[str, Any] | None = None,
-    ordering: Ordering = NEWEST_FIRST,
+    ordering: Ordering | CustomFieldOrdering = NEWEST_FIRST,
 ) -> Page[Contact]:
     query = _scoped(actor)
     if criteria is not None:
@@ -214,11 +229,13 @@ async def list_contacts(
         if where.search:
             query = query.filter(search_text__contains=search_term(where.search))
         query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
-    return await keyset_page(query, ordering, first, after)
+        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+    return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 
 async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
     """A new contact, owned by its creator unless another owner is given."""
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=True)
     fields = _parse(data, partial=False)
     if "owner_id" not in data:
         fields["owner_id"] = actor.user_id
@@ -227,26 +244,28 @@ async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
         contact = Contact(agency_id=actor.agency_id, **_columns(fields))
         contact.tags = await tags.tag_record(actor, AGGREGATE, contact.id, contact.tags, conn)
         await contact.save(using_db=conn)
-        after = snapshot(contact)
+        after = {**snapshot(contact), **await custom.write(actor, contact.id, conn)}
         await record_audit(actor, AGGREGATE, str(contact.id), "create", {}, after, conn)
         await append_event(actor, "contact.created", AGGREGATE, str(contact.id), after, conn)
     return contact
 
 
 async def update_contact(actor: Actor, contact_id: UUID, data: dict[str, Any]) -> Contact:
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=False)
     fields = _parse(data, partial=True)
     if "owner_id" in fields:
         await _check_owner(actor, fields["owner_id"])
     async with in_transaction() as conn:
         contact = await _locked(actor, contact_id, conn)
-        before = snapshot(contact)
         if "tags" in fields:
             fields["tags"] = await tags.tag_record(
                 actor, AGGREGATE, contact.id, fields["tags"], conn
             )
+        before = {**snapshot(contact), **await custom.current(contact.id, conn)}
         contact.update_from_dict(_columns(fields))
         await contact.save(using_db=conn)
-        old, new = changed_fields(before, snapshot(contact))
+        after = {**snapshot(contact), **await custom.write(actor, contact.id, conn)}
+        old, new = changed_fields(before, after)
         if new:
             await record_audit(actor, AGGREGATE, str(contact.id), "update", old, new, conn)
             await append_event(

@@ -22,6 +22,13 @@ from db.search import search_term
 from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
+from domain.custom_field_queries import (
+    CustomFieldConditions,
+    CustomFieldOrdering,
+    matching,
+    records_page,
+)
+from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import (
@@ -37,7 +44,7 @@ from domain.field_types import (
 )
 from domain.lifecycles import apply_event
 from domain.lifecycles.customer import CustomerLifecycle
-from domain.pagination import Ordering, Page, keyset_page
+from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
 from domain.roles import Access, Resource
 from domain.sales_records import locked as locked_row
@@ -60,6 +67,13 @@ class CustomerErrorCode(StrEnum):
     INVALID_TRANSITION = "INVALID_TRANSITION"
     GUARD_FAILED = "GUARD_FAILED"
     FORBIDDEN = "FORBIDDEN"
+    # from custom field values (domain.custom_field_values.CustomValueCode)
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    NOT_TEXT = "NOT_TEXT"
+    NOT_A_NUMBER = "NOT_A_NUMBER"
+    NOT_A_DATE = "NOT_A_DATE"
+    NOT_A_BOOLEAN = "NOT_A_BOOLEAN"
+    NOT_A_CHOICE = "NOT_A_CHOICE"
 
 
 _PYDANTIC_CODES = input_codes(CustomerErrorCode)
@@ -103,6 +117,7 @@ class CustomerFilter(BaseModel):
     search: SearchTerm | None = None
     tags: Tags | None = None
     tags_any: Tags | None = None
+    custom_fields: CustomFieldConditions | None = None
 
 
 class CustomerOrderField(StrEnum):
@@ -200,7 +215,7 @@ async def list_customers(
     first: int,
     after: str | None = None,
     criteria: dict[str, Any] | None = None,
-    ordering: Ordering = NEWEST_FIRST,
+    ordering: Ordering | CustomFieldOrdering = NEWEST_FIRST,
 ) -> Page[Customer]:
     query = _scoped(actor)
     if criteria is not None:
@@ -217,13 +232,15 @@ async def list_customers(
         if where.search:
             query = query.filter(search_text__contains=search_term(where.search))
         query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
-    return await keyset_page(query, ordering, first, after)
+        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+    return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 
 async def create_customer_in(
     actor: Actor, data: dict[str, Any], conn: BaseDBAsyncClient
 ) -> Customer:
     """Create inside the caller's transaction (contact conversion uses it)."""
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=True, conn=conn)
     fields = _parse(data, partial=False)
     if "owner_id" not in data:
         fields["owner_id"] = actor.user_id
@@ -232,7 +249,7 @@ async def create_customer_in(
     customer = Customer(agency_id=actor.agency_id, **fields)
     customer.tags = await tags.tag_record(actor, AGGREGATE, customer.id, customer.tags, conn)
     await customer.save(using_db=conn)
-    after = snapshot(customer)
+    after = {**snapshot(customer), **await custom.write(actor, customer.id, conn)}
     await record_audit(actor, AGGREGATE, str(customer.id), "create", {}, after, conn)
     await append_event(actor, "customer.created", AGGREGATE, str(customer.id), after, conn)
     return customer
@@ -244,20 +261,22 @@ async def create_customer(actor: Actor, data: dict[str, Any]) -> Customer:
 
 
 async def update_customer(actor: Actor, customer_id: UUID, data: dict[str, Any]) -> Customer:
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=False)
     fields = _parse(data, partial=True)
     await _check_people(actor, fields)
     async with in_transaction() as conn:
         customer = await locked(actor, customer_id, conn)
         if "parent_id" in fields:
             await _check_parent(actor, customer.id, fields["parent_id"], conn)
-        before = snapshot(customer)
         if "tags" in fields:
             fields["tags"] = await tags.tag_record(
                 actor, AGGREGATE, customer.id, fields["tags"], conn
             )
+        before = {**snapshot(customer), **await custom.current(customer.id, conn)}
         customer.update_from_dict(fields)
         await customer.save(using_db=conn)
-        old, new = changed_fields(before, snapshot(customer))
+        after = {**snapshot(customer), **await custom.write(actor, customer.id, conn)}
+        old, new = changed_fields(before, after)
         if new:
             await record_audit(actor, AGGREGATE, str(customer.id), "update", old, new, conn)
             await append_event(

@@ -32,13 +32,20 @@ from db.leads import Lead
 from db.pipelines import Stage
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
+from domain.custom_field_queries import (
+    CustomFieldConditions,
+    CustomFieldOrdering,
+    matching,
+    records_page,
+)
+from domain.custom_field_values import CustomValues, custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import SearchTerm, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
 from domain.lifecycles.deal import DealLifecycle, event_towards
 from domain.money import Amount, Currency, money_codes, weighted
-from domain.pagination import Ordering, Page, keyset_page
+from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
 from domain.roles import Access, Role
 from domain.sales_records import check_links, check_owner, locked, scoped
@@ -59,6 +66,13 @@ class DealErrorCode(StrEnum):
     REASON_REQUIRED = "REASON_REQUIRED"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     FORBIDDEN = "FORBIDDEN"
+    # from custom field values (domain.custom_field_values.CustomValueCode)
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    NOT_TEXT = "NOT_TEXT"
+    NOT_A_NUMBER = "NOT_A_NUMBER"
+    NOT_A_DATE = "NOT_A_DATE"
+    NOT_A_BOOLEAN = "NOT_A_BOOLEAN"
+    NOT_A_CHOICE = "NOT_A_CHOICE"
 
 
 _PYDANTIC_CODES = {**input_codes(DealErrorCode), **money_codes(DealErrorCode)}
@@ -122,6 +136,7 @@ class DealFilter(BaseModel):
     expected_close_before: date | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom_fields: CustomFieldConditions | None = None
 
 
 NEWEST_FIRST = Ordering(DealOrderField.CREATED_AT, descending=True)
@@ -220,7 +235,7 @@ async def list_deals(
     first: int,
     after: str | None = None,
     criteria: dict[str, Any] | None = None,
-    ordering: Ordering = NEWEST_FIRST,
+    ordering: Ordering | CustomFieldOrdering = NEWEST_FIRST,
 ) -> Page[Deal]:
     query = _scoped(actor).select_related("stage")
     if criteria is not None:
@@ -245,19 +260,26 @@ async def list_deals(
         ):
             if value is not None:
                 query = query.filter(**{f"{column}__{bound}": value})
-    return await keyset_page(query, ordering, first, after)
+        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+    return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 
 async def insert_deal(
-    actor: Actor, fields: dict[str, Any], stage: Stage, conn: BaseDBAsyncClient
+    actor: Actor,
+    fields: dict[str, Any],
+    stage: Stage,
+    conn: BaseDBAsyncClient,
+    custom: CustomValues | None = None,
 ) -> Deal:
     """Write a new deal in `stage`, with its audit row and event, on the caller's transaction.
 
-    `fields` are validated already; the lead service calls this when it converts a lead.
+    `fields` and `custom` are validated already; the lead service calls this when it converts
+    a lead.
     """
     deal = Deal(agency_id=actor.agency_id, pipeline_id=stage.pipeline_id, stage=stage, **fields)
     await deal.save(using_db=conn)
-    after = snapshot(deal)
+    written = await custom.write(actor, deal.id, conn) if custom is not None else {}
+    after = {**snapshot(deal), **written}
     await record_audit(actor, AGGREGATE, str(deal.id), "create", {}, after, conn)
     await append_event(actor, "deal.created", AGGREGATE, str(deal.id), after, conn)
     return deal
@@ -265,6 +287,7 @@ async def insert_deal(
 
 async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
     """A new open deal, owned by its creator unless another owner is given."""
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=True)
     fields = _parse(data)
     if "owner_id" not in data:
         fields["owner_id"] = actor.user_id
@@ -276,22 +299,24 @@ async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
         await ensure_default_pipeline(actor.agency_id)
     async with in_transaction() as conn:
         stage = await entry_stage(actor, pipeline_id, stage_id, conn)
-        return await insert_deal(actor, fields, stage, conn)
+        return await insert_deal(actor, fields, stage, conn, custom)
 
 
 async def update_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
     """Change the deal's details; its stage changes only through `move_deal`."""
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=False)
     fields = _parse_changes(data)
     if "owner_id" in fields:
         await _check_owner(actor, fields["owner_id"])
     await _check_links(actor, fields)
     async with in_transaction() as conn:
         deal = await _locked(actor, deal_id, conn)
-        before = snapshot(deal)
+        before = {**snapshot(deal), **await custom.current(deal.id, conn)}
         deal.update_from_dict(fields)
         check_currency(deal.amount, deal.currency, DealErrorCode)
         await deal.save(using_db=conn)
-        old, new = changed_fields(before, snapshot(deal))
+        after = {**snapshot(deal), **await custom.write(actor, deal.id, conn)}
+        old, new = changed_fields(before, after)
         if new:
             await record_audit(actor, AGGREGATE, str(deal.id), "update", old, new, conn)
             await append_event(

@@ -178,6 +178,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "webhook_endpoint": AgencyRecords(Resource.WEBHOOKS),
     "notification": PersonalRecords(Notification),
     "flow_run": RecordsAbout(FlowRun),
+    "custom_field": AgencyRecords(Resource.CUSTOM_FIELDS),
 }
 
 

@@ -33,13 +33,20 @@ from db.leads import Lead as Lead
 from domain import deals
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
+from domain.custom_field_queries import (
+    CustomFieldConditions,
+    CustomFieldOrdering,
+    matching,
+    records_page,
+)
+from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import SearchTerm, distinct, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
-from domain.pagination import Ordering, Page, keyset_page
+from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
 from domain.roles import Access
 from domain.sales_records import check_links, check_owner, locked, scoped
@@ -63,6 +70,13 @@ class LeadErrorCode(StrEnum):
     # from the deal a conversion creates
     STAGE_CLOSED = "STAGE_CLOSED"
     FORBIDDEN = "FORBIDDEN"
+    # from custom field values (domain.custom_field_values.CustomValueCode)
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    NOT_TEXT = "NOT_TEXT"
+    NOT_A_NUMBER = "NOT_A_NUMBER"
+    NOT_A_DATE = "NOT_A_DATE"
+    NOT_A_BOOLEAN = "NOT_A_BOOLEAN"
+    NOT_A_CHOICE = "NOT_A_CHOICE"
 
 
 _PYDANTIC_CODES = {**input_codes(LeadErrorCode), **money_codes(LeadErrorCode)}
@@ -117,6 +131,7 @@ class LeadFilter(BaseModel):
     search: SearchTerm | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom_fields: CustomFieldConditions | None = None
 
 
 NEWEST_FIRST = Ordering(LeadOrderField.CREATED_AT, descending=True)
@@ -196,7 +211,7 @@ async def list_leads(
     first: int,
     after: str | None = None,
     criteria: dict[str, Any] | None = None,
-    ordering: Ordering = NEWEST_FIRST,
+    ordering: Ordering | CustomFieldOrdering = NEWEST_FIRST,
 ) -> Page[Lead]:
     query = _scoped(actor)
     if criteria is not None:
@@ -214,11 +229,13 @@ async def list_leads(
         if where.search:
             term = where.search
             query = query.filter(Q(title__icontains=term) | Q(source__icontains=term))
-    return await keyset_page(query, ordering, first, after)
+        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+    return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 
 async def create_lead(actor: Actor, data: dict[str, Any]) -> Lead:
     """A new lead, owned by its creator unless another owner is given."""
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=True)
     fields = _parse(data, partial=False)
     if "owner_id" not in data:
         fields["owner_id"] = actor.user_id
@@ -228,13 +245,14 @@ async def create_lead(actor: Actor, data: dict[str, Any]) -> Lead:
     async with in_transaction() as conn:
         lead = Lead(agency_id=actor.agency_id, **fields)
         await lead.save(using_db=conn)
-        after = snapshot(lead)
+        after = {**snapshot(lead), **await custom.write(actor, lead.id, conn)}
         await record_audit(actor, AGGREGATE, str(lead.id), "create", {}, after, conn)
         await append_event(actor, "lead.created", AGGREGATE, str(lead.id), after, conn)
     return lead
 
 
 async def update_lead(actor: Actor, lead_id: UUID, data: dict[str, Any]) -> Lead:
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=False)
     fields = _parse(data, partial=True)
     if "owner_id" in fields:
         await _check_owner(actor, fields["owner_id"])
@@ -242,11 +260,12 @@ async def update_lead(actor: Actor, lead_id: UUID, data: dict[str, Any]) -> Lead
         await _check_links(actor, fields)
     async with in_transaction() as conn:
         lead = await _locked(actor, lead_id, conn)
-        before = snapshot(lead)
+        before = {**snapshot(lead), **await custom.current(lead.id, conn)}
         lead.update_from_dict(fields)
         _check_currency(lead.estimated_value, lead.currency)
         await lead.save(using_db=conn)
-        old, new = changed_fields(before, snapshot(lead))
+        after = {**snapshot(lead), **await custom.write(actor, lead.id, conn)}
+        old, new = changed_fields(before, after)
         if new:
             await record_audit(actor, AGGREGATE, str(lead.id), "update", old, new, conn)
             await append_event(

@@ -102,3 +102,37 @@ async def keyset_page(
         has_next_page=len(rows) > first,
         has_previous_page=after is not None,
     )
+
+
+async def nullable_keyset_page(
+    query: QuerySet[M], ordering: Ordering, missing: str, first: int, after: str | None
+) -> Page[M]:
+    """Like `keyset_page`, for a sort value that may be null (e.g. a custom field's).
+
+    Databases disagree on where NULL sorts, so `missing` (an annotation: 1 without a value,
+    0 with one) sorts first: records without a value come last in either direction, ordered
+    by id among themselves. A cursor holds the value (null for those) and the id.
+    """
+    check_page_size(first)
+    field, desc = ordering.field, ordering.descending
+    beyond = "lt" if desc else "gt"
+    if after is not None:
+        value, pk = decode_cursor(after)
+        missing_value: dict[str, Any] = {f"{field}__isnull": True}
+        if value is None:
+            query = query.filter(**missing_value, **{f"id__{beyond}": pk})
+        else:
+            query = query.filter(
+                Q(**{f"{field}__{beyond}": value})
+                | Q(**{field: value, f"id__{beyond}": pk})
+                | Q(**missing_value)
+            )
+    sign = "-" if desc else ""
+    rows = await query.order_by(missing, f"{sign}{field}", f"{sign}id").limit(first + 1)
+    items = rows[:first]
+    return Page(
+        items=items,
+        cursors=[encode_cursor(getattr(r, field), r.pk) for r in items],
+        has_next_page=len(rows) > first,
+        has_previous_page=after is not None,
+    )

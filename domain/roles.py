@@ -39,6 +39,7 @@ class Resource(StrEnum):
     WEBHOOKS = "webhooks"
     FLOWS = "flows"  # flow definitions and the runs' controls (cancel, retry)
     TAGS = "tags"  # curating the agency's tag catalogue (tagging records is SALES_RECORDS)
+    CUSTOM_FIELDS = "custom_fields"  # defining fields; every actor of the agency reads them
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -51,12 +52,14 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.WEBHOOKS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
+        Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
         Resource.USERS: {Access.READ: RowScope.AGENCY},
         Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     Role.SALES_HEAD: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},

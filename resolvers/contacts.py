@@ -10,8 +10,8 @@ from domain import contacts
 from domain.contacts import Contact, ContactErrorCode, ContactOrderField
 from domain.lifecycles import allowed_events
 from domain.lifecycles.contact import ContactLifecycle
-from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
+from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_user_ids
 from resolvers.pagination import connection
@@ -42,11 +42,12 @@ async def contacts_page(
     where: Any,
     order_field: str,
     descending: bool,
+    custom_field: str | None = None,
 ) -> relay.Connection[Any]:
     actor = actor_of(context)
 
     async def load() -> Any:
-        ordering = Ordering(ContactOrderField(order_field), descending)
+        ordering = record_ordering(ContactOrderField(order_field), descending, custom_field)
         return await contacts.list_contacts(actor, first, after, _filter(where), ordering)
 
     return connection(await answer(load()))

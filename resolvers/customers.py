@@ -13,9 +13,9 @@ from domain.customers import ContactLink, Customer, CustomerErrorCode, CustomerO
 from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.customer import CustomerLifecycle
-from domain.pagination import Ordering
 from resolvers import related
 from resolvers.context import RequestContext, actor_of, loaders_of
+from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_user_ids
 from resolvers.pagination import connection
@@ -50,12 +50,13 @@ async def customers_page(
     where: Any,
     order_field: str,
     descending: bool,
+    custom_field: str | None = None,
 ) -> relay.Connection[Any]:
     actor = actor_of(context)
 
     async def load() -> Any:
         criteria = _fields(given(where)) if where is not None else None
-        ordering = Ordering(CustomerOrderField(order_field), descending)
+        ordering = record_ordering(CustomerOrderField(order_field), descending, custom_field)
         return await customers.list_customers(actor, first, after, criteria, ordering)
 
     return connection(await answer(load()))

@@ -12,8 +12,8 @@ from domain import deals
 from domain.deals import Deal, DealErrorCode, DealOrderField
 from domain.lifecycles import allowed_events
 from domain.lifecycles.deal import DealLifecycle
-from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
+from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
@@ -50,12 +50,13 @@ async def deals_page(
     where: Any,
     order_field: str,
     descending: bool,
+    custom_field: str | None = None,
 ) -> relay.Connection[Any]:
     actor = actor_of(context)
 
     async def load() -> Any:
         criteria = None if where is None else _fields(given(where))
-        ordering = Ordering(DealOrderField(order_field), descending)
+        ordering = record_ordering(DealOrderField(order_field), descending, custom_field)
         return await deals.list_deals(actor, first, after, criteria, ordering)
 
     return connection(await answer(load()))

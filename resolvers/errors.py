@@ -35,10 +35,17 @@ def _camel(name: str) -> str:
 
 
 def input_path(field: str | None) -> str | None:
-    """`address.postal_code` -> `address.postalCode`, the names the client sent."""
+    """`address.postal_code` -> `address.postalCode`, the names the client sent. A custom
+    field's key is the client's own name and stays as it is (`customFields.annual_budget`)."""
     if field is None:
         return None
-    return ".".join(_camel(part) for part in field.split("."))
+    parts = field.split(".")
+    return ".".join(
+        part
+        if index and parts[index - 1] == "custom_fields" and not part.isdigit()
+        else _camel(part)
+        for index, part in enumerate(parts)
+    )
 
 
 FieldPath = Callable[[str | None], str | None]

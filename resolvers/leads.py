@@ -12,8 +12,8 @@ from domain.deals import Deal
 from domain.leads import Lead, LeadErrorCode, LeadOrderField
 from domain.lifecycles import allowed_events
 from domain.lifecycles.lead import LeadLifecycle
-from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
+from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
@@ -49,12 +49,13 @@ async def leads_page(
     where: Any,
     order_field: str,
     descending: bool,
+    custom_field: str | None = None,
 ) -> relay.Connection[Any]:
     actor = actor_of(context)
 
     async def load() -> Any:
         criteria = None if where is None else _fields(given(where))
-        ordering = Ordering(LeadOrderField(order_field), descending)
+        ordering = record_ordering(LeadOrderField(order_field), descending, custom_field)
         return await leads.list_leads(actor, first, after, criteria, ordering)
 
     return connection(await answer(load()))

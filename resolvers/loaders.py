@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from domain import contacts, customers, users
 from domain.actors import Actor
 from domain.contacts import Contact
+from domain.custom_field_values import FieldValue, RecordKey, values_of_records
 from domain.customers import ContactLink, Customer
 from domain.users import User
 
@@ -37,6 +38,7 @@ class Loaders:
     customers: DataLoader[UUID, Customer | None] = field(init=False)
     customer_of_contact: DataLoader[UUID, UUID | None] = field(init=False)
     contact_links: DataLoader[UUID, list[ContactLink]] = field(init=False)
+    custom_field_values: DataLoader[RecordKey, list[FieldValue]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.colleagues = _by_key(self.actor, users.colleagues_by_ids, None)
@@ -44,3 +46,8 @@ class Loaders:
         self.customers = _by_key(self.actor, customers.customers_by_ids, None)
         self.customer_of_contact = _by_key(self.actor, customers.customer_ids_of_contacts, None)
         self.contact_links = _by_key(self.actor, customers.links_of_customers, [])
+        self.custom_field_values = DataLoader(load_fn=self._custom_field_values)
+
+    async def _custom_field_values(self, keys: list[RecordKey]) -> list[list[FieldValue]]:
+        found = await values_of_records(self.actor, keys)
+        return [found.get(key, []) for key in keys]

@@ -25,6 +25,7 @@ from schema.audit import AuditQuery
 from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.contacts import ContactMutation, ContactQuery
+from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
 from schema.events import EventSubscription
@@ -55,6 +56,7 @@ Query = merge_types(
         LifecycleQuery,
         WebhookQuery,
         FlowQuery,
+        CustomFieldQuery,
     ),
 )
 Mutation = merge_types(
@@ -73,6 +75,7 @@ Mutation = merge_types(
         ApiKeyMutation,
         WebhookMutation,
         FlowMutation,
+        CustomFieldMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))

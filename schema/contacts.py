@@ -12,12 +12,19 @@ from strawberry.types import Info
 
 from domain.contacts import Contact as ContactRecord
 from domain.contacts import ContactErrorCode, ContactOrderField
+from domain.custom_fields import CustomFieldRecordType
 from domain.lifecycles.contact import ContactEvent, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import contacts as resolve
 from resolvers import customers as resolve_customers
 from resolvers import related
 from resolvers.errors import Outcome
+from schema.custom_fields import (
+    CustomFieldCondition,
+    CustomFieldValue,
+    CustomFieldValueInput,
+    custom_field_values,
+)
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
@@ -102,6 +109,14 @@ class Contact(relay.Node):
             longitude=root.longitude,
         )
 
+    @strawberry.field(
+        description="Every live custom field of the record type, with this record's value."
+    )
+    async def custom_fields(
+        self, info: Info, root: strawberry.Parent[ContactRecord]
+    ) -> list[CustomFieldValue]:
+        return await custom_field_values(info.context, CustomFieldRecordType.CONTACT, root.id)
+
     @strawberry.field(description="Events that may be applied to this contact now.")
     def allowed_events(self, root: strawberry.Parent[ContactRecord]) -> list[ContactEventEnum]:
         return [ContactEvent(e) for e in resolve.contact_allowed_events(root)]
@@ -148,6 +163,9 @@ class CreateContactInput:
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
     notes: str = ""
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input(description="Fields left out are unchanged; `address` is replaced whole.")
@@ -164,6 +182,9 @@ class UpdateContactInput:
     tags: list[str] | None = strawberry.UNSET
     owner_id: relay.GlobalID | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input
@@ -194,12 +215,18 @@ class ContactFilter:
     )
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
+        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
+    )
 
 
 @strawberry.input
 class ContactOrder:
     field: ContactOrderField = ContactOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+    custom_field: str | None = strawberry.field(
+        default=None, description="A custom field's key: order by its value instead of `field`."
+    )
 
 
 @strawberry.type
@@ -225,6 +252,7 @@ class ContactQuery:
             filter,
             order.field.value,
             order.direction is OrderDirection.DESC,
+            order.custom_field,
         )
 
 

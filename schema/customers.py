@@ -11,6 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from domain.contacts import Conversion
+from domain.custom_fields import CustomFieldRecordType
 from domain.customers import ContactLink as ContactLinkRecord
 from domain.customers import Customer as CustomerRecord
 from domain.customers import CustomerErrorCode, CustomerOrderField
@@ -20,6 +21,12 @@ from resolvers import customers as resolve
 from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import Contact, ContactError, OrderDirection
+from schema.custom_fields import (
+    CustomFieldCondition,
+    CustomFieldValue,
+    CustomFieldValueInput,
+    custom_field_values,
+)
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
@@ -100,6 +107,14 @@ class Customer(relay.Node):
     ) -> list[CustomerContactLink]:
         return await resolve.contact_links(info.context, root)  # type: ignore[return-value]
 
+    @strawberry.field(
+        description="Every live custom field of the record type, with this record's value."
+    )
+    async def custom_fields(
+        self, info: Info, root: strawberry.Parent[CustomerRecord]
+    ) -> list[CustomFieldValue]:
+        return await custom_field_values(info.context, CustomFieldRecordType.CUSTOMER, root.id)
+
     @strawberry.field(description="Events that may be applied to this customer now.")
     def allowed_events(self, root: strawberry.Parent[CustomerRecord]) -> list[CustomerEventEnum]:
         return [CustomerEvent(e) for e in resolve.customer_allowed_events(root)]
@@ -148,6 +163,9 @@ class CustomerFields:
     tax_id: str | None = strawberry.UNSET
     currency: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 4217.")
     payment_terms_days: int | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input
@@ -219,12 +237,18 @@ class CustomerFilter:
     tags_any: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="Only customers carrying at least one of these tags."
     )
+    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
+        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
+    )
 
 
 @strawberry.input
 class CustomerOrder:
     field: CustomerOrderField = CustomerOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+    custom_field: str | None = strawberry.field(
+        default=None, description="A custom field's key: order by its value instead of `field`."
+    )
 
 
 @strawberry.type
@@ -250,6 +274,7 @@ class CustomerQuery:
             filter,
             order.field.value,
             order.direction is OrderDirection.DESC,
+            order.custom_field,
         )
 
 

@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from domain.custom_fields import CustomFieldRecordType
 from domain.deals import Deal as DealRecord
 from domain.deals import DealErrorCode, DealOrderField
 from domain.lifecycles.deal import DealEvent, DealStatus
@@ -19,6 +20,12 @@ from resolvers import deals as resolve
 from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import OrderDirection
+from schema.custom_fields import (
+    CustomFieldCondition,
+    CustomFieldValue,
+    CustomFieldValueInput,
+    custom_field_values,
+)
 from schema.payloads import errors_as
 from schema.pipelines import Stage
 from schema.users import UserSummary
@@ -116,6 +123,14 @@ class Deal(relay.Node):
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
         return await related.customer(info.context, root.customer_id)  # type: ignore[return-value]
 
+    @strawberry.field(
+        description="Every live custom field of the record type, with this record's value."
+    )
+    async def custom_fields(
+        self, info: Info, root: strawberry.Parent[DealRecord]
+    ) -> list[CustomFieldValue]:
+        return await custom_field_values(info.context, CustomFieldRecordType.DEAL, root.id)
+
     @strawberry.field(description="Lifecycle events the deal's status allows (see moveDeal).")
     def allowed_events(self, root: strawberry.Parent[DealRecord]) -> list[DealEventEnum]:
         return [DealEvent(e) for e in resolve.deal_allowed_events(root)]
@@ -155,6 +170,9 @@ class CreateDealInput:
     contact_id: relay.GlobalID | None = strawberry.UNSET
     customer_id: relay.GlobalID | None = strawberry.UNSET
     lead_id: relay.GlobalID | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input(description="Fields left out are unchanged; the stage changes with moveDeal.")
@@ -168,6 +186,9 @@ class UpdateDealInput:
     owner_id: relay.GlobalID | None = strawberry.UNSET
     contact_id: relay.GlobalID | None = strawberry.UNSET
     customer_id: relay.GlobalID | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input
@@ -199,12 +220,18 @@ class DealFilter:
     expected_close_before: date | None = strawberry.field(default=None, description="Exclusive.")
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
+        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
+    )
 
 
 @strawberry.input
 class DealOrder:
     field: DealOrderField = DealOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+    custom_field: str | None = strawberry.field(
+        default=None, description="A custom field's key: order by its value instead of `field`."
+    )
 
 
 @strawberry.type
@@ -230,6 +257,7 @@ class DealQuery:
             filter,
             order.field.value,
             order.direction is OrderDirection.DESC,
+            order.custom_field,
         )
 
 

@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from domain.custom_fields import CustomFieldRecordType
 from domain.leads import Lead as LeadRecord
 from domain.leads import LeadErrorCode, LeadOrderField
 from domain.lifecycles.lead import LeadEvent, LeadStatus
@@ -19,6 +20,12 @@ from resolvers import leads as resolve
 from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import OrderDirection
+from schema.custom_fields import (
+    CustomFieldCondition,
+    CustomFieldValue,
+    CustomFieldValueInput,
+    custom_field_values,
+)
 from schema.deals import Deal
 from schema.payloads import errors_as
 from schema.users import UserSummary
@@ -94,6 +101,14 @@ class Lead(relay.Node):
     def deal_id(self, root: strawberry.Parent[LeadRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
 
+    @strawberry.field(
+        description="Every live custom field of the record type, with this record's value."
+    )
+    async def custom_fields(
+        self, info: Info, root: strawberry.Parent[LeadRecord]
+    ) -> list[CustomFieldValue]:
+        return await custom_field_values(info.context, CustomFieldRecordType.LEAD, root.id)
+
     @strawberry.field(description="Events that may be applied to this lead now.")
     def allowed_events(self, root: strawberry.Parent[LeadRecord]) -> list[LeadEventEnum]:
         return [LeadEvent(e) for e in resolve.lead_allowed_events(root)]
@@ -135,6 +150,9 @@ class CreateLeadInput:
     currency: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 4217; required with a non-zero value."
     )
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input(description="Fields left out are unchanged.")
@@ -148,6 +166,9 @@ class UpdateLeadInput:
     source: str | None = strawberry.UNSET
     estimated_value: Decimal | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input
@@ -196,12 +217,18 @@ class LeadFilter:
     search: str | None = strawberry.field(default=None, description="Matches title or source.")
     created_after: datetime | None = None
     created_before: datetime | None = None
+    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
+        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
+    )
 
 
 @strawberry.input
 class LeadOrder:
     field: LeadOrderField = LeadOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+    custom_field: str | None = strawberry.field(
+        default=None, description="A custom field's key: order by its value instead of `field`."
+    )
 
 
 @strawberry.type
@@ -227,6 +254,7 @@ class LeadQuery:
             filter,
             order.field.value,
             order.direction is OrderDirection.DESC,
+            order.custom_field,
         )
 
 

@@ -30,6 +30,7 @@ from domain import (
     api_keys,
     calling_tasks,
     contacts,
+    custom_fields,
     customers,
     deals,
     leads,
@@ -525,6 +526,37 @@ async def fresh_stalled_flow_run(world: World, caller: str) -> dict[str, Any]:
     return {"id": gid("FlowRun", run.id)}
 
 
+# Custom fields: defined by admins and sysadmins, read by every actor of the agency.
+ACME_FIELD = "acme_budget"
+CUSTOM_FIELDS_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
+
+
+async def custom_field_of_agency_a(world: World) -> str:
+    key = f"field_{uuid.uuid4().hex[:6]}"
+    created = await custom_fields.define_custom_field(
+        world.system, {"record_type": "contact", "key": key, "label": key, "type": "number"}
+    )
+    return gid("CustomField", created.id)
+
+
+async def acme_custom_field(world: World, caller: str) -> dict[str, Any]:
+    if "acme_field" not in world.ids:
+        await custom_fields.define_custom_field(
+            world.system,
+            {"record_type": "contact", "key": ACME_FIELD, "label": "Budget", "type": "number"},
+        )
+        world.ids["acme_field"] = ACME_FIELD
+    return {}
+
+
+async def fresh_custom_field(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await custom_field_of_agency_a(world)}
+
+
+async def unique_field_key(world: World, caller: str) -> dict[str, Any]:
+    return {"key": f"{caller}_{uuid.uuid4().hex[:6]}"}
+
+
 PAYLOAD = "errors { code }"
 
 CASES: dict[str, Case] = {
@@ -958,6 +990,30 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ retryFlowRunStep(id: $id) {{ {PAYLOAD} }} }}",
         FLOWS_IN_A,
         fresh_stalled_flow_run,
+    ),
+    # Custom fields
+    "customFields": Case(
+        "{ customFields(recordType: CONTACT) { key } }",
+        everyone("ok", other_agency_admin="hidden"),
+        acme_custom_field,
+        target=lambda w: ACME_FIELD,
+    ),
+    "defineCustomField": Case(
+        "mutation($key: String!) { defineCustomField(input: "
+        f"{{recordType: LEAD, key: $key, label: $key, type: TEXT}}) {{ {PAYLOAD} }} }}",
+        everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="ok"),
+        unique_field_key,
+    ),
+    "updateCustomField": Case(
+        "mutation($id: ID!) "
+        f'{{ updateCustomField(input: {{id: $id, label: "Renamed"}}) {{ {PAYLOAD} }} }}',
+        CUSTOM_FIELDS_IN_A,
+        fresh_custom_field,
+    ),
+    "archiveCustomField": Case(
+        f"mutation($id: ID!) {{ archiveCustomField(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        CUSTOM_FIELDS_IN_A,
+        fresh_custom_field,
     ),
     # Subscriptions (over graphql-transport-ws): `ok` when the first event replayed is
     # contact_north's creation, `hidden` when it is the caller's own later notice.

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from db.users import User
-from domain import contacts, customers, leads
+from domain import contacts, custom_fields, customers, leads
 from domain.actors import Actor
 from tests.e2e.conftest import ADMIN_EMAIL, Api
 
@@ -18,6 +18,7 @@ query($first: Int!) {
     edges { node {
       firstName tags owner { name }
       customer { name owner { name } contacts { role contact { firstName } } }
+      customFields { key number choices }
     } }
   }
 }"""
@@ -26,9 +27,16 @@ query($first: Int!) {
 async def seed(count: int) -> None:
     admin = await User.get(email=ADMIN_EMAIL)
     actor = Actor.system(admin.agency_id, "seed")
+    for key, kind, choices in (("budget", "number", []), ("topics", "multi_choice", ["a", "b"])):
+        await custom_fields.define_custom_field(
+            actor,
+            {"record_type": "contact", "key": key, "label": key, "type": kind, "choices": choices},
+        )
     for i in range(count):
+        values = [{"key": "budget", "number": i}, {"key": "topics", "choices": ["a", "b"]}]
         contact = await contacts.create_contact(
-            actor, {"first_name": f"P{i}", "tags": ["vip"], "owner_id": admin.id}
+            actor,
+            {"first_name": f"P{i}", "tags": ["vip"], "owner_id": admin.id, "custom_fields": values},
         )
         customer = await customers.create_customer(actor, {"name": f"Co{i}", "owner_id": admin.id})
         await customers.link_contact(actor, customer.id, contact.id, "primary", True)
@@ -40,6 +48,10 @@ async def statements(api: Api, caplog: pytest.LogCaptureFixture, first: int) -> 
         data = await api.graphql(PAGE, {"first": first})
     assert len(data["contacts"]["edges"]) == first
     assert all(e["node"]["customer"]["owner"]["name"] for e in data["contacts"]["edges"])
+    assert all(
+        [v["choices"] for v in e["node"]["customFields"]] == [[], ["a", "b"]]
+        for e in data["contacts"]["edges"]
+    )
     return sum(1 for record in caplog.records if record.name == "tortoise.db_client")
 
 
