@@ -31,6 +31,8 @@ MODEL_MODULES = [
     "db.outbox",
     "db.notifications",
     "db.webhooks",
+    "db.notes",
+    "db.documents",
 ]
 
 

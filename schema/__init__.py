@@ -27,12 +27,15 @@ from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.contacts import ContactMutation, ContactQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
+from schema.documents import DocumentMutation
 from schema.events import EventSubscription
 from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
+from schema.notes import NoteMutation
 from schema.pipelines import PipelineMutation, PipelineQuery
+from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
 
@@ -53,6 +56,7 @@ Query = merge_types(
         LifecycleQuery,
         WebhookQuery,
         FlowQuery,
+        TimelineQuery,
     ),
 )
 Mutation = merge_types(
@@ -70,6 +74,8 @@ Mutation = merge_types(
         ApiKeyMutation,
         WebhookMutation,
         FlowMutation,
+        NoteMutation,
+        DocumentMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))
@@ -105,7 +111,11 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     return CrmSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        types=ENTRY_TYPES,
     )
 
 
