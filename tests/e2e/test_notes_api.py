@@ -70,12 +70,10 @@ async def test_a_note_is_written_changed_and_deleted_with_audit_and_events(api: 
 
     row = await Note.get()
     assert row.deleted_at is not None
-    types = await Event.filter(aggregate_type="note").order_by("id").values_list("type", flat=True)
-    assert types == ["note.created", "note.updated", "note.deleted"]
-    actions = (
-        await AuditEntry.filter(entity_type="note").order_by("id").values_list("action", flat=True)
-    )
-    assert actions == ["create", "update", "delete"]
+    events = await Event.filter(aggregate_type="note").order_by("id")
+    assert [e.type for e in events] == ["note.created", "note.updated", "note.deleted"]
+    audit = await AuditEntry.filter(entity_type="note").order_by("id")
+    assert [a.action for a in audit] == ["create", "update", "delete"]
 
 
 async def test_a_note_needs_a_body_of_sensible_length_and_a_real_record(api: Api) -> None:
