@@ -65,3 +65,16 @@ async def lock_record(
         await locked(model, actor, record_id, conn, codes, record_type)
     except DomainError as exc:
         raise DomainError(exc.code, exc.message, field) from exc
+
+
+async def check_attached_readable(
+    actor: Actor, record_type: str, record_id: UUID, not_found: DomainError
+) -> None:
+    """For a note or document: its own NOT_FOUND (`not_found`) when its record is out of the
+    actor's row scope; a role that reads no sales records at all stays FORBIDDEN."""
+    try:
+        await check_readable(actor, record_type, record_id, type(not_found.code))
+    except DomainError as exc:
+        if str(exc.code) == "NOT_FOUND":
+            raise not_found from exc
+        raise

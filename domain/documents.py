@@ -24,7 +24,12 @@ from tortoise.transactions import in_transaction
 
 from db.documents import Document as Document
 from domain.actors import Actor
-from domain.attachments import check_readable, check_writable, lock_record
+from domain.attachments import (
+    check_attached_readable,
+    check_readable,
+    check_writable,
+    lock_record,
+)
 from domain.audit import record_audit
 from domain.errors import DomainError
 from domain.events import append_event
@@ -179,10 +184,9 @@ async def get_document(actor: Actor, document_id: UUID) -> Document:
     ).get_or_none(id=document_id)
     if document is None:
         raise _not_found(document_id)
-    try:
-        await check_readable(actor, document.record_type, document.record_id, DocumentErrorCode)
-    except DomainError as exc:
-        raise _not_found(document_id) from exc
+    await check_attached_readable(
+        actor, document.record_type, document.record_id, _not_found(document_id)
+    )
     return document
 
 
@@ -219,10 +223,9 @@ async def delete_document(actor: Actor, document_id: UUID) -> Document:
         )
         if found is None:
             raise _not_found(document_id)
-        try:
-            await check_readable(actor, found.record_type, found.record_id, DocumentErrorCode)
-        except DomainError as exc:
-            raise _not_found(document_id) from exc
+        await check_attached_readable(
+            actor, found.record_type, found.record_id, _not_found(document_id)
+        )
         await lock_record(actor, found.record_type, found.record_id, conn, DocumentErrorCode, "id")
         document: Document = (
             await Document.filter(id=document_id).using_db(conn).select_for_update().get()

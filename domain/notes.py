@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from db.notes import Note as Note
 from domain.actors import Actor
-from domain.attachments import check_readable, lock_record
+from domain.attachments import check_attached_readable, lock_record
 from domain.audit import record_audit
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
@@ -99,10 +99,7 @@ async def _locked_note(actor: Actor, note_id: UUID, conn: BaseDBAsyncClient) -> 
     )
     if found is None:
         raise _not_found(note_id)
-    try:
-        await check_readable(actor, found.record_type, found.record_id, NoteErrorCode)
-    except DomainError as exc:
-        raise _not_found(note_id) from exc
+    await check_attached_readable(actor, found.record_type, found.record_id, _not_found(note_id))
     await lock_record(actor, found.record_type, found.record_id, conn, NoteErrorCode, "id")
     note: Note = await Note.filter(id=note_id).using_db(conn).select_for_update().get()
     agency_wide = scope(actor, Resource.SALES_RECORDS, Access.WRITE) is RowScope.AGENCY
