@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from temporalio.client import Client
 from tortoise import Tortoise
 
+from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphql_http import CrmGraphQL
 from crm.middleware import (
@@ -81,6 +82,8 @@ def create_app(settings: Settings) -> Starlette:
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,
     )
 
+    files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
+
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -118,12 +121,18 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/documents", files.upload, methods=["POST"]),
+            Route("/documents/{id}", files.download, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         middleware=[
             Middleware(RequestLogMiddleware),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                own_limit_prefixes=("/documents",),
+            ),
             Middleware(DatabaseContextMiddleware),
         ],
         lifespan=lifespan,

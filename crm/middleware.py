@@ -93,14 +93,21 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies over `max_bytes` with 413, whether declared or streamed."""
+    """Refuse request bodies over `max_bytes` with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Paths under `own_limit_prefixes` (document uploads) stream their bodies and enforce their
+    own, larger limit with a typed error, so they are left alone here.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, own_limit_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.own_limit_prefixes = own_limit_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.own_limit_prefixes):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")

@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.auth import AuthConfig
+from domain.documents import UploadLimits
 from domain.live_events import LiveEventsConfig
+from domain.storage import LocalFolderStorage, Storage
 from domain.webhook_deliveries import WebhookConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +96,10 @@ class Settings(BaseSettings):
     webhook_first_retry_seconds: float = Field(default=10.0, gt=0)
     webhook_longest_retry_seconds: float = Field(default=3_600.0, gt=0)
     webhook_disable_after_failures: int = Field(default=5, gt=0)
+    # Documents: files kept in a local folder (default `<data_dir>/documents`).
+    storage_dir: Path | None = None
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    upload_content_types: list[str] = []  # e.g. ["application/pdf"]; empty accepts any
 
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
 
@@ -113,6 +119,8 @@ class Settings(BaseSettings):
         self._task_queues = temporal.task_queues
         if self.graphiql is None:
             self.graphiql = self.environment is Environment.DEV
+        if self.storage_dir is None:
+            self.storage_dir = self.data_dir / "documents"
 
     @property
     def task_queues(self) -> TaskQueues:
@@ -133,6 +141,15 @@ class Settings(BaseSettings):
             first_retry_seconds=self.webhook_first_retry_seconds,
             longest_retry_seconds=self.webhook_longest_retry_seconds,
             disable_after_failures=self.webhook_disable_after_failures,
+        )
+
+    def storage(self) -> Storage:
+        return LocalFolderStorage(self.storage_dir or self.data_dir / "documents")
+
+    def upload_limits(self) -> UploadLimits:
+        return UploadLimits(
+            max_bytes=self.max_upload_bytes,
+            allowed_content_types=frozenset(t.lower() for t in self.upload_content_types),
         )
 
     def auth(self) -> AuthConfig:

@@ -33,6 +33,8 @@ MODEL_MODULES = [
     "db.webhooks",
     "db.tags",
     "db.custom_fields",
+    "db.notes",
+    "db.documents",
 ]
 
 

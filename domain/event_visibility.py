@@ -20,9 +20,11 @@ from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
+from db.documents import Document
 from db.events import Event
 from db.flow_runs import FlowRun
 from db.leads import Lead
+from db.notes import Note
 from db.notifications import Notification
 from db.users import User
 from domain.actors import Actor
@@ -150,14 +152,14 @@ class RecordsAbout:
         ).values_list(pk, self.record_type_field, self.record_id_field)
         subjects: dict[str, set[str]] = defaultdict(set)
         for _, subject_type, subject_id in found:
-            subjects[subject_type].add(subject_id)
+            subjects[subject_type].add(str(subject_id))  # a UUID column or a text one
         seen: set[tuple[str, str]] = set()
         for subject_type, subject_ids in subjects.items():
             rule = RECORD_TYPES.get(subject_type)
             if rule is None or isinstance(rule, RecordsAbout):
                 continue  # one level only: a run on a run is nobody's business
             seen.update((subject_type, i) for i in await rule.visible(actor, subject_ids))
-        return {str(pk) for pk, kind, subject in found if (kind, subject) in seen}
+        return {str(pk) for pk, kind, subject in found if (kind, str(subject)) in seen}
 
 
 # Record type (the event's aggregate type) -> how the visibility of its events is decided.
@@ -179,6 +181,8 @@ RECORD_TYPES: dict[str, Visibility] = {
     "notification": PersonalRecords(Notification),
     "flow_run": RecordsAbout(FlowRun),
     "custom_field": AgencyRecords(Resource.CUSTOM_FIELDS),
+    "note": RecordsAbout(Note),
+    "document": RecordsAbout(Document),
 }
 
 

@@ -28,13 +28,16 @@ from schema.contacts import ContactMutation, ContactQuery
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
+from schema.documents import DocumentMutation
 from schema.events import EventSubscription
 from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
+from schema.notes import NoteMutation
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.tags import TagMutation, TagQuery
+from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
 
@@ -57,6 +60,7 @@ Query = merge_types(
         WebhookQuery,
         FlowQuery,
         CustomFieldQuery,
+        TimelineQuery,
     ),
 )
 Mutation = merge_types(
@@ -76,6 +80,8 @@ Mutation = merge_types(
         WebhookMutation,
         FlowMutation,
         CustomFieldMutation,
+        NoteMutation,
+        DocumentMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))
@@ -111,7 +117,11 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     return CrmSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        types=ENTRY_TYPES,
     )
 
 

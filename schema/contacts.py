@@ -25,11 +25,13 @@ from schema.custom_fields import (
     CustomFieldValueInput,
     custom_field_values,
 )
+from schema.documents import Document, documents_of
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
     from schema.customers import Customer
+    from schema.timeline import TimelineConnection
 
     ContactStatusEnum = StrEnum
     ContactEventEnum = StrEnum
@@ -120,6 +122,32 @@ class Contact(relay.Node):
     @strawberry.field(description="Events that may be applied to this contact now.")
     def allowed_events(self, root: strawberry.Parent[ContactRecord]) -> list[ContactEventEnum]:
         return [ContactEvent(e) for e in resolve.contact_allowed_events(root)]
+
+    @strawberry.field(description="Documents on this contact, newest first.")
+    async def documents(
+        self,
+        info: Info,
+        root: strawberry.Parent[ContactRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[Document]:
+        return await documents_of(info, "contact", root.id, first, after)
+
+    @strawberry.field(
+        description="Everything about this contact, newest first: notes, documents, calling "
+        "tasks, status changes and emails."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        root: strawberry.Parent[ContactRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
+        # Imported here: schema.timeline reaches this module through schema.calling_tasks.
+        from schema.timeline import timeline_field
+
+        return await timeline_field(info, "contact", root.id, first, after)
 
 
 @strawberry.type(description="A problem with the input; nothing was changed.")

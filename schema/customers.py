@@ -27,10 +27,13 @@ from schema.custom_fields import (
     CustomFieldValueInput,
     custom_field_values,
 )
+from schema.documents import Document, documents_of
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
+    from schema.timeline import TimelineConnection
+
     CustomerStatusEnum = StrEnum
     CustomerEventEnum = StrEnum
 else:
@@ -118,6 +121,32 @@ class Customer(relay.Node):
     @strawberry.field(description="Events that may be applied to this customer now.")
     def allowed_events(self, root: strawberry.Parent[CustomerRecord]) -> list[CustomerEventEnum]:
         return [CustomerEvent(e) for e in resolve.customer_allowed_events(root)]
+
+    @strawberry.field(description="Documents on this customer, newest first.")
+    async def documents(
+        self,
+        info: Info,
+        root: strawberry.Parent[CustomerRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[Document]:
+        return await documents_of(info, "customer", root.id, first, after)
+
+    @strawberry.field(
+        description="Everything about this customer, newest first: notes, documents, calling "
+        "tasks, status changes and emails."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        root: strawberry.Parent[CustomerRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
+        # Imported here: schema.timeline reaches this module through schema.calling_tasks.
+        from schema.timeline import timeline_field
+
+        return await timeline_field(info, "customer", root.id, first, after)
 
 
 @strawberry.type

@@ -34,6 +34,7 @@ from domain import (
     customers,
     deals,
     leads,
+    notes,
     pipelines,
     tags,
     users,
@@ -257,6 +258,8 @@ ADMIN_ONLY_OWN_AGENCY = everyone("forbidden", admin="ok", other_agency_admin="ok
 # The tag catalogue is curated by admins and sales heads, for the whole agency.
 TAG_CURATORS = everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="ok")
 TAG_CURATORS_IN_A = everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden")
+# Changing a note someone else wrote: agency-wide editors only (within the record's scope).
+NOTE_EDIT = {**SALES_WRITE, "head_north": "forbidden", "sales_north": "forbidden"}
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -442,6 +445,23 @@ async def failed_webhook_delivery(world: World, caller: str) -> dict[str, Any]:
     assert newest is not None
     await WebhookDelivery.filter(id=newest.id).update(status=DeliveryStatus.FAILED)
     return {"id": gid("WebhookDelivery", newest.id)}
+
+
+# Notes and documents: on customer_north, written by the system (so only agency-wide editors,
+# not the owner, may change a note: its author or an agency-wide editor may).
+async def fresh_note(world: World, caller: str) -> dict[str, Any]:
+    note = await notes.add_note(world.system, "customer", _uuid(world.ids["customer_north"]), "n")
+    return {"id": gid("Note", note.id)}
+
+
+async def fresh_document(world: World, caller: str) -> dict[str, Any]:
+    response = await world.callers["admin"].client.post(
+        f"/documents?recordId={world.ids['customer_north']}&fileName=a.txt",
+        content=b"a",
+        headers=world.callers["admin"].headers(),
+    )
+    assert response.status_code == 201, response.text
+    return {"id": response.json()["document"]["id"]}
 
 
 CALLER_EMAILS = {"admin": ADMIN_EMAIL, "other_agency_admin": "admin@bolt.example.com"}
@@ -739,6 +759,31 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ deleteCallingTask(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,
         fresh_task,
+    ),
+    "addNote": Case(
+        f'mutation($id: ID!) {{ addNote(input: {{recordId: $id, body: "hi"}}) {{ {PAYLOAD} }} }}',
+        SALES_WRITE,
+        customer_north,
+    ),
+    "updateNote": Case(
+        f'mutation($id: ID!) {{ updateNote(input: {{id: $id, body: "x"}}) {{ {PAYLOAD} }} }}',
+        NOTE_EDIT,
+        fresh_note,
+    ),
+    "deleteNote": Case(
+        f"mutation($id: ID!) {{ deleteNote(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        NOTE_EDIT,
+        fresh_note,
+    ),
+    "deleteDocument": Case(
+        f"mutation($id: ID!) {{ deleteDocument(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_document,
+    ),
+    "timeline": Case(
+        "query($id: ID!) { timeline(recordId: $id) { edges { cursor } } }",
+        SALES_READ,
+        customer_north,
     ),
     "transitionCallingTask": Case(
         "mutation($id: ID!) "

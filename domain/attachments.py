@@ -1,0 +1,80 @@
+"""The records notes and documents attach to (contacts and customers), and the rule for them:
+whoever may read the record reads what is attached to it, whoever may change the record
+changes it. The checks are the records' own (`domain.sales_records`), so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+from db.contacts import Contact
+from db.customers import Customer
+from domain.actors import Actor
+from domain.errors import DomainError
+from domain.roles import Access
+from domain.sales_records import locked, scoped
+
+# Record type (as in events and audit rows) -> its model.
+ATTACHABLE: dict[str, type[Model]] = {"contact": Contact, "customer": Customer}
+
+
+def _model(record_type: str, codes: type[StrEnum]) -> type[Model]:
+    model = ATTACHABLE.get(record_type)
+    if model is None:
+        raise DomainError(codes("NOT_FOUND"), f"Nothing can be attached to a {record_type}.")
+    return model
+
+
+async def check_readable(
+    actor: Actor, record_type: str, record_id: UUID, codes: type[StrEnum], field: str = "record_id"
+) -> None:
+    """NOT_FOUND unless the actor may read the record (FORBIDDEN if its role reads none)."""
+    model = _model(record_type, codes)
+    if not await scoped(model, actor).filter(id=record_id).exists():
+        raise DomainError(codes("NOT_FOUND"), f"No {record_type} with id {record_id}.", field)
+
+
+async def check_writable(
+    actor: Actor, record_type: str, record_id: UUID, codes: type[StrEnum], field: str = "record_id"
+) -> None:
+    """Without a lock, for failing fast (before an upload is streamed): FORBIDDEN if the actor
+    sees the record but may not change it, NOT_FOUND if it does not see it."""
+    model = _model(record_type, codes)
+    if await scoped(model, actor, Access.WRITE).filter(id=record_id).exists():
+        return
+    await check_readable(actor, record_type, record_id, codes, field)
+    raise DomainError(codes("FORBIDDEN"), f"You may not change this {record_type}.", field)
+
+
+async def lock_record(
+    actor: Actor,
+    record_type: str,
+    record_id: UUID,
+    conn: BaseDBAsyncClient,
+    codes: type[StrEnum],
+    field: str = "record_id",
+) -> None:
+    """Lock the record for writing (what is attached changes with it); the record's own
+    FORBIDDEN / NOT_FOUND otherwise, on `field`."""
+    model = _model(record_type, codes)
+    try:
+        await locked(model, actor, record_id, conn, codes, record_type)
+    except DomainError as exc:
+        raise DomainError(exc.code, exc.message, field) from exc
+
+
+async def check_attached_readable(
+    actor: Actor, record_type: str, record_id: UUID, not_found: DomainError
+) -> None:
+    """For a note or document: its own NOT_FOUND (`not_found`) when its record is out of the
+    actor's row scope; a role that reads no sales records at all stays FORBIDDEN."""
+    try:
+        await check_readable(actor, record_type, record_id, type(not_found.code))
+    except DomainError as exc:
+        if str(exc.code) == "NOT_FOUND":
+            raise not_found from exc
+        raise

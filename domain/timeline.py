@@ -1,0 +1,206 @@
+"""The timeline (360 view) of a contact or a customer: everything about it in one feed,
+newest first, keyset-paginated.
+
+Where the entries come from, and why not from the event log alone
+-----------------------------------------------------------------
+The event log records every change, but each event names the record it *changed*: a note's
+events name the note, a calling task's name the task, an email sent by a flow has no event at
+all. Reading "the record's events" would need a subject column on every event (a change to
+`append_event` and every caller) and would show history, not the things themselves: a note
+edited three times would be four entries, a deleted note would still show.
+
+So each kind of entry is read from its source of truth, and the log is used for what only it
+holds, the history of statuses:
+
+- note: the record's live `note` rows, at their creation;
+- document: the record's live `document` rows, at their upload;
+- calling task (tasks and calls): live `calling_task` rows about the record that the caller
+  may read, at their creation;
+- status change: the record's `<type>.transitioned` events, and the `calling_task.transitioned`
+  events of those tasks (a call done or aborted), when they occurred;
+- email: `sent_email` rows sent by flow runs on the record, when sent.
+
+Each source is read with the same keyset, (at, kind, id) descending, at most `first + 1` rows
+each, and the results are merged: a page costs one query per source, however far down the
+feed, and rows inserted while a client pages (newer ones) never shift or repeat an entry.
+Who may see it: whoever may read the record sees its timeline; calling tasks (and their status
+changes) are further limited to the tasks the caller may read, as everywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from db.calling_tasks import CallingTask
+from db.documents import Document
+from db.emails import SentEmail
+from db.events import Event
+from db.flow_runs import FlowRun
+from db.notes import Note
+from domain.actors import Actor
+from domain.attachments import check_readable
+from domain.errors import DomainError
+from domain.pagination import PageErrorCode, check_page_size
+from domain.sales_records import scoped
+
+
+class TimelineErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+
+
+class EntryKind(StrEnum):
+    """In tie-break order: at the same instant, a later kind comes first."""
+
+    EMAIL = "email"
+    STATUS_CHANGE = "status_change"
+    CALLING_TASK = "calling_task"
+    DOCUMENT = "document"
+    NOTE = "note"
+
+
+_RANK = {kind: rank for rank, kind in enumerate(EntryKind)}
+_INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    kind: EntryKind
+    at: datetime
+    item: Any  # Note, Document, CallingTask, Event or SentEmail
+
+    @property
+    def sort_key(self) -> tuple[datetime, int, Any]:
+        return (self.at, _RANK[self.kind], self.item.pk)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    at: datetime
+    kind: EntryKind
+    pk: UUID | int
+
+
+def encode_cursor(entry: TimelineEntry) -> str:
+    raw = json.dumps([entry.at.isoformat(), entry.kind.value, str(entry.item.pk)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> _Position:
+    try:
+        at, kind_value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        kind = EntryKind(kind_value)
+        key: UUID | int = int(pk) if kind in _INTEGER_IDS else UUID(pk)
+        return _Position(datetime.fromisoformat(at), kind, key)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise DomainError(
+            PageErrorCode.INVALID_CURSOR, "The cursor is not one this API gave out.", "after"
+        ) from exc
+
+
+def _after(query: QuerySet[Any], kind: EntryKind, at_field: str, after: _Position) -> Any:
+    """Rows of one source that come after the cursor in (at, kind, id) descending order."""
+    before: dict[str, Any] = {f"{at_field}__lt": after.at}
+    if _RANK[kind] < _RANK[after.kind]:
+        return query.filter(**{f"{at_field}__lte": after.at})
+    if _RANK[kind] > _RANK[after.kind]:
+        return query.filter(**before)
+    same_instant: dict[str, Any] = {at_field: after.at, "id__lt": after.pk}
+    return query.filter(Q(**before) | Q(**same_instant))
+
+
+async def _read(
+    kind: EntryKind,
+    query: QuerySet[Any],
+    at_field: str,
+    first: int,
+    after: _Position | None,
+) -> list[TimelineEntry]:
+    if after is not None:
+        query = _after(query, kind, at_field, after)
+    rows = await query.order_by(f"-{at_field}", "-id").limit(first + 1)
+    return [TimelineEntry(kind, getattr(row, at_field), row) for row in rows]
+
+
+async def _email_query(actor: Actor, record_type: str, record_id: UUID) -> QuerySet[Any] | None:
+    """Emails sent by flow runs on the record: their idempotency keys start with the run's
+    workflow id (see `activities.email.idempotency_key`)."""
+    workflow_ids = await FlowRun.filter(
+        agency_id=actor.agency_id, record_type=record_type, record_id=str(record_id)
+    ).values_list("workflow_id", flat=True)
+    if not workflow_ids:
+        return None
+    sent_by_runs = [Q(idempotency_key__startswith=f"{w}:") for w in workflow_ids]
+    return SentEmail.filter(Q(*sent_by_runs, join_type=Q.OR))
+
+
+async def timeline(
+    actor: Actor, record_type: str, record_id: UUID, first: int, after: str | None = None
+) -> TimelinePage:
+    """One page of the record's timeline, newest first."""
+    check_page_size(first)
+    position = decode_cursor(after) if after is not None else None
+    await check_readable(actor, record_type, record_id, TimelineErrorCode, "record_id")
+    about = {"agency_id": actor.agency_id, "record_type": record_type, "record_id": record_id}
+    tasks = scoped(CallingTask, actor, owner_field="assignee_id").filter(
+        **{f"{record_type}_id": record_id}
+    )
+    task_ids = [str(i) for i in await tasks.values_list("id", flat=True)]
+    status_changes = Q(
+        aggregate_type=record_type,
+        aggregate_id=str(record_id),
+        type=f"{record_type}.transitioned",
+    )
+    if task_ids:
+        status_changes |= Q(
+            aggregate_type="calling_task",
+            aggregate_id__in=task_ids,
+            type="calling_task.transitioned",
+        )
+    sources: list[tuple[EntryKind, QuerySet[Any], str]] = [
+        (EntryKind.NOTE, Note.filter(**about, deleted_at__isnull=True), "created_at"),
+        (EntryKind.DOCUMENT, Document.filter(**about, deleted_at__isnull=True), "created_at"),
+        (EntryKind.CALLING_TASK, tasks, "created_at"),
+        (
+            EntryKind.STATUS_CHANGE,
+            Event.filter(status_changes, agency_id=actor.agency_id),
+            "occurred_at",
+        ),
+    ]
+    emails = await _email_query(actor, record_type, record_id)
+    if emails is not None:
+        sources.append((EntryKind.EMAIL, emails, "sent_at"))
+    candidates: list[TimelineEntry] = []
+    for kind, query, at_field in sources:
+        candidates += await _read(kind, query, at_field, first, position)
+    return _page(candidates, first, position is not None)
+
+
+def _page(candidates: Sequence[TimelineEntry], first: int, after_given: bool) -> TimelinePage:
+    ordered = sorted(candidates, key=lambda entry: entry.sort_key, reverse=True)
+    entries = ordered[:first]
+    return TimelinePage(
+        entries=entries,
+        cursors=[encode_cursor(entry) for entry in entries],
+        has_next_page=len(ordered) > first,
+        has_previous_page=after_given,
+    )

@@ -1,0 +1,146 @@
+"""The timeline (360 view): one feed of a record's notes, documents, calling tasks, status
+changes and emails, newest first (see `domain.timeline` for where each entry comes from)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from domain.timeline import EntryKind, TimelinePage
+from domain.timeline import TimelineEntry as TimelineEntryRecord
+from resolvers import timeline as resolve
+from schema.calling_tasks import CallingTask
+from schema.documents import Document
+from schema.notes import Note
+
+if TYPE_CHECKING:
+    TimelineEntryKindEnum = StrEnum
+else:
+    TimelineEntryKindEnum = strawberry.enum(EntryKind, name="TimelineEntryKind")
+
+# GraphQL type name of each record type whose status changes appear on a timeline.
+_TYPE_NAMES = {"contact": "Contact", "customer": "Customer", "calling_task": "CallingTask"}
+
+
+@strawberry.interface(description="One thing that happened to a record.")
+class TimelineEntry:
+    kind: TimelineEntryKindEnum
+    at: datetime = strawberry.field(description="When it happened (created, sent, changed).")
+
+
+@strawberry.type(description="A note written on the record.")
+class NoteEntry(TimelineEntry):
+    note: Note
+
+
+@strawberry.type(description="A document uploaded to the record.")
+class DocumentEntry(TimelineEntry):
+    document: Document
+
+
+@strawberry.type(description="A call to make about the record (its status says if it was made).")
+class CallingTaskEntry(TimelineEntry):
+    calling_task: CallingTask
+
+
+@strawberry.type(
+    description="A lifecycle event applied to the record, or to one of its calling tasks "
+    "(a call done or aborted)."
+)
+class StatusChangeEntry(TimelineEntry):
+    subject_id: relay.GlobalID = strawberry.field(
+        description="The record that changed: this one, or one of its CallingTasks."
+    )
+    event: str = strawberry.field(description="The lifecycle event, e.g. mark_hot, complete.")
+    from_status: str
+    to_status: str
+
+
+@strawberry.type(description="An email a flow sent about the record.")
+class EmailEntry(TimelineEntry):
+    subject: str
+    recipients: list[str]
+    message_id: str
+
+
+def _item(entry: TimelineEntryRecord) -> TimelineEntry:
+    kind, at, item = entry.kind, entry.at, entry.item
+    if kind is EntryKind.NOTE:
+        return NoteEntry(kind=kind, at=at, note=item)
+    if kind is EntryKind.DOCUMENT:
+        return DocumentEntry(kind=kind, at=at, document=item)
+    if kind is EntryKind.CALLING_TASK:
+        return CallingTaskEntry(kind=kind, at=at, calling_task=item)
+    if kind is EntryKind.STATUS_CHANGE:
+        return StatusChangeEntry(
+            kind=kind,
+            at=at,
+            subject_id=relay.GlobalID(_TYPE_NAMES[item.aggregate_type], item.aggregate_id),
+            event=str(item.payload.get("event", "")),
+            from_status=str(item.payload.get("from", "")),
+            to_status=str(item.payload.get("to", "")),
+        )
+    return EmailEntry(
+        kind=kind,
+        at=at,
+        subject=item.subject,
+        recipients=list(item.recipients),
+        message_id=item.message_id,
+    )
+
+
+# Reached only through the interface: the schema lists them (`schema.build_schema`).
+ENTRY_TYPES = (NoteEntry, DocumentEntry, CallingTaskEntry, StatusChangeEntry, EmailEntry)
+
+
+@strawberry.type(name="TimelineConnection", description="A page of a record's timeline.")
+class TimelineConnection(relay.Connection[TimelineEntry]):  # type: ignore[type-var]
+    """Entries are not Nodes (they have no id of their own): Relay's edges need none."""
+
+
+def timeline_connection(page: TimelinePage) -> TimelineConnection:
+    edges = [
+        relay.Edge(cursor=cursor, node=_item(entry))  # type: ignore[type-var]
+        for cursor, entry in zip(page.cursors, page.entries, strict=True)
+    ]
+    return TimelineConnection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+    )
+
+
+async def timeline_field(
+    info: Info, record_type: str, record_id: UUID, first: int, after: str | None
+) -> TimelineConnection:
+    """The `timeline` field of Contact and Customer."""
+    page = await resolve.timeline_of(info.context, record_type, record_id, first, after)
+    return timeline_connection(page)
+
+
+@strawberry.type
+class TimelineQuery:
+    @strawberry.field(
+        description=f"A contact's or customer's timeline, newest first (at most {MAX_PAGE_SIZE} "
+        "a page); null if you cannot see the record."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        record_id: relay.GlobalID,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> TimelineConnection | None:
+        page = await resolve.timeline_of_record(info.context, record_id, first, after)
+        return timeline_connection(page) if page is not None else None
