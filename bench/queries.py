@@ -45,28 +45,37 @@ def tags_sql(dialect: str) -> str:
 
 
 def page_sql(dialect: str) -> str:
-    """Newest contacts first, with owner name and first customer link, as the API defines them:
-    the customer is the contact's primary link (else its oldest), if that customer exists."""
+    """Newest contacts first, with owner and customer, as the API defines them: the customer is
+    the contact's primary link (else its oldest), if that customer exists.
+
+    The customer is read by scalar subqueries rather than a join: on a join SQLite's planner
+    scans the whole customer table to build a Bloom filter, which tripled the query's time at
+    100,000 contacts. Only the first 100 rows of the index scan reach the subqueries.
+    """
     return f"""
 WITH page AS (
-    SELECT id, first_name, last_name, status, tags, owner_id, created_at
+    SELECT id, first_name, last_name, status, tags, owner_id, created_at,
+           (SELECT cc.customer_id FROM customer_contact cc
+            WHERE cc.contact_id = contact.id AND cc.agency_id = :agency
+            ORDER BY cc.is_primary DESC, cc.created_at
+            LIMIT 1) AS linked_customer_id
     FROM contact
     WHERE agency_id = :agency AND deleted_at IS NULL
     ORDER BY created_at DESC, id DESC
     LIMIT :limit
-), link AS (
-    SELECT contact_id, customer_id, ROW_NUMBER() OVER (
-        PARTITION BY contact_id ORDER BY is_primary DESC, created_at
-    ) AS n
-    FROM customer_contact
-    WHERE agency_id = :agency AND contact_id IN (SELECT id FROM page)
+), linked AS (
+    SELECT page.*,
+           (SELECT c.name FROM customer c
+            WHERE c.id = page.linked_customer_id AND c.agency_id = :agency
+              AND c.deleted_at IS NULL) AS customer_name
+    FROM page
 )
 SELECT p.id, p.first_name, p.last_name, p.status, {tags_sql(dialect)} AS tags,
-       u.id AS owner_id, u.name AS owner_name, c.id AS customer_id, c.name AS customer_name
-FROM page p
+       u.id AS owner_id, u.name AS owner_name,
+       CASE WHEN p.customer_name IS NULL THEN NULL ELSE p.linked_customer_id END AS customer_id,
+       p.customer_name
+FROM linked p
 LEFT JOIN crm_user u ON u.id = p.owner_id AND u.agency_id = :agency
-LEFT JOIN link l ON l.contact_id = p.id AND l.n = 1
-LEFT JOIN customer c ON c.id = l.customer_id AND c.agency_id = :agency AND c.deleted_at IS NULL
 ORDER BY p.created_at DESC, p.id DESC
 """
 
