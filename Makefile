@@ -3,6 +3,7 @@
 #   make test     lint, type-check, then the test suite (what CI runs, via .ci/run)
 #   make lint     ruff check, ruff format --check, mypy
 #   make schema   regenerate schema.graphql from the code
+#   make bench    the benchmark: GraphQL vs hand SQL and req/s, SQLite and PostgreSQL (minutes)
 #   make clean    remove the tool and project venvs and caches (data/ is kept)
 
 SHELL := bash
@@ -22,7 +23,7 @@ SYNCED := $(VENV)/.synced
 # Never let uv fetch an interpreter: the machine's Python 3.11 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help env run test lint schema clean
+.PHONY: help env run test lint schema bench clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -52,6 +53,12 @@ test: lint
 schema: env
 	$(BIN)/crm export-schema > schema.graphql.new || { rm -f schema.graphql.new; exit 1; }
 	mv schema.graphql.new schema.graphql
+
+# Not part of `make test`: it loads 100,000 contacts per database. BENCH_ARGS passes options,
+# e.g. make bench BENCH_ARGS="--database sqlite --contacts 10000".
+BENCH_ARGS ?=
+bench: env
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info schema.graphql.new

@@ -9,7 +9,7 @@ import uuid
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 
 from schema.observability import RequestLog, current_request
 
@@ -73,7 +73,10 @@ class DatabaseContextMiddleware:
     """Run each request inside the app's Tortoise context.
 
     The server runs requests in tasks that did not open the database, so the context the
-    lifespan opened (kept on `app.state.database`) is entered around every request.
+    lifespan opened (kept on `app.state.database`) is made current around every request.
+    Not with `with context:`: a TortoiseContext keeps the token to restore on the instance, so
+    concurrent requests entering the one context overwrite each other's tokens and fail on
+    exit. Each request sets the context variable itself and resets it with its own token.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -84,8 +87,11 @@ class DatabaseContextMiddleware:
         if scope["type"] not in ("http", "websocket") or context is None:
             await self.app(scope, receive, send)
             return
-        with context:
+        token = _current_context.set(context)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            _current_context.reset(token)
 
 
 class BodyTooLarge(Exception):

@@ -59,6 +59,10 @@ class Searchable(Model):
     class Meta:
         abstract = True
 
+    def refresh_search_text(self) -> None:
+        """Recompute the column from the record's fields (bulk inserts, which skip `save`)."""
+        self.search_text = search_text(*self._search_values())
+
     def _search_values(self) -> tuple[list[str], list[str]]:
         texts: list[str] = []
         for name in self.SEARCH_FIELDS:
@@ -84,5 +88,5 @@ class Searchable(Model):
                 await super().save(using_db, update_fields, force_create, force_update)
                 return
             update_fields.append("search_text")
-        self.search_text = search_text(*self._search_values())
+        self.refresh_search_text()
         await super().save(using_db, update_fields, force_create, force_update)

@@ -1,0 +1,71 @@
+"""`python -m bench` (`make bench`): run the benchmark, print a table, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
+from bench.report import RESULTS_DIR, table, write_json
+from db.throwaway_postgres import throwaway_postgres
+
+BENCH_DATABASE = "crm_bench"
+
+
+def run_sqlite(options: Options, workdir: Path) -> DatabaseResult:
+    url = f"sqlite://{workdir / 'bench.sqlite3'}"
+    return asyncio.run(benchmark_database("sqlite", url, options, workdir))
+
+
+def run_postgres(options: Options, workdir: Path) -> DatabaseResult:
+    with throwaway_postgres() as cluster:
+
+        async def run() -> DatabaseResult:
+            await cluster.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+            return await benchmark_database(
+                "postgres", cluster.url(BENCH_DATABASE), options, workdir
+            )
+
+        return asyncio.run(run())
+
+
+def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
+    defaults = Options()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--contacts", type=int, default=defaults.contacts)
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgres", "both"], default="both", dest="database"
+    )
+    parser.add_argument("--repetitions", type=int, default=defaults.repetitions)
+    parser.add_argument("--seconds", type=float, default=defaults.seconds, help="of load")
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    args = parser.parse_args(argv)
+    options = Options(
+        contacts=args.contacts,
+        repetitions=args.repetitions,
+        seconds=args.seconds,
+        concurrency=args.concurrency,
+    )
+    backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    return options, backends
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, backends = parse(argv)
+    results: list[DatabaseResult] = []
+    for backend in backends:
+        sys.stderr.write(f"{backend}: loading {options.contacts:,} contacts...\n")
+        with tempfile.TemporaryDirectory(prefix=f"crm-bench-{backend}-") as folder:
+            run = run_sqlite if backend == "sqlite" else run_postgres
+            results.append(run(options, Path(folder)))
+    sys.stdout.write(table(results) + "\n")
+    sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

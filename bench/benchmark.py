@@ -1,0 +1,121 @@
+"""One benchmark run on one database: migrate, load, check both queries agree, time them
+in-process, then measure requests per second over loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+
+from bench.client import BenchmarkError, contacts_page, sign_in
+from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
+from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
+from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
+from bench.timings import Timing, timing
+from crm.app import create_app
+from crm.settings import Settings
+from db.connection import migrate
+
+Backend = Literal["sqlite", "postgres"]
+
+
+@dataclass(frozen=True)
+class Options:
+    contacts: int = 100_000
+    repetitions: int = 100
+    warmup: int = 5
+    seconds: float = 20.0
+    concurrency: int = 16
+
+
+@dataclass(frozen=True)
+class DatabaseResult:
+    database: Backend
+    contacts: int
+    load_seconds: float
+    rows: int
+    matched: bool
+    graphql: Timing
+    sql: Timing
+    ratio: float
+    load: LoadResult
+
+
+def first_difference(graphql: list[Row], sql: list[Row]) -> str:
+    if len(graphql) != len(sql):
+        return f"GraphQL returned {len(graphql)} rows, SQL {len(sql)}"
+    for n, (left, right) in enumerate(zip(graphql, sql, strict=True)):
+        if left != right:
+            return f"row {n}: GraphQL {left} != SQL {right}"
+    return "none"
+
+
+async def _time(call: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+async def benchmark_database(
+    backend: Backend, database_url: str, options: Options, workdir: Path
+) -> DatabaseResult:
+    """The whole benchmark on one empty database (migrated here, as `crm migrate` does)."""
+    async with TortoiseContext():
+        await migrate(database_url)
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        data_dir=workdir,
+        temporal_address=UNREACHABLE_TEMPORAL,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        with app.state.database:
+            started = time.perf_counter()
+            loaded = await load(options.contacts)
+            load_seconds = time.perf_counter() - started
+            connection = Tortoise.get_connection("default")
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                token = await sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+                async def by_graphql() -> list[Row]:
+                    return rows_from_graphql(await contacts_page(client, token))
+
+                async def by_sql() -> list[Row]:
+                    return await contacts_by_sql(connection, loaded.agency_id)
+
+                graphql_rows, sql_rows = await by_graphql(), await by_sql()
+                if graphql_rows != sql_rows or len(sql_rows) != min(PAGE_SIZE, loaded.visible):
+                    raise BenchmarkError(
+                        f"{backend}: the GraphQL and SQL pages differ: "
+                        f"{first_difference(graphql_rows, sql_rows)}"
+                    )
+                for _ in range(options.warmup):
+                    await by_graphql()
+                    await by_sql()
+                # Interleaved, so a slow moment of the machine costs both alike.
+                graphql_times: list[float] = []
+                sql_times: list[float] = []
+                for _ in range(options.repetitions):
+                    graphql_times.append(await _time(by_graphql))
+                    sql_times.append(await _time(by_sql))
+    under_load = await load_test(database_url, workdir, options.seconds, options.concurrency)
+    graphql, sql = timing(graphql_times), timing(sql_times)
+    return DatabaseResult(
+        database=backend,
+        contacts=options.contacts,
+        load_seconds=round(load_seconds, 2),
+        rows=len(sql_rows),
+        matched=True,
+        graphql=graphql,
+        sql=sql,
+        ratio=round(graphql.median_ms / sql.median_ms, 2),
+        load=under_load,
+    )

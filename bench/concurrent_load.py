@@ -1,0 +1,135 @@
+"""Requests per second under concurrent load: the real app served by uvicorn in its own process
+on a loopback port, and an httpx client firing the contacts page from many tasks at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.client import BenchmarkError, contacts_page, sign_in
+from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD
+from bench.timings import Timing, timing
+from crm.settings import REPO_ROOT
+
+STARTUP_SECONDS = 60.0
+# A port nothing listens on: the benchmark needs no Temporal server.
+UNREACHABLE_TEMPORAL = "127.0.0.1:9"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    seconds: float
+    concurrency: int
+    requests: int
+    failures: int
+    first_failure: str | None
+    requests_per_second: float
+    latency: Timing
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def served_app(database_url: str, workdir: Path) -> AsyncIterator[str]:
+    """`crm serve` on the database in a subprocess (one uvicorn worker, request logs off);
+    yields its base URL once it answers, and stops it on exit."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CRM_DATABASE_URL": database_url,
+        "CRM_DATA_DIR": str(workdir),
+        "CRM_API_HOST": "127.0.0.1",
+        "CRM_API_PORT": str(port),
+        "CRM_TEMPORAL_ADDRESS": UNREACHABLE_TEMPORAL,
+        # One log line per request would be part of what is measured.
+        "CRM_LOG_LEVEL": "WARNING",
+    }
+    log_path = workdir / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "crm", "serve", env=env, cwd=REPO_ROOT, stdout=log, stderr=log
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_until_up(base_url, server, log_path)
+        yield base_url
+    finally:
+        if server.returncode is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(server.wait(), 15)
+            except TimeoutError:
+                server.kill()
+                await server.wait()
+
+
+async def _wait_until_up(base_url: str, server: asyncio.subprocess.Process, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if server.returncode is not None:
+                break
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    output = await asyncio.to_thread(log.read_text)
+    raise BenchmarkError(f"the API did not start: {output[-2000:]}")
+
+
+async def fire(base_url: str, seconds: float, concurrency: int) -> LoadResult:
+    """Sign in once, then `concurrency` tasks request the page back to back for `seconds`."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        token = await sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+        await contacts_page(client, token)  # warm the server's caches once
+        latencies: list[float] = []
+        failures: list[str] = []
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                try:
+                    await contacts_page(client, token)
+                except (BenchmarkError, httpx.HTTPError) as failure:
+                    failures.append(f"{type(failure).__name__}: {failure}")
+                    continue
+                latencies.append(time.perf_counter() - sent)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    if not latencies:
+        raise BenchmarkError(f"no request succeeded in {seconds} s ({len(failures)} failed)")
+    return LoadResult(
+        seconds=round(elapsed, 3),
+        concurrency=concurrency,
+        requests=len(latencies),
+        failures=len(failures),
+        first_failure=failures[0] if failures else None,
+        requests_per_second=round(len(latencies) / elapsed, 2),
+        latency=timing(latencies),
+    )
+
+
+async def load_test(
+    database_url: str, workdir: Path, seconds: float, concurrency: int
+) -> LoadResult:
+    async with served_app(database_url, workdir) as base_url:
+        return await fire(base_url, seconds, concurrency)

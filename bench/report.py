@@ -1,0 +1,73 @@
+"""The benchmark's results as a table for people and a JSON file for later comparison."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.benchmark import DatabaseResult, Options
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+HEADER = (
+    "database",
+    "contacts",
+    "load s",
+    "GraphQL p50/p95 ms",
+    "SQL p50/p95 ms",
+    "ratio",
+    "req/s",
+    "load p50/p95 ms",
+    "failed",
+)
+
+
+def table(results: Sequence[DatabaseResult]) -> str:
+    rows = [HEADER] + [
+        (
+            r.database,
+            f"{r.contacts:,}",
+            f"{r.load_seconds:.1f}",
+            f"{r.graphql.median_ms:.1f} / {r.graphql.p95_ms:.1f}",
+            f"{r.sql.median_ms:.2f} / {r.sql.p95_ms:.2f}",
+            f"{r.ratio:.1f}x",
+            f"{r.load.requests_per_second:.1f}",
+            f"{r.load.latency.median_ms:.0f} / {r.load.latency.p95_ms:.0f}",
+            str(r.load.failures),
+        )
+        for r in results
+    ]
+    widths = [max(len(row[n]) for row in rows) for n in range(len(HEADER))]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def write_json(options: Options, results: Sequence[DatabaseResult], folder: Path) -> Path:
+    """bench/results/<UTC time>.json (the folder is not committed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    path = folder / f"{now:%Y%m%dT%H%M%SZ}.json"
+    document = {
+        "at": now.isoformat(),
+        "machine": machine(),
+        "options": asdict(options),
+        "results": [asdict(r) for r in results],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
