@@ -34,6 +34,7 @@ from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
+from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.tags import TagMutation, TagQuery
@@ -45,6 +46,7 @@ Query = merge_types(
     "Query",
     (
         AuthQuery,
+        NodeQuery,
         ContactQuery,
         CustomerQuery,
         CallingTaskQuery,

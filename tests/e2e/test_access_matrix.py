@@ -615,6 +615,7 @@ CASES: dict[str, Case] = {
         SALES_READ,
         target=lambda w: w.ids["deal_north"],
     ),
+    "node": Case("query($id: ID!) { node(id: $id) { id } }", SALES_READ, contact_north),
     "pipeline": Case("query($id: ID!) { pipeline(id: $id) { id } }", PIPELINE_READ, pipeline_id),
     "pipelines": Case("{ pipelines { id } }", PIPELINE_READ, target=lambda w: w.ids["pipeline"]),
     "tags": Case("{ tags { tag { id } } }", PIPELINE_READ, target=lambda w: w.ids["tag"]),
