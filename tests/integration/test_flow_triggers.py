@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -11,6 +12,7 @@ from crm.flow_files import load_default_flows
 from db.flow_runs import FlowRun
 from db.outbox import OutboxMessage
 from domain.actors import Actor
+from domain.calling_tasks import create_calling_task, delete_calling_task, transition_calling_task
 from domain.contacts import create_contact, delete_contact, transition_contact, update_contact
 from domain.errors import DomainError
 from domain.events import append_event
@@ -128,6 +130,46 @@ async def test_deleting_a_contact_cancels_its_active_runs(agency: Actor) -> None
         ("start_flow", "contact-nurture", None),
         ("signal_flow", "contact-nurture", "cancel"),
     ]
+
+
+async def test_a_calling_task_event_reaches_the_runs_of_its_contact_but_never_cancels_them(
+    agency: Actor,
+) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada"})
+    await transition_contact(agency, ada.id, "mark_hot")  # conversion waits on its call
+    task = await create_calling_task(
+        agency, {"subject": "Call Ada", "contact_id": ada.id, "assignee_id": None}
+    )
+    before = len(await outbox(agency))
+
+    await transition_calling_task(
+        agency, task.id, "schedule", due_at=datetime.now(UTC) + timedelta(days=1)
+    )
+    await delete_calling_task(agency, task.id)
+
+    assert (await outbox(agency))[before:] == [
+        ("signal_flow", "contact-conversion", "record_event"),  # the nurture run does not wait
+        ("start_flow", "calling-task-reminders", None),  # for calling task events
+        ("signal_flow", "calling-task-reminders", "cancel"),  # the task's own run
+    ]
+    signal = await OutboxMessage.filter(agency_id=agency.agency_id, kind="signal_flow").order_by(
+        "-id"
+    )
+    argument = next(
+        m
+        for m in signal
+        if m.payload["signal"] == "record_event"
+        and m.payload["argument"]["type"] == "calling_task.transitioned"
+    ).payload["argument"]
+    assert argument == {
+        "id": argument["id"],
+        "type": "calling_task.transitioned",
+        "status": "scheduled",
+        "record_type": "calling_task",
+        "record_id": str(task.id),
+    }
+    conversion = await FlowRun.get(agency_id=agency.agency_id, flow_key="contact-conversion")
+    assert conversion.listens_to == ["calling_task.transitioned"]
 
 
 async def test_flows_of_another_agency_never_start(agency: Actor) -> None:
