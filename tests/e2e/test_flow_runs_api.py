@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from strawberry import relay
 from temporalio.testing import WorkflowEnvironment
 
+from db.calling_tasks import CallingTask
 from db.customers import Customer
 from db.events import Event
 from db.users import User
@@ -150,3 +151,22 @@ async def test_a_sysadmin_changes_the_reminder_interval_and_only_new_runs_use_it
     assert new_intervals == [timedelta(days=1)] * 2
     finished = await onboarding_run(sysadmin, old_customer)
     assert (finished["version"], finished["status"]) == (1, "COMPLETED")
+    # The support call on-boarding created (no Customer Support user: it went to the admin).
+    task = await CallingTask.get(customer_id=old_row.id)
+    assert task.assignee_id == flows.owner_id
+    task_id = str(relay.GlobalID("CallingTask", str(task.id)))
+    assert (await api.graphql(RUNS, {"id": task_id}))["flowRuns"] == []  # not scheduled yet
+    schedule = """mutation($input: TransitionCallingTaskInput!) {
+      transitionCallingTask(input: $input) { errors { code } }
+    }"""
+    due = (datetime.now(UTC) + timedelta(days=400)).isoformat()
+    scheduled = await api.graphql(
+        schedule, {"input": {"id": task_id, "event": "SCHEDULE", "dueAt": due}}
+    )
+    assert scheduled["transitionCallingTask"]["errors"] == []
+    [reminders] = (await api.graphql(RUNS, {"id": task_id}))["flowRuns"]
+    assert (reminders["flowKey"], reminders["version"], reminders["status"]) == (
+        "calling-task-reminders",
+        1,
+        "PENDING",
+    )
