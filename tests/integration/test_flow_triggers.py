@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -14,10 +15,17 @@ from db.outbox import OutboxMessage
 from domain.actors import Actor
 from domain.calling_tasks import create_calling_task, delete_calling_task, transition_calling_task
 from domain.contacts import create_contact, delete_contact, transition_contact, update_contact
+from domain.customers import create_customer, transition_customer
 from domain.errors import DomainError
 from domain.events import append_event
 from domain.flow_runs import request_step_retry
-from domain.flows.service import create_draft, published_version, seed_default_flows
+from domain.flows.service import (
+    create_draft,
+    create_flow,
+    publish_draft,
+    published_version,
+    seed_default_flows,
+)
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import DEFAULT_FLOWS
 
@@ -170,6 +178,47 @@ async def test_a_calling_task_event_reaches_the_runs_of_its_contact_but_never_ca
     }
     conversion = await FlowRun.get(agency_id=agency.agency_id, flow_key="contact-conversion")
     assert conversion.listens_to == ["calling_task.transitioned"]
+
+
+def notify_owner_flow(key: str, record_type: str, trigger: dict[str, str]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": key,
+        "record_type": record_type,
+        "trigger": trigger,
+        "steps": [{"id": "tell", "type": "notify", "to": "owner", "message": "{status}"}],
+    }
+
+
+async def test_customer_and_calling_task_events_trigger_their_flows(agency: Actor) -> None:
+    flows = [
+        notify_owner_flow(
+            "new-customer", "customer", {"event": "customer.transitioned", "status": "new"}
+        ),
+        notify_owner_flow("new-call", "calling_task", {"event": "calling_task.created"}),
+    ]
+    for flow in flows:
+        await create_flow(agency, flow)
+        await publish_draft(agency, flow["key"])
+    customer = await create_customer(agency, {"name": "Difference Engines"})
+    after_creation = await outbox(agency)
+
+    task = await create_calling_task(
+        agency, {"subject": "Call", "customer_id": customer.id, "assignee_id": None}
+    )
+    await transition_customer(agency, customer.id, "submit")  # draft -> new
+
+    assert after_creation == [("start_flow", "customer-onboarding", None)]
+    assert (await outbox(agency))[1:] == [
+        ("start_flow", "new-call", None),
+        ("signal_flow", "customer-onboarding", "record_event"),  # it waits for activation
+        ("start_flow", "new-customer", None),
+    ]
+    runs = await FlowRun.filter(agency_id=agency.agency_id, flow_key__startswith="new-")
+    assert {(run.flow_key, run.record_type, run.record_id) for run in runs} == {
+        ("new-call", "calling_task", str(task.id)),
+        ("new-customer", "customer", str(customer.id)),
+    }
 
 
 async def test_flows_of_another_agency_never_start(agency: Actor) -> None:
