@@ -380,6 +380,50 @@ CONVERT_NOW = {
 }
 
 
+HAND_OVER = {
+    "key": "hand-over",
+    "name": "Hand over",
+    "record_type": "customer",
+    "trigger": {"manual": True},
+    "steps": [
+        {"id": "to-support", "type": "assign", "to": "role:customer_support", "as": "operations"},
+        {
+            "id": "intro",
+            "type": "create_calling_task",
+            "about": "customer",
+            "assignee": "owner",
+            "title": "Introduce support to {name}",
+            "due_in": "1h",
+        },
+        {"id": "tell", "type": "notify", "to": "assignee:intro", "message": "Call {name}."},
+    ],
+}
+
+
+async def test_a_flow_assigns_a_customer_to_a_role_and_calls_through_its_owner(
+    flows: Flows,
+) -> None:
+    await create_flow(flows.actor, HAND_OVER)
+    await publish_draft(flows.actor, "hand-over")
+    customer = await flows.create_customer()
+    await start_flow_manually(flows.actor, "hand-over", str(customer.id))
+    await flows.relay_all()
+
+    async with flows.worker():
+        run = await flows.run_of("hand-over", customer)
+        result = await flows.result(run)
+        await finish_other_runs(flows, run)
+
+    assert result.status == FlowRunStatus.COMPLETED
+    changed = await Customer.get(id=customer.id)
+    assert (changed.owner_id, changed.operations_user_id) == (flows.owner_id, flows.support_id)
+    intro = await CallingTask.get(
+        customer_id=customer.id, subject="Introduce support to Difference Engines"
+    )
+    assert intro.assignee_id == flows.owner_id
+    assert "Call Difference Engines." in await notifications(flows)
+
+
 async def test_a_refused_step_stalls_the_run_until_a_retry_after_the_record_is_fixed(
     flows: Flows,
 ) -> None:
