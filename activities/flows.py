@@ -42,9 +42,37 @@ class LifecycleEventInput:
 
 @dataclass(frozen=True)
 class NotifyInput:
+    """`user_id` names the user; or, when empty, `person` (`role:<role>`) is resolved."""
+
     record: RecordRef
     user_id: str
     message: str
+    person: str = ""
+
+
+@dataclass(frozen=True)
+class CreateCallingTaskInput:
+    """A calling task to create; `assignee` is a person (`owner`, a user id, `role:<role>`)."""
+
+    record: RecordRef
+    about: str
+    subject: str
+    notes: str
+    due_at: datetime
+    assignee: str
+
+
+@dataclass(frozen=True)
+class CreatedCallingTask:
+    task_id: str
+    assignee_id: str
+
+
+@dataclass(frozen=True)
+class AssignInput:
+    record: RecordRef
+    as_: str
+    person: str
 
 
 @dataclass(frozen=True)
@@ -106,19 +134,69 @@ async def notify_user(request: NotifyInput) -> int:
     """The notification's id."""
     record = request.record
     info = activity.info()
+    actor = flow_actor(record)
     try:
-        user_id = UUID(request.user_id)
+        if request.user_id:
+            user_id = UUID(request.user_id)
+        else:
+            user_id = await records.person_id(actor, request.person, {})
     except ValueError as error:
         raise ApplicationError(
             f"not a user id: {request.user_id!r}", type="INVALID", non_retryable=True
         ) from error
+    except DomainError as error:
+        raise refusal(error) from error
     try:
         return await records.notify_about_record(
-            flow_actor(record),
+            actor,
             user_id,
             request.message,
             record.record_type,
             record.record_id,
+            idempotency_key(info),
+            info.workflow_id or "",
+        )
+    except DomainError as error:
+        raise refusal(error) from error
+
+
+@activity.defn(name="create_calling_task")
+async def create_calling_task(request: CreateCallingTaskInput) -> CreatedCallingTask:
+    """Once per activity: a retried attempt finds the task the first one created."""
+    record = request.record
+    info = activity.info()
+    try:
+        created = await records.create_calling_task(
+            flow_actor(record),
+            record.record_type,
+            record.record_id,
+            request.about,
+            {
+                "subject": request.subject,
+                "notes": request.notes,
+                "due_at": request.due_at,
+                "assignee": request.assignee,
+            },
+            idempotency_key(info),
+            info.workflow_id or "",
+        )
+    except DomainError as error:
+        raise refusal(error) from error
+    return CreatedCallingTask(task_id=created["task_id"], assignee_id=created["assignee_id"])
+
+
+@activity.defn(name="assign_record")
+async def assign_record(request: AssignInput) -> str:
+    """The id of the user the record was given to."""
+    record = request.record
+    info = activity.info()
+    try:
+        return await records.assign_record(
+            flow_actor(record),
+            record.record_type,
+            record.record_id,
+            request.as_,
+            request.person,
             idempotency_key(info),
             info.workflow_id or "",
         )
@@ -143,5 +221,7 @@ FLOW_ACTIVITIES: list[Callable[..., Any]] = [
     read_record,
     apply_lifecycle_event,
     notify_user,
+    create_calling_task,
+    assign_record,
     record_flow_progress,
 ]

@@ -16,6 +16,7 @@ class CallingTask(Model):
     customer_id = fields.UUIDField(null=True, db_index=True)
     assignee_id = fields.UUIDField(null=True, db_index=True)
     due_at = fields.DatetimeField(null=True)
+    notes = fields.TextField(default="")
     outcome_notes = fields.TextField(default="")
     reschedule_count = fields.IntField(default=0)
     status = fields.CharField(max_length=20, default="new", db_index=True)

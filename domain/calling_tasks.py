@@ -55,6 +55,7 @@ class CallingTaskChanges(BaseModel):
     customer_id: UUID | None = None
     assignee_id: UUID | None = None
     due_at: datetime | None = None
+    notes: LongText = ""
     outcome_notes: LongText = ""
 
 
@@ -89,6 +90,7 @@ def snapshot(task: CallingTask) -> dict[str, Any]:
         "customer_id": text(task.customer_id),
         "assignee_id": text(task.assignee_id),
         "due_at": task.due_at.isoformat() if task.due_at else None,
+        "notes": task.notes,
         "outcome_notes": task.outcome_notes,
         "status": task.status,
     }

@@ -2,7 +2,8 @@
 
 `domain.events.append_event` calls `route_event` for every committed change, on the change's
 own connection, so a flow start (or a signal to a waiting run) exists if and only if the change
-does. This module imports only db models and pure modules: `domain.events` imports it.
+does. Events of a calling task also reach the runs of the contact and customer it is about.
+This module imports only db models and pure modules: `domain.events` imports it.
 
 Workflow ids are `flow:<key>:<record type>:<record id>:<trigger event id>`: one per trigger,
 so the relay's retries of one start can never start a second run (it starts with
@@ -17,6 +18,7 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from db.calling_tasks import CallingTask
 from db.events import Event
 from db.flow_runs import FlowRun
 from db.flows import FlowVersion
@@ -34,6 +36,8 @@ SIGNAL_CANCEL = "cancel"
 SIGNAL_RETRY_STEP = "retry_step"
 # A deleted record has nothing left for its runs to act on: they are cancelled.
 DELETED_SUFFIX = ".deleted"
+# Events of a calling task also reach the runs of the contact and customer it is about.
+CALLING_TASK = "calling_task"
 
 
 def workflow_id_for(flow_key: str, record_type: str, record_id: str, trigger_event_id: int) -> str:
@@ -102,19 +106,44 @@ async def signal_run(
     await enqueue(run.agency_id, OutboxKind.SIGNAL_FLOW, run.workflow_id, payload, connection)
 
 
+async def _records_concerned(event: Event, connection: BaseDBAsyncClient) -> list[tuple[str, str]]:
+    """The records whose runs hear of the event: its own, and for a calling task the contact
+    and customer it is about (a run that created a task waits for it to be done)."""
+    concerned = [(event.aggregate_type, event.aggregate_id)]
+    if event.aggregate_type == CALLING_TASK:
+        task = (
+            await CallingTask.filter(agency_id=event.agency_id, id=event.aggregate_id)
+            .using_db(connection)
+            .values("contact_id", "customer_id")
+        )
+        for record_type in ("contact", "customer"):
+            value = task[0][f"{record_type}_id"] if task else None
+            if value is not None:
+                concerned.append((record_type, str(value)))
+    return concerned
+
+
 async def _signal_active_runs(event: Event, connection: BaseDBAsyncClient) -> None:
-    runs = await FlowRun.filter(
-        agency_id=event.agency_id,
-        record_type=event.aggregate_type,
-        record_id=event.aggregate_id,
-        status__in=list(ACTIVE_RUN_STATUSES),
-    ).using_db(connection)
-    for run in runs:
-        if event.type.endswith(DELETED_SUFFIX):
-            await signal_run(run, SIGNAL_CANCEL, connection)
-        elif event.type in run.listens_to:
-            record_event = {"id": event.id, "type": event.type, "status": event.payload.get("to")}
-            await signal_run(run, SIGNAL_RECORD_EVENT, connection, record_event)
+    record_event = {
+        "id": event.id,
+        "type": event.type,
+        "status": event.payload.get("to"),
+        "record_type": event.aggregate_type,
+        "record_id": event.aggregate_id,
+    }
+    for record_type, record_id in await _records_concerned(event, connection):
+        own = (record_type, record_id) == (event.aggregate_type, event.aggregate_id)
+        runs = await FlowRun.filter(
+            agency_id=event.agency_id,
+            record_type=record_type,
+            record_id=record_id,
+            status__in=list(ACTIVE_RUN_STATUSES),
+        ).using_db(connection)
+        for run in runs:
+            if own and event.type.endswith(DELETED_SUFFIX):
+                await signal_run(run, SIGNAL_CANCEL, connection)
+            elif event.type in run.listens_to:
+                await signal_run(run, SIGNAL_RECORD_EVENT, connection, record_event)
 
 
 async def _start_triggered_runs(event: Event, connection: BaseDBAsyncClient) -> None:

@@ -19,7 +19,7 @@ from resolvers.errors import Outcome, answer, attempt, query_error
 T = TypeVar("T")
 RUN_TYPE_NAME = "FlowRun"
 # Record types flows act on, by the schema's type name of the record.
-RECORD_TYPES = {"Contact": "contact"}
+RECORD_TYPES = {"Contact": "contact", "Customer": "customer", "CallingTask": "calling_task"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ class CallingTask(relay.Node):
     id: relay.NodeID[str]
     subject: str
     due_at: datetime | None
+    notes: str = strawberry.field(description="What the call is for (briefing for the caller).")
     outcome_notes: str
     reschedule_count: int
     status: CallingTaskStatusEnum
@@ -116,6 +117,7 @@ class CreateCallingTaskInput:
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
     due_at: datetime | None = None
+    notes: str = ""
 
 
 @strawberry.input(description="Fields left out are unchanged; status moves by events only.")
@@ -125,6 +127,7 @@ class UpdateCallingTaskInput:
     contact_id: relay.GlobalID | None = strawberry.UNSET
     customer_id: relay.GlobalID | None = strawberry.UNSET
     assignee_id: relay.GlobalID | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
 
 
 @strawberry.input

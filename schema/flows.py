@@ -158,7 +158,9 @@ class FlowQuery:
         return Flow.of(summary) if summary is not None else None
 
     @strawberry.field(
-        description="The runs of flows on a record (e.g. a Contact id), newest first."
+        description=(
+            "The runs of flows on a record (a Contact, Customer or CallingTask id), newest first."
+        )
     )
     async def flow_runs(self, info: Info, record_id: relay.GlobalID) -> list[FlowRun]:
         return [FlowRun.of(row) for row in await resolve.flow_runs(info.context, record_id)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,30 +27,42 @@ from workflows.email_delivery import SEND_DEADLINE, SEND_RETRY, SEND_TIMEOUT
 with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities, SendEmailInput
     from activities.flows import (
+        AssignInput,
+        CreateCallingTaskInput,
+        CreatedCallingTask,
         FlowProgress,
         LifecycleEventInput,
         NotifyInput,
         RecordRef,
         apply_lifecycle_event,
+        assign_record,
+        create_calling_task,
         notify_user,
         read_record,
         record_flow_progress,
     )
     from domain.flows.definitions import (
+        MAX_TITLE_LENGTH,
         OWNER,
         OWNER_FIELD,
+        AssignStep,
         BranchStep,
+        CreateCallingTaskStep,
         EndStep,
         FlowDefinition,
         FlowRunStatus,
         NotifyStep,
         RecordTime,
+        RepeatStep,
         SendEmailStep,
         Step,
         TransitionStep,
+        Until,
         WaitForSignalStep,
         WaitStep,
         parse_duration,
+        person_role,
+        person_task_step,
     )
     from domain.flows.templates import field_value, render
 
@@ -80,11 +92,14 @@ REMEMBERED_EVENTS = 500
 
 @dataclass(frozen=True)
 class RecordEvent:
-    """A domain event of the run's record; `status` is where a transition went."""
+    """A domain event of the run's record (or of a calling task about it: `record_type` and
+    `record_id` say whose); `status` is where a transition went."""
 
     id: int
     type: str
     status: str | None = None
+    record_type: str | None = None
+    record_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,9 @@ class CarriedState:
     received: list[RecordEvent]
     consumed: list[int]
     progress_seq: int
+    # The calling tasks create_calling_task steps made, by step id; repeat steps' counts.
+    created_tasks: dict[str, CreatedCallingTask] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,6 +190,8 @@ class FlowRun:
         self._cancel_requested = False
         self._retry_requested = False
         self._seq = 0
+        self._tasks: dict[str, CreatedCallingTask] = {}
+        self._repeats: dict[str, int] = {}
 
     # --- signals and queries ---------------------------------------------------------------
 
@@ -214,6 +234,8 @@ class FlowRun:
             self._received = list(request.carried.received) + self._received
             self._consumed = list(request.carried.consumed)
             self._seq = request.carried.progress_seq
+            self._tasks = dict(request.carried.created_tasks)
+            self._repeats = dict(request.carried.repeats)
         try:
             while step_id is not None and not self._cancel_requested:
                 if workflow.info().is_continue_as_new_suggested():
@@ -240,6 +262,8 @@ class FlowRun:
             received=list(self._received),
             consumed=self._consumed[-REMEMBERED_EVENTS:],
             progress_seq=self._seq,
+            created_tasks=dict(self._tasks),
+            repeats=dict(self._repeats),
         )
         workflow.continue_as_new(replace(request, carried=carried))
 
@@ -254,6 +278,9 @@ class FlowRun:
             return None if self._cancel_requested else step.on_timeout
         if isinstance(step, EndStep):
             return None
+        if isinstance(step, RepeatStep):
+            self._repeats[step.id] = self._repeats.get(step.id, 0) + 1
+            return step.again if self._repeats[step.id] < step.times else step.then
         await self._set(FlowRunStatus.RUNNING)
         if isinstance(step, BranchStep):
             record = await self._read_record()
@@ -264,6 +291,10 @@ class FlowRun:
             await self._transition(step)
         elif isinstance(step, NotifyStep):
             await self._notify(step)
+        elif isinstance(step, CreateCallingTaskStep):
+            await self._create_calling_task(step)
+        elif isinstance(step, AssignStep):
+            await self._assign(step)
         return definition.following(step)
 
     async def _finish(self) -> FlowRunResult:
@@ -359,18 +390,22 @@ class FlowRun:
         except ActivityError as error:
             raise StepFailed(f"the record could not be read: {_reason(error)}") from error
 
+    async def _until(self, until: Until) -> timedelta:
+        """How long from now until a moment: a fixed time, or a time field of the record."""
+        if isinstance(until, RecordTime):
+            record = await self._read_record()
+            moment = _as_time(field_value(record, until.field))
+            if moment is None:
+                raise StepFailed(f"the record's field '{until.field}' holds no time")
+            return moment + until.shift() - workflow.now()
+        return until - workflow.now()
+
     async def _wait(self, step: WaitStep) -> None:
         if step.duration is not None:
             delay = parse_duration(step.duration)
-        elif isinstance(step.until, RecordTime):
-            record = await self._read_record()
-            moment = _as_time(field_value(record, step.until.field))
-            if moment is None:
-                raise StepFailed(f"the record's field '{step.until.field}' holds no time")
-            delay = moment + step.until.shift() - workflow.now()
         else:
             assert step.until is not None
-            delay = step.until - workflow.now()
+            delay = await self._until(step.until)
         if delay <= timedelta(0):
             return
         self._next_timer = workflow.now() + delay
@@ -381,9 +416,15 @@ class FlowRun:
             )
 
     def _matching(self, step: WaitForSignalStep) -> RecordEvent | None:
+        task = self._tasks.get(step.task) if step.task is not None else None
         for event in self._received:
-            if event.type == step.event and (step.status is None or event.status == step.status):
-                return event
+            if event.type != step.event:
+                continue
+            if step.status is not None and event.status != step.status:
+                continue
+            if step.task is not None and (task is None or event.record_id != task.task_id):
+                continue
+            return event
         return None
 
     def _take(self, step: WaitForSignalStep) -> bool:
@@ -398,7 +439,13 @@ class FlowRun:
         """True when the event came (now, or since the run started and not yet used)."""
         if self._take(step):
             return True
-        timeout = parse_duration(step.timeout)
+        if step.timeout is not None:
+            timeout = parse_duration(step.timeout)
+        else:
+            assert step.until is not None
+            timeout = await self._until(step.until)
+            if timeout <= timedelta(0):
+                return False
         self._next_timer = workflow.now() + timeout
         await self._set(FlowRunStatus.WAITING)
         try:
@@ -444,22 +491,83 @@ class FlowRun:
         except ActivityError as error:
             raise StepFailed(f"{step.event} was not applied: {_reason(error)}") from error
 
+    def _assignee_of(self, task_step: str) -> str:
+        task = self._tasks.get(task_step)
+        if task is None:
+            raise StepFailed(f"step '{task_step}' has not created a calling task in this run")
+        return task.assignee_id
+
     async def _notify(self, step: NotifyStep) -> None:
         record = await self._read_record()
-        user_id = field_value(record, OWNER_FIELD) if step.to == OWNER else step.to
-        if not user_id:
+        person = ""
+        task_step = person_task_step(step.to)
+        if step.to == OWNER:
+            user_id = field_value(record, OWNER_FIELD)
+        elif task_step is not None:
+            user_id = self._assignee_of(task_step)
+        elif person_role(step.to) is not None:
+            user_id, person = "", step.to  # the activity picks the user
+        else:
+            user_id = step.to
+        if not user_id and not person:
             # A notification is internal: a record without an owner skips it, the run goes on.
             workflow.logger.info("flow step '%s': the record has no owner to notify", step.id)
             return
+        notification = (
+            NotifyInput(
+                record=self._ref(), user_id="", message=render(step.message, record), person=person
+            )
+            if person
+            else NotifyInput(
+                record=self._ref(), user_id=str(user_id), message=render(step.message, record)
+            )
+        )
         try:
             await workflow.execute_activity(
                 notify_user,
-                NotifyInput(
-                    record=self._ref(), user_id=str(user_id), message=render(step.message, record)
-                ),
+                notification,
                 start_to_close_timeout=DOMAIN_TIMEOUT,
                 schedule_to_close_timeout=DOMAIN_DEADLINE,
                 retry_policy=DOMAIN_RETRY,
             )
         except ActivityError as error:
             raise StepFailed(f"the notification was not left: {_reason(error)}") from error
+
+    def _person(self, person: str) -> str:
+        """The person as the activities take it: `assignee:<step>` becomes that user's id."""
+        task_step = person_task_step(person)
+        return self._assignee_of(task_step) if task_step is not None else person
+
+    async def _create_calling_task(self, step: CreateCallingTaskStep) -> None:
+        record = await self._read_record()
+        request = CreateCallingTaskInput(
+            record=self._ref(),
+            about=str(step.about),
+            subject=render(step.title, record, one_line=True)[:MAX_TITLE_LENGTH],
+            notes=render(step.notes, record),
+            due_at=workflow.now() + parse_duration(step.due_in),
+            assignee=self._person(step.assignee),
+        )
+        try:
+            self._tasks[step.id] = await workflow.execute_activity(
+                create_calling_task,
+                request,
+                start_to_close_timeout=DOMAIN_TIMEOUT,
+                schedule_to_close_timeout=DOMAIN_DEADLINE,
+                retry_policy=DOMAIN_RETRY,
+            )
+        except ActivityError as error:
+            raise StepFailed(f"the calling task was not created: {_reason(error)}") from error
+
+    async def _assign(self, step: AssignStep) -> None:
+        request = AssignInput(record=self._ref(), as_=step.as_, person=self._person(step.to))
+        try:
+            await workflow.execute_activity(
+                assign_record,
+                request,
+                start_to_close_timeout=DOMAIN_TIMEOUT,
+                schedule_to_close_timeout=DOMAIN_DEADLINE,
+                retry_policy=DOMAIN_RETRY,
+            )
+        except ActivityError as error:
+            raise StepFailed(f"the record was not assigned: {_reason(error)}") from error

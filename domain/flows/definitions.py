@@ -5,8 +5,14 @@ Checks that depend on the running system (record types, their events, lifecycle 
 events, fields) use a `FlowVocabulary` that the domain derives from the lifecycle machines and
 passes in, so this module never restates them.
 
-Adding a step type (create a calling task, assign to a role) means one model here, its place
-in `Step`, its references in `_references`, and one branch in the FlowRun workflow.
+Adding a step type means one model here, its place in `Step` and `STEP_TYPES`, its references
+in `_references`, its vocabulary checks in `_step_problems`, and one branch in the FlowRun
+workflow (with an activity in `activities.flows` when it changes something).
+
+People a step names (`notify.to`, `assign.to`, `create_calling_task.assignee`) are a `Person`:
+`owner` (the record's owner), a user id, `role:<role>` (one active user of the agency with that
+role, chosen by `domain.flows.people`), or `assignee:<step id>` (whoever was given the calling
+task that step created in this run).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from domain.flows.templates import FIELD_PATH, TemplateError, field_value, template_fields
+from domain.roles import Role
 
 MAX_STEPS = 50
 MAX_NAME_LENGTH = 100
@@ -50,6 +57,11 @@ LONGEST_WAIT = timedelta(days=366)
 # the record snapshot's `owner_id`.
 OWNER = "owner"
 OWNER_FIELD = "owner_id"
+ROLE_PREFIX = "role:"
+ASSIGNEE_PREFIX = "assignee:"
+MAX_TITLE_LENGTH = 200
+MAX_NOTES_LENGTH = 5_000
+MAX_REPEATS = 100
 
 
 class FlowVersionStatus(StrEnum):
@@ -188,16 +200,42 @@ Recipient = Annotated[
 ]
 
 
-def _notify_target(value: str) -> str:
+_ROLES = ", ".join(role.value for role in Role)
+
+
+def _person(value: str) -> str:
     if value == OWNER:
+        return value
+    if value.startswith(ROLE_PREFIX):
+        role = value.removeprefix(ROLE_PREFIX)
+        if role not in {r.value for r in Role}:
+            raise ValueError(f"{_shown(role)} is not a role (known: {_ROLES})")
+        return value
+    if value.startswith(ASSIGNEE_PREFIX):
+        step_id = value.removeprefix(ASSIGNEE_PREFIX)
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", step_id):
+            raise ValueError(f"{_shown(step_id)} is not a step id")
         return value
     try:
         return str(UUID(value))
     except ValueError:
-        raise ValueError(f"{_shown(value)} is not 'owner' or a user id") from None
+        raise ValueError(
+            f"{_shown(value)} is not 'owner', a user id, 'role:<role>' or 'assignee:<step id>'"
+        ) from None
 
 
-NotifyTarget = Annotated[str, StringConstraints(max_length=40), AfterValidator(_notify_target)]
+# Who a step means: see the module docstring.
+Person = Annotated[str, StringConstraints(max_length=80), AfterValidator(_person)]
+
+
+def person_role(person: str) -> str | None:
+    """The role a `role:<role>` person names, else None."""
+    return person.removeprefix(ROLE_PREFIX) if person.startswith(ROLE_PREFIX) else None
+
+
+def person_task_step(person: str) -> str | None:
+    """The step an `assignee:<step id>` person names, else None."""
+    return person.removeprefix(ASSIGNEE_PREFIX) if person.startswith(ASSIGNEE_PREFIX) else None
 
 
 # --- the document --------------------------------------------------------------------------
@@ -291,15 +329,29 @@ class TransitionStep(_Document):
 
 
 class WaitForSignalStep(_Document):
-    """Wait until the record has a domain event (e.g. moved to a status); else take `on_timeout`."""
+    """Wait until the record has a domain event (e.g. moved to a status); else take `on_timeout`.
+
+    The wait ends after `timeout`, or at `until` (a time, or a time field of the record read
+    when the step starts). Events of the record's calling tasks reach it too
+    (`calling_task.transitioned`); `task` narrows them to the task a create_calling_task step
+    of this run created.
+    """
 
     type: Literal["wait_for_signal"]
     id: StepId
     event: EventType
     status: LifecycleName | None = None
-    timeout: Duration
+    task: StepId | None = None
+    timeout: Duration | None = None
+    until: Until | None = None
     on_timeout: StepId
     goto: StepId | None = None
+
+    @model_validator(mode="after")
+    def _one_end(self) -> WaitForSignalStep:
+        if (self.timeout is None) == (self.until is None):
+            raise ValueError("give either timeout or until")
+        return self
 
 
 class Operator(StrEnum):
@@ -423,13 +475,74 @@ class BranchStep(_Document):
 
 
 class NotifyStep(_Document):
-    """Leave a notification for a user (by id) or for the record's owner."""
+    """Leave a notification for a person (the record's owner, a user, one user of a role...)."""
 
     type: Literal["notify"]
     id: StepId
-    to: NotifyTarget
+    to: Person
     message: Message
     goto: StepId | None = None
+
+
+Title = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_TITLE_LENGTH),
+    AfterValidator(_one_line),
+    AfterValidator(_template),
+]
+Notes = Annotated[str, StringConstraints(max_length=MAX_NOTES_LENGTH), AfterValidator(_template)]
+
+
+class CallAbout(StrEnum):
+    """Whom a calling task a flow creates is about.
+
+    `record`: the run's contact or customer (for a calling task: its contact and customer);
+    `contact` / `customer`: that one only (a calling task's own contact or customer).
+    """
+
+    RECORD = "record"
+    CONTACT = "contact"
+    CUSTOMER = "customer"
+
+
+class CreateCallingTaskStep(_Document):
+    """Create a calling task (title and notes take variables), due `due_in` from now.
+
+    Created through the calling task service, once per step visit: a retried activity finds
+    the task it made. `wait_for_signal` with `task: <this step id>` waits for its events.
+    """
+
+    type: Literal["create_calling_task"]
+    id: StepId
+    about: CallAbout = CallAbout.RECORD
+    title: Title
+    notes: Notes = ""
+    due_in: Duration
+    assignee: Person = OWNER
+    goto: StepId | None = None
+
+
+class AssignStep(_Document):
+    """Give the record to a person: as its owner, or (customers) as who runs its operations."""
+
+    type: Literal["assign"]
+    id: StepId
+    to: Person
+    as_: LifecycleName = Field(default="owner", alias="as")
+    goto: StepId | None = None
+
+
+class RepeatStep(_Document):
+    """Go back to `again` until this step is reached `times` times; that time go on to `then`.
+
+    A counter for loops such as "remind every 3 days, escalate after the third reminder".
+    """
+
+    type: Literal["repeat"]
+    id: StepId
+    times: Annotated[int, Field(ge=1, le=MAX_REPEATS)]
+    again: StepId
+    then: StepId
 
 
 class EndStep(_Document):
@@ -446,11 +559,25 @@ Step = Annotated[
     | WaitForSignalStep
     | BranchStep
     | NotifyStep
+    | CreateCallingTaskStep
+    | AssignStep
+    | RepeatStep
     | EndStep,
     Field(discriminator="type"),
 ]
 STEP_TYPES = frozenset(
-    {"wait", "send_email", "transition", "wait_for_signal", "branch", "notify", "end"}
+    {
+        "wait",
+        "send_email",
+        "transition",
+        "wait_for_signal",
+        "branch",
+        "notify",
+        "create_calling_task",
+        "assign",
+        "repeat",
+        "end",
+    }
 )
 
 
@@ -487,6 +614,8 @@ class FlowDefinition(_Document):
             return []
         if isinstance(step, BranchStep):
             return [step.then, step.else_]
+        if isinstance(step, RepeatStep):
+            return [step.again, step.then]
         after = self.following(step)
         found = [after] if after is not None else []
         if isinstance(step, WaitForSignalStep):
@@ -535,6 +664,12 @@ class RecordVocabulary:
     fields: frozenset[str]  # field paths, nested ones included: address, address.city
     list_fields: frozenset[str]  # fields holding lists, indexable: emails -> emails.0
     has_owner: bool  # whether the snapshot carries OWNER_FIELD
+    # Record types whose events also reach runs of this one (a customer's calling tasks).
+    related: frozenset[str] = frozenset()
+    # What `create_calling_task.about` may say on this record type (empty: no calls about it).
+    calls_about: frozenset[str] = frozenset()
+    # What `assign.as` may say: the record's people a flow may set.
+    assignable_as: frozenset[str] = frozenset()
 
 
 FlowVocabulary = Mapping[str, RecordVocabulary]
@@ -585,6 +720,27 @@ def _references(step: Step) -> Iterator[tuple[str, str]]:
         yield "else", step.else_
     if isinstance(step, WaitForSignalStep):
         yield "on_timeout", step.on_timeout
+    if isinstance(step, RepeatStep):
+        yield "again", step.again
+        yield "then", step.then
+
+
+def _people(step: Step) -> Iterator[tuple[str, str]]:
+    """(field, person) for every person a step names."""
+    if isinstance(step, NotifyStep | AssignStep):
+        yield "to", step.to
+    if isinstance(step, CreateCallingTaskStep):
+        yield "assignee", step.assignee
+
+
+def _task_steps(step: Step) -> Iterator[tuple[str, str]]:
+    """(field, step id) for every create_calling_task step a step names."""
+    if isinstance(step, WaitForSignalStep) and step.task is not None:
+        yield "task", step.task
+    for field, person in _people(step):
+        task_step = person_task_step(person)
+        if task_step is not None:
+            yield field, task_step
 
 
 def _pauses(step: Step) -> bool:
@@ -652,6 +808,18 @@ def _graph_problems(definition: FlowDefinition) -> list[DefinitionProblem]:
             if target not in index:
                 problems.append(
                     DefinitionProblem(f"steps[{i}].{field}", f"unknown step '{target}'")
+                )
+    for i, step in enumerate(definition.steps):
+        for field, target in _task_steps(step):
+            if target not in index:
+                problems.append(
+                    DefinitionProblem(f"steps[{i}].{field}", f"unknown step '{target}'")
+                )
+            elif not isinstance(definition.steps[index[target]], CreateCallingTaskStep):
+                problems.append(
+                    DefinitionProblem(
+                        f"steps[{i}].{field}", f"step '{target}' does not create a calling task"
+                    )
                 )
     if problems:
         return problems  # reachability and loops only mean something over sound references
@@ -732,16 +900,51 @@ def _template_problems(
     ]
 
 
+def _signal_problems(
+    where: str, step: WaitForSignalStep, record_type: str, vocabulary: FlowVocabulary
+) -> list[DefinitionProblem]:
+    """The event is the record's own, or one of a related record type (its calling tasks)."""
+    record = vocabulary[record_type]
+    source = step.event.partition(".")[0]
+    if step.task is not None and (source != "calling_task" or source not in record.related):
+        return [
+            DefinitionProblem(
+                f"{where}.task",
+                "task needs a calling_task event, on a record type whose calling tasks "
+                f"reach its runs (known: {_listing(record.related) or 'none'})",
+            )
+        ]
+    if source != record_type and source in record.related and source in vocabulary:
+        return _event_problems(where, step.event, step.status, source, vocabulary[source])
+    return _event_problems(where, step.event, step.status, record_type, record)
+
+
+def _person_problems(
+    where: str, person: str, record_type: str, record: RecordVocabulary
+) -> list[DefinitionProblem]:
+    if person == OWNER and not record.has_owner:
+        return [DefinitionProblem(where, f"{record_type} records have no owner")]
+    return []
+
+
+def _record_time_problems(
+    where: str, until: Until | None, record: RecordVocabulary
+) -> list[DefinitionProblem]:
+    if isinstance(until, RecordTime) and not _known_field(until.field, record):
+        return [DefinitionProblem(f"{where}.until.field", f"unknown field '{until.field}'")]
+    return []
+
+
 def _step_problems(
-    i: int, step: Step, record_type: str, record: RecordVocabulary
+    i: int, step: Step, record_type: str, vocabulary: FlowVocabulary
 ) -> list[DefinitionProblem]:
     where = f"steps[{i}]"
+    record = vocabulary[record_type]
     problems: list[DefinitionProblem] = []
-    if isinstance(step, WaitStep) and isinstance(step.until, RecordTime):
-        if not _known_field(step.until.field, record):
-            problems.append(
-                DefinitionProblem(f"{where}.until.field", f"unknown field '{step.until.field}'")
-            )
+    for field, person in _people(step):
+        problems += _person_problems(f"{where}.{field}", person, record_type, record)
+    if isinstance(step, WaitStep):
+        problems += _record_time_problems(where, step.until, record)
     elif isinstance(step, SendEmailStep):
         if "@" not in step.to and not _known_field(step.to, record):
             problems.append(DefinitionProblem(f"{where}.to", f"unknown field '{step.to}'"))
@@ -757,7 +960,8 @@ def _step_problems(
                 )
             )
     elif isinstance(step, WaitForSignalStep):
-        problems += _event_problems(where, step.event, step.status, record_type, record)
+        problems += _signal_problems(where, step, record_type, vocabulary)
+        problems += _record_time_problems(where, step.until, record)
     elif isinstance(step, BranchStep):
         condition = step.condition
         if not _known_field(condition.field, record):
@@ -775,11 +979,25 @@ def _step_problems(
                 if isinstance(value, str) and value not in record.states
             ]
     elif isinstance(step, NotifyStep):
-        if step.to == OWNER and not record.has_owner:
-            problems.append(
-                DefinitionProblem(f"{where}.to", f"{record_type} records have no owner")
-            )
         problems += _template_problems(f"{where}.message", step.message, record)
+    elif isinstance(step, CreateCallingTaskStep):
+        if step.about not in record.calls_about:
+            known = _listing(record.calls_about) or f"none: flows make no calls about {record_type}"
+            problems.append(
+                DefinitionProblem(
+                    f"{where}.about", f"cannot call about '{step.about}' here (known: {known})"
+                )
+            )
+        problems += _template_problems(f"{where}.title", step.title, record)
+        problems += _template_problems(f"{where}.notes", step.notes, record)
+    elif isinstance(step, AssignStep) and step.as_ not in record.assignable_as:
+        problems.append(
+            DefinitionProblem(
+                f"{where}.as",
+                f"{record_type} records cannot be assigned as '{step.as_}' "
+                f"(known: {_listing(record.assignable_as) or 'none'})",
+            )
+        )
     return problems
 
 
@@ -802,7 +1020,7 @@ def _vocabulary_problems(
             "trigger", trigger.event, trigger.status, definition.record_type, record
         )
     for i, step in enumerate(definition.steps):
-        problems += _step_problems(i, step, definition.record_type, record)
+        problems += _step_problems(i, step, definition.record_type, vocabulary)
     return problems
 
 

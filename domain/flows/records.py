@@ -1,14 +1,15 @@
 """The records flows act on, by record type: their vocabulary, snapshot and lifecycle changes.
 
 Each record type names its lifecycle machine (from `domain.lifecycles.registry`) and its own
-service functions, so a change a flow makes goes through the same machine, audit row and event
-as the API's. Customers and calling tasks plug in here as one entry each.
+service functions, so a change a flow makes (a status, an owner, a calling task) goes through
+the same machine, checks, audit row and event as the API's, acting as the agency's system user.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -16,12 +17,21 @@ from uuid import UUID, uuid4
 
 from statemachine import StateMachine
 
+from db.calling_tasks import CallingTask
 from db.contacts import Contact
-from domain import contacts
+from db.customers import Customer
+from domain import calling_tasks, contacts, customers
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.flow_runs import at_most_once
-from domain.flows.definitions import OWNER_FIELD, RecordVocabulary
+from domain.flows.definitions import (
+    OWNER,
+    OWNER_FIELD,
+    CallAbout,
+    RecordVocabulary,
+    person_role,
+)
+from domain.flows.people import user_with_role
 from domain.lifecycles import describe
 from domain.lifecycles.registry import MACHINES
 from domain.notifications import notify_user
@@ -30,21 +40,32 @@ from domain.notifications import notify_user
 class FlowRecordErrorCode(StrEnum):
     UNKNOWN_RECORD_TYPE = "UNKNOWN_RECORD_TYPE"
     NOT_FOUND = "NOT_FOUND"
+    NO_OWNER = "NO_OWNER"
+    INVALID = "INVALID"
 
 
 @dataclass(frozen=True, slots=True)
 class FlowRecordType:
-    """How flows read one record type and change its status."""
+    """How flows read one record type, change its status, assign it and call about it."""
 
     machine: type[StateMachine]
     read: Callable[[Actor, UUID], Awaitable[dict[str, Any]]]
     transition: Callable[[Actor, UUID, str], Awaitable[str]]
+    # The record service's update (fields as the API gives them), for `assign`.
+    update: Callable[[Actor, UUID, dict[str, Any]], Awaitable[Any]]
     # A snapshot with every field, from which the fields flows may use are derived.
     example: Callable[[], dict[str, Any]]
     # The domain events the record's service appends (`<record type>.<verb>`). Deletion is
     # not among them: it cancels the record's runs instead (see domain.flow_triggers).
     verbs: tuple[str, ...] = ("created", "updated", "transitioned")
     transition_verb: str = "transitioned"
+    # `assign.as` -> the field of the record it sets.
+    assignable: Mapping[str, str] = field(default_factory=dict)
+    # `create_calling_task.about` -> the snapshot fields holding the task's contact and
+    # customer ids (None: not set).
+    calls: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # Record types whose events also reach this one's runs (see domain.flow_triggers).
+    related: frozenset[str] = frozenset()
 
 
 async def _read_contact(actor: Actor, contact_id: UUID) -> dict[str, Any]:
@@ -59,12 +80,74 @@ def _example_contact() -> dict[str, Any]:
     return contacts.snapshot(Contact(agency_id=uuid4(), first_name=""))
 
 
+async def _read_customer(actor: Actor, customer_id: UUID) -> dict[str, Any]:
+    return customers.snapshot(await customers.get_customer(actor, customer_id))
+
+
+async def _transition_customer(actor: Actor, customer_id: UUID, event: str) -> str:
+    return (await customers.transition_customer(actor, customer_id, event)).status
+
+
+def _example_customer() -> dict[str, Any]:
+    return customers.snapshot(Customer(agency_id=uuid4(), name=""))
+
+
+def _task_as_flows_see_it(task: CallingTask) -> dict[str, Any]:
+    """The task's snapshot; its assignee owns it (row scope follows the assignee), so flows
+    also see the assignee as `owner_id` (`notify: {to: owner}` reaches the assignee)."""
+    found = calling_tasks.snapshot(task)
+    return {**found, OWNER_FIELD: found["assignee_id"]}
+
+
+async def _read_calling_task(actor: Actor, task_id: UUID) -> dict[str, Any]:
+    return _task_as_flows_see_it(await calling_tasks.get_calling_task(actor, task_id))
+
+
+async def _transition_calling_task(actor: Actor, task_id: UUID, event: str) -> str:
+    return (await calling_tasks.transition_calling_task(actor, task_id, event)).status
+
+
+def _example_calling_task() -> dict[str, Any]:
+    return _task_as_flows_see_it(CallingTask(agency_id=uuid4(), subject=""))
+
+
+CALLING_TASK = calling_tasks.AGGREGATE
+
 FLOW_RECORDS: dict[str, FlowRecordType] = {
     contacts.AGGREGATE: FlowRecordType(
         machine=MACHINES["Contact"],
         read=_read_contact,
         transition=_transition_contact,
+        update=contacts.update_contact,
         example=_example_contact,
+        assignable={"owner": "owner_id"},
+        calls={CallAbout.RECORD: ("id", None), CallAbout.CONTACT: ("id", None)},
+        related=frozenset({CALLING_TASK}),
+    ),
+    customers.AGGREGATE: FlowRecordType(
+        machine=MACHINES["Customer"],
+        read=_read_customer,
+        transition=_transition_customer,
+        update=customers.update_customer,
+        example=_example_customer,
+        verbs=("created", "updated", "transitioned", "contact_linked", "contact_unlinked"),
+        # The owner is the relationship manager; operations is who runs its day to day.
+        assignable={"owner": "owner_id", "operations": "operations_user_id"},
+        calls={CallAbout.RECORD: (None, "id"), CallAbout.CUSTOMER: (None, "id")},
+        related=frozenset({CALLING_TASK}),
+    ),
+    CALLING_TASK: FlowRecordType(
+        machine=MACHINES["CallingTask"],
+        read=_read_calling_task,
+        transition=_transition_calling_task,
+        update=calling_tasks.update_calling_task,
+        example=_example_calling_task,
+        assignable={"owner": "assignee_id"},
+        calls={
+            CallAbout.RECORD: ("contact_id", "customer_id"),
+            CallAbout.CONTACT: ("contact_id", None),
+            CallAbout.CUSTOMER: (None, "customer_id"),
+        },
     ),
 }
 
@@ -101,6 +184,9 @@ def flow_vocabulary() -> dict[str, RecordVocabulary]:
             fields=frozenset(fields),
             list_fields=frozenset(lists),
             has_owner=OWNER_FIELD in example,
+            related=kind.related,
+            calls_about=frozenset(kind.calls),
+            assignable_as=frozenset(kind.assignable),
         )
     return vocabulary
 
@@ -171,3 +257,95 @@ async def notify_about_record(
 
     result = await at_most_once(idempotency_key, workflow_id, "notify", notify)
     return int(result["notification_id"])
+
+
+async def person_id(actor: Actor, person: str, record: Mapping[str, Any]) -> UUID:
+    """The user a step's person means: the record's owner, one user of a role, or a user id.
+
+    (`assignee:<step>` is resolved by the run, which knows the tasks it created.)
+    """
+    if person == OWNER:
+        owner = record.get(OWNER_FIELD)
+        if not owner:
+            raise DomainError(FlowRecordErrorCode.NO_OWNER, "The record has no owner.", "to")
+        return UUID(str(owner))
+    role = person_role(person)
+    if role is not None:
+        return await user_with_role(actor, role)
+    try:
+        return UUID(person)
+    except ValueError:
+        raise DomainError(FlowRecordErrorCode.INVALID, f"Not a person: {person!r}.", "to") from None
+
+
+async def create_calling_task(
+    actor: Actor,
+    record_type: str,
+    record_id: str,
+    about: str,
+    request: Mapping[str, Any],
+    idempotency_key: str,
+    workflow_id: str,
+) -> dict[str, str]:
+    """Create a flow step's calling task through the calling task service, once per key.
+
+    `request` holds the rendered `subject` and `notes`, `due_at` and the `assignee` person.
+    The task's id and its assignee's id.
+    """
+    kind = _kind(record_type)
+    fields = kind.calls.get(about)
+    if fields is None:
+        raise DomainError(
+            FlowRecordErrorCode.INVALID, f"No calls about {about!r} on {record_type}.", "about"
+        )
+
+    async def create(_connection: Any) -> dict[str, Any]:
+        record = await kind.read(actor, _record_id(record_id))
+        contact_field, customer_field = fields
+        assignee = await person_id(actor, str(request["assignee"]), record)
+        due_at = request["due_at"]
+        if not isinstance(due_at, datetime):
+            due_at = datetime.fromisoformat(str(due_at))
+        task = await calling_tasks.create_calling_task(
+            actor,
+            {
+                "subject": request["subject"],
+                "notes": request["notes"],
+                "due_at": due_at,
+                "assignee_id": assignee,
+                "contact_id": record.get(contact_field) if contact_field else None,
+                "customer_id": record.get(customer_field) if customer_field else None,
+            },
+        )
+        return {"task_id": str(task.id), "assignee_id": str(task.assignee_id)}
+
+    result = await at_most_once(idempotency_key, workflow_id, "create_calling_task", create)
+    return {"task_id": str(result["task_id"]), "assignee_id": str(result["assignee_id"])}
+
+
+async def assign_record(
+    actor: Actor,
+    record_type: str,
+    record_id: str,
+    as_: str,
+    person: str,
+    idempotency_key: str,
+    workflow_id: str,
+) -> str:
+    """Give the record to a person (as its owner, or as another of its people), once per key;
+    the id of the user it was given to."""
+    kind = _kind(record_type)
+    target_field = kind.assignable.get(as_)
+    if target_field is None:
+        raise DomainError(
+            FlowRecordErrorCode.INVALID, f"{record_type} cannot be assigned as {as_!r}.", "as"
+        )
+    target = _record_id(record_id)
+
+    async def assign(_connection: Any) -> dict[str, Any]:
+        user_id = await person_id(actor, person, await kind.read(actor, target))
+        await kind.update(actor, target, {target_field: user_id})
+        return {"user_id": str(user_id)}
+
+    result = await at_most_once(idempotency_key, workflow_id, "assign", assign)
+    return str(result["user_id"])

@@ -108,3 +108,18 @@ async def test_tasks_list_by_due_time_and_filter_by_status(api: Api) -> None:
         "Sooner call",
         "Later call",
     ]
+
+
+async def test_notes_brief_the_caller_and_can_be_changed(api: Api) -> None:
+    task = await new_task(api)
+    update = """mutation($input: UpdateCallingTaskInput!) {
+      updateCallingTask(input: $input) { callingTask { notes } errors { code } }
+    }"""
+
+    changed = await api.graphql(update, {"input": {"id": task["id"], "notes": "Ask about Q3"}})
+
+    assert changed["updateCallingTask"] == {"callingTask": {"notes": "Ask about Q3"}, "errors": []}
+    read = await api.graphql(
+        "query($id: ID!) { callingTask(id: $id) { notes } }", {"id": task["id"]}
+    )
+    assert read["callingTask"]["notes"] == "Ask about Q3"

@@ -11,16 +11,21 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.flows import (
+    AssignInput,
+    CreateCallingTaskInput,
     FlowProgress,
     LifecycleEventInput,
     NotifyInput,
     RecordRef,
     apply_lifecycle_event,
+    assign_record,
+    create_calling_task,
     notify_user,
     read_record,
     record_flow_progress,
 )
 from db.audit import AuditEntry
+from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.flow_runs import FlowRun
 from db.notifications import Notification
@@ -142,3 +147,93 @@ async def test_a_late_progress_report_never_overwrites_a_newer_one(ada: Contact)
     run = await FlowRun.get(workflow_id=WORKFLOW_ID)
     assert (run.status, run.current_step, run.progress_seq) == ("waiting", "wait", 2)
     assert run.next_wake_at == wake + timedelta(days=2)
+
+
+async def colleague(agency_id: uuid.UUID, name: str, role: str) -> User:
+    return await User.create(
+        agency_id=agency_id,
+        email=f"{name}-{uuid.uuid4().hex[:6]}@example.com",
+        name=name,
+        password_hash="-",
+        roles=[role],
+    )
+
+
+def task_request(contact: Contact, assignee: str) -> CreateCallingTaskInput:
+    return CreateCallingTaskInput(
+        record=ref(contact),
+        about="record",
+        subject="Call Ada",
+        notes="About the demo",
+        due_at=datetime(2030, 1, 2, 9, 0, tzinfo=UTC),
+        assignee=assignee,
+    )
+
+
+async def test_a_retried_create_calling_task_activity_creates_one_task(ada: Contact) -> None:
+    sue = await colleague(ada.agency_id, "sue", "customer_support")
+    request = task_request(ada, "role:customer_support")
+
+    first = await attempt(1, "9").run(create_calling_task, request)
+    retried = await attempt(2, "9").run(create_calling_task, request)
+
+    assert first == retried
+    [task] = await CallingTask.filter(contact_id=ada.id)
+    assert (str(task.id), task.assignee_id) == (first.task_id, sue.id)
+    assert (task.subject, task.notes, task.status) == ("Call Ada", "About the demo", "new")
+    assert task.due_at == datetime(2030, 1, 2, 9, 0, tzinfo=UTC)
+    # Through the calling task service: its audit row, as the flow's system user.
+    [created] = await AuditEntry.filter(entity_id=str(task.id), action="create")
+    assert created.actor_id == "system:flow:contact-conversion"
+
+
+async def test_a_role_means_its_least_busy_user_then_the_first_created(ada: Contact) -> None:
+    sue = await colleague(ada.agency_id, "sue", "customer_support")
+    sam = await colleague(ada.agency_id, "sam", "customer_support")
+    await colleague(ada.agency_id, "ines", "customer_support")
+    await colleague(uuid.uuid4(), "other", "customer_support")  # another agency: never
+
+    # Nobody has open tasks: the first created. Then the one with fewer open tasks.
+    first = await attempt(1, "1").run(
+        create_calling_task, task_request(ada, "role:customer_support")
+    )
+    second = await attempt(1, "2").run(
+        create_calling_task, task_request(ada, "role:customer_support")
+    )
+    assert (first.assignee_id, second.assignee_id) == (str(sue.id), str(sam.id))
+    # Done tasks do not count as open work.
+    await CallingTask.filter(id=first.task_id).update(status="done")
+    third = await attempt(1, "3").run(
+        create_calling_task, task_request(ada, "role:customer_support")
+    )
+    assert third.assignee_id == str(sue.id)
+
+
+async def test_a_role_nobody_holds_falls_back_to_an_admin(ada: Contact) -> None:
+    admin = await colleague(ada.agency_id, "adam", "admin")
+    created = await attempt(1).run(create_calling_task, task_request(ada, "role:sales_head"))
+    assert created.assignee_id == str(admin.id)
+
+    request = NotifyInput(record=ref(ada), user_id="", message="Overdue", person="role:sales_head")
+    await attempt(1, "8").run(notify_user, request)
+    assert [n.message for n in await Notification.filter(user_id=admin.id)] == ["Overdue"]
+
+
+async def test_a_role_in_an_agency_without_anyone_to_pick_is_refused(ada: Contact) -> None:
+    with pytest.raises(ApplicationError) as refused:
+        await attempt(1).run(create_calling_task, task_request(ada, "role:sales_head"))
+
+    assert (refused.value.type, refused.value.non_retryable) == ("NOBODY_WITH_ROLE", True)
+    assert await CallingTask.filter(contact_id=ada.id).count() == 0
+
+
+async def test_a_retried_assign_activity_gives_the_record_away_once(ada: Contact) -> None:
+    sue = await colleague(ada.agency_id, "sue", "customer_support")
+    request = AssignInput(record=ref(ada), as_="owner", person=str(sue.id))
+
+    first = await attempt(1).run(assign_record, request)
+    retried = await attempt(2).run(assign_record, request)
+
+    assert first == retried == str(sue.id)
+    assert (await Contact.get(id=ada.id)).owner_id == sue.id
+    assert await AuditEntry.filter(entity_id=str(ada.id), action="update").count() == 1

@@ -69,12 +69,19 @@ async def test_seeding_publishes_each_default_as_version_one_only_once(
     first = await seed_default_flows(agency_id, defaults)
     second = await seed_default_flows(agency_id, defaults)
 
-    assert first == ["contact-nurture", "contact-conversion"]
+    assert first == [
+        "contact-nurture",
+        "customer-onboarding",
+        "contact-conversion",
+        "calling-task-reminders",
+    ]
     assert second == []
     actor = Actor.system(agency_id, "test")
     assert [flow.key for flow in await list_flows(actor)] == [
+        "calling-task-reminders",
         "contact-conversion",
         "contact-nurture",
+        "customer-onboarding",
     ]
     current = await published_version(actor, NURTURE)
     assert current is not None
@@ -83,7 +90,7 @@ async def test_seeding_publishes_each_default_as_version_one_only_once(
         "published",
         "contact.created",
     )
-    assert await Event.filter(agency_id=agency_id, type="flow.published").count() == 2
+    assert await Event.filter(agency_id=agency_id, type="flow.published").count() == 4
 
 
 async def test_an_agency_that_changed_a_default_keeps_its_version_on_the_next_start(
@@ -220,8 +227,10 @@ async def test_a_new_flow_starts_as_a_draft_and_its_key_cannot_change(sysadmin: 
     assert taken.value.code == "KEY_TAKEN"
     assert (published.version, published.trigger_status) == (1, "hot")
     assert [d.key for d in await published_definitions(sysadmin)] == [
+        "calling-task-reminders",
         "contact-conversion",
         "contact-nurture",
+        "customer-onboarding",
         "hot-alert",
     ]
 

@@ -11,19 +11,28 @@ tests/replay/histories/, which the replay tests replay against the current workf
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
+from google.protobuf.empty_pb2 import Empty
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
+from db.calling_tasks import CallingTask
 from db.contacts import Contact
+from db.customers import Customer
 from db.events import Event
+from db.flow_runs import FlowRun as FlowRunRow
 from db.notifications import Notification
+from domain.calling_tasks import create_calling_task, transition_calling_task
 from domain.contacts import transition_contact
+from domain.customers import link_contact, transition_customer, update_customer
 from domain.flow_runs import request_cancel, request_step_retry
 from domain.flows.definitions import FlowRunStatus
 from domain.flows.service import (
@@ -35,8 +44,9 @@ from domain.flows.service import (
     start_flow_manually,
 )
 from tests.fixtures.databases import OpenDatabase
-from tests.fixtures.flows import FlowHandle, Flows, end_runs, prepare_flows
+from tests.fixtures.flows import REAL_TIME_LIMIT, FlowHandle, Flows, end_runs, prepare_flows
 from tests.fixtures.smtp import SmtpServer
+from workflows.flow_run import FlowRun
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
 
@@ -65,9 +75,23 @@ def mail_by_recipient(flows: Flows) -> dict[str, list[str]]:
     return found
 
 
-async def notifications(flows: Flows) -> list[str]:
-    found = await Notification.filter(user_id=flows.owner_id).order_by("id")
+async def notifications(flows: Flows, user_id: UUID | None = None) -> list[str]:
+    """What a user was told, oldest first (the owner unless another user is named)."""
+    found = await Notification.filter(user_id=user_id or flows.owner_id).order_by("id")
     return [notification.message for notification in found]
+
+
+async def server_time(flows: Flows) -> datetime:
+    """The Temporal server's time: on the time-skipping server it runs ahead of the clock once
+    a test has skipped time, and due times must lie ahead of it (and of the real clock)."""
+    response = await flows.client.test_service.get_current_time(Empty())
+    return max(response.time.ToDatetime(tzinfo=UTC), datetime.now(UTC)).replace(microsecond=0)
+
+
+async def until_timer_moves(handle: FlowHandle, timer: datetime | None) -> None:
+    async with asyncio.timeout(REAL_TIME_LIMIT):
+        while await handle.query(FlowRun.next_timer) in (timer, None):  # noqa: ASYNC110 (polling a workflow query)
+            await asyncio.sleep(0.02)
 
 
 async def status_of(contact: Contact) -> str:
@@ -99,7 +123,7 @@ async def test_contact_nurture_follows_up_then_cools_down_a_contact_who_stays_ne
     await keep_history("contact-nurture-cools-down", nurture)
 
 
-async def test_a_contact_turning_hot_ends_nurture_and_converting_it_sends_a_welcome(
+async def test_contact_conversion_books_a_meeting_through_support_and_converts_when_it_is_done(
     flows: Flows,
 ) -> None:
     ada = await flows.create_contact()
@@ -111,24 +135,48 @@ async def test_a_contact_turning_hot_ends_nurture_and_converting_it_sends_a_welc
         await transition_contact(flows.actor, ada.id, "mark_hot")
         await flows.relay_all()  # the event to the nurture run, the conversion flow's start
         conversion = await flows.run_of("contact-conversion", ada)
-        await flows.reach(conversion, "wait-for-conversion")
-        await transition_contact(flows.actor, ada.id, "convert")
+        await flows.reach(conversion, "wait-for-meeting")
+        task = await CallingTask.get(contact_id=ada.id)
+        # Support books the meeting: the task's event reaches the contact's run.
+        await transition_calling_task(
+            flows.actor, task.id, "schedule", due_at=await server_time(flows) + timedelta(days=2)
+        )
+        await flows.relay_all()
+        await flows.reach(conversion, "wait-for-meeting-done")
+        await transition_calling_task(
+            flows.actor, task.id, "complete", outcome_notes="Met; they want to go ahead."
+        )
         await flows.relay_all()
         nurture_result = await flows.result(nurture)
         conversion_result = await flows.result(conversion)
+        reminders = await flows.run_of("calling-task-reminders", task)
+        reminders_result = await flows.result(reminders)
 
     assert nurture_result.status == conversion_result.status == FlowRunStatus.COMPLETED
+    assert (task.subject, task.assignee_id) == (
+        "Set up a meeting with Ada Lovelace (Analytical Engines)",
+        flows.support_id,
+    )
+    assert task.notes.startswith("Ada is Hot. Call to agree a meeting")
+    assert task.customer_id is None
     assert subjects(flows) == ["Welcome, Ada", "Welcome aboard, Ada"]
     assert await status_of(ada) == "converted"
     assert await notifications(flows) == [
         "Ada Lovelace is Hot: time to call.",
-        "Ada Lovelace (Analytical Engines) is Hot: call and offer a meeting.",
+        "A meeting with Ada Lovelace (Analytical Engines) is scheduled: send them your time slots.",
     ]
+    assert await notifications(flows, flows.support_id) == []
+    # The task closed before its reminder was due: that flow ends without a word.
+    assert (reminders_result.status, reminders_result.last_step) == ("completed", "done")
+    # Converting made a customer, whose on-boarding starts like any other's.
+    customer = await Customer.get(agency_id=flows.agency_id)
+    assert (await flows.run_row("customer-onboarding", customer)).status == "pending"
     await keep_history("contact-nurture-turns-hot", nurture)
-    await keep_history("contact-conversion-converts", conversion)
+    await keep_history("contact-conversion-meeting-converts", conversion)
+    await keep_history("calling-task-reminders-closed-in-time", reminders)
 
 
-async def test_contact_conversion_reminds_the_owner_then_cools_down_a_contact_left_hot(
+async def test_contact_conversion_reminds_support_then_cools_down_a_contact_left_hot(
     flows: Flows,
 ) -> None:
     ada = await flows.create_contact()
@@ -146,13 +194,145 @@ async def test_contact_conversion_reminds_the_owner_then_cools_down_a_contact_le
     assert result.status == FlowRunStatus.COMPLETED
     assert await status_of(ada) == "cold"
     assert subjects(flows) == ["Welcome, Ada"]
-    # The two runs go side by side, so their notifications may come in either order.
-    assert sorted(await notifications(flows)) == [
-        "Ada Lovelace (Analytical Engines) is Hot: call and offer a meeting.",
-        "Ada Lovelace is Hot: time to call.",
-        "Reminder: Ada Lovelace is Hot and still waiting for your call.",
+    assert await notifications(flows) == ["Ada Lovelace is Hot: time to call."]
+    assert await notifications(flows, flows.support_id) == [
+        "Reminder: Ada Lovelace is Hot and waits for a call to set up a meeting."
     ]
-    await keep_history("contact-conversion-cools-down", conversion)
+    task = await CallingTask.get(contact_id=ada.id)
+    assert (task.status, task.assignee_id) == ("new", flows.support_id)
+    await keep_history("contact-conversion-meeting-never-booked", conversion)
+
+
+async def finish_other_runs(flows: Flows, done: FlowHandle) -> None:
+    """Let the runs a test started on the side (a contact's nurture) finish too: a run left in
+    the middle of an activity when the worker stops holds up time skipping for later tests."""
+    for row in (
+        await FlowRunRow.filter(agency_id=flows.agency_id)
+        .exclude(workflow_id=done.id)
+        .exclude(status="pending")
+    ):
+        await flows.result(flows.client.get_workflow_handle_for(FlowRun.run, row.workflow_id))
+
+
+async def ready_to_activate(flows: Flows, customer: Customer) -> None:
+    """What activation needs: billing details and a primary contact."""
+    billing = {"billing_email": "accounts@example.com", "billing_address": "1 Engine Row"}
+    await update_customer(flows.actor, customer.id, billing)
+    charles = await flows.create_contact(first_name="Charles", emails=["charles@example.com"])
+    await link_contact(flows.actor, customer.id, charles.id, "primary", True)
+    await transition_customer(flows.actor, customer.id, "submit")
+
+
+async def test_customer_onboarding_asks_support_for_details_and_welcomes_the_active_customer(
+    flows: Flows,
+) -> None:
+    customer = await flows.create_customer()
+    await flows.relay_all()
+
+    async with flows.worker():
+        onboarding = await flows.run_of("customer-onboarding", customer)
+        await flows.reach(onboarding, "wait-for-activation")
+        task = await CallingTask.get(customer_id=customer.id)
+        await ready_to_activate(flows, customer)
+        await transition_customer(flows.actor, customer.id, "activate")
+        await flows.relay_all()
+        result = await flows.result(onboarding)
+        await finish_other_runs(flows, onboarding)
+
+    assert (result.status, result.last_step) == (FlowRunStatus.COMPLETED, "done")
+    assert (task.subject, task.assignee_id, task.contact_id) == (
+        "Collect on-boarding details of Difference Engines",
+        flows.support_id,
+        None,
+    )
+    assert task.notes.startswith("Call Difference Engines to collect a primary contact")
+    assert mail_by_recipient(flows)["accounts@example.com"] == ["Welcome, Difference Engines"]
+    assert (await Customer.get(id=customer.id)).status == "active"
+    assert await notifications(flows, flows.support_id) == []
+    await keep_history("customer-onboarding-activated", onboarding)
+
+
+async def test_customer_onboarding_reminds_support_and_escalates_to_the_relationship_manager(
+    flows: Flows,
+) -> None:
+    customer = await flows.create_customer()
+    await flows.relay_all()
+
+    async with flows.worker():
+        onboarding = await flows.run_of("customer-onboarding", customer)
+        result = await flows.result(onboarding)
+
+    assert (result.status, result.last_step) == (FlowRunStatus.COMPLETED, "done")
+    reminder = (
+        "Reminder: Difference Engines is not active yet. Collect their details and activate them."
+    )
+    assert await notifications(flows, flows.support_id) == [reminder] * 3
+    assert await notifications(flows) == [
+        "Difference Engines is still not active after repeated reminders to support: please "
+        "step in."
+    ]
+    assert subjects(flows) == []
+    assert (await Customer.get(id=customer.id)).status == "draft"
+    await keep_history("customer-onboarding-escalated", onboarding)
+
+
+async def test_calling_task_reminders_remind_the_assignee_then_escalate_to_a_sales_head(
+    flows: Flows,
+) -> None:
+    contact = await flows.create_contact()
+    task = await create_calling_task(
+        flows.actor,
+        {"subject": "Renewal call", "contact_id": contact.id, "assignee_id": flows.support_id},
+    )
+    due = await server_time(flows) + timedelta(days=1)
+    await transition_calling_task(flows.actor, task.id, "schedule", due_at=due)
+    await flows.relay_all()
+
+    async with flows.worker():
+        reminders = await flows.run_of("calling-task-reminders", task)
+        result = await flows.result(reminders)
+        await finish_other_runs(flows, reminders)
+
+    assert (result.status, result.last_step) == (FlowRunStatus.COMPLETED, "done")
+    support = await notifications(flows, flows.support_id)
+    assert support == [f'Reminder: the call "Renewal call" is due at {due.isoformat()}.']
+    assert await notifications(flows, flows.head_id) == [
+        f'The call "Renewal call" was due at {due.isoformat()} and has no outcome yet.'
+    ]
+    await keep_history("calling-task-reminders-escalated", reminders)
+
+
+async def test_a_rescheduled_calling_task_is_reminded_at_its_new_time_and_not_escalated(
+    flows: Flows,
+) -> None:
+    contact = await flows.create_contact()
+    task = await create_calling_task(
+        flows.actor,
+        {"subject": "Demo", "contact_id": contact.id, "assignee_id": flows.support_id},
+    )
+    due = await server_time(flows) + timedelta(days=1)
+    await transition_calling_task(flows.actor, task.id, "schedule", due_at=due)
+    await flows.relay_all()
+
+    async with flows.worker():
+        reminders = await flows.run_of("calling-task-reminders", task)
+        await flows.reach(reminders, "before-due")
+        first_timer = await reminders.query(FlowRun.next_timer)
+        later = due + timedelta(days=2)
+        await transition_calling_task(flows.actor, task.id, "reschedule", due_at=later)
+        await flows.relay_all()
+        await until_timer_moves(reminders, first_timer)
+        moved_timer = await reminders.query(FlowRun.next_timer)
+        await transition_calling_task(flows.actor, task.id, "complete", outcome_notes="Done.")
+        await flows.relay_all()
+        result = await flows.result(reminders)
+        await finish_other_runs(flows, reminders)
+
+    assert first_timer == due - timedelta(hours=1)
+    assert moved_timer == later - timedelta(hours=1)
+    assert (result.status, result.last_step) == (FlowRunStatus.COMPLETED, "done")
+    assert await notifications(flows, flows.support_id) == []
+    assert await notifications(flows, flows.head_id) == []
 
 
 async def test_a_published_edit_leaves_runs_in_flight_alone_and_new_runs_use_it(
@@ -198,6 +378,50 @@ CONVERT_NOW = {
         {"id": "thank", "type": "send_email", "to": "emails.0", "subject": "Thanks", "body": "!"},
     ],
 }
+
+
+HAND_OVER = {
+    "key": "hand-over",
+    "name": "Hand over",
+    "record_type": "customer",
+    "trigger": {"manual": True},
+    "steps": [
+        {"id": "to-support", "type": "assign", "to": "role:customer_support", "as": "operations"},
+        {
+            "id": "intro",
+            "type": "create_calling_task",
+            "about": "customer",
+            "assignee": "owner",
+            "title": "Introduce support to {name}",
+            "due_in": "1h",
+        },
+        {"id": "tell", "type": "notify", "to": "assignee:intro", "message": "Call {name}."},
+    ],
+}
+
+
+async def test_a_flow_assigns_a_customer_to_a_role_and_calls_through_its_owner(
+    flows: Flows,
+) -> None:
+    await create_flow(flows.actor, HAND_OVER)
+    await publish_draft(flows.actor, "hand-over")
+    customer = await flows.create_customer()
+    await start_flow_manually(flows.actor, "hand-over", str(customer.id))
+    await flows.relay_all()
+
+    async with flows.worker():
+        run = await flows.run_of("hand-over", customer)
+        result = await flows.result(run)
+        await finish_other_runs(flows, run)
+
+    assert result.status == FlowRunStatus.COMPLETED
+    changed = await Customer.get(id=customer.id)
+    assert (changed.owner_id, changed.operations_user_id) == (flows.owner_id, flows.support_id)
+    intro = await CallingTask.get(
+        customer_id=customer.id, subject="Introduce support to Difference Engines"
+    )
+    assert intro.assignee_id == flows.owner_id
+    assert "Call Difference Engines." in await notifications(flows)
 
 
 async def test_a_refused_step_stalls_the_run_until_a_retry_after_the_record_is_fixed(

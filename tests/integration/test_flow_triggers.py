@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -11,11 +13,19 @@ from crm.flow_files import load_default_flows
 from db.flow_runs import FlowRun
 from db.outbox import OutboxMessage
 from domain.actors import Actor
+from domain.calling_tasks import create_calling_task, delete_calling_task, transition_calling_task
 from domain.contacts import create_contact, delete_contact, transition_contact, update_contact
+from domain.customers import create_customer, transition_customer
 from domain.errors import DomainError
 from domain.events import append_event
 from domain.flow_runs import request_step_retry
-from domain.flows.service import create_draft, published_version, seed_default_flows
+from domain.flows.service import (
+    create_draft,
+    create_flow,
+    publish_draft,
+    published_version,
+    seed_default_flows,
+)
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import DEFAULT_FLOWS
 
@@ -128,6 +138,87 @@ async def test_deleting_a_contact_cancels_its_active_runs(agency: Actor) -> None
         ("start_flow", "contact-nurture", None),
         ("signal_flow", "contact-nurture", "cancel"),
     ]
+
+
+async def test_a_calling_task_event_reaches_the_runs_of_its_contact_but_never_cancels_them(
+    agency: Actor,
+) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada"})
+    await transition_contact(agency, ada.id, "mark_hot")  # conversion waits on its call
+    task = await create_calling_task(
+        agency, {"subject": "Call Ada", "contact_id": ada.id, "assignee_id": None}
+    )
+    before = len(await outbox(agency))
+
+    await transition_calling_task(
+        agency, task.id, "schedule", due_at=datetime.now(UTC) + timedelta(days=1)
+    )
+    await delete_calling_task(agency, task.id)
+
+    assert (await outbox(agency))[before:] == [
+        ("signal_flow", "contact-conversion", "record_event"),  # the nurture run does not wait
+        ("start_flow", "calling-task-reminders", None),  # for calling task events
+        ("signal_flow", "calling-task-reminders", "cancel"),  # the task's own run
+    ]
+    signal = await OutboxMessage.filter(agency_id=agency.agency_id, kind="signal_flow").order_by(
+        "-id"
+    )
+    argument = next(
+        m
+        for m in signal
+        if m.payload["signal"] == "record_event"
+        and m.payload["argument"]["type"] == "calling_task.transitioned"
+    ).payload["argument"]
+    assert argument == {
+        "id": argument["id"],
+        "type": "calling_task.transitioned",
+        "status": "scheduled",
+        "record_type": "calling_task",
+        "record_id": str(task.id),
+    }
+    conversion = await FlowRun.get(agency_id=agency.agency_id, flow_key="contact-conversion")
+    assert conversion.listens_to == ["calling_task.transitioned"]
+
+
+def notify_owner_flow(key: str, record_type: str, trigger: dict[str, str]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": key,
+        "record_type": record_type,
+        "trigger": trigger,
+        "steps": [{"id": "tell", "type": "notify", "to": "owner", "message": "{status}"}],
+    }
+
+
+async def test_customer_and_calling_task_events_trigger_their_flows(agency: Actor) -> None:
+    flows = [
+        notify_owner_flow(
+            "new-customer", "customer", {"event": "customer.transitioned", "status": "new"}
+        ),
+        notify_owner_flow("new-call", "calling_task", {"event": "calling_task.created"}),
+    ]
+    for flow in flows:
+        await create_flow(agency, flow)
+        await publish_draft(agency, flow["key"])
+    customer = await create_customer(agency, {"name": "Difference Engines"})
+    after_creation = await outbox(agency)
+
+    task = await create_calling_task(
+        agency, {"subject": "Call", "customer_id": customer.id, "assignee_id": None}
+    )
+    await transition_customer(agency, customer.id, "submit")  # draft -> new
+
+    assert after_creation == [("start_flow", "customer-onboarding", None)]
+    assert (await outbox(agency))[1:] == [
+        ("start_flow", "new-call", None),
+        ("signal_flow", "customer-onboarding", "record_event"),  # it waits for activation
+        ("start_flow", "new-customer", None),
+    ]
+    runs = await FlowRun.filter(agency_id=agency.agency_id, flow_key__startswith="new-")
+    assert {(run.flow_key, run.record_type, run.record_id) for run in runs} == {
+        ("new-call", "calling_task", str(task.id)),
+        ("new-customer", "customer", str(customer.id)),
+    }
 
 
 async def test_flows_of_another_agency_never_start(agency: Actor) -> None:

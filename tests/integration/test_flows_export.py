@@ -59,7 +59,9 @@ async def test_export_prints_the_published_definitions_as_yaml_that_validates(
 
     exported = yaml.safe_load(printed)
     assert [(f["key"], f["version"], f["name"]) for f in exported["flows"]] == [
+        ("calling-task-reminders", 1, "Calling task reminders"),
         ("contact-conversion", 1, "Contact conversion"),
         ("contact-nurture", 2, "Nurture, shorter"),
+        ("customer-onboarding", 1, "Customer on-boarding"),
     ]
     assert file_problems(exported) == []

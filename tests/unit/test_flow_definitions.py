@@ -71,7 +71,12 @@ def problems(document: Any) -> list[str]:
 def test_the_default_flows_in_temporal_yaml_are_valid() -> None:
     keys = [definition.key for definition in load_default_flows(DEFAULT_FLOWS)]
 
-    assert keys == ["contact-nurture", "contact-conversion"]
+    assert keys == [
+        "contact-nurture",
+        "customer-onboarding",
+        "contact-conversion",
+        "calling-task-reminders",
+    ]
 
 
 def test_a_valid_definition_has_no_problems_and_reads_back_as_it_was_written() -> None:
@@ -217,7 +222,7 @@ def test_template_fields_must_exist_on_the_record() -> None:
         ),
         (with_step(3, condition={"field": "mood", "value": 1}), "steps[3].condition.field"),
         (with_step(0, to="email"), "steps[0].to: unknown field 'email'"),
-        ({**VALID, "record_type": "customer"}, "record_type: unknown record type 'customer'"),
+        ({**VALID, "record_type": "invoice"}, "record_type: unknown record type 'invoice'"),
         (
             {**VALID, "trigger": {"event": "contact.created", "status": "hot"}},
             "trigger.status: a status can only be given with contact.transitioned",
@@ -254,7 +259,18 @@ def test_the_vocabulary_is_derived_from_the_contact_machine() -> None:
             {"id": "x", "type": "send_email", "to": "a@", "subject": "s", "body": "b"},
             "steps[0].to: 'a@' is not an email address",
         ),
-        ({"id": "x", "type": "wait_for_signal", "event": "contact.created"}, "steps[0].timeout"),
+        (
+            {"id": "x", "type": "wait_for_signal", "event": "contact.created", "on_timeout": "x"},
+            "steps[0]: give either timeout or until",
+        ),
+        (
+            {"id": "x", "type": "notify", "message": "m", "to": "role:boss"},
+            "steps[0].to: 'boss' is not a role",
+        ),
+        (
+            {"id": "x", "type": "repeat", "times": 0, "again": "x", "then": "x"},
+            "steps[0].times",
+        ),
     ],
 )
 def test_malformed_steps_are_reported_in_plain_words(step: dict[str, Any], expected: str) -> None:
@@ -337,3 +353,120 @@ def test_condition_values_must_fit_the_operator(condition: dict[str, Any], messa
     document = with_step(3, condition=condition)
 
     assert message in problems(document)[0]
+
+
+CALLS: dict[str, Any] = {
+    "key": "onboarding",
+    "name": "On-boarding",
+    "record_type": "customer",
+    "trigger": {"event": "customer.created"},
+    "steps": [
+        {
+            "id": "call",
+            "type": "create_calling_task",
+            "title": "Call {name}",
+            "notes": "Ask for {billing_email}",
+            "due_in": "1d",
+            "assignee": "role:customer_support",
+        },
+        {
+            "id": "called",
+            "type": "wait_for_signal",
+            "event": "calling_task.transitioned",
+            "task": "call",
+            "status": "done",
+            "timeout": "3d",
+            "on_timeout": "remind",
+            "goto": "hand-over",
+        },
+        {"id": "remind", "type": "notify", "to": "assignee:call", "message": "{name}?"},
+        {"id": "again", "type": "repeat", "times": 3, "again": "called", "then": "hand-over"},
+        {"id": "hand-over", "type": "assign", "to": "assignee:call", "as": "operations"},
+        {"id": "done", "type": "end"},
+    ],
+}
+
+
+def calls_with(index: int, **changes: Any) -> dict[str, Any]:
+    document = copy.deepcopy(CALLS)
+    document["steps"][index].update(changes)
+    return document
+
+
+def test_a_customer_flow_creates_a_task_waits_for_it_reminds_and_assigns() -> None:
+    assert problems(CALLS) == []
+    definition = read_definition(CALLS, flow_vocabulary())
+    assert definition.listens_to() == ["calling_task.transitioned"]
+    assert definition.successors(definition.step("again")) == ["called", "hand-over"]
+    # Defaults are written out, so an exported document says what the run does.
+    call = definition.document()["steps"][0]
+    assert (call["about"], call["assignee"]) == ("record", "role:customer_support")
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (calls_with(0, about="contact"), "steps[0].about: cannot call about 'contact' here"),
+        (calls_with(0, title="Call {first_name}"), "steps[0].title: unknown field {first_name}"),
+        (calls_with(1, status="finished"), "steps[1].status: unknown status 'finished'"),
+        (calls_with(1, task="remind"), "steps[1].task: step 'remind' does not create a calling"),
+        (calls_with(2, to="assignee:nobody"), "steps[2].to: unknown step 'nobody'"),
+        (calls_with(4, **{"as": "support"}), "steps[4].as: customer records cannot be assigned"),
+        (calls_with(3, then="nowhere"), "steps[3].then: unknown step 'nowhere'"),
+        (
+            calls_with(1, event="customer.transitioned", status="active"),
+            "steps[1].task: task needs a calling_task event",
+        ),
+        (
+            calls_with(1, event="deal.transitioned"),
+            "steps[1].task: task needs a calling_task event",
+        ),
+    ],
+)
+def test_new_steps_are_checked_against_the_record_type(
+    document: dict[str, Any], expected: str
+) -> None:
+    found = problems(document)
+
+    assert len(found) == 1, found
+    assert found[0].startswith(expected), found
+
+
+def test_a_calling_task_flow_reaches_the_assignee_as_owner_and_waits_until_its_due_time() -> None:
+    document: dict[str, Any] = {
+        "key": "reminders",
+        "name": "Reminders",
+        "record_type": "calling_task",
+        "trigger": {"event": "calling_task.transitioned", "status": "scheduled"},
+        "steps": [
+            {
+                "id": "before",
+                "type": "wait_for_signal",
+                "event": "calling_task.transitioned",
+                "until": {"field": "due_at", "before": "1h"},
+                "on_timeout": "remind",
+                "goto": "done",
+            },
+            {"id": "remind", "type": "notify", "to": "owner", "message": "{subject} at {due_at}"},
+            {"id": "done", "type": "end"},
+        ],
+    }
+    assert problems(document) == []
+    document["steps"][0]["until"]["field"] = "deadline"
+    assert problems(document) == ["steps[0].until.field: unknown field 'deadline'"]
+    # A task's own calling task events are its events, not those of a related record.
+    document["steps"][0].update(until={"field": "due_at"}, task="before")
+    assert problems(document)[0].startswith("steps[0].task: step 'before' does not create")
+
+
+def test_customer_and_calling_task_vocabularies_come_from_their_machines() -> None:
+    vocabulary = flow_vocabulary()
+    customer, task = vocabulary["customer"], vocabulary["calling_task"]
+
+    assert customer.states == {"draft", "new", "active", "inactive", "blocked"}
+    assert "customer.contact_linked" in customer.events
+    assert {"billing_email", "owner_id"} <= customer.fields
+    assert customer.related == {"calling_task"}
+    assert task.states == {"new", "scheduled", "rescheduled", "done", "aborted"}
+    assert {"due_at", "subject", "notes", "owner_id"} <= task.fields
+    assert task.assignable_as == {"owner"}

@@ -30,7 +30,7 @@ def no_logging_setup(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_shipped_temporal_yaml_validates(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["flows", "validate", str(DEFAULT_FLOWS)]) == 0
 
-    assert capsys.readouterr().out == f"{DEFAULT_FLOWS}: 2 definition(s), no problems\n"
+    assert capsys.readouterr().out == f"{DEFAULT_FLOWS}: 4 definition(s), no problems\n"
 
 
 def test_problems_are_printed_with_the_path_of_the_bad_step_and_exit_1(
