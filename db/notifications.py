@@ -1,4 +1,4 @@
-"""Notifications left for users, by flows for now (the list users read comes later)."""
+"""Notifications left for users (by flows), read by the user they are for."""
 
 from __future__ import annotations
 

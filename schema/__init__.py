@@ -36,6 +36,7 @@ from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
+from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.tags import TagMutation, TagQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
@@ -47,6 +48,7 @@ Query = merge_types(
     (
         AuthQuery,
         NodeQuery,
+        NotificationQuery,
         ContactQuery,
         CustomerQuery,
         CallingTaskQuery,
@@ -76,6 +78,7 @@ Mutation = merge_types(
         DealMutation,
         PipelineMutation,
         TagMutation,
+        NotificationMutation,
         UserMutation,
         AgencyMutation,
         ApiKeyMutation,

@@ -140,6 +140,13 @@ class World:
         name = f"Pipeline {uuid.uuid4().hex[:6]}"
         return await pipelines.create_pipeline(self.system, {"name": name})
 
+    async def notification_of_sales_north(self) -> str:
+        async with in_transaction() as connection:
+            notice = await notify_user(
+                self.system, self.sales_north_id(), "Call back", "", "", "test", connection
+            )
+        return gid("Notification", notice.id)
+
     async def tag_of_agency_a(self) -> str:
         tag = await tags.create_tag(self.system, {"name": f"Tag {uuid.uuid4().hex[:6]}"})
         return gid("Tag", tag.id)
@@ -192,6 +199,7 @@ async def build_world(api: Api) -> World:
     default_pipeline = await pipelines.ensure_default_pipeline(agency_a.id)
     world.ids["pipeline"] = gid("Pipeline", default_pipeline.id)
     world.ids["tag"] = await world.tag_of_agency_a()
+    world.ids["notification_north"] = await world.notification_of_sales_north()
     await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
 
     world.callers["anonymous"] = api.as_(None)
@@ -255,6 +263,10 @@ ORGANISATION_READ = everyone(
 )
 ADMIN_ONLY_IN_A = everyone("forbidden", admin="ok", other_agency_admin="hidden")
 ADMIN_ONLY_OWN_AGENCY = everyone("forbidden", admin="ok", other_agency_admin="ok")
+# A person's own inbox: sales_north's notification is theirs alone; API keys have none.
+OWN_NOTIFICATIONS = everyone(
+    "hidden", sales_north="ok", api_read="forbidden", api_read_write="forbidden"
+)
 # The tag catalogue is curated by admins and sales heads, for the whole agency.
 TAG_CURATORS = everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="ok")
 TAG_CURATORS_IN_A = everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden")
@@ -369,6 +381,10 @@ async def refresh_variables(world: World, caller: str) -> dict[str, Any]:
         {"e": "marketing@acme.example.com", "p": PASSWORD},
     )
     return {"token": session["login"]["refreshToken"]}
+
+
+async def fresh_notification(world: World, caller: str) -> dict[str, Any]:
+    return {"ids": [await world.notification_of_sales_north()]}
 
 
 async def fresh_tag(world: World, caller: str) -> dict[str, Any]:
@@ -615,6 +631,15 @@ CASES: dict[str, Case] = {
         SALES_READ,
         target=lambda w: w.ids["deal_north"],
     ),
+    "notifications": Case(
+        "{ notifications { edges { node { id } } } }",
+        OWN_NOTIFICATIONS,
+        target=lambda w: w.ids["notification_north"],
+    ),
+    "unreadNotificationCount": Case(
+        "{ unreadNotificationCount }",
+        everyone("ok", api_read="forbidden", api_read_write="forbidden"),
+    ),
     "node": Case("query($id: ID!) { node(id: $id) { id } }", SALES_READ, contact_north),
     "pipeline": Case("query($id: ID!) { pipeline(id: $id) { id } }", PIPELINE_READ, pipeline_id),
     "pipelines": Case("{ pipelines { id } }", PIPELINE_READ, target=lambda w: w.ids["pipeline"]),
@@ -854,6 +879,11 @@ CASES: dict[str, Case] = {
         f"{{ moveDeal(input: {{id: $id, stageId: $stage}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,
         fresh_deal_and_next_stage,
+    ),
+    "markNotificationsRead": Case(
+        f"mutation($ids: [ID!]) {{ markNotificationsRead(input: {{ids: $ids}}) {{ {PAYLOAD} }} }}",
+        OWN_NOTIFICATIONS,
+        fresh_notification,
     ),
     "createTag": Case(
         f"mutation($name: String!) {{ createTag(input: {{name: $name}}) {{ {PAYLOAD} }} }}",

@@ -1,0 +1,96 @@
+"""The caller's notifications: what flows asked them to do, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.notifications import Notification as NotificationRecord
+from domain.notifications import NotificationErrorCode
+from domain.pagination import DEFAULT_PAGE_SIZE
+from resolvers import notifications as resolve
+from schema.payloads import errors_as
+
+strawberry.enum(NotificationErrorCode, name="NotificationErrorCode")
+
+# Record types a notification may be about -> their GraphQL type names.
+RECORD_TYPES = {
+    "contact": "Contact",
+    "customer": "Customer",
+    "calling_task": "CallingTask",
+    "lead": "Lead",
+    "deal": "Deal",
+}
+
+
+@strawberry.type(description="A message for you about a record, e.g. a flow's reminder.")
+class Notification(relay.Node):
+    id: relay.NodeID[str]
+    message: str
+    source: str = strawberry.field(description="What left it, e.g. flow:customer-onboarding.")
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, NotificationRecord))
+
+    @strawberry.field(description="The record it is about (fetch it with `node`), if any.")
+    def record_id(self, root: strawberry.Parent[NotificationRecord]) -> relay.GlobalID | None:
+        type_name = RECORD_TYPES.get(root.record_type)
+        if type_name is None or not root.record_id:
+            return None
+        return relay.GlobalID(type_name, root.record_id)
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class NotificationError:
+    field: str | None
+    code: NotificationErrorCode
+    message: str
+
+
+@strawberry.type
+class MarkNotificationsReadPayload:
+    marked: int = strawberry.field(description="How many were unread and are now read.")
+    errors: list[NotificationError]
+
+
+@strawberry.input
+class MarkNotificationsReadInput:
+    ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="At most 100; leave out to mark every unread one."
+    )
+
+
+@strawberry.type
+class NotificationQuery:
+    @strawberry.field(description="Your notifications, newest first (people, not API keys).")
+    async def notifications(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        unread_only: bool = False,
+    ) -> relay.Connection[Notification]:
+        return await resolve.notifications_page(info.context, first, after, unread_only)
+
+    @strawberry.field(description="How many of your notifications are unread.")
+    async def unread_notification_count(self, info: Info) -> int:
+        return await resolve.unread_count(info.context)
+
+
+@strawberry.type
+class NotificationMutation:
+    @strawberry.mutation(description="Mark some, or all, of your notifications read.")
+    async def mark_notifications_read(
+        self, info: Info, input: MarkNotificationsReadInput
+    ) -> MarkNotificationsReadPayload:
+        outcome = await resolve.mark_read(info.context, input.ids)
+        return MarkNotificationsReadPayload(
+            marked=outcome.value or 0, errors=errors_as(NotificationError, outcome.errors)
+        )
