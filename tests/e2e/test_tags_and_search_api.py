@@ -28,7 +28,7 @@ CONTACTS = """
 query($where: ContactFilter) { contacts(first: 50, filter: $where) { edges { node { id } } } }"""
 CUSTOMERS = """
 query($where: CustomerFilter) { customers(first: 50, filter: $where) { edges { node { id } } } }"""
-TAGS = "{ tags { tag { id name color } contactCount customerCount } }"
+TAGS = "{ tags { tag { id name color } usage { recordType count } total } }"
 CREATE_TAG = """
 mutation($input: CreateTagInput!) {
   createTag(input: $input) { tag { id name color } errors { field code } }
@@ -66,8 +66,15 @@ async def customer_ids(api: Api, **where: Any) -> set[str]:
 
 
 async def catalogue(api: Api) -> dict[str, dict[str, Any]]:
+    """Each tag by name, with `counts`: its usage per record type (every type listed)."""
     data = await api.graphql(TAGS)
-    return {entry["tag"]["name"]: entry for entry in data["tags"]}
+    found: dict[str, dict[str, Any]] = {}
+    for entry in data["tags"]:
+        counts = {use["recordType"]: use["count"] for use in entry["usage"]}
+        assert list(counts) == ["CONTACT", "CUSTOMER", "LEAD", "DEAL", "CALLING_TASK"]
+        assert entry["total"] == sum(counts.values())
+        found[entry["tag"]["name"]] = {**entry, "counts": counts}
+    return found
 
 
 async def test_a_tag_is_one_per_agency_whatever_its_letter_case(api: Api) -> None:
@@ -79,8 +86,9 @@ async def test_a_tag_is_one_per_agency_whatever_its_letter_case(api: Api) -> Non
     assert company["tags"] == ["Renewal"]
     tags = await catalogue(api)
     assert set(tags) == {"VIP", "Renewal"}
-    assert (tags["VIP"]["contactCount"], tags["VIP"]["customerCount"]) == (2, 0)
-    assert (tags["Renewal"]["contactCount"], tags["Renewal"]["customerCount"]) == (1, 1)
+    assert (tags["VIP"]["counts"]["CONTACT"], tags["VIP"]["counts"]["CUSTOMER"]) == (2, 0)
+    assert (tags["Renewal"]["counts"]["CONTACT"], tags["Renewal"]["counts"]["CUSTOMER"]) == (1, 1)
+    assert (tags["VIP"]["total"], tags["Renewal"]["total"]) == (2, 2)
     assert await Tag.all().count() == 2
 
 
@@ -110,7 +118,7 @@ async def test_retagging_and_deleting_a_record_keep_the_index_in_step(api: Api) 
     assert await contact_ids(api, tags=["VIP"]) == set()
     assert await contact_ids(api, tags=["Cold"]) == {tagged["id"]}
     await api.graphql(DELETE_CONTACT, {"id": tagged["id"]})
-    assert (await catalogue(api))["Cold"]["contactCount"] == 0
+    assert (await catalogue(api))["Cold"]["total"] == 0
     assert await RecordTag.all().count() == 0
 
 
