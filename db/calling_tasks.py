@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from tortoise import fields
-from tortoise.models import Model
+
+from db.search import Searchable
 
 
-class CallingTask(Model):
+class CallingTask(Searchable):
     """The assignee owns the task (row scope follows the assignee)."""
+
+    SEARCH_FIELDS = ("subject", "outcome_notes")
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)
@@ -19,6 +22,7 @@ class CallingTask(Model):
     notes = fields.TextField(default="")
     outcome_notes = fields.TextField(default="")
     reschedule_count = fields.IntField(default=0)
+    tags: fields.Field[list[str]] = fields.JSONField(default=list, db_default="[]")
     status = fields.CharField(max_length=20, default="new", db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

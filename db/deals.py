@@ -7,17 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise import fields
-from tortoise.models import Model
 
 from db.pipelines import Pipeline, Stage
+from db.search import Searchable
 
 
-class Deal(Model):
+class Deal(Searchable):
     """An opportunity in a pipeline. The status column is owned by the deal lifecycle.
 
     The stage says where the deal is and how likely it is to be won. The status (open, won,
     lost) always equals the kind of that stage. close_reason says why it was won or lost.
     """
+
+    SEARCH_FIELDS = ("name",)
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)
@@ -37,6 +39,7 @@ class Deal(Model):
     competitors: fields.Field[list[str]] = fields.JSONField(default=list)
     close_reason = fields.CharField(max_length=500, default="")
     closed_at = fields.DatetimeField(null=True)
+    tags: fields.Field[list[str]] = fields.JSONField(default=list, db_default="[]")
     owner_id = fields.UUIDField(null=True)
     lead_id = fields.UUIDField(null=True, db_index=True)
     contact_id = fields.UUIDField(null=True, db_index=True)

@@ -5,15 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tortoise import fields
-from tortoise.models import Model
+
+from db.search import Searchable
 
 
-class Lead(Model):
+class Lead(Searchable):
     """A sales opportunity not yet qualified. The status column is owned by the lead lifecycle.
 
     A lead is about a contact or (once customers exist) a customer. deal_id is the deal it
     was converted into.
     """
+
+    SEARCH_FIELDS = ("title", "source")
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)
@@ -27,6 +30,7 @@ class Lead(Model):
         max_digits=14, decimal_places=2, null=True
     )
     currency = fields.CharField(max_length=3, null=True)
+    tags: fields.Field[list[str]] = fields.JSONField(default=list, db_default="[]")
     status = fields.CharField(max_length=20, default="new", db_index=True)
     deal_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

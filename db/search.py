@@ -1,8 +1,9 @@
-"""A lower-cased search column kept beside a record's names, emails and phones.
+"""A lower-cased search column kept beside a record's names, emails, phones and other texts.
 
 Text search must find `ana@` or `020 7946 0958` on SQLite and PostgreSQL alike, and JSON
-columns cannot be searched portably, so each searchable record keeps one plain text column
-that its `save` rewrites from `SEARCH_FIELDS`.
+columns cannot be searched portably, so each searchable record (contacts, customers, leads,
+deals, calling tasks) keeps one plain text column that its `save` rewrites from
+`SEARCH_FIELDS`, and every list's `search` filter is `Searchable.matching`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 import phonenumbers
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 SEARCH_TEXT_LENGTH = 4_000
@@ -58,6 +60,17 @@ class Searchable(Model):
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def matching(cls, term: str) -> Q:
+        """Records whose search column holds the term; on records with phones, a phone-like
+        term also matches as digits (so `020 7946 0958` finds `+442079460958`)."""
+        text = term.strip().lower()
+        found = Q(search_text__contains=text)
+        digits = search_term(term)
+        if cls.SEARCH_PHONE_FIELDS and digits != text:
+            found |= Q(search_text__contains=digits)
+        return found
 
     def refresh_search_text(self) -> None:
         """Recompute the column from the record's fields (bulk inserts, which skip `save`)."""

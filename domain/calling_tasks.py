@@ -15,14 +15,22 @@ from tortoise.transactions import in_transaction
 from db.calling_tasks import CallingTask as CallingTask
 from db.contacts import Contact
 from db.customers import Customer
+from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
+from domain.custom_field_queries import (
+    CustomFieldConditions,
+    CustomFieldOrdering,
+    matching,
+    records_page,
+)
+from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import LongText, RequiredName, SearchTerm, input_codes
+from domain.field_types import LongText, RequiredName, SearchTerm, Tags, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.calling_task import CallingTaskLifecycle
-from domain.pagination import Ordering, Page, keyset_page
+from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
 from domain.roles import Access, Resource
 from domain.sales_records import locked, scoped
@@ -39,6 +47,15 @@ class CallingTaskErrorCode(StrEnum):
     INVALID_TRANSITION = "INVALID_TRANSITION"
     GUARD_FAILED = "GUARD_FAILED"
     FORBIDDEN = "FORBIDDEN"
+    # from tags and custom field values (domain.custom_field_values.CustomValueCode)
+    TOO_MANY = "TOO_MANY"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    NOT_TEXT = "NOT_TEXT"
+    NOT_A_NUMBER = "NOT_A_NUMBER"
+    NOT_A_DATE = "NOT_A_DATE"
+    NOT_A_BOOLEAN = "NOT_A_BOOLEAN"
+    NOT_A_CHOICE = "NOT_A_CHOICE"
 
 
 _PYDANTIC_CODES = input_codes(CallingTaskErrorCode)
@@ -57,6 +74,7 @@ class CallingTaskChanges(BaseModel):
     due_at: datetime | None = None
     notes: LongText = ""
     outcome_notes: LongText = ""
+    tags: Tags = []
 
 
 class CallingTaskFilter(BaseModel):
@@ -69,6 +87,9 @@ class CallingTaskFilter(BaseModel):
     due_before: datetime | None = None
     due_after: datetime | None = None
     search: SearchTerm | None = None
+    tags: Tags | None = None
+    tags_any: Tags | None = None
+    custom_fields: CustomFieldConditions | None = None
 
 
 class CallingTaskOrderField(StrEnum):
@@ -92,6 +113,7 @@ def snapshot(task: CallingTask) -> dict[str, Any]:
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "notes": task.notes,
         "outcome_notes": task.outcome_notes,
+        "tags": list(task.tags),
         "status": task.status,
     }
 
@@ -153,7 +175,7 @@ async def list_calling_tasks(
     first: int,
     after: str | None = None,
     criteria: dict[str, Any] | None = None,
-    ordering: Ordering = NEWEST_FIRST,
+    ordering: Ordering | CustomFieldOrdering = NEWEST_FIRST,
 ) -> Page[CallingTask]:
     query = _scoped(actor)
     if criteria is not None:
@@ -169,13 +191,17 @@ async def list_calling_tasks(
             query = query.filter(due_at__gte=where.due_after)
         if where.due_before is not None:
             query = query.filter(due_at__lt=where.due_before)
+        # Search, tags and custom fields: the same filters as every sales record.
         if where.search:
-            query = query.filter(subject__icontains=where.search)
-    return await keyset_page(query, ordering, first, after)
+            query = query.filter(CallingTask.matching(where.search))
+        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
+        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+    return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 
 async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask:
     """A new call about a contact or a customer, assigned to its creator unless told."""
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=True)
     fields = _parse(data, partial=False)
     if fields["contact_id"] is None and fields["customer_id"] is None:
         raise DomainError(
@@ -188,26 +214,31 @@ async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask
     async with in_transaction() as conn:
         await _check_links(actor, fields, conn)
         task = CallingTask(agency_id=actor.agency_id, **fields)
+        task.tags = await tags.tag_record(actor, AGGREGATE, task.id, task.tags, conn)
         await task.save(using_db=conn)
-        after = snapshot(task)
+        after = {**snapshot(task), **await custom.write(actor, task.id, conn)}
         await record_audit(actor, AGGREGATE, str(task.id), "create", {}, after, conn)
         await append_event(actor, "calling_task.created", AGGREGATE, str(task.id), after, conn)
     return task
 
 
 async def update_calling_task(actor: Actor, task_id: UUID, data: dict[str, Any]) -> CallingTask:
+    data, custom = await custom_values(actor, AGGREGATE, data, creating=False)
     fields = _parse(data, partial=True)
     async with in_transaction() as conn:
         task = await _locked(actor, task_id, conn)
         await _check_links(actor, fields, conn)
-        before = snapshot(task)
+        if "tags" in fields:
+            fields["tags"] = await tags.tag_record(actor, AGGREGATE, task.id, fields["tags"], conn)
+        before = {**snapshot(task), **await custom.current(task.id, conn)}
         task.update_from_dict(fields)
         if task.contact_id is None and task.customer_id is None:
             raise DomainError(
                 CallingTaskErrorCode.REQUIRED, "A call needs a contact or a customer.", "contact_id"
             )
         await task.save(using_db=conn)
-        old, new = changed_fields(before, snapshot(task))
+        after = {**snapshot(task), **await custom.write(actor, task.id, conn)}
+        old, new = changed_fields(before, after)
         if new:
             await record_audit(actor, AGGREGATE, str(task.id), "update", old, new, conn)
             await append_event(
@@ -219,6 +250,7 @@ async def update_calling_task(actor: Actor, task_id: UUID, data: dict[str, Any])
 async def delete_calling_task(actor: Actor, task_id: UUID) -> CallingTask:
     async with in_transaction() as conn:
         task = await _locked(actor, task_id, conn)
+        await tags.untag_record(actor, AGGREGATE, task.id, conn)
         task.deleted_at = datetime.now(UTC)
         await task.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
         await record_audit(actor, AGGREGATE, str(task.id), "delete", snapshot(task), {}, conn)

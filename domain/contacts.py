@@ -25,7 +25,6 @@ from tortoise.transactions import in_transaction
 
 from db.contacts import Contact as Contact
 from db.customers import Customer
-from db.search import search_term
 from domain import customers, tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -227,7 +226,7 @@ async def list_contacts(
         if where.created_before is not None:
             query = query.filter(created_at__lt=where.created_before)
         if where.search:
-            query = query.filter(search_text__contains=search_term(where.search))
+            query = query.filter(Contact.matching(where.search))
         query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
         query = await matching(actor, AGGREGATE, query, where.custom_fields)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)

@@ -1,4 +1,5 @@
-"""Custom field definitions: typed fields admins add to contacts, customers, leads and deals.
+"""Custom field definitions: typed fields admins add to contacts, customers, leads, deals and
+calling tasks.
 
 Admins and sysadmins define, change and archive fields; every actor of the agency reads the
 definitions (client apps build their forms from them). A field's key, record type and type
@@ -48,6 +49,7 @@ class CustomFieldRecordType(StrEnum):
     CUSTOMER = "customer"
     LEAD = "lead"
     DEAL = "deal"
+    CALLING_TASK = "calling_task"
 
 
 class CustomFieldType(StrEnum):

@@ -18,7 +18,6 @@ from tortoise.transactions import in_transaction
 from db.contacts import Contact
 from db.customers import Customer as Customer
 from db.customers import CustomerContact as CustomerContact
-from db.search import search_term
 from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -230,7 +229,7 @@ async def list_customers(
         if where.parent_id is not None:
             query = query.filter(parent_id=where.parent_id)
         if where.search:
-            query = query.filter(search_text__contains=search_term(where.search))
+            query = query.filter(Customer.matching(where.search))
         query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
         query = await matching(actor, AGGREGATE, query, where.custom_fields)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)

@@ -30,6 +30,7 @@ from db.customers import Customer
 from db.deals import Deal as Deal
 from db.leads import Lead
 from db.pipelines import Stage
+from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.custom_field_queries import (
@@ -41,7 +42,7 @@ from domain.custom_field_queries import (
 from domain.custom_field_values import CustomValues, custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import SearchTerm, distinct, input_codes
+from domain.field_types import SearchTerm, Tags, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
 from domain.lifecycles.deal import DealLifecycle, event_towards
 from domain.money import Amount, Currency, money_codes, weighted
@@ -96,6 +97,7 @@ class DealChanges(BaseModel):
     owner_id: UUID | None = None
     contact_id: UUID | None = None
     customer_id: UUID | None = None
+    tags: Tags = []
 
 
 class NewDeal(DealChanges):
@@ -132,6 +134,8 @@ class DealFilter(BaseModel):
     customer_id: UUID | None = None
     lead_id: UUID | None = None
     search: SearchTerm | None = None
+    tags: Tags | None = None
+    tags_any: Tags | None = None
     expected_close_after: date | None = None
     expected_close_before: date | None = None
     created_after: datetime | None = None
@@ -169,6 +173,7 @@ def snapshot(deal: Deal) -> dict[str, Any]:
         "expected_close_date": deal.expected_close_date.isoformat(),
         "competitors": list(deal.competitors),
         "close_reason": deal.close_reason,
+        "tags": list(deal.tags),
         "owner_id": text(deal.owner_id),
         "lead_id": text(deal.lead_id),
         "contact_id": text(deal.contact_id),
@@ -251,7 +256,8 @@ async def list_deals(
         if where.status_in is not None:
             query = query.filter(status__in=where.status_in)
         if where.search:
-            query = query.filter(name__icontains=where.search)
+            query = query.filter(Deal.matching(where.search))
+        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
         for column, bound, value in (
             ("expected_close_date", "gte", where.expected_close_after),
             ("expected_close_date", "lt", where.expected_close_before),
@@ -277,6 +283,7 @@ async def insert_deal(
     a lead.
     """
     deal = Deal(agency_id=actor.agency_id, pipeline_id=stage.pipeline_id, stage=stage, **fields)
+    deal.tags = await tags.tag_record(actor, AGGREGATE, deal.id, deal.tags, conn)
     await deal.save(using_db=conn)
     written = await custom.write(actor, deal.id, conn) if custom is not None else {}
     after = {**snapshot(deal), **written}
@@ -311,6 +318,8 @@ async def update_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal
     await _check_links(actor, fields)
     async with in_transaction() as conn:
         deal = await _locked(actor, deal_id, conn)
+        if "tags" in fields:
+            fields["tags"] = await tags.tag_record(actor, AGGREGATE, deal.id, fields["tags"], conn)
         before = {**snapshot(deal), **await custom.current(deal.id, conn)}
         deal.update_from_dict(fields)
         check_currency(deal.amount, deal.currency, DealErrorCode)
@@ -329,6 +338,7 @@ async def delete_deal(actor: Actor, deal_id: UUID) -> Deal:
     """Soft delete: the row stays for audit and undo, but no query returns it."""
     async with in_transaction() as conn:
         deal = await _locked(actor, deal_id, conn)
+        await tags.untag_record(actor, AGGREGATE, deal.id, conn)
         deal.deleted_at = datetime.now(UTC)
         await deal.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
         await record_audit(actor, AGGREGATE, str(deal.id), "delete", snapshot(deal), {}, conn)

@@ -24,13 +24,12 @@ from pydantic import (
     ValidationError,
 )
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from db.contacts import Contact
 from db.customers import Customer
 from db.leads import Lead as Lead
-from domain import deals
+from domain import deals, tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.custom_field_queries import (
@@ -42,7 +41,7 @@ from domain.custom_field_queries import (
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import SearchTerm, distinct, input_codes
+from domain.field_types import SearchTerm, Tags, distinct, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
@@ -99,6 +98,7 @@ class LeadChanges(BaseModel):
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
     estimated_value: Amount | None = None
     currency: Currency | None = None
+    tags: Tags = []
 
 
 class LeadConversion(BaseModel):
@@ -129,6 +129,8 @@ class LeadFilter(BaseModel):
     customer_id: UUID | None = None
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
     search: SearchTerm | None = None
+    tags: Tags | None = None
+    tags_any: Tags | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     custom_fields: CustomFieldConditions | None = None
@@ -153,6 +155,7 @@ def snapshot(lead: Lead) -> dict[str, Any]:
         "source": lead.source,
         "estimated_value": text(lead.estimated_value),
         "currency": lead.currency,
+        "tags": list(lead.tags),
         "status": lead.status,
         "deal_id": text(lead.deal_id),
     }
@@ -227,8 +230,8 @@ async def list_leads(
         if where.created_before is not None:
             query = query.filter(created_at__lt=where.created_before)
         if where.search:
-            term = where.search
-            query = query.filter(Q(title__icontains=term) | Q(source__icontains=term))
+            query = query.filter(Lead.matching(where.search))
+        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
         query = await matching(actor, AGGREGATE, query, where.custom_fields)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
@@ -244,6 +247,7 @@ async def create_lead(actor: Actor, data: dict[str, Any]) -> Lead:
     await _check_links(actor, fields)
     async with in_transaction() as conn:
         lead = Lead(agency_id=actor.agency_id, **fields)
+        lead.tags = await tags.tag_record(actor, AGGREGATE, lead.id, lead.tags, conn)
         await lead.save(using_db=conn)
         after = {**snapshot(lead), **await custom.write(actor, lead.id, conn)}
         await record_audit(actor, AGGREGATE, str(lead.id), "create", {}, after, conn)
@@ -260,6 +264,8 @@ async def update_lead(actor: Actor, lead_id: UUID, data: dict[str, Any]) -> Lead
         await _check_links(actor, fields)
     async with in_transaction() as conn:
         lead = await _locked(actor, lead_id, conn)
+        if "tags" in fields:
+            fields["tags"] = await tags.tag_record(actor, AGGREGATE, lead.id, fields["tags"], conn)
         before = {**snapshot(lead), **await custom.current(lead.id, conn)}
         lead.update_from_dict(fields)
         _check_currency(lead.estimated_value, lead.currency)
@@ -278,6 +284,7 @@ async def delete_lead(actor: Actor, lead_id: UUID) -> Lead:
     """Soft delete: the row stays for audit and undo, but no query returns it."""
     async with in_transaction() as conn:
         lead = await _locked(actor, lead_id, conn)
+        await tags.untag_record(actor, AGGREGATE, lead.id, conn)
         lead.deleted_at = datetime.now(UTC)
         await lead.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
         await record_audit(actor, AGGREGATE, str(lead.id), "delete", snapshot(lead), {}, conn)
@@ -304,7 +311,7 @@ async def convert_lead(
 ) -> tuple[Lead, deals.Deal]:
     """Convert a qualified lead into a deal, in one transaction, and return both.
 
-    The deal takes the lead's title, value, currency, owner and contact unless `data` says
+    The deal takes the lead's title, value, currency, owner, contact and tags unless `data` says
     otherwise, starts in the given open stage (default: the first open stage of the given or
     the default pipeline), and is expected to close 30 days from now unless a date is given.
     """
@@ -329,6 +336,7 @@ async def convert_lead(
             "contact_id": lead.contact_id,
             "customer_id": lead.customer_id,
             "lead_id": lead.id,
+            "tags": list(lead.tags),
         }
         deal = await deals.insert_deal(actor, fields, stage, conn)
         lead.deal_id = deal.id

@@ -1,4 +1,5 @@
-"""Tags shared by the whole agency: one catalogue, used by contacts and customers alike.
+"""Tags shared by the whole agency: one catalogue, used by every sales record alike (contacts,
+customers, leads, deals and calling tasks).
 
 Tagging a record with a name the agency already knows, in any letter case, uses the catalogue's
 spelling; a new name joins the catalogue. Each record keeps its tag names (shown and
@@ -23,8 +24,11 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.customers import Customer
+from db.deals import Deal
+from db.leads import Lead
 from db.tags import RecordTag
 from db.tags import Tag as Tag
 from domain.actors import Actor
@@ -39,8 +43,37 @@ from domain.sales_records import scoped
 
 AGGREGATE = "tag"
 MAX_TAGS_PER_AGENCY = 1_000
-# The record types that carry tags, and their tables (whose `tags` column holds the names).
-TAGGED: dict[str, type[Contact] | type[Customer]] = {"contact": Contact, "customer": Customer}
+
+
+class TaggedRecordType(StrEnum):
+    """Record types that carry tags; the values are their aggregate names."""
+
+    CONTACT = "contact"
+    CUSTOMER = "customer"
+    LEAD = "lead"
+    DEAL = "deal"
+    CALLING_TASK = "calling_task"
+
+
+TaggedModel = type[Contact] | type[Customer] | type[Lead] | type[Deal] | type[CallingTask]
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """A tagged record's table (whose `tags` column holds the names) and the column its row
+    scope follows."""
+
+    model: TaggedModel
+    owner_field: str = "owner_id"
+
+
+TAGGED: dict[TaggedRecordType, Tagged] = {
+    TaggedRecordType.CONTACT: Tagged(Contact),
+    TaggedRecordType.CUSTOMER: Tagged(Customer),
+    TaggedRecordType.LEAD: Tagged(Lead),
+    TaggedRecordType.DEAL: Tagged(Deal),
+    TaggedRecordType.CALLING_TASK: Tagged(CallingTask, owner_field="assignee_id"),
+}
 
 
 class TagErrorCode(StrEnum):
@@ -67,11 +100,15 @@ class TagChanges(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class TagUsage:
-    """A catalogue tag and how many live records of each type carry it."""
+    """A catalogue tag and how many live records of each tagged type carry it (every type is
+    counted, zeros included, in `TaggedRecordType` order)."""
 
     tag: Tag
-    contacts: int
-    customers: int
+    counts: dict[TaggedRecordType, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 def key_of(name: str) -> str:
@@ -200,9 +237,9 @@ async def list_tags(actor: Actor) -> list[TagUsage]:
     """Every tag of the agency, by name, with its use on the records the actor may read."""
     require(actor, Resource.SALES_RECORDS, Access.READ)
     tags = await Tag.filter(agency_id=actor.agency_id).order_by("key")
-    uses: dict[str, Counter[UUID]] = {}
-    for record_type, model in TAGGED.items():
-        visible: QuerySet[Any] = scoped(model, actor)
+    uses: dict[TaggedRecordType, Counter[UUID]] = {}
+    for record_type, tagged in TAGGED.items():
+        visible: QuerySet[Any] = scoped(tagged.model, actor, owner_field=tagged.owner_field)
         counts = (
             await RecordTag.filter(
                 agency_id=actor.agency_id,
@@ -215,7 +252,7 @@ async def list_tags(actor: Actor) -> list[TagUsage]:
         )
         uses[record_type] = Counter({UUID(str(row["tag_id"])): row["uses"] for row in counts})
     return [
-        TagUsage(tag, contacts=uses["contact"][tag.id], customers=uses["customer"][tag.id])
+        TagUsage(tag, {record_type: counts[tag.id] for record_type, counts in uses.items()})
         for tag in tags
     ]
 
@@ -280,9 +317,9 @@ async def _rewrite_records(
     actor: Actor, tag: Tag, old: str, new: str | None, conn: BaseDBAsyncClient
 ) -> None:
     """Replace (or drop) the tag's name in the tags column of every record carrying it."""
-    for record_type, model in TAGGED.items():
+    for record_type, tagged in TAGGED.items():
         ids = RecordTag.filter(agency_id=actor.agency_id, tag_id=tag.id, record_type=record_type)
-        carriers = await model.filter(
+        carriers = await tagged.model.filter(
             agency_id=actor.agency_id, id__in=Subquery(ids.values("record_id"))
         ).using_db(conn)
         for record in carriers:

@@ -12,8 +12,8 @@ from domain import calling_tasks
 from domain.calling_tasks import CallingTask, CallingTaskErrorCode, CallingTaskOrderField
 from domain.lifecycles import allowed_events
 from domain.lifecycles.calling_task import CallingTaskLifecycle
-from domain.pagination import Ordering
 from resolvers.context import RequestContext, actor_of
+from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
@@ -42,12 +42,13 @@ async def calling_tasks_page(
     where: Any,
     order_field: str,
     descending: bool,
+    custom_field: str | None = None,
 ) -> relay.Connection[Any]:
     actor = actor_of(context)
 
     async def load() -> Any:
         criteria = _fields(given(where)) if where is not None else None
-        ordering = Ordering(CallingTaskOrderField(order_field), descending)
+        ordering = record_ordering(CallingTaskOrderField(order_field), descending, custom_field)
         return await calling_tasks.list_calling_tasks(actor, first, after, criteria, ordering)
 
     return connection(await answer(load()))

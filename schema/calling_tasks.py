@@ -12,12 +12,19 @@ from strawberry.types import Info
 
 from domain.calling_tasks import CallingTask as CallingTaskRecord
 from domain.calling_tasks import CallingTaskErrorCode, CallingTaskOrderField
+from domain.custom_fields import CustomFieldRecordType
 from domain.lifecycles.calling_task import CallingTaskEvent, CallingTaskStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import calling_tasks as resolve
 from resolvers import related
 from resolvers.errors import Outcome
 from schema.contacts import OrderDirection
+from schema.custom_fields import (
+    CustomFieldCondition,
+    CustomFieldValue,
+    CustomFieldValueInput,
+    custom_field_values,
+)
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
@@ -47,6 +54,7 @@ class CallingTask(relay.Node):
     notes: str = strawberry.field(description="What the call is for (briefing for the caller).")
     outcome_notes: str
     reschedule_count: int
+    tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     status: CallingTaskStatusEnum
     created_at: datetime
     updated_at: datetime
@@ -80,6 +88,14 @@ class CallingTask(relay.Node):
         self, info: Info, root: strawberry.Parent[CallingTaskRecord]
     ) -> UserSummary | None:
         return await related.colleague(info.context, root.assignee_id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Every live custom field of the record type, with this record's value."
+    )
+    async def custom_fields(
+        self, info: Info, root: strawberry.Parent[CallingTaskRecord]
+    ) -> list[CustomFieldValue]:
+        return await custom_field_values(info.context, CustomFieldRecordType.CALLING_TASK, root.id)
 
     @strawberry.field(description="Events that may be applied to this task now.")
     def allowed_events(
@@ -118,6 +134,10 @@ class CreateCallingTaskInput:
     )
     due_at: datetime | None = None
     notes: str = ""
+    tags: list[str] = strawberry.field(default_factory=list)
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input(description="Fields left out are unchanged; status moves by events only.")
@@ -128,6 +148,10 @@ class UpdateCallingTaskInput:
     customer_id: relay.GlobalID | None = strawberry.UNSET
     assignee_id: relay.GlobalID | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Values of the agency's custom fields."
+    )
 
 
 @strawberry.input
@@ -153,13 +177,28 @@ class CallingTaskFilter:
     customer_id: relay.GlobalID | None = strawberry.UNSET
     due_after: datetime | None = strawberry.UNSET
     due_before: datetime | None = strawberry.UNSET
-    search: str | None = strawberry.UNSET
+    search: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Part of the subject or outcome notes, in any letter case.",
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Only tasks carrying every one of these tags."
+    )
+    tags_any: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Only tasks carrying at least one of these tags."
+    )
+    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
+        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
+    )
 
 
 @strawberry.input
 class CallingTaskOrder:
     field: CallingTaskOrderField = CallingTaskOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+    custom_field: str | None = strawberry.field(
+        default=None, description="A custom field's key: order by its value instead of `field`."
+    )
 
 
 @strawberry.type
@@ -185,6 +224,7 @@ class CallingTaskQuery:
             filter,
             order.field.value,
             order.direction is OrderDirection.DESC,
+            order.custom_field,
         )
 
 

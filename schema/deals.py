@@ -65,6 +65,7 @@ class Deal(relay.Node):
     currency: str | None = strawberry.field(description="ISO 4217 code of the amount, e.g. EUR.")
     expected_close_date: date
     competitors: list[str]
+    tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     close_reason: str = strawberry.field(description="Why it was won or lost.")
     closed_at: datetime | None
     created_at: datetime
@@ -164,6 +165,7 @@ class CreateDealInput:
         default=strawberry.UNSET, description="An open stage; defaults to the first open one."
     )
     competitors: list[str] = strawberry.field(default_factory=list)
+    tags: list[str] = strawberry.field(default_factory=list)
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
@@ -183,6 +185,7 @@ class UpdateDealInput:
     currency: str | None = strawberry.UNSET
     expected_close_date: date | None = strawberry.UNSET
     competitors: list[str] | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
     owner_id: relay.GlobalID | None = strawberry.UNSET
     contact_id: relay.GlobalID | None = strawberry.UNSET
     customer_id: relay.GlobalID | None = strawberry.UNSET
@@ -215,7 +218,15 @@ class DealFilter:
     contact_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
     lead_id: relay.GlobalID | None = None
-    search: str | None = strawberry.field(default=None, description="Matches the name.")
+    search: str | None = strawberry.field(
+        default=None, description="Part of the name, in any letter case."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Only deals carrying every one of these tags."
+    )
+    tags_any: list[str] | None = strawberry.field(
+        default=None, description="Only deals carrying at least one of these tags."
+    )
     expected_close_after: date | None = strawberry.field(default=None, description="Inclusive.")
     expected_close_before: date | None = strawberry.field(default=None, description="Exclusive.")
     created_after: datetime | None = None

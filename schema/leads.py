@@ -60,6 +60,7 @@ class Lead(relay.Node):
     source: str = strawberry.field(description="Where the lead came from, e.g. referral.")
     estimated_value: Decimal | None
     currency: str | None = strawberry.field(description="ISO 4217 code of the value, e.g. EUR.")
+    tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     status: LeadStatusEnum
     created_at: datetime
     updated_at: datetime
@@ -150,6 +151,7 @@ class CreateLeadInput:
     currency: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 4217; required with a non-zero value."
     )
+    tags: list[str] = strawberry.field(default_factory=list)
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -166,6 +168,7 @@ class UpdateLeadInput:
     source: str | None = strawberry.UNSET
     estimated_value: Decimal | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -214,7 +217,15 @@ class LeadFilter:
     contact_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
     source: str | None = None
-    search: str | None = strawberry.field(default=None, description="Matches title or source.")
+    search: str | None = strawberry.field(
+        default=None, description="Part of the title or source, in any letter case."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Only leads carrying every one of these tags."
+    )
+    tags_any: list[str] | None = strawberry.field(
+        default=None, description="Only leads carrying at least one of these tags."
+    )
     created_after: datetime | None = None
     created_before: datetime | None = None
     custom_fields: list[CustomFieldCondition] | None = strawberry.field(

@@ -9,12 +9,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from domain.tags import Tag as TagRecord
-from domain.tags import TagErrorCode, TagUsage
+from domain.tags import TagErrorCode, TaggedRecordType, TagUsage
 from resolvers import tags as resolve
 from resolvers.errors import Outcome
 from schema.payloads import errors_as
 
 strawberry.enum(TagErrorCode, name="TagErrorCode")
+strawberry.enum(TaggedRecordType, name="TaggedRecordType", description="Records that carry tags.")
 
 
 @strawberry.type(description="A label shared by the agency; records carry it by name.")
@@ -28,11 +29,19 @@ class Tag(relay.Node):
         return isinstance(obj, (cls, TagRecord))
 
 
+@strawberry.type(description="How many records of one type you can see carry the tag.")
+class TagUsageCount:
+    record_type: TaggedRecordType
+    count: int
+
+
 @strawberry.type(description="A tag and how many records you can see carry it.")
 class TagWithUsage:
     tag: Tag
-    contact_count: int
-    customer_count: int
+    usage: list[TagUsageCount] = strawberry.field(
+        description="One entry per record type that carries tags, zeros included."
+    )
+    total: int = strawberry.field(description="Records of every type carrying it.")
 
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
@@ -73,8 +82,8 @@ def _payload(outcome: Outcome[TagRecord]) -> TagPayload:
 def _usage(usage: TagUsage) -> TagWithUsage:
     return TagWithUsage(
         tag=usage.tag,  # type: ignore[arg-type]
-        contact_count=usage.contacts,
-        customer_count=usage.customers,
+        usage=[TagUsageCount(record_type=kind, count=n) for kind, n in usage.counts.items()],
+        total=usage.total,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from db.audit import AuditEntry
+from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.custom_fields import CustomFieldValue
 from domain.roles import Role
@@ -448,3 +449,124 @@ async def test_another_agencys_fields_are_invisible_and_unusable(api: Api) -> No
     acme_field = (await api.graphql(FIELDS, {}))["customFields"][0]
     archived = await bolt.graphql(ARCHIVE, {"id": acme_field["id"]})
     assert [e["code"] for e in archived["archiveCustomField"]["errors"]] == ["NOT_FOUND"]
+
+
+CALLING_TASK = f"callingTask {{ id subject {VALUES} }} errors {{ field code message }}"
+CREATE_TASK = f"""
+mutation($input: CreateCallingTaskInput!) {{
+  createCallingTask(input: $input) {{ {CALLING_TASK} }}
+}}
+"""
+UPDATE_TASK = f"""
+mutation($input: UpdateCallingTaskInput!) {{
+  updateCallingTask(input: $input) {{ {CALLING_TASK} }}
+}}
+"""
+TASKS = """
+query($first: Int, $after: String, $filter: CallingTaskFilter, $orderBy: CallingTaskOrder) {
+  callingTasks(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    edges { node { subject } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_calling_tasks_take_write_filter_and_sort_by_custom_fields(api: Api) -> None:
+    await define(
+        api, recordType="CALLING_TASK", key="attempts", label="Attempts", type="NUMBER", minValue=0
+    )
+    await define(
+        api,
+        recordType="CALLING_TASK",
+        key="mood",
+        label="Mood",
+        type="CHOICE",
+        choices=["warm", "cold"],
+    )
+    listed = await api.graphql(FIELDS, {"type": "CALLING_TASK"})
+    assert [f["key"] for f in listed["customFields"]] == ["attempts", "mood"]
+    kim = await api.graphql(
+        'mutation { createContact(input: {firstName: "Kim"}) { contact { id } } }'
+    )
+    contact_id = kim["createContact"]["contact"]["id"]
+
+    async def create(subject: str, values: list[dict[str, Any]]) -> dict[str, Any]:
+        data = await api.graphql(
+            CREATE_TASK,
+            {"input": {"subject": subject, "contactId": contact_id, "customFields": values}},
+        )
+        return dict(data["createCallingTask"])
+
+    first = await create("First", [{"key": "attempts", "number": 3}, {"key": "mood", "text": "x"}])
+    assert [(e["field"], e["code"]) for e in first["errors"]] == [
+        ("customFields.mood", "NOT_A_CHOICE")
+    ]
+    first = await create("First", [{"key": "attempts", "number": -1}])
+    assert [(e["field"], e["code"]) for e in first["errors"]] == [
+        ("customFields.attempts", "OUT_OF_RANGE")
+    ]
+    assert await CallingTask.all().count() == 0
+
+    rows: dict[str, list[dict[str, Any]]] = {
+        "Ann": [{"key": "attempts", "number": 3}, {"key": "mood", "choices": ["warm"]}],
+        "Bob": [{"key": "attempts", "number": 1}],
+        "Cy": [],
+        "Di": [{"key": "attempts", "number": 2}, {"key": "mood", "choices": ["cold"]}],
+    }
+    created = {name: await create(name, values) for name, values in rows.items()}
+    assert all(outcome["errors"] == [] for outcome in created.values())
+    ann = by_key(created["Ann"]["callingTask"]["customFields"])
+    assert (ann["attempts"]["number"], ann["mood"]["choices"]) == (3, ["warm"])
+    creations = await AuditEntry.filter(entity_type="calling_task", action="create")
+    logged = {entry.after["subject"]: entry.after.get("custom_fields") for entry in creations}
+    assert logged["Ann"] == {"attempts": 3.0, "mood": "warm"}
+    assert logged["Cy"] is None
+
+    updated = await api.graphql(
+        UPDATE_TASK,
+        {
+            "input": {
+                "id": created["Cy"]["callingTask"]["id"],
+                "customFields": [{"key": "attempts", "number": 5}],
+            }
+        },
+    )
+    assert updated["updateCallingTask"]["errors"] == []
+    assert (
+        by_key(updated["updateCallingTask"]["callingTask"]["customFields"])["attempts"]["number"]
+        == 5
+    )
+    rejected = await api.graphql(
+        UPDATE_TASK,
+        {
+            "input": {
+                "id": created["Bob"]["callingTask"]["id"],
+                "subject": "Renamed",
+                "customFields": [{"key": "attempts", "boolean": True}],
+            }
+        },
+    )
+    errors = rejected["updateCallingTask"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("customFields.attempts", "NOT_A_NUMBER")]
+    assert await CallingTask.filter(subject="Renamed").count() == 0
+    change = await AuditEntry.get(entity_type="calling_task", action="update")
+    assert change.before == {"custom_fields": {"attempts": None}}
+    assert change.after == {"custom_fields": {"attempts": 5.0}}
+
+    filtered = await api.graphql(
+        TASKS,
+        {
+            "first": 10,
+            "filter": {"customFields": [{"key": "attempts", "atLeast": {"number": 2}}]},
+            "orderBy": {"customField": "attempts", "direction": "ASC"},
+        },
+    )
+    assert [e["node"]["subject"] for e in filtered["callingTasks"]["edges"]] == ["Di", "Ann", "Cy"]
+    warm = await api.graphql(TASKS, {"filter": {"customFields": [{"key": "mood", "isSet": False}]}})
+    assert sorted(e["node"]["subject"] for e in warm["callingTasks"]["edges"]) == ["Bob", "Cy"]
+    ordered = await walk(
+        api, TASKS, "callingTasks", "subject", orderBy={"customField": "mood", "direction": "DESC"}
+    )
+    assert ordered[:2] == ["Ann", "Di"]  # warm, cold; tasks without a mood last
+    assert sorted(ordered[2:]) == ["Bob", "Cy"]
+    response = await api.post({"query": TASKS, "variables": {"orderBy": {"customField": "budget"}}})
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNKNOWN_FIELD"

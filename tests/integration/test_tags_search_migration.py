@@ -4,12 +4,8 @@ the agency catalogue and their search columns are filled, on SQLite and PostgreS
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import pytest
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
@@ -18,32 +14,11 @@ from db.connection import close_database, migrate, open_database, tortoise_confi
 from db.contacts import Contact
 from db.customers import Customer
 from db.tags import RecordTag, Tag
-from tests.fixtures.databases import DatabaseSource
+from tests.integration.old_databases import empty_database_url as empty_database_url
+from tests.integration.old_databases import insert_row
 
 BEFORE = "crm.0006_webhooks"
 LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def empty_database_url(database_source: DatabaseSource, tmp_path: Path) -> AsyncIterator[str]:
-    if database_source.postgres is None:
-        yield f"sqlite://{tmp_path / 'old.sqlite3'}"
-        return
-    name = f"crm_old_{uuid.uuid4().hex[:16]}"
-    await database_source.postgres.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_source.postgres.url(name)
-    finally:
-        await database_source.postgres.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _insert(table: str, row: dict[str, Any]) -> None:
-    client = Tortoise.get_connection("default")
-    postgres = client.capabilities.dialect == "postgres"
-    marks = [f"${n}" if postgres else "?" for n in range(1, len(row) + 1)]
-    await client.execute_query(
-        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(marks)})", list(row.values())
-    )
 
 
 async def test_existing_rows_get_catalogue_tags_and_search_text(empty_database_url: str) -> None:
@@ -53,7 +28,7 @@ async def test_existing_rows_get_catalogue_tags_and_search_text(empty_database_u
         blank = dict.fromkeys(
             ("last_name", "company_name", "job_title", "street", "city", "region"), ""
         )
-        await _insert(
+        await insert_row(
             "contact",
             {
                 "id": str(contact_id),
@@ -72,7 +47,7 @@ async def test_existing_rows_get_catalogue_tags_and_search_text(empty_database_u
                 "updated_at": LONG_AGO,
             },
         )
-        await _insert(
+        await insert_row(
             "customer",
             {
                 "id": str(customer_id),
