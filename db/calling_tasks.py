@@ -19,7 +19,7 @@ class CallingTask(Searchable):
     customer_id = fields.UUIDField(null=True, db_index=True)
     assignee_id = fields.UUIDField(null=True, db_index=True)
     due_at = fields.DatetimeField(null=True)
-    notes = fields.TextField(default="")
+    notes = fields.TextField(default="", db_default="")
     outcome_notes = fields.TextField(default="")
     reschedule_count = fields.IntField(default=0)
     tags: fields.Field[list[str]] = fields.JSONField(default=list, db_default="[]")
