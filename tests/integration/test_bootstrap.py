@@ -68,7 +68,12 @@ async def test_bootstrap_creates_agency_and_admin_once(database_url: str, tmp_pa
     assert "unchanged" in again.stdout
     users = await admins(database_url)
     assert [(u.email, u.roles) for u in users] == [("boss@acme.example.com", ["admin"])]
-    assert await flow_keys(database_url) == ["contact-conversion", "contact-nurture"]
+    assert await flow_keys(database_url) == [
+        "calling-task-reminders",
+        "contact-conversion",
+        "contact-nurture",
+        "customer-onboarding",
+    ]
     assert verify_password(users[0].password_hash, PASSWORD["CRM_BOOTSTRAP_ADMIN_PASSWORD"])
 
 
