@@ -36,6 +36,7 @@ from domain.events import append_event
 from domain.field_types import distinct, input_codes
 from domain.policies import forbidden, require
 from domain.roles import Access, Resource, RowScope
+from domain.row_locks import locked_in_agency
 
 AGGREGATE = "custom_field"
 MAX_FIELDS_PER_RECORD_TYPE = 100
@@ -251,12 +252,7 @@ def _duplicate(key: str) -> DomainError:
 
 
 async def _locked(actor: Actor, field_id: UUID, conn: BaseDBAsyncClient) -> CustomField:
-    field: CustomField | None = (
-        await CustomField.filter(agency_id=actor.agency_id, id=field_id)
-        .using_db(conn)
-        .select_for_update()
-        .first()
-    )
+    field = await locked_in_agency(CustomField, actor, conn, id=field_id)
     if field is None:
         raise _not_found(field_id)
     return field

@@ -35,6 +35,7 @@ from domain.events import append_event
 from domain.field_types import input_codes
 from domain.policies import forbidden, require
 from domain.roles import Access, Resource, RowScope
+from domain.row_locks import locked_in_agency
 
 AGGREGATE = "pipeline"
 DEFAULT_PIPELINE_NAME = "Sales"
@@ -323,12 +324,7 @@ async def create_pipeline(actor: Actor, data: dict[str, Any]) -> Pipeline:
 
 async def _locked(actor: Actor, pipeline_id: UUID, conn: BaseDBAsyncClient) -> Pipeline:
     """The pipeline, row-locked on PostgreSQL: stage edits of one pipeline serialise."""
-    pipeline: Pipeline | None = (
-        await Pipeline.filter(agency_id=actor.agency_id, id=pipeline_id)
-        .using_db(conn)
-        .select_for_update()
-        .first()
-    )
+    pipeline = await locked_in_agency(Pipeline, actor, conn, id=pipeline_id)
     if pipeline is None:
         raise _not_found("pipeline", pipeline_id)
     return pipeline

@@ -39,6 +39,7 @@ from domain.field_types import Tag as TagName
 from domain.field_types import input_codes
 from domain.policies import require
 from domain.roles import Access, Resource
+from domain.row_locks import locked_in_agency
 from domain.sales_records import scoped
 
 AGGREGATE = "tag"
@@ -345,12 +346,7 @@ async def _check_name_free(
 
 
 async def _locked(actor: Actor, tag_id: UUID, conn: BaseDBAsyncClient) -> Tag:
-    tag = (
-        await Tag.filter(agency_id=actor.agency_id, id=tag_id)
-        .using_db(conn)
-        .select_for_update()
-        .first()
-    )
+    tag = await locked_in_agency(Tag, actor, conn, id=tag_id)
     if tag is None:
         raise DomainError(TagErrorCode.NOT_FOUND, f"No tag with id {tag_id}.", "id")
     return tag

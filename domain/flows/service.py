@@ -40,6 +40,7 @@ from domain.flows.definitions import (
 from domain.flows.records import flow_vocabulary, read_record
 from domain.policies import require, scope
 from domain.roles import Access, Resource, RowScope
+from domain.row_locks import locked_in_agency
 
 AGGREGATE = "flow"
 # Drafts are stored before they are valid; this bounds what one can hold. A definition at
@@ -205,12 +206,7 @@ async def validate_draft(actor: Actor, key: str) -> list[DefinitionProblem]:
 
 async def _locked_flow(actor: Actor, key: str, connection: BaseDBAsyncClient) -> Flow:
     """The flow row, locked on PostgreSQL so concurrent drafts and publishes serialise."""
-    flow = (
-        await Flow.filter(agency_id=actor.agency_id, key=key)
-        .using_db(connection)
-        .select_for_update()
-        .first()
-    )
+    flow = await locked_in_agency(Flow, actor, connection, key=key)
     if flow is None:
         raise _not_found(key)
     return flow
