@@ -94,12 +94,10 @@ class Searchable(Model):
         force_update: bool = False,
     ) -> None:
         """Rewrite the search column whenever a field it is made of may have changed."""
-        sources = {*self.SEARCH_FIELDS, *self.SEARCH_PHONE_FIELDS}
-        if update_fields is not None:
-            update_fields = list(update_fields)
-            if sources.isdisjoint(update_fields):
-                await super().save(using_db, update_fields, force_create, force_update)
-                return
-            update_fields.append("search_text")
-        self.refresh_search_text()
-        await super().save(using_db, update_fields, force_create, force_update)
+        named = None if update_fields is None else list(update_fields)
+        if named is None:
+            self.refresh_search_text()
+        elif not {*self.SEARCH_FIELDS, *self.SEARCH_PHONE_FIELDS}.isdisjoint(named):
+            named.append("search_text")
+            self.refresh_search_text()
+        await super().save(using_db, named, force_create, force_update)
