@@ -95,8 +95,9 @@ class DocumentFiles:
             return _error("UNAUTHENTICATED", exc.message)
 
     async def upload(self, request: Request) -> Response:
-        """`POST /documents?recordId=<Contact or Customer id>&fileName=<name>`, the body being
-        the file and `Content-Type` its media type. 201 with the document, or an error."""
+        """`POST /documents?recordId=<Contact, Customer, Lead or Deal id>&fileName=<name>`, the
+        body being the file and `Content-Type` its media type. 201 with the document, or an
+        error."""
         actor = await self._actor(request)
         if isinstance(actor, Response):
             return actor
@@ -113,7 +114,9 @@ class DocumentFiles:
                 DocumentErrorCode,
             )
         except (ValueError, DomainError):
-            return _error(DocumentErrorCode.NOT_FOUND, "No such contact or customer.", "recordId")
+            return _error(
+                DocumentErrorCode.NOT_FOUND, "No such contact, customer, lead or deal.", "recordId"
+            )
         try:
             document = await documents.upload_document(
                 actor,

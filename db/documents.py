@@ -1,4 +1,5 @@
-"""Documents: files attached to a contact or a customer; the bytes live in a storage."""
+"""Documents: files attached to a contact, a customer, a lead or a deal; the bytes live in a
+storage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notes: free text a user writes on a contact or a customer."""
+"""Notes: free text a user writes on a contact, a customer, a lead or a deal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The records notes and documents attach to (contacts and customers), and the rule for them:
+"""The records notes and documents attach to (contacts, customers, leads and deals), and the
+rule for them:
 whoever may read the record reads what is attached to it, whoever may change the record
 changes it. The checks are the records' own (`domain.sales_records`), so they cannot drift.
 """
@@ -13,13 +14,20 @@ from tortoise.models import Model
 
 from db.contacts import Contact
 from db.customers import Customer
+from db.deals import Deal
+from db.leads import Lead
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.roles import Access
 from domain.sales_records import locked, scoped
 
 # Record type (as in events and audit rows) -> its model.
-ATTACHABLE: dict[str, type[Model]] = {"contact": Contact, "customer": Customer}
+ATTACHABLE: dict[str, type[Model]] = {
+    "contact": Contact,
+    "customer": Customer,
+    "lead": Lead,
+    "deal": Deal,
+}
 
 
 def _model(record_type: str, codes: type[StrEnum]) -> type[Model]:

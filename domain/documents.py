@@ -1,4 +1,5 @@
-"""Document service: files on a contact or a customer, under the record's row scope.
+"""Document service: files on a contact, a customer, a lead or a deal, under the record's row
+scope.
 
 Upload order: check access, stream the bytes into the storage (counted, hashed and capped as
 they arrive), then write the row, its audit entry and its event in one transaction. A file

@@ -1,5 +1,5 @@
-"""Note service: free text on a contact or a customer, read and changed under the record's
-row scope. Every write runs in one transaction with its audit row and domain event."""
+"""Note service: free text on a contact, a customer, a lead or a deal, read and changed under
+the record's row scope. Every write runs in one transaction with its audit row and domain event."""
 
 from __future__ import annotations
 

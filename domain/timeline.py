@@ -1,5 +1,5 @@
-"""The timeline (360 view) of a contact or a customer: everything about it in one feed,
-newest first, keyset-paginated.
+"""The timeline (360 view) of a contact, a customer, a lead or a deal: everything about it in
+one feed, newest first, keyset-paginated.
 
 Where the entries come from, and why not from the event log alone
 -----------------------------------------------------------------
@@ -15,10 +15,12 @@ holds, the history of statuses:
 - note: the record's live `note` rows, at their creation;
 - document: the record's live `document` rows, at their upload;
 - calling task (tasks and calls): live `calling_task` rows about the record that the caller
-  may read, at their creation;
-- status change: the record's `<type>.transitioned` events, and the `calling_task.transitioned`
-  events of those tasks (a call done or aborted), when they occurred;
-- email: `sent_email` rows sent by flow runs on the record, when sent.
+  may read, at their creation (a task names a contact or a customer, never a lead or a deal);
+- status change: the record's `<type>.transitioned` events (a deal's stage moves are its
+  `deal.transitioned` events), and the `calling_task.transitioned` events of those tasks (a
+  call done or aborted), when they occurred;
+- email: `sent_email` rows sent by flow runs on the record, when sent (flows run on contacts,
+  customers and calling tasks, so a lead or a deal has none).
 
 Each source is read with the same keyset, (at, kind, id) descending, at most `first + 1` rows
 each, and the results are merged: a page costs one query per source, however far down the
@@ -71,6 +73,8 @@ class EntryKind(StrEnum):
 
 
 _RANK = {kind: rank for rank, kind in enumerate(EntryKind)}
+# Record type -> the calling task column naming it; leads and deals have no calling tasks.
+_TASK_LINKS = {"contact": "contact_id", "customer": "customer_id"}
 _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
 
 
@@ -161,31 +165,35 @@ async def timeline(
     position = decode_cursor(after) if after is not None else None
     await check_readable(actor, record_type, record_id, TimelineErrorCode, "record_id")
     about = {"agency_id": actor.agency_id, "record_type": record_type, "record_id": record_id}
-    tasks = scoped(CallingTask, actor, owner_field="assignee_id").filter(
-        **{f"{record_type}_id": record_id}
-    )
-    task_ids = [str(i) for i in await tasks.values_list("id", flat=True)]
+    sources: list[tuple[EntryKind, QuerySet[Any], str]] = [
+        (EntryKind.NOTE, Note.filter(**about, deleted_at__isnull=True), "created_at"),
+        (EntryKind.DOCUMENT, Document.filter(**about, deleted_at__isnull=True), "created_at"),
+    ]
     status_changes = Q(
         aggregate_type=record_type,
         aggregate_id=str(record_id),
         type=f"{record_type}.transitioned",
     )
-    if task_ids:
-        status_changes |= Q(
-            aggregate_type="calling_task",
-            aggregate_id__in=task_ids,
-            type="calling_task.transitioned",
+    task_link = _TASK_LINKS.get(record_type)
+    if task_link is not None:
+        tasks = scoped(CallingTask, actor, owner_field="assignee_id").filter(
+            **{task_link: record_id}
         )
-    sources: list[tuple[EntryKind, QuerySet[Any], str]] = [
-        (EntryKind.NOTE, Note.filter(**about, deleted_at__isnull=True), "created_at"),
-        (EntryKind.DOCUMENT, Document.filter(**about, deleted_at__isnull=True), "created_at"),
-        (EntryKind.CALLING_TASK, tasks, "created_at"),
+        sources.append((EntryKind.CALLING_TASK, tasks, "created_at"))
+        task_ids = [str(i) for i in await tasks.values_list("id", flat=True)]
+        if task_ids:
+            status_changes |= Q(
+                aggregate_type="calling_task",
+                aggregate_id__in=task_ids,
+                type="calling_task.transitioned",
+            )
+    sources.append(
         (
             EntryKind.STATUS_CHANGE,
             Event.filter(status_changes, agency_id=actor.agency_id),
             "occurred_at",
-        ),
-    ]
+        )
+    )
     emails = await _email_query(actor, record_type, record_id)
     if emails is not None:
         sources.append((EntryKind.EMAIL, emails, "sent_at"))

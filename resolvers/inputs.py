@@ -60,17 +60,19 @@ def with_user_ids(data: dict[str, Any], codes: type[StrEnum], *fields: str) -> d
 
 
 # GraphQL type name -> record type (as in events) of the records notes and documents attach to.
-ATTACHABLE_TYPES = {"Contact": "contact", "Customer": "customer"}
+ATTACHABLE_TYPES = {"Contact": "contact", "Customer": "customer", "Lead": "lead", "Deal": "deal"}
 
 
 def attachable_record(
     global_id: relay.GlobalID, codes: type[StrEnum], field: str = "record_id"
 ) -> tuple[str, UUID]:
-    """The record type and UUID of a Contact or Customer global id; NOT_FOUND otherwise."""
+    """The record type and UUID of a Contact, Customer, Lead or Deal global id; NOT_FOUND
+    otherwise."""
     record_type = ATTACHABLE_TYPES.get(global_id.type_name)
     if record_type is not None:
         try:
             return record_type, UUID(global_id.node_id)
         except ValueError:
             pass
-    raise DomainError(codes("NOT_FOUND"), f"No contact or customer with id {global_id}.", field)
+    message = f"No contact, customer, lead or deal with id {global_id}."
+    raise DomainError(codes("NOT_FOUND"), message, field)

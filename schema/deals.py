@@ -26,6 +26,7 @@ from schema.custom_fields import (
     CustomFieldValueInput,
     custom_field_values,
 )
+from schema.documents import Document, documents_of
 from schema.payloads import errors_as
 from schema.pipelines import Stage
 from schema.users import UserSummary
@@ -33,6 +34,7 @@ from schema.users import UserSummary
 if TYPE_CHECKING:
     from schema.contacts import Contact
     from schema.customers import Customer
+    from schema.timeline import TimelineConnection
 
     DealStatusEnum = StrEnum
     DealEventEnum = StrEnum
@@ -131,6 +133,31 @@ class Deal(relay.Node):
         self, info: Info, root: strawberry.Parent[DealRecord]
     ) -> list[CustomFieldValue]:
         return await custom_field_values(info.context, CustomFieldRecordType.DEAL, root.id)
+
+    @strawberry.field(description="Documents on this deal, newest first.")
+    async def documents(
+        self,
+        info: Info,
+        root: strawberry.Parent[DealRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[Document]:
+        return await documents_of(info, "deal", root.id, first, after)
+
+    @strawberry.field(
+        description="Everything about this deal, newest first: notes, documents and status changes."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        root: strawberry.Parent[DealRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
+        # Imported here: schema.timeline reaches this module through schema.calling_tasks.
+        from schema.timeline import timeline_field
+
+        return await timeline_field(info, "deal", root.id, first, after)
 
     @strawberry.field(description="Lifecycle events the deal's status allows (see moveDeal).")
     def allowed_events(self, root: strawberry.Parent[DealRecord]) -> list[DealEventEnum]:

@@ -23,7 +23,7 @@ strawberry.enum(DocumentErrorCode, name="DocumentErrorCode")
 DOWNLOAD_PATH = "/documents"
 
 
-@strawberry.type(description="A file on a contact or a customer.")
+@strawberry.type(description="A file on a contact, a customer, a lead or a deal.")
 class Document(relay.Node):
     id: relay.NodeID[str]
     file_name: str = strawberry.field(description="The uploaded file's name, made safe.")
@@ -36,7 +36,7 @@ class Document(relay.Node):
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, DocumentRecord))
 
-    @strawberry.field(description="The Contact or Customer the document is on.")
+    @strawberry.field(description="The Contact, Customer, Lead or Deal the document is on.")
     def record_id(self, root: strawberry.Parent[DocumentRecord]) -> relay.GlobalID:
         return record_global_id(root.record_type, root.record_id)
 

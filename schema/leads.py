@@ -27,12 +27,14 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.deals import Deal
+from schema.documents import Document, documents_of
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
     from schema.contacts import Contact
     from schema.customers import Customer
+    from schema.timeline import TimelineConnection
 
     LeadStatusEnum = StrEnum
     LeadEventEnum = StrEnum
@@ -113,6 +115,31 @@ class Lead(relay.Node):
     @strawberry.field(description="Events that may be applied to this lead now.")
     def allowed_events(self, root: strawberry.Parent[LeadRecord]) -> list[LeadEventEnum]:
         return [LeadEvent(e) for e in resolve.lead_allowed_events(root)]
+
+    @strawberry.field(description="Documents on this lead, newest first.")
+    async def documents(
+        self,
+        info: Info,
+        root: strawberry.Parent[LeadRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[Document]:
+        return await documents_of(info, "lead", root.id, first, after)
+
+    @strawberry.field(
+        description="Everything about this lead, newest first: notes, documents and status changes."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        root: strawberry.Parent[LeadRecord],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
+        # Imported here: schema.timeline reaches this module through schema.calling_tasks.
+        from schema.timeline import timeline_field
+
+        return await timeline_field(info, "lead", root.id, first, after)
 
 
 @strawberry.type(description="A problem with the input; nothing was changed.")

@@ -24,11 +24,11 @@ _TYPE_OF_RECORD = {record: type_name for type_name, record in ATTACHABLE_TYPES.i
 
 
 def record_global_id(record_type: str, record_id: Any) -> relay.GlobalID:
-    """The global id of the contact or customer something is attached to."""
+    """The global id of the record something is attached to."""
     return relay.GlobalID(_TYPE_OF_RECORD[record_type], str(record_id))
 
 
-@strawberry.type(description="A note on a contact or a customer.")
+@strawberry.type(description="A note on a contact, a customer, a lead or a deal.")
 class Note(relay.Node):
     id: relay.NodeID[str]
     body: str
@@ -39,7 +39,7 @@ class Note(relay.Node):
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, NoteRecord))
 
-    @strawberry.field(description="The Contact or Customer the note is on.")
+    @strawberry.field(description="The Contact, Customer, Lead or Deal the note is on.")
     def record_id(self, root: strawberry.Parent[NoteRecord]) -> relay.GlobalID:
         return record_global_id(root.record_type, root.record_id)
 
@@ -67,7 +67,9 @@ def _payload(outcome: Outcome[NoteRecord]) -> NotePayload:
 
 @strawberry.input
 class AddNoteInput:
-    record_id: relay.GlobalID = strawberry.field(description="A Contact or Customer id.")
+    record_id: relay.GlobalID = strawberry.field(
+        description="A Contact, Customer, Lead or Deal id."
+    )
     body: str
 
 
@@ -85,8 +87,8 @@ class DeleteNoteInput:
 @strawberry.type
 class NoteMutation:
     @strawberry.mutation(
-        description="Write a note on a contact or customer you may change (up to 10,000 "
-        "characters)."
+        description="Write a note on a contact, customer, lead or deal you may change (up to "
+        "10,000 characters)."
     )
     async def add_note(self, info: Info, input: AddNoteInput) -> NotePayload:
         return _payload(await resolve.add_note(info.context, input.record_id, input.body))

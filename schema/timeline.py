@@ -26,7 +26,13 @@ else:
     TimelineEntryKindEnum = strawberry.enum(EntryKind, name="TimelineEntryKind")
 
 # GraphQL type name of each record type whose status changes appear on a timeline.
-_TYPE_NAMES = {"contact": "Contact", "customer": "Customer", "calling_task": "CallingTask"}
+_TYPE_NAMES = {
+    "contact": "Contact",
+    "customer": "Customer",
+    "lead": "Lead",
+    "deal": "Deal",
+    "calling_task": "CallingTask",
+}
 
 
 @strawberry.interface(description="One thing that happened to a record.")
@@ -124,7 +130,7 @@ def timeline_connection(page: TimelinePage) -> TimelineConnection:
 async def timeline_field(
     info: Info, record_type: str, record_id: UUID, first: int, after: str | None
 ) -> TimelineConnection:
-    """The `timeline` field of Contact and Customer."""
+    """The `timeline` field of Contact, Customer, Lead and Deal."""
     page = await resolve.timeline_of(info.context, record_type, record_id, first, after)
     return timeline_connection(page)
 
@@ -132,8 +138,8 @@ async def timeline_field(
 @strawberry.type
 class TimelineQuery:
     @strawberry.field(
-        description=f"A contact's or customer's timeline, newest first (at most {MAX_PAGE_SIZE} "
-        "a page); null if you cannot see the record."
+        description="The timeline of a contact, customer, lead or deal, newest first (at most "
+        f"{MAX_PAGE_SIZE} a page); null if you cannot see the record."
     )
     async def timeline(
         self,

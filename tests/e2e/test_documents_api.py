@@ -114,6 +114,40 @@ async def test_a_contact_takes_documents_too(api: Api) -> None:
     assert listed["contact"]["documents"]["edges"] == [{"node": {"fileName": "notes.txt"}}]
 
 
+async def test_leads_and_deals_take_documents_under_their_own_row_scope(api: Api) -> None:
+    owner, _ = await colleague(api, Role.SALES_PERSON)
+    stranger, _ = await colleague(api, Role.SALES_PERSON)
+    outsider = await other_agency_admin(api)
+    lead = await owner.graphql('mutation { createLead(input: {title: "Rebrand"}) { lead { id } } }')
+    deal = await owner.graphql(
+        'mutation { createDeal(input: {name: "Relaunch", expectedCloseDate: "2030-06-30"}) '
+        "{ deal { id } } }"
+    )
+    records = (
+        ("lead", lead["createLead"]["lead"]["id"]),
+        ("deal", deal["createDeal"]["deal"]["id"]),
+    )
+    for field, record_id in records:
+        response = await upload(owner, record_id, b"scope of work", f"{field}.pdf")
+        assert response.status_code == 201, response.text
+        document = response.json()["document"]
+        listing = (
+            f"query($id: ID!) {{ {field}(id: $id) {{ documents {{ edges {{ node "
+            "{ fileName recordId } } } } }"
+        )
+        listed = await owner.graphql(listing, {"id": record_id})
+        assert listed[field]["documents"]["edges"] == [
+            {"node": {"fileName": f"{field}.pdf", "recordId": record_id}}
+        ]
+        for other in (stranger, outsider):
+            assert (await other.graphql(listing, {"id": record_id})) == {field: None}
+            assert (await download(other, document["downloadPath"])).status_code == 404
+            hidden = await upload(other, record_id, b"x")
+            assert (hidden.status_code, hidden.json()["errors"][0]["code"]) == (404, "NOT_FOUND")
+    rows = await Document.all().order_by("created_at")
+    assert [row.record_type for row in rows] == ["lead", "deal"]
+
+
 async def test_a_file_over_the_limit_is_refused_and_leaves_nothing(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -101,6 +101,32 @@ async def test_notes_follow_the_row_scope_of_their_record(api: Api) -> None:
     assert await Note.all().count() == 1
 
 
+async def test_leads_and_deals_take_notes_under_their_own_row_scope(api: Api) -> None:
+    owner, _ = await colleague(api, Role.SALES_PERSON)
+    stranger, _ = await colleague(api, Role.SALES_PERSON)
+    outsider = await other_agency_admin(api)
+    lead = await owner.graphql('mutation { createLead(input: {title: "Rebrand"}) { lead { id } } }')
+    deal = await owner.graphql(
+        'mutation { createDeal(input: {name: "Relaunch", expectedCloseDate: "2030-06-30"}) '
+        "{ deal { id } } }"
+    )
+    for record_id in (lead["createLead"]["lead"]["id"], deal["createDeal"]["deal"]["id"]):
+        added = await add(owner, record_id, "Call back in May.")
+        assert added["errors"] == []
+        assert added["note"]["recordId"] == record_id
+        for other in (stranger, outsider):
+            assert codes(await add(other, record_id, "peek")) == [("recordId", "NOT_FOUND")]
+            refused = await other.graphql(
+                UPDATE, {"input": {"id": added["note"]["id"], "body": "mine"}}
+            )
+            assert codes(refused["updateNote"]) == [("id", "NOT_FOUND")]
+    rows = await Note.all().order_by("created_at")
+    assert [(n.record_type, n.body) for n in rows] == [
+        ("lead", "Call back in May."),
+        ("deal", "Call back in May."),
+    ]
+
+
 async def test_only_the_author_or_an_agency_wide_editor_changes_a_note(api: Api) -> None:
     head, head_id = await colleague(api, Role.SALES_HEAD)
     customer_id = await api.graphql(

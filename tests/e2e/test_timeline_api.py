@@ -248,3 +248,99 @@ async def test_a_timeline_is_seen_only_by_those_who_may_read_the_record(api: Api
     assert (await owner.graphql(ROOT_TIMELINE, {"id": not_a_record, "first": 10})) == {
         "timeline": None
     }
+
+
+async def upload(api: Api, record_id: str, file_name: str) -> None:
+    uploaded = await api.client.post(
+        f"/documents?recordId={record_id}&fileName={file_name}",
+        content=b"%PDF-1.7",
+        headers=api.headers(**{"content-type": "application/pdf"}),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+
+
+async def new_lead(api: Api) -> str:
+    return await create(api, "CreateLeadInput", "createLead", "lead", {"title": "Rebrand"})
+
+
+async def new_deal(api: Api) -> str:
+    return await create(
+        api,
+        "CreateDealInput",
+        "createDeal",
+        "deal",
+        {"name": "Relaunch", "expectedCloseDate": "2030-06-30"},
+    )
+
+
+async def test_a_leads_timeline_has_its_notes_documents_and_status_changes(api: Api) -> None:
+    lead_id = await new_lead(api)
+    await note(api, lead_id, "Asked for a rebrand.")
+    await upload(api, lead_id, "brief.pdf")
+    dropped = await api.graphql(
+        "mutation($id: ID!) { transitionLead(input: {id: $id, event: DISQUALIFY}) "
+        "{ errors { code } } }",
+        {"id": lead_id},
+    )
+    assert dropped["transitionLead"]["errors"] == []
+    await note(api, lead_id, "No budget this year.")
+
+    nested = await api.graphql(
+        f"query($id: ID!) {{ lead(id: $id) {{ timeline {{ edges {{ node {{ {ENTRY} }} }} }} }} }}",
+        {"id": lead_id},
+    )
+    entries = [edge["node"] for edge in nested["lead"]["timeline"]["edges"]]
+    assert [e["kind"] for e in entries] == ["NOTE", "STATUS_CHANGE", "DOCUMENT", "NOTE"]
+    assert entries[0]["note"] == {"body": "No budget this year."}
+    assert (entries[1]["subjectId"], entries[1]["event"]) == (lead_id, "disqualify")
+    assert (entries[1]["fromStatus"], entries[1]["toStatus"]) == ("new", "disqualified")
+    assert entries[2]["document"] == {"fileName": "brief.pdf"}
+    assert entries[3]["note"] == {"body": "Asked for a rebrand."}
+    root = await api.graphql(ROOT_TIMELINE, {"id": lead_id, "first": 10})
+    assert [edge["node"] for edge in root["timeline"]["edges"]] == entries
+
+
+async def test_a_deals_timeline_has_its_notes_documents_and_stage_moves(api: Api) -> None:
+    deal_id = await new_deal(api)
+    await note(api, deal_id, "Kick-off booked.")
+    await upload(api, deal_id, "contract.pdf")
+    pipeline = (await api.graphql("{ pipelines { stages { id name } } }"))["pipelines"][0]
+    won = next(s["id"] for s in pipeline["stages"] if s["name"] == "Closed Won")
+    moved = await api.graphql(
+        "mutation($id: ID!, $stage: ID!) { moveDeal(input: {id: $id, stageId: $stage}) "
+        "{ errors { code } } }",
+        {"id": deal_id, "stage": won},
+    )
+    assert moved["moveDeal"]["errors"] == []
+
+    nested = await api.graphql(
+        f"query($id: ID!) {{ deal(id: $id) {{ timeline {{ edges {{ node {{ {ENTRY} }} }} }} }} }}",
+        {"id": deal_id},
+    )
+    entries = [edge["node"] for edge in nested["deal"]["timeline"]["edges"]]
+    assert [e["kind"] for e in entries] == ["STATUS_CHANGE", "DOCUMENT", "NOTE"]
+    assert (entries[0]["subjectId"], entries[0]["event"]) == (deal_id, "win")
+    assert (entries[0]["fromStatus"], entries[0]["toStatus"]) == ("open", "won")
+    assert entries[1]["document"] == {"fileName": "contract.pdf"}
+    assert entries[2]["note"] == {"body": "Kick-off booked."}
+    root = await api.graphql(ROOT_TIMELINE, {"id": deal_id, "first": 10})
+    assert [edge["node"] for edge in root["timeline"]["edges"]] == entries
+
+
+async def test_a_lead_or_deal_timeline_follows_the_records_row_scope(api: Api) -> None:
+    owner, _ = await colleague(api, Role.SALES_PERSON)
+    stranger, _ = await colleague(api, Role.SALES_PERSON)
+    outsider = await other_agency_admin(api)
+    for record_id, field in ((await new_lead(owner), "lead"), (await new_deal(owner), "deal")):
+        await note(owner, record_id, "Owner's eyes only.")
+        mine = await owner.graphql(ROOT_TIMELINE, {"id": record_id, "first": 10})
+        assert [e["node"]["kind"] for e in mine["timeline"]["edges"]] == ["NOTE"]
+        for other in (stranger, outsider):
+            assert (await other.graphql(ROOT_TIMELINE, {"id": record_id, "first": 10})) == {
+                "timeline": None
+            }
+            nested = await other.graphql(
+                f"query($id: ID!) {{ {field}(id: $id) {{ timeline {{ edges {{ cursor }} }} }} }}",
+                {"id": record_id},
+            )
+            assert nested == {field: None}
