@@ -32,6 +32,7 @@ from domain.lifecycles import apply_event
 from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
+from domain.record_deletion import soft_delete
 from domain.roles import Access, Resource
 from domain.sales_records import locked, scoped
 from domain.users import assignable_owner
@@ -250,11 +251,7 @@ async def update_calling_task(actor: Actor, task_id: UUID, data: dict[str, Any])
 async def delete_calling_task(actor: Actor, task_id: UUID) -> CallingTask:
     async with in_transaction() as conn:
         task = await _locked(actor, task_id, conn)
-        await tags.untag_record(actor, AGGREGATE, task.id, conn)
-        task.deleted_at = datetime.now(UTC)
-        await task.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
-        await record_audit(actor, AGGREGATE, str(task.id), "delete", snapshot(task), {}, conn)
-        await append_event(actor, "calling_task.deleted", AGGREGATE, str(task.id), {}, conn)
+        await soft_delete(actor, task, AGGREGATE, snapshot, conn)
     return task
 
 

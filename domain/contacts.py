@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -52,6 +52,7 @@ from domain.field_types import (
 from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering, Page
+from domain.record_deletion import soft_delete
 from domain.roles import Access
 from domain.sales_records import check_owner, locked, scoped
 
@@ -277,11 +278,7 @@ async def delete_contact(actor: Actor, contact_id: UUID) -> Contact:
     """Soft delete: the row stays for audit and undo, but no query returns it."""
     async with in_transaction() as conn:
         contact = await _locked(actor, contact_id, conn)
-        await tags.untag_record(actor, AGGREGATE, contact.id, conn)
-        contact.deleted_at = datetime.now(UTC)
-        await contact.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
-        await record_audit(actor, AGGREGATE, str(contact.id), "delete", snapshot(contact), {}, conn)
-        await append_event(actor, "contact.deleted", AGGREGATE, str(contact.id), {}, conn)
+        await soft_delete(actor, contact, AGGREGATE, snapshot, conn)
     return contact
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -45,6 +44,7 @@ from domain.lifecycles import apply_event
 from domain.lifecycles.customer import CustomerLifecycle
 from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
+from domain.record_deletion import soft_delete
 from domain.roles import Access, Resource
 from domain.sales_records import locked as locked_row
 from domain.sales_records import scoped
@@ -288,13 +288,7 @@ async def delete_customer(actor: Actor, customer_id: UUID) -> Customer:
     """Soft delete: kept for audit, gone from every query."""
     async with in_transaction() as conn:
         customer = await locked(actor, customer_id, conn)
-        await tags.untag_record(actor, AGGREGATE, customer.id, conn)
-        customer.deleted_at = datetime.now(UTC)
-        await customer.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
-        await record_audit(
-            actor, AGGREGATE, str(customer.id), "delete", snapshot(customer), {}, conn
-        )
-        await append_event(actor, "customer.deleted", AGGREGATE, str(customer.id), {}, conn)
+        await soft_delete(actor, customer, AGGREGATE, snapshot, conn)
     return customer
 
 

@@ -48,6 +48,7 @@ from domain.lifecycles.deal import DealLifecycle, event_towards
 from domain.money import Amount, Currency, money_codes, weighted
 from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
+from domain.record_deletion import soft_delete
 from domain.roles import Access, Role
 from domain.sales_records import check_links, check_owner, locked, scoped
 
@@ -338,11 +339,7 @@ async def delete_deal(actor: Actor, deal_id: UUID) -> Deal:
     """Soft delete: the row stays for audit and undo, but no query returns it."""
     async with in_transaction() as conn:
         deal = await _locked(actor, deal_id, conn)
-        await tags.untag_record(actor, AGGREGATE, deal.id, conn)
-        deal.deleted_at = datetime.now(UTC)
-        await deal.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
-        await record_audit(actor, AGGREGATE, str(deal.id), "delete", snapshot(deal), {}, conn)
-        await append_event(actor, "deal.deleted", AGGREGATE, str(deal.id), {}, conn)
+        await soft_delete(actor, deal, AGGREGATE, snapshot, conn)
     return deal
 
 

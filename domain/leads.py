@@ -47,6 +47,7 @@ from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
 from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
+from domain.record_deletion import soft_delete
 from domain.roles import Access
 from domain.sales_records import check_links, check_owner, locked, scoped
 
@@ -284,11 +285,7 @@ async def delete_lead(actor: Actor, lead_id: UUID) -> Lead:
     """Soft delete: the row stays for audit and undo, but no query returns it."""
     async with in_transaction() as conn:
         lead = await _locked(actor, lead_id, conn)
-        await tags.untag_record(actor, AGGREGATE, lead.id, conn)
-        lead.deleted_at = datetime.now(UTC)
-        await lead.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
-        await record_audit(actor, AGGREGATE, str(lead.id), "delete", snapshot(lead), {}, conn)
-        await append_event(actor, "lead.deleted", AGGREGATE, str(lead.id), {}, conn)
+        await soft_delete(actor, lead, AGGREGATE, snapshot, conn)
     return lead
 
 
