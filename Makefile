@@ -47,8 +47,10 @@ lint: env
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Test processes (pytest-xdist): each starts its own PostgreSQL and Temporal servers.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 schema: env
 	$(BIN)/crm export-schema > schema.graphql.new || { rm -f schema.graphql.new; exit 1; }

@@ -72,7 +72,8 @@ async def served_app(database_url: str, workdir: Path) -> AsyncIterator[str]:
         if server.returncode is None:
             server.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(server.wait(), 15)
+                async with asyncio.timeout(15):
+                    await server.wait()
             except TimeoutError:
                 server.kill()
                 await server.wait()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -88,9 +88,10 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> JSONResponse:
-        async def timed(check: asyncio.Future[bool] | object) -> bool:
+        async def timed(check: Awaitable[bool]) -> bool:
             try:
-                return await asyncio.wait_for(check, READY_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+                async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                    return await check
             except TimeoutError:
                 return False
 

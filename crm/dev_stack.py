@@ -250,7 +250,8 @@ class TemporalDevServer:
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
             try:
-                await asyncio.wait_for(process.wait(), grace)
+                async with asyncio.timeout(grace):
+                    await process.wait()
             except TimeoutError:
                 log.warning(
                     "Temporal dev server did not stop in time, killing it",
@@ -262,7 +263,8 @@ class TemporalDevServer:
         if self._relay is not None:
             # Its last lines; bounded, in case something else still holds the pipe open.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._relay, 5.0)
+                async with asyncio.timeout(5.0):
+                    await self._relay
         log.info("Temporal dev server stopped", extra={"exit_code": process.returncode})
 
 
@@ -482,7 +484,8 @@ class DevStack:
             await self.settle(worker, WORKER_STOP_TIMEOUT, "the worker")
         if self.smtp_started:
             try:
-                await asyncio.wait_for(asyncio.to_thread(self.smtp.stop), SMTP_STOP_TIMEOUT)
+                async with asyncio.timeout(SMTP_STOP_TIMEOUT):
+                    await asyncio.to_thread(self.smtp.stop)
                 logging.getLogger(SMTP_LOGGER).info("SMTP sink stopped")
             except Exception:
                 log.exception("the SMTP sink did not stop cleanly")
@@ -494,7 +497,8 @@ class DevStack:
 
     async def settle(self, future: asyncio.Future[Any], grace: float, what: str) -> None:
         try:
-            await asyncio.wait_for(asyncio.shield(future), grace)
+            async with asyncio.timeout(grace):
+                await asyncio.shield(future)
         except TimeoutError:
             log.warning("%s did not stop within %.0f s, cancelling it", what, grace)
             future.cancel()

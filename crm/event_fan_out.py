@@ -33,7 +33,8 @@ async def event_fan_out(database_url: str, live: LiveEvents) -> AsyncIterator[No
     stop = asyncio.Event()
     listening = asyncio.create_task(listener.run(stop), name="event-listener")
     try:
-        await asyncio.wait_for(listener.listening.wait(), LISTEN_WAIT_SECONDS)
+        async with asyncio.timeout(LISTEN_WAIT_SECONDS):
+            await listener.listening.wait()
     except TimeoutError:
         log.warning("not listening for events yet; subscriptions poll until it is")
     try:

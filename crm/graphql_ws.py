@@ -62,7 +62,8 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, 
             if not self.connection_acknowledged:
                 continue
             try:
-                await asyncio.wait_for(self._ping_and_wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._ping_and_wait()
             except TimeoutError:
                 with contextlib.suppress(Exception):
                     await self.websocket.close(KEEP_ALIVE_TIMEOUT, "Keep-alive timeout: no pong")

@@ -142,7 +142,8 @@ class OutboxRelay:
                 busy = outcome.delivered + outcome.failed >= self.timing.batch_size
                 pause = timedelta(0) if busy else self.timing.poll_interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=pause.total_seconds())
+                async with asyncio.timeout(pause.total_seconds()):
+                    await stop.wait()
 
     # --- delivery --------------------------------------------------------------------------
 

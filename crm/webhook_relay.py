@@ -101,4 +101,5 @@ class WebhookRelay:
                     extra={"error": str(error), "retry_in_s": pause.total_seconds()},
                 )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=pause.total_seconds())
+                async with asyncio.timeout(pause.total_seconds()):
+                    await stop.wait()

@@ -67,7 +67,8 @@ async def connect_temporal(settings: Settings, stop: asyncio.Event) -> Client | 
                 },
             )
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await stop.wait()
         delay = min(delay * 2, MAX_RETRY_DELAY)
     return None
 

@@ -153,7 +153,8 @@ class PostgresEventListener:
                 )
             self.listening.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await stop.wait()
             delay = min(delay * 2, 30.0)
 
     async def _listen_until_lost(self, stop: asyncio.Event) -> None:

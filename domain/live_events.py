@@ -98,7 +98,8 @@ class AgencyFeed:
         self.ready.set()
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
+                async with asyncio.timeout(self.config.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             await self._retrying(self._catch_up)
 
@@ -172,7 +173,16 @@ class LiveEvents:
             feed = AgencyFeed(agency_id, self.config)
             self._feeds[agency_id] = feed
             feed.task = asyncio.create_task(feed.run(), name=f"event-feed-{agency_id}")
-        await feed.ready.wait()
+        try:
+            await feed.ready.wait()
+        except asyncio.CancelledError:
+            # The subscription went away before the feed was ready: a feed nobody joined
+            # would otherwise read the agency's events until the process ends.
+            if not feed.subscribers and self._feeds.get(agency_id) is feed:
+                del self._feeds[agency_id]
+                if feed.task is not None:
+                    feed.task.cancel()
+            raise
         if self._feeds.get(agency_id) is not feed:  # closed while we waited: start afresh
             return await self.subscribe(agency_id, accepts)
         subscriber = EventSubscriber(agency_id, feed.position, self.config.queue_size, accepts)

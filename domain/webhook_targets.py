@@ -106,9 +106,8 @@ async def _addresses(host: str, port: int) -> list[IpAddress]:
         pass
     loop = asyncio.get_running_loop()
     try:
-        found = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_SECONDS
-        )
+        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+            found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, TimeoutError) as exc:
         raise TargetRefused(f"The host {host} does not resolve.") from exc
     addresses: list[IpAddress] = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import pytest
 from argon2.profiles import CHEAPEST
 
@@ -32,3 +35,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if TEMPORAL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.temporal)
+
+
+def running_event_feeds() -> set[asyncio.Task[object]]:
+    """The event-feed tasks (`domain.live_events`) of this loop that have not ended."""
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith("event-feed-") and not task.done()
+    }
+
+
+@pytest.fixture(autouse=True)
+async def _no_event_feed_outlives_its_test() -> AsyncIterator[None]:
+    """A feed left running reads its agency's events for the rest of the run, from a database
+    that is gone: the leak of a subscription that never cleaned up. Cancelled feeds get a
+    second to end."""
+    before = running_event_feeds()
+    yield
+    if left := running_event_feeds() - before:
+        await asyncio.wait(left, timeout=1.0)
+    still = sorted(task.get_name() for task in running_event_feeds() - before)
+    assert not still, f"event feeds still running after the test: {still}"

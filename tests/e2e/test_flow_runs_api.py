@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +33,7 @@ from tests.e2e.test_flows_api import (
     sign_in_as,
     step,
 )
-from tests.fixtures.flows import Flows, end_runs
+from tests.fixtures.flows import Flows
 from tests.fixtures.smtp import SmtpServer
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
@@ -51,11 +50,11 @@ RUNS = """query($id: ID!) {
 @pytest.fixture
 async def acme_flows(
     api: Api, temporal_env: WorkflowEnvironment, task_queue: str, smtp_server: SmtpServer
-) -> AsyncIterator[Flows]:
+) -> Flows:
     """Acme's default flows, with a relay and workers on the time-skipping server."""
     admin = await User.get(email=ADMIN_EMAIL)
     await seed_flows(admin.agency_id)
-    flows = Flows(
+    return Flows(
         temporal_env.client,
         task_queue,
         smtp_server,
@@ -65,10 +64,6 @@ async def acme_flows(
         support_id=admin.id,  # no support user: role steps fall back to the admin
         head_id=admin.id,
     )
-    try:
-        yield flows
-    finally:
-        await end_runs(flows)
 
 
 async def create_customer(api: Api, name: str) -> tuple[str, Customer]:

@@ -44,7 +44,7 @@ from domain.flows.service import (
     start_flow_manually,
 )
 from tests.fixtures.databases import OpenDatabase
-from tests.fixtures.flows import REAL_TIME_LIMIT, FlowHandle, Flows, end_runs, prepare_flows
+from tests.fixtures.flows import REAL_TIME_LIMIT, FlowHandle, Flows, prepare_flows
 from tests.fixtures.smtp import SmtpServer
 from workflows.flow_run import FlowRun
 
@@ -515,18 +515,15 @@ async def test_a_worker_stopped_mid_flow_and_restarted_finishes_without_repeatin
     flows = await prepare_flows(temporal_dev_env.client, task_queue, smtp_server, skips_time=False)
     ada = await flows.create_contact()
     await flows.relay_all()
-    try:
-        async with flows.worker():
-            nurture = await flows.run_of("contact-nurture", ada)
-            await flows.reach(nurture, "wait-for-interest")
-        # No worker now: the run waits on the server while the contact turns hot.
-        await transition_contact(flows.actor, ada.id, "mark_hot")
-        await flows.relay_all()
-        async with flows.worker():
-            result = await flows.result(nurture)
-        history = await nurture.fetch_history()
-    finally:
-        await end_runs(flows)
+    async with flows.worker():
+        nurture = await flows.run_of("contact-nurture", ada)
+        await flows.reach(nurture, "wait-for-interest")
+    # No worker now: the run waits on the server while the contact turns hot.
+    await transition_contact(flows.actor, ada.id, "mark_hot")
+    await flows.relay_all()
+    async with flows.worker():
+        result = await flows.result(nurture)
+    history = await nurture.fetch_history()
 
     assert result.status == FlowRunStatus.COMPLETED
     assert subjects(flows) == ["Welcome, Ada"], "the welcome email was sent again"

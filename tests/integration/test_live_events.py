@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 
@@ -80,7 +81,8 @@ async def test_joining_while_changes_commit_misses_nothing_and_repeats_nothing(
             await asyncio.sleep(0.005)
         plan = plan_event_stream(admin, event_cursor(start), {"record_types": ["contact"]})
         async with aclosing(follow_events(plan, live)) as stream:
-            received = await asyncio.wait_for(collect(stream, total), WAIT)
+            async with asyncio.timeout(WAIT):
+                received = await collect(stream, total)
         await writing
     ids = [event.id for event in received]
     committed = await Event.filter(id__gt=start, aggregate_type="contact").order_by("id")
@@ -136,7 +138,8 @@ async def test_a_rolled_back_change_is_never_delivered(db: OpenDatabase, admin: 
                     await append_event(admin, "contact.created", "contact", "gone", {}, connection)
                     raise RuntimeError("changed our mind")
             kept = await contacts.create_contact(admin, {"first_name": "Kept"})
-            [event] = await asyncio.wait_for(reading, WAIT)
+            async with asyncio.timeout(WAIT):
+                [event] = await reading
     assert event.aggregate_id == str(kept.id)
 
 
@@ -148,7 +151,8 @@ async def test_a_lost_listen_connection_is_reopened_and_nothing_is_missed(
         plan = plan_event_stream(admin, event_cursor(await head()), {"record_types": ["contact"]})
         async with aclosing(follow_events(plan, live)) as stream:
             first = await contacts.create_contact(admin, {"first_name": "Before"})
-            [seen] = await asyncio.wait_for(collect(stream, 1), WAIT)
+            async with asyncio.timeout(WAIT):
+                [seen] = await collect(stream, 1)
             assert seen.aggregate_id == str(first.id)
             # Cut every LISTEN connection, as a restart of PostgreSQL or a network blip would.
             maintenance = await asyncpg.connect(**postgres_connect_arguments(db.url))
@@ -162,7 +166,8 @@ async def test_a_lost_listen_connection_is_reopened_and_nothing_is_missed(
                 await maintenance.close()
             assert cut >= 1
             during = await contacts.create_contact(admin, {"first_name": "While away"})
-            [caught_up] = await asyncio.wait_for(collect(stream, 1), WAIT)
+            async with asyncio.timeout(WAIT):
+                [caught_up] = await collect(stream, 1)
     assert caught_up.aggregate_id == str(during.id)
 
 
@@ -235,3 +240,36 @@ async def test_flow_run_events_are_seen_by_whoever_sees_the_record(
     events = await Event.filter(aggregate_type="flow_run").order_by("id")
     assert [e.aggregate_id for e in await visible_events(as_seller, events)] == [runs[seller.id]]
     assert len(await visible_events(admin, events)) == 2
+
+
+def feeds_of(agency_id: uuid.UUID) -> list[asyncio.Task[object]]:
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name() == f"event-feed-{agency_id}" and not task.done()
+    ]
+
+
+async def feeds_left(agency_id: uuid.UUID) -> list[asyncio.Task[object]]:
+    """The agency's feed tasks still running once cancelled ones have had a second to end."""
+    if running := feeds_of(agency_id):
+        await asyncio.wait(running, timeout=1.0)
+    return feeds_of(agency_id)
+
+
+async def test_a_subscription_dropped_before_its_feed_is_ready_leaves_no_feed_behind(
+    db: OpenDatabase, admin: Actor
+) -> None:
+    live = LiveEvents(LiveEventsConfig(poll_seconds=600.0))
+    joining = asyncio.create_task(live.subscribe(admin.agency_id, lambda _event: True))
+    await asyncio.sleep(0)  # it now waits for the feed to read the agency's newest event
+    assert feeds_of(admin.agency_id), "the first subscriber starts the agency's feed"
+    joining.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await joining
+    assert await feeds_left(admin.agency_id) == []
+    # The agency can still be followed afterwards.
+    subscriber = await live.subscribe(admin.agency_id, lambda _event: True)
+    assert len(feeds_of(admin.agency_id)) == 1
+    live.unsubscribe(subscriber)
+    assert await feeds_left(admin.agency_id) == []
