@@ -19,20 +19,19 @@ from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.custom_field_queries import (
-    CustomFieldConditions,
     CustomFieldOrdering,
-    matching,
     records_page,
 )
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import LongText, RequiredName, SearchTerm, Tags, input_codes
+from domain.field_types import LongText, RequiredName, Tags, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
 from domain.record_deletion import soft_delete
+from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Resource
 from domain.sales_records import locked, scoped
 from domain.users import assignable_owner
@@ -78,19 +77,12 @@ class CallingTaskChanges(BaseModel):
     tags: Tags = []
 
 
-class CallingTaskFilter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status_in: list[str] | None = None
+class CallingTaskFilter(RecordFilter):
     assignee_id: UUID | None = None
     contact_id: UUID | None = None
     customer_id: UUID | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
-    search: SearchTerm | None = None
-    tags: Tags | None = None
-    tags_any: Tags | None = None
-    custom_fields: CustomFieldConditions | None = None
 
 
 class CallingTaskOrderField(StrEnum):
@@ -184,19 +176,12 @@ async def list_calling_tasks(
             where = CallingTaskFilter.model_validate(criteria)
         except ValidationError as exc:
             raise input_errors(exc, _PYDANTIC_CODES, CallingTaskErrorCode.INVALID) from exc
-        exact = where.model_dump(include={"assignee_id", "contact_id", "customer_id"})
-        query = query.filter(**{k: v for k, v in exact.items() if v is not None})
-        if where.status_in is not None:
-            query = query.filter(status__in=where.status_in)
         if where.due_after is not None:
             query = query.filter(due_at__gte=where.due_after)
         if where.due_before is not None:
             query = query.filter(due_at__lt=where.due_before)
-        # Search, tags and custom fields: the same filters as every sales record.
-        if where.search:
-            query = query.filter(CallingTask.matching(where.search))
-        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
-        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+        exact = {"assignee_id", "contact_id", "customer_id"}
+        query = await filtered(query, actor, AGGREGATE, where, exact)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 

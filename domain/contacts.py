@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -29,9 +28,7 @@ from domain import customers, tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.custom_field_queries import (
-    CustomFieldConditions,
     CustomFieldOrdering,
-    matching,
     records_page,
 )
 from domain.custom_field_values import custom_values
@@ -43,7 +40,6 @@ from domain.field_types import (
     LongText,
     Name,
     Phone,
-    SearchTerm,
     Tags,
     Text,
     distinct,
@@ -53,6 +49,7 @@ from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering, Page
 from domain.record_deletion import soft_delete
+from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access
 from domain.sales_records import check_owner, locked, scoped
 
@@ -126,15 +123,8 @@ class ContactOrderField(StrEnum):
     COMPANY_NAME = "company_name"
 
 
-class ContactFilter(BaseModel):
-    status_in: list[str] | None = None
+class ContactFilter(RecordFilter):
     owner_id: UUID | None = None
-    search: SearchTerm | None = None
-    tags: Tags | None = None
-    tags_any: Tags | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    custom_fields: CustomFieldConditions | None = None
 
 
 NEWEST_FIRST = Ordering(ContactOrderField.CREATED_AT, descending=True)
@@ -218,18 +208,7 @@ async def list_contacts(
             where = ContactFilter.model_validate(criteria)
         except ValidationError as exc:
             raise input_errors(exc, _PYDANTIC_CODES, ContactErrorCode.INVALID) from exc
-        if where.status_in is not None:
-            query = query.filter(status__in=where.status_in)
-        if where.owner_id is not None:
-            query = query.filter(owner_id=where.owner_id)
-        if where.created_after is not None:
-            query = query.filter(created_at__gte=where.created_after)
-        if where.created_before is not None:
-            query = query.filter(created_at__lt=where.created_before)
-        if where.search:
-            query = query.filter(Contact.matching(where.search))
-        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
-        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+        query = await filtered(query, actor, AGGREGATE, where, exact={"owner_id"})
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 

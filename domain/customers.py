@@ -21,9 +21,7 @@ from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.custom_field_queries import (
-    CustomFieldConditions,
     CustomFieldOrdering,
-    matching,
     records_page,
 )
 from domain.custom_field_values import custom_values
@@ -35,7 +33,6 @@ from domain.field_types import (
     Name,
     OptionalEmail,
     RequiredName,
-    SearchTerm,
     Tags,
     Text,
     input_codes,
@@ -45,6 +42,7 @@ from domain.lifecycles.customer import CustomerLifecycle
 from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
 from domain.record_deletion import soft_delete
+from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Resource
 from domain.sales_records import locked as locked_row
 from domain.sales_records import scoped
@@ -107,16 +105,9 @@ class CustomerChanges(BaseModel):
     payment_terms_days: Annotated[int | None, Field(ge=0, le=365)] = None
 
 
-class CustomerFilter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status_in: list[str] | None = None
+class CustomerFilter(RecordFilter):
     owner_id: UUID | None = None
     parent_id: UUID | None = None
-    search: SearchTerm | None = None
-    tags: Tags | None = None
-    tags_any: Tags | None = None
-    custom_fields: CustomFieldConditions | None = None
 
 
 class CustomerOrderField(StrEnum):
@@ -222,16 +213,7 @@ async def list_customers(
             where = CustomerFilter.model_validate(criteria)
         except ValidationError as exc:
             raise input_errors(exc, _PYDANTIC_CODES, CustomerErrorCode.INVALID) from exc
-        if where.status_in is not None:
-            query = query.filter(status__in=where.status_in)
-        if where.owner_id is not None:
-            query = query.filter(owner_id=where.owner_id)
-        if where.parent_id is not None:
-            query = query.filter(parent_id=where.parent_id)
-        if where.search:
-            query = query.filter(Customer.matching(where.search))
-        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
-        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+        query = await filtered(query, actor, AGGREGATE, where, exact={"owner_id", "parent_id"})
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 

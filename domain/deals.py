@@ -34,21 +34,20 @@ from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.custom_field_queries import (
-    CustomFieldConditions,
     CustomFieldOrdering,
-    matching,
     records_page,
 )
 from domain.custom_field_values import CustomValues, custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import SearchTerm, Tags, distinct, input_codes
+from domain.field_types import Tags, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
 from domain.lifecycles.deal import DealLifecycle, event_towards
 from domain.money import Amount, Currency, money_codes, weighted
 from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
 from domain.record_deletion import soft_delete
+from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Role
 from domain.sales_records import check_links, check_owner, locked, scoped
 
@@ -124,24 +123,15 @@ class DealOrderField(StrEnum):
     EXPECTED_CLOSE_DATE = "expected_close_date"
 
 
-class DealFilter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status_in: list[str] | None = None
+class DealFilter(RecordFilter):
     pipeline_id: UUID | None = None
     stage_id: UUID | None = None
     owner_id: UUID | None = None
     contact_id: UUID | None = None
     customer_id: UUID | None = None
     lead_id: UUID | None = None
-    search: SearchTerm | None = None
-    tags: Tags | None = None
-    tags_any: Tags | None = None
-    expected_close_after: date | None = None
-    expected_close_before: date | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    custom_fields: CustomFieldConditions | None = None
+    expected_close_after: date | None = None  # inclusive
+    expected_close_before: date | None = None  # exclusive
 
 
 NEWEST_FIRST = Ordering(DealOrderField.CREATED_AT, descending=True)
@@ -249,25 +239,12 @@ async def list_deals(
             where = DealFilter.model_validate(criteria)
         except ValidationError as exc:
             raise input_errors(exc, _PYDANTIC_CODES, DealErrorCode.INVALID) from exc
-        exact = where.model_dump(
-            include={"pipeline_id", "stage_id", "owner_id", "contact_id", "customer_id", "lead_id"},
-            exclude_none=True,
-        )
-        query = query.filter(**exact)
-        if where.status_in is not None:
-            query = query.filter(status__in=where.status_in)
-        if where.search:
-            query = query.filter(Deal.matching(where.search))
-        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
-        for column, bound, value in (
-            ("expected_close_date", "gte", where.expected_close_after),
-            ("expected_close_date", "lt", where.expected_close_before),
-            ("created_at", "gte", where.created_after),
-            ("created_at", "lt", where.created_before),
-        ):
-            if value is not None:
-                query = query.filter(**{f"{column}__{bound}": value})
-        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+        if where.expected_close_after is not None:
+            query = query.filter(expected_close_date__gte=where.expected_close_after)
+        if where.expected_close_before is not None:
+            query = query.filter(expected_close_date__lt=where.expected_close_before)
+        exact = {"pipeline_id", "stage_id", "owner_id", "contact_id", "customer_id", "lead_id"}
+        query = await filtered(query, actor, AGGREGATE, where, exact)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 

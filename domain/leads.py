@@ -33,21 +33,20 @@ from domain import deals, tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.custom_field_queries import (
-    CustomFieldConditions,
     CustomFieldOrdering,
-    matching,
     records_page,
 )
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import SearchTerm, Tags, distinct, input_codes
+from domain.field_types import Tags, distinct, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
 from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
 from domain.record_deletion import soft_delete
+from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access
 from domain.sales_records import check_links, check_owner, locked, scoped
 
@@ -121,20 +120,11 @@ class LeadOrderField(StrEnum):
     TITLE = "title"
 
 
-class LeadFilter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status_in: list[str] | None = None
+class LeadFilter(RecordFilter):
     owner_id: UUID | None = None
     contact_id: UUID | None = None
     customer_id: UUID | None = None
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
-    search: SearchTerm | None = None
-    tags: Tags | None = None
-    tags_any: Tags | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    custom_fields: CustomFieldConditions | None = None
 
 
 NEWEST_FIRST = Ordering(LeadOrderField.CREATED_AT, descending=True)
@@ -220,20 +210,8 @@ async def list_leads(
     query = _scoped(actor)
     if criteria is not None:
         where = _validate(LeadFilter, criteria)
-        exact = where.model_dump(
-            include={"owner_id", "contact_id", "customer_id", "source"}, exclude_none=True
-        )
-        query = query.filter(**exact)
-        if where.status_in is not None:
-            query = query.filter(status__in=where.status_in)
-        if where.created_after is not None:
-            query = query.filter(created_at__gte=where.created_after)
-        if where.created_before is not None:
-            query = query.filter(created_at__lt=where.created_before)
-        if where.search:
-            query = query.filter(Lead.matching(where.search))
-        query = tags.with_tags(query, actor, AGGREGATE, where.tags or (), where.tags_any or ())
-        query = await matching(actor, AGGREGATE, query, where.custom_fields)
+        exact = {"owner_id", "contact_id", "customer_id", "source"}
+        query = await filtered(query, actor, AGGREGATE, where, exact)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 

@@ -18,14 +18,13 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import calling_tasks as resolve
 from resolvers import related
 from resolvers.errors import Outcome
-from schema.contacts import OrderDirection
 from schema.custom_fields import (
-    CustomFieldCondition,
     CustomFieldValue,
     CustomFieldValueInput,
     custom_field_values,
 )
 from schema.payloads import errors_as
+from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -170,35 +169,21 @@ class TransitionCallingTaskInput:
 
 
 @strawberry.input
-class CallingTaskFilter:
-    status_in: list[CallingTaskStatusEnum] | None = strawberry.UNSET
-    assignee_id: relay.GlobalID | None = strawberry.UNSET
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
-    due_after: datetime | None = strawberry.UNSET
-    due_before: datetime | None = strawberry.UNSET
+class CallingTaskFilter(RecordFilter):
     search: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Part of the subject or outcome notes, in any letter case.",
+        default=None, description="Part of the subject or outcome notes, in any letter case."
     )
-    tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="Only tasks carrying every one of these tags."
-    )
-    tags_any: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="Only tasks carrying at least one of these tags."
-    )
-    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
-        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
-    )
+    status_in: list[CallingTaskStatusEnum] | None = None
+    assignee_id: relay.GlobalID | None = None
+    contact_id: relay.GlobalID | None = None
+    customer_id: relay.GlobalID | None = None
+    due_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    due_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
 @strawberry.input
-class CallingTaskOrder:
+class CallingTaskOrder(RecordOrder):
     field: CallingTaskOrderField = CallingTaskOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
-    custom_field: str | None = strawberry.field(
-        default=None, description="A custom field's key: order by its value instead of `field`."
-    )
 
 
 @strawberry.type

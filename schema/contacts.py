@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -20,13 +20,13 @@ from resolvers import customers as resolve_customers
 from resolvers import related
 from resolvers.errors import Outcome
 from schema.custom_fields import (
-    CustomFieldCondition,
     CustomFieldValue,
     CustomFieldValueInput,
     custom_field_values,
 )
 from schema.documents import Document, documents_of
 from schema.payloads import errors_as
+from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -45,12 +45,6 @@ else:
 
 strawberry.enum(ContactErrorCode, name="ContactErrorCode")
 strawberry.enum(ContactOrderField, name="ContactOrderField")
-
-
-@strawberry.enum
-class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 @strawberry.type(description="A postal address with optional coordinates.")
@@ -227,34 +221,19 @@ class TransitionContactInput:
 
 
 @strawberry.input
-class ContactFilter:
-    status_in: list[ContactStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
+class ContactFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None,
         description="Part of a name, company name, email address or phone number "
         "(any format, e.g. 020 7946 0958).",
     )
-    tags: list[str] | None = strawberry.field(
-        default=None, description="Only contacts carrying every one of these tags."
-    )
-    tags_any: list[str] | None = strawberry.field(
-        default=None, description="Only contacts carrying at least one of these tags."
-    )
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
-        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
-    )
+    status_in: list[ContactStatusEnum] | None = None
+    owner_id: relay.GlobalID | None = None
 
 
 @strawberry.input
-class ContactOrder:
+class ContactOrder(RecordOrder):
     field: ContactOrderField = ContactOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
-    custom_field: str | None = strawberry.field(
-        default=None, description="A custom field's key: order by its value instead of `field`."
-    )
 
 
 @strawberry.type

@@ -20,15 +20,15 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import customers as resolve
 from resolvers import related
 from resolvers.errors import Outcome
-from schema.contacts import Contact, ContactError, OrderDirection
+from schema.contacts import Contact, ContactError
 from schema.custom_fields import (
-    CustomFieldCondition,
     CustomFieldValue,
     CustomFieldValueInput,
     custom_field_values,
 )
 from schema.documents import Document, documents_of
 from schema.payloads import errors_as
+from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -252,32 +252,18 @@ class ConvertContactPayload:
 
 
 @strawberry.input
-class CustomerFilter:
-    status_in: list[CustomerStatusEnum] | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    parent_id: relay.GlobalID | None = strawberry.UNSET
+class CustomerFilter(RecordFilter):
     search: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Part of the name, legal name, website or billing email.",
+        default=None, description="Part of the name, legal name, website or billing email."
     )
-    tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="Only customers carrying every one of these tags."
-    )
-    tags_any: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="Only customers carrying at least one of these tags."
-    )
-    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
-        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
-    )
+    status_in: list[CustomerStatusEnum] | None = None
+    owner_id: relay.GlobalID | None = None
+    parent_id: relay.GlobalID | None = None
 
 
 @strawberry.input
-class CustomerOrder:
+class CustomerOrder(RecordOrder):
     field: CustomerOrderField = CustomerOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
-    custom_field: str | None = strawberry.field(
-        default=None, description="A custom field's key: order by its value instead of `field`."
-    )
 
 
 @strawberry.type

@@ -19,9 +19,7 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import deals as resolve
 from resolvers import related
 from resolvers.errors import Outcome
-from schema.contacts import OrderDirection
 from schema.custom_fields import (
-    CustomFieldCondition,
     CustomFieldValue,
     CustomFieldValueInput,
     custom_field_values,
@@ -29,6 +27,7 @@ from schema.custom_fields import (
 from schema.documents import Document, documents_of
 from schema.payloads import errors_as
 from schema.pipelines import Stage
+from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -237,7 +236,10 @@ class MoveDealInput:
 
 
 @strawberry.input
-class DealFilter:
+class DealFilter(RecordFilter):
+    search: str | None = strawberry.field(
+        default=None, description="Part of the name, in any letter case."
+    )
     status_in: list[DealStatusEnum] | None = None
     pipeline_id: relay.GlobalID | None = None
     stage_id: relay.GlobalID | None = None
@@ -245,31 +247,13 @@ class DealFilter:
     contact_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
     lead_id: relay.GlobalID | None = None
-    search: str | None = strawberry.field(
-        default=None, description="Part of the name, in any letter case."
-    )
-    tags: list[str] | None = strawberry.field(
-        default=None, description="Only deals carrying every one of these tags."
-    )
-    tags_any: list[str] | None = strawberry.field(
-        default=None, description="Only deals carrying at least one of these tags."
-    )
     expected_close_after: date | None = strawberry.field(default=None, description="Inclusive.")
     expected_close_before: date | None = strawberry.field(default=None, description="Exclusive.")
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
-        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
-    )
 
 
 @strawberry.input
-class DealOrder:
+class DealOrder(RecordOrder):
     field: DealOrderField = DealOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
-    custom_field: str | None = strawberry.field(
-        default=None, description="A custom field's key: order by its value instead of `field`."
-    )
 
 
 @strawberry.type

@@ -19,9 +19,7 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import leads as resolve
 from resolvers import related
 from resolvers.errors import Outcome
-from schema.contacts import OrderDirection
 from schema.custom_fields import (
-    CustomFieldCondition,
     CustomFieldValue,
     CustomFieldValueInput,
     custom_field_values,
@@ -29,6 +27,7 @@ from schema.custom_fields import (
 from schema.deals import Deal
 from schema.documents import Document, documents_of
 from schema.payloads import errors_as
+from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -238,35 +237,20 @@ class ConvertLeadInput:
 
 
 @strawberry.input
-class LeadFilter:
+class LeadFilter(RecordFilter):
+    search: str | None = strawberry.field(
+        default=None, description="Part of the title or source, in any letter case."
+    )
     status_in: list[LeadStatusEnum] | None = None
     owner_id: relay.GlobalID | None = None
     contact_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
     source: str | None = None
-    search: str | None = strawberry.field(
-        default=None, description="Part of the title or source, in any letter case."
-    )
-    tags: list[str] | None = strawberry.field(
-        default=None, description="Only leads carrying every one of these tags."
-    )
-    tags_any: list[str] | None = strawberry.field(
-        default=None, description="Only leads carrying at least one of these tags."
-    )
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    custom_fields: list[CustomFieldCondition] | None = strawberry.field(
-        default=strawberry.UNSET, description="Conditions on custom field values (all hold)."
-    )
 
 
 @strawberry.input
-class LeadOrder:
+class LeadOrder(RecordOrder):
     field: LeadOrderField = LeadOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
-    custom_field: str | None = strawberry.field(
-        default=None, description="A custom field's key: order by its value instead of `field`."
-    )
 
 
 @strawberry.type
