@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -33,6 +35,10 @@ class Customer(Searchable):
     tax_id = fields.CharField(max_length=50, default="")
     currency = fields.CharField(max_length=3, default="")
     payment_terms_days = fields.IntField(null=True)
+    # Parts of the customer billed on their own (`domain.customers.BillingUnit`), in order.
+    billing_units: fields.Field[list[dict[str, Any]]] = fields.JSONField(
+        default=list, db_default="[]"
+    )
     status = fields.CharField(max_length=20, default="draft", db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

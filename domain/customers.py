@@ -10,7 +10,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -76,6 +83,37 @@ class CustomerErrorCode(StrEnum):
 _PYDANTIC_CODES = input_codes(CustomerErrorCode)
 
 Channel = Literal["email", "phone", "sms", "whatsapp"]
+BillingAddress = Annotated[LongText, StringConstraints(max_length=2_000)]
+TaxId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+PaymentTermsDays = Annotated[int | None, Field(ge=0, le=365)]
+MAX_BILLING_UNITS = 20
+
+
+class BillingUnit(BaseModel):
+    """A part of the customer invoiced on its own (a branch, a department, a cost centre),
+    with its own billing contact and finance details; empty ones fall back to the customer's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: RequiredName
+    billing_email: OptionalEmail = ""
+    billing_address: BillingAddress = ""
+    tax_id: TaxId = ""
+    currency: CurrencyCode = ""
+    payment_terms_days: PaymentTermsDays = None
+    purchase_order: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+
+
+def _distinct_unit_names(units: list[BillingUnit]) -> list[BillingUnit]:
+    names = [unit.name.casefold() for unit in units]
+    if len(set(names)) != len(names):
+        raise ValueError("Billing units need distinct names.")
+    return units
+
+
+BillingUnits = Annotated[
+    list[BillingUnit], Field(max_length=MAX_BILLING_UNITS), AfterValidator(_distinct_unit_names)
+]
 
 
 class CustomerChanges(BaseModel):
@@ -99,10 +137,11 @@ class CustomerChanges(BaseModel):
     notification_subscriptions: Tags = []
     services: Annotated[list[Text], Field(max_length=50)] = []
     billing_email: OptionalEmail = ""
-    billing_address: Annotated[LongText, StringConstraints(max_length=2_000)] = ""
-    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
+    billing_address: BillingAddress = ""
+    tax_id: TaxId = ""
     currency: CurrencyCode = ""
-    payment_terms_days: Annotated[int | None, Field(ge=0, le=365)] = None
+    payment_terms_days: PaymentTermsDays = None
+    billing_units: BillingUnits = []
 
 
 class CustomerFilter(RecordFilter):

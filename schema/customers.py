@@ -12,9 +12,9 @@ from strawberry.types import Info
 
 from domain.contacts import Conversion
 from domain.custom_fields import CustomFieldRecordType
+from domain.customers import MAX_BILLING_UNITS, CustomerErrorCode, CustomerOrderField
 from domain.customers import ContactLink as ContactLinkRecord
 from domain.customers import Customer as CustomerRecord
-from domain.customers import CustomerErrorCode, CustomerOrderField
 from domain.lifecycles.customer import CustomerEvent, CustomerStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import customers as resolve
@@ -60,6 +60,31 @@ class CustomerContactLink:
         return await related.contact(info.context, root.contact_id)  # type: ignore[return-value]
 
 
+@strawberry.type(
+    description="A part of a customer invoiced on its own (a branch, a department, a cost "
+    "centre); empty details fall back to the customer's own."
+)
+class BillingUnit:
+    name: str
+    billing_email: str
+    billing_address: str
+    tax_id: str
+    currency: str
+    payment_terms_days: int | None
+    purchase_order: str = strawberry.field(description="The reference its invoices quote.")
+
+
+@strawberry.input(description="A billing unit; names are distinct within a customer.")
+class BillingUnitInput:
+    name: str
+    billing_email: str = ""
+    billing_address: str = ""
+    tax_id: str = ""
+    currency: str = strawberry.field(default="", description="ISO 4217.")
+    payment_terms_days: int | None = None
+    purchase_order: str = ""
+
+
 @strawberry.type(description="A company the agency serves.")
 class Customer(relay.Node):
     id: relay.NodeID[str]
@@ -81,6 +106,10 @@ class Customer(relay.Node):
     status: CustomerStatusEnum
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field(description="Parts of the customer invoiced on their own, in order.")
+    def billing_units(self, root: strawberry.Parent[CustomerRecord]) -> list[BillingUnit]:
+        return [BillingUnit(**unit) for unit in root.billing_units]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -192,6 +221,10 @@ class CustomerFields:
     tax_id: str | None = strawberry.UNSET
     currency: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 4217.")
     payment_terms_days: int | None = strawberry.UNSET
+    billing_units: list[BillingUnitInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=f"The whole list, replacing the old one; at most {MAX_BILLING_UNITS}.",
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from db.audit import AuditEntry
 from db.contacts import Contact
 from db.customers import Customer, CustomerContact
 from db.events import Event
@@ -106,6 +107,73 @@ async def test_invalid_input_is_typed_and_writes_nothing(api: Api) -> None:
         "website": "INVALID",
     }
     assert await Customer.all().count() == 0
+
+
+UNITS = """
+mutation($input: UpdateCustomerInput!) {
+  updateCustomer(input: $input) {
+    customer { billingUnits { name billingEmail currency paymentTermsDays purchaseOrder } }
+    errors { field code message }
+  }
+}"""
+
+
+async def test_billing_units_are_kept_in_order_replaced_whole_and_audited(api: Api) -> None:
+    customer = await create(api, name="Initrode", billingEmail="ap@initrode.example.com")
+    emea = {"name": "EMEA", "billingEmail": "EMEA@Initrode.example.com", "currency": "eur"}
+    us = {"name": "US", "paymentTermsDays": 45, "purchaseOrder": "PO-7"}
+    data = await api.graphql(UNITS, {"input": {"id": customer["id"], "billingUnits": [emea, us]}})
+    assert data["updateCustomer"]["errors"] == []
+    assert data["updateCustomer"]["customer"]["billingUnits"] == [
+        {
+            "name": "EMEA",
+            "billingEmail": "EMEA@initrode.example.com",  # the domain is normalised
+            "currency": "EUR",
+            "paymentTermsDays": None,
+            "purchaseOrder": "",
+        },
+        {
+            "name": "US",
+            "billingEmail": "",
+            "currency": "",
+            "paymentTermsDays": 45,
+            "purchaseOrder": "PO-7",
+        },
+    ]
+    # An update names the whole list: what it leaves out is gone.
+    data = await api.graphql(UNITS, {"input": {"id": customer["id"], "billingUnits": [us]}})
+    assert [unit["name"] for unit in data["updateCustomer"]["customer"]["billingUnits"]] == ["US"]
+    entry = await AuditEntry.filter(entity_type="customer", action="update").order_by("-id").first()
+    assert entry is not None
+    assert [unit["name"] for unit in entry.before["billing_units"]] == ["EMEA", "US"]
+    assert [unit["name"] for unit in entry.after["billing_units"]] == ["US"]
+
+
+async def test_bad_billing_units_are_typed_errors_on_their_field_and_change_nothing(
+    api: Api,
+) -> None:
+    customer = await create(api, name="Initrode")
+    cases = [
+        ([{"name": "EMEA"}, {"name": "emea"}], "billingUnits", "INVALID"),
+        (
+            [{"name": "EMEA"}, {"name": "US", "billingEmail": "nope"}],
+            "billingUnits.1.billingEmail",
+            "INVALID_EMAIL",
+        ),
+        ([{"name": " "}], "billingUnits.0.name", "REQUIRED"),
+        (
+            [{"name": "EMEA", "paymentTermsDays": -1}],
+            "billingUnits.0.paymentTermsDays",
+            "OUT_OF_RANGE",
+        ),
+        ([{"name": f"Unit {n}"} for n in range(21)], "billingUnits", "TOO_MANY"),
+    ]
+    for units, field, code in cases:
+        data = await api.graphql(UNITS, {"input": {"id": customer["id"], "billingUnits": units}})
+        errors = data["updateCustomer"]["errors"]
+        assert [(e["field"], e["code"]) for e in errors] == [(field, code)], units
+    row = await Customer.get(name="Initrode")
+    assert row.billing_units == []
 
 
 async def test_a_customer_cannot_become_its_own_ancestor(api: Api) -> None:
