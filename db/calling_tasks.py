@@ -1,4 +1,5 @@
-"""Calling tasks: a call to make to a contact or customer, by an assignee, at a due time."""
+"""Calling tasks: a call to make to a contact or customer, by an assignee, at a due time,
+perhaps about a lead or a deal."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class CallingTask(Searchable):
     subject = fields.CharField(max_length=200)
     contact_id = fields.UUIDField(null=True, db_index=True)
     customer_id = fields.UUIDField(null=True, db_index=True)
+    lead_id = fields.UUIDField(null=True, db_index=True)
+    deal_id = fields.UUIDField(null=True, db_index=True)
     assignee_id = fields.UUIDField(null=True, db_index=True)
     due_at = fields.DatetimeField(null=True)
     notes = fields.TextField(default="", db_default="")

@@ -1,5 +1,6 @@
-"""Calling task service: calls to make to a contact or customer, assigned to a person, due at
-a time, moved through their lifecycle (schedule, reschedule, complete with an outcome, abort)."""
+"""Calling task service: calls to make to a contact or customer, perhaps about a lead or a
+deal, assigned to a person, due at a time, moved through their lifecycle (schedule,
+reschedule, complete with an outcome, abort)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from db.calling_tasks import CallingTask as CallingTask
 from db.contacts import Contact
 from db.customers import Customer
+from db.deals import Deal
+from db.leads import Lead
 from domain import tags
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -70,6 +74,8 @@ class CallingTaskChanges(BaseModel):
     subject: RequiredName
     contact_id: UUID | None = None
     customer_id: UUID | None = None
+    lead_id: UUID | None = None
+    deal_id: UUID | None = None
     assignee_id: UUID | None = None
     due_at: datetime | None = None
     notes: LongText = ""
@@ -81,6 +87,8 @@ class CallingTaskFilter(RecordFilter):
     assignee_id: UUID | None = None
     contact_id: UUID | None = None
     customer_id: UUID | None = None
+    lead_id: UUID | None = None
+    deal_id: UUID | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
 
@@ -102,6 +110,8 @@ def snapshot(task: CallingTask) -> dict[str, Any]:
         "subject": task.subject,
         "contact_id": text(task.contact_id),
         "customer_id": text(task.customer_id),
+        "lead_id": text(task.lead_id),
+        "deal_id": text(task.deal_id),
         "assignee_id": text(task.assignee_id),
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "notes": task.notes,
@@ -129,11 +139,19 @@ def _not_found(task_id: UUID) -> DomainError:
     return DomainError(CallingTaskErrorCode.NOT_FOUND, f"No calling task with id {task_id}.", "id")
 
 
+_LINKED: tuple[tuple[str, type[Model]], ...] = (
+    ("contact_id", Contact),
+    ("customer_id", Customer),
+    ("lead_id", Lead),
+    ("deal_id", Deal),
+)
+
+
 async def _check_links(actor: Actor, fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
-    """The task is about a contact or a customer the actor can see, and assigned to someone
-    the actor may hand work to."""
+    """The task names only contacts, customers, leads and deals the actor can see, and is
+    assigned to someone the actor may hand work to."""
     visible = rows(actor, Resource.SALES_RECORDS, Access.READ)
-    for field, model in (("contact_id", Contact), ("customer_id", Customer)):
+    for field, model in _LINKED:
         value = fields.get(field)
         exists = (
             value is None
@@ -180,25 +198,39 @@ async def list_calling_tasks(
             query = query.filter(due_at__gte=where.due_after)
         if where.due_before is not None:
             query = query.filter(due_at__lt=where.due_before)
-        exact = {"assignee_id", "contact_id", "customer_id"}
+        exact = {"assignee_id", "contact_id", "customer_id", "lead_id", "deal_id"}
         query = await filtered(query, actor, AGGREGATE, where, exact)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 
+async def _whom_to_call(fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
+    """A call about a deal or a lead that names nobody calls the deal's (else the lead's)
+    contact and customer. Links were checked: the record is one the actor can see."""
+    if fields["contact_id"] is not None or fields["customer_id"] is not None:
+        return
+    for field, model in (("deal_id", Deal), ("lead_id", Lead)):
+        if fields[field] is not None:
+            about = await model.filter(id=fields[field]).using_db(conn).get()
+            fields["contact_id"], fields["customer_id"] = about.contact_id, about.customer_id
+            if about.contact_id is not None or about.customer_id is not None:
+                return
+    raise DomainError(
+        CallingTaskErrorCode.REQUIRED,
+        "Say whom to call: a contact or a customer (or a lead or deal that has one).",
+        "contact_id",
+    )
+
+
 async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask:
-    """A new call about a contact or a customer, assigned to its creator unless told."""
+    """A new call about a contact or a customer (or a lead or a deal, calling its contact),
+    assigned to its creator unless told."""
     data, custom = await custom_values(actor, AGGREGATE, data, creating=True)
     fields = _parse(data, partial=False)
-    if fields["contact_id"] is None and fields["customer_id"] is None:
-        raise DomainError(
-            CallingTaskErrorCode.REQUIRED,
-            "Say whom to call: a contact or a customer.",
-            "contact_id",
-        )
     if "assignee_id" not in data:
         fields["assignee_id"] = actor.user_id
     async with in_transaction() as conn:
         await _check_links(actor, fields, conn)
+        await _whom_to_call(fields, conn)
         task = CallingTask(agency_id=actor.agency_id, **fields)
         task.tags = await tags.tag_record(actor, AGGREGATE, task.id, task.tags, conn)
         await task.save(using_db=conn)

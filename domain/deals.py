@@ -8,6 +8,7 @@ audit row and domain event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -217,6 +218,12 @@ async def _check_links(actor: Actor, fields: dict[str, Any]) -> None:
 
 def _not_found(deal_id: UUID) -> DomainError:
     return DomainError(DealErrorCode.NOT_FOUND, f"No deal with id {deal_id}.", "id")
+
+
+async def deals_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Deal]:
+    """Batch load for DataLoaders, scoped like every other read (with the stage, as `get_deal`)."""
+    found = await _scoped(actor).select_related("stage").filter(id__in=list(ids))
+    return {deal.id: deal for deal in found}
 
 
 async def get_deal(actor: Actor, deal_id: UUID) -> Deal:

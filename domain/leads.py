@@ -9,6 +9,7 @@ transition, so there is never a converted lead without its deal, nor two deals f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -191,6 +192,12 @@ async def _check_links(actor: Actor, fields: dict[str, Any]) -> None:
 
 def _not_found(lead_id: UUID) -> DomainError:
     return DomainError(LeadErrorCode.NOT_FOUND, f"No lead with id {lead_id}.", "id")
+
+
+async def leads_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Lead]:
+    """Batch load for DataLoaders, scoped like every other read."""
+    found = await _scoped(actor).filter(id__in=list(ids))
+    return {lead.id: lead for lead in found}
 
 
 async def get_lead(actor: Actor, lead_id: UUID) -> Lead:

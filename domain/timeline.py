@@ -15,7 +15,8 @@ holds, the history of statuses:
 - note: the record's live `note` rows, at their creation;
 - document: the record's live `document` rows, at their upload;
 - calling task (tasks and calls): live `calling_task` rows about the record that the caller
-  may read, at their creation (a task names a contact or a customer, never a lead or a deal);
+  may read, at their creation (a task names a contact or a customer, and perhaps a lead or a
+  deal);
 - status change: the record's `<type>.transitioned` events (a deal's stage moves are its
   `deal.transitioned` events), and the `calling_task.transitioned` events of those tasks (a
   call done or aborted), when they occurred;
@@ -73,8 +74,13 @@ class EntryKind(StrEnum):
 
 
 _RANK = {kind: rank for rank, kind in enumerate(EntryKind)}
-# Record type -> the calling task column naming it; leads and deals have no calling tasks.
-_TASK_LINKS = {"contact": "contact_id", "customer": "customer_id"}
+# Record type -> the calling task column naming it.
+_TASK_LINKS = {
+    "contact": "contact_id",
+    "customer": "customer_id",
+    "lead": "lead_id",
+    "deal": "deal_id",
+}
 _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
 
 

@@ -19,7 +19,12 @@ from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "CallingTask"
-LINKS = {"contact_id": "Contact", "customer_id": "Customer"}
+LINKS = {
+    "contact_id": "Contact",
+    "customer_id": "Customer",
+    "lead_id": "Lead",
+    "deal_id": "Deal",
+}
 
 
 def _id(global_id: relay.GlobalID) -> UUID:

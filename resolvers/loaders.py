@@ -10,11 +10,13 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from domain import contacts, customers, users
+from domain import contacts, customers, deals, leads, users
 from domain.actors import Actor
 from domain.contacts import Contact
 from domain.custom_field_values import FieldValue, RecordKey, values_of_records
 from domain.customers import ContactLink, Customer
+from domain.deals import Deal
+from domain.leads import Lead
 from domain.users import User
 
 V = TypeVar("V")
@@ -36,6 +38,8 @@ class Loaders:
     colleagues: DataLoader[UUID, User | None] = field(init=False)
     contacts: DataLoader[UUID, Contact | None] = field(init=False)
     customers: DataLoader[UUID, Customer | None] = field(init=False)
+    leads: DataLoader[UUID, Lead | None] = field(init=False)
+    deals: DataLoader[UUID, Deal | None] = field(init=False)
     customer_of_contact: DataLoader[UUID, UUID | None] = field(init=False)
     contact_links: DataLoader[UUID, list[ContactLink]] = field(init=False)
     custom_field_values: DataLoader[RecordKey, list[FieldValue]] = field(init=False)
@@ -44,6 +48,8 @@ class Loaders:
         self.colleagues = _by_key(self.actor, users.colleagues_by_ids, None)
         self.contacts = _by_key(self.actor, contacts.contacts_by_ids, None)
         self.customers = _by_key(self.actor, customers.customers_by_ids, None)
+        self.leads = _by_key(self.actor, leads.leads_by_ids, None)
+        self.deals = _by_key(self.actor, deals.deals_by_ids, None)
         self.customer_of_contact = _by_key(self.actor, customers.customer_ids_of_contacts, None)
         self.contact_links = _by_key(self.actor, customers.links_of_customers, [])
         self.custom_field_values = DataLoader(load_fn=self._custom_field_values)

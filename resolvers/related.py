@@ -1,4 +1,4 @@
-"""The records a record points at (owner, contact, customer), loaded in batches.
+"""The records a record points at (owner, contact, customer, lead, deal), loaded in batches.
 
 Every record type resolves its links here, through the request's DataLoaders, so a page of
 any record costs one query per kind of link, scoped like every other read.
@@ -10,6 +10,8 @@ from uuid import UUID
 
 from domain.contacts import Contact
 from domain.customers import Customer
+from domain.deals import Deal
+from domain.leads import Lead
 from domain.users import User
 from resolvers.context import RequestContext, loaders_of
 
@@ -32,4 +34,18 @@ async def customer(context: RequestContext, customer_id: UUID | None) -> Custome
     if customer_id is None:
         return None
     found: Customer | None = await loaders_of(context).customers.load(customer_id)
+    return found
+
+
+async def lead(context: RequestContext, lead_id: UUID | None) -> Lead | None:
+    if lead_id is None:
+        return None
+    found: Lead | None = await loaders_of(context).leads.load(lead_id)
+    return found
+
+
+async def deal(context: RequestContext, deal_id: UUID | None) -> Deal | None:
+    if deal_id is None:
+        return None
+    found: Deal | None = await loaders_of(context).deals.load(deal_id)
     return found

@@ -30,6 +30,8 @@ from schema.users import UserSummary
 if TYPE_CHECKING:
     from schema.contacts import Contact
     from schema.customers import Customer
+    from schema.deals import Deal
+    from schema.leads import Lead
 
     CallingTaskStatusEnum = StrEnum
     CallingTaskEventEnum = StrEnum
@@ -45,7 +47,9 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
     return relay.GlobalID(type_name, str(value)) if value else None
 
 
-@strawberry.type(description="A call to make to a contact or a customer.")
+@strawberry.type(
+    description="A call to make to a contact or a customer, perhaps about a lead or a deal."
+)
 class CallingTask(relay.Node):
     id: relay.NodeID[str]
     subject: str
@@ -69,6 +73,26 @@ class CallingTask(relay.Node):
     @strawberry.field
     def customer_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Customer", root.customer_id)
+
+    @strawberry.field
+    def lead_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
+        return _gid("Lead", root.lead_id)
+
+    @strawberry.field
+    def deal_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
+        return _gid("Deal", root.deal_id)
+
+    @strawberry.field(description="The lead the call is about, if visible to you.")
+    async def lead(
+        self, info: Info, root: strawberry.Parent[CallingTaskRecord]
+    ) -> Annotated[Lead, strawberry.lazy("schema.leads")] | None:
+        return await related.lead(info.context, root.lead_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The deal the call is about, if visible to you.")
+    async def deal(
+        self, info: Info, root: strawberry.Parent[CallingTaskRecord]
+    ) -> Annotated[Deal, strawberry.lazy("schema.deals")] | None:
+        return await related.deal(info.context, root.deal_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The contact, if visible to you.")
     async def contact(
@@ -128,6 +152,12 @@ class CreateCallingTaskInput:
     subject: str
     contact_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
+    lead_id: relay.GlobalID | None = None
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="With neither contactId nor customerId, the call goes to the deal's (else "
+        "the lead's) contact and customer.",
+    )
     assignee_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
@@ -145,6 +175,8 @@ class UpdateCallingTaskInput:
     subject: str | None = strawberry.UNSET
     contact_id: relay.GlobalID | None = strawberry.UNSET
     customer_id: relay.GlobalID | None = strawberry.UNSET
+    lead_id: relay.GlobalID | None = strawberry.UNSET
+    deal_id: relay.GlobalID | None = strawberry.UNSET
     assignee_id: relay.GlobalID | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
@@ -177,6 +209,8 @@ class CallingTaskFilter(RecordFilter):
     assignee_id: relay.GlobalID | None = None
     contact_id: relay.GlobalID | None = None
     customer_id: relay.GlobalID | None = None
+    lead_id: relay.GlobalID | None = None
+    deal_id: relay.GlobalID | None = None
     due_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     due_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from db.calling_tasks import CallingTask
+from domain.roles import Role
+from tests.e2e.colleagues import colleague
 from tests.e2e.conftest import Api
 
 CREATE = """
@@ -123,3 +125,93 @@ async def test_notes_brief_the_caller_and_can_be_changed(api: Api) -> None:
         "query($id: ID!) { callingTask(id: $id) { notes } }", {"id": task["id"]}
     )
     assert read["callingTask"]["notes"] == "Ask about Q3"
+
+
+ABOUT = """
+mutation($input: CreateCallingTaskInput!) {
+  createCallingTask(input: $input) {
+    callingTask { id contactId customerId leadId dealId lead { title } deal { name } }
+    errors { field code message }
+  }
+}"""
+DEAL_TIMELINE = """
+query($id: ID!) {
+  deal(id: $id) {
+    timeline(first: 10) {
+      edges { node { kind ... on CallingTaskEntry { callingTask { subject status } }
+                     ... on StatusChangeEntry { event toStatus } } }
+    }
+  }
+}"""
+
+
+async def new_record(api: Api, mutation: str, field: str, record: str, **fields: Any) -> str:
+    data = await api.graphql(
+        f"mutation($input: {mutation}!) {{ {field}(input: $input) {{ {record} {{ id }} "
+        "errors { code message } } }",
+        {"input": fields},
+    )
+    assert data[field]["errors"] == [], data[field]["errors"]
+    record_id: str = data[field][record]["id"]
+    return record_id
+
+
+async def test_a_call_about_a_deal_goes_to_its_contact_and_shows_on_its_timeline(
+    api: Api,
+) -> None:
+    kim = await new_record(api, "CreateContactInput", "createContact", "contact", firstName="Kim")
+    deal = await new_record(
+        api,
+        "CreateDealInput",
+        "createDeal",
+        "deal",
+        name="Renewal",
+        expectedCloseDate="2030-01-01",
+        contactId=kim,
+    )
+    data = await api.graphql(ABOUT, {"input": {"subject": "Talk terms", "dealId": deal}})
+    assert data["createCallingTask"]["errors"] == []
+    task = data["createCallingTask"]["callingTask"]
+    assert (task["contactId"], task["customerId"], task["dealId"]) == (kim, None, deal)
+    assert (task["deal"], task["lead"], task["leadId"]) == ({"name": "Renewal"}, None, None)
+    await new_task(api, "Unrelated call")
+
+    listed = await api.graphql(LIST, {"filter": {"dealId": deal}})
+    assert [edge["node"]["subject"] for edge in listed["callingTasks"]["edges"]] == ["Talk terms"]
+
+    await move(api, id=task["id"], event="COMPLETE", outcomeNotes="Signs next week.")
+    timeline = (await api.graphql(DEAL_TIMELINE, {"id": deal}))["deal"]["timeline"]["edges"]
+    assert [edge["node"] for edge in timeline] == [
+        {"kind": "STATUS_CHANGE", "event": "complete", "toStatus": "done"},
+        {"kind": "CALLING_TASK", "callingTask": {"subject": "Talk terms", "status": "DONE"}},
+    ]
+
+
+async def test_a_call_about_a_lead_names_someone_to_call_or_is_refused(api: Api) -> None:
+    lead = await new_record(
+        api, "CreateLeadInput", "createLead", "lead", title="Rebrand", services=["SEO"]
+    )
+    data = await api.graphql(ABOUT, {"input": {"subject": "Scope it", "leadId": lead}})
+    [error] = data["createCallingTask"]["errors"]
+    assert (error["field"], error["code"]) == ("contactId", "REQUIRED")
+    assert await CallingTask.all().count() == 0
+    kim = await new_record(api, "CreateContactInput", "createContact", "contact", firstName="Kim")
+    data = await api.graphql(
+        ABOUT, {"input": {"subject": "Scope it", "leadId": lead, "contactId": kim}}
+    )
+    task = data["createCallingTask"]["callingTask"]
+    assert (task["leadId"], task["lead"], task["contactId"]) == (lead, {"title": "Rebrand"}, kim)
+
+
+async def test_a_call_cannot_name_a_deal_its_creator_cannot_see(api: Api) -> None:
+    deal = await new_record(
+        api, "CreateDealInput", "createDeal", "deal", name="Secret", expectedCloseDate="2030-01-01"
+    )
+    rep, _ = await colleague(api, Role.SALES_PERSON)
+    kim = await new_record(rep, "CreateContactInput", "createContact", "contact", firstName="Kim")
+    data = await rep.graphql(
+        ABOUT, {"input": {"subject": "Peek", "dealId": deal, "contactId": kim}}
+    )
+    [error] = data["createCallingTask"]["errors"]
+    assert (error["field"], error["code"]) == ("dealId", "NOT_FOUND")
+    assert await CallingTask.all().count() == 0
