@@ -74,6 +74,18 @@ class Api:
             async with connection as ws:
                 yield ws
 
+    async def created(self, mutation: str, field: str, record: str, fields: dict[str, Any]) -> str:
+        """Run a create-like mutation (`field` taking a `mutation` input) that returns `record`
+        in its payload; assert it had no errors and return the record's global id."""
+        data = await self.graphql(
+            f"mutation($input: {mutation}!) {{ {field}(input: $input) {{ {record} {{ id }} "
+            "errors { code message } } }",
+            {"input": fields},
+        )
+        assert data[field]["errors"] == [], data[field]["errors"]
+        record_id: str = data[field][record]["id"]
+        return record_id
+
     async def graphql(
         self, query: str, variables: dict[str, Any] | None = None, **headers: str
     ) -> dict[str, Any]:

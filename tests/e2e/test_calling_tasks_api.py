@@ -145,29 +145,15 @@ query($id: ID!) {
 }"""
 
 
-async def new_record(api: Api, mutation: str, field: str, record: str, **fields: Any) -> str:
-    data = await api.graphql(
-        f"mutation($input: {mutation}!) {{ {field}(input: $input) {{ {record} {{ id }} "
-        "errors { code message } } }",
-        {"input": fields},
-    )
-    assert data[field]["errors"] == [], data[field]["errors"]
-    record_id: str = data[field][record]["id"]
-    return record_id
-
-
 async def test_a_call_about_a_deal_goes_to_its_contact_and_shows_on_its_timeline(
     api: Api,
 ) -> None:
-    kim = await new_record(api, "CreateContactInput", "createContact", "contact", firstName="Kim")
-    deal = await new_record(
-        api,
+    kim = await api.created("CreateContactInput", "createContact", "contact", {"firstName": "Kim"})
+    deal = await api.created(
         "CreateDealInput",
         "createDeal",
         "deal",
-        name="Renewal",
-        expectedCloseDate="2030-01-01",
-        contactId=kim,
+        {"name": "Renewal", "expectedCloseDate": "2030-01-01", "contactId": kim},
     )
     data = await api.graphql(ABOUT, {"input": {"subject": "Talk terms", "dealId": deal}})
     assert data["createCallingTask"]["errors"] == []
@@ -188,14 +174,14 @@ async def test_a_call_about_a_deal_goes_to_its_contact_and_shows_on_its_timeline
 
 
 async def test_a_call_about_a_lead_names_someone_to_call_or_is_refused(api: Api) -> None:
-    lead = await new_record(
-        api, "CreateLeadInput", "createLead", "lead", title="Rebrand", services=["SEO"]
+    lead = await api.created(
+        "CreateLeadInput", "createLead", "lead", {"title": "Rebrand", "services": ["SEO"]}
     )
     data = await api.graphql(ABOUT, {"input": {"subject": "Scope it", "leadId": lead}})
     [error] = data["createCallingTask"]["errors"]
     assert (error["field"], error["code"]) == ("contactId", "REQUIRED")
     assert await CallingTask.all().count() == 0
-    kim = await new_record(api, "CreateContactInput", "createContact", "contact", firstName="Kim")
+    kim = await api.created("CreateContactInput", "createContact", "contact", {"firstName": "Kim"})
     data = await api.graphql(
         ABOUT, {"input": {"subject": "Scope it", "leadId": lead, "contactId": kim}}
     )
@@ -204,11 +190,14 @@ async def test_a_call_about_a_lead_names_someone_to_call_or_is_refused(api: Api)
 
 
 async def test_a_call_cannot_name_a_deal_its_creator_cannot_see(api: Api) -> None:
-    deal = await new_record(
-        api, "CreateDealInput", "createDeal", "deal", name="Secret", expectedCloseDate="2030-01-01"
+    deal = await api.created(
+        "CreateDealInput",
+        "createDeal",
+        "deal",
+        {"name": "Secret", "expectedCloseDate": "2030-01-01"},
     )
     rep, _ = await colleague(api, Role.SALES_PERSON)
-    kim = await new_record(rep, "CreateContactInput", "createContact", "contact", firstName="Kim")
+    kim = await rep.created("CreateContactInput", "createContact", "contact", {"firstName": "Kim"})
     data = await rep.graphql(
         ABOUT, {"input": {"subject": "Peek", "dealId": deal, "contactId": kim}}
     )

@@ -44,19 +44,8 @@ query($id: ID!, $first: Int!, $after: String) {{
 }}"""
 
 
-async def create(api: Api, mutation: str, field: str, record: str, fields: dict[str, Any]) -> str:
-    data = await api.graphql(
-        f"mutation($input: {mutation}!) {{ {field}(input: $input) {{ {record} {{ id }} "
-        "errors { code message } } }",
-        {"input": fields},
-    )
-    assert data[field]["errors"] == [], data[field]["errors"]
-    record_id: str = data[field][record]["id"]
-    return record_id
-
-
 async def note(api: Api, record_id: str, body: str) -> None:
-    await create(api, "AddNoteInput", "addNote", "note", {"recordId": record_id, "body": body})
+    await api.created("AddNoteInput", "addNote", "note", {"recordId": record_id, "body": body})
 
 
 async def page(api: Api, record_id: str, first: int, after: str | None = None) -> dict[str, Any]:
@@ -68,12 +57,11 @@ async def page(api: Api, record_id: str, first: int, after: str | None = None) -
 async def test_the_timeline_has_every_kind_of_entry_newest_first(
     api: Api, smtp_server: SmtpServer
 ) -> None:
-    customer_id = await create(
-        api, "CreateCustomerInput", "createCustomer", "customer", {"name": "Umbrella"}
+    customer_id = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Umbrella"}
     )
     await note(api, customer_id, "First contact at the fair.")
-    task_id = await create(
-        api,
+    task_id = await api.created(
         "CreateCallingTaskInput",
         "createCallingTask",
         "callingTask",
@@ -151,8 +139,8 @@ async def test_the_timeline_has_every_kind_of_entry_newest_first(
 
 
 async def test_pages_neither_skip_nor_repeat_while_entries_are_added(api: Api) -> None:
-    customer_id = await create(
-        api, "CreateCustomerInput", "createCustomer", "customer", {"name": "Soylent"}
+    customer_id = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Soylent"}
     )
     for number in range(7):
         await note(api, customer_id, f"note {number}")
@@ -191,8 +179,8 @@ async def test_pages_neither_skip_nor_repeat_while_entries_are_added(api: Api) -
 
 async def test_entries_at_the_same_instant_keep_a_stable_order(api: Api) -> None:
     """Ties on the time are broken by kind and id, the same way in SQL and in the merge."""
-    customer_id = await create(
-        api, "CreateCustomerInput", "createCustomer", "customer", {"name": "Tyrell"}
+    customer_id = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Tyrell"}
     )
     for number in range(5):
         await note(api, customer_id, f"tied {number}")
@@ -212,13 +200,12 @@ async def test_entries_at_the_same_instant_keep_a_stable_order(api: Api) -> None
 async def test_a_timeline_is_seen_only_by_those_who_may_read_the_record(api: Api) -> None:
     owner, owner_id = await colleague(api, Role.SALES_PERSON)
     stranger, _ = await colleague(api, Role.SALES_PERSON)
-    contact_id = await create(
-        owner, "CreateContactInput", "createContact", "contact", {"firstName": "Rick"}
+    contact_id = await owner.created(
+        "CreateContactInput", "createContact", "contact", {"firstName": "Rick"}
     )
     await note(owner, contact_id, "Private to the owner's scope.")
     # A call about the contact assigned to someone else: hidden from the owner's timeline.
-    await create(
-        api,
+    await api.created(
         "CreateCallingTaskInput",
         "createCallingTask",
         "callingTask",
@@ -260,12 +247,11 @@ async def upload(api: Api, record_id: str, file_name: str) -> None:
 
 
 async def new_lead(api: Api) -> str:
-    return await create(api, "CreateLeadInput", "createLead", "lead", {"title": "Rebrand"})
+    return await api.created("CreateLeadInput", "createLead", "lead", {"title": "Rebrand"})
 
 
 async def new_deal(api: Api) -> str:
-    return await create(
-        api,
+    return await api.created(
         "CreateDealInput",
         "createDeal",
         "deal",
