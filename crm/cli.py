@@ -217,6 +217,45 @@ def _add_flows_commands(commands: Any) -> None:
     export.set_defaults(command_function=flows_export, takes_arguments=True)
 
 
+def documents_purge(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Erase the documents deleted more than the retention period ago (bytes and rows)."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.connection import database
+    from domain.documents import purge_deleted_documents
+
+    days = settings.document_retention_days if arguments.days is None else arguments.days
+    if days < 0:
+        sys.stderr.write("crm documents purge: --days must be 0 or more\n")
+        return 2
+
+    async def purge() -> int:
+        async with database(settings.database_url):
+            cutoff = datetime.now(UTC) - timedelta(days=days)
+            count = await purge_deleted_documents(settings.storage(), cutoff)
+        sys.stdout.write(f"{count} document(s) deleted more than {days} day(s) ago purged\n")
+        return 0
+
+    return run_script(purge())
+
+
+def _add_documents_commands(commands: Any) -> None:
+    help_text = "maintain stored documents"
+    documents = commands.add_parser("documents", help=help_text, description=help_text)
+    document_commands = documents.add_subparsers(
+        dest="documents_command", required=True, metavar="COMMAND"
+    )
+    purge_help = (
+        "erase documents deleted more than CRM_DOCUMENT_RETENTION_DAYS (30) days ago: their "
+        "bytes and rows (run it daily, e.g. from cron)"
+    )
+    purge = document_commands.add_parser("purge", help=purge_help, description=purge_help)
+    purge.add_argument(
+        "--days", type=int, default=None, help="the retention period for this run, in days"
+    )
+    purge.set_defaults(command_function=documents_purge, takes_arguments=True)
+
+
 def bound_command(args: argparse.Namespace) -> Command:
     """The chosen command; one that takes its own arguments gets them bound."""
     if getattr(args, "takes_arguments", False):
@@ -249,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     _add_bootstrap_command(commands)
     _add_flows_commands(commands)
+    _add_documents_commands(commands)
     return parser
 
 

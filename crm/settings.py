@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # Documents: files kept in a local folder (default `<data_dir>/documents`).
     storage_dir: Path | None = None
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Deleted documents keep their bytes this long (a window to undo by hand), then
+    # `crm documents purge` erases them.
+    document_retention_days: int = Field(default=30, ge=0, le=3650)
     upload_content_types: list[str] = []  # e.g. ["application/pdf"]; empty accepts any
 
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)

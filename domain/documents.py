@@ -215,7 +215,8 @@ async def list_documents(
 
 
 async def delete_document(actor: Actor, document_id: UUID) -> Document:
-    """Soft delete: the row and the bytes are kept for audit; no query or download finds it."""
+    """Soft delete: the row and the bytes are kept (until `purge_deleted_documents`); no query
+    or download finds it."""
     async with in_transaction() as conn:
         found = (
             await Document.filter(agency_id=actor.agency_id, deleted_at__isnull=True)
@@ -238,3 +239,35 @@ async def delete_document(actor: Actor, document_id: UUID) -> Document:
         )
         await append_event(actor, "document.deleted", AGGREGATE, str(document.id), {}, conn)
     return document
+
+
+async def purge_deleted_documents(
+    storage: Storage, deleted_before: datetime, batch_size: int = 200
+) -> int:
+    """Erase documents soft-deleted before `deleted_before`, in every agency: their bytes
+    from the storage, then their rows, each with a `purge` audit entry. Returns how many.
+
+    Bytes go first: if the row's transaction then fails, the row (already hidden from every
+    reader) stays until the next run, which finds its bytes gone and removes it; bytes are
+    never left behind without a row. Safe to run from several processes at once.
+    """
+    purged = 0
+    while True:
+        due = (
+            await Document.filter(deleted_at__lt=deleted_before)
+            .order_by("deleted_at", "id")
+            .limit(batch_size)
+        )
+        for document in due:
+            await storage.delete(document.storage_key)
+            async with in_transaction() as conn:
+                removed = await Document.filter(id=document.id).using_db(conn).delete()
+                if removed:
+                    actor = Actor.system(document.agency_id, "document-purge")
+                    before = snapshot(document)
+                    await record_audit(
+                        actor, AGGREGATE, str(document.id), "purge", before, {}, conn
+                    )
+                    purged += 1
+        if len(due) < batch_size:
+            return purged

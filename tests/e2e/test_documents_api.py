@@ -3,17 +3,23 @@ and soft delete over GraphQL; limits, names and who may reach which file."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from crm.settings import Settings
+from db.audit import AuditEntry
 from db.documents import Document
 from db.events import Event
+from domain.documents import purge_deleted_documents
 from domain.roles import Role
 from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import Api, make_settings, open_api
@@ -267,3 +273,49 @@ async def test_a_deleted_document_is_neither_listed_nor_served(api: Api) -> None
     row = await Document.get(sha256=document["sha256"])
     assert row.deleted_at is not None  # soft: kept for audit
     assert await Event.filter(type="document.deleted", aggregate_id=str(row.id)).exists()
+
+
+async def test_deleted_documents_are_erased_after_the_retention_period(
+    api: Api, settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    customer_id = await new_customer(api)
+    uploaded = {}
+    for name in ("kept.pdf", "recent.pdf", "old.pdf"):
+        response = await upload(api, customer_id, name.encode(), file_name=name)
+        uploaded[name] = response.json()["document"]
+    for name in ("recent.pdf", "old.pdf"):
+        deleted = await api.graphql(DELETE, {"id": uploaded[name]["id"]})
+        assert deleted["deleteDocument"]["errors"] == []
+    old = await Document.get(file_name="old.pdf")
+    await Document.filter(id=old.id).update(deleted_at=datetime.now(UTC) - timedelta(days=40))
+
+    # The command an operator runs daily: the default retention is 30 days.
+    environment = {**os.environ, "CRM_DATABASE_URL": database_url, "CRM_DATA_DIR": str(tmp_path)}
+    purge = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crm",
+        "documents",
+        "purge",
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await purge.communicate()
+    assert purge.returncode == 0, err.decode()
+    assert out.decode() == "1 document(s) deleted more than 30 day(s) ago purged\n"
+
+    left = sorted(document.file_name for document in await Document.all())
+    assert left == ["kept.pdf", "recent.pdf"]
+    stored = sorted(path.read_bytes() for path in stored_files(tmp_path / "documents"))
+    assert stored == [b"kept.pdf", b"recent.pdf"]
+    [audit] = await AuditEntry.filter(entity_type="document", action="purge")
+    assert (audit.entity_id, audit.before["file_name"], audit.after) == (str(old.id), "old.pdf", {})
+
+    # A shorter period erases the recent one too; a second run finds nothing left to do.
+    storage = settings.storage()
+    assert await purge_deleted_documents(storage, datetime.now(UTC)) == 1
+    assert await purge_deleted_documents(storage, datetime.now(UTC)) == 0
+    assert [path.read_bytes() for path in stored_files(tmp_path / "documents")] == [b"kept.pdf"]
+    kept = await download(api, uploaded["kept.pdf"]["downloadPath"])
+    assert (kept.status_code, kept.content) == (200, b"kept.pdf")

@@ -271,3 +271,8 @@ def test_python_dash_m_crm_is_the_same_command_line() -> None:
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("usage: crm ")
+
+
+def test_documents_purge_refuses_a_negative_retention(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["documents", "purge", "--days", "-1"]) == 2
+    assert capsys.readouterr().err == "crm documents purge: --days must be 0 or more\n"
