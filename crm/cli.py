@@ -247,7 +247,7 @@ def _add_documents_commands(commands: Any) -> None:
     )
     purge_help = (
         "erase documents deleted more than CRM_DOCUMENT_RETENTION_DAYS (30) days ago: their "
-        "bytes and rows (run it daily, e.g. from cron)"
+        "bytes and rows (the worker's schedule does this daily; this runs it now)"
     )
     purge = document_commands.add_parser("purge", help=purge_help, description=purge_help)
     purge.add_argument(

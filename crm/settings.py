@@ -99,8 +99,8 @@ class Settings(BaseSettings):
     # Documents: files kept in a local folder (default `<data_dir>/documents`).
     storage_dir: Path | None = None
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
-    # Deleted documents keep their bytes this long (a window to undo by hand), then
-    # `crm documents purge` erases them.
+    # Deleted documents keep their bytes this long (a window to undo by hand), then the daily
+    # purge (the worker's schedule, or `crm documents purge`) erases them.
     document_retention_days: int = Field(default=30, ge=0, le=3650)
     upload_content_types: list[str] = []  # e.g. ["application/pdf"]; empty accepts any
 

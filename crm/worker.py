@@ -1,4 +1,5 @@
-"""The Temporal worker: seeds the default flows, polls the flows task queue, relays the outbox."""
+"""The Temporal worker: seeds the default flows, polls the flows task queue, relays the outbox,
+and keeps the maintenance schedules (the daily document purge)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from uuid import UUID
 
 from pydantic import SecretStr
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
 from crm.flow_files import load_default_flows
 from crm.logging import WORKER_LOGGER
 from crm.outbox_relay import OutboxRelay, RelayTiming
+from crm.schedules import ensure_schedules
 from crm.settings import Settings
 from crm.webhook_worker import run_webhook_worker
 from db.agencies import Agency
@@ -25,6 +29,7 @@ from db.connection import database
 from domain.emails import SmtpConfig
 from domain.flows.service import seed_default_flows
 from workflows import DATA_CONVERTER
+from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
 
@@ -112,11 +117,26 @@ async def run_worker(
         client = await connect_temporal(settings, stop)
         if client is None:
             return
+        try:
+            await ensure_schedules(client, task_queue)
+        except RPCError as error:  # flows matter more: run without the schedule, say so
+            log.error(
+                "could not create the maintenance schedules; deleted documents are purged "
+                "only by `crm documents purge` until a worker does",
+                extra={"error": str(error)},
+            )
+        documents = DocumentActivities(
+            settings.storage(), timedelta(days=settings.document_retention_days)
+        )
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[DeliverEmail, FlowRun],
-            activities=[EmailActivities(smtp_config(settings)).send_email, *FLOW_ACTIVITIES],
+            workflows=[DeliverEmail, FlowRun, PurgeDeletedDocuments],
+            activities=[
+                EmailActivities(smtp_config(settings)).send_email,
+                documents.purge_deleted_documents,
+                *FLOW_ACTIVITIES,
+            ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
         # Created inside the context, so activities and the relay see this context's connections.
