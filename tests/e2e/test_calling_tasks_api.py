@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from strawberry import relay
+
 from db.calling_tasks import CallingTask
 from domain.roles import Role
 from tests.e2e.colleagues import colleague
@@ -189,14 +191,16 @@ async def test_a_call_about_a_lead_names_someone_to_call_or_is_refused(api: Api)
     assert (task["leadId"], task["lead"], task["contactId"]) == (lead, {"title": "Rebrand"}, kim)
 
 
-async def test_a_call_cannot_name_a_deal_its_creator_cannot_see(api: Api) -> None:
+async def test_a_deal_stays_hidden_behind_a_call_about_it(api: Api) -> None:
+    """A call may name a deal its creator can see and an assignee cannot: the assignee reads
+    the call, never the deal."""
     deal = await api.created(
         "CreateDealInput",
         "createDeal",
         "deal",
         {"name": "Secret", "expectedCloseDate": "2030-01-01"},
     )
-    rep, _ = await colleague(api, Role.SALES_PERSON)
+    rep, rep_id = await colleague(api, Role.SALES_PERSON)
     kim = await rep.created("CreateContactInput", "createContact", "contact", {"firstName": "Kim"})
     data = await rep.graphql(
         ABOUT, {"input": {"subject": "Peek", "dealId": deal, "contactId": kim}}
@@ -204,3 +208,14 @@ async def test_a_call_cannot_name_a_deal_its_creator_cannot_see(api: Api) -> Non
     [error] = data["createCallingTask"]["errors"]
     assert (error["field"], error["code"]) == ("dealId", "NOT_FOUND")
     assert await CallingTask.all().count() == 0
+
+    rep_gid = str(relay.GlobalID("User", str(rep_id)))
+    handed_over = {"subject": "Chase", "dealId": deal, "contactId": kim, "assigneeId": rep_gid}
+    data = await api.graphql(ABOUT, {"input": handed_over})
+    task_id = data["createCallingTask"]["callingTask"]["id"]
+    seen = await rep.graphql(
+        "query($id: ID!) { callingTask(id: $id) { subject deal { name } } }", {"id": task_id}
+    )
+    assert seen["callingTask"] == {"subject": "Chase", "deal": None}
+    deals = await rep.graphql("{ deals(first: 5) { edges { node { id } } } }")
+    assert deals["deals"]["edges"] == []
