@@ -147,19 +147,20 @@ _LINKED: tuple[tuple[str, type[Model]], ...] = (
 )
 
 
+async def _visible(
+    actor: Actor, model: type[Model], record_id: UUID, conn: BaseDBAsyncClient
+) -> bool:
+    visible = rows(actor, Resource.SALES_RECORDS, Access.READ)
+    query = model.filter(visible, id=record_id, deleted_at__isnull=True).using_db(conn)
+    return await query.exists()
+
+
 async def _check_links(actor: Actor, fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
     """The task names only contacts, customers, leads and deals the actor can see, and is
     assigned to someone the actor may hand work to."""
-    visible = rows(actor, Resource.SALES_RECORDS, Access.READ)
     for field, model in _LINKED:
         value = fields.get(field)
-        exists = (
-            value is None
-            or await model.filter(visible, id=value, deleted_at__isnull=True)
-            .using_db(conn)
-            .exists()
-        )
-        if not exists:
+        if value is not None and not await _visible(actor, model, value, conn):
             raise DomainError(CallingTaskErrorCode.NOT_FOUND, f"No such {field[:-3]}.", field)
     if "assignee_id" in fields:
         if not may_own(actor, Resource.SALES_RECORDS, fields["assignee_id"]):
@@ -203,17 +204,23 @@ async def list_calling_tasks(
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 
 
-async def _whom_to_call(fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
+async def _whom_to_call(actor: Actor, fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
     """A call about a deal or a lead that names nobody calls the deal's (else the lead's)
-    contact and customer. Links were checked: the record is one the actor can see."""
+    contact and customer, those of them the actor can see. Links were checked: the deal or
+    lead itself is one the actor can see."""
     if fields["contact_id"] is not None or fields["customer_id"] is not None:
         return
     for field, model in (("deal_id", Deal), ("lead_id", Lead)):
-        if fields[field] is not None:
-            about = await model.filter(id=fields[field]).using_db(conn).get()
-            fields["contact_id"], fields["customer_id"] = about.contact_id, about.customer_id
-            if about.contact_id is not None or about.customer_id is not None:
-                return
+        if fields[field] is None:
+            continue
+        about = await model.filter(id=fields[field]).using_db(conn).get()
+        found = False
+        for link, link_model in (("contact_id", Contact), ("customer_id", Customer)):
+            value = getattr(about, link)
+            if value is not None and await _visible(actor, link_model, value, conn):
+                fields[link], found = value, True
+        if found:
+            return
     raise DomainError(
         CallingTaskErrorCode.REQUIRED,
         "Say whom to call: a contact or a customer (or a lead or deal that has one).",
@@ -230,7 +237,7 @@ async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask
         fields["assignee_id"] = actor.user_id
     async with in_transaction() as conn:
         await _check_links(actor, fields, conn)
-        await _whom_to_call(fields, conn)
+        await _whom_to_call(actor, fields, conn)
         task = CallingTask(agency_id=actor.agency_id, **fields)
         task.tags = await tags.tag_record(actor, AGGREGATE, task.id, task.tags, conn)
         await task.save(using_db=conn)

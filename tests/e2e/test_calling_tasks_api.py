@@ -219,3 +219,23 @@ async def test_a_deal_stays_hidden_behind_a_call_about_it(api: Api) -> None:
     assert seen["callingTask"] == {"subject": "Chase", "deal": None}
     deals = await rep.graphql("{ deals(first: 5) { edges { node { id } } } }")
     assert deals["deals"]["edges"] == []
+
+
+async def test_a_call_about_a_deal_never_takes_a_contact_its_creator_cannot_see(api: Api) -> None:
+    rep, rep_id = await colleague(api, Role.SALES_PERSON)
+    theirs = await api.created("CreateContactInput", "createContact", "contact", {"firstName": "X"})
+    deal = await api.created(
+        "CreateDealInput",
+        "createDeal",
+        "deal",
+        {
+            "name": "Handed over",
+            "expectedCloseDate": "2030-01-01",
+            "contactId": theirs,  # the admin's contact, out of the rep's scope
+            "ownerId": str(relay.GlobalID("User", str(rep_id))),
+        },
+    )
+    data = await rep.graphql(ABOUT, {"input": {"subject": "Who?", "dealId": deal}})
+    [error] = data["createCallingTask"]["errors"]
+    assert (error["field"], error["code"]) == ("contactId", "REQUIRED")
+    assert await CallingTask.all().count() == 0
