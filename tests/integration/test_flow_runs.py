@@ -276,17 +276,23 @@ async def test_customer_onboarding_reminds_support_and_escalates_to_the_relation
     await keep_history("customer-onboarding-escalated", onboarding)
 
 
-async def test_calling_task_reminders_remind_the_assignee_then_escalate_to_a_sales_head(
-    flows: Flows,
-) -> None:
+async def call_scheduled_for_tomorrow(flows: Flows, subject: str) -> tuple[CallingTask, datetime]:
+    """A call for support to make, scheduled a day ahead in server time, its triggers relayed."""
     contact = await flows.create_contact()
     task = await create_calling_task(
         flows.actor,
-        {"subject": "Renewal call", "contact_id": contact.id, "assignee_id": flows.support_id},
+        {"subject": subject, "contact_id": contact.id, "assignee_id": flows.support_id},
     )
     due = await server_time(flows) + timedelta(days=1)
     await transition_calling_task(flows.actor, task.id, "schedule", due_at=due)
     await flows.relay_all()
+    return task, due
+
+
+async def test_calling_task_reminders_remind_the_assignee_then_escalate_to_a_sales_head(
+    flows: Flows,
+) -> None:
+    task, due = await call_scheduled_for_tomorrow(flows, "Renewal call")
 
     async with flows.worker():
         reminders = await flows.run_of("calling-task-reminders", task)
@@ -305,14 +311,7 @@ async def test_calling_task_reminders_remind_the_assignee_then_escalate_to_a_sal
 async def test_a_rescheduled_calling_task_is_reminded_at_its_new_time_and_not_escalated(
     flows: Flows,
 ) -> None:
-    contact = await flows.create_contact()
-    task = await create_calling_task(
-        flows.actor,
-        {"subject": "Demo", "contact_id": contact.id, "assignee_id": flows.support_id},
-    )
-    due = await server_time(flows) + timedelta(days=1)
-    await transition_calling_task(flows.actor, task.id, "schedule", due_at=due)
-    await flows.relay_all()
+    task, due = await call_scheduled_for_tomorrow(flows, "Demo")
 
     async with flows.worker():
         reminders = await flows.run_of("calling-task-reminders", task)
