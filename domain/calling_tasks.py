@@ -33,7 +33,7 @@ from domain.field_types import LongText, RequiredName, Tags, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.pagination import Ordering, Page
-from domain.policies import may_own, rows
+from domain.policies import may_own
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Resource
@@ -150,9 +150,7 @@ _LINKED: tuple[tuple[str, type[Model]], ...] = (
 async def _visible(
     actor: Actor, model: type[Model], record_id: UUID, conn: BaseDBAsyncClient
 ) -> bool:
-    visible = rows(actor, Resource.SALES_RECORDS, Access.READ)
-    query = model.filter(visible, id=record_id, deleted_at__isnull=True).using_db(conn)
-    return await query.exists()
+    return await scoped(model, actor).using_db(conn).filter(id=record_id).exists()
 
 
 async def _check_links(actor: Actor, fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
