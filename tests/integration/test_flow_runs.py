@@ -36,6 +36,7 @@ from domain.customers import link_contact, transition_customer, update_customer
 from domain.flow_runs import request_cancel, request_step_retry
 from domain.flows.definitions import FlowRunStatus
 from domain.flows.service import (
+    cancel_run,
     create_draft,
     create_flow,
     edit_draft,
@@ -492,10 +493,14 @@ async def test_a_stalled_run_nobody_retries_fails_after_thirty_days(flows: Flows
     await create_flow(flows.actor, CONVERT_NOW)
     await publish_draft(flows.actor, "convert-now")
     ada = await flows.create_contact()
+    # Only the stalled run on the clock: the contact's nurture (started by its creation) is
+    # cancelled, so the thirty skipped days are this run's alone.
+    await cancel_run(flows.actor, (await flows.run_row("contact-nurture", ada)).id)
     await start_flow_manually(flows.actor, "convert-now", str(ada.id))
     await flows.relay_all()
 
     async with flows.worker():
+        await flows.run_row_when("contact-nurture", ada, "cancelled")
         handle = await flows.run_of("convert-now", ada)
         with pytest.raises(WorkflowFailureError) as failed:
             await flows.result(handle)
