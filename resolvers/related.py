@@ -6,7 +6,10 @@ any record costs one query per kind of link, scoped like every other read.
 
 from __future__ import annotations
 
+from typing import TypeVar
 from uuid import UUID
+
+from strawberry.dataloader import DataLoader
 
 from domain.contacts import Contact
 from domain.customers import Customer
@@ -15,37 +18,29 @@ from domain.leads import Lead
 from domain.users import User
 from resolvers.context import RequestContext, loaders_of
 
+T = TypeVar("T")
+
+
+async def _linked(loader: DataLoader[UUID, T | None], record_id: UUID | None) -> T | None:
+    """The linked record, or None when there is no link or the caller may not see it."""
+    return None if record_id is None else await loader.load(record_id)
+
 
 async def colleague(context: RequestContext, user_id: UUID | None) -> User | None:
-    if user_id is None:
-        return None
-    found: User | None = await loaders_of(context).colleagues.load(user_id)
-    return found
+    return await _linked(loaders_of(context).colleagues, user_id)
 
 
 async def contact(context: RequestContext, contact_id: UUID | None) -> Contact | None:
-    if contact_id is None:
-        return None
-    found: Contact | None = await loaders_of(context).contacts.load(contact_id)
-    return found
+    return await _linked(loaders_of(context).contacts, contact_id)
 
 
 async def customer(context: RequestContext, customer_id: UUID | None) -> Customer | None:
-    if customer_id is None:
-        return None
-    found: Customer | None = await loaders_of(context).customers.load(customer_id)
-    return found
+    return await _linked(loaders_of(context).customers, customer_id)
 
 
 async def lead(context: RequestContext, lead_id: UUID | None) -> Lead | None:
-    if lead_id is None:
-        return None
-    found: Lead | None = await loaders_of(context).leads.load(lead_id)
-    return found
+    return await _linked(loaders_of(context).leads, lead_id)
 
 
 async def deal(context: RequestContext, deal_id: UUID | None) -> Deal | None:
-    if deal_id is None:
-        return None
-    found: Deal | None = await loaders_of(context).deals.load(deal_id)
-    return found
+    return await _linked(loaders_of(context).deals, deal_id)
