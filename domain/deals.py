@@ -169,6 +169,7 @@ def snapshot(deal: Deal) -> dict[str, Any]:
         "owner_id": text(deal.owner_id),
         "lead_id": text(deal.lead_id),
         "contact_id": text(deal.contact_id),
+        "customer_id": text(deal.customer_id),
     }
 
 

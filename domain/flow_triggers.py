@@ -2,7 +2,8 @@
 
 `domain.events.append_event` calls `route_event` for every committed change, on the change's
 own connection, so a flow start (or a signal to a waiting run) exists if and only if the change
-does. Events of a calling task also reach the runs of the contact and customer it is about.
+does. Events of a calling task also reach the runs of the contact, customer, lead and deal it
+is about.
 This module imports only db models and pure modules: `domain.events` imports it.
 
 Workflow ids are `flow:<key>:<record type>:<record id>:<trigger event id>`: one per trigger,
@@ -36,8 +37,9 @@ SIGNAL_CANCEL = "cancel"
 SIGNAL_RETRY_STEP = "retry_step"
 # A deleted record has nothing left for its runs to act on: they are cancelled.
 DELETED_SUFFIX = ".deleted"
-# Events of a calling task also reach the runs of the contact and customer it is about.
+# Events of a calling task also reach the runs of the records it is about (its `<type>_id`s).
 CALLING_TASK = "calling_task"
+TASK_RECORD_TYPES = ("contact", "customer", "lead", "deal")
 
 
 def workflow_id_for(flow_key: str, record_type: str, record_id: str, trigger_event_id: int) -> str:
@@ -107,16 +109,17 @@ async def signal_run(
 
 
 async def _records_concerned(event: Event, connection: BaseDBAsyncClient) -> list[tuple[str, str]]:
-    """The records whose runs hear of the event: its own, and for a calling task the contact
-    and customer it is about (a run that created a task waits for it to be done)."""
+    """The records whose runs hear of the event: its own, and for a calling task the contact,
+    customer, lead and deal it is about (a run that created a task waits for it to be done)."""
     concerned = [(event.aggregate_type, event.aggregate_id)]
     if event.aggregate_type == CALLING_TASK:
+        links = [f"{record_type}_id" for record_type in TASK_RECORD_TYPES]
         task = (
             await CallingTask.filter(agency_id=event.agency_id, id=event.aggregate_id)
             .using_db(connection)
-            .values("contact_id", "customer_id")
+            .values(*links)
         )
-        for record_type in ("contact", "customer"):
+        for record_type in TASK_RECORD_TYPES:
             value = task[0][f"{record_type}_id"] if task else None
             if value is not None:
                 concerned.append((record_type, str(value)))

@@ -12,14 +12,14 @@ from domain.errors import DomainError
 from domain.flow_runs import FlowRun
 from domain.flows import service
 from domain.flows.definitions import FlowVersionStatus
+from domain.flows.records import FLOW_RECORDS
 from domain.flows.service import Flow, FlowErrorCode, FlowVersion
 from resolvers.context import RequestContext, actor_of
 from resolvers.errors import Outcome, answer, attempt, query_error
+from resolvers.events import record_type_of
 
 T = TypeVar("T")
 RUN_TYPE_NAME = "FlowRun"
-# Record types flows act on, by the schema's type name of the record.
-RECORD_TYPES = {"Contact": "contact", "Customer": "customer", "CallingTask": "calling_task"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +69,17 @@ async def versions(context: RequestContext, key: str) -> list[FlowVersion]:
 async def flow_runs(context: RequestContext, record_id: relay.GlobalID) -> list[FlowRun]:
     """The runs on a record the caller may see; an unknown record is NOT_FOUND."""
     actor = actor_of(context)
-    record_type = RECORD_TYPES.get(record_id.type_name)
-    if record_type is None:
+    record_type = record_type_of(record_id.type_name)
+    if record_type not in FLOW_RECORDS:
         raise query_error(
             DomainError(FlowErrorCode.NOT_FOUND, f"No record with id {record_id}.", "record_id")
         )
     return await answer(service.record_runs(actor, record_type, record_id.node_id))
+
+
+async def create_flow(context: RequestContext, document: Any) -> Outcome[FlowVersion]:
+    actor = actor_of(context)
+    return await _attempt(lambda: service.create_flow(actor, document))
 
 
 async def create_draft(context: RequestContext, key: str) -> Outcome[FlowVersion]:

@@ -159,7 +159,8 @@ class FlowQuery:
 
     @strawberry.field(
         description=(
-            "The runs of flows on a record (a Contact, Customer or CallingTask id), newest first."
+            "The runs of flows on a record (a Contact, Customer, Lead, Deal or CallingTask id), "
+            "newest first."
         )
     )
     async def flow_runs(self, info: Info, record_id: relay.GlobalID) -> list[FlowRun]:
@@ -168,6 +169,12 @@ class FlowQuery:
 
 @strawberry.type
 class FlowMutation:
+    @strawberry.mutation(
+        description="A new flow (its key not yet used) as a draft; publishing checks it."
+    )
+    async def create_flow(self, info: Info, document: JSON) -> FlowVersionPayload:
+        return _version_payload(await resolve.create_flow(info.context, document))
+
     @strawberry.mutation(description="A draft copied from the published version.")
     async def create_flow_draft(self, info: Info, key: str) -> FlowVersionPayload:
         return _version_payload(await resolve.create_draft(info.context, key))

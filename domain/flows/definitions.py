@@ -496,8 +496,8 @@ Notes = Annotated[str, StringConstraints(max_length=MAX_NOTES_LENGTH), AfterVali
 class CallAbout(StrEnum):
     """Whom a calling task a flow creates is about.
 
-    `record`: the run's contact or customer (for a calling task: its contact and customer);
-    `contact` / `customer`: that one only (a calling task's own contact or customer).
+    `record`: the run's record (a contact, customer, lead or deal; for a calling task: its
+    contact and customer); `contact` / `customer`: the record's contact or customer only.
     """
 
     RECORD = "record"
@@ -951,7 +951,14 @@ def _step_problems(
         problems += _template_problems(f"{where}.subject", step.subject, record)
         problems += _template_problems(f"{where}.body", step.body, record)
     elif isinstance(step, TransitionStep):
-        if step.event not in record.lifecycle_events:
+        if not record.lifecycle_events:
+            problems.append(
+                DefinitionProblem(
+                    f"{where}.event",
+                    f"flows change no {record_type} status (wait for its changes instead)",
+                )
+            )
+        elif step.event not in record.lifecycle_events:
             problems.append(
                 DefinitionProblem(
                     f"{where}.event",

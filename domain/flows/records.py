@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -20,7 +20,9 @@ from statemachine import StateMachine
 from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.customers import Customer
-from domain import calling_tasks, contacts, customers
+from db.deals import Deal
+from db.leads import Lead
+from domain import calling_tasks, contacts, customers, deals, leads
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.flow_runs import at_most_once
@@ -50,7 +52,9 @@ class FlowRecordType:
 
     machine: type[StateMachine]
     read: Callable[[Actor, UUID], Awaitable[dict[str, Any]]]
-    transition: Callable[[Actor, UUID, str], Awaitable[str]]
+    # Applies a lifecycle event; None where a status change needs more than an event (a deal
+    # moves to a stage, and losing needs a reason): flows then only wait for its changes.
+    transition: Callable[[Actor, UUID, str], Awaitable[str]] | None
     # The record service's update (fields as the API gives them), for `assign`.
     update: Callable[[Actor, UUID, dict[str, Any]], Awaitable[Any]]
     # A snapshot with every field, from which the fields flows may use are derived.
@@ -61,11 +65,18 @@ class FlowRecordType:
     transition_verb: str = "transitioned"
     # `assign.as` -> the field of the record it sets.
     assignable: Mapping[str, str] = field(default_factory=dict)
-    # `create_calling_task.about` -> the snapshot fields holding the task's contact and
-    # customer ids (None: not set).
-    calls: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # `create_calling_task.about` -> {the task's link field: the snapshot field holding it}.
+    # A task linked only to a lead or a deal calls its contact and customer.
+    calls: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Record types whose events also reach this one's runs (see domain.flow_triggers).
     related: frozenset[str] = frozenset()
+
+    @property
+    def lifecycle_events(self) -> frozenset[str]:
+        """The events a flow's `transition` step may apply to this record type."""
+        if self.transition is None:
+            return frozenset()
+        return frozenset(event.id for event in describe(self.machine).events)
 
 
 async def _read_contact(actor: Actor, contact_id: UUID) -> dict[str, Any]:
@@ -111,7 +122,35 @@ def _example_calling_task() -> dict[str, Any]:
     return _task_as_flows_see_it(CallingTask(agency_id=uuid4(), subject=""))
 
 
+async def _read_lead(actor: Actor, lead_id: UUID) -> dict[str, Any]:
+    return leads.snapshot(await leads.get_lead(actor, lead_id))
+
+
+async def _transition_lead(actor: Actor, lead_id: UUID, event: str) -> str:
+    return (await leads.transition_lead(actor, lead_id, event)).status
+
+
+def _example_lead() -> dict[str, Any]:
+    return leads.snapshot(Lead(agency_id=uuid4(), title=""))
+
+
+async def _read_deal(actor: Actor, deal_id: UUID) -> dict[str, Any]:
+    return deals.snapshot(await deals.get_deal(actor, deal_id))
+
+
+def _example_deal() -> dict[str, Any]:
+    deal = Deal(agency_id=uuid4(), name="", expected_close_date=date.min)
+    # Foreign key ids are attributes only once Tortoise is initialised; validation is not.
+    deal.pipeline_id = deal.stage_id = None
+    return deals.snapshot(deal)
+
+
 CALLING_TASK = calling_tasks.AGGREGATE
+# A call about the run's record, or only about its contact or its customer.
+_CALLS_ABOUT_SALES_RECORD: dict[str, Mapping[str, str]] = {
+    CallAbout.CONTACT: {"contact_id": "contact_id"},
+    CallAbout.CUSTOMER: {"customer_id": "customer_id"},
+}
 
 FLOW_RECORDS: dict[str, FlowRecordType] = {
     contacts.AGGREGATE: FlowRecordType(
@@ -121,7 +160,7 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
         update=contacts.update_contact,
         example=_example_contact,
         assignable={"owner": "owner_id"},
-        calls={CallAbout.RECORD: ("id", None), CallAbout.CONTACT: ("id", None)},
+        calls={CallAbout.RECORD: {"contact_id": "id"}, CallAbout.CONTACT: {"contact_id": "id"}},
         related=frozenset({CALLING_TASK}),
     ),
     customers.AGGREGATE: FlowRecordType(
@@ -133,7 +172,10 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
         verbs=("created", "updated", "transitioned", "contact_linked", "contact_unlinked"),
         # The owner is the relationship manager; operations is who runs its day to day.
         assignable={"owner": "owner_id", "operations": "operations_user_id"},
-        calls={CallAbout.RECORD: (None, "id"), CallAbout.CUSTOMER: (None, "id")},
+        calls={
+            CallAbout.RECORD: {"customer_id": "id"},
+            CallAbout.CUSTOMER: {"customer_id": "id"},
+        },
         related=frozenset({CALLING_TASK}),
     ),
     CALLING_TASK: FlowRecordType(
@@ -144,10 +186,29 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
         example=_example_calling_task,
         assignable={"owner": "assignee_id"},
         calls={
-            CallAbout.RECORD: ("contact_id", "customer_id"),
-            CallAbout.CONTACT: ("contact_id", None),
-            CallAbout.CUSTOMER: (None, "customer_id"),
+            CallAbout.RECORD: {"contact_id": "contact_id", "customer_id": "customer_id"},
+            **_CALLS_ABOUT_SALES_RECORD,
         },
+    ),
+    leads.AGGREGATE: FlowRecordType(
+        machine=MACHINES["Lead"],
+        read=_read_lead,
+        transition=_transition_lead,
+        update=leads.update_lead,
+        example=_example_lead,
+        assignable={"owner": "owner_id"},
+        calls={CallAbout.RECORD: {"lead_id": "id"}, **_CALLS_ABOUT_SALES_RECORD},
+        related=frozenset({CALLING_TASK}),
+    ),
+    deals.AGGREGATE: FlowRecordType(
+        machine=MACHINES["Deal"],
+        read=_read_deal,
+        transition=None,
+        update=deals.update_deal,
+        example=_example_deal,
+        assignable={"owner": "owner_id"},
+        calls={CallAbout.RECORD: {"deal_id": "id"}, **_CALLS_ABOUT_SALES_RECORD},
+        related=frozenset({CALLING_TASK}),
     ),
 }
 
@@ -180,7 +241,7 @@ def flow_vocabulary() -> dict[str, RecordVocabulary]:
             events=frozenset(f"{record_type}.{verb}" for verb in kind.verbs),
             transition_event=f"{record_type}.{kind.transition_verb}",
             states=frozenset(state.id for state in lifecycle.states),
-            lifecycle_events=frozenset(event.id for event in lifecycle.events),
+            lifecycle_events=kind.lifecycle_events,
             fields=frozenset(fields),
             list_fields=frozenset(lists),
             has_owner=OWNER_FIELD in example,
@@ -228,11 +289,15 @@ async def apply_lifecycle_event(
 
     An event the machine refuses raises the record service's INVALID_TRANSITION error.
     """
-    kind = _kind(record_type)
+    apply = _kind(record_type).transition
+    if apply is None:
+        raise DomainError(
+            FlowRecordErrorCode.INVALID, f"Flows change no {record_type} status.", "event"
+        )
     target = _record_id(record_id)
 
     async def transition(_connection: Any) -> dict[str, Any]:
-        return {"event": event, "status": await kind.transition(actor, target, event)}
+        return {"event": event, "status": await apply(actor, target, event)}
 
     result = await at_most_once(idempotency_key, workflow_id, "transition", transition)
     return str(result["status"])
@@ -301,7 +366,6 @@ async def create_calling_task(
 
     async def create(_connection: Any) -> dict[str, Any]:
         record = await kind.read(actor, _record_id(record_id))
-        contact_field, customer_field = fields
         assignee = await person_id(actor, str(request["assignee"]), record)
         due_at = request["due_at"]
         if not isinstance(due_at, datetime):
@@ -313,8 +377,7 @@ async def create_calling_task(
                 "notes": request["notes"],
                 "due_at": due_at,
                 "assignee_id": assignee,
-                "contact_id": record.get(contact_field) if contact_field else None,
-                "customer_id": record.get(customer_field) if customer_field else None,
+                **{link: record.get(source) for link, source in fields.items()},
             },
         )
         return {"task_id": str(task.id), "assignee_id": str(task.assignee_id)}

@@ -46,6 +46,8 @@ AGGREGATE = "flow"
 # Drafts are stored before they are valid; this bounds what one can hold. A definition at
 # every field limit (50 steps with 10,000-character bodies) still fits.
 MAX_DRAFT_CHARACTERS = 600_000
+# Flows an agency may have; each published one is read on every event it could trigger.
+MAX_FLOWS = 100
 DEFAULTS_ACTOR = "default-flows"
 
 
@@ -60,6 +62,7 @@ class FlowErrorCode(StrEnum):
     DRAFT_OUTDATED = "DRAFT_OUTDATED"
     INVALID_DEFINITION = "INVALID_DEFINITION"
     TOO_LARGE = "TOO_LARGE"
+    TOO_MANY = "TOO_MANY"
     ALREADY_RUNNING = "ALREADY_RUNNING"
     # Codes of the run controls and of access, so one enum covers what the API can answer.
     NOT_ACTIVE = "NOT_ACTIVE"
@@ -285,6 +288,13 @@ async def create_flow(actor: Actor, data: object) -> FlowVersion:
     name = str(document.get("name") or key)[:100]
     try:
         async with in_transaction() as connection:
+            if (
+                await Flow.filter(agency_id=actor.agency_id).using_db(connection).count()
+                >= MAX_FLOWS
+            ):
+                raise DomainError(
+                    FlowErrorCode.TOO_MANY, f"An agency has at most {MAX_FLOWS} flows.", "key"
+                )
             flow = await Flow.create(
                 agency_id=actor.agency_id, key=key, name=name, using_db=connection
             )

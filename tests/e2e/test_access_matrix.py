@@ -535,6 +535,12 @@ async def nurture_document(world: World, caller: str) -> dict[str, Any]:
     return {"document": load_default_flows(DEFAULT_FLOWS)[0].document()}
 
 
+async def new_flow_document(world: World, caller: str) -> dict[str, Any]:
+    """A flow under a key nobody used yet (each caller creates its own)."""
+    document = load_default_flows(DEFAULT_FLOWS)[0].document()
+    return {"document": {**document, "key": f"new-{caller.replace('_', '-')}"}}
+
+
 async def flow_version_one(world: World, caller: str) -> dict[str, Any]:
     return {**await flows_of_agency_a(world, caller), "version": 1}
 
@@ -1028,6 +1034,11 @@ CASES: dict[str, Case] = {
         everyone("ok", sales_south="hidden", other_agency_admin="hidden"),
         contact_with_a_run,
         target=lambda w: NURTURE,
+    ),
+    "createFlow": Case(
+        f"mutation($document: JSON!) {{ createFlow(document: $document) {{ {PAYLOAD} }} }}",
+        everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="ok"),
+        new_flow_document,
     ),
     "createFlowDraft": Case(
         f"mutation($key: String!) {{ createFlowDraft(key: $key) {{ {PAYLOAD} }} }}",

@@ -14,6 +14,7 @@ from domain.agencies import bootstrap_agency
 from domain.flows.service import seed_default_flows
 from domain.roles import Role
 from tests.e2e.conftest import ADMIN_EMAIL, Api
+from tests.fixtures.sales_flows import LEAD_FOLLOW_UP, STALLED_DEAL
 
 DEFAULT_FLOWS = Path(__file__).resolve().parents[2] / "temporal.yaml"
 NURTURE = "contact-nurture"
@@ -202,3 +203,44 @@ async def test_another_agency_cannot_see_the_flows(api: Api) -> None:
     draft = (await bolt.graphql(CREATE_DRAFT, {"key": NURTURE}))["createFlowDraft"]
     assert draft["errors"] == []
     assert (await api.graphql(FLOW, {"key": NURTURE}))["flow"]["hasDraft"] is False
+
+
+CREATE_FLOW = f"""mutation($document: JSON!) {{
+  createFlow(document: $document) {{ {VERSION} {ERRORS} }}
+}}"""
+LEAD_RUNS = """query($id: ID!) { flowRuns(recordId: $id) { flowKey version status } }"""
+
+
+async def test_a_sysadmin_creates_a_flow_on_leads_and_new_leads_run_it(api: Api) -> None:
+    system = await acme_with_flows(api)
+    sysadmin = await sign_in_as(api, system, "sam", Role.SYSADMIN)
+
+    created = (await sysadmin.graphql(CREATE_FLOW, {"document": LEAD_FOLLOW_UP}))["createFlow"]
+    assert created["errors"] == []
+    assert (created["version"]["number"], created["version"]["status"]) == (None, "DRAFT")
+    again = (await sysadmin.graphql(CREATE_FLOW, {"document": LEAD_FOLLOW_UP}))["createFlow"]
+    assert [(e["field"], e["code"]) for e in again["errors"]] == [("key", "KEY_TAKEN")]
+    published = (await sysadmin.graphql(PUBLISH, {"key": "lead-follow-up"}))["publishFlowDraft"]
+    assert published["errors"] == []
+
+    lead = await api.created(
+        "CreateLeadInput", "createLead", "lead", {"title": "Engines", "services": ["install"]}
+    )
+    runs = (await api.graphql(LEAD_RUNS, {"id": lead}))["flowRuns"]
+    assert runs == [{"flowKey": "lead-follow-up", "version": 1, "status": "PENDING"}]
+
+
+async def test_a_deal_flow_that_would_change_the_deal_status_is_refused_at_its_step(
+    api: Api,
+) -> None:
+    await acme_with_flows(api)
+    document = copy.deepcopy(STALLED_DEAL)
+    document["steps"][1] = {"id": "tell-owner", "type": "transition", "event": "lose"}
+
+    checked = (await api.graphql(VALIDATE, {"document": document}))["validateFlowDefinition"]
+
+    assert checked["valid"] is False
+    assert [(e["field"], e["code"]) for e in checked["errors"]] == [
+        ("steps[1].event", "INVALID_DEFINITION")
+    ]
+    assert "flows change no deal status" in checked["errors"][0]["message"]

@@ -27,12 +27,15 @@ from activities.flows import (
 from db.audit import AuditEntry
 from db.calling_tasks import CallingTask
 from db.contacts import Contact
+from db.deals import Deal
 from db.flow_runs import FlowRun
+from db.leads import Lead
 from db.notifications import Notification
 from db.users import User
 from domain.actors import Actor
 from domain.contacts import create_contact
 from domain.flows.definitions import FlowRunStatus
+from domain.leads import create_lead
 from tests.fixtures.databases import OpenDatabase
 
 WORKFLOW_ID = "flow:contact-conversion:contact:x:1"
@@ -237,3 +240,45 @@ async def test_a_retried_assign_activity_gives_the_record_away_once(ada: Contact
     assert first == retried == str(sue.id)
     assert (await Contact.get(id=ada.id)).owner_id == sue.id
     assert await AuditEntry.filter(entity_id=str(ada.id), action="update").count() == 1
+
+
+def lead_ref(lead: Lead) -> RecordRef:
+    return RecordRef(str(lead.agency_id), "lead", str(lead.id), "lead-follow-up")
+
+
+async def sales_lead(contact: Contact) -> Lead:
+    owner = await colleague(contact.agency_id, "sam", "sales_person")
+    data = {"title": "Engines", "services": ["install"], "contact_id": contact.id}
+    return await create_lead(
+        Actor.system(contact.agency_id, "test"), {**data, "owner_id": owner.id}
+    )
+
+
+async def test_a_call_a_lead_flow_makes_is_about_the_lead_and_calls_its_contact(
+    ada: Contact,
+) -> None:
+    lead = await sales_lead(ada)
+    request = dataclasses.replace(task_request(ada, "owner"), record=lead_ref(lead))
+
+    created = await attempt(1, "9").run(create_calling_task, request)
+
+    task = await CallingTask.get(id=created.task_id)
+    assert (task.lead_id, task.contact_id, task.assignee_id) == (lead.id, ada.id, lead.owner_id)
+
+
+async def test_a_lead_flow_converts_its_lead_but_changes_no_deal_status(ada: Contact) -> None:
+    lead = await sales_lead(ada)
+    for activity_id, event in (("1", "qualify"), ("2", "convert")):
+        request = LifecycleEventInput(record=lead_ref(lead), event=event)
+        await attempt(1, activity_id).run(apply_lifecycle_event, request)
+    deal = await Deal.get(lead_id=lead.id)
+    deal_ref = RecordRef(str(deal.agency_id), "deal", str(deal.id), "stalled-deal")
+
+    with pytest.raises(ApplicationError) as refused:
+        await attempt(1, "3").run(apply_lifecycle_event, LifecycleEventInput(deal_ref, "win"))
+
+    assert (refused.value.type, refused.value.non_retryable) == ("INVALID", True)
+    assert ((await Lead.get(id=lead.id)).status, (await Deal.get(id=deal.id)).status) == (
+        "converted",
+        "open",
+    )

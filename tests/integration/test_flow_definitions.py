@@ -14,6 +14,7 @@ from db.events import Event
 from db.flows import FlowVersion
 from domain.actors import Actor
 from domain.errors import DomainError, DomainErrors
+from domain.flows import service
 from domain.flows.definitions import FlowDefinition
 from domain.flows.service import (
     create_draft,
@@ -233,6 +234,26 @@ async def test_a_new_flow_starts_as_a_draft_and_its_key_cannot_change(sysadmin: 
         "customer-onboarding",
         "hot-alert",
     ]
+
+
+async def test_an_agency_has_a_bounded_number_of_flows(
+    sysadmin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "MAX_FLOWS", 5)  # four defaults are published
+    document = {
+        "key": "fifth",
+        "name": "Fifth",
+        "record_type": "lead",
+        "trigger": {"manual": True},
+        "steps": [{"id": "tell", "type": "notify", "to": "owner", "message": "{title}"}],
+    }
+    await create_flow(sysadmin, document)
+
+    with pytest.raises(DomainError) as refused:
+        await create_flow(sysadmin, {**document, "key": "sixth"})
+
+    assert (refused.value.code, refused.value.field) == ("TOO_MANY", "key")
+    assert len(await list_flows(sysadmin)) == 5
 
 
 async def test_another_agency_cannot_see_or_change_the_flows(sysadmin: Actor) -> None:

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from crm.flow_files import load_default_flows
 from db.flow_runs import FlowRun
+from db.leads import Lead
 from db.outbox import OutboxMessage
 from domain.actors import Actor
 from domain.calling_tasks import create_calling_task, delete_calling_task, transition_calling_task
@@ -26,6 +27,7 @@ from domain.flows.service import (
     published_version,
     seed_default_flows,
 )
+from domain.leads import create_lead, delete_lead, transition_lead
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import DEFAULT_FLOWS
 
@@ -246,3 +248,55 @@ async def test_only_a_stalled_run_can_be_retried(agency: Actor) -> None:
         await request_step_retry(agency, run.id)
 
     assert refused.value.code == "NOT_STALLED"
+
+
+async def test_lead_and_deal_events_start_their_flows_and_calls_about_a_lead_reach_its_runs(
+    agency: Actor,
+) -> None:
+    waits_for_a_call: dict[str, Any] = {
+        "key": "lead-call",
+        "name": "Lead call",
+        "record_type": "lead",
+        "trigger": {"event": "lead.created"},
+        "steps": [
+            {
+                "id": "called",
+                "type": "wait_for_signal",
+                "event": "calling_task.transitioned",
+                "timeout": "3d",
+                "on_timeout": "done",
+            },
+            {"id": "done", "type": "end"},
+        ],
+    }
+    for flow in (
+        waits_for_a_call,
+        notify_owner_flow("new-deal", "deal", {"event": "deal.created"}),
+    ):
+        await create_flow(agency, flow)
+        await publish_draft(agency, flow["key"])
+    ada = await create_contact(agency, {"first_name": "Ada"})
+    lead = await create_lead(
+        agency, {"title": "Engines", "services": ["install"], "contact_id": ada.id}
+    )
+    task = await create_calling_task(
+        agency, {"subject": "Call", "lead_id": lead.id, "assignee_id": None}
+    )
+    before = len(await outbox(agency))
+
+    await transition_calling_task(
+        agency, task.id, "schedule", due_at=datetime.now(UTC) + timedelta(days=1)
+    )
+    await transition_lead(agency, lead.id, "qualify")
+    await transition_lead(agency, lead.id, "convert")  # creates the deal
+    await delete_lead(agency, lead.id)
+
+    assert (await outbox(agency))[before:] == [
+        ("signal_flow", "lead-call", "record_event"),  # the call about the lead
+        ("start_flow", "calling-task-reminders", None),
+        ("start_flow", "new-deal", None),
+        ("signal_flow", "lead-call", "cancel"),  # the lead is gone
+    ]
+    deal_run = await FlowRun.get(agency_id=agency.agency_id, flow_key="new-deal")
+    deal_id = (await Lead.get(id=lead.id)).deal_id
+    assert (deal_run.record_type, deal_run.record_id) == ("deal", str(deal_id))

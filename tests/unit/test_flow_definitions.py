@@ -20,6 +20,7 @@ from domain.flows.definitions import (
 )
 from domain.flows.records import flow_vocabulary
 from tests.fixtures.flows import DEFAULT_FLOWS
+from tests.fixtures.sales_flows import LEAD_FOLLOW_UP, STALLED_DEAL
 
 VALID: dict[str, Any] = {
     "key": "welcome",
@@ -470,3 +471,30 @@ def test_customer_and_calling_task_vocabularies_come_from_their_machines() -> No
     assert task.states == {"new", "scheduled", "rescheduled", "done", "aborted"}
     assert {"due_at", "subject", "notes", "owner_id"} <= task.fields
     assert task.assignable_as == {"owner"}
+
+
+def test_leads_and_deals_take_flows_with_calls_about_them() -> None:
+    assert problems(LEAD_FOLLOW_UP) == []
+    assert problems(STALLED_DEAL) == []
+    lead, deal = flow_vocabulary()["lead"], flow_vocabulary()["deal"]
+    assert lead.lifecycle_events == {"qualify", "disqualify", "reopen", "convert"}
+    assert lead.calls_about == deal.calls_about == {"record", "contact", "customer"}
+    assert {"title", "services", "contact_id", "customer_id"} <= lead.fields
+    assert {"name", "amount", "stage_id", "contact_id", "customer_id"} <= deal.fields
+    assert deal.states == {"open", "won", "lost"}
+    assert lead.related == deal.related == {"calling_task"}
+
+
+def test_a_deal_flow_cannot_change_its_status_but_may_wait_for_it() -> None:
+    """A deal moves to a stage, and losing needs a reason: a flow can only wait for it."""
+    document = copy.deepcopy(STALLED_DEAL)
+    document["steps"][1] = {"id": "tell-owner", "type": "transition", "event": "win"}
+
+    assert problems(document) == [
+        "steps[1].event: flows change no deal status (wait for its changes instead)"
+    ]
+    document["steps"][0]["status"] = "won"
+    document["steps"][1] = {"id": "tell-owner", "type": "notify", "to": "owner", "message": "!"}
+    assert problems(document) == []
+    document["steps"][0]["status"] = "closed"
+    assert problems(document)[0].startswith("steps[0].status: unknown status 'closed'")
