@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from statemachine import StateMachine
@@ -37,6 +37,8 @@ from domain.flows.people import user_with_role
 from domain.lifecycles import describe
 from domain.lifecycles.registry import MACHINES
 from domain.notifications import notify_user
+
+R = TypeVar("R")
 
 
 class FlowRecordErrorCode(StrEnum):
@@ -79,28 +81,30 @@ class FlowRecordType:
         return frozenset(event.id for event in describe(self.machine).events)
 
 
-async def _read_contact(actor: Actor, contact_id: UUID) -> dict[str, Any]:
-    return contacts.snapshot(await contacts.get_contact(actor, contact_id))
+class _HasStatus(Protocol):
+    status: str
 
 
-async def _transition_contact(actor: Actor, contact_id: UUID, event: str) -> str:
-    return (await contacts.transition_contact(actor, contact_id, event)).status
+def _reads(
+    get: Callable[[Actor, UUID], Awaitable[R]], snapshot: Callable[[R], dict[str, Any]]
+) -> Callable[[Actor, UUID], Awaitable[dict[str, Any]]]:
+    """A record type's `read`: its service's get (row scope and all), as a snapshot."""
+
+    async def read(actor: Actor, record_id: UUID) -> dict[str, Any]:
+        return snapshot(await get(actor, record_id))
+
+    return read
 
 
-def _example_contact() -> dict[str, Any]:
-    return contacts.snapshot(Contact(agency_id=uuid4(), first_name=""))
+def _status_after(
+    transition: Callable[[Actor, UUID, str], Awaitable[_HasStatus]],
+) -> Callable[[Actor, UUID, str], Awaitable[str]]:
+    """A record type's `transition`: its service's, answering the status it led to."""
 
+    async def apply(actor: Actor, record_id: UUID, event: str) -> str:
+        return (await transition(actor, record_id, event)).status
 
-async def _read_customer(actor: Actor, customer_id: UUID) -> dict[str, Any]:
-    return customers.snapshot(await customers.get_customer(actor, customer_id))
-
-
-async def _transition_customer(actor: Actor, customer_id: UUID, event: str) -> str:
-    return (await customers.transition_customer(actor, customer_id, event)).status
-
-
-def _example_customer() -> dict[str, Any]:
-    return customers.snapshot(Customer(agency_id=uuid4(), name=""))
+    return apply
 
 
 def _task_as_flows_see_it(task: CallingTask) -> dict[str, Any]:
@@ -108,34 +112,6 @@ def _task_as_flows_see_it(task: CallingTask) -> dict[str, Any]:
     also see the assignee as `owner_id` (`notify: {to: owner}` reaches the assignee)."""
     found = calling_tasks.snapshot(task)
     return {**found, OWNER_FIELD: found["assignee_id"]}
-
-
-async def _read_calling_task(actor: Actor, task_id: UUID) -> dict[str, Any]:
-    return _task_as_flows_see_it(await calling_tasks.get_calling_task(actor, task_id))
-
-
-async def _transition_calling_task(actor: Actor, task_id: UUID, event: str) -> str:
-    return (await calling_tasks.transition_calling_task(actor, task_id, event)).status
-
-
-def _example_calling_task() -> dict[str, Any]:
-    return _task_as_flows_see_it(CallingTask(agency_id=uuid4(), subject=""))
-
-
-async def _read_lead(actor: Actor, lead_id: UUID) -> dict[str, Any]:
-    return leads.snapshot(await leads.get_lead(actor, lead_id))
-
-
-async def _transition_lead(actor: Actor, lead_id: UUID, event: str) -> str:
-    return (await leads.transition_lead(actor, lead_id, event)).status
-
-
-def _example_lead() -> dict[str, Any]:
-    return leads.snapshot(Lead(agency_id=uuid4(), title=""))
-
-
-async def _read_deal(actor: Actor, deal_id: UUID) -> dict[str, Any]:
-    return deals.snapshot(await deals.get_deal(actor, deal_id))
 
 
 def _example_deal() -> dict[str, Any]:
@@ -155,20 +131,20 @@ _CALLS_ABOUT_SALES_RECORD: dict[str, Mapping[str, str]] = {
 FLOW_RECORDS: dict[str, FlowRecordType] = {
     contacts.AGGREGATE: FlowRecordType(
         machine=MACHINES["Contact"],
-        read=_read_contact,
-        transition=_transition_contact,
+        read=_reads(contacts.get_contact, contacts.snapshot),
+        transition=_status_after(contacts.transition_contact),
         update=contacts.update_contact,
-        example=_example_contact,
+        example=lambda: contacts.snapshot(Contact(agency_id=uuid4(), first_name="")),
         assignable={"owner": "owner_id"},
         calls={CallAbout.RECORD: {"contact_id": "id"}, CallAbout.CONTACT: {"contact_id": "id"}},
         related=frozenset({CALLING_TASK}),
     ),
     customers.AGGREGATE: FlowRecordType(
         machine=MACHINES["Customer"],
-        read=_read_customer,
-        transition=_transition_customer,
+        read=_reads(customers.get_customer, customers.snapshot),
+        transition=_status_after(customers.transition_customer),
         update=customers.update_customer,
-        example=_example_customer,
+        example=lambda: customers.snapshot(Customer(agency_id=uuid4(), name="")),
         verbs=("created", "updated", "transitioned", "contact_linked", "contact_unlinked"),
         # The owner is the relationship manager; operations is who runs its day to day.
         assignable={"owner": "owner_id", "operations": "operations_user_id"},
@@ -180,10 +156,10 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
     ),
     CALLING_TASK: FlowRecordType(
         machine=MACHINES["CallingTask"],
-        read=_read_calling_task,
-        transition=_transition_calling_task,
+        read=_reads(calling_tasks.get_calling_task, _task_as_flows_see_it),
+        transition=_status_after(calling_tasks.transition_calling_task),
         update=calling_tasks.update_calling_task,
-        example=_example_calling_task,
+        example=lambda: _task_as_flows_see_it(CallingTask(agency_id=uuid4(), subject="")),
         assignable={"owner": "assignee_id"},
         calls={
             CallAbout.RECORD: {"contact_id": "contact_id", "customer_id": "customer_id"},
@@ -192,17 +168,17 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
     ),
     leads.AGGREGATE: FlowRecordType(
         machine=MACHINES["Lead"],
-        read=_read_lead,
-        transition=_transition_lead,
+        read=_reads(leads.get_lead, leads.snapshot),
+        transition=_status_after(leads.transition_lead),
         update=leads.update_lead,
-        example=_example_lead,
+        example=lambda: leads.snapshot(Lead(agency_id=uuid4(), title="")),
         assignable={"owner": "owner_id"},
         calls={CallAbout.RECORD: {"lead_id": "id"}, **_CALLS_ABOUT_SALES_RECORD},
         related=frozenset({CALLING_TASK}),
     ),
     deals.AGGREGATE: FlowRecordType(
         machine=MACHINES["Deal"],
-        read=_read_deal,
+        read=_reads(deals.get_deal, deals.snapshot),
         transition=None,
         update=deals.update_deal,
         example=_example_deal,
