@@ -25,6 +25,7 @@ from domain.errors import DomainError
 from domain.events import append_event
 from domain.passwords import hash_password
 from domain.policies import forbidden, require, rows
+from domain.record_changes import record_created
 from domain.roles import Access, Resource, Role, RowScope
 from domain.users import validate_new_user
 
@@ -73,8 +74,7 @@ async def create_org_unit(actor: Actor, name: str, parent_id: UUID | None) -> Or
             using_db=conn,
         )
         after = {"name": name, "parent_id": str(parent_id) if parent_id else None}
-        await record_audit(actor, "org_unit", str(unit.id), "create", {}, after, conn)
-        await append_event(actor, "org_unit.created", "org_unit", str(unit.id), after, conn)
+        await record_created(actor, "org_unit", str(unit.id), after, conn)
     return unit
 
 

@@ -16,6 +16,7 @@ from domain.auth import api_key_hash, new_api_key_secret
 from domain.errors import DomainError
 from domain.events import append_event
 from domain.policies import forbidden, require, rows
+from domain.record_changes import record_created
 from domain.roles import Access, Resource, RowScope
 
 AGGREGATE = "api_key"
@@ -72,8 +73,7 @@ async def create_api_key(
             using_db=conn,
         )
         after = {"name": name, "scopes": key.scopes, "prefix": prefix}
-        await record_audit(actor, AGGREGATE, str(key.id), "create", {}, after, conn)
-        await append_event(actor, "api_key.created", AGGREGATE, str(key.id), after, conn)
+        await record_created(actor, AGGREGATE, str(key.id), after, conn)
     return NewApiKey(api_key=key, secret=whole)
 
 

@@ -21,19 +21,19 @@ from db.deals import Deal
 from db.leads import Lead
 from domain import tags
 from domain.actors import Actor
-from domain.audit import changed_fields, record_audit
+from domain.audit import changed_fields
 from domain.custom_field_queries import (
     CustomFieldOrdering,
     records_page,
 )
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
-from domain.events import append_event
 from domain.field_types import LongText, RequiredName, Tags, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.pagination import Ordering, Page
 from domain.policies import may_own
+from domain.record_changes import record_created, record_transitioned, record_updated
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Resource
@@ -240,8 +240,7 @@ async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask
         task.tags = await tags.tag_record(actor, AGGREGATE, task.id, task.tags, conn)
         await task.save(using_db=conn)
         after = {**snapshot(task), **await custom.write(actor, task.id, conn)}
-        await record_audit(actor, AGGREGATE, str(task.id), "create", {}, after, conn)
-        await append_event(actor, "calling_task.created", AGGREGATE, str(task.id), after, conn)
+        await record_created(actor, AGGREGATE, str(task.id), after, conn)
     return task
 
 
@@ -263,10 +262,7 @@ async def update_calling_task(actor: Actor, task_id: UUID, data: dict[str, Any])
         after = {**snapshot(task), **await custom.write(actor, task.id, conn)}
         old, new = changed_fields(before, after)
         if new:
-            await record_audit(actor, AGGREGATE, str(task.id), "update", old, new, conn)
-            await append_event(
-                actor, "calling_task.updated", AGGREGATE, str(task.id), {"changes": new}, conn
-            )
+            await record_updated(actor, AGGREGATE, str(task.id), old, new, conn)
     return task
 
 
@@ -303,12 +299,9 @@ async def transition_calling_task(
         if outcome_notes is not None:
             task.outcome_notes = facts["outcome_notes"]
         await task.save(using_db=conn)
-        old, new = changed_fields(before, snapshot(task))
-        await record_audit(actor, AGGREGATE, str(task.id), f"transition:{event}", old, new, conn)
+        audited = changed_fields(before, snapshot(task))
         change = {"event": event, "from": before["status"], "to": task.status}
-        await append_event(
-            actor, "calling_task.transitioned", AGGREGATE, str(task.id), change, conn
-        )
+        await record_transitioned(actor, AGGREGATE, str(task.id), event, audited, change, conn)
     return task
 
 

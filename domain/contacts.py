@@ -26,14 +26,13 @@ from db.contacts import Contact as Contact
 from db.customers import Customer
 from domain import customers, tags
 from domain.actors import Actor
-from domain.audit import changed_fields, record_audit
+from domain.audit import changed_fields
 from domain.custom_field_queries import (
     CustomFieldOrdering,
     records_page,
 )
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
-from domain.events import append_event
 from domain.field_types import (
     CountryCode,
     Email,
@@ -48,6 +47,7 @@ from domain.field_types import (
 from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering, Page
+from domain.record_changes import record_created, record_transitioned, record_updated
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access
@@ -224,8 +224,7 @@ async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
         contact.tags = await tags.tag_record(actor, AGGREGATE, contact.id, contact.tags, conn)
         await contact.save(using_db=conn)
         after = {**snapshot(contact), **await custom.write(actor, contact.id, conn)}
-        await record_audit(actor, AGGREGATE, str(contact.id), "create", {}, after, conn)
-        await append_event(actor, "contact.created", AGGREGATE, str(contact.id), after, conn)
+        await record_created(actor, AGGREGATE, str(contact.id), after, conn)
     return contact
 
 
@@ -246,10 +245,7 @@ async def update_contact(actor: Actor, contact_id: UUID, data: dict[str, Any]) -
         after = {**snapshot(contact), **await custom.write(actor, contact.id, conn)}
         old, new = changed_fields(before, after)
         if new:
-            await record_audit(actor, AGGREGATE, str(contact.id), "update", old, new, conn)
-            await append_event(
-                actor, "contact.updated", AGGREGATE, str(contact.id), {"changes": new}, conn
-            )
+            await record_updated(actor, AGGREGATE, str(contact.id), old, new, conn)
     return contact
 
 
@@ -310,16 +306,8 @@ async def _transition(actor: Actor, contact: Contact, event: str, conn: BaseDBAs
     await apply_event(ContactLifecycle, contact, event, ContactErrorCode.INVALID_TRANSITION)
     await contact.save(using_db=conn, update_fields=["status", "updated_at"])
     change = {"event": event, "from": before, "to": contact.status}
-    await record_audit(
-        actor,
-        AGGREGATE,
-        str(contact.id),
-        f"transition:{event}",
-        {"status": before},
-        {"status": contact.status},
-        conn,
-    )
-    await append_event(actor, "contact.transitioned", AGGREGATE, str(contact.id), change, conn)
+    audited = ({"status": before}, {"status": contact.status})
+    await record_transitioned(actor, AGGREGATE, str(contact.id), event, audited, change, conn)
 
 
 async def _locked(actor: Actor, contact_id: UUID, conn: BaseDBAsyncClient) -> Contact:

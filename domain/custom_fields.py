@@ -35,6 +35,7 @@ from domain.errors import DomainError, DomainErrors, input_errors
 from domain.events import append_event
 from domain.field_types import distinct, input_codes
 from domain.policies import forbidden, require
+from domain.record_changes import record_updated
 from domain.roles import Access, Resource, RowScope
 from domain.row_locks import locked_in_agency
 
@@ -281,10 +282,7 @@ async def update_custom_field(actor: Actor, field_id: UUID, data: dict[str, Any]
         await field.save(using_db=conn)
         old, new = changed_fields(before, snapshot(field))
         if new:
-            await record_audit(actor, AGGREGATE, str(field.id), "update", old, new, conn)
-            await append_event(
-                actor, "custom_field.updated", AGGREGATE, str(field.id), {"changes": new}, conn
-            )
+            await record_updated(actor, AGGREGATE, str(field.id), old, new, conn)
     return field
 
 

@@ -48,6 +48,7 @@ from domain.lifecycles import apply_event
 from domain.lifecycles.customer import CustomerLifecycle
 from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
+from domain.record_changes import record_created, record_transitioned, record_updated
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Resource
@@ -270,8 +271,7 @@ async def create_customer_in(
     customer.tags = await tags.tag_record(actor, AGGREGATE, customer.id, customer.tags, conn)
     await customer.save(using_db=conn)
     after = {**snapshot(customer), **await custom.write(actor, customer.id, conn)}
-    await record_audit(actor, AGGREGATE, str(customer.id), "create", {}, after, conn)
-    await append_event(actor, "customer.created", AGGREGATE, str(customer.id), after, conn)
+    await record_created(actor, AGGREGATE, str(customer.id), after, conn)
     return customer
 
 
@@ -298,10 +298,7 @@ async def update_customer(actor: Actor, customer_id: UUID, data: dict[str, Any])
         after = {**snapshot(customer), **await custom.write(actor, customer.id, conn)}
         old, new = changed_fields(before, after)
         if new:
-            await record_audit(actor, AGGREGATE, str(customer.id), "update", old, new, conn)
-            await append_event(
-                actor, "customer.updated", AGGREGATE, str(customer.id), {"changes": new}, conn
-            )
+            await record_updated(actor, AGGREGATE, str(customer.id), old, new, conn)
     return customer
 
 
@@ -331,18 +328,8 @@ async def transition_customer(actor: Actor, customer_id: UUID, event: str) -> Cu
         )
         await customer.save(using_db=conn, update_fields=["status", "updated_at"])
         change = {"event": event, "from": before, "to": customer.status}
-        await record_audit(
-            actor,
-            AGGREGATE,
-            str(customer.id),
-            f"transition:{event}",
-            {"status": before},
-            {"status": customer.status},
-            conn,
-        )
-        await append_event(
-            actor, "customer.transitioned", AGGREGATE, str(customer.id), change, conn
-        )
+        audited = ({"status": before}, {"status": customer.status})
+        await record_transitioned(actor, AGGREGATE, str(customer.id), event, audited, change, conn)
     return customer
 
 

@@ -33,20 +33,20 @@ from db.leads import Lead
 from db.pipelines import Stage
 from domain import tags
 from domain.actors import Actor
-from domain.audit import changed_fields, record_audit
+from domain.audit import changed_fields
 from domain.custom_field_queries import (
     CustomFieldOrdering,
     records_page,
 )
 from domain.custom_field_values import CustomValues, custom_values
 from domain.errors import DomainError, input_errors
-from domain.events import append_event
 from domain.field_types import Tags, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
 from domain.lifecycles.deal import DealLifecycle, event_towards
 from domain.money import Amount, Currency, money_codes, weighted
 from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
+from domain.record_changes import record_created, record_transitioned, record_updated
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Role
@@ -273,8 +273,7 @@ async def insert_deal(
     await deal.save(using_db=conn)
     written = await custom.write(actor, deal.id, conn) if custom is not None else {}
     after = {**snapshot(deal), **written}
-    await record_audit(actor, AGGREGATE, str(deal.id), "create", {}, after, conn)
-    await append_event(actor, "deal.created", AGGREGATE, str(deal.id), after, conn)
+    await record_created(actor, AGGREGATE, str(deal.id), after, conn)
     return deal
 
 
@@ -313,10 +312,7 @@ async def update_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal
         after = {**snapshot(deal), **await custom.write(actor, deal.id, conn)}
         old, new = changed_fields(before, after)
         if new:
-            await record_audit(actor, AGGREGATE, str(deal.id), "update", old, new, conn)
-            await append_event(
-                actor, "deal.updated", AGGREGATE, str(deal.id), {"changes": new}, conn
-            )
+            await record_updated(actor, AGGREGATE, str(deal.id), old, new, conn)
     return deal
 
 
@@ -371,9 +367,8 @@ async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
             "to_stage_id": str(stage.id),
             "reason": command.reason,
         }
-        old, new = changed_fields(before, snapshot(deal))
-        await record_audit(actor, AGGREGATE, str(deal.id), f"transition:{event}", old, new, conn)
-        await append_event(actor, "deal.transitioned", AGGREGATE, str(deal.id), change, conn)
+        audited = changed_fields(before, snapshot(deal))
+        await record_transitioned(actor, AGGREGATE, str(deal.id), event, audited, change, conn)
     return deal
 
 

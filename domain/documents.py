@@ -35,6 +35,7 @@ from domain.audit import record_audit
 from domain.errors import DomainError
 from domain.events import append_event
 from domain.pagination import Ordering, Page, keyset_page
+from domain.record_changes import record_deleted
 from domain.storage import Storage
 
 AGGREGATE = "document"
@@ -234,10 +235,7 @@ async def delete_document(actor: Actor, document_id: UUID) -> Document:
         )
         document.deleted_at = datetime.now(UTC)
         await document.save(using_db=conn, update_fields=["deleted_at"])
-        await record_audit(
-            actor, AGGREGATE, str(document.id), "delete", snapshot(document), {}, conn
-        )
-        await append_event(actor, "document.deleted", AGGREGATE, str(document.id), {}, conn)
+        await record_deleted(actor, AGGREGATE, str(document.id), snapshot(document), conn)
     return document
 
 

@@ -32,20 +32,20 @@ from db.customers import Customer
 from db.leads import Lead as Lead
 from domain import deals, tags
 from domain.actors import Actor
-from domain.audit import changed_fields, record_audit
+from domain.audit import changed_fields
 from domain.custom_field_queries import (
     CustomFieldOrdering,
     records_page,
 )
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
-from domain.events import append_event
 from domain.field_types import Tags, distinct, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
 from domain.pagination import Ordering, Page
 from domain.pipelines import ensure_default_pipeline, entry_stage
+from domain.record_changes import record_created, record_transitioned, record_updated
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access
@@ -236,8 +236,7 @@ async def create_lead(actor: Actor, data: dict[str, Any]) -> Lead:
         lead.tags = await tags.tag_record(actor, AGGREGATE, lead.id, lead.tags, conn)
         await lead.save(using_db=conn)
         after = {**snapshot(lead), **await custom.write(actor, lead.id, conn)}
-        await record_audit(actor, AGGREGATE, str(lead.id), "create", {}, after, conn)
-        await append_event(actor, "lead.created", AGGREGATE, str(lead.id), after, conn)
+        await record_created(actor, AGGREGATE, str(lead.id), after, conn)
     return lead
 
 
@@ -259,10 +258,7 @@ async def update_lead(actor: Actor, lead_id: UUID, data: dict[str, Any]) -> Lead
         after = {**snapshot(lead), **await custom.write(actor, lead.id, conn)}
         old, new = changed_fields(before, after)
         if new:
-            await record_audit(actor, AGGREGATE, str(lead.id), "update", old, new, conn)
-            await append_event(
-                actor, "lead.updated", AGGREGATE, str(lead.id), {"changes": new}, conn
-            )
+            await record_updated(actor, AGGREGATE, str(lead.id), old, new, conn)
     return lead
 
 
@@ -335,17 +331,9 @@ async def _record_transition(
     extra: dict[str, Any],
     conn: BaseDBAsyncClient,
 ) -> None:
-    await record_audit(
-        actor,
-        AGGREGATE,
-        str(lead.id),
-        f"transition:{event}",
-        {"status": before},
-        {"status": lead.status, **extra},
-        conn,
-    )
+    audited = ({"status": before}, {"status": lead.status, **extra})
     change = {"event": event, "from": before, "to": lead.status, **extra}
-    await append_event(actor, "lead.transitioned", AGGREGATE, str(lead.id), change, conn)
+    await record_transitioned(actor, AGGREGATE, str(lead.id), event, audited, change, conn)
 
 
 async def _locked(actor: Actor, lead_id: UUID, conn: BaseDBAsyncClient) -> Lead:

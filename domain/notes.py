@@ -20,6 +20,7 @@ from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
 from domain.policies import scope
+from domain.record_changes import record_created, record_deleted
 from domain.roles import Access, Resource, RowScope
 
 AGGREGATE = "note"
@@ -81,8 +82,7 @@ async def add_note(actor: Actor, record_type: str, record_id: UUID, body: str) -
             using_db=conn,
         )
         after = snapshot(note)
-        await record_audit(actor, AGGREGATE, str(note.id), "create", {}, after, conn)
-        await append_event(actor, "note.created", AGGREGATE, str(note.id), after, conn)
+        await record_created(actor, AGGREGATE, str(note.id), after, conn)
     return note
 
 
@@ -130,6 +130,5 @@ async def delete_note(actor: Actor, note_id: UUID) -> Note:
         note = await _locked_note(actor, note_id, conn)
         note.deleted_at = datetime.now(UTC)
         await note.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
-        await record_audit(actor, AGGREGATE, str(note.id), "delete", snapshot(note), {}, conn)
-        await append_event(actor, "note.deleted", AGGREGATE, str(note.id), {}, conn)
+        await record_deleted(actor, AGGREGATE, str(note.id), snapshot(note), conn)
     return note

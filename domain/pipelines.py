@@ -34,6 +34,7 @@ from domain.errors import DomainError, DomainErrors, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
 from domain.policies import forbidden, require
+from domain.record_changes import record_created
 from domain.roles import Access, Resource, RowScope
 from domain.row_locks import locked_in_agency
 
@@ -247,8 +248,7 @@ async def _insert_pipeline(
         for position, spec in enumerate(stages)
     ]
     after = snapshot(pipeline, created)
-    await record_audit(actor, AGGREGATE, str(pipeline.id), "create", {}, after, conn)
-    await append_event(actor, "pipeline.created", AGGREGATE, str(pipeline.id), after, conn)
+    await record_created(actor, AGGREGATE, str(pipeline.id), after, conn)
     return pipeline
 
 

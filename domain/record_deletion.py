@@ -12,8 +12,7 @@ from tortoise.models import Model
 
 from domain import tags
 from domain.actors import Actor
-from domain.audit import record_audit
-from domain.events import append_event
+from domain.record_changes import record_deleted
 
 M = TypeVar("M", bound=Model)
 
@@ -31,5 +30,4 @@ async def soft_delete(
     record.deleted_at = datetime.now(UTC)
     await record.save(using_db=conn, update_fields=["deleted_at", "updated_at"])
     record_id = str(record.pk)
-    await record_audit(actor, aggregate, record_id, "delete", snapshot(record), {}, conn)
-    await append_event(actor, f"{aggregate}.deleted", aggregate, record_id, {}, conn)
+    await record_deleted(actor, aggregate, record_id, snapshot(record), conn)

@@ -38,6 +38,7 @@ from domain.events import append_event
 from domain.field_types import Tag as TagName
 from domain.field_types import input_codes
 from domain.policies import require
+from domain.record_changes import record_created, record_updated
 from domain.roles import Access, Resource
 from domain.row_locks import locked_in_agency
 from domain.sales_records import scoped
@@ -273,8 +274,7 @@ async def create_tag(actor: Actor, data: dict[str, Any]) -> Tag:
         tag = Tag(agency_id=actor.agency_id, key=key_of(fields["name"]), **fields)
         await tag.save(using_db=conn)
         after = _snapshot(tag)
-        await record_audit(actor, AGGREGATE, str(tag.id), "create", {}, after, conn)
-        await append_event(actor, "tag.created", AGGREGATE, str(tag.id), after, conn)
+        await record_created(actor, AGGREGATE, str(tag.id), after, conn)
     return tag
 
 
@@ -295,8 +295,7 @@ async def update_tag(actor: Actor, tag_id: UUID, data: dict[str, Any]) -> Tag:
             await _rewrite_records(actor, tag, old_name, tag.name, conn)
         old, new = changed_fields(before, _snapshot(tag))
         if new:
-            await record_audit(actor, AGGREGATE, str(tag.id), "update", old, new, conn)
-            await append_event(actor, "tag.updated", AGGREGATE, str(tag.id), {"changes": new}, conn)
+            await record_updated(actor, AGGREGATE, str(tag.id), old, new, conn)
     return tag
 
 

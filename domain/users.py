@@ -21,13 +21,13 @@ from tortoise.transactions import in_transaction
 from db.agencies import Department, Designation, OrgUnit
 from db.users import User as User
 from domain.actors import Actor
-from domain.audit import changed_fields, record_audit
+from domain.audit import changed_fields
 from domain.errors import DomainError, input_errors
-from domain.events import append_event
 from domain.field_types import Email, input_codes
 from domain.pagination import Ordering, Page, keyset_page
 from domain.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from domain.policies import forbidden, require, rows
+from domain.record_changes import record_created, record_updated
 from domain.roles import Access, Resource, Role, RowScope
 
 AGGREGATE = "user"
@@ -160,8 +160,7 @@ async def create_user(actor: Actor, data: dict[str, Any]) -> User:
             using_db=conn,
         )
         after = snapshot(user)
-        await record_audit(actor, AGGREGATE, str(user.id), "create", {}, after, conn)
-        await append_event(actor, "user.created", AGGREGATE, str(user.id), after, conn)
+        await record_created(actor, AGGREGATE, str(user.id), after, conn)
     return user
 
 
@@ -186,8 +185,7 @@ async def update_user(actor: Actor, user_id: UUID, data: dict[str, Any]) -> User
         user.update_from_dict(fields)
         await user.save(using_db=conn)
         old, new = changed_fields(before, snapshot(user))
-        await record_audit(actor, AGGREGATE, str(user.id), "update", old, new, conn)
-        await append_event(actor, "user.updated", AGGREGATE, str(user.id), {"changes": new}, conn)
+        await record_updated(actor, AGGREGATE, str(user.id), old, new, conn)
     return user
 
 

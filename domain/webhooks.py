@@ -22,9 +22,9 @@ from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
 from domain.event_types import EventTypePattern
-from domain.events import append_event
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import rows
+from domain.record_changes import record_created, record_deleted, record_updated
 from domain.roles import Access, Resource
 from domain.webhook_deliveries import FINISHED, DeliveryStatus, WebhookConfig
 from domain.webhook_signatures import new_webhook_secret
@@ -169,10 +169,7 @@ async def create_endpoint(
             agency_id=actor.agency_id, secret=secret, using_db=connection, **fields
         )
         after = snapshot(endpoint)
-        await record_audit(actor, AGGREGATE, str(endpoint.id), "create", {}, after, connection)
-        await append_event(
-            actor, f"{AGGREGATE}.created", AGGREGATE, str(endpoint.id), after, connection
-        )
+        await record_created(actor, AGGREGATE, str(endpoint.id), after, connection)
     return NewWebhookSecret(endpoint=endpoint, secret=secret)
 
 
@@ -195,15 +192,7 @@ async def update_endpoint(
         await endpoint.save(using_db=connection)
         old, new = changed_fields(before, snapshot(endpoint))
         if new:
-            await record_audit(actor, AGGREGATE, str(endpoint.id), "update", old, new, connection)
-            await append_event(
-                actor,
-                f"{AGGREGATE}.updated",
-                AGGREGATE,
-                str(endpoint.id),
-                {"changes": new},
-                connection,
-            )
+            await record_updated(actor, AGGREGATE, str(endpoint.id), old, new, connection)
     return endpoint
 
 
@@ -213,10 +202,7 @@ async def delete_endpoint(actor: Actor, endpoint_id: UUID) -> WebhookEndpoint:
         endpoint = await _locked(actor, endpoint_id, connection)
         before = snapshot(endpoint)
         await endpoint.delete(using_db=connection)
-        await record_audit(actor, AGGREGATE, str(endpoint_id), "delete", before, {}, connection)
-        await append_event(
-            actor, f"{AGGREGATE}.deleted", AGGREGATE, str(endpoint_id), {}, connection
-        )
+        await record_deleted(actor, AGGREGATE, str(endpoint_id), before, connection)
     return endpoint
 
 

@@ -493,8 +493,7 @@ async def test_a_stalled_run_nobody_retries_fails_after_thirty_days(flows: Flows
     await create_flow(flows.actor, CONVERT_NOW)
     await publish_draft(flows.actor, "convert-now")
     ada = await flows.create_contact()
-    # Only the stalled run on the clock: the contact's nurture (started by its creation) is
-    # cancelled, so the thirty skipped days are this run's alone.
+    # The contact's nurture (started by its creation) is cancelled: only the stalled run runs.
     await cancel_run(flows.actor, (await flows.run_row("contact-nurture", ada)).id)
     await start_flow_manually(flows.actor, "convert-now", str(ada.id))
     await flows.relay_all()
