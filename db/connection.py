@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
+
+from db.transaction_entry import make_transaction_entry_cancel_safe
 
 MODEL_MODULES = [
     "db.agencies",
@@ -78,7 +80,11 @@ async def open_database(database_url: str) -> None:
     """Initialise Tortoise on the current context (the caller owns the TortoiseContext)."""
     _ensure_sqlite_folder(database_url)
     _forget_cached_sql()
+    make_transaction_entry_cancel_safe()
     await Tortoise.init(config=tortoise_config(database_url))
+    # Connect now, not in the first transaction: opening the connection inside a transaction's
+    # entry is a step db.transaction_entry cannot undo if it is cancelled.
+    await connections.get("default").execute_query("SELECT 1")
 
 
 @asynccontextmanager
