@@ -19,7 +19,7 @@ from domain.outbox import OutboxKind
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import REAL_TIME_LIMIT, Flows, prepare_flows
 from tests.fixtures.smtp import SmtpServer, free_port
-from tests.fixtures.temporal import installed_tool
+from tests.fixtures.temporal import SERVER_STARTUP_LIMIT, installed_tool
 from workflows import DATA_CONVERTER
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
@@ -67,6 +67,7 @@ async def test_with_temporal_down_the_change_commits_and_its_flow_runs_once_temp
             port=port,
             dev_server_existing_path=installed_tool("temporal"),
             data_converter=DATA_CONVERTER,
+            dev_server_startup_timeout=SERVER_STARTUP_LIMIT,
         ) as temporal:
 
             async def delivered() -> OutboxMessage | None:
