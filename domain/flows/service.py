@@ -288,10 +288,8 @@ async def create_flow(actor: Actor, data: object) -> FlowVersion:
     name = str(document.get("name") or key)[:100]
     try:
         async with in_transaction() as connection:
-            if (
-                await Flow.filter(agency_id=actor.agency_id).using_db(connection).count()
-                >= MAX_FLOWS
-            ):
+            flows = await Flow.filter(agency_id=actor.agency_id).using_db(connection).count()
+            if flows >= MAX_FLOWS:
                 raise DomainError(
                     FlowErrorCode.TOO_MANY, f"An agency has at most {MAX_FLOWS} flows.", "key"
                 )
