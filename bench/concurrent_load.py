@@ -22,8 +22,10 @@ from bench.timings import Timing, timing
 from crm.settings import REPO_ROOT
 
 STARTUP_SECONDS = 60.0
-# A port nothing listens on: the benchmark needs no Temporal server.
+# A port nothing listens on: the read benchmark needs no Temporal server.
 UNREACHABLE_TEMPORAL = "127.0.0.1:9"
+# What `crm worker` logs once it polls its task queue.
+WORKER_STARTED = "worker started"
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,17 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def served_app(database_url: str, workdir: Path) -> AsyncIterator[str]:
-    """`crm serve` on the database in a subprocess (one uvicorn worker, request logs off);
-    yields its base URL once it answers, and stops it on exit."""
+async def served_app(
+    database_url: str,
+    workdir: Path,
+    *,
+    temporal_address: str = UNREACHABLE_TEMPORAL,
+    temporal_config: Path | None = None,
+    with_worker: bool = False,
+) -> AsyncIterator[str]:
+    """`crm serve` on the database in a subprocess (one uvicorn worker, request logs off), and
+    `crm worker` beside it if asked (its outbox and webhook relays write to the same database);
+    yields the API's base URL once both are up, and stops them on exit."""
     port = free_port()
     env = {
         **os.environ,
@@ -55,28 +65,61 @@ async def served_app(database_url: str, workdir: Path) -> AsyncIterator[str]:
         "CRM_DATA_DIR": str(workdir),
         "CRM_API_HOST": "127.0.0.1",
         "CRM_API_PORT": str(port),
-        "CRM_TEMPORAL_ADDRESS": UNREACHABLE_TEMPORAL,
+        "CRM_TEMPORAL_ADDRESS": temporal_address,
         # One log line per request would be part of what is measured.
         "CRM_LOG_LEVEL": "WARNING",
     }
-    log_path = workdir / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "crm", "serve", env=env, cwd=REPO_ROOT, stdout=log, stderr=log
-        )
-    base_url = f"http://127.0.0.1:{port}"
+    if temporal_config is not None:
+        env["CRM_TEMPORAL_CONFIG"] = str(temporal_config)
+    started: list[asyncio.subprocess.Process] = []
     try:
-        await _wait_until_up(base_url, server, log_path)
+        server, server_log = await _start(["serve"], env, workdir / f"server-{port}.log")
+        started.append(server)
+        worker: tuple[asyncio.subprocess.Process, Path] | None = None
+        if with_worker:
+            # INFO: the worker says when it polls; it logs nothing per request.
+            worker_env = {**env, "CRM_LOG_LEVEL": "INFO"}
+            worker = await _start(["worker"], worker_env, workdir / f"worker-{port}.log")
+            started.append(worker[0])
+        base_url = f"http://127.0.0.1:{port}"
+        await _wait_until_up(base_url, server, server_log)
+        if worker is not None:
+            await _wait_for_line(*worker, WORKER_STARTED)
         yield base_url
     finally:
-        if server.returncode is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await server.wait()
-            except TimeoutError:
-                server.kill()
-                await server.wait()
+        for process in started:
+            await _stop(process)
+
+
+async def _start(
+    command: list[str], env: dict[str, str], log_path: Path
+) -> tuple[asyncio.subprocess.Process, Path]:
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "crm", *command, env=env, cwd=REPO_ROOT, stdout=log, stderr=log
+        )
+    return process, log_path
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(15):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _wait_for_line(process: asyncio.subprocess.Process, log: Path, text: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline and process.returncode is None:
+        if text in await asyncio.to_thread(log.read_text):
+            return
+        await asyncio.sleep(0.2)
+    output = await asyncio.to_thread(log.read_text)
+    raise BenchmarkError(f"the worker did not start: {output[-2000:]}")
 
 
 async def _wait_until_up(base_url: str, server: asyncio.subprocess.Process, log: Path) -> None:

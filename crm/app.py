@@ -111,7 +111,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
-            database(settings.database_url) as context,
+            database(settings.database_url, settings.database_lock_wait) as context,
             event_fan_out(settings.database_url, live_events),
         ):
             app.state.database = context

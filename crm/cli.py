@@ -106,7 +106,7 @@ def bootstrap(settings: Settings, arguments: argparse.Namespace) -> int:
         return 2
 
     async def create() -> int:
-        async with database(settings.database_url):
+        async with database(settings.database_url, settings.database_lock_wait):
             try:
                 agency, admin, created = await bootstrap_agency(
                     arguments.agency_name,
@@ -191,7 +191,7 @@ def flows_export(settings: Settings, arguments: argparse.Namespace) -> int:
     from domain.flows.service import published_definitions
 
     async def export() -> int:
-        await open_database(settings.database_url)
+        await open_database(settings.database_url, settings.database_lock_wait)
         agency_id = UUID(arguments.agency)
         definitions = await published_definitions(Actor.system(agency_id, "cli"))
         flows = {"flows": [definition.document() for definition in definitions]}
@@ -230,7 +230,7 @@ def documents_purge(settings: Settings, arguments: argparse.Namespace) -> int:
         return 2
 
     async def purge() -> int:
-        async with database(settings.database_url):
+        async with database(settings.database_url, settings.database_lock_wait):
             cutoff = datetime.now(UTC) - timedelta(days=days)
             count = await purge_deleted_documents(settings.storage(), cutoff)
         sys.stdout.write(f"{count} document(s) deleted more than {days} day(s) ago purged\n")

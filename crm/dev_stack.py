@@ -528,7 +528,7 @@ async def run_dev_stack(settings: Settings) -> int:
         async with TortoiseContext():
             await migrate(settings.database_url)
         if settings.environment is Environment.DEV:
-            async with database(settings.database_url):
+            async with database(settings.database_url, settings.database_lock_wait):
                 stack.demo_logins, created = await seed_demo_agency()
             if created:
                 log.info("demo agency created", extra={"agency": DEMO_SLUG})

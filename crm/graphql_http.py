@@ -3,6 +3,11 @@
 Strawberry answers `application/json` only. The spec's newer media type
 `application/graphql-response+json` also changes status codes: a request that fails before
 execution (syntax or validation error) is a 400, so clients and proxies can tell it apart.
+
+An operation refused whole because the database was busy (every root field `BUSY`, nothing
+done) is a 503 with `Retry-After` in either media type, so retrying HTTP clients and proxies
+retry it. When some root field succeeded it stays a 200: resending the document would repeat
+the part that was done.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from crm.graphql_ws import (
     DEFAULT_PONG_TIMEOUT_SECONDS,
     KeepAliveTransportWSHandler,
 )
+from db.busy import RETRY_AFTER
 from domain.auth import AuthConfig, actor_for_credentials
 from domain.errors import DomainError
 from domain.live_events import LiveEvents
 from domain.webhook_deliveries import WebhookConfig
 from resolvers.context import RequestContext
+from schema.extensions import is_busy_error
 from schema.observability import current_request
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -146,6 +153,8 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Nothing was executed: a syntax or validation error in the request itself.
             request.state.graphql_request_error = True
+        if refused_as_busy(result):
+            request.state.graphql_busy = True
         return await super().process_result(request, result)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -160,26 +169,33 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             )
             await response(scope, receive, send)
             return
-        if media_type != GRAPHQL_RESPONSE_JSON:
-            await super().__call__(scope, receive, send)
-            return
 
         async def send_with_media_type(message: Any) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"content-type"]
-                content_type = message_content_type(message)
-                if content_type.startswith(JSON):
-                    headers.append(
-                        (b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode())
-                    )
-                    if getattr(request.state, "graphql_request_error", False):
-                        message = {**message, "status": 400}
-                else:
-                    headers.append((b"content-type", content_type.encode()))
-                message = {**message, "headers": headers}
+                message = self._response_start(request, media_type, message)
             await send(message)
 
         await super().__call__(request.scope, request.receive, send_with_media_type)
+
+    def _response_start(self, request: Request, media_type: str | None, message: Any) -> Any:
+        """The status and headers of the response as this request's media type wants them."""
+        headers = list(message["headers"])
+        status = message["status"]
+        content_type = message_content_type(message)
+        if getattr(request.state, "graphql_busy", False):
+            status = 503
+            headers.append((b"retry-after", str(int(RETRY_AFTER.total_seconds())).encode()))
+        if media_type == GRAPHQL_RESPONSE_JSON:
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+            if content_type.startswith(JSON):
+                headers.append(
+                    (b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode())
+                )
+                if getattr(request.state, "graphql_request_error", False):
+                    status = 400
+            else:
+                headers.append((b"content-type", content_type.encode()))
+        return {**message, "status": status, "headers": headers}
 
     def _wants_ide(self, request: Request) -> bool:
         return (
@@ -187,6 +203,13 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             and request.method == "GET"
             and "text/html" in request.headers.get("accept", "")
         )
+
+
+def refused_as_busy(result: ExecutionResult) -> bool:
+    """Every root field failed as BUSY: nothing of the operation was done."""
+    if not result.errors or not all(is_busy_error(error) for error in result.errors):
+        return False
+    return result.data is None or all(value is None for value in result.data.values())
 
 
 def message_content_type(message: Any) -> str:

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEV
     data_dir: Path = REPO_ROOT / "data"
     database_url: str = ""
+    # How long a write waits for the lock another writer holds before it is refused as BUSY.
+    database_lock_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     temporal_config: Path = REPO_ROOT / "temporal.yaml"
     temporal_address: str = ""
     temporal_namespace: str = ""
@@ -124,6 +126,10 @@ class Settings(BaseSettings):
             self.graphiql = self.environment is Environment.DEV
         if self.storage_dir is None:
             self.storage_dir = self.data_dir / "documents"
+
+    @property
+    def database_lock_wait(self) -> timedelta:
+        return timedelta(seconds=self.database_lock_wait_seconds)
 
     @property
     def task_queues(self) -> TaskQueues:

@@ -112,7 +112,7 @@ async def run_worker(
     """
     task_queue = settings.task_queues.flows
     # A Tortoise context of our own: the API may share this process (`crm dev`) with its own.
-    async with database(settings.database_url):
+    async with database(settings.database_url, settings.database_lock_wait):
         await seed_flows(settings)
         client = await connect_temporal(settings, stop)
         if client is None:

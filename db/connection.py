@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 
+from db.busy import LOCK_WAIT
 from db.transaction_entry import make_transaction_entry_cancel_safe
 
 MODEL_MODULES = [
@@ -40,10 +43,32 @@ MODEL_MODULES = [
 ]
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+SQLITE_ENGINE = "db.sqlite_client"
+
+
+def connection_config(database_url: str, lock_wait: timedelta = LOCK_WAIT) -> dict[str, Any]:
+    """Tortoise's connection settings for a URL, with every write's lock wait bounded.
+
+    SQLite: the project's engine (`db.sqlite_client`: transactions begin IMMEDIATE), WAL and a
+    busy timeout. PostgreSQL: `lock_timeout`, so a write queued behind a row or the agency's
+    event-order lock fails as busy instead of hanging. Options in the URL's query win.
+    """
+    config: dict[str, Any] = expand_db_url(database_url)
+    credentials: dict[str, Any] = config["credentials"]
+    wait_ms = int(lock_wait.total_seconds() * 1000)
+    if config["engine"] == "tortoise.backends.sqlite":
+        config["engine"] = SQLITE_ENGINE
+        for pragma, value in (("busy_timeout", wait_ms), ("synchronous", "FULL")):
+            credentials.setdefault(pragma, value)
+    elif config["engine"] == "tortoise.backends.asyncpg" and "server_settings" not in credentials:
+        credentials["server_settings"] = {"lock_timeout": f"{wait_ms}ms"}
+    return config
+
+
+def tortoise_config(database_url: str, lock_wait: timedelta = LOCK_WAIT) -> dict[str, Any]:
     """The Tortoise config for one database URL (`sqlite:///path` or `postgres://...`)."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url, lock_wait)},
         "apps": {
             "crm": {
                 "models": MODEL_MODULES,
@@ -76,19 +101,21 @@ async def migrate(database_url: str) -> None:
     await Tortoise.close_connections()
 
 
-async def open_database(database_url: str) -> None:
+async def open_database(database_url: str, lock_wait: timedelta = LOCK_WAIT) -> None:
     """Initialise Tortoise on the current context (the caller owns the TortoiseContext)."""
     _ensure_sqlite_folder(database_url)
     _forget_cached_sql()
     make_transaction_entry_cancel_safe()
-    await Tortoise.init(config=tortoise_config(database_url))
+    await Tortoise.init(config=tortoise_config(database_url, lock_wait))
     # Connect now, not in the first transaction: opening the connection inside a transaction's
     # entry is a step db.transaction_entry cannot undo if it is cancelled.
     await connections.get("default").execute_query("SELECT 1")
 
 
 @asynccontextmanager
-async def database(database_url: str) -> AsyncIterator[TortoiseContext]:
+async def database(
+    database_url: str, lock_wait: timedelta = LOCK_WAIT
+) -> AsyncIterator[TortoiseContext]:
     """The database opened in a Tortoise context of its own, closed on exit.
 
     Tortoise 1.x keeps connections in a contextvar-held context. A server whose requests run
@@ -96,7 +123,7 @@ async def database(database_url: str) -> AsyncIterator[TortoiseContext]:
     around each unit of work (`with context: ...`), instead of relying on a process global.
     """
     async with TortoiseContext() as context:
-        await open_database(database_url)
+        await open_database(database_url, lock_wait)
         yield context
 
 

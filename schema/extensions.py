@@ -9,6 +9,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from db.busy import RETRY_AFTER, DatabaseBusy, is_busy
 from resolvers.context import unauthenticated
 from schema.observability import current_request
 
@@ -35,9 +36,22 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
+BUSY = "BUSY"
+
+
+def is_busy_error(error: GraphQLError) -> bool:
+    """A field refused because the database was busy (see `MaskUnexpectedErrors`)."""
+    return (error.extensions or {}).get("code") == BUSY
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Log a bug with its traceback and the request id; show the client neither internals nor
-    a stack, only the request id to quote."""
+    a stack, only the request id to quote.
+
+    A write refused after waiting its bound for the database's lock is no bug: its transaction
+    rolled back whole, so the client is told `BUSY` with when to try again, and the log gets a
+    warning without a traceback.
+    """
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_unexpected, error_message="Internal error.")
@@ -46,6 +60,21 @@ class MaskUnexpectedErrors(MaskErrors):
         request = current_request.get()
         request_id = request.request_id if request else ""
         original = error.original_error
+        if original is not None and is_busy(original):
+            log.warning(
+                "database busy in %s",
+                ".".join(str(p) for p in error.path or []) or "operation",
+                extra={"request_id": request_id, "error": str(original)},
+            )
+            busy = GraphQLError(
+                str(DatabaseBusy()), nodes=error.nodes, path=error.path, original_error=None
+            )
+            busy.extensions = {
+                "code": BUSY,
+                "retryAfter": int(RETRY_AFTER.total_seconds()),
+                "requestId": request_id,
+            }
+            return busy
         log.error(
             "unexpected error in %s",
             ".".join(str(p) for p in error.path or []) or "operation",
