@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,10 +54,12 @@ async def served_app(
     temporal_address: str = UNREACHABLE_TEMPORAL,
     temporal_config: Path | None = None,
     with_worker: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> AsyncIterator[str]:
     """`crm serve` on the database in a subprocess (one uvicorn worker, request logs off), and
     `crm worker` beside it if asked (its outbox and webhook relays write to the same database);
-    yields the API's base URL once both are up, and stops them on exit."""
+    yields the API's base URL once both are up, and stops them on exit. `settings` adds
+    `CRM_*` variables to both."""
     port = free_port()
     env = {
         **os.environ,
@@ -68,6 +70,7 @@ async def served_app(
         "CRM_TEMPORAL_ADDRESS": temporal_address,
         # One log line per request would be part of what is measured.
         "CRM_LOG_LEVEL": "WARNING",
+        **(settings or {}),
     }
     if temporal_config is not None:
         env["CRM_TEMPORAL_CONFIG"] = str(temporal_config)

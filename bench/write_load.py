@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -169,7 +169,10 @@ def temporal_config_for(workdir: Path, run: str) -> Path:
 
 @contextlib.asynccontextmanager
 async def writing_stack(
-    database_url: str, workdir: Path, temporal_address: str
+    database_url: str,
+    workdir: Path,
+    temporal_address: str,
+    settings: Mapping[str, str] | None = None,
 ) -> AsyncIterator[str]:
     """`crm serve` and `crm worker` on the database and Temporal server; the API's URL."""
     config = temporal_config_for(workdir, uuid.uuid4().hex[:8])
@@ -179,6 +182,7 @@ async def writing_stack(
         temporal_address=temporal_address,
         temporal_config=config,
         with_worker=True,
+        settings=settings,
     ) as base_url:
         yield base_url
 

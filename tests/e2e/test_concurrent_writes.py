@@ -6,7 +6,8 @@ API and by the flows it starts (SQLite and PostgreSQL).
 shared Temporal dev server (task queues of the test's own); the load is the benchmark's
 (`bench/write_load.py`): each writer creates a tagged contact, changes it and marks it Hot,
 back to back. Marking Hot starts the contact-conversion flow, whose first step the worker
-writes (a calling task) while the writers go on.
+writes (a calling task) while the writers go on, and a webhook endpoint has every contact event
+delivered by the worker's webhook relay.
 """
 
 from __future__ import annotations
@@ -25,35 +26,50 @@ from db.contacts import Contact
 from db.events import Event
 from db.flow_runs import FlowRun
 from db.outbox import OutboxMessage
+from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.outbox import OutboxStatus
+from domain.webhook_deliveries import WebhookConfig
+from domain.webhook_signatures import EVENT_ID_HEADER
+from domain.webhooks import create_endpoint
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.fixtures.databases import OpenDatabase
+from tests.fixtures.webhook_receiver import WebhookReceiver
 
 WRITERS = 6
 SECONDS = 4.0
 SETTLE_SECONDS = 90.0  # for the worker to catch up with every flow the load started
 
 
-async def settled(agency_id: object, contacts: int) -> None:
-    """Wait until the outbox is delivered and every conversion flow made its calling task."""
+async def settled(agency_id: object, contacts: int, receiver: WebhookReceiver) -> None:
+    """Wait until the outbox is delivered, every conversion flow made its calling task and the
+    receiver got a webhook for each of the contacts' events."""
     async with asyncio.timeout(SETTLE_SECONDS):
         while True:
             pending = await OutboxMessage.filter(
                 agency_id=agency_id, status=OutboxStatus.PENDING
             ).count()
             tasks = await CallingTask.filter(agency_id=agency_id).count()
-            if pending == 0 and tasks >= contacts:
+            if pending == 0 and tasks >= contacts and len(receiver.received) >= 3 * contacts:
                 return
             await asyncio.sleep(0.2)
 
 
 async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
-    db: OpenDatabase, temporal_dev_env: WorkflowEnvironment, tmp_path: Path
+    db: OpenDatabase,
+    temporal_dev_env: WorkflowEnvironment,
+    webhook_receiver: WebhookReceiver,
+    tmp_path: Path,
 ) -> None:
     agency, _, _ = await bootstrap_agency("Acme", "acme", ADMIN_EMAIL, "Ada", ADMIN_PASSWORD)
+    await create_endpoint(
+        Actor.system(agency.id, "test"),
+        WebhookConfig(allow_private_targets=True),
+        {"url": webhook_receiver.url, "event_types": ["contact.*"]},
+    )
     address = temporal_dev_env.client.service_client.config.target_host
-    async with writing_stack(db.url, tmp_path, address) as base_url:
+    loopback_webhooks = {"CRM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
+    async with writing_stack(db.url, tmp_path, address, loopback_webhooks) as base_url:
         load = await fire_writes(base_url, ADMIN_EMAIL, ADMIN_PASSWORD, WRITERS, SECONDS)
         result = load.result
         assert result.failures == 0, f"{result.failures} failed, first: {result.first_failure}"
@@ -62,7 +78,7 @@ async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
         assert result.busy == 0, f"{result.busy} writes were refused as BUSY and retried"
         ids = {relay.GlobalID.from_id(global_id).node_id for global_id in load.contact_ids}
         assert len(ids) >= WRITERS, f"the load made too few contacts to show anything: {result}"
-        await settled(agency.id, len(ids))
+        await settled(agency.id, len(ids), webhook_receiver)
 
     stored = {
         str(c) for c in await Contact.filter(agency_id=agency.id).values_list("id", flat=True)
@@ -104,3 +120,11 @@ async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
         )
     )
     assert calls == Counter(dict.fromkeys(ids, 1)), "one call per Hot contact, none twice"
+
+    contact_events = await Event.filter(agency_id=agency.id, aggregate_type="contact").values_list(
+        "id", flat=True
+    )
+    delivered = Counter(hook.headers[EVENT_ID_HEADER.lower()] for hook in webhook_receiver.received)
+    assert delivered == Counter(str(event_id) for event_id in contact_events), (
+        "each contact event reaches the webhook once"
+    )
