@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
-from bench.report import RESULTS_DIR, table, write_json
+from bench.report import RESULTS_DIR, table, write_json, write_table
 from db.throwaway_postgres import throwaway_postgres
 
 BENCH_DATABASE = "crm_bench"
@@ -43,12 +43,24 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
     parser.add_argument("--repetitions", type=int, default=defaults.repetitions)
     parser.add_argument("--seconds", type=float, default=defaults.seconds, help="of load")
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    parser.add_argument(
+        "--write-seconds", type=float, default=defaults.write_seconds, help="per writer count"
+    )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        nargs="+",
+        default=list(defaults.writers),
+        help="concurrent writers, one run each",
+    )
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
         repetitions=args.repetitions,
         seconds=args.seconds,
         concurrency=args.concurrency,
+        write_seconds=args.write_seconds,
+        writers=tuple(args.writers),
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -62,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"crm-bench-{backend}-") as folder:
             run = run_sqlite if backend == "sqlite" else run_postgres
             results.append(run(options, Path(folder)))
-    sys.stdout.write(table(results) + "\n")
+    sys.stdout.write(table(results) + "\n\n" + write_table(results) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")
     return 0
 

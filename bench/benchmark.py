@@ -1,5 +1,6 @@
 """One benchmark run on one database: migrate, load, check both queries agree, time them
-in-process, then measure requests per second over loopback."""
+in-process, measure requests per second over loopback, then concurrent writes with the worker
+running."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.timings import Timing, timing
+from bench.write_load import WRITER_COUNTS, WriteLoadResult, write_benchmark
 from crm.app import create_app
 from crm.settings import Settings
 from db.connection import migrate
@@ -32,6 +34,8 @@ class Options:
     warmup: int = 5
     seconds: float = 20.0
     concurrency: int = 16
+    write_seconds: float = 15.0
+    writers: tuple[int, ...] = WRITER_COUNTS
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class DatabaseResult:
     sql: Timing
     ratio: float
     load: LoadResult
+    writes: list[WriteLoadResult]
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -107,6 +112,9 @@ async def benchmark_database(
                     graphql_times.append(await _time(by_graphql))
                     sql_times.append(await _time(by_sql))
     under_load = await load_test(database_url, workdir, options.seconds, options.concurrency)
+    writes = await write_benchmark(
+        database_url, workdir, ADMIN_EMAIL, ADMIN_PASSWORD, options.write_seconds, options.writers
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -118,4 +126,5 @@ async def benchmark_database(
         sql=sql,
         ratio=round(graphql.median_ms / sql.median_ms, 2),
         load=under_load,
+        writes=writes,
     )

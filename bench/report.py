@@ -28,6 +28,40 @@ HEADER = (
 )
 
 
+WRITE_HEADER = (
+    "database",
+    "writers",
+    "writes/s",
+    "write p50/p95 ms",
+    "busy",
+    "failed",
+)
+
+
+def _aligned(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_table(results: Sequence[DatabaseResult]) -> str:
+    """Concurrent writes (create, update, mark Hot) with the worker running."""
+    rows = [WRITE_HEADER] + [
+        (
+            r.database,
+            str(w.writers),
+            f"{w.writes_per_second:.1f}",
+            f"{w.latency.median_ms:.0f} / {w.latency.p95_ms:.0f}",
+            str(w.busy),
+            str(w.failures),
+        )
+        for r in results
+        for w in r.writes
+    ]
+    return _aligned(rows)
+
+
 def table(results: Sequence[DatabaseResult]) -> str:
     rows = [HEADER] + [
         (
@@ -43,10 +77,7 @@ def table(results: Sequence[DatabaseResult]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(row[n]) for row in rows) for n in range(len(HEADER))]
-    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return _aligned(rows)
 
 
 def machine() -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """Which flows a domain event starts or wakes, written to the outbox in the event's transaction.
 
-`domain.events.append_event` calls `route_event` for every committed change, on the change's
-own connection, so a flow start (or a signal to a waiting run) exists if and only if the change
-does. Events of a calling task also reach the runs of the contact, customer, lead and deal it
-is about.
-This module imports only db models and pure modules: `domain.events` imports it.
+`domain.events.append_event` reads each change's `route_for` and writes it (`write_route`) on
+the change's own connection, so a flow start (or a signal to a waiting run) exists if and only
+if the change does. Events of a calling task also reach the runs of the contact, customer, lead
+and deal it is about. This module imports only db models and pure modules: `domain.events`
+imports it.
 
 Workflow ids are `flow:<key>:<record type>:<record id>:<trigger event id>`: one per trigger,
 so the relay's retries of one start can never start a second run (it starts with
@@ -14,6 +14,7 @@ Hot. At most one run of a flow is active per record: a trigger while one runs st
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -63,24 +64,28 @@ def start_payload(
     }
 
 
-async def start_flow_run(
+async def _flow_runs_on(
+    agency_id: UUID, flow_key: str, record_type: str, record_id: str, connection: BaseDBAsyncClient
+) -> bool:
+    active = FlowRun.filter(
+        agency_id=agency_id,
+        flow_key=flow_key,
+        record_type=record_type,
+        record_id=record_id,
+        status__in=list(ACTIVE_RUN_STATUSES),
+    )
+    return bool(await active.using_db(connection).exists())
+
+
+async def _create_run(
     agency_id: UUID,
     definition: FlowDefinition,
     record_type: str,
     record_id: str,
     trigger_event_id: int,
     connection: BaseDBAsyncClient,
-) -> FlowRun | None:
-    """A pending run and its start in the outbox; None if this flow already runs on the record."""
-    active = FlowRun.filter(
-        agency_id=agency_id,
-        flow_key=definition.key,
-        record_type=record_type,
-        record_id=record_id,
-        status__in=list(ACTIVE_RUN_STATUSES),
-    )
-    if await active.using_db(connection).exists():
-        return None
+) -> FlowRun:
+    """A pending run and its start in the outbox."""
     workflow_id = workflow_id_for(definition.key, record_type, record_id, trigger_event_id)
     run = await FlowRun.create(
         agency_id=agency_id,
@@ -99,6 +104,22 @@ async def start_flow_run(
     return run
 
 
+async def start_flow_run(
+    agency_id: UUID,
+    definition: FlowDefinition,
+    record_type: str,
+    record_id: str,
+    trigger_event_id: int,
+    connection: BaseDBAsyncClient,
+) -> FlowRun | None:
+    """A pending run and its start in the outbox; None if this flow already runs on the record."""
+    if await _flow_runs_on(agency_id, definition.key, record_type, record_id, connection):
+        return None
+    return await _create_run(
+        agency_id, definition, record_type, record_id, trigger_event_id, connection
+    )
+
+
 async def signal_run(
     run: FlowRun, signal: str, connection: BaseDBAsyncClient, argument: Any = None
 ) -> None:
@@ -108,7 +129,29 @@ async def signal_run(
     await enqueue(run.agency_id, OutboxKind.SIGNAL_FLOW, run.workflow_id, payload, connection)
 
 
-async def _records_concerned(event: Event, connection: BaseDBAsyncClient) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event about to be appended: everything routing needs but its id."""
+
+    agency_id: UUID
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventRoute:
+    """What an event does to flows, decided before the event exists (see `route_for`)."""
+
+    cancels: list[FlowRun] = field(default_factory=list)
+    tells: list[FlowRun] = field(default_factory=list)
+    starts: list[FlowDefinition] = field(default_factory=list)
+
+
+async def _records_concerned(
+    event: PendingEvent, connection: BaseDBAsyncClient
+) -> list[tuple[str, str]]:
     """The records whose runs hear of the event: its own, and for a calling task the contact,
     customer, lead and deal it is about (a run that created a task waits for it to be done)."""
     concerned = [(event.aggregate_type, event.aggregate_id)]
@@ -126,14 +169,9 @@ async def _records_concerned(event: Event, connection: BaseDBAsyncClient) -> lis
     return concerned
 
 
-async def _signal_active_runs(event: Event, connection: BaseDBAsyncClient) -> None:
-    record_event = {
-        "id": event.id,
-        "type": event.type,
-        "status": event.payload.get("to"),
-        "record_type": event.aggregate_type,
-        "record_id": event.aggregate_id,
-    }
+async def _runs_to_signal(
+    event: PendingEvent, route: EventRoute, connection: BaseDBAsyncClient
+) -> None:
     for record_type, record_id in await _records_concerned(event, connection):
         own = (record_type, record_id) == (event.aggregate_type, event.aggregate_id)
         runs = await FlowRun.filter(
@@ -144,12 +182,14 @@ async def _signal_active_runs(event: Event, connection: BaseDBAsyncClient) -> No
         ).using_db(connection)
         for run in runs:
             if own and event.type.endswith(DELETED_SUFFIX):
-                await signal_run(run, SIGNAL_CANCEL, connection)
+                route.cancels.append(run)
             elif event.type in run.listens_to:
-                await signal_run(run, SIGNAL_RECORD_EVENT, connection, record_event)
+                route.tells.append(run)
 
 
-async def _start_triggered_runs(event: Event, connection: BaseDBAsyncClient) -> None:
+async def _flows_to_start(
+    event: PendingEvent, route: EventRoute, connection: BaseDBAsyncClient
+) -> None:
     versions = await FlowVersion.filter(
         agency_id=event.agency_id, status=FlowVersionStatus.PUBLISHED, trigger_event=event.type
     ).using_db(connection)
@@ -159,7 +199,43 @@ async def _start_triggered_runs(event: Event, connection: BaseDBAsyncClient) -> 
         definition = FlowDefinition.model_validate(version.document)
         if definition.record_type != event.aggregate_type:
             continue
-        await start_flow_run(
+        if not await _flow_runs_on(
+            event.agency_id, definition.key, event.aggregate_type, event.aggregate_id, connection
+        ):
+            route.starts.append(definition)
+
+
+async def route_for(event: PendingEvent, connection: BaseDBAsyncClient) -> EventRoute:
+    """Read which runs the event tells or cancels and which flows it starts, without writing.
+
+    Read before the event is appended, so the agency's event-order lock (PostgreSQL) is held
+    for the writes only. The record's row lock, taken earlier in the same transaction, keeps
+    what is read here from changing: runs of a record start and end through its own changes.
+    """
+    route = EventRoute()
+    await _runs_to_signal(event, route, connection)
+    await _flows_to_start(event, route, connection)
+    return route
+
+
+async def write_route(route: EventRoute, event: Event, connection: BaseDBAsyncClient) -> None:
+    """Write the route's signals and starts to the outbox, now that the event has its id.
+
+    Signals first, so a run never receives the event that started it.
+    """
+    record_event = {
+        "id": event.id,
+        "type": event.type,
+        "status": event.payload.get("to"),
+        "record_type": event.aggregate_type,
+        "record_id": event.aggregate_id,
+    }
+    for run in route.cancels:
+        await signal_run(run, SIGNAL_CANCEL, connection)
+    for run in route.tells:
+        await signal_run(run, SIGNAL_RECORD_EVENT, connection, record_event)
+    for definition in route.starts:
+        await _create_run(
             event.agency_id,
             definition,
             event.aggregate_type,
@@ -167,12 +243,3 @@ async def _start_triggered_runs(event: Event, connection: BaseDBAsyncClient) -> 
             event.id,
             connection,
         )
-
-
-async def route_event(event: Event, connection: BaseDBAsyncClient) -> None:
-    """Tell the record's active runs about the event, then start the flows it triggers.
-
-    In this order, so a run never receives the event that started it.
-    """
-    await _signal_active_runs(event, connection)
-    await _start_triggered_runs(event, connection)

@@ -7,10 +7,18 @@ import json
 from pathlib import Path
 
 from bench.benchmark import Options, benchmark_database
-from bench.report import table, write_json
+from bench.report import table, write_json, write_table
 from tests.fixtures.databases import DatabaseSource
 
-TINY = Options(contacts=200, repetitions=3, warmup=1, seconds=1.0, concurrency=2)
+TINY = Options(
+    contacts=200,
+    repetitions=3,
+    warmup=1,
+    seconds=1.0,
+    concurrency=2,
+    write_seconds=1.0,
+    writers=(2,),
+)
 
 
 async def test_the_benchmark_runs_and_graphql_and_sql_agree(
@@ -24,7 +32,13 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert result.sql.samples == result.graphql.samples == TINY.repetitions
     assert result.load.requests_per_second > 0
     assert result.load.failures == 0, result.load.first_failure
+    [writes] = result.writes
+    assert writes.writers == 2
+    assert writes.requests > 0
+    assert writes.writes_per_second > 0
+    assert (writes.failures, writes.busy) == (0, 0), writes.first_failure
 
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
     assert database_source.backend in table([result])
+    assert "writes/s" in write_table([result])
