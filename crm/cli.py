@@ -18,6 +18,7 @@ from tortoise import Tortoise
 
 from crm.logging import configure_logging, redact_url
 from crm.settings import Environment, Settings
+from db.busy import is_busy
 
 log = logging.getLogger("crm.cli")
 
@@ -27,12 +28,28 @@ Command = Callable[[Settings], int]
 CommandWithArguments = Callable[[Settings, argparse.Namespace], int]
 
 
+# sysexits.h EX_TEMPFAIL: a temporary failure, the command may be run again.
+EXIT_BUSY = 75
+
+
 def run_script(main: Coroutine[Any, Any, int]) -> int:
-    """Run one async command; Tortoise's connections are closed at the end, or the process hangs."""
+    """Run one async command; Tortoise's connections are closed at the end, or the process hangs.
+
+    A command whose write waited its whole bound for another process's lock changed nothing
+    (its transaction rolled back): it says so and exits 75, to be run again.
+    """
 
     async def script() -> int:
         try:
             return await main
+        except Exception as error:
+            if not is_busy(error):
+                raise
+            sys.stderr.write(
+                "crm: the database stayed busy (another process held its write lock); "
+                "nothing was changed, run the command again\n"
+            )
+            return EXIT_BUSY
         finally:
             await Tortoise.close_connections()
 

@@ -15,8 +15,9 @@ third of the requests (issue: "database is locked" on the embedded SQLite).
 in the busy handler (up to `LOCK_WAIT`) and then reads the newest data. Past the wait, BEGIN
 fails before anything was written, as `DatabaseBusy`. Readers are not affected: in WAL mode
 they never wait for the writer. Django 5.1 (`"transaction_mode": "IMMEDIATE"`) and Rails 7.1
-made the same choice for the same reason. Every transaction here is a write transaction, or
-a read that must see one consistent snapshot, which a non-transactional query gives as well.
+made the same choice for the same reason. The price: a transaction that only reads takes the
+write lock too. Nearly every transaction here writes; reads outside transactions are
+unaffected.
 
 The pragmas (`tortoise_config` sets them on every connection): WAL, so readers and the writer
 do not block each other; `busy_timeout`, the bounded wait; `synchronous=FULL` (SQLite's

@@ -211,6 +211,8 @@ async def route_for(event: PendingEvent, connection: BaseDBAsyncClient) -> Event
     Read before the event is appended, so the agency's event-order lock (PostgreSQL) is held
     for the writes only. The record's row lock, taken earlier in the same transaction, keeps
     what is read here from changing: runs of a record start and end through its own changes.
+    A flow version published while this transaction waits for the lock applies from the next
+    event on.
     """
     route = EventRoute()
     await _runs_to_signal(event, route, connection)

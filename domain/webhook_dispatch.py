@@ -22,8 +22,12 @@ PENDING = "pending"
 async def endpoints_wanting(
     agency_id: UUID, event_type: str, connection: BaseDBAsyncClient
 ) -> list[UUID]:
-    """The agency's active endpoints that want events of this type (read before the event is
-    appended: see `domain.events.append_event`)."""
+    """The agency's active endpoints that want events of this type.
+
+    Read before the event is appended (see `domain.events.append_event`): an endpoint created
+    or switched on while this transaction waits for the agency's event-order lock gets events
+    from the next one on.
+    """
     endpoints = (
         await WebhookEndpoint.filter(agency_id=agency_id, active=True)
         .using_db(connection)

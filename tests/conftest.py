@@ -18,7 +18,7 @@ pytest_plugins = [
     "tests.fixtures.webhook_receiver",
 ]
 
-TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env"}
+TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env", "own_dev_server"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

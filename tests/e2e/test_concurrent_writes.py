@@ -2,8 +2,8 @@
 write to the same database: no write fails, and every change is recorded exactly once, by the
 API and by the flows it starts (SQLite and PostgreSQL).
 
-`crm serve` and `crm worker` run as processes of their own on the test's database and the
-shared Temporal dev server (task queues of the test's own); the load is the benchmark's
+`crm serve` and `crm worker` run as processes of their own on the test's database and a
+Temporal dev server of the test's own; the load is the benchmark's
 (`bench/write_load.py`): each writer creates a tagged contact, changes it and marks it Hot,
 back to back. Marking Hot starts the contact-conversion flow, whose first step the worker
 writes (a calling task) while the writers go on, and a webhook endpoint has every contact event
@@ -57,7 +57,7 @@ async def settled(agency_id: object, contacts: int, receiver: WebhookReceiver) -
 
 async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
     db: OpenDatabase,
-    temporal_dev_env: WorkflowEnvironment,
+    own_dev_server: WorkflowEnvironment,
     webhook_receiver: WebhookReceiver,
     tmp_path: Path,
 ) -> None:
@@ -67,7 +67,7 @@ async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
         WebhookConfig(allow_private_targets=True),
         {"url": webhook_receiver.url, "event_types": ["contact.*"]},
     )
-    address = temporal_dev_env.client.service_client.config.target_host
+    address = own_dev_server.client.service_client.config.target_host
     loopback_webhooks = {"CRM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
     async with writing_stack(db.url, tmp_path, address, loopback_webhooks) as base_url:
         load = await fire_writes(base_url, ADMIN_EMAIL, ADMIN_PASSWORD, WRITERS, SECONDS)

@@ -1,5 +1,6 @@
-"""The README's integrator examples run as written: the subscription client against a real
-server over TCP, and the signature check against what the webhook activity sends."""
+"""The integrator examples of docs/events.md (linked from the README) run as written: the
+subscription client against a real server over TCP, and the signature check against what the
+webhook activity sends."""
 
 from __future__ import annotations
 
@@ -24,19 +25,19 @@ from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, make_settings
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.webhook_receiver import QuietServer
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+EVENTS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
 
 def example(name: str) -> dict[str, Any]:
-    """The names a README example defines, run as a module would run it."""
+    """The names an example of the page defines, run as a module would run it."""
     found = re.search(
         rf"<!-- example:{name} -->\n```python\n(.*?)```\n<!-- /example:{name} -->",
-        README.read_text(),
+        EVENTS_PAGE.read_text(),
         re.DOTALL,
     )
-    assert found is not None, f"README has no example {name!r}"
+    assert found is not None, f"docs/events.md has no example {name!r}"
     namespace: dict[str, Any] = {"__name__": f"readme_{name}"}
-    exec(compile(found.group(1), f"README.md:{name}", "exec"), namespace)
+    exec(compile(found.group(1), f"docs/events.md:{name}", "exec"), namespace)
     return namespace
 
 
@@ -104,7 +105,7 @@ async def test_the_readme_client_follows_changes_and_resumes_from_its_cursor(
             assert created["createContact"]["errors"] == []
 
         async def run_until_caught_up(change: Callable[[], Any]) -> None:
-            """Run the README client until it has processed the newest event after `change`."""
+            """Run the page's client until it has processed the newest event after `change`."""
             following = asyncio.create_task(follow(f"ws://{address}/graphql", api_key, cursor_file))
             await change()  # before or after it subscribed: it resumes from the cursor file
             newest = await Event.all().order_by("-id").first()

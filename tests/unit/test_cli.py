@@ -19,6 +19,7 @@ import uvicorn
 from crm import cli
 from crm.logging import configure_logging, redact_url
 from crm.settings import Environment, Settings
+from db.busy import DatabaseBusy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = {
@@ -276,3 +277,21 @@ def test_python_dash_m_crm_is_the_same_command_line() -> None:
 def test_documents_purge_refuses_a_negative_retention(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["documents", "purge", "--days", "-1"]) == 2
     assert capsys.readouterr().err == "crm documents purge: --days must be 0 or more\n"
+
+
+def test_a_command_refused_by_a_busy_database_says_so_and_exits_to_be_run_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def busy_command() -> int:
+        raise DatabaseBusy()
+
+    assert cli.run_script(busy_command()) == cli.EXIT_BUSY == 75
+    assert "nothing was changed, run the command again" in capsys.readouterr().err
+
+
+def test_a_command_failing_otherwise_still_raises() -> None:
+    async def broken_command() -> int:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.run_script(broken_command())

@@ -1,4 +1,4 @@
-"""Webhook signatures: what a receiver checks (see the README's verification snippet)."""
+"""Webhook signatures: what a receiver checks (see the verification snippet in docs/events.md)."""
 
 from __future__ import annotations
 
