@@ -25,6 +25,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from crm.logging import WORKER_LOGGER
+from db.busy import is_busy
 from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETRY_STEP
 from domain.flows.definitions import FlowDefinition
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
@@ -131,8 +132,11 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 outcome = await self.relay_due()
-            except Exception:
-                log.exception("outbox relay pass failed; retrying")
+            except Exception as error:
+                if is_busy(error):  # a write waited its whole bound for the lock: no bug
+                    log.warning("database busy; outbox relay retrying", extra={"error": str(error)})
+                else:
+                    log.exception("outbox relay pass failed; retrying")
                 outcome = RelayRound(temporal_unreachable=True)
             if outcome.temporal_unreachable:
                 unreachable_rounds += 1

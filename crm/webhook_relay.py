@@ -24,6 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from crm.logging import WORKER_LOGGER
+from db.busy import is_busy
 from domain.webhook_deliveries import WebhookConfig, mark_workflow_started, pending_deliveries
 from workflows.webhook_delivery import DeliverWebhook, WebhookDeliveryInput, workflow_id_for
 
@@ -97,7 +98,9 @@ class WebhookRelay:
                 pause = min(self.timing.poll_interval * (2**failures), self.timing.longest_pause)
                 log.warning(
                     "webhook deliveries not started, retrying",
-                    exc_info=not isinstance(error, RPCError | RuntimeError | OSError),
+                    exc_info=not (
+                        isinstance(error, RPCError | RuntimeError | OSError) or is_busy(error)
+                    ),
                     extra={"error": str(error), "retry_in_s": pause.total_seconds()},
                 )
             with contextlib.suppress(TimeoutError):

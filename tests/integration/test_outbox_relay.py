@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
+from db.busy import is_busy
+from db.connection import database
 from db.outbox import OutboxMessage
 from domain.contacts import delete_contact
 from domain.flow_triggers import SIGNAL_RECORD_EVENT, signal_run
@@ -20,6 +24,7 @@ from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import REAL_TIME_LIMIT, Flows, prepare_flows
 from tests.fixtures.smtp import SmtpServer, free_port
 from tests.fixtures.temporal import SERVER_STARTUP_LIMIT, installed_tool
+from tests.fixtures.write_locks import another_writer
 from workflows import DATA_CONVERTER
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
@@ -127,3 +132,25 @@ async def test_a_finished_run_drops_signals_instead_of_retrying_them(flows: Flow
 
     pending = await OutboxMessage.filter(agency_id=flows.agency_id, status="pending").count()
     assert pending == 0
+
+
+async def test_a_relay_that_meets_a_busy_database_retries_and_starts_one_run(
+    db: OpenDatabase, flows: Flows
+) -> None:
+    """Another process holds the write lock past the relay's wait: the pass fails after the
+    start reached Temporal, the message stays pending, and the next pass finds the run
+    already started and marks the message, without a second run."""
+    ada = await flows.create_contact()
+    async with database(db.url, timedelta(milliseconds=300)):
+        async with another_writer(db.url, flows.agency_id):
+            # A statement outside a transaction: Tortoise's "database is locked" error.
+            with pytest.raises(OperationalError) as refused:
+                await flows.relay.relay_due()
+        assert is_busy(refused.value)
+        assert (await start_message(flows)).status == "pending"
+        first = await flows.run_of("contact-nurture", ada)
+        started = await first.describe()
+
+        assert (await flows.relay.relay_due()).delivered == 1
+    assert (await start_message(flows)).status == "delivered"
+    assert (await first.describe()).run_id == started.run_id
