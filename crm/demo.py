@@ -36,6 +36,20 @@ async def seed_demo_agency() -> tuple[list[DemoLogin], bool]:
     if not created:
         return logins, False
     admin = Actor.system(agency.id, "demo")
+    await agencies.update_agency(
+        admin,
+        {
+            "address": {
+                "street": "1 Example Street",
+                "city": "London",
+                "postal_code": "EC1A 1AA",
+                "country": "GB",
+            },
+            "website": "https://demo.example.com",
+            "time_zone": "Europe/London",
+            "locale": "en-GB",
+        },
+    )
     sales = await agencies.create_org_unit(admin, "Sales", None)
     people = {}
     for role in Role:

@@ -7,11 +7,28 @@ from tortoise.models import Model
 
 
 class Agency(Model):
-    """A sales or support organisation. Every other row carries its id."""
+    """A sales or support organisation. Every other row carries its id.
+
+    Its profile is the sender of every message: name and postal address (email footers), web
+    site, and the time zone and locale its people and messages default to.
+    """
 
     id = fields.UUIDField(primary_key=True)
     name = fields.CharField(max_length=200)
     slug = fields.CharField(max_length=60, unique=True)
+    kind = fields.CharField(
+        max_length=20, default="sales_and_support", db_default="sales_and_support"
+    )
+    street = fields.CharField(max_length=200, default="", db_default="")
+    city = fields.CharField(max_length=100, default="", db_default="")
+    region = fields.CharField(max_length=100, default="", db_default="")
+    postal_code = fields.CharField(max_length=20, default="", db_default="")
+    country = fields.CharField(max_length=2, default="", db_default="")
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    website = fields.CharField(max_length=500, default="", db_default="")
+    time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
+    locale = fields.CharField(max_length=35, default="en", db_default="en")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

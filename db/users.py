@@ -20,6 +20,8 @@ class User(Model):
     designation_id = fields.UUIDField(null=True)
     manager_id = fields.UUIDField(null=True)
     is_active = fields.BooleanField(default=True)
+    # An IANA zone name; null: the agency's.
+    time_zone = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

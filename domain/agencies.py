@@ -1,7 +1,10 @@
-"""Agencies and their organisation: units (a tree), departments and designations.
+"""Agencies, their profile, and their organisation: units (a tree), departments and
+designations.
 
 An agency is created by `crm bootstrap` (with its first admin), never through the API:
-agencies do not create each other.
+agencies do not create each other. Its profile (what kind of organisation, postal address,
+web site, time zone and locale) is the sender of its messages: every person of the agency
+reads it, admins change it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -20,12 +25,13 @@ from db.agencies import Designation as Designation
 from db.agencies import OrgUnit as OrgUnit
 from db.users import User
 from domain.actors import Actor
-from domain.audit import record_audit
-from domain.errors import DomainError
+from domain.audit import changed_fields, record_audit
+from domain.errors import DomainError, input_errors
 from domain.events import append_event
+from domain.field_types import Address, Locale, RequiredName, TimeZone, WebAddress, input_codes
 from domain.passwords import hash_password
 from domain.policies import forbidden, require, rows
-from domain.record_changes import record_created
+from domain.record_changes import record_created, record_updated
 from domain.roles import Access, Resource, Role, RowScope
 from domain.users import validate_new_user
 
@@ -38,6 +44,36 @@ class OrganisationErrorCode(StrEnum):
     TOO_LONG = "TOO_LONG"
     NAME_TAKEN = "NAME_TAKEN"
     FORBIDDEN = "FORBIDDEN"
+    INVALID = "INVALID"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
+    INVALID_LOCALE = "INVALID_LOCALE"
+    INVALID_URL = "INVALID_URL"
+
+
+class AgencyKind(StrEnum):
+    """What the agency does: sells, supports its customers, or both."""
+
+    SALES = "sales"
+    SUPPORT = "support"
+    SALES_AND_SUPPORT = "sales_and_support"
+
+
+class AgencyProfile(BaseModel):
+    """The profile fields an admin may change; on update only the fields given are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: RequiredName
+    kind: AgencyKind = AgencyKind.SALES_AND_SUPPORT
+    address: Address = Address()
+    website: WebAddress = ""
+    time_zone: TimeZone = "UTC"
+    locale: Locale = "en"
+
+
+_PROFILE_CODES = input_codes(OrganisationErrorCode)
+AGENCY = "agency"
 
 
 def _name(value: str) -> str:
@@ -116,6 +152,69 @@ async def departments(actor: Actor) -> list[Department]:
 async def designations(actor: Actor) -> list[Designation]:
     query = Designation.filter(rows(actor, Resource.ORGANISATION, Access.READ, "id"))
     return await query.order_by("name")
+
+
+def profile_snapshot(agency: Agency) -> dict[str, Any]:
+    """The profile as audit rows and events show it."""
+    return {
+        "name": agency.name,
+        "kind": agency.kind,
+        "address": {
+            "street": agency.street,
+            "city": agency.city,
+            "region": agency.region,
+            "postal_code": agency.postal_code,
+            "country": agency.country,
+            "latitude": agency.latitude,
+            "longitude": agency.longitude,
+        },
+        "website": agency.website,
+        "time_zone": agency.time_zone,
+        "locale": agency.locale,
+    }
+
+
+def _profile_changes(data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        merged = AgencyProfile.model_validate({"name": "-", **data})
+    except ValidationError as exc:
+        raise input_errors(exc, _PROFILE_CODES, OrganisationErrorCode.INVALID) from exc
+    return merged.model_dump(include=set(data))
+
+
+async def get_agency(actor: Actor) -> Agency:
+    """The actor's own agency: every person and API key of it may read its profile."""
+    agency: Agency | None = await Agency.get_or_none(id=actor.agency_id)
+    if agency is None:
+        raise DomainError(OrganisationErrorCode.NOT_FOUND, "No such agency.")
+    return agency
+
+
+async def update_agency(actor: Actor, data: dict[str, Any]) -> Agency:
+    """Change the profile (admins); the address is replaced whole when given."""
+    _require_admin(actor)
+    changes = _profile_changes(data)
+    columns = {key: value for key, value in changes.items() if key != "address"}
+    columns.update(changes.get("address", {}))
+    async with in_transaction() as conn:
+        agency = await _locked_agency(actor, conn)
+        before = profile_snapshot(agency)
+        agency.update_from_dict(columns)
+        await agency.save(using_db=conn)
+        old, new = changed_fields(before, profile_snapshot(agency))
+        if new:
+            await record_updated(actor, AGENCY, str(agency.id), old, new, conn)
+    return agency
+
+
+async def _locked_agency(actor: Actor, conn: BaseDBAsyncClient) -> Agency:
+    """The actor's agency row, locked until the transaction ends (PostgreSQL)."""
+    agency: Agency | None = (
+        await Agency.filter(id=actor.agency_id).using_db(conn).select_for_update().first()
+    )
+    if agency is None:
+        raise DomainError(OrganisationErrorCode.NOT_FOUND, "No such agency.")
+    return agency
 
 
 def _slug(value: str) -> str:

@@ -34,7 +34,7 @@ from domain.custom_field_queries import (
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.field_types import (
-    CountryCode,
+    Address,
     Email,
     LongText,
     Name,
@@ -81,18 +81,6 @@ class ContactErrorCode(StrEnum):
 
 
 _PYDANTIC_CODES = input_codes(ContactErrorCode)
-
-
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    street: Text = ""
-    city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
-    country: CountryCode = ""
-    latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
-    longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
 
 
 class ContactChanges(BaseModel):

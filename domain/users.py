@@ -23,7 +23,7 @@ from db.users import User as User
 from domain.actors import Actor
 from domain.audit import changed_fields
 from domain.errors import DomainError, input_errors
-from domain.field_types import Email, input_codes
+from domain.field_types import Email, TimeZone, input_codes
 from domain.pagination import Ordering, Page, keyset_page
 from domain.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from domain.policies import forbidden, require, rows
@@ -42,6 +42,7 @@ class UserErrorCode(StrEnum):
     INVALID_EMAIL = "INVALID_EMAIL"
     EMAIL_TAKEN = "EMAIL_TAKEN"
     WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
     FORBIDDEN = "FORBIDDEN"
 
 
@@ -66,6 +67,7 @@ class UserChanges(BaseModel):
     designation_id: UUID | None = None
     manager_id: UUID | None = None
     is_active: bool = True
+    time_zone: TimeZone | None = None  # None: the agency's
 
 
 def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
@@ -95,6 +97,7 @@ def snapshot(user: User) -> dict[str, Any]:
         "designation_id": str(user.designation_id) if user.designation_id else None,
         "manager_id": str(user.manager_id) if user.manager_id else None,
         "is_active": user.is_active,
+        "time_zone": user.time_zone,
     }
 
 

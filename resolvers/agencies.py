@@ -1,4 +1,4 @@
-"""Organisation resolvers: org units, departments, designations."""
+"""Agency resolvers: its profile, org units, departments, designations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from domain import agencies
 from domain.agencies import OrganisationErrorCode
 from resolvers.context import RequestContext, actor_of
 from resolvers.errors import Outcome, answer, attempt
-from resolvers.inputs import node_uuid
+from resolvers.inputs import given, node_uuid
+
+
+async def agency(context: RequestContext) -> agencies.Agency:
+    return await answer(agencies.get_agency(actor_of(context)))
+
+
+async def update_agency(context: RequestContext, data: Any) -> Outcome[agencies.Agency]:
+    actor = actor_of(context)
+    return await attempt(OrganisationErrorCode, lambda: agencies.update_agency(actor, given(data)))
 
 
 async def org_units(context: RequestContext) -> list[Any]:

@@ -1,4 +1,4 @@
-"""The agency's organisation: org units (a tree), departments, designations."""
+"""The agency's profile and its organisation: org units (a tree), departments, designations."""
 
 from __future__ import annotations
 
@@ -8,15 +8,34 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from domain.agencies import AgencyKind, OrganisationErrorCode
 from domain.agencies import Department as DepartmentRecord
 from domain.agencies import Designation as DesignationRecord
-from domain.agencies import OrganisationErrorCode
 from domain.agencies import OrgUnit as OrgUnitRecord
 from resolvers import agencies as resolve
 from resolvers.errors import Outcome
+from schema.contacts import Address, AddressInput, address_of
 from schema.payloads import errors_as
 
 strawberry.enum(OrganisationErrorCode, name="OrganisationErrorCode")
+strawberry.enum(AgencyKind, name="AgencyKind")
+
+
+@strawberry.type(
+    description="The agency's profile: the sender of its messages (name and postal address in "
+    "email footers), and the time zone and locale its people default to."
+)
+class Agency:
+    name: str
+    slug: str
+    kind: AgencyKind
+    website: str = strawberry.field(description="http(s) address, or empty.")
+    time_zone: str = strawberry.field(description="An IANA zone name, e.g. Europe/London.")
+    locale: str = strawberry.field(description="A language tag, e.g. en-GB.")
+
+    @strawberry.field(description="The postal address every marketing email carries.")
+    def address(self, root: strawberry.Parent[Any]) -> Address:
+        return address_of(root)
 
 
 @strawberry.type(description="A unit of the organisation tree; Sales Heads see their subtree.")
@@ -78,6 +97,22 @@ class DesignationPayload:
     errors: list[OrganisationError]
 
 
+@strawberry.type
+class AgencyPayload:
+    agency: Agency | None
+    errors: list[OrganisationError]
+
+
+@strawberry.input(description="Fields left out are unchanged; an address given replaces the old.")
+class UpdateAgencyInput:
+    name: str | None = strawberry.UNSET
+    kind: AgencyKind | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    time_zone: str | None = strawberry.UNSET
+    locale: str | None = strawberry.UNSET
+
+
 @strawberry.input
 class CreateOrgUnitInput:
     name: str
@@ -91,6 +126,10 @@ class CreateNamedInput:
 
 @strawberry.type
 class AgencyQuery:
+    @strawberry.field(description="Your agency's profile (everyone in the agency).")
+    async def agency(self, info: Info) -> Agency:
+        return await resolve.agency(info.context)  # type: ignore[return-value]
+
     @strawberry.field
     async def org_units(self, info: Info) -> list[OrgUnit]:
         return await resolve.org_units(info.context)
@@ -110,6 +149,11 @@ def _errors(outcome: Outcome[Any]) -> list[OrganisationError]:
 
 @strawberry.type
 class AgencyMutation:
+    @strawberry.mutation(description="Admins change the agency's profile; audited.")
+    async def update_agency(self, info: Info, input: UpdateAgencyInput) -> AgencyPayload:
+        outcome = await resolve.update_agency(info.context, input)
+        return AgencyPayload(agency=outcome.value, errors=_errors(outcome))  # type: ignore[arg-type]
+
     @strawberry.mutation(description="Admins build the organisation tree.")
     async def create_org_unit(self, info: Info, input: CreateOrgUnitInput) -> OrgUnitPayload:
         outcome = await resolve.create_org_unit(info.context, input.name, input.parent_id)

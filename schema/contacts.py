@@ -58,6 +58,19 @@ class Address:
     longitude: float | None
 
 
+def address_of(root: Any) -> Address:
+    """The address held in a row's columns (`street`, `city`, ...: contacts, the agency)."""
+    return Address(
+        street=root.street,
+        city=root.city,
+        region=root.region,
+        postal_code=root.postal_code,
+        country=root.country,
+        latitude=root.latitude,
+        longitude=root.longitude,
+    )
+
+
 @strawberry.type(description="A person the agency sells to.")
 class Contact(relay.Node):
     id: relay.NodeID[str]
@@ -95,15 +108,7 @@ class Contact(relay.Node):
 
     @strawberry.field
     def address(self, root: strawberry.Parent[ContactRecord]) -> Address:
-        return Address(
-            street=root.street,
-            city=root.city,
-            region=root.region,
-            postal_code=root.postal_code,
-            country=root.country,
-            latitude=root.latitude,
-            longitude=root.longitude,
-        )
+        return address_of(root)
 
     @strawberry.field(
         description="Every live custom field of the record type, with this record's value."

@@ -38,6 +38,9 @@ class User(relay.Node):
     roles: list[RoleEnum]
     is_active: bool
     created_at: datetime
+    time_zone: str | None = strawberry.field(
+        description="An IANA zone name, e.g. Europe/London; null: the agency's `timeZone`."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -96,6 +99,9 @@ class CreateUserInput:
     department_id: relay.GlobalID | None = None
     designation_id: relay.GlobalID | None = None
     manager_id: relay.GlobalID | None = None
+    time_zone: str | None = strawberry.field(
+        default=None, description="An IANA zone name; null: the agency's."
+    )
 
 
 @strawberry.input(description="Fields left out are unchanged.")
@@ -111,6 +117,9 @@ class UpdateUserInput:
     manager_id: relay.GlobalID | None = strawberry.UNSET
     is_active: bool | None = strawberry.field(
         default=strawberry.UNSET, description="false deactivates: the user can no longer sign in."
+    )
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An IANA zone name; null: the agency's."
     )
 
 

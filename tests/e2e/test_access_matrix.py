@@ -656,6 +656,12 @@ CASES: dict[str, Case] = {
         USER_READ,
         target=lambda w: w.ids["sales_north"],
     ),
+    # Everyone reads their own agency's profile; agency B's admin sees Bolt's, never Acme's.
+    "agency": Case(
+        "{ agency { slug } }",
+        everyone("ok", other_agency_admin="hidden"),
+        target=lambda w: '"acme"',
+    ),
     "orgUnits": Case(
         "{ orgUnits { id } }", ORGANISATION_READ, target=lambda w: w.ids["org_unit_north"]
     ),
@@ -949,6 +955,11 @@ CASES: dict[str, Case] = {
         f'mutation($id: ID!) {{ updateUser(input: {{id: $id, name: "Renamed"}}) {{ {PAYLOAD} }} }}',
         ADMIN_ONLY_IN_A,
         user_sales_north,
+    ),
+    "updateAgency": Case(
+        'mutation { updateAgency(input: {website: "https://acme.example.com"}) '
+        f"{{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
     ),
     "createOrgUnit": Case(
         "mutation($name: String!, $parent: ID!) "
