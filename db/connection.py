@@ -40,6 +40,7 @@ MODEL_MODULES = [
     "db.custom_fields",
     "db.notes",
     "db.documents",
+    "db.message_templates",
 ]
 
 

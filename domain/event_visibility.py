@@ -181,6 +181,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "notification": PersonalRecords(Notification),
     "flow_run": RecordsAbout(FlowRun),
     "custom_field": AgencyRecords(Resource.CUSTOM_FIELDS),
+    "message_template": AgencyRecords(Resource.TEMPLATES),
     "note": RecordsAbout(Note),
     "document": RecordsAbout(Document),
 }

@@ -40,6 +40,7 @@ class Resource(StrEnum):
     FLOWS = "flows"  # flow definitions and the runs' controls (cancel, retry)
     TAGS = "tags"  # curating the agency's tag catalogue (tagging records is SALES_RECORDS)
     CUSTOM_FIELDS = "custom_fields"  # defining fields; every actor of the agency reads them
+    TEMPLATES = "templates"  # message templates: admins and sysadmins write, senders read
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -53,6 +54,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
         Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -60,6 +62,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     Role.SALES_HEAD: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
@@ -67,21 +70,25 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.ORGANISATION: {Access.READ: RowScope.AGENCY},
         # The catalogue is the agency's: a sales head renames a tag for everyone.
         Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
+        Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
+        Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
     },
     # Support handles calls and tickets for any customer of the agency: it reads sales
     # records agency-wide and changes only the ones assigned to it.
     Role.CUSTOMER_SUPPORT: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
+        Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
     },
     # Marketing targets campaigns at the whole base and brings in its own contacts.
     Role.MARKETING: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
+        Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
     },
 }
 

@@ -34,6 +34,7 @@ from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
+from schema.message_templates import MessageTemplateMutation, MessageTemplateQuery
 from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -63,6 +64,7 @@ Query = merge_types(
         LifecycleQuery,
         WebhookQuery,
         FlowQuery,
+        MessageTemplateQuery,
         CustomFieldQuery,
         TimelineQuery,
     ),
@@ -84,6 +86,7 @@ Mutation = merge_types(
         ApiKeyMutation,
         WebhookMutation,
         FlowMutation,
+        MessageTemplateMutation,
         CustomFieldMutation,
         NoteMutation,
         DocumentMutation,

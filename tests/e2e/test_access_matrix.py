@@ -34,6 +34,7 @@ from domain import (
     customers,
     deals,
     leads,
+    message_templates,
     notes,
     pipelines,
     tags,
@@ -200,6 +201,7 @@ async def build_world(api: Api) -> World:
     world.ids["pipeline"] = gid("Pipeline", default_pipeline.id)
     world.ids["tag"] = await world.tag_of_agency_a()
     world.ids["notification_north"] = await world.notification_of_sales_north()
+    world.ids["template"] = await template_of_agency_a(world)
     await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
 
     world.callers["anonymous"] = api.as_(None)
@@ -272,6 +274,12 @@ TAG_CURATORS = everyone("forbidden", admin="ok", head_north="ok", other_agency_a
 TAG_CURATORS_IN_A = everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden")
 # Changing a note someone else wrote: agency-wide editors only (within the record's scope).
 NOTE_EDIT = {**SALES_WRITE, "head_north": "forbidden", "sales_north": "forbidden"}
+# Message templates: every role of the agency reads them (to send), admins and sysadmins write.
+TEMPLATE_READ = everyone(
+    "ok", other_agency_admin="hidden", api_read="forbidden", api_read_write="forbidden"
+)
+TEMPLATE_WRITE_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
+TEMPLATE_WRITE_OWN_AGENCY = {**TEMPLATE_WRITE_IN_A, "other_agency_admin": "ok"}
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -595,6 +603,31 @@ async def fresh_custom_field(world: World, caller: str) -> dict[str, Any]:
     return {"id": await custom_field_of_agency_a(world)}
 
 
+async def template_of_agency_a(world: World) -> str:
+    key = f"acme-{uuid.uuid4().hex[:6]}"
+    text = {"subject": "Hi {{ recipient.first_name }}", "text_body": "Hello"}
+    await message_templates.create_template(
+        world.system, {"key": key, "name": "Welcome", "kind": "sales", **text}
+    )
+    return key
+
+
+async def the_template(world: World, caller: str) -> dict[str, Any]:
+    return {"key": world.ids["template"]}
+
+
+async def fresh_template(world: World, caller: str) -> dict[str, Any]:
+    return {"key": await template_of_agency_a(world)}
+
+
+async def template_for_contact_north(world: World, caller: str) -> dict[str, Any]:
+    return {"key": world.ids["template"], "id": world.ids["contact_north"]}
+
+
+async def unique_template_key(world: World, caller: str) -> dict[str, Any]:
+    return {"key": f"{caller.replace('_', '-')}-{uuid.uuid4().hex[:6]}"}
+
+
 async def unique_field_key(world: World, caller: str) -> dict[str, Any]:
     return {"key": f"{caller}_{uuid.uuid4().hex[:6]}"}
 
@@ -661,6 +694,19 @@ CASES: dict[str, Case] = {
         "{ agency { slug } }",
         everyone("ok", other_agency_admin="hidden"),
         target=lambda w: '"acme"',
+    ),
+    "messageTemplates": Case(
+        "{ messageTemplates { key } }", TEMPLATE_READ, target=lambda w: w.ids["template"]
+    ),
+    "messageTemplate": Case(
+        "query($key: String!) { messageTemplate(key: $key) { key } }", TEMPLATE_READ, the_template
+    ),
+    # Reading the template and the contact: the sysadmin reads no sales records.
+    "previewMessageTemplate": Case(
+        "query($key: String!, $id: ID!) "
+        "{ previewMessageTemplate(key: $key, recordId: $id) { subject } }",
+        {**TEMPLATE_READ, "sysadmin": "forbidden", "sales_south": "hidden"},
+        template_for_contact_north,
     ),
     "orgUnits": Case(
         "{ orgUnits { id } }", ORGANISATION_READ, target=lambda w: w.ids["org_unit_north"]
@@ -960,6 +1006,24 @@ CASES: dict[str, Case] = {
         'mutation { updateAgency(input: {website: "https://acme.example.com"}) '
         f"{{ {PAYLOAD} }} }}",
         ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "createMessageTemplate": Case(
+        'mutation($key: String!) { createMessageTemplate(input: {key: $key, name: "N", '
+        f'kind: SALES, subject: "Hi", textBody: "Hello"}}) {{ {PAYLOAD} }} }}',
+        TEMPLATE_WRITE_OWN_AGENCY,
+        unique_template_key,
+    ),
+    "editMessageTemplate": Case(
+        "mutation($key: String!) "
+        f'{{ editMessageTemplate(input: {{key: $key, subject: "Hey"}}) {{ {PAYLOAD} }} }}',
+        TEMPLATE_WRITE_IN_A,
+        the_template,
+    ),
+    "publishMessageTemplate": Case(
+        "mutation($key: String!) "
+        f"{{ publishMessageTemplate(input: {{key: $key}}) {{ {PAYLOAD} }} }}",
+        TEMPLATE_WRITE_IN_A,
+        fresh_template,
     ),
     "createOrgUnit": Case(
         "mutation($name: String!, $parent: ID!) "

@@ -1,0 +1,149 @@
+"""Message templates: the agency's own words for the messages it sends, versioned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.message_templates import TemplateErrorCode, TemplateKind, TemplateStatus, TemplateView
+from resolvers import message_templates as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+
+strawberry.enum(TemplateKind, name="MessageTemplateKind")
+strawberry.enum(TemplateStatus, name="MessageTemplateStatus")
+strawberry.enum(TemplateErrorCode, name="MessageTemplateErrorCode")
+
+
+@strawberry.type(description="One text of a template; published and archived ones never change.")
+class MessageTemplateVersion:
+    version: int | None = strawberry.field(description="Null for the draft.")
+    status: TemplateStatus
+    subject: str
+    text_body: str
+    html_body: str = strawberry.field(description="Sanitised when saved; may be empty.")
+    created_at: datetime
+    published_at: datetime | None
+
+
+@strawberry.type(
+    description="A message template of the agency, by key. Variables: `recipient` (first_name, "
+    "last_name, full_name, email, company_name, job_title), `owner` (name, email), `agency` "
+    "(name, website, street, city, region, postal_code, country)."
+)
+class MessageTemplate:
+    @strawberry.field
+    def key(self, root: strawberry.Parent[TemplateView]) -> str:
+        return root.template.key
+
+    @strawberry.field
+    def name(self, root: strawberry.Parent[TemplateView]) -> str:
+        return root.template.name
+
+    @strawberry.field
+    def kind(self, root: strawberry.Parent[TemplateView]) -> TemplateKind:
+        return TemplateKind(root.template.kind)
+
+    @strawberry.field(description="The version messages are sent with; null until published.")
+    def published(self, root: strawberry.Parent[TemplateView]) -> MessageTemplateVersion | None:
+        return root.published  # type: ignore[return-value]
+
+    @strawberry.field(description="The version being edited, if any.")
+    def draft(self, root: strawberry.Parent[TemplateView]) -> MessageTemplateVersion | None:
+        return root.draft  # type: ignore[return-value]
+
+
+@strawberry.type(description="A template rendered for one recipient.")
+class RenderedMessage:
+    subject: str
+    text_body: str
+    html_body: str
+
+
+@strawberry.type
+class MessageTemplateError:
+    field: str | None
+    code: TemplateErrorCode
+    message: str
+
+
+@strawberry.type
+class MessageTemplatePayload:
+    template: MessageTemplate | None
+    errors: list[MessageTemplateError]
+
+
+@strawberry.input
+class CreateMessageTemplateInput:
+    key: str = strawberry.field(description="a-z, 0-9, - and _; unique in the agency.")
+    name: str
+    kind: TemplateKind
+    subject: str
+    text_body: str
+    html_body: str = ""
+
+
+@strawberry.input(description="Fields left out are unchanged; the text goes to the draft.")
+class EditMessageTemplateInput:
+    key: str
+    name: str | None = strawberry.UNSET
+    kind: TemplateKind | None = strawberry.UNSET
+    subject: str | None = strawberry.UNSET
+    text_body: str | None = strawberry.UNSET
+    html_body: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class PublishMessageTemplateInput:
+    key: str
+
+
+@strawberry.type
+class MessageTemplateQuery:
+    @strawberry.field(description="The agency's templates, by key.")
+    async def message_templates(self, info: Info) -> list[MessageTemplate]:
+        return await resolve.message_templates(info.context)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def message_template(self, info: Info, key: str) -> MessageTemplate | None:
+        return await resolve.message_template(info.context, key)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Render a template (its draft, else its published version, or `version`) "
+        "for a contact or customer you can see."
+    )
+    async def preview_message_template(
+        self, info: Info, key: str, record_id: relay.GlobalID, version: int | None = None
+    ) -> RenderedMessage:
+        return await resolve.preview(info.context, key, record_id, version)  # type: ignore[return-value]
+
+
+def _payload(outcome: Outcome[Any]) -> MessageTemplatePayload:
+    return MessageTemplatePayload(
+        template=outcome.value, errors=errors_as(MessageTemplateError, outcome.errors)
+    )
+
+
+@strawberry.type
+class MessageTemplateMutation:
+    @strawberry.mutation(description="Admins and sysadmins: a new template, as a draft.")
+    async def create_message_template(
+        self, info: Info, input: CreateMessageTemplateInput
+    ) -> MessageTemplatePayload:
+        return _payload(await resolve.create(info.context, input))
+
+    @strawberry.mutation(description="Change a template's name, kind or draft text.")
+    async def edit_message_template(
+        self, info: Info, input: EditMessageTemplateInput
+    ) -> MessageTemplatePayload:
+        return _payload(await resolve.edit(info.context, input))
+
+    @strawberry.mutation(description="Publish the draft as the next version.")
+    async def publish_message_template(
+        self, info: Info, input: PublishMessageTemplateInput
+    ) -> MessageTemplatePayload:
+        return _payload(await resolve.publish(info.context, input.key))
