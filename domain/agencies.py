@@ -28,7 +28,15 @@ from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
-from domain.field_types import Address, Locale, RequiredName, TimeZone, WebAddress, input_codes
+from domain.field_types import (
+    Address,
+    Locale,
+    RequiredName,
+    TimeZone,
+    WebAddress,
+    address_snapshot,
+    input_codes,
+)
 from domain.passwords import hash_password
 from domain.policies import forbidden, require, rows
 from domain.record_changes import record_created, record_updated
@@ -159,15 +167,7 @@ def profile_snapshot(agency: Agency) -> dict[str, Any]:
     return {
         "name": agency.name,
         "kind": agency.kind,
-        "address": {
-            "street": agency.street,
-            "city": agency.city,
-            "region": agency.region,
-            "postal_code": agency.postal_code,
-            "country": agency.country,
-            "latitude": agency.latitude,
-            "longitude": agency.longitude,
-        },
+        "address": address_snapshot(agency),
         "website": agency.website,
         "time_zone": agency.time_zone,
         "locale": agency.locale,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 import phonenumbers
@@ -154,3 +154,8 @@ class Address(BaseModel):
     country: CountryCode = ""
     latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
+
+
+def address_snapshot(row: Any) -> dict[str, Any]:
+    """The address held in a row's columns (`street`, `city`, ...) as JSON values."""
+    return {field: getattr(row, field) for field in Address.model_fields}
