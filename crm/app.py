@@ -24,6 +24,8 @@ from crm.middleware import (
     RequestLogMiddleware,
 )
 from crm.settings import Settings
+from crm.unsubscribe_http import PATH as UNSUBSCRIBE_PATH
+from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain.live_events import LiveEvents
 from schema import SchemaLimits, build_schema
@@ -83,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
     )
 
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
+    unsubscribe = UnsubscribePage(settings.unsubscribe_links())
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -124,6 +127,8 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/documents", files.upload, methods=["POST"]),
             Route("/documents/{id}", files.download, methods=["GET"]),
+            Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
+            Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

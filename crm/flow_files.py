@@ -81,3 +81,14 @@ def load_default_flows(path: Path) -> list[FlowDefinition]:
     if problems:
         raise InvalidDefinition(problems)
     return [FlowDefinition.model_validate(item) for _, item in definitions_in(data)]
+
+
+def load_default_templates(path: Path) -> list[dict[str, Any]]:
+    """The `templates:` of temporal.yaml as written (`seed_default_templates` checks them)."""
+    data = read_flow_file(path) or {}
+    templates = data.get("templates") if isinstance(data, dict) else None
+    if templates is None:
+        return []
+    if not isinstance(templates, list) or not all(isinstance(t, dict) for t in templates):
+        raise FlowFileError(f"{path}: templates: must be a list of templates")
+    return templates

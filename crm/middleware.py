@@ -11,11 +11,21 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.context import TortoiseContext, _current_context
 
+from domain.unsubscribe_links import fingerprint
 from schema.observability import RequestLog, current_request
 
 log = logging.getLogger("crm.api")
 
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SECRET_PATH_PREFIX = "/unsubscribe/"
+
+
+def logged_path(path: str) -> str:
+    """The path as logged: a link's token (`/unsubscribe/<token>`) is a credential, so only
+    its fingerprint is written."""
+    if path.startswith(SECRET_PATH_PREFIX):
+        return SECRET_PATH_PREFIX + fingerprint(path.removeprefix(SECRET_PATH_PREFIX))
+    return path
 
 
 class RequestLogMiddleware:
@@ -57,7 +67,7 @@ class RequestLogMiddleware:
             log.info(
                 "%s %s %s",
                 scope.get("method", "WS"),
-                scope["path"],
+                logged_path(scope["path"]),
                 status,
                 extra={
                     "request_id": request_id,

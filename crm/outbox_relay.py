@@ -1,6 +1,7 @@
 """The outbox relay: delivers the domain's outbox to Temporal, retrying with backoff.
 
-It starts flow runs and signals them. It lives in `crm` because it talks to Temporal; the rows
+It starts flow runs and signals them, and starts the deliveries of queued messages. It lives
+in `crm` because it talks to Temporal; the rows
 come from the domain, written in the same transaction as the change that caused them, so
 nothing is lost while Temporal is away: the rows wait, and the relay backs off and tries again.
 
@@ -30,6 +31,7 @@ from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETR
 from domain.flows.definitions import FlowDefinition
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
+from workflows.message_delivery import DeliverMessage, DeliverMessageInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
 
@@ -157,6 +159,8 @@ class OutboxRelay:
                 await self._start(message)
             elif message.kind == OutboxKind.SIGNAL_FLOW:
                 await self._signal(message)
+            elif message.kind == OutboxKind.DELIVER_MESSAGE:
+                await self._deliver_message(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -185,6 +189,19 @@ class OutboxRelay:
             )
         except WorkflowAlreadyStartedError:
             log.info("flow run already started", extra={"workflow_id": message.workflow_id})
+
+    async def _deliver_message(self, message: OutboxMessage) -> None:
+        try:
+            await self.client.start_workflow(
+                DeliverMessage.run,
+                DeliverMessageInput(message_id=int(message.payload["message_id"])),
+                id=message.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=self.timing.rpc_timeout,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("message delivery already started", extra={"workflow_id": message.workflow_id})
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

@@ -15,6 +15,7 @@ from domain.auth import AuthConfig
 from domain.documents import UploadLimits
 from domain.live_events import LiveEventsConfig
 from domain.storage import LocalFolderStorage, Storage
+from domain.unsubscribe_links import LinkConfig
 from domain.webhook_deliveries import WebhookConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_use_tls: bool = False
     mail_from: str = "crm@localhost"
+    # Where people outside the API reach it (unsubscribe links in emails); https in production.
+    public_url: str = "http://127.0.0.1:8000"
+    unsubscribe_link_days: int = Field(default=365, gt=0, le=3650)
     log_level: str = "INFO"
     # Signs access tokens. The default is for the embedded dev stack only: production refuses
     # to start with it (see `model_post_init`).
@@ -116,6 +120,8 @@ class Settings(BaseSettings):
                     f"CRM_SECRET_KEY must be set to a random string of at least "
                     f"{MIN_SECRET_LENGTH} characters in production"
                 )
+            if not self.public_url.startswith("https://"):
+                raise ValueError("CRM_PUBLIC_URL must be an https:// address in production")
         if not self.database_url:
             self.database_url = f"sqlite://{self.data_dir / 'crm.sqlite3'}"
         temporal = load_temporal_file(self.temporal_config)
@@ -159,6 +165,13 @@ class Settings(BaseSettings):
         return UploadLimits(
             max_bytes=self.max_upload_bytes,
             allowed_content_types=frozenset(t.lower() for t in self.upload_content_types),
+        )
+
+    def unsubscribe_links(self) -> LinkConfig:
+        return LinkConfig(
+            public_url=self.public_url,
+            secret_key=self.secret_key,
+            lifetime=timedelta(days=self.unsubscribe_link_days),
         )
 
     def auth(self) -> AuthConfig:

@@ -18,7 +18,8 @@ from temporalio.worker import Worker
 from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
-from crm.flow_files import load_default_flows
+from activities.messages import MessageActivities
+from crm.flow_files import load_default_flows, load_default_templates
 from crm.logging import WORKER_LOGGER
 from crm.outbox_relay import OutboxRelay, RelayTiming
 from crm.schedules import ensure_schedules
@@ -28,10 +29,12 @@ from db.agencies import Agency
 from db.connection import database
 from domain.emails import SmtpConfig
 from domain.flows.service import seed_default_flows
+from domain.message_templates import seed_default_templates
 from workflows import DATA_CONVERTER
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
+from workflows.message_delivery import DeliverMessage
 
 log = logging.getLogger(WORKER_LOGGER)
 
@@ -79,10 +82,17 @@ async def connect_temporal(settings: Settings, stop: asyncio.Event) -> Client | 
 
 
 async def seed_flows_for(settings: Settings, agency_ids: Sequence[UUID]) -> None:
-    """Publish the default flows of temporal.yaml for each agency that has none of their keys
-    (idempotent: an agency's own versions are never replaced)."""
+    """Publish the default templates and flows of temporal.yaml for each agency that has none
+    of their keys (idempotent: an agency's own versions are never replaced)."""
+    templates = load_default_templates(settings.temporal_config)
     defaults = load_default_flows(settings.temporal_config)
     for agency_id in agency_ids:
+        published = await seed_default_templates(agency_id, templates)
+        if published:
+            log.info(
+                "default templates published",
+                extra={"agency": str(agency_id), "templates": ",".join(published)},
+            )
         seeded = await seed_default_flows(agency_id, defaults)
         if seeded:
             log.info(
@@ -131,9 +141,12 @@ async def run_worker(
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[DeliverEmail, FlowRun, PurgeDeletedDocuments],
+            workflows=[DeliverEmail, DeliverMessage, FlowRun, PurgeDeletedDocuments],
             activities=[
                 EmailActivities(smtp_config(settings)).send_email,
+                *MessageActivities(
+                    smtp_config(settings), settings.unsubscribe_links()
+                ).activities(),
                 documents.purge_deleted_documents,
                 *FLOW_ACTIVITIES,
             ],

@@ -41,6 +41,8 @@ MODEL_MODULES = [
     "db.notes",
     "db.documents",
     "db.message_templates",
+    "db.messages",
+    "db.message_preferences",
 ]
 
 

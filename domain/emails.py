@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
 
@@ -64,10 +64,12 @@ class SmtpConfig(BaseModel):
 class EmailRejected(Exception):
     """The SMTP server refused the message for good (a 5xx reply): retrying cannot help."""
 
-    def __init__(self, code: int, reply: str) -> None:
+    def __init__(self, code: int, reply: str, recipients: Sequence[str] = ()) -> None:
         super().__init__(f"SMTP server rejected the message: {code} {reply}")
         self.code = code
         self.reply = reply
+        # The addresses refused (a hard bounce); empty when the message itself was refused.
+        self.recipients = list(recipients)
 
 
 def storable_key(idempotency_key: str) -> str:
@@ -87,16 +89,29 @@ def message_id_for(idempotency_key: str, mail_from: str) -> str:
 
 
 def compose_email(
-    smtp: SmtpConfig, idempotency_key: str, to: Sequence[str], subject: str, body: str
+    smtp: SmtpConfig,
+    idempotency_key: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    html: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    """The message as sent; header values with line breaks raise `ValueError` (no injection)."""
+    """The message as sent: plain text, or text and HTML as alternatives when `html` is given.
+
+    Header values with line breaks raise `ValueError` (no injection).
+    """
     message = EmailMessage()
     message["From"] = smtp.mail_from
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id_for(idempotency_key, smtp.mail_from)
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
+    if html:
+        message.add_alternative(html, subtype="html")
     return message
 
 
@@ -117,9 +132,15 @@ def envelope_recipients(to: Sequence[str]) -> list[str]:
 
 
 async def send_email(
-    smtp: SmtpConfig, idempotency_key: str, to: Sequence[str], subject: str, body: str
+    smtp: SmtpConfig,
+    idempotency_key: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    html: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> SentEmail:
-    """Send one plain-text email unless `idempotency_key` was already sent; return the record.
+    """Send one email (`compose_email`) unless `idempotency_key` was sent; return the record.
 
     Raises `ValueError` for input that can never be sent, `EmailRejected` when the server
     refuses it permanently, and aiosmtplib's errors for anything worth retrying (connection
@@ -134,7 +155,7 @@ async def send_email(
         log.info("email %s already sent as %s; not sending again", key, already_sent.message_id)
         return already_sent
 
-    message = compose_email(smtp, idempotency_key, to, subject, body)
+    message = compose_email(smtp, idempotency_key, to, subject, body, html, headers)
     accepted = await _hand_to_smtp(smtp, message, recipients)
     try:
         return await SentEmail.create(
@@ -168,7 +189,8 @@ async def _hand_to_smtp(
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [refusal.code for refusal in exc.recipients]
         if codes and all(_is_permanent(code) for code in codes):
-            raise EmailRejected(codes[0], str(exc)) from exc
+            addresses = [refusal.recipient for refusal in exc.recipients]
+            raise EmailRejected(codes[0], str(exc), addresses) from exc
         raise
     except (aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError) as exc:
         if _is_permanent(exc.code):

@@ -24,6 +24,8 @@ from db.documents import Document
 from db.events import Event
 from db.flow_runs import FlowRun
 from db.leads import Lead
+from db.message_preferences import MessagePreference
+from db.messages import Message
 from db.notes import Note
 from db.notifications import Notification
 from db.users import User
@@ -184,6 +186,8 @@ RECORD_TYPES: dict[str, Visibility] = {
     "message_template": AgencyRecords(Resource.TEMPLATES),
     "note": RecordsAbout(Note),
     "document": RecordsAbout(Document),
+    "message": RecordsAbout(Message),
+    "message_preference": RecordsAbout(MessagePreference),
 }
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -29,6 +29,9 @@ from domain.agencies import get_agency
 from domain.errors import DomainError, DomainErrors, input_errors
 from domain.field_types import RequiredName, input_codes
 from domain.flows.records import read_record
+from domain.message_kinds import RECIPIENT_TYPES as RECIPIENT_TYPES
+from domain.message_kinds import TemplateKey
+from domain.message_kinds import TemplateKind as TemplateKind
 from domain.message_rendering import (
     RenderedMessage,
     TemplateParts,
@@ -44,17 +47,6 @@ from domain.row_locks import locked_in_agency
 AGGREGATE = "message_template"
 # Templates an agency may have.
 MAX_TEMPLATES = 200
-# Records a template is rendered for: message recipients.
-RECIPIENT_TYPES = ("contact", "customer")
-
-
-class TemplateKind(StrEnum):
-    """What a message is, which decides who may receive it (consent, a later step)."""
-
-    TRANSACTIONAL = "transactional"  # service messages the person needs
-    SALES = "sales"  # one-to-one
-    MARKETING = "marketing"  # promotions, newsletters, campaigns
-    GREETINGS = "greetings"
 
 
 class TemplateStatus(StrEnum):
@@ -78,9 +70,6 @@ class TemplateErrorCode(StrEnum):
 
 
 _CODES = input_codes(TemplateErrorCode)
-TemplateKey = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-]
 
 
 class TemplateHeader(BaseModel):
@@ -393,3 +382,28 @@ async def preview(
     rendered for a contact or customer the actor can see."""
     parts = await _version_to_render(actor, key, version)
     return render(parts, await recipient_variables(actor, record_type, record_id))
+
+
+async def seed_default_templates(agency_id: UUID, templates: list[dict[str, Any]]) -> list[str]:
+    """Publish each default template as version 1 for an agency without one of its key;
+    the keys published. Invalid defaults raise, naming the template, before anything is
+    written."""
+    actor = Actor.system(agency_id, "defaults")
+    checked = []
+    for data in templates:
+        header = _validated(TemplateHeader, {k: data.get(k) for k in ("key", "name", "kind")})
+        parts = checked_parts({k: v for k, v in data.items() if k not in header})
+        checked.append((header, parts))
+    existing = set(await MessageTemplate.filter(agency_id=agency_id).values_list("key", flat=True))
+    seeded = []
+    for header, _parts in checked:
+        if header["key"] in existing:
+            continue
+        await create_template(actor, {**header, **_parts_data(_parts)})
+        await publish_draft(actor, header["key"])
+        seeded.append(header["key"])
+    return seeded
+
+
+def _parts_data(parts: TemplateParts) -> dict[str, str]:
+    return {"subject": parts.subject, "text_body": parts.text_body, "html_body": parts.html_body}

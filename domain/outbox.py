@@ -20,6 +20,7 @@ MAX_ERROR_LENGTH = 2_000
 class OutboxKind(StrEnum):
     START_FLOW = "start_flow"
     SIGNAL_FLOW = "signal_flow"
+    DELIVER_MESSAGE = "deliver_message"
 
 
 class OutboxStatus(StrEnum):

@@ -20,8 +20,9 @@ holds, the history of statuses:
 - status change: the record's `<type>.transitioned` events (a deal's stage moves are its
   `deal.transitioned` events), and the `calling_task.transitioned` events of those tasks (a
   call done or aborted), when they occurred;
-- email: `sent_email` rows sent by flow runs on the record, when sent (flows run on contacts,
-  customers and calling tasks, so a lead or a deal has none).
+- email: the record's `message` rows (sent, skipped with the reason, failed or still queued),
+  when they were written (flows and people message contacts and customers, so a lead or a
+  deal has none).
 
 Each source is read with the same keyset, (at, kind, id) descending, at most `first + 1` rows
 each, and the results are merged: a page costs one query per source, however far down the
@@ -47,9 +48,8 @@ from tortoise.queryset import QuerySet
 
 from db.calling_tasks import CallingTask
 from db.documents import Document
-from db.emails import SentEmail
 from db.events import Event
-from db.flow_runs import FlowRun
+from db.messages import Message
 from db.notes import Note
 from domain.actors import Actor
 from domain.attachments import check_readable
@@ -88,7 +88,7 @@ _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
 class TimelineEntry:
     kind: EntryKind
     at: datetime
-    item: Any  # Note, Document, CallingTask, Event or SentEmail
+    item: Any  # Note, Document, CallingTask, Event or Message
 
     @property
     def sort_key(self) -> tuple[datetime, int, Any]:
@@ -151,18 +151,6 @@ async def _read(
     return [TimelineEntry(kind, getattr(row, at_field), row) for row in rows]
 
 
-async def _email_query(actor: Actor, record_type: str, record_id: UUID) -> QuerySet[Any] | None:
-    """Emails sent by flow runs on the record: their idempotency keys start with the run's
-    workflow id (see `activities.email.idempotency_key`)."""
-    workflow_ids = await FlowRun.filter(
-        agency_id=actor.agency_id, record_type=record_type, record_id=str(record_id)
-    ).values_list("workflow_id", flat=True)
-    if not workflow_ids:
-        return None
-    sent_by_runs = [Q(idempotency_key__startswith=f"{w}:") for w in workflow_ids]
-    return SentEmail.filter(Q(*sent_by_runs, join_type=Q.OR))
-
-
 async def timeline(
     actor: Actor, record_type: str, record_id: UUID, first: int, after: str | None = None
 ) -> TimelinePage:
@@ -200,9 +188,8 @@ async def timeline(
             "occurred_at",
         )
     )
-    emails = await _email_query(actor, record_type, record_id)
-    if emails is not None:
-        sources.append((EntryKind.EMAIL, emails, "sent_at"))
+    messages = Message.filter(**{**about, "record_id": str(record_id)})
+    sources.append((EntryKind.EMAIL, messages, "created_at"))
     candidates: list[TimelineEntry] = []
     for kind, query, at_field in sources:
         candidates += await _read(kind, query, at_field, first, position)

@@ -76,3 +76,20 @@ def attachable_record(
             pass
     message = f"No contact, customer, lead or deal with id {global_id}."
     raise DomainError(codes("NOT_FOUND"), message, field)
+
+
+# GraphQL type name -> record type of the records messages go to.
+RECIPIENT_TYPES = {"Contact": "contact", "Customer": "customer"}
+
+
+def recipient_record(
+    global_id: relay.GlobalID, codes: type[StrEnum], field: str = "record_id"
+) -> tuple[str, UUID]:
+    """The record type and UUID of a Contact or Customer global id; NOT_FOUND otherwise."""
+    record_type = RECIPIENT_TYPES.get(global_id.type_name)
+    if record_type is not None:
+        try:
+            return record_type, UUID(global_id.node_id)
+        except ValueError:
+            pass
+    raise DomainError(codes("NOT_FOUND"), f"No contact or customer with id {global_id}.", field)

@@ -11,7 +11,16 @@ from typing import Any
 
 from strawberry import relay
 
-from resolvers import calling_tasks, contacts, customers, deals, leads, pipelines, users
+from resolvers import (
+    calling_tasks,
+    contacts,
+    customers,
+    deals,
+    leads,
+    messages,
+    pipelines,
+    users,
+)
 from resolvers.context import RequestContext
 
 Fetch = Callable[[RequestContext, relay.GlobalID], Awaitable[Any]]
@@ -24,6 +33,7 @@ FETCHERS: dict[str, Fetch] = {
     "Deal": deals.deal,
     "Pipeline": pipelines.pipeline,
     "User": users.user,
+    "Message": messages.message,
 }
 
 

@@ -34,7 +34,9 @@ from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
+from schema.message_preferences import MessagePreferenceMutation, MessagePreferenceQuery
 from schema.message_templates import MessageTemplateMutation, MessageTemplateQuery
+from schema.messages import MessageMutation
 from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
@@ -65,6 +67,7 @@ Query = merge_types(
         WebhookQuery,
         FlowQuery,
         MessageTemplateQuery,
+        MessagePreferenceQuery,
         CustomFieldQuery,
         TimelineQuery,
     ),
@@ -87,6 +90,8 @@ Mutation = merge_types(
         WebhookMutation,
         FlowMutation,
         MessageTemplateMutation,
+        MessageMutation,
+        MessagePreferenceMutation,
         CustomFieldMutation,
         NoteMutation,
         DocumentMutation,

@@ -18,6 +18,7 @@ from domain.timeline import TimelineEntry as TimelineEntryRecord
 from resolvers import timeline as resolve
 from schema.calling_tasks import CallingTask
 from schema.documents import Document
+from schema.messages import Message
 from schema.notes import Note
 
 if TYPE_CHECKING:
@@ -69,11 +70,15 @@ class StatusChangeEntry(TimelineEntry):
     to_status: str
 
 
-@strawberry.type(description="An email a flow sent about the record.")
+@strawberry.type(
+    description="A message to the record (a flow's or a person's): sent, skipped (the person "
+    "did not agree, or the address bounced), failed, or still queued."
+)
 class EmailEntry(TimelineEntry):
+    message: Message
     subject: str
     recipients: list[str]
-    message_id: str
+    message_id: str = strawberry.field(description="The Message-ID header, once sent.")
 
 
 def _item(entry: TimelineEntryRecord) -> TimelineEntry:
@@ -96,6 +101,7 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
     return EmailEntry(
         kind=kind,
         at=at,
+        message=Message.from_row(item),
         subject=item.subject,
         recipients=list(item.recipients),
         message_id=item.message_id,

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         read_record,
         record_flow_progress,
     )
+    from activities.messages import FlowMessageInput, MessageActivities
     from domain.flows.definitions import (
         MAX_TITLE_LENGTH,
         OWNER,
@@ -65,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         person_task_step,
     )
     from domain.flows.templates import field_value, render
+    from domain.message_kinds import TemplateKind
 
 # Reads and changes in the database: seconds each; a database that is away is waited for
 # (backing off to one attempt every five minutes) for six hours before the step stalls.
@@ -86,6 +88,9 @@ PROGRESS_RETRY = RetryPolicy(
 )
 # How long a stalled run waits for a retry or a cancel before it ends as failed.
 STALLED_RUN_KEPT = timedelta(days=30)
+# Runs that reached a send_email step before this change sent directly, unrecorded; replaying
+# them must take the same path (`workflow.patched`).
+MESSAGING_PATCH = "messages-recorded-and-consented"
 # Event ids remembered across continue-as-new, so a re-delivered event is still recognised.
 REMEMBERED_EVENTS = 500
 
@@ -461,13 +466,43 @@ class FlowRun:
     async def _send_email(self, step: SendEmailStep) -> None:
         record = await self._read_record()
         recipients = _recipients(step.to, record)
+        subject = render(step.subject, record, one_line=True) if step.subject else ""
+        body = render(step.body, record) if step.body else ""
+        if not workflow.patched(MESSAGING_PATCH):
+            await self._send_email_directly(step, recipients, subject, body)
+            return
+        message = FlowMessageInput(
+            record=self._ref(),
+            recipients=recipients,
+            to_record="@" not in step.to,
+            template=step.template or "",
+            subject=subject,
+            body=body,
+            kind=str(step.kind or TemplateKind.SALES),
+        )
+        try:
+            outcome = await workflow.execute_activity_method(
+                MessageActivities.send_flow_message,
+                message,
+                start_to_close_timeout=SEND_TIMEOUT,
+                schedule_to_close_timeout=SEND_DEADLINE,
+                retry_policy=SEND_RETRY,
+            )
+        except ActivityError as error:
+            raise StepFailed(f"the email was not sent: {_reason(error)}") from error
+        if outcome.status == "failed":
+            raise StepFailed(f"the email was not sent: {outcome.reason}")
+        if outcome.status == "skipped":
+            # The person's choice (or a bounced address) is an outcome, not a fault.
+            workflow.logger.info("flow step '%s': not sent (%s)", step.id, outcome.reason)
+
+    async def _send_email_directly(
+        self, step: SendEmailStep, recipients: list[str], subject: str, body: str
+    ) -> None:
+        """How runs started before messages were recorded send (kept for their replay)."""
         if not recipients:
             raise StepFailed(f"the record has no email address in '{step.to}'")
-        email = SendEmailInput(
-            to=recipients,
-            subject=render(step.subject, record, one_line=True),
-            body=render(step.body, record),
-        )
+        email = SendEmailInput(to=recipients, subject=subject, body=body)
         try:
             await workflow.execute_activity_method(
                 EmailActivities.send_email,

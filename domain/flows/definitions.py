@@ -41,6 +41,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from domain.flows.templates import FIELD_PATH, TemplateError, field_value, template_fields
+from domain.message_kinds import RECIPIENT_TYPES, TemplateKey, TemplateKind
 from domain.roles import Role
 
 MAX_STEPS = 50
@@ -309,14 +310,29 @@ class WaitStep(_Document):
 
 
 class SendEmailStep(_Document):
-    """Email the record (`to: emails.0`) or a fixed address; subject and body take variables."""
+    """Email the record (`to: emails.0`) or a fixed address: a message template of the agency
+    (`template: welcome`), or an inline subject and body that take `{field}` variables (sent as
+    `kind`, `sales` unless said). Either way it goes through the messaging path: recorded,
+    consent checked when sent."""
 
     type: Literal["send_email"]
     id: StepId
     to: Recipient
-    subject: Subject
-    body: Body
+    template: TemplateKey | None = None
+    subject: Subject | None = None
+    body: Body | None = None
+    kind: TemplateKind | None = None
     goto: StepId | None = None
+
+    @model_validator(mode="after")
+    def _one_text(self) -> SendEmailStep:
+        inline = self.subject is not None or self.body is not None
+        if self.template is not None:
+            if inline or self.kind is not None:
+                raise ValueError("give a template, or a subject and body (and kind), not both")
+        elif self.subject is None or self.body is None:
+            raise ValueError("give a template, or both a subject and a body")
+        return self
 
 
 class TransitionStep(_Document):
@@ -948,8 +964,17 @@ def _step_problems(
     elif isinstance(step, SendEmailStep):
         if "@" not in step.to and not _known_field(step.to, record):
             problems.append(DefinitionProblem(f"{where}.to", f"unknown field '{step.to}'"))
-        problems += _template_problems(f"{where}.subject", step.subject, record)
-        problems += _template_problems(f"{where}.body", step.body, record)
+        if step.template is not None and record_type not in RECIPIENT_TYPES:
+            problems.append(
+                DefinitionProblem(
+                    f"{where}.template",
+                    f"templates are written for contacts and customers, not {record_type} "
+                    "records (write the subject and body inline)",
+                )
+            )
+        if step.subject is not None and step.body is not None:
+            problems += _template_problems(f"{where}.subject", step.subject, record)
+            problems += _template_problems(f"{where}.body", step.body, record)
     elif isinstance(step, TransitionStep):
         if not record.lifecycle_events:
             problems.append(

@@ -86,7 +86,12 @@ class World:
     async def contact_of_sales_north(self) -> str:
         owner = uuid.UUID(relay.GlobalID.from_id(self.ids["sales_north"]).node_id)
         contact = await contacts.create_contact(
-            self.system, {"first_name": f"Lead {uuid.uuid4().hex[:6]}", "owner_id": owner}
+            self.system,
+            {
+                "first_name": f"Lead {uuid.uuid4().hex[:6]}",
+                "emails": ["lead@example.com"],
+                "owner_id": owner,
+            },
         )
         return gid("Contact", contact.id)
 
@@ -708,6 +713,11 @@ CASES: dict[str, Case] = {
         {**TEMPLATE_READ, "sysadmin": "forbidden", "sales_south": "hidden"},
         template_for_contact_north,
     ),
+    "messagePreferences": Case(
+        "query($id: ID!) { messagePreferences(recordId: $id) { receives } }",
+        SALES_READ,
+        contact_north,
+    ),
     "orgUnits": Case(
         "{ orgUnits { id } }", ORGANISATION_READ, target=lambda w: w.ids["org_unit_north"]
     ),
@@ -1006,6 +1016,18 @@ CASES: dict[str, Case] = {
         'mutation { updateAgency(input: {website: "https://acme.example.com"}) '
         f"{{ {PAYLOAD} }} }}",
         ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "sendMessage": Case(
+        'mutation($id: ID!) { sendMessage(input: {recordId: $id, subject: "Hi", body: "Hello"}) '
+        f"{{ {PAYLOAD} }} }}",
+        {**TEMPLATE_READ, "sysadmin": "forbidden", "sales_south": "hidden"},
+        contact_north,
+    ),
+    "updateMessagePreferences": Case(
+        "mutation($id: ID!) "
+        f"{{ updateMessagePreferences(input: {{recordId: $id, channel: EMAIL}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        contact_north,
     ),
     "createMessageTemplate": Case(
         'mutation($key: String!) { createMessageTemplate(input: {key: $key, name: "N", '

@@ -9,13 +9,14 @@ from typing import Any
 from strawberry import relay
 
 from db.customers import Customer
-from db.flow_runs import FlowRun
 from db.notes import Note
-from domain.emails import send_email
-from domain.flow_triggers import workflow_id_for
+from domain.actors import Actor
+from domain.message_rendering import TemplateParts
+from domain.messages import MessageRequest, deliver_message, queue_message
 from domain.roles import Role
 from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import Api
+from tests.fixtures.messaging import TEST_LINKS
 from tests.fixtures.smtp import SmtpServer
 
 ENTRY = """
@@ -24,7 +25,7 @@ kind at
 ... on DocumentEntry { document { fileName } }
 ... on CallingTaskEntry { callingTask { subject status } }
 ... on StatusChangeEntry { subjectId event fromStatus toStatus }
-... on EmailEntry { subject recipients }
+... on EmailEntry { subject recipients message { status kind source } }
 """
 CUSTOMER_TIMELINE = f"""
 query($id: ID!, $first: Int!, $after: String) {{
@@ -85,26 +86,21 @@ async def test_the_timeline_has_every_kind_of_entry_newest_first(
         {"id": customer_id},
     )
     assert submitted["transitionCustomer"]["errors"] == []
-    # An email a flow run on this customer sent (the run's row, then the real send).
+    # A message to this customer, as a flow step or a person sends it: queued, then sent.
     customer_uuid = relay.GlobalID.from_id(customer_id).node_id
-    workflow_id = workflow_id_for("onboarding", "customer", customer_uuid, 1)
     customer_row = await Customer.get(id=customer_uuid)
-    await FlowRun.create(
-        agency_id=customer_row.agency_id,
-        workflow_id=workflow_id,
-        flow_key="onboarding",
-        version=1,
-        record_type="customer",
-        record_id=customer_uuid,
-        status="running",
+    queued_message, _ = await queue_message(
+        Actor.system(customer_row.agency_id, "test"),
+        MessageRequest(
+            record_type="customer",
+            record_id=customer_uuid,
+            idempotency_key="timeline-test",
+            source="flow:onboarding",
+            text=TemplateParts("Welcome aboard", "Hello!"),
+            recipients=["buyer@example.com"],
+        ),
     )
-    await send_email(
-        smtp_server.config(),
-        f"{workflow_id}:run-1:1",
-        ["buyer@example.com"],
-        "Welcome aboard",
-        "Hello!",
-    )
+    await deliver_message(smtp_server.config(), TEST_LINKS, queued_message.id)
     await note(api, customer_id, "Signed.")
 
     entries = [edge["node"] for edge in (await page(api, customer_id, 20))["edges"]]
@@ -124,6 +120,7 @@ async def test_the_timeline_has_every_kind_of_entry_newest_first(
         "at": entries[1]["at"],
         "subject": "Welcome aboard",
         "recipients": ["buyer@example.com"],
+        "message": {"status": "SENT", "kind": "SALES", "source": "flow:onboarding"},
     }
     assert entries[2]["subjectId"] == customer_id
     assert (entries[2]["event"], entries[2]["fromStatus"], entries[2]["toStatus"]) == (

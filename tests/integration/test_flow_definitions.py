@@ -57,7 +57,11 @@ async def draft_with(actor: Actor, change: dict[str, Any], replace: bool = False
     if replace:
         document["steps"][index] = {"id": "follow-up", **change}
     else:
-        document["steps"][index].update(change)
+        step = document["steps"][index]
+        if "subject" in change:  # from the default's template to inline text
+            step.pop("template", None)
+            step.setdefault("body", "Hello {first_name}")
+        step.update(change)
     await edit_draft(actor, NURTURE, document)
     return document
 
@@ -120,8 +124,8 @@ async def test_publishing_a_draft_makes_a_new_version_and_archives_the_old_one(
     follow_up = next(s for s in published.document["steps"] if s["id"] == "follow-up")
     assert follow_up["subject"] == "Still keen, {first_name}?"
     first = versions[1].document
-    assert next(s for s in first["steps"] if s["id"] == "follow-up")["subject"] == (
-        "Still interested, {first_name}?"
+    assert next(s for s in first["steps"] if s["id"] == "follow-up")["template"] == (
+        "contact-follow-up"
     ), "publishing changed an earlier version"
     audit = await AuditEntry.filter(entity_type="flow", action="published").order_by("-id")
     assert audit[0].actor_id == "system:sysadmin"

@@ -349,7 +349,9 @@ async def test_a_published_edit_leaves_runs_in_flight_alone_and_new_runs_use_it(
         draft = await get_draft(flows.actor, "contact-nurture")
         document = draft.document
         follow_up = next(s for s in document["steps"] if s["id"] == "follow-up")
+        del follow_up["template"]
         follow_up["subject"] = "Still keen, {first_name}?"
+        follow_up["body"] = "Hello {first_name}, shall we talk?"
         await edit_draft(flows.actor, "contact-nurture", document)
         published = await publish_draft(flows.actor, "contact-nurture")
 
@@ -535,6 +537,6 @@ async def test_a_worker_stopped_mid_flow_and_restarted_finishes_without_repeatin
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    assert scheduled.count("send_email") == 1
+    assert scheduled.count("send_flow_message") == 1
     assert scheduled.count("notify_user") == 1
     assert await Notification.filter(message="Ada Lovelace is Hot: time to call.").count() == 1

@@ -203,6 +203,7 @@ def test_production_logs_json_lines_and_dev_logs_key_values(
     monkeypatch.setattr(cli, "migrate", lambda settings: 0)
     monkeypatch.setenv("CRM_ENVIRONMENT", environment.value)
     monkeypatch.setenv("CRM_SECRET_KEY", "a-production-secret-of-at-least-32-characters")
+    monkeypatch.setenv("CRM_PUBLIC_URL", "https://crm.example.com")
     monkeypatch.setenv("CRM_LOG_LEVEL", "WARNING")
 
     cli.main(["migrate"])

@@ -1,0 +1,43 @@
+"""Messages to contacts and customers: what was said, by whom, and whether it was sent."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Message(Model):
+    """One message to one record's addresses, kept as rendered: the proof of what was sent.
+
+    It is written `queued` before anything is sent; the delivery then moves it to `sent`,
+    `skipped` (consent, with the reason) or `failed` (the server refused it for good). The
+    idempotency key makes a retried step or a re-sent batch find the row instead of adding one.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    agency_id = fields.UUIDField()
+    record_type = fields.CharField(max_length=50)
+    record_id = fields.CharField(max_length=64)
+    channel = fields.CharField(max_length=20, default="email")
+    kind = fields.CharField(max_length=20)
+    template_key = fields.CharField(max_length=63, default="")
+    template_version = fields.IntField(null=True)
+    recipients: fields.Field[list[str]] = fields.JSONField(default=list)
+    # Whether the recipients are the record's own addresses (its consent applies) or fixed ones.
+    to_record = fields.BooleanField(default=True)
+    subject = fields.CharField(max_length=255)
+    text_body = fields.TextField()
+    html_body = fields.TextField(default="")
+    status = fields.CharField(max_length=20, default="queued")
+    reason = fields.CharField(max_length=500, default="")
+    idempotency_key = fields.CharField(max_length=255, unique=True)
+    message_id = fields.CharField(max_length=255, default="")
+    source = fields.CharField(max_length=255, default="")
+    created_by = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "message"
+        indexes = (("agency_id", "record_type", "record_id", "created_at"),)

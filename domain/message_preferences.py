@@ -1,0 +1,251 @@
+"""Consent: which kinds of message each contact and customer receives, on which channel, and the
+addresses that bounced.
+
+The owning sales person (whoever may change the record) manages the choices; the recipient
+changes them through the signed link every non-transactional email carries
+(`domain.unsubscribe_links`). Every change is a `ConsentChange` row (kinds in and out, the
+source, who, when), audited, and a `message_preference.updated` event. The sending activity
+asks `refusal` just before it sends, so a choice made after a message was scheduled still
+holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from db.message_preferences import ConsentChange as ConsentChange
+from db.message_preferences import MessagePreference as MessagePreference
+from db.message_preferences import UndeliverableAddress as UndeliverableAddress
+from domain.actors import Actor
+from domain.attachments import check_readable, check_writable, lock_record
+from domain.errors import DomainError, input_errors
+from domain.field_types import Tag, distinct, input_codes
+from domain.message_templates import RECIPIENT_TYPES, TemplateKind
+from domain.record_changes import record_updated
+
+AGGREGATE = "message_preference"
+# What a recipient may turn off through an unsubscribe link: service messages stay.
+UNSUBSCRIBABLE = (TemplateKind.SALES, TemplateKind.MARKETING, TemplateKind.GREETINGS)
+MAX_REASON_LENGTH = 500
+
+
+class Channel(StrEnum):
+    """How a record prefers to be reached; email is the one sent today."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class ConsentSource(StrEnum):
+    LINK = "link"  # the unsubscribe page
+    ONE_CLICK = "one_click"  # RFC 8058 POST from the mail client
+    REPLY = "reply"  # an "unsubscribe" reply (inbound email)
+    AGENT = "agent"  # a user of the agency, for the person
+
+
+class SkipReason(StrEnum):
+    OPTED_OUT = "opted_out"
+    UNDELIVERABLE = "undeliverable"
+    NO_ADDRESS = "no_address"
+
+
+class PreferenceErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    TOO_MANY = "TOO_MANY"
+    UNKNOWN_RECORD_TYPE = "UNKNOWN_RECORD_TYPE"
+
+
+_CODES = input_codes(PreferenceErrorCode)
+Topics = Annotated[list[Tag], Field(max_length=20), AfterValidator(distinct)]
+
+
+class PreferenceChanges(BaseModel):
+    """What an agent may change; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    receives: list[TemplateKind] | None = None
+    channel: Channel | None = None
+    topics: Topics | None = None
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A record's choices as people read them (a record nobody set anything for receives all)."""
+
+    record_type: str
+    record_id: str
+    receives: list[TemplateKind]
+    channel: Channel
+    topics: list[str]
+
+
+def normalised_address(address: str) -> str:
+    return address.strip().lower()
+
+
+def _preferences(record_type: str, record_id: str, row: MessagePreference | None) -> Preferences:
+    opted_out = set(row.opted_out_kinds) if row else set()
+    return Preferences(
+        record_type=record_type,
+        record_id=record_id,
+        receives=[kind for kind in TemplateKind if kind not in opted_out],
+        channel=Channel(row.channel) if row else Channel.EMAIL,
+        topics=list(row.topics) if row else [],
+    )
+
+
+def _check_type(record_type: str) -> None:
+    if record_type not in RECIPIENT_TYPES:
+        raise DomainError(
+            PreferenceErrorCode.UNKNOWN_RECORD_TYPE,
+            f"Only a {' or a '.join(RECIPIENT_TYPES)} has message preferences.",
+            "record_id",
+        )
+
+
+async def _row(
+    agency_id: UUID, record_type: str, record_id: str, conn: BaseDBAsyncClient | None = None
+) -> MessagePreference | None:
+    query = MessagePreference.filter(
+        agency_id=agency_id, record_type=record_type, record_id=record_id
+    )
+    return await (query.using_db(conn) if conn else query).first()
+
+
+async def get_preferences(actor: Actor, record_type: str, record_id: UUID) -> Preferences:
+    """Whoever may read the record reads its choices."""
+    _check_type(record_type)
+    await check_readable(actor, record_type, record_id, PreferenceErrorCode)
+    row = await _row(actor.agency_id, record_type, str(record_id))
+    return _preferences(record_type, str(record_id), row)
+
+
+async def consent_history(actor: Actor, record_type: str, record_id: UUID) -> list[ConsentChange]:
+    """Every consent change of the record, newest first (the proof of what it agreed to)."""
+    _check_type(record_type)
+    await check_readable(actor, record_type, record_id, PreferenceErrorCode)
+    return await ConsentChange.filter(
+        agency_id=actor.agency_id, record_type=record_type, record_id=str(record_id)
+    ).order_by("-changed_at", "-id")
+
+
+async def save_preferences(
+    actor: Actor,
+    record_type: str,
+    record_id: str,
+    changes: dict[str, Any],
+    source: ConsentSource,
+    conn: BaseDBAsyncClient,
+    message_id: int | None = None,
+) -> Preferences:
+    """Apply `changes` (`opted_out_kinds`, `channel`, `topics`) in the caller's transaction,
+    with the consent change, audit row and event when anything changed."""
+    row = await _row(actor.agency_id, record_type, record_id, conn)
+    if row is None:
+        try:
+            row = await MessagePreference.create(
+                agency_id=actor.agency_id,
+                record_type=record_type,
+                record_id=record_id,
+                using_db=conn,
+            )
+        except IntegrityError:  # created by a concurrent change: use that one
+            row = await _row(actor.agency_id, record_type, record_id, conn)
+            assert row is not None
+    before = {
+        "opted_out_kinds": sorted(row.opted_out_kinds),
+        "channel": row.channel,
+        "topics": list(row.topics),
+    }
+    after = {**before, **changes}
+    after["opted_out_kinds"] = sorted({str(kind) for kind in after["opted_out_kinds"]})
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    if changed:
+        row.opted_out_kinds = after["opted_out_kinds"]
+        row.channel = str(after["channel"])
+        row.topics = after["topics"]
+        await row.save(using_db=conn)
+        old_out, new_out = set(before["opted_out_kinds"]), set(after["opted_out_kinds"])
+        if old_out != new_out:
+            await ConsentChange.create(
+                agency_id=actor.agency_id,
+                record_type=record_type,
+                record_id=record_id,
+                opted_in=sorted(old_out - new_out),
+                opted_out=sorted(new_out - old_out),
+                source=source,
+                message_id=message_id,
+                changed_by=actor.id,
+                using_db=conn,
+            )
+        subject = {"record_type": record_type, "record_id": record_id, "source": str(source)}
+        old = {k: before[k] for k in changed}
+        await record_updated(actor, AGGREGATE, str(row.id), old, {**changed, **subject}, conn)
+    return _preferences(record_type, record_id, row)
+
+
+async def update_preferences(
+    actor: Actor, record_type: str, record_id: UUID, data: dict[str, Any]
+) -> Preferences:
+    """The owning sales person (whoever may change the record) sets the record's choices."""
+    _check_type(record_type)
+    try:
+        given = PreferenceChanges.model_validate(data).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise input_errors(exc, _CODES, PreferenceErrorCode.INVALID) from exc
+    await check_writable(actor, record_type, record_id, PreferenceErrorCode)
+    changes: dict[str, Any] = {k: v for k, v in given.items() if k != "receives"}
+    if "receives" in given:
+        changes["opted_out_kinds"] = [k for k in TemplateKind if k not in given["receives"]]
+    async with in_transaction() as conn:
+        await lock_record(actor, record_type, record_id, conn, PreferenceErrorCode)
+        return await save_preferences(
+            actor, record_type, str(record_id), changes, ConsentSource.AGENT, conn
+        )
+
+
+async def refusal(
+    agency_id: UUID,
+    record_type: str,
+    record_id: str,
+    kind: str,
+    addresses: Sequence[str],
+    to_record: bool,
+) -> SkipReason | None:
+    """Why a message may not be sent now, or None: asked by the sending activity itself."""
+    if not addresses:
+        return SkipReason.NO_ADDRESS
+    normalised = [normalised_address(a) for a in addresses]
+    if await UndeliverableAddress.filter(agency_id=agency_id, address__in=normalised).exists():
+        return SkipReason.UNDELIVERABLE
+    if to_record:
+        row = await _row(agency_id, record_type, record_id)
+        if row is not None and kind in row.opted_out_kinds:
+            return SkipReason.OPTED_OUT
+    return None
+
+
+async def mark_undeliverable(agency_id: UUID, addresses: Sequence[str], reason: str) -> None:
+    """Remember hard bounces; an address already known keeps its first reason."""
+    for address in {normalised_address(a) for a in addresses}:
+        try:
+            await UndeliverableAddress.create(
+                agency_id=agency_id, address=address, reason=reason[:MAX_REASON_LENGTH]
+            )
+        except IntegrityError:
+            continue

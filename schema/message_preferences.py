@@ -1,0 +1,95 @@
+"""Consent: which kinds of message a contact or customer receives, and its history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.message_kinds import TemplateKind
+from domain.message_preferences import (
+    Channel,
+    ConsentChange,
+    ConsentSource,
+    PreferenceErrorCode,
+    Preferences,
+)
+from resolvers import message_preferences as resolve
+from schema.payloads import errors_as
+
+strawberry.enum(Channel, name="MessageChannel")
+strawberry.enum(ConsentSource, name="ConsentSource")
+strawberry.enum(PreferenceErrorCode, name="MessagePreferenceErrorCode")
+
+
+@strawberry.type(description="One change of consent: kinds opted in and out, how, by whom.")
+class ConsentChangeEntry:
+    opted_in: list[TemplateKind]
+    opted_out: list[TemplateKind]
+    source: ConsentSource
+    changed_by: str = strawberry.field(description="A user, or system:unsubscribe for links.")
+    changed_at: datetime
+
+
+@strawberry.type(
+    description="What a contact or customer receives. Consent is checked when each message is "
+    "sent; transactional messages are not turned off by unsubscribe links."
+)
+class MessagePreferences:
+    receives: list[TemplateKind]
+    channel: Channel
+    topics: list[str]
+
+    @strawberry.field(description="Every change, newest first: the proof of consent.")
+    async def history(
+        self, info: Info, root: strawberry.Parent[Preferences]
+    ) -> list[ConsentChangeEntry]:
+        changes: list[ConsentChange] = await resolve.history(info.context, root)
+        return changes  # type: ignore[return-value]
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class MessagePreferenceError:
+    field: str | None
+    code: PreferenceErrorCode
+    message: str
+
+
+@strawberry.type
+class MessagePreferencesPayload:
+    preferences: MessagePreferences | None
+    errors: list[MessagePreferenceError]
+
+
+@strawberry.input(description="Fields left out are unchanged.")
+class UpdateMessagePreferencesInput:
+    record_id: relay.GlobalID = strawberry.field(description="A Contact or Customer.")
+    receives: list[TemplateKind] | None = strawberry.UNSET
+    channel: Channel | None = strawberry.UNSET
+    topics: list[str] | None = strawberry.UNSET
+
+
+@strawberry.type
+class MessagePreferenceQuery:
+    @strawberry.field(description="What a contact or customer you can see receives.")
+    async def message_preferences(
+        self, info: Info, record_id: relay.GlobalID
+    ) -> MessagePreferences:
+        return await resolve.preferences_of(info.context, record_id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class MessagePreferenceMutation:
+    @strawberry.mutation(
+        description="The owner (whoever may change the record) sets what it receives."
+    )
+    async def update_message_preferences(
+        self, info: Info, input: UpdateMessagePreferencesInput
+    ) -> MessagePreferencesPayload:
+        outcome = await resolve.update(info.context, input)
+        return MessagePreferencesPayload(
+            preferences=outcome.value,  # type: ignore[arg-type]
+            errors=errors_as(MessagePreferenceError, outcome.errors),
+        )
