@@ -1,6 +1,7 @@
 # Everything a brand-new machine needs, from Python 3.11, pip, make and git alone.
 #   make run      migrate, then the whole embedded stack (API, worker, Temporal dev server, SMTP sink)
-#   make test     lint, type-check, then the test suite (what CI runs, via .ci/run)
+#   make test     lint, type-check, then the test suite (what CI runs, via .ci/run; installs
+#                 Debian's chromium once, for the browser tests)
 #   make lint     ruff check, ruff format --check, mypy
 #   make schema   regenerate schema.graphql from the code
 #   make bench    the benchmark: GraphQL vs hand SQL and req/s, SQLite and PostgreSQL (minutes)
@@ -23,7 +24,7 @@ SYNCED := $(VENV)/.synced
 # Never let uv fetch an interpreter: the machine's Python 3.11 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help env run test lint schema bench clean
+.PHONY: help env browser run test lint schema bench clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -38,6 +39,16 @@ $(SYNCED): uv.lock pyproject.toml | $(UV)
 
 env: $(SYNCED)
 
+# Debian's chromium: the tests drive the pages people outside the API see (unsubscribe) in a
+# real headless browser. Installed once, with apt-get (as root, or through sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+browser: $(CHROMIUM)
+
 run: env
 	$(BIN)/crm migrate
 	$(BIN)/crm dev
@@ -49,7 +60,7 @@ lint: env
 
 # Test processes (pytest-xdist): each starts its own PostgreSQL and Temporal servers.
 TEST_WORKERS ?= 2
-test: lint
+test: lint browser
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 schema: env

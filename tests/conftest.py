@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.temporal",
     "tests.fixtures.flows",
     "tests.fixtures.webhook_receiver",
+    "tests.fixtures.browser",
 ]
 
 TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env", "own_dev_server"}

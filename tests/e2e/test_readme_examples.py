@@ -7,23 +7,20 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from crm.app import create_app
 from db.events import Event
 from domain.agencies import bootstrap_agency
 from domain.event_subscriptions import event_cursor
 from domain.webhook_signatures import new_webhook_secret, signature_header
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, make_settings
 from tests.fixtures.databases import OpenDatabase
-from tests.fixtures.webhook_receiver import QuietServer
+from tests.fixtures.served_api import served
 
 EVENTS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
@@ -51,27 +48,6 @@ def test_the_readme_verifies_a_webhook_signature() -> None:
     assert not verify(secret, body, signature_header(secret, body, int(time.time()) - 3_600))
 
 
-@asynccontextmanager
-async def served(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        create_app(make_settings(database_url, tmp_path)),
-        host="127.0.0.1",
-        port=0,
-        log_config=None,
-        lifespan="on",
-    )
-    server = QuietServer(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the API did not start"
-        await asyncio.sleep(0.01)
-    try:
-        yield f"127.0.0.1:{server.port}"
-    finally:
-        server.should_exit = True
-        await serving
-
-
 async def test_the_readme_client_follows_changes_and_resumes_from_its_cursor(
     db: OpenDatabase, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,7 +55,7 @@ async def test_the_readme_client_follows_changes_and_resumes_from_its_cursor(
     await bootstrap_agency("Acme", "acme", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
     cursor_file = tmp_path / "crm-cursor.txt"
     async with (
-        served(db.url, tmp_path) as address,
+        served(make_settings(db.url, tmp_path)) as address,
         httpx.AsyncClient(base_url=f"http://{address}", timeout=10) as http,
     ):
         login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
