@@ -27,8 +27,6 @@ class Customer(Searchable):
     parent_id = fields.UUIDField(null=True, db_index=True)
     owner_id = fields.UUIDField(null=True, db_index=True)
     operations_user_id = fields.UUIDField(null=True)
-    preferred_channel = fields.CharField(max_length=20, default="email")
-    notification_subscriptions: fields.Field[list[str]] = fields.JSONField(default=list)
     services: fields.Field[list[str]] = fields.JSONField(default=list)
     billing_email = fields.CharField(max_length=254, default="")
     billing_address = fields.TextField(default="")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
@@ -46,6 +46,7 @@ from domain.field_types import (
 )
 from domain.lifecycles import apply_event
 from domain.lifecycles.customer import CustomerLifecycle
+from domain.message_preferences import ConsentSource, customer_preference_changes, save_preferences
 from domain.pagination import Ordering, Page
 from domain.policies import may_own, rows
 from domain.record_changes import record_created, record_transitioned, record_updated
@@ -83,7 +84,6 @@ class CustomerErrorCode(StrEnum):
 
 _PYDANTIC_CODES = input_codes(CustomerErrorCode)
 
-Channel = Literal["email", "phone", "sms", "whatsapp"]
 BillingAddress = Annotated[LongText, StringConstraints(max_length=2_000)]
 TaxId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 PaymentTermsDays = Annotated[int | None, Field(ge=0, le=365)]
@@ -134,8 +134,6 @@ class CustomerChanges(BaseModel):
     parent_id: UUID | None = None
     owner_id: UUID | None = None
     operations_user_id: UUID | None = None
-    preferred_channel: Channel = "email"
-    notification_subscriptions: Tags = []
     services: Annotated[list[Text], Field(max_length=50)] = []
     billing_email: OptionalEmail = ""
     billing_address: BillingAddress = ""
@@ -262,6 +260,7 @@ async def create_customer_in(
 ) -> Customer:
     """Create inside the caller's transaction (contact conversion uses it)."""
     data, custom = await custom_values(actor, AGGREGATE, data, creating=True, conn=conn)
+    data, preferences = customer_preference_changes(data, CustomerErrorCode)
     fields = _parse(data, partial=False)
     if "owner_id" not in data:
         fields["owner_id"] = actor.user_id
@@ -272,6 +271,10 @@ async def create_customer_in(
     await customer.save(using_db=conn)
     after = {**snapshot(customer), **await custom.write(actor, customer.id, conn)}
     await record_created(actor, AGGREGATE, str(customer.id), after, conn)
+    if preferences:
+        await save_preferences(
+            actor, AGGREGATE, str(customer.id), preferences, ConsentSource.AGENT, conn
+        )
     return customer
 
 
@@ -282,6 +285,7 @@ async def create_customer(actor: Actor, data: dict[str, Any]) -> Customer:
 
 async def update_customer(actor: Actor, customer_id: UUID, data: dict[str, Any]) -> Customer:
     data, custom = await custom_values(actor, AGGREGATE, data, creating=False)
+    data, preferences = customer_preference_changes(data, CustomerErrorCode)
     fields = _parse(data, partial=True)
     await _check_people(actor, fields)
     async with in_transaction() as conn:
@@ -299,6 +303,10 @@ async def update_customer(actor: Actor, customer_id: UUID, data: dict[str, Any])
         old, new = changed_fields(before, after)
         if new:
             await record_updated(actor, AGGREGATE, str(customer.id), old, new, conn)
+        if preferences:
+            await save_preferences(
+                actor, AGGREGATE, str(customer.id), preferences, ConsentSource.AGENT, conn
+            )
     return customer
 
 

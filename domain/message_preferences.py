@@ -27,9 +27,9 @@ from db.message_preferences import MessagePreference as MessagePreference
 from db.message_preferences import UndeliverableAddress as UndeliverableAddress
 from domain.actors import Actor
 from domain.attachments import check_readable, check_writable, lock_record
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, DomainErrors, input_errors
 from domain.field_types import Tag, distinct, input_codes
-from domain.message_templates import RECIPIENT_TYPES, TemplateKind
+from domain.message_kinds import RECIPIENT_TYPES, TemplateKind
 from domain.record_changes import record_updated
 
 AGGREGATE = "message_preference"
@@ -125,6 +125,48 @@ async def _row(
         agency_id=agency_id, record_type=record_type, record_id=record_id
     )
     return await (query.using_db(conn) if conn else query).first()
+
+
+# The customer fields that were its preferences before consent was one mechanism: still
+# accepted (and shown) by the customer API, stored here.
+CUSTOMER_FIELDS = {"preferred_channel": "channel", "notification_subscriptions": "topics"}
+
+
+def customer_preference_changes(
+    data: dict[str, Any], codes: type[StrEnum]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`data` without the customer's preference fields, and those fields as changes for
+    `save_preferences`; invalid ones are errors in `codes` on the customer's field names."""
+    rest = {k: v for k, v in data.items() if k not in CUSTOMER_FIELDS}
+    given = {CUSTOMER_FIELDS[k]: v for k, v in data.items() if k in CUSTOMER_FIELDS}
+    try:
+        changes = PreferenceChanges.model_validate(given).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        renamed = {v: k for k, v in CUSTOMER_FIELDS.items()}
+        errors = input_errors(exc, input_codes(codes), codes("INVALID")).errors
+        raise DomainErrors(
+            [
+                DomainError(e.code, e.message, renamed.get((e.field or "").split(".")[0], e.field))
+                for e in errors
+            ]
+        ) from exc
+    return rest, changes
+
+
+async def preferences_of_records(
+    actor: Actor, record_type: str, record_ids: Sequence[UUID]
+) -> dict[UUID, Preferences]:
+    """Batch read for records the caller already shows (a page of customers)."""
+    rows = await MessagePreference.filter(
+        agency_id=actor.agency_id,
+        record_type=record_type,
+        record_id__in=[str(i) for i in record_ids],
+    )
+    found = {row.record_id: row for row in rows}
+    return {
+        record_id: _preferences(record_type, str(record_id), found.get(str(record_id)))
+        for record_id in record_ids
+    }
 
 
 async def get_preferences(actor: Actor, record_type: str, record_id: UUID) -> Preferences:

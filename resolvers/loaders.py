@@ -17,6 +17,7 @@ from domain.custom_field_values import FieldValue, RecordKey, values_of_records
 from domain.customers import ContactLink, Customer
 from domain.deals import Deal
 from domain.leads import Lead
+from domain.message_preferences import Preferences, preferences_of_records
 from domain.users import User
 
 V = TypeVar("V")
@@ -32,6 +33,15 @@ def _by_key(
     return DataLoader(load_fn=load)
 
 
+def _preferences_of(
+    record_type: str,
+) -> Callable[[Actor, Sequence[UUID]], Awaitable[dict[UUID, Preferences]]]:
+    async def batch(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Preferences]:
+        return await preferences_of_records(actor, record_type, ids)
+
+    return batch
+
+
 @dataclass
 class Loaders:
     actor: Actor
@@ -43,6 +53,8 @@ class Loaders:
     customer_of_contact: DataLoader[UUID, UUID | None] = field(init=False)
     contact_links: DataLoader[UUID, list[ContactLink]] = field(init=False)
     custom_field_values: DataLoader[RecordKey, list[FieldValue]] = field(init=False)
+    contact_preferences: DataLoader[UUID, Preferences] = field(init=False)
+    customer_preferences: DataLoader[UUID, Preferences] = field(init=False)
 
     def __post_init__(self) -> None:
         self.colleagues = _by_key(self.actor, users.colleagues_by_ids, None)
@@ -53,6 +65,8 @@ class Loaders:
         self.customer_of_contact = _by_key(self.actor, customers.customer_ids_of_contacts, None)
         self.contact_links = _by_key(self.actor, customers.links_of_customers, [])
         self.custom_field_values = DataLoader(load_fn=self._custom_field_values)
+        self.contact_preferences = _by_key(self.actor, _preferences_of("contact"), None)
+        self.customer_preferences = _by_key(self.actor, _preferences_of("customer"), None)
 
     async def _custom_field_values(self, keys: list[RecordKey]) -> list[list[FieldValue]]:
         found = await values_of_records(self.actor, keys)

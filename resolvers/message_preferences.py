@@ -10,7 +10,7 @@ from strawberry import relay
 
 from domain import message_preferences as preferences
 from domain.message_preferences import ConsentChange, PreferenceErrorCode, Preferences
-from resolvers.context import RequestContext, actor_of
+from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.errors import Outcome, answer, attempt
 from resolvers.inputs import given, recipient_record
 
@@ -39,3 +39,11 @@ async def update(context: RequestContext, data: Any) -> Outcome[Preferences]:
         return await preferences.update_preferences(actor, record_type, record_uuid, fields)
 
     return await attempt(PreferenceErrorCode, updated)
+
+
+async def of_record(context: RequestContext, record_type: str, record_id: UUID) -> Preferences:
+    """A shown record's preferences, batched per request (the record is already visible)."""
+    loaders = loaders_of(context)
+    by_type = {"contact": loaders.contact_preferences, "customer": loaders.customer_preferences}
+    preferences: Preferences = await by_type[record_type].load(record_id)
+    return preferences

@@ -19,12 +19,14 @@ from resolvers import contacts as resolve
 from resolvers import customers as resolve_customers
 from resolvers import related
 from resolvers.errors import Outcome
+from resolvers.message_preferences import of_record as preferences_of
 from schema.custom_fields import (
     CustomFieldValue,
     CustomFieldValueInput,
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
@@ -117,6 +119,12 @@ class Contact(relay.Node):
         self, info: Info, root: strawberry.Parent[ContactRecord]
     ) -> list[CustomFieldValue]:
         return await custom_field_values(info.context, CustomFieldRecordType.CONTACT, root.id)
+
+    @strawberry.field(description="What the contact receives, and on which channel.")
+    async def message_preferences(
+        self, info: Info, root: strawberry.Parent[ContactRecord]
+    ) -> MessagePreferences:
+        return await preferences_of(info.context, "contact", root.id)  # type: ignore[return-value]
 
     @strawberry.field(description="Events that may be applied to this contact now.")
     def allowed_events(self, root: strawberry.Parent[ContactRecord]) -> list[ContactEventEnum]:

@@ -20,6 +20,7 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import customers as resolve
 from resolvers import related
 from resolvers.errors import Outcome
+from resolvers.message_preferences import of_record as preferences_of
 from schema.contacts import Contact, ContactError
 from schema.custom_fields import (
     CustomFieldValue,
@@ -27,6 +28,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
@@ -95,8 +97,6 @@ class Customer(relay.Node):
     category: str
     rating: str
     tags: list[str]
-    preferred_channel: str = strawberry.field(description="email, phone, sms or whatsapp.")
-    notification_subscriptions: list[str]
     services: list[str]
     billing_email: str
     billing_address: str
@@ -106,6 +106,27 @@ class Customer(relay.Node):
     status: CustomerStatusEnum
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field(description="What the customer receives, and on which channel.")
+    async def message_preferences(
+        self, info: Info, root: strawberry.Parent[CustomerRecord]
+    ) -> MessagePreferences:
+        return await preferences_of(info.context, "customer", root.id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="email, phone, sms or whatsapp.",
+        deprecation_reason="Use messagePreferences { channel }.",
+    )
+    async def preferred_channel(self, info: Info, root: strawberry.Parent[CustomerRecord]) -> str:
+        preferences = await preferences_of(info.context, "customer", root.id)
+        return str(preferences.channel)
+
+    @strawberry.field(deprecation_reason="Use messagePreferences { topics }.")
+    async def notification_subscriptions(
+        self, info: Info, root: strawberry.Parent[CustomerRecord]
+    ) -> list[str]:
+        preferences = await preferences_of(info.context, "customer", root.id)
+        return list(preferences.topics)
 
     @strawberry.field(description="Parts of the customer invoiced on their own, in order.")
     def billing_units(self, root: strawberry.Parent[CustomerRecord]) -> list[BillingUnit]:
@@ -213,8 +234,14 @@ class CustomerFields:
         default=strawberry.UNSET, description="The relationship manager (a User id)."
     )
     operations_user_id: relay.GlobalID | None = strawberry.UNSET
-    preferred_channel: str | None = strawberry.UNSET
-    notification_subscriptions: list[str] | None = strawberry.UNSET
+    preferred_channel: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        deprecation_reason="Use updateMessagePreferences (channel).",
+    )
+    notification_subscriptions: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        deprecation_reason="Use updateMessagePreferences (topics).",
+    )
     services: list[str] | None = strawberry.UNSET
     billing_email: str | None = strawberry.UNSET
     billing_address: str | None = strawberry.UNSET

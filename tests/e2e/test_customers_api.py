@@ -292,3 +292,45 @@ async def test_transition_convert_uses_the_same_conversion(api: Api) -> None:
     moved = await api.graphql(CONTACT_MOVE, {"id": contact_id, "event": "CONVERT"})
     assert moved["transitionContact"] == {"contact": {"status": "CONVERTED"}, "errors": []}
     assert [c.name for c in await Customer.all()] == ["Penetrode"]
+
+
+async def test_the_old_preference_fields_read_and_write_the_customers_message_preferences(
+    api: Api,
+) -> None:
+    created = await api.graphql(
+        """mutation {
+          createCustomer(input: {name: "Initech", preferredChannel: "sms",
+                                 notificationSubscriptions: ["newsletter"]}) {
+            customer { id preferredChannel notificationSubscriptions
+                       messagePreferences { channel topics receives } }
+            errors { field code }
+          }
+        }"""
+    )
+    customer = created["createCustomer"]["customer"]
+    assert customer["preferredChannel"] == "sms"
+    assert customer["notificationSubscriptions"] == ["newsletter"]
+    assert customer["messagePreferences"] == {
+        "channel": "SMS",
+        "topics": ["newsletter"],
+        "receives": ["TRANSACTIONAL", "SALES", "MARKETING", "GREETINGS"],
+    }
+    refused = await api.graphql(
+        """mutation($id: ID!) {
+          updateCustomer(input: {id: $id, preferredChannel: "fax"}) { errors { field code } }
+        }""",
+        {"id": customer["id"]},
+    )
+    assert refused["updateCustomer"]["errors"] == [{"field": "preferredChannel", "code": "INVALID"}]
+    changed = await api.graphql(
+        """mutation($id: ID!) {
+          updateCustomer(input: {id: $id, preferredChannel: "email"}) {
+            customer { messagePreferences { channel topics } } errors { code }
+          }
+        }""",
+        {"id": customer["id"]},
+    )
+    assert changed["updateCustomer"]["customer"]["messagePreferences"] == {
+        "channel": "EMAIL",
+        "topics": ["newsletter"],
+    }
