@@ -15,8 +15,8 @@ from activities.flows import RecordRef, flow_actor, refusal
 from domain import messages
 from domain.emails import SmtpConfig
 from domain.errors import DomainError
+from domain.message_kinds import RECIPIENT_TYPES, TemplateKind
 from domain.message_rendering import TemplateParts
-from domain.message_templates import TemplateKind
 from domain.unsubscribe_links import LinkConfig
 
 
@@ -85,7 +85,9 @@ class MessageActivities:
                     text=text,
                     kind=TemplateKind(request.kind),
                     recipients=list(request.recipients),
-                    to_record=request.to_record,
+                    # Only contacts and customers have consent to check; an address read from
+                    # another record (a calling task's) is sent to like a fixed one.
+                    to_record=request.to_record and record.record_type in RECIPIENT_TYPES,
                 ),
             )
         except DomainError as error:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
-from bench.report import RESULTS_DIR, table, write_json, write_table
+from bench.report import RESULTS_DIR, broadcast_table, table, write_json, write_table
 from db.throwaway_postgres import throwaway_postgres
 
 BENCH_DATABASE = "crm_bench"
@@ -53,6 +53,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         default=list(defaults.writers),
         help="concurrent writers, one run each",
     )
+    parser.add_argument(
+        "--broadcast-recipients",
+        type=int,
+        default=defaults.broadcast_recipients,
+        help="contacts a broadcast is sent to (0 skips it)",
+    )
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -61,6 +67,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         concurrency=args.concurrency,
         write_seconds=args.write_seconds,
         writers=tuple(args.writers),
+        broadcast_recipients=args.broadcast_recipients,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -74,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"crm-bench-{backend}-") as folder:
             run = run_sqlite if backend == "sqlite" else run_postgres
             results.append(run(options, Path(folder)))
-    sys.stdout.write(table(results) + "\n\n" + write_table(results) + "\n")
+    tables = [table(results), write_table(results), broadcast_table(results)]
+    sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")
     return 0
 

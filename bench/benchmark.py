@@ -1,6 +1,6 @@
 """One benchmark run on one database: migrate, load, check both queries agree, time them
 in-process, measure requests per second over loopback, then concurrent writes with the worker
-running."""
+running, then a broadcast into an SMTP sink."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import httpx
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
+from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmark
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
@@ -36,6 +37,7 @@ class Options:
     concurrency: int = 16
     write_seconds: float = 15.0
     writers: tuple[int, ...] = WRITER_COUNTS
+    broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class DatabaseResult:
     ratio: float
     load: LoadResult
     writes: list[WriteLoadResult]
+    broadcast: BroadcastResult | None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -115,6 +118,11 @@ async def benchmark_database(
     writes = await write_benchmark(
         database_url, workdir, ADMIN_EMAIL, ADMIN_PASSWORD, options.write_seconds, options.writers
     )
+    broadcast = (
+        await broadcast_benchmark(database_url, workdir, options.broadcast_recipients)
+        if options.broadcast_recipients
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -127,4 +135,5 @@ async def benchmark_database(
         ratio=round(graphql.median_ms / sql.median_ms, 2),
         load=under_load,
         writes=writes,
+        broadcast=broadcast,
     )

@@ -76,25 +76,25 @@ async def served_app(
         env["CRM_TEMPORAL_CONFIG"] = str(temporal_config)
     started: list[asyncio.subprocess.Process] = []
     try:
-        server, server_log = await _start(["serve"], env, workdir / f"server-{port}.log")
+        server, server_log = await start_crm(["serve"], env, workdir / f"server-{port}.log")
         started.append(server)
         worker: tuple[asyncio.subprocess.Process, Path] | None = None
         if with_worker:
             # INFO: the worker says when it polls; it logs nothing per request.
             worker_env = {**env, "CRM_LOG_LEVEL": "INFO"}
-            worker = await _start(["worker"], worker_env, workdir / f"worker-{port}.log")
+            worker = await start_crm(["worker"], worker_env, workdir / f"worker-{port}.log")
             started.append(worker[0])
         base_url = f"http://127.0.0.1:{port}"
         await _wait_until_up(base_url, server, server_log)
         if worker is not None:
-            await _wait_for_line(*worker, WORKER_STARTED)
+            await wait_for_line(*worker, WORKER_STARTED)
         yield base_url
     finally:
         for process in started:
-            await _stop(process)
+            await stop_crm(process)
 
 
-async def _start(
+async def start_crm(
     command: list[str], env: dict[str, str], log_path: Path
 ) -> tuple[asyncio.subprocess.Process, Path]:
     with log_path.open("wb") as log:
@@ -104,7 +104,7 @@ async def _start(
     return process, log_path
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def stop_crm(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -115,7 +115,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-async def _wait_for_line(process: asyncio.subprocess.Process, log: Path, text: str) -> None:
+async def wait_for_line(process: asyncio.subprocess.Process, log: Path, text: str) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline and process.returncode is None:
         if text in await asyncio.to_thread(log.read_text):

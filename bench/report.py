@@ -38,6 +38,18 @@ WRITE_HEADER = (
 )
 
 
+BROADCAST_HEADER = (
+    "database",
+    "recipients",
+    "messages/s",
+    "raw SMTP/s",
+    "ratio",
+    "worker peak MiB",
+    "restart: stopped at",
+    "duplicates",
+)
+
+
 def _aligned(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
@@ -60,6 +72,25 @@ def write_table(results: Sequence[DatabaseResult]) -> str:
         for w in r.writes
     ]
     return _aligned(rows)
+
+
+def broadcast_table(results: Sequence[DatabaseResult]) -> str:
+    """A broadcast into an SMTP sink, against raw SMTP sends to the same sink."""
+    rows = [BROADCAST_HEADER] + [
+        (
+            r.database,
+            f"{b.recipients:,}",
+            f"{b.messages_per_second:.0f}",
+            f"{b.smtp_baseline_per_second:.0f}",
+            f"{b.ratio:.2f}",
+            f"{b.worker_peak_mib:.0f}" if b.worker_peak_mib is not None else "n/a",
+            f"{b.restarted_at:,}",
+            str(b.duplicates),
+        )
+        for r in results
+        if (b := r.broadcast) is not None
+    ]
+    return _aligned(rows) if len(rows) > 1 else "(no broadcast benchmark)"
 
 
 def table(results: Sequence[DatabaseResult]) -> str:

@@ -1,7 +1,7 @@
 """The outbox relay: delivers the domain's outbox to Temporal, retrying with backoff.
 
-It starts flow runs and signals them, and starts the deliveries of queued messages. It lives
-in `crm` because it talks to Temporal; the rows
+It starts flow runs and signals them, starts the deliveries of queued messages, and starts,
+schedules and cancels broadcasts. It lives in `crm` because it talks to Temporal; the rows
 come from the domain, written in the same transaction as the change that caused them, so
 nothing is lost while Temporal is away: the rows wait, and the relay backs off and tries again.
 
@@ -17,19 +17,21 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, ScheduleAlreadyRunningError, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from crm.logging import WORKER_LOGGER
+from crm.schedules import broadcast_schedule
 from db.busy import is_busy
 from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETRY_STEP
 from domain.flows.definitions import FlowDefinition
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
+from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
 
@@ -161,6 +163,12 @@ class OutboxRelay:
                 await self._signal(message)
             elif message.kind == OutboxKind.DELIVER_MESSAGE:
                 await self._deliver_message(message)
+            elif message.kind == OutboxKind.START_BROADCAST:
+                await self._start_broadcast(message)
+            elif message.kind == OutboxKind.SCHEDULE_BROADCAST:
+                await self._schedule_broadcast(message)
+            elif message.kind == OutboxKind.CANCEL_BROADCAST:
+                await self._cancel_broadcast(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -202,6 +210,51 @@ class OutboxRelay:
             )
         except WorkflowAlreadyStartedError:
             log.info("message delivery already started", extra={"workflow_id": message.workflow_id})
+
+    async def _start_broadcast(self, message: OutboxMessage) -> None:
+        request = SendBroadcastInput(
+            message.payload["broadcast_id"],
+            send_at=datetime.fromisoformat(message.payload["send_at"]),
+        )
+        try:
+            await self.client.start_workflow(
+                SendBroadcast.run,
+                request,
+                id=message.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=self.timing.rpc_timeout,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("broadcast already started", extra={"workflow_id": message.workflow_id})
+
+    async def _schedule_broadcast(self, message: OutboxMessage) -> None:
+        schedule = broadcast_schedule(message.payload, message.workflow_id, self.task_queue)
+        try:
+            await self.client.create_schedule(
+                message.workflow_id, schedule, rpc_timeout=self.timing.rpc_timeout
+            )
+        except ScheduleAlreadyRunningError:
+            log.info("broadcast already scheduled", extra={"workflow_id": message.workflow_id})
+
+    async def _cancel_broadcast(self, message: OutboxMessage) -> None:
+        """A yearly broadcast's schedule goes; a one-off's run is told. A run under way ends
+        after its batch either way (the batch reads the broadcast's status)."""
+        if message.payload.get("recurrence", "once") != "once":
+            schedule = self.client.get_schedule_handle(message.workflow_id)
+            try:
+                await schedule.delete(rpc_timeout=self.timing.rpc_timeout)
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            return
+        handle = self.client.get_workflow_handle(message.workflow_id)
+        try:
+            await handle.signal(SendBroadcast.cancel, rpc_timeout=self.timing.rpc_timeout)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("broadcast run has ended", extra={"workflow_id": message.workflow_id})
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

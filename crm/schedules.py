@@ -1,4 +1,5 @@
-"""The Temporal schedules a worker keeps: today, the daily purge of deleted documents.
+"""The Temporal schedules a worker keeps (the daily purge of deleted documents), and those of
+yearly broadcasts, which the outbox relay creates and deletes.
 
 A schedule lives on the Temporal server, so the purge runs once a day however many workers
 there are, and a worker that is down misses nothing: the next one to start finds the schedule
@@ -9,18 +10,22 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
 )
 
+from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.document_purge import PurgeDeletedDocuments
 
 DOCUMENT_PURGE_SCHEDULE = "crm-document-purge"
@@ -40,3 +45,28 @@ async def ensure_schedules(client: Client, task_queue: str) -> None:
     )
     with contextlib.suppress(ScheduleAlreadyRunningError):
         await client.create_schedule(DOCUMENT_PURGE_SCHEDULE, purge)
+
+
+def broadcast_schedule(payload: dict[str, Any], schedule_id: str, task_queue: str) -> Schedule:
+    """A yearly broadcast's schedule, from the outbox payload `domain.broadcasts` writes: every
+    year on a month and day at a local time, or every day at that time (the run then picks
+    the records whose own date is that day). Runs of different days may overlap."""
+    calendar: dict[str, Any] = {
+        "hour": [ScheduleRange(payload["hour"])],
+        "minute": [ScheduleRange(payload["minute"])],
+    }
+    if payload.get("month") is not None:
+        calendar["month"] = [ScheduleRange(payload["month"])]
+        calendar["day_of_month"] = [ScheduleRange(payload["day"])]
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            SendBroadcast.run,
+            SendBroadcastInput(payload["broadcast_id"]),
+            id=f"{schedule_id}-run",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[ScheduleCalendarSpec(**calendar)], time_zone_name=payload["time_zone"]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL),
+    )

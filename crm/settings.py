@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # Where people outside the API reach it (unsubscribe links in emails); https in production.
     public_url: str = "http://127.0.0.1:8000"
     unsubscribe_link_days: int = Field(default=365, gt=0, le=3650)
+    # Broadcasts send at most this many messages a second per worker (the SMTP relay's limit).
+    broadcast_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
     log_level: str = "INFO"
     # Signs access tokens. The default is for the embedded dev stack only: production refuses
     # to start with it (see `model_post_init`).

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.broadcasts import BroadcastActivities
 from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
@@ -31,6 +32,7 @@ from domain.emails import SmtpConfig
 from domain.flows.service import seed_default_flows
 from domain.message_templates import seed_default_templates
 from workflows import DATA_CONVERTER
+from workflows.broadcast import SendBroadcast
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
@@ -141,11 +143,16 @@ async def run_worker(
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[DeliverEmail, DeliverMessage, FlowRun, PurgeDeletedDocuments],
+            workflows=[DeliverEmail, DeliverMessage, FlowRun, PurgeDeletedDocuments, SendBroadcast],
             activities=[
                 EmailActivities(smtp_config(settings)).send_email,
                 *MessageActivities(
                     smtp_config(settings), settings.unsubscribe_links()
+                ).activities(),
+                *BroadcastActivities(
+                    smtp_config(settings),
+                    settings.unsubscribe_links(),
+                    settings.broadcast_rate_per_second,
                 ).activities(),
                 documents.purge_deleted_documents,
                 *FLOW_ACTIVITIES,

@@ -43,6 +43,7 @@ MODEL_MODULES = [
     "db.message_templates",
     "db.messages",
     "db.message_preferences",
+    "db.broadcasts",
 ]
 
 

@@ -32,6 +32,7 @@ class Message(Model):
     reason = fields.CharField(max_length=500, default="")
     idempotency_key = fields.CharField(max_length=255, unique=True)
     message_id = fields.CharField(max_length=255, default="")
+    # Who asked: flow:<key>, user:<id>, broadcast:<id>:<occurrence>.
     source = fields.CharField(max_length=255, default="")
     created_by = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -40,4 +41,8 @@ class Message(Model):
 
     class Meta:
         table = "message"
-        indexes = (("agency_id", "record_type", "record_id", "created_at"),)
+        indexes = (
+            ("agency_id", "record_type", "record_id", "created_at"),
+            # A broadcast run's counts are read by its source.
+            ("agency_id", "source", "status"),
+        )

@@ -188,6 +188,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "document": RecordsAbout(Document),
     "message": RecordsAbout(Message),
     "message_preference": RecordsAbout(MessagePreference),
+    "broadcast": AgencyRecords(Resource.BROADCASTS),
 }
 
 

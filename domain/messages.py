@@ -150,9 +150,11 @@ async def queue_message(
         )
     template_version: int | None = None
     kind = request.kind
+    variables: dict[str, dict[str, Any]] = {}
+    if request.to_record or request.template_key:
+        variables = await recipient_variables(actor, request.record_type, UUID(request.record_id))
     if request.template_key:
         template, version = await _published(actor.agency_id, request.template_key)
-        variables = await recipient_variables(actor, request.record_type, UUID(request.record_id))
         rendered = render(parts_of(version), variables)
         subject, text_body, html_body = rendered.subject, rendered.text_body, rendered.html_body
         kind, template_version = TemplateKind(template.kind), version.version
@@ -166,7 +168,6 @@ async def queue_message(
         raise DomainError(MessageErrorCode.REQUIRED, "A template or a text is needed.", "template")
     recipients = list(request.recipients)
     if not recipients and request.to_record:
-        variables = await recipient_variables(actor, request.record_type, UUID(request.record_id))
         address = variables["recipient"].get("email", "")
         recipients = [address] if address else []
     values: dict[str, Any] = {

@@ -21,6 +21,9 @@ class OutboxKind(StrEnum):
     START_FLOW = "start_flow"
     SIGNAL_FLOW = "signal_flow"
     DELIVER_MESSAGE = "deliver_message"
+    START_BROADCAST = "start_broadcast"
+    SCHEDULE_BROADCAST = "schedule_broadcast"
+    CANCEL_BROADCAST = "cancel_broadcast"
 
 
 class OutboxStatus(StrEnum):

@@ -41,6 +41,7 @@ class Resource(StrEnum):
     TAGS = "tags"  # curating the agency's tag catalogue (tagging records is SALES_RECORDS)
     CUSTOM_FIELDS = "custom_fields"  # defining fields; every actor of the agency reads them
     TEMPLATES = "templates"  # message templates: admins and sysadmins write, senders read
+    BROADCASTS = "broadcasts"  # one template to an audience: admins and marketing
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -55,6 +56,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
         Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -71,6 +73,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         # The catalogue is the agency's: a sales head renames a tag for everyone.
         Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
+        Resource.BROADCASTS: {Access.READ: RowScope.AGENCY},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
@@ -89,6 +92,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
+        Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
 }
 

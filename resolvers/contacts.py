@@ -29,7 +29,8 @@ async def contact(context: RequestContext, global_id: relay.GlobalID) -> Contact
     return await found_or_none(lambda: contacts.get_contact(actor, _id(global_id)))
 
 
-def _filter(where: Any) -> dict[str, Any] | None:
+def filter_criteria(where: Any) -> dict[str, Any] | None:
+    """A `ContactFilter` input as `domain.contacts` takes it."""
     if where is None:
         return None
     return with_user_ids(given(where), ContactErrorCode, "owner_id")
@@ -48,7 +49,7 @@ async def contacts_page(
 
     async def load() -> Any:
         ordering = record_ordering(ContactOrderField(order_field), descending, custom_field)
-        return await contacts.list_contacts(actor, first, after, _filter(where), ordering)
+        return await contacts.list_contacts(actor, first, after, filter_criteria(where), ordering)
 
     return connection(await answer(load()))
 

@@ -38,6 +38,11 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def filter_criteria(where: Any) -> dict[str, Any] | None:
+    """A `CustomerFilter` input as `domain.customers` takes it."""
+    return _fields(given(where)) if where is not None else None
+
+
 async def customer(context: RequestContext, global_id: relay.GlobalID) -> Customer | None:
     actor = actor_of(context)
     return await found_or_none(lambda: customers.get_customer(actor, _id(global_id)))
@@ -55,7 +60,7 @@ async def customers_page(
     actor = actor_of(context)
 
     async def load() -> Any:
-        criteria = _fields(given(where)) if where is not None else None
+        criteria = filter_criteria(where)
         ordering = record_ordering(CustomerOrderField(order_field), descending, custom_field)
         return await customers.list_customers(actor, first, after, criteria, ordering)
 

@@ -12,6 +12,7 @@ from typing import Any
 from strawberry import relay
 
 from resolvers import (
+    broadcasts,
     calling_tasks,
     contacts,
     customers,
@@ -34,6 +35,7 @@ FETCHERS: dict[str, Fetch] = {
     "Pipeline": pipelines.pipeline,
     "User": users.user,
     "Message": messages.message,
+    "Broadcast": broadcasts.broadcast,
 }
 
 

@@ -23,6 +23,7 @@ from schema.agencies import AgencyMutation, AgencyQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
 from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
+from schema.broadcasts import BroadcastMutation, BroadcastQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.contacts import ContactMutation, ContactQuery
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
@@ -68,6 +69,7 @@ Query = merge_types(
         FlowQuery,
         MessageTemplateQuery,
         MessagePreferenceQuery,
+        BroadcastQuery,
         CustomFieldQuery,
         TimelineQuery,
     ),
@@ -92,6 +94,7 @@ Mutation = merge_types(
         MessageTemplateMutation,
         MessageMutation,
         MessagePreferenceMutation,
+        BroadcastMutation,
         CustomFieldMutation,
         NoteMutation,
         DocumentMutation,

@@ -1,5 +1,5 @@
 """The benchmark at a tiny scale, so it cannot rot: it loads, agrees with the hand SQL, times
-both and serves real requests over loopback, on SQLite and PostgreSQL."""
+both, serves real requests over loopback and sends a broadcast, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bench.benchmark import Options, benchmark_database
-from bench.report import table, write_json, write_table
+from bench.report import broadcast_table, table, write_json, write_table
 from tests.fixtures.databases import DatabaseSource
 
 TINY = Options(
@@ -18,6 +18,7 @@ TINY = Options(
     concurrency=2,
     write_seconds=1.0,
     writers=(2,),
+    broadcast_recipients=150,
 )
 
 
@@ -38,7 +39,15 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert writes.writes_per_second > 0
     assert (writes.failures, writes.busy) == (0, 0), writes.first_failure
 
+    broadcast = result.broadcast
+    assert broadcast is not None
+    assert broadcast.recipients == 150
+    assert broadcast.messages_per_second > 0
+    assert broadcast.restart_sent == 150
+    assert broadcast.duplicates == 0
+
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
     assert database_source.backend in table([result])
     assert "writes/s" in write_table([result])
+    assert "duplicates" in broadcast_table([result])

@@ -12,10 +12,15 @@ import pytest
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
+from temporalio.testing import WorkflowEnvironment
 
 from crm.app import create_app
 from crm.settings import Settings
+from db.agencies import Agency
+from db.users import User
 from domain.agencies import bootstrap_agency
+from tests.fixtures.flows import Flows
+from tests.fixtures.smtp import SmtpServer
 
 # A port nothing listens on: /readyz reports Temporal down unless a test passes a real one.
 UNREACHABLE_TEMPORAL = "127.0.0.1:9"
@@ -130,3 +135,30 @@ async def open_api(settings: Settings) -> AsyncIterator[Api]:
 async def api(settings: Settings) -> AsyncIterator[Api]:
     async with open_api(settings) as opened:
         yield opened
+
+
+@pytest.fixture
+async def sending(
+    api: Api,
+    settings: Settings,
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    smtp_server: SmtpServer,
+) -> Flows:
+    """A relay and a worker delivering Acme's messages and broadcasts (time skipping), signing
+    unsubscribe links as the API checks them; Acme has a postal address for the footer."""
+    admin = await User.get(email=ADMIN_EMAIL)
+    await Agency.filter(id=admin.agency_id).update(
+        street="1 Fleet Street", city="London", postal_code="EC4Y 1AA", country="GB"
+    )
+    return Flows(
+        temporal_env.client,
+        task_queue,
+        smtp_server,
+        admin.agency_id,
+        owner_id=admin.id,
+        skips_time=True,
+        support_id=admin.id,
+        head_id=admin.id,
+        links=settings.unsubscribe_links(),
+    )

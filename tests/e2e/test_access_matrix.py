@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from db.users import User
 from domain import (
     agencies,
     api_keys,
+    broadcasts,
     calling_tasks,
     contacts,
     custom_fields,
@@ -207,7 +209,12 @@ async def build_world(api: Api) -> World:
     world.ids["tag"] = await world.tag_of_agency_a()
     world.ids["notification_north"] = await world.notification_of_sales_north()
     world.ids["template"] = await template_of_agency_a(world)
-    await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
+    bolt, _, _ = await agencies.bootstrap_agency(
+        "Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD
+    )
+    for agency_id in (agency_a.id, bolt.id):  # the same key in both: each sends its own
+        await message_templates.seed_default_templates(agency_id, [NEWSLETTER])
+    world.ids["broadcast"] = await broadcast_of_agency_a(world)
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -283,6 +290,13 @@ NOTE_EDIT = {**SALES_WRITE, "head_north": "forbidden", "sales_north": "forbidden
 TEMPLATE_READ = everyone(
     "ok", other_agency_admin="hidden", api_read="forbidden", api_read_write="forbidden"
 )
+BROADCAST_READ = everyone(
+    "forbidden", admin="ok", head_north="ok", marketing="ok", other_agency_admin="hidden"
+)
+BROADCAST_WRITE_IN_A = everyone(
+    "forbidden", admin="ok", marketing="ok", other_agency_admin="hidden"
+)
+BROADCAST_WRITE_OWN_AGENCY = {**BROADCAST_WRITE_IN_A, "other_agency_admin": "ok"}
 TEMPLATE_WRITE_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
 TEMPLATE_WRITE_OWN_AGENCY = {**TEMPLATE_WRITE_IN_A, "other_agency_admin": "ok"}
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
@@ -615,6 +629,27 @@ async def template_of_agency_a(world: World) -> str:
         world.system, {"key": key, "name": "Welcome", "kind": "sales", **text}
     )
     return key
+
+
+NEWSLETTER = {
+    "key": "newsletter",
+    "name": "Newsletter",
+    "kind": "marketing",
+    "subject": "News",
+    "text_body": "Hello {{ recipient.first_name }}",
+}
+
+
+async def broadcast_of_agency_a(world: World) -> str:
+    send_at = datetime.now(UTC) + timedelta(days=30)
+    created = await broadcasts.create_broadcast(
+        world.system, {"name": "News", "template": "newsletter", "send_at": send_at}
+    )
+    return gid("Broadcast", created.id)
+
+
+async def fresh_broadcast(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await broadcast_of_agency_a(world)}
 
 
 async def the_template(world: World, caller: str) -> dict[str, Any]:
@@ -1028,6 +1063,19 @@ CASES: dict[str, Case] = {
         f"{{ updateMessagePreferences(input: {{recordId: $id, channel: EMAIL}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,
         contact_north,
+    ),
+    "broadcasts": Case(
+        "{ broadcasts { id } }", BROADCAST_READ, target=lambda w: w.ids["broadcast"]
+    ),
+    "createBroadcast": Case(
+        'mutation { createBroadcast(input: {name: "N", template: "newsletter", '
+        f'sendAt: "2099-01-01T09:00:00Z"}}) {{ {PAYLOAD} }} }}',
+        BROADCAST_WRITE_OWN_AGENCY,
+    ),
+    "cancelBroadcast": Case(
+        f"mutation($id: ID!) {{ cancelBroadcast(id: $id) {{ {PAYLOAD} }} }}",
+        BROADCAST_WRITE_IN_A,
+        fresh_broadcast,
     ),
     "createMessageTemplate": Case(
         'mutation($key: String!) { createMessageTemplate(input: {key: $key, name: "N", '

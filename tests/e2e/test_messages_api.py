@@ -11,17 +11,14 @@ import pytest
 from pydantic import SecretStr
 from strawberry import relay
 from temporalio.client import WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
 from crm.settings import Settings
-from db.agencies import Agency
-from db.users import User
 from domain.messages import Message
 from domain.outbox import OutboxKind, OutboxMessage
 from domain.roles import Role
 from domain.unsubscribe_links import LinkConfig, link_token
 from tests.e2e.colleagues import colleague, other_agency_admin
-from tests.e2e.conftest import ADMIN_EMAIL, Api
+from tests.e2e.conftest import Api
 from tests.e2e.test_message_templates_api import create, publish
 from tests.fixtures.flows import Flows
 from tests.fixtures.smtp import SmtpServer
@@ -53,32 +50,6 @@ OFFER = {
     "textBody": "Hello {{ recipient.first_name }}, 20% off this week.",
     "htmlBody": "<p>Hello <b>{{ recipient.first_name }}</b>, 20% off this week.</p>",
 }
-
-
-@pytest.fixture
-async def sending(
-    api: Api,
-    settings: Settings,
-    temporal_env: WorkflowEnvironment,
-    task_queue: str,
-    smtp_server: SmtpServer,
-) -> Flows:
-    """A relay and a worker delivering Acme's messages, signing links as the API checks them."""
-    admin = await User.get(email=ADMIN_EMAIL)
-    await Agency.filter(id=admin.agency_id).update(
-        street="1 Fleet Street", city="London", postal_code="EC4Y 1AA", country="GB"
-    )
-    return Flows(
-        temporal_env.client,
-        task_queue,
-        smtp_server,
-        admin.agency_id,
-        owner_id=admin.id,
-        skips_time=True,
-        support_id=admin.id,
-        head_id=admin.id,
-        links=settings.unsubscribe_links(),
-    )
 
 
 async def a_contact(api: Api, email: str = "grace@example.com") -> str:

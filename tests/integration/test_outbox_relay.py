@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 from temporalio.client import Client
@@ -21,25 +19,13 @@ from domain.flow_triggers import SIGNAL_RECORD_EVENT, signal_run
 from domain.flows.definitions import FlowRunStatus
 from domain.outbox import OutboxKind
 from tests.fixtures.databases import OpenDatabase
-from tests.fixtures.flows import REAL_TIME_LIMIT, Flows, prepare_flows
+from tests.fixtures.flows import Flows, eventually, prepare_flows
 from tests.fixtures.smtp import SmtpServer, free_port
 from tests.fixtures.temporal import SERVER_STARTUP_LIMIT, installed_tool
 from tests.fixtures.write_locks import another_writer
 from workflows import DATA_CONVERTER
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
-
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]]) -> T:
-    """Poll in real time until `check` returns something."""
-    async with asyncio.timeout(REAL_TIME_LIMIT):
-        while True:
-            found = await check()
-            if found is not None:
-                return found
-            await asyncio.sleep(0.02)
 
 
 async def start_message(flows: Flows) -> OutboxMessage:

@@ -1,0 +1,123 @@
+"""Broadcasts: one published template to an audience, once or every year, with progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.broadcasts import Broadcast as BroadcastRecord
+from domain.broadcasts import BroadcastErrorCode, BroadcastStatus, Recurrence, RunStatus
+from domain.broadcasts import BroadcastRun as BroadcastRunRecord
+from resolvers import broadcasts as resolve
+from schema.contacts import ContactFilter
+from schema.customers import CustomerFilter
+from schema.payloads import errors_as
+
+strawberry.enum(BroadcastErrorCode, name="BroadcastErrorCode")
+strawberry.enum(BroadcastStatus, name="BroadcastStatus")
+strawberry.enum(Recurrence, name="BroadcastRecurrence")
+strawberry.enum(RunStatus, name="BroadcastRunStatus")
+
+
+@strawberry.type(description="One sending of a broadcast: its day and its counts so far.")
+class BroadcastRun:
+    occurrence: str = strawberry.field(description="The local date it is for (YYYY-MM-DD).")
+    status: RunStatus
+    targeted: int = strawberry.field(description="Messages written for the audience so far.")
+    sent: int
+    failed: int
+    skipped: JSON = strawberry.field(description="Skipped messages by reason.")
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@strawberry.type(description="A published template sent to an audience, once or every year.")
+class Broadcast(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    template_key: str
+    record_type: str = strawberry.field(description="contact or customer.")
+    audience: JSON = strawberry.field(description="The filter, read when each run starts.")
+    time_zone: str
+    send_at: datetime
+    recurrence: Recurrence
+    date_field: str
+    status: BroadcastStatus
+    created_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, BroadcastRecord))
+
+    @strawberry.field(description="Its sendings, newest first (one for a one-off).")
+    async def runs(
+        self, info: Info, root: strawberry.Parent[BroadcastRecord]
+    ) -> list[BroadcastRun]:
+        found: list[BroadcastRunRecord] = await resolve.runs(info.context, root)
+        return found  # type: ignore[return-value]
+
+
+@strawberry.input(description="Exactly one of them; neither sends to every contact.")
+class BroadcastAudience:
+    contacts: ContactFilter | None = None
+    customers: CustomerFilter | None = None
+
+
+@strawberry.input
+class CreateBroadcastInput:
+    name: str
+    template: str = strawberry.field(description="A published, non-transactional template.")
+    audience: BroadcastAudience | None = None
+    send_at: datetime = strawberry.field(
+        description="When (one-off); for a yearly one, the first date and the local time."
+    )
+    time_zone: str | None = strawberry.field(
+        default=None, description="IANA name; the agency's when left out."
+    )
+    recurrence: Recurrence = Recurrence.ONCE
+    date_field: str = strawberry.field(
+        default="",
+        description="yearly_on_field: created_at, or custom_fields.<key> of a date field.",
+    )
+
+
+@strawberry.type(description="A problem with the input; nothing was changed.")
+class BroadcastError:
+    field: str | None
+    code: BroadcastErrorCode
+    message: str
+
+
+@strawberry.type
+class BroadcastPayload:
+    broadcast: Broadcast | None
+    errors: list[BroadcastError]
+
+
+def _payload(outcome: Any) -> BroadcastPayload:
+    return BroadcastPayload(
+        broadcast=outcome.value, errors=errors_as(BroadcastError, outcome.errors)
+    )
+
+
+@strawberry.type
+class BroadcastQuery:
+    @strawberry.field(description="The agency's broadcasts, newest first (admins, marketing).")
+    async def broadcasts(self, info: Info) -> list[Broadcast]:
+        return await resolve.broadcasts_list(info.context)  # type: ignore[return-value]
+
+
+@strawberry.type
+class BroadcastMutation:
+    @strawberry.mutation(description="Schedule a broadcast (admins and marketing).")
+    async def create_broadcast(self, info: Info, input: CreateBroadcastInput) -> BroadcastPayload:
+        return _payload(await resolve.create(info.context, input))
+
+    @strawberry.mutation(description="Stop a broadcast before or while it sends.")
+    async def cancel_broadcast(self, info: Info, id: relay.GlobalID) -> BroadcastPayload:
+        return _payload(await resolve.cancel(info.context, id))
