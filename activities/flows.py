@@ -22,6 +22,7 @@ from domain.errors import DomainError
 from domain.flow_runs import record_progress
 from domain.flows import records
 from domain.flows.definitions import FlowRunStatus
+from domain.notification_kinds import NotificationKind
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class NotifyInput:
     user_id: str
     message: str
     person: str = ""
+    kind: str = NotificationKind.FLOW.value
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ async def notify_user(request: NotifyInput) -> int:
             record.record_id,
             idempotency_key(info),
             info.workflow_id or "",
+            NotificationKind(request.kind),
         )
     except DomainError as error:
         raise refusal(error) from error

@@ -13,6 +13,7 @@ class Notification(Model):
     agency_id = fields.UUIDField()
     user_id = fields.UUIDField()
     message = fields.TextField()
+    kind = fields.CharField(max_length=30, default="flow", db_default="flow")
     record_type = fields.CharField(max_length=50, default="")
     record_id = fields.CharField(max_length=64, default="")
     source = fields.CharField(max_length=255, default="")

@@ -22,6 +22,10 @@ class User(Model):
     is_active = fields.BooleanField(default=True)
     # An IANA zone name; null: the agency's.
     time_zone = fields.CharField(max_length=64, null=True)
+    # Notification kind -> in_app, email, both or none; a kind left out goes in-app.
+    notification_channels: fields.Field[dict[str, str]] = fields.JSONField(
+        default=dict, db_default="{}"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -99,7 +99,7 @@ async def start_run(broadcast_id: UUID, moment: datetime) -> int | None:
     return int(run.id)
 
 
-def _same_day(value: date | datetime | None, day: date, zone: ZoneInfo) -> bool:
+def same_day(value: date | datetime | None, day: date, zone: ZoneInfo) -> bool:
     if value is None:
         return False
     if isinstance(value, datetime):
@@ -121,14 +121,14 @@ async def _on_their_day(
     """For yearly_on_field: the records whose date falls on `day` in the broadcast's zone."""
     zone = ZoneInfo(broadcast.time_zone)
     if broadcast.date_field == CREATED_AT:
-        return [r for r in records if _same_day(r.created_at, day, zone)]
+        return [r for r in records if same_day(r.created_at, day, zone)]
     key = broadcast.date_field.removeprefix(CUSTOM_PREFIX)
     values = await values_of_records(actor, [(broadcast.record_type, r.id) for r in records])
     chosen = []
     for record in records:
         found = values.get((broadcast.record_type, record.id), [])
         dates = [v.date for v in found if v.definition.key == key]
-        if dates and _same_day(dates[0], day, zone):
+        if dates and same_day(dates[0], day, zone):
             chosen.append(record)
     return chosen
 

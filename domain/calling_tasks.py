@@ -31,6 +31,8 @@ from domain.errors import DomainError, input_errors
 from domain.field_types import LongText, RequiredName, Tags, input_codes
 from domain.lifecycles import apply_event
 from domain.lifecycles.calling_task import CallingTaskLifecycle
+from domain.notification_kinds import NotificationKind
+from domain.notifications import notify_user
 from domain.pagination import Ordering, Page
 from domain.policies import may_own
 from domain.record_changes import record_created, record_transitioned, record_updated
@@ -241,6 +243,7 @@ async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask
         await task.save(using_db=conn)
         after = {**snapshot(task), **await custom.write(actor, task.id, conn)}
         await record_created(actor, AGGREGATE, str(task.id), after, conn)
+        await _tell_assignee(actor, task, conn)
     return task
 
 
@@ -263,7 +266,26 @@ async def update_calling_task(actor: Actor, task_id: UUID, data: dict[str, Any])
         old, new = changed_fields(before, after)
         if new:
             await record_updated(actor, AGGREGATE, str(task.id), old, new, conn)
+        if "assignee_id" in new:
+            await _tell_assignee(actor, task, conn)
     return task
+
+
+async def _tell_assignee(actor: Actor, task: CallingTask, conn: BaseDBAsyncClient) -> None:
+    """Someone else gave you a call to make: you hear of it (as your settings say)."""
+    if task.assignee_id is None or task.assignee_id == actor.user_id:
+        return
+    due = f", due {task.due_at:%Y-%m-%d %H:%M} UTC" if task.due_at else ""
+    await notify_user(
+        actor,
+        task.assignee_id,
+        f"A calling task for you: {task.subject}{due}.",
+        AGGREGATE,
+        str(task.id),
+        actor.id,
+        conn,
+        NotificationKind.CALLING_TASK_ASSIGNED,
+    )
 
 
 async def delete_calling_task(actor: Actor, task_id: UUID) -> CallingTask:

@@ -21,6 +21,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from db.contacts import Contact
+from db.customers import Customer
 from db.message_templates import MessageTemplate as MessageTemplate
 from db.message_templates import MessageTemplateVersion as MessageTemplateVersion
 from db.users import User
@@ -28,7 +30,6 @@ from domain.actors import Actor
 from domain.agencies import get_agency
 from domain.errors import DomainError, DomainErrors, input_errors
 from domain.field_types import RequiredName, input_codes
-from domain.flows.records import read_record
 from domain.message_kinds import RECIPIENT_TYPES as RECIPIENT_TYPES
 from domain.message_kinds import TemplateKey
 from domain.message_kinds import TemplateKind as TemplateKind
@@ -43,6 +44,7 @@ from domain.policies import require
 from domain.record_changes import record_created, record_updated
 from domain.roles import Access, Resource
 from domain.row_locks import locked_in_agency
+from domain.sales_records import scoped
 
 AGGREGATE = "message_template"
 # Templates an agency may have.
@@ -343,22 +345,27 @@ async def recipient_variables(
             f"Templates are rendered for a {' or a '.join(RECIPIENT_TYPES)}.",
             "record_id",
         )
-    record = await read_record(actor, record_type, str(record_id))
+    model = Contact if record_type == "contact" else Customer
+    record: Any = await scoped(model, actor).get_or_none(id=record_id)
+    if record is None:
+        raise DomainError(
+            TemplateErrorCode.NOT_FOUND, f"No {record_type} with id {record_id}.", "record_id"
+        )
     if record_type == "contact":
-        first, last = record["first_name"], record["last_name"]
+        first, last = record.first_name, record.last_name
         recipient = {
             "first_name": first,
             "last_name": last,
             "full_name": f"{first} {last}".strip(),
-            "email": next(iter(record["emails"]), ""),
-            "company_name": record["company_name"],
-            "job_title": record["job_title"],
+            "email": next(iter(record.emails), ""),
+            "company_name": record.company_name,
+            "job_title": record.job_title,
         }
     else:
-        name = record["name"]
+        name = record.name
         recipient = {"first_name": name, "full_name": name, "company_name": name}
-        recipient["email"] = record.get("billing_email", "")
-    owner = await User.get_or_none(agency_id=actor.agency_id, id=record.get("owner_id"))
+        recipient["email"] = record.billing_email
+    owner = await User.get_or_none(agency_id=actor.agency_id, id=record.owner_id)
     agency = await get_agency(actor)
     return {
         "recipient": recipient,

@@ -26,6 +26,7 @@ from domain.actors import Actor
 from domain.audit import record_audit
 from domain.event_subscriptions import event_cursor
 from domain.events import append_event
+from domain.notification_kinds import NotificationKind
 from domain.notifications import notify_user
 from domain.roles import Role
 from domain.webhook_signatures import (
@@ -250,7 +251,14 @@ async def _announce_switch_off(endpoint: WebhookEndpoint, connection: Any) -> No
     )
     for admin in await _admins(endpoint.agency_id, connection):
         await notify_user(
-            system, admin.id, message, ENDPOINT_AGGREGATE, endpoint_id, "webhooks", connection
+            system,
+            admin.id,
+            message,
+            ENDPOINT_AGGREGATE,
+            endpoint_id,
+            "webhooks",
+            connection,
+            NotificationKind.SYSTEM,
         )
 
 

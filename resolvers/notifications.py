@@ -8,6 +8,7 @@ from strawberry import relay
 
 from domain import notifications
 from domain.errors import DomainError
+from domain.notification_kinds import NotificationChannel, NotificationKind
 from domain.notifications import NotificationErrorCode
 from resolvers.context import RequestContext, actor_of
 from resolvers.errors import Outcome, answer, attempt
@@ -40,3 +41,18 @@ async def mark_read(context: RequestContext, ids: list[relay.GlobalID] | None) -
         return await notifications.mark_read(actor, numbers)
 
     return await attempt(NotificationErrorCode, mark)
+
+
+Channels = dict[NotificationKind, NotificationChannel]
+
+
+async def channels(context: RequestContext) -> Channels:
+    return await answer(notifications.notification_channels(actor_of(context)))
+
+
+async def set_channels(context: RequestContext, choices: list[Any]) -> Outcome[Channels]:
+    actor = actor_of(context)
+    wanted = {str(choice.kind): str(choice.channel) for choice in choices}
+    return await attempt(
+        NotificationErrorCode, lambda: notifications.set_notification_channels(actor, wanted)
+    )

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from domain.notification_kinds import NotificationChannel, NotificationKind
 from domain.notifications import Notification as NotificationRecord
 from domain.notifications import NotificationErrorCode
 from domain.pagination import DEFAULT_PAGE_SIZE
@@ -16,6 +17,8 @@ from resolvers import notifications as resolve
 from schema.payloads import errors_as
 
 strawberry.enum(NotificationErrorCode, name="NotificationErrorCode")
+strawberry.enum(NotificationKind, name="NotificationKind")
+strawberry.enum(NotificationChannel, name="NotificationChannel")
 
 # Record types a notification may be about -> their GraphQL type names.
 RECORD_TYPES = {
@@ -31,6 +34,7 @@ RECORD_TYPES = {
 class Notification(relay.Node):
     id: relay.NodeID[str]
     message: str
+    kind: NotificationKind
     source: str = strawberry.field(description="What left it, e.g. flow:customer-onboarding.")
     created_at: datetime
     read_at: datetime | None
@@ -67,6 +71,30 @@ class MarkNotificationsReadInput:
     )
 
 
+@strawberry.type(description="How notifications of one kind reach you.")
+class NotificationChannelSetting:
+    kind: NotificationKind
+    channel: NotificationChannel
+
+
+@strawberry.input
+class NotificationChannelChoice:
+    kind: NotificationKind
+    channel: NotificationChannel
+
+
+@strawberry.type
+class NotificationChannelsPayload:
+    channels: list[NotificationChannelSetting]
+    errors: list[NotificationError]
+
+
+def _settings(
+    channels: dict[NotificationKind, NotificationChannel],
+) -> list[NotificationChannelSetting]:
+    return [NotificationChannelSetting(kind=k, channel=v) for k, v in channels.items()]
+
+
 @strawberry.type
 class NotificationQuery:
     @strawberry.field(description="Your notifications, newest first (people, not API keys).")
@@ -79,6 +107,13 @@ class NotificationQuery:
     ) -> relay.Connection[Notification]:
         return await resolve.notifications_page(info.context, first, after, unread_only)
 
+    @strawberry.field(
+        description="How each kind of notification reaches you: in the app (your inbox and "
+        "event subscription), by email, both, or not at all."
+    )
+    async def notification_channels(self, info: Info) -> list[NotificationChannelSetting]:
+        return _settings(await resolve.channels(info.context))
+
     @strawberry.field(description="How many of your notifications are unread.")
     async def unread_notification_count(self, info: Info) -> int:
         return await resolve.unread_count(info.context)
@@ -86,6 +121,16 @@ class NotificationQuery:
 
 @strawberry.type
 class NotificationMutation:
+    @strawberry.mutation(description="Choose how kinds of notification reach you.")
+    async def set_notification_channels(
+        self, info: Info, channels: list[NotificationChannelChoice]
+    ) -> NotificationChannelsPayload:
+        outcome = await resolve.set_channels(info.context, channels)
+        return NotificationChannelsPayload(
+            channels=_settings(outcome.value or {}),
+            errors=errors_as(NotificationError, outcome.errors),
+        )
+
     @strawberry.mutation(description="Mark some, or all, of your notifications read.")
     async def mark_notifications_read(
         self, info: Info, input: MarkNotificationsReadInput

@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.flows.templates import field_value, render
     from domain.message_kinds import TemplateKind
+    from domain.notification_kinds import NotificationKind
 
 # Reads and changes in the database: seconds each; a database that is away is waited for
 # (backing off to one attempt every five minutes) for six hours before the step stalls.
@@ -550,11 +551,18 @@ class FlowRun:
             return
         notification = (
             NotifyInput(
-                record=self._ref(), user_id="", message=render(step.message, record), person=person
+                record=self._ref(),
+                user_id="",
+                message=render(step.message, record),
+                person=person,
+                kind=str(step.kind or NotificationKind.FLOW),
             )
             if person
             else NotifyInput(
-                record=self._ref(), user_id=str(user_id), message=render(step.message, record)
+                record=self._ref(),
+                user_id=str(user_id),
+                message=render(step.message, record),
+                kind=str(step.kind or NotificationKind.FLOW),
             )
         )
         try:

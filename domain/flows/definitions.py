@@ -42,6 +42,7 @@ from pydantic_core import ErrorDetails
 
 from domain.flows.templates import FIELD_PATH, TemplateError, field_value, template_fields
 from domain.message_kinds import RECIPIENT_TYPES, TemplateKey, TemplateKind
+from domain.notification_kinds import NotificationKind
 from domain.roles import Role
 
 MAX_STEPS = 50
@@ -497,6 +498,9 @@ class NotifyStep(_Document):
     id: StepId
     to: Person
     message: Message
+    # What it is, so each person's notification settings apply: reminder, escalation, or
+    # (left out) flow.
+    kind: NotificationKind | None = None
     goto: StepId | None = None
 
 

@@ -36,6 +36,7 @@ from domain.flows.definitions import (
 from domain.flows.people import user_with_role
 from domain.lifecycles import describe
 from domain.lifecycles.registry import MACHINES
+from domain.notification_kinds import NotificationKind
 from domain.notifications import notify_user
 
 R = TypeVar("R")
@@ -287,14 +288,16 @@ async def notify_about_record(
     record_id: str,
     idempotency_key: str,
     workflow_id: str,
+    kind: NotificationKind = NotificationKind.FLOW,
 ) -> int:
-    """Leave a notification for a flow step, once per key; the notification's id."""
+    """Notify for a flow step, once per key; the inbox notification's id (0 when the user
+    takes this kind by email only, or not at all)."""
 
     async def notify(connection: Any) -> dict[str, Any]:
         notification = await notify_user(
-            actor, user_id, message, record_type, record_id, workflow_id, connection
+            actor, user_id, message, record_type, record_id, workflow_id, connection, kind
         )
-        return {"notification_id": notification.id}
+        return {"notification_id": notification.id if notification else 0}
 
     result = await at_most_once(idempotency_key, workflow_id, "notify", notify)
     return int(result["notification_id"])

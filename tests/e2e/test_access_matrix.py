@@ -153,6 +153,7 @@ class World:
             notice = await notify_user(
                 self.system, self.sales_north_id(), "Call back", "", "", "test", connection
             )
+        assert notice is not None
         return gid("Notification", notice.id)
 
     async def tag_of_agency_a(self) -> str:
@@ -1063,6 +1064,15 @@ CASES: dict[str, Case] = {
         f"{{ updateMessagePreferences(input: {{recordId: $id, channel: EMAIL}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,
         contact_north,
+    ),
+    "notificationChannels": Case(
+        "{ notificationChannels { kind channel } }",
+        everyone("ok", api_read="forbidden", api_read_write="forbidden"),
+    ),
+    "setNotificationChannels": Case(
+        "mutation { setNotificationChannels(channels: [{kind: REMINDER, channel: BOTH}]) "
+        f"{{ {PAYLOAD} }} }}",
+        everyone("ok", api_read="forbidden", api_read_write="forbidden"),
     ),
     "broadcasts": Case(
         "{ broadcasts { id } }", BROADCAST_READ, target=lambda w: w.ids["broadcast"]

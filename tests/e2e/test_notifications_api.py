@@ -7,6 +7,7 @@ from uuid import UUID
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from db.messages import Message
 from db.notifications import Notification
 from db.users import User
 from domain.actors import ApiScope
@@ -15,6 +16,8 @@ from domain.notifications import notify_user
 from domain.roles import Role
 from tests.e2e.colleagues import acme_system, colleague
 from tests.e2e.conftest import ADMIN_EMAIL, Api
+from tests.fixtures.flows import Flows
+from tests.fixtures.smtp import SmtpServer
 
 LIST = """
 query($unread: Boolean!) {
@@ -76,3 +79,85 @@ async def test_an_api_key_has_no_notifications(api: Api) -> None:
     response = await api.as_(key.secret).post({"query": "{ unreadNotificationCount }"})
     body = response.json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+CHANNELS = "{ notificationChannels { kind channel } }"
+SET_CHANNELS = """
+mutation($channels: [NotificationChannelChoice!]!) {
+  setNotificationChannels(channels: $channels) { channels { kind channel } errors { code } }
+}"""
+ASSIGN = """
+mutation($input: CreateCallingTaskInput!) {
+  createCallingTask(input: $input) { callingTask { id } errors { code message } }
+}"""
+
+
+async def give_a_call(api: Api, assignee: UUID, subject: str) -> None:
+    contact_id = await api.created(
+        "CreateContactInput", "createContact", "contact", {"firstName": "Ada"}
+    )
+    created = await api.graphql(
+        ASSIGN,
+        {
+            "input": {
+                "subject": subject,
+                "contactId": contact_id,
+                "assigneeId": str(relay.GlobalID("User", str(assignee))),
+            }
+        },
+    )
+    assert created["createCallingTask"]["errors"] == []
+
+
+async def test_each_person_chooses_how_each_kind_reaches_them(
+    api: Api, sending: Flows, smtp_server: SmtpServer
+) -> None:
+    rep, rep_id = await colleague(api, Role.SALES_PERSON)
+    defaults = (await rep.graphql(CHANNELS))["notificationChannels"]
+    assert {setting["channel"] for setting in defaults} == {"IN_APP"}
+    assert {setting["kind"] for setting in defaults} == {
+        "CALLING_TASK_ASSIGNED",
+        "REMINDER",
+        "ESCALATION",
+        "FLOW",
+        "SYSTEM",
+    }
+
+    chosen = (
+        await rep.graphql(
+            SET_CHANNELS,
+            {"channels": [{"kind": "CALLING_TASK_ASSIGNED", "channel": "BOTH"}]},
+        )
+    )["setNotificationChannels"]
+    assert chosen["errors"] == []
+    assert {"kind": "CALLING_TASK_ASSIGNED", "channel": "BOTH"} in chosen["channels"]
+    assert {"kind": "REMINDER", "channel": "IN_APP"} in chosen["channels"]
+    await give_a_call(api, rep_id, "Discovery call")
+
+    inbox = (await rep.graphql(LIST, {"unread": True}))["notifications"]["edges"]
+    assert [edge["node"]["message"].split(", due")[0] for edge in inbox] == [
+        "A calling task for you: Discovery call."
+    ]
+    await sending.relay_all()
+    [queued] = await Message.filter(record_type="user", record_id=str(rep_id))
+    async with sending.worker():
+        await sending.client.get_workflow_handle(f"message-{queued.agency_id}-{queued.id}").result()
+    [email] = smtp_server.messages
+    rep_user = await User.get(id=rep_id)
+    assert email.rcpt_tos == [rep_user.email]
+    assert email.message["Subject"] == "A calling task for you: Discovery call."
+    assert "List-Unsubscribe" not in email.message
+
+    await rep.graphql(
+        SET_CHANNELS, {"channels": [{"kind": "CALLING_TASK_ASSIGNED", "channel": "NONE"}]}
+    )
+    await give_a_call(api, rep_id, "Second call")
+    inbox = (await rep.graphql(LIST, {"unread": True}))["notifications"]["edges"]
+    assert len(inbox) == 1, "nothing new in the inbox"
+    assert await Message.filter(record_type="user", record_id=str(rep_id)).count() == 1
+
+
+async def test_a_call_you_give_yourself_is_no_news(api: Api) -> None:
+    admin = await User.get(email=ADMIN_EMAIL)
+    await give_a_call(api, admin.id, "My own call")
+    assert await Notification.filter(user_id=admin.id).count() == 0

@@ -44,6 +44,7 @@ from domain.flows.service import (
     publish_draft,
     start_flow_manually,
 )
+from domain.notification_kinds import NotificationKind
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import REAL_TIME_LIMIT, FlowHandle, Flows, prepare_flows
 from tests.fixtures.smtp import SmtpServer
@@ -77,9 +78,23 @@ def mail_by_recipient(flows: Flows) -> dict[str, list[str]]:
 
 
 async def notifications(flows: Flows, user_id: UUID | None = None) -> list[str]:
-    """What a user was told, oldest first (the owner unless another user is named)."""
-    found = await Notification.filter(user_id=user_id or flows.owner_id).order_by("id")
+    """What the flows' notify steps told a user, oldest first (the owner unless another user
+    is named). The note each assignee gets of a calling task given to them is left out here
+    (`assignments`)."""
+    found = (
+        await Notification.filter(user_id=user_id or flows.owner_id)
+        .exclude(kind=NotificationKind.CALLING_TASK_ASSIGNED)
+        .order_by("id")
+    )
     return [notification.message for notification in found]
+
+
+async def assignments(flows: Flows, user_id: UUID) -> list[str]:
+    """The calling tasks a user was told they were given, oldest first."""
+    found = await Notification.filter(
+        user_id=user_id, kind=NotificationKind.CALLING_TASK_ASSIGNED
+    ).order_by("id")
+    return [n.message.split(", due")[0] for n in found]
 
 
 async def server_time(flows: Flows) -> datetime:
@@ -167,6 +182,9 @@ async def test_contact_conversion_books_a_meeting_through_support_and_converts_w
         "A meeting with Ada Lovelace (Analytical Engines) is scheduled: send them your time slots.",
     ]
     assert await notifications(flows, flows.support_id) == []
+    assert await assignments(flows, flows.support_id) == [
+        "A calling task for you: Set up a meeting with Ada Lovelace (Analytical Engines)"
+    ]
     # The task closed before its reminder was due: that flow ends without a word.
     assert (reminders_result.status, reminders_result.last_step) == ("completed", "done")
     # Converting made a customer, whose on-boarding starts like any other's.
