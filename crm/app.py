@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from temporalio.client import Client
 from tortoise import Tortoise
 
+from crm.agency_logos_http import AgencyLogos
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphql_http import CrmGraphQL
@@ -24,10 +25,10 @@ from crm.middleware import (
     RequestLogMiddleware,
 )
 from crm.settings import Settings
-from crm.unsubscribe_http import PATH as UNSUBSCRIBE_PATH
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain.live_events import LiveEvents
+from domain.public_pages import LOGO_PATH, UNSUBSCRIBE_PATH
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> Starlette:
 
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
+    logos = AgencyLogos(settings.storage())
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -127,6 +129,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/documents", files.upload, methods=["POST"]),
             Route("/documents/{id}", files.download, methods=["GET"]),
+            Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
             Route("/healthz", healthz),

@@ -29,7 +29,7 @@ from domain.documents import Document, DocumentErrorCode, UploadLimits, content_
 from domain.errors import DomainError, DomainErrors, errors_of
 from domain.storage import MissingObject, Storage
 from resolvers.errors import input_path
-from resolvers.inputs import attachable_record
+from resolvers.inputs import document_record
 from schema.documents import DOWNLOAD_PATH
 from schema.observability import current_request
 
@@ -95,9 +95,9 @@ class DocumentFiles:
             return _error("UNAUTHENTICATED", exc.message)
 
     async def upload(self, request: Request) -> Response:
-        """`POST /documents?recordId=<Contact, Customer, Lead or Deal id>&fileName=<name>`, the
-        body being the file and `Content-Type` its media type. 201 with the document, or an
-        error."""
+        """`POST /documents?recordId=<id>&fileName=<name>`, the body being the file and
+        `Content-Type` its media type; the record a Contact, Customer, Lead, Deal, or the
+        Agency (admins: its logo). 201 with the document, or an error."""
         actor = await self._actor(request)
         if isinstance(actor, Response):
             return actor
@@ -109,7 +109,7 @@ class DocumentFiles:
                 "file",
             )
         try:
-            record_type, record_id = attachable_record(
+            record_type, record_id = document_record(
                 relay.GlobalID.from_id(request.query_params.get("recordId", "")),
                 DocumentErrorCode,
             )

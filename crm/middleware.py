@@ -11,13 +11,14 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.context import TortoiseContext, _current_context
 
+from domain.public_pages import UNSUBSCRIBE_PATH
 from domain.unsubscribe_links import fingerprint
 from schema.observability import RequestLog, current_request
 
 log = logging.getLogger("crm.api")
 
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-SECRET_PATH_PREFIX = "/unsubscribe/"
+SECRET_PATH_PREFIX = UNSUBSCRIBE_PATH.removesuffix("{token}")
 
 
 def logged_path(path: str) -> str:

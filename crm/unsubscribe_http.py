@@ -23,7 +23,6 @@ from domain.unsubscribe_page import PageView, choose, page
 
 log = logging.getLogger(__name__)
 
-PATH = "/unsubscribe/{token}"
 ONE_CLICK = "One-Click"
 LABELS = {
     TemplateKind.SALES: "Messages from your account manager",

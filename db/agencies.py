@@ -29,6 +29,8 @@ class Agency(Model):
     website = fields.CharField(max_length=500, default="", db_default="")
     time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
     locale = fields.CharField(max_length=35, default="en", db_default="en")
+    # An image document uploaded to the agency; shown at the top of its emails.
+    logo_document_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -23,6 +23,7 @@ from db.agencies import Agency as Agency
 from db.agencies import Department as Department
 from db.agencies import Designation as Designation
 from db.agencies import OrgUnit as OrgUnit
+from db.documents import Document
 from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -78,7 +79,12 @@ class AgencyProfile(BaseModel):
     website: WebAddress = ""
     time_zone: TimeZone = "UTC"
     locale: Locale = "en"
+    logo_id: UUID | None = None  # an image document uploaded to the agency; None removes it
 
+
+# What a logo may be: images every mail client shows (no SVG: it can carry scripts).
+LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+MAX_LOGO_BYTES = 1_000_000
 
 _PROFILE_CODES = input_codes(OrganisationErrorCode)
 AGENCY = "agency"
@@ -171,6 +177,7 @@ def profile_snapshot(agency: Agency) -> dict[str, Any]:
         "website": agency.website,
         "time_zone": agency.time_zone,
         "locale": agency.locale,
+        "logo_id": str(agency.logo_document_id) if agency.logo_document_id else None,
     }
 
 
@@ -194,10 +201,14 @@ async def update_agency(actor: Actor, data: dict[str, Any]) -> Agency:
     """Change the profile (admins); the address is replaced whole when given."""
     _require_admin(actor)
     changes = _profile_changes(data)
-    columns = {key: value for key, value in changes.items() if key != "address"}
+    columns = {key: value for key, value in changes.items() if key not in ("address", "logo_id")}
     columns.update(changes.get("address", {}))
+    if "logo_id" in changes:
+        columns["logo_document_id"] = changes["logo_id"]
     async with in_transaction() as conn:
         agency = await _locked_agency(actor, conn)
+        if changes.get("logo_id") is not None:
+            await _check_logo(agency, changes["logo_id"], conn)
         before = profile_snapshot(agency)
         agency.update_from_dict(columns)
         await agency.save(using_db=conn)
@@ -205,6 +216,34 @@ async def update_agency(actor: Actor, data: dict[str, Any]) -> Agency:
         if new:
             await record_updated(actor, AGENCY, str(agency.id), old, new, conn)
     return agency
+
+
+async def _check_logo(agency: Agency, document_id: UUID, conn: BaseDBAsyncClient) -> None:
+    """A logo is an image document uploaded to the agency itself (POST /documents with the
+    Agency's id), small enough for every email to carry."""
+    document = (
+        await Document.filter(
+            id=document_id,
+            agency_id=agency.id,
+            record_type=AGENCY,
+            record_id=agency.id,
+            deleted_at__isnull=True,
+        )
+        .using_db(conn)
+        .first()
+    )
+    if document is None:
+        raise DomainError(
+            OrganisationErrorCode.NOT_FOUND,
+            "No such document on the agency: upload the logo to the agency first.",
+            "logo_id",
+        )
+    if document.content_type not in LOGO_TYPES or document.size > MAX_LOGO_BYTES:
+        raise DomainError(
+            OrganisationErrorCode.INVALID,
+            f"A logo is a PNG, JPEG, GIF or WebP image of at most {MAX_LOGO_BYTES:,} bytes.",
+            "logo_id",
+        )
 
 
 async def _locked_agency(actor: Actor, conn: BaseDBAsyncClient) -> Agency:

@@ -12,13 +12,15 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from db.agencies import Agency
 from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
 from db.leads import Lead
 from domain.actors import Actor
 from domain.errors import DomainError
-from domain.roles import Access
+from domain.policies import scope
+from domain.roles import Access, Resource, RowScope
 from domain.sales_records import locked, scoped
 
 # Record type (as in events and audit rows) -> its model.
@@ -37,10 +39,27 @@ def _model(record_type: str, codes: type[StrEnum]) -> type[Model]:
     return model
 
 
+# Documents (its logo) may also be on the agency itself: everyone in it reads them, admins
+# change them. Notes are not (their resolvers take sales records only).
+AGENCY = "agency"
+
+
+def _agency_access(
+    actor: Actor, record_id: UUID, codes: type[StrEnum], field: str, write: bool
+) -> None:
+    if record_id != actor.agency_id:
+        raise DomainError(codes("NOT_FOUND"), "No such agency.", field)
+    if write and scope(actor, Resource.ORGANISATION, Access.WRITE) is not RowScope.AGENCY:
+        raise DomainError(codes("FORBIDDEN"), "Only admins change the agency's files.", field)
+
+
 async def check_readable(
     actor: Actor, record_type: str, record_id: UUID, codes: type[StrEnum], field: str = "record_id"
 ) -> None:
     """NOT_FOUND unless the actor may read the record (FORBIDDEN if its role reads none)."""
+    if record_type == AGENCY:
+        _agency_access(actor, record_id, codes, field, write=False)
+        return
     model = _model(record_type, codes)
     if not await scoped(model, actor).filter(id=record_id).exists():
         raise DomainError(codes("NOT_FOUND"), f"No {record_type} with id {record_id}.", field)
@@ -51,6 +70,9 @@ async def check_writable(
 ) -> None:
     """Without a lock, for failing fast (before an upload is streamed): FORBIDDEN if the actor
     sees the record but may not change it, NOT_FOUND if it does not see it."""
+    if record_type == AGENCY:
+        _agency_access(actor, record_id, codes, field, write=True)
+        return
     model = _model(record_type, codes)
     if await scoped(model, actor, Access.WRITE).filter(id=record_id).exists():
         return
@@ -68,6 +90,10 @@ async def lock_record(
 ) -> None:
     """Lock the record for writing (what is attached changes with it); the record's own
     FORBIDDEN / NOT_FOUND otherwise, on `field`."""
+    if record_type == AGENCY:
+        _agency_access(actor, record_id, codes, field, write=True)
+        await Agency.filter(id=record_id).using_db(conn).select_for_update().first()
+        return
     model = _model(record_type, codes)
     try:
         await locked(model, actor, record_id, conn, codes, record_type)

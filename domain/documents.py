@@ -23,6 +23,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from db.agencies import Agency
 from db.documents import Document as Document
 from domain.actors import Actor
 from domain.attachments import (
@@ -201,6 +202,23 @@ async def open_document(
     return document, storage.open(document.storage_key)
 
 
+async def open_agency_logo(
+    storage: Storage, document_id: UUID
+) -> tuple[Document, AsyncIterator[bytes]]:
+    """An agency's current logo, for anyone (emails show it): NOT_FOUND for any document that
+    is not some agency's logo now, whatever it is."""
+    agency = await Agency.get_or_none(logo_document_id=document_id)
+    document = (
+        await Document.get_or_none(id=document_id, agency_id=agency.id, deleted_at__isnull=True)
+        if agency is not None
+        else None
+    )
+    if document is None:
+        raise _not_found(document_id)
+    await storage.size(document.storage_key)
+    return document, storage.open(document.storage_key)
+
+
 async def list_documents(
     actor: Actor, record_type: str, record_id: UUID, first: int, after: str | None = None
 ) -> Page[Document]:
@@ -236,6 +254,12 @@ async def delete_document(actor: Actor, document_id: UUID) -> Document:
         document.deleted_at = datetime.now(UTC)
         await document.save(using_db=conn, update_fields=["deleted_at"])
         await record_deleted(actor, AGGREGATE, str(document.id), snapshot(document), conn)
+        # A deleted logo is no logo: emails stop showing it.
+        await (
+            Agency.filter(id=actor.agency_id, logo_document_id=document.id)
+            .using_db(conn)
+            .update(logo_document_id=None)
+        )
     return document
 
 

@@ -274,11 +274,16 @@ def _postal_lines(agency: Agency) -> list[str]:
     return [line for line in (agency.street, city, agency.region, agency.country) if line]
 
 
-def _footer(agency: Agency, unsubscribe_url: str) -> tuple[str, str]:
-    """The agency's name and postal address, and the unsubscribe link (none for service mail)."""
+def _footer(agency: Agency, unsubscribe_url: str, logo_url: str) -> tuple[str, str]:
+    """The agency's name, logo and postal address, and the unsubscribe link (none for service
+    mail)."""
     lines = [agency.name, ", ".join(_postal_lines(agency))]
     text = "\n".join(["", "-- ", *[line for line in lines if line]])
     html_lines = [str(escape(line)) for line in lines if line]
+    if logo_url:
+        html_lines.insert(
+            0, f'<img src="{escape(logo_url)}" alt="{escape(agency.name)}" height="48">'
+        )
     if unsubscribe_url:
         text += f"\nUnsubscribe or choose what you receive: {unsubscribe_url}\n"
         html_lines.append(
@@ -338,7 +343,8 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
         unsubscribe_url = links.page_url(link_token(links, message.id))
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    text_footer, html_footer = _footer(agency, unsubscribe_url)
+    logo_url = links.logo_url(agency.logo_document_id) if agency.logo_document_id else ""
+    text_footer, html_footer = _footer(agency, unsubscribe_url, logo_url)
     html = message.html_body + html_footer if message.html_body else ""
     try:
         sent = await emails.send_email(

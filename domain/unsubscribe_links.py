@@ -13,9 +13,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import jwt
 from pydantic import SecretStr
+
+from domain.public_pages import logo_path, unsubscribe_path
 
 ALGORITHM = "HS256"
 PURPOSE = b"crm unsubscribe links v1"
@@ -31,7 +34,10 @@ class LinkConfig:
     lifetime: timedelta = timedelta(days=365)
 
     def page_url(self, token: str) -> str:
-        return f"{self.public_url.rstrip('/')}/unsubscribe/{token}"
+        return self.public_url.rstrip("/") + unsubscribe_path(token)
+
+    def logo_url(self, document_id: UUID) -> str:
+        return self.public_url.rstrip("/") + logo_path(document_id)
 
 
 class InvalidLink(Exception):

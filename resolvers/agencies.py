@@ -10,7 +10,7 @@ from domain import agencies
 from domain.agencies import OrganisationErrorCode
 from resolvers.context import RequestContext, actor_of
 from resolvers.errors import Outcome, answer, attempt
-from resolvers.inputs import given, node_uuid
+from resolvers.inputs import given, node_uuid, with_node_ids
 
 
 async def agency(context: RequestContext) -> agencies.Agency:
@@ -19,7 +19,12 @@ async def agency(context: RequestContext) -> agencies.Agency:
 
 async def update_agency(context: RequestContext, data: Any) -> Outcome[agencies.Agency]:
     actor = actor_of(context)
-    return await attempt(OrganisationErrorCode, lambda: agencies.update_agency(actor, given(data)))
+    return await attempt(
+        OrganisationErrorCode,
+        lambda: agencies.update_agency(
+            actor, with_node_ids(given(data), OrganisationErrorCode, {"logo_id": "Document"})
+        ),
+    )
 
 
 async def org_units(context: RequestContext) -> list[Any]:

@@ -78,6 +78,18 @@ def attachable_record(
     raise DomainError(codes("NOT_FOUND"), message, field)
 
 
+def document_record(
+    global_id: relay.GlobalID, codes: type[StrEnum], field: str = "record_id"
+) -> tuple[str, UUID]:
+    """What a document may be on: a sales record, or the agency itself (its logo)."""
+    if global_id.type_name == "Agency":
+        try:
+            return "agency", UUID(global_id.node_id)
+        except ValueError:
+            pass
+    return attachable_record(global_id, codes, field)
+
+
 # GraphQL type name -> record type of the records messages go to.
 RECIPIENT_TYPES = {"Contact": "contact", "Customer": "customer"}
 

@@ -12,6 +12,7 @@ from domain.agencies import AgencyKind, OrganisationErrorCode
 from domain.agencies import Department as DepartmentRecord
 from domain.agencies import Designation as DesignationRecord
 from domain.agencies import OrgUnit as OrgUnitRecord
+from domain.public_pages import logo_path
 from resolvers import agencies as resolve
 from resolvers.errors import Outcome
 from schema.contacts import Address, AddressInput, address_of
@@ -26,6 +27,10 @@ strawberry.enum(AgencyKind, name="AgencyKind")
     "email footers), and the time zone and locale its people default to."
 )
 class Agency:
+    @strawberry.field(description="The agency as a record documents go on (its logo).")
+    def id(self, root: strawberry.Parent[Any]) -> relay.GlobalID:
+        return relay.GlobalID("Agency", str(root.id))
+
     name: str
     slug: str
     kind: AgencyKind
@@ -36,6 +41,19 @@ class Agency:
     @strawberry.field(description="The postal address every marketing email carries.")
     def address(self, root: strawberry.Parent[Any]) -> Address:
         return address_of(root)
+
+    @strawberry.field(description="The logo (a Document on the agency), if any.")
+    def logo_id(self, root: strawberry.Parent[Any]) -> relay.GlobalID | None:
+        document = root.logo_document_id
+        return relay.GlobalID("Document", str(document)) if document else None
+
+    @strawberry.field(
+        description="Where anyone (an email client) fetches the logo: a path on the API's "
+        "public address, e.g. /logos/<id>."
+    )
+    def logo_path(self, root: strawberry.Parent[Any]) -> str | None:
+        document = root.logo_document_id
+        return logo_path(document) if document else None
 
 
 @strawberry.type(description="A unit of the organisation tree; Sales Heads see their subtree.")
@@ -111,6 +129,11 @@ class UpdateAgencyInput:
     website: str | None = strawberry.UNSET
     time_zone: str | None = strawberry.UNSET
     locale: str | None = strawberry.UNSET
+    logo_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An image Document uploaded to the agency (POST /documents?recordId=<agency "
+        "id>); null removes the logo.",
+    )
 
 
 @strawberry.input

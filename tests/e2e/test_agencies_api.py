@@ -3,7 +3,10 @@ as an event), bad values are typed errors on their field, and users get their ow
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+
+from strawberry import relay
 
 from db.agencies import Agency
 from db.audit import AuditEntry
@@ -137,3 +140,69 @@ async def test_a_user_has_a_time_zone_of_their_own_or_the_agency_s(api: Api) -> 
     assert refused["updateUser"]["errors"] == [{"field": "timeZone", "code": "INVALID_TIME_ZONE"}]
     back = await api.graphql(change, {"id": own["id"], "zone": None})
     assert back["updateUser"]["user"]["timeZone"] is None
+
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+LOGO = "{ agency { id logoId logoPath } }"
+SET_LOGO = """mutation($logo: ID) {
+  updateAgency(input: {logoId: $logo}) { agency { logoId logoPath } errors { field code } }
+}"""
+
+
+async def upload(api: Api, record_id: str, content: bytes, content_type: str) -> Any:
+    return await api.client.post(
+        f"/documents?recordId={record_id}&fileName=logo",
+        content=content,
+        headers=api.headers(**{"content-type": content_type}),
+    )
+
+
+async def test_an_admin_sets_a_logo_that_emails_can_fetch_without_signing_in(api: Api) -> None:
+    agency_id = (await api.graphql(LOGO))["agency"]["id"]
+    uploaded = await upload(api, agency_id, PNG, "image/png")
+    assert uploaded.status_code == 201, uploaded.text
+    logo_id = uploaded.json()["document"]["id"]
+
+    changed = (await api.graphql(SET_LOGO, {"logo": logo_id}))["updateAgency"]
+
+    assert changed["errors"] == []
+    assert changed["agency"]["logoId"] == logo_id
+    path = changed["agency"]["logoPath"]
+    fetched = await api.as_(None).client.get(path)
+    assert fetched.status_code == 200
+    assert fetched.content == PNG
+    assert fetched.headers["content-type"] == "image/png"
+    assert fetched.headers["x-content-type-options"] == "nosniff"
+    # Removed, or its document deleted, the address serves nothing.
+    assert (await api.graphql(SET_LOGO, {"logo": None}))["updateAgency"]["errors"] == []
+    assert (await api.client.get(path)).status_code == 404
+    assert (await api.graphql(SET_LOGO, {"logo": logo_id}))["updateAgency"]["errors"] == []
+    deleted = await api.graphql(
+        "mutation($id: ID!) { deleteDocument(input: {id: $id}) { errors { code } } }",
+        {"id": logo_id},
+    )
+    assert deleted["deleteDocument"]["errors"] == []
+    assert (await api.graphql(LOGO))["agency"]["logoId"] is None
+    assert (await api.client.get(path)).status_code == 404
+
+
+async def test_a_logo_is_an_image_on_the_agency_and_only_admins_set_it(api: Api) -> None:
+    agency_id = (await api.graphql(LOGO))["agency"]["id"]
+    svg = await upload(api, agency_id, b"<svg onload=alert(1)>", "image/svg+xml")
+    text = svg.json()["document"]
+    contact_id = await api.created(
+        "CreateContactInput", "createContact", "contact", {"firstName": "A"}
+    )
+    on_contact = (await upload(api, contact_id, PNG, "image/png")).json()["document"]
+    rep, _ = await colleague(api, Role.SALES_PERSON)
+
+    for document, code in ((text["id"], "INVALID"), (on_contact["id"], "NOT_FOUND")):
+        errors = (await api.graphql(SET_LOGO, {"logo": document}))["updateAgency"]["errors"]
+        assert errors == [{"field": "logoId", "code": code}]
+    refused = await upload(rep, agency_id, PNG, "image/png")
+    assert refused.status_code == 403
+    # A document that is not a logo is not public.
+    contact_document = relay.GlobalID.from_id(on_contact["id"]).node_id
+    assert (await api.as_(None).client.get(f"/logos/{contact_document}")).status_code == 404

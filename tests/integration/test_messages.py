@@ -275,3 +275,16 @@ async def test_a_one_click_source_is_recorded_with_the_message() -> None:
         message.id,
         ["marketing"],
     )
+
+
+async def test_the_agencys_logo_heads_the_html_footer(smtp_server: SmtpServer) -> None:
+    sender = await a_sender()
+    logo = uuid.uuid4()
+    await Agency.filter(id=sender.actor.agency_id).update(logo_document_id=logo)
+    message = await queued(sender)
+
+    await deliver_message(smtp_server.config(), TEST_LINKS, message.id)
+
+    html = only(smtp_server).get_body(("html",))
+    assert html is not None
+    assert f'<img src="https://crm.test/logos/{logo}" alt="Acme Sales"' in html.get_content()
