@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
 
@@ -41,6 +42,10 @@ from db.emails import SentEmail
 
 log = logging.getLogger(__name__)
 
+# How messages are written on the wire: SMTP's line ends, and header lines up to SMTP's own
+# limit (998), so a long header without spaces (`List-Unsubscribe: <https://...>`) stays
+# literal instead of being folded into RFC 2047 encoded words mail clients would not parse.
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 MAX_KEY_LENGTH = 255  # `SentEmail.idempotency_key`
 MAX_SUBJECT_LENGTH = 255  # `SentEmail.subject`
 
@@ -176,7 +181,7 @@ async def _hand_to_smtp(
     """Send; return the recipients the server accepted."""
     try:
         refused, _reply = await aiosmtplib.send(
-            message,
+            message.as_bytes(policy=WIRE_POLICY),
             sender=parseaddr(smtp.mail_from)[1],
             recipients=recipients,
             hostname=smtp.host,

@@ -117,6 +117,8 @@ async def test_a_marketing_template_is_sent_with_unsubscribe_headers_and_the_age
     assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = sent["List-Unsubscribe"].strip("<>")
     assert link.startswith("https://crm.test/unsubscribe/")
+    # On the wire as written, one line: mail clients do not decode RFC 2047 words here.
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in smtp_server.messages[0].raw
     assert message_of(TEST_LINKS, link.rsplit("/", 1)[1]) == message.id
     text = sent.get_body(("plain",))
     html = sent.get_body(("html",))
