@@ -34,12 +34,13 @@ class RunProgress:
 
 
 class BroadcastActivities:
-    """Sending through one SMTP relay at a rate it accepts."""
+    """Sending through one SMTP relay at a rate it accepts (per worker process)."""
 
     def __init__(self, smtp: SmtpConfig, links: LinkConfig, per_second: float) -> None:
         self._smtp = smtp
         self._links = links
-        self._per_second = per_second
+        # One pace for the worker: broadcasts running at once share the relay's rate.
+        self._pace = Pace(per_second)
 
     def activities(self) -> list[Callable[..., Any]]:
         return [self.start_broadcast_run, self.send_broadcast_batch]
@@ -52,7 +53,7 @@ class BroadcastActivities:
     @activity.defn(name="send_broadcast_batch")
     async def send_broadcast_batch(self, run_id: int) -> RunProgress:
         result = await broadcast_runs.send_batch(
-            self._smtp, self._links, run_id, Pace(self._per_second), activity.heartbeat
+            self._smtp, self._links, run_id, self._pace, activity.heartbeat
         )
         return RunProgress(
             done=result.done,

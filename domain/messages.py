@@ -32,11 +32,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from db.agencies import Agency
+from db.emails import SentEmail
 from db.messages import Message as Message
 from domain import emails
 from domain.actors import Actor
 from domain.attachments import check_readable
-from domain.emails import SmtpConfig
+from domain.emails import SmtpConfig, storable_key
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
@@ -198,6 +199,23 @@ def delivery_workflow_id(message: Message) -> str:
     return f"message-{message.agency_id}-{message.id}"
 
 
+async def queue_for_delivery(
+    actor: Actor, request: MessageRequest, conn: BaseDBAsyncClient
+) -> Message:
+    """Queue the message and its delivery (a `DeliverMessage` run, through the outbox) in the
+    caller's transaction: the message exists, and will be sent, if and only if it commits."""
+    message, created = await queue_message(actor, request, conn)
+    if created and message.recipients:
+        await enqueue(
+            actor.agency_id,
+            OutboxKind.DELIVER_MESSAGE,
+            delivery_workflow_id(message),
+            {"message_id": message.id},
+            conn,
+        )
+    return message
+
+
 async def send_message(
     actor: Actor, record_type: str, record_id: UUID, data: dict[str, Any]
 ) -> Message:
@@ -225,28 +243,21 @@ async def send_message(
         raise DomainError(
             MessageErrorCode.INVALID, "Give a template or a subject and body, not both.", "template"
         )
-    key = data.get("idempotency_key") or f"user:{actor.id}:{datetime.now(UTC).isoformat()}"
+    # The caller's own key space: another person's key can never return their message.
+    key = data.get("idempotency_key") or f"at:{datetime.now(UTC).isoformat()}"
     request = MessageRequest(
         record_type=record_type,
         record_id=str(record_id),
-        idempotency_key=f"{actor.agency_id}:{key}"[:255],
+        idempotency_key=storable_key(f"{actor.agency_id}:{actor.id}:{key}"),
         source=f"user:{actor.user_id}" if actor.user_id else actor.id,
         template_key=template_key,
         text=text,
     )
     async with in_transaction() as conn:
-        message, created = await queue_message(actor, request, conn)
+        message = await queue_for_delivery(actor, request, conn)
         if not message.recipients:
             raise DomainError(
                 MessageErrorCode.NO_ADDRESS, f"The {record_type} has no email address.", "record_id"
-            )
-        if created:
-            await enqueue(
-                actor.agency_id,
-                OutboxKind.DELIVER_MESSAGE,
-                delivery_workflow_id(message),
-                {"message_id": message.id},
-                conn,
             )
     return message
 
@@ -326,6 +337,12 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
     message = await Message.get(id=message_id)
     if message.status != MessageStatus.QUEUED:
         return message  # a retried activity after the outcome was stored
+    key = f"message:{message.id}"
+    handed_over = await SentEmail.get_or_none(idempotency_key=storable_key(key))
+    if handed_over is not None:
+        # Sent by an attempt that stopped before storing the outcome: consent was checked
+        # then, and the message is out.
+        return await _conclude(message, MessageStatus.SENT, message_id=handed_over.message_id)
     reason = await refusal(
         message.agency_id,
         message.record_type,
@@ -349,7 +366,7 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
     try:
         sent = await emails.send_email(
             smtp,
-            f"message:{message.id}",
+            key,
             message.recipients,
             message.subject,
             message.text_body + "\n" + text_footer,

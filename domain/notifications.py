@@ -24,7 +24,6 @@ from domain.events import append_event
 from domain.message_kinds import TemplateKind
 from domain.message_rendering import TemplateParts
 from domain.notification_kinds import DEFAULT_CHANNEL, NotificationChannel, NotificationKind
-from domain.outbox import OutboxKind, enqueue
 from domain.pagination import Ordering, Page, keyset_page
 from domain.record_changes import record_updated
 
@@ -115,7 +114,7 @@ async def _email(
         f"{text}\n\nYou receive {kind.replace('_', ' ')} notifications by email; "
         "change it in your notification settings (setNotificationChannels)."
     )
-    queued, created = await messages.queue_message(
+    await messages.queue_for_delivery(
         actor,
         messages.MessageRequest(
             record_type="user",
@@ -129,14 +128,6 @@ async def _email(
         ),
         connection,
     )
-    if created:
-        await enqueue(
-            actor.agency_id,
-            OutboxKind.DELIVER_MESSAGE,
-            messages.delivery_workflow_id(queued),
-            {"message_id": queued.id},
-            connection,
-        )
 
 
 async def notification_channels(actor: Actor) -> dict[NotificationKind, NotificationChannel]:

@@ -79,10 +79,11 @@ async def test_greetings_reach_the_tagged_audience_except_who_unsubscribed(
     assert sent["sendMessage"]["errors"] == []
     await sending.relay_all()
     async with sending.worker():
-        await sending.client.get_workflow_handle(
+        handle = sending.client.get_workflow_handle(
             f"message-{sending.agency_id}-"
             f"{relay.GlobalID.from_id(sent['sendMessage']['message']['id']).node_id}"
-        ).result()
+        )
+        await sending.result(handle)
     [first] = smtp_server.messages
     assert first.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = first.message["List-Unsubscribe"].strip("<>").removeprefix("http://127.0.0.1:8000")

@@ -16,15 +16,13 @@ from typing import Any
 
 import pytest
 from strawberry import relay
-from temporalio.testing import WorkflowEnvironment
 
 from db.calling_tasks import CallingTask
 from db.customers import Customer
 from db.events import Event
-from db.users import User
 from domain.actors import Actor
 from domain.roles import Role
-from tests.e2e.conftest import ADMIN_EMAIL, Api
+from tests.e2e.conftest import Api
 from tests.e2e.test_flows_api import (
     CREATE_DRAFT,
     PUBLISH,
@@ -34,7 +32,6 @@ from tests.e2e.test_flows_api import (
     step,
 )
 from tests.fixtures.flows import Flows
-from tests.fixtures.smtp import SmtpServer
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
 
@@ -48,22 +45,11 @@ RUNS = """query($id: ID!) {
 
 
 @pytest.fixture
-async def acme_flows(
-    api: Api, temporal_env: WorkflowEnvironment, task_queue: str, smtp_server: SmtpServer
-) -> Flows:
-    """Acme's default flows, with a relay and workers on the time-skipping server."""
-    admin = await User.get(email=ADMIN_EMAIL)
-    await seed_flows(admin.agency_id)
-    return Flows(
-        temporal_env.client,
-        task_queue,
-        smtp_server,
-        admin.agency_id,
-        owner_id=admin.id,
-        skips_time=True,
-        support_id=admin.id,  # no support user: role steps fall back to the admin
-        head_id=admin.id,
-    )
+async def acme_flows(sending: Flows) -> Flows:
+    """Acme's default flows, with a relay and workers on the time-skipping server (Acme has no
+    support user: role steps fall back to the admin)."""
+    await seed_flows(sending.agency_id)
+    return sending
 
 
 async def create_customer(api: Api, name: str) -> tuple[str, Customer]:

@@ -74,7 +74,7 @@ async def delivered(sending: Flows, message_global_id: str) -> None:
         f"message-{message.agency_id}-{message.id}"
     )
     async with sending.worker():
-        await handle.result()
+        await sending.result(handle)
 
 
 async def test_a_sales_person_sends_a_template_and_the_contact_unsubscribes_through_the_page(

@@ -141,7 +141,8 @@ async def test_each_person_chooses_how_each_kind_reaches_them(
     await sending.relay_all()
     [queued] = await Message.filter(record_type="user", record_id=str(rep_id))
     async with sending.worker():
-        await sending.client.get_workflow_handle(f"message-{queued.agency_id}-{queued.id}").result()
+        handle = sending.client.get_workflow_handle(f"message-{queued.agency_id}-{queued.id}")
+        await sending.result(handle)
     [email] = smtp_server.messages
     rep_user = await User.get(id=rep_id)
     assert email.rcpt_tos == [rep_user.email]

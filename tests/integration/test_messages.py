@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from db.agencies import Agency
 from db.contacts import Contact
-from domain import contacts, message_templates
+from domain import contacts, emails, message_templates
 from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.message_kinds import TemplateKind
@@ -32,6 +32,7 @@ from domain.messages import (
     MessageStatus,
     deliver_message,
     queue_message,
+    send_message,
 )
 from domain.unsubscribe_links import message_of
 from tests.fixtures.messaging import TEST_LINKS
@@ -290,3 +291,37 @@ async def test_the_agencys_logo_heads_the_html_footer(smtp_server: SmtpServer) -
     html = only(smtp_server).get_body(("html",))
     assert html is not None
     assert f'<img src="https://crm.test/logos/{logo}" alt="Acme Sales"' in html.get_content()
+
+
+async def test_a_message_out_before_its_outcome_was_stored_is_not_called_skipped_later(
+    smtp_server: SmtpServer,
+) -> None:
+    sender = await a_sender()
+    message = await queued(sender)
+    # An earlier attempt handed it to SMTP (its key recorded), then stopped.
+    await emails.send_email(
+        smtp_server.config(), f"message:{message.id}", message.recipients, "Hi", "Hello"
+    )
+    await update_preferences(sender.actor, "contact", sender.contact.id, {"receives": []})
+
+    delivered = await deliver_message(smtp_server.config(), TEST_LINKS, message.id)
+
+    assert delivered.status == MessageStatus.SENT
+    assert delivered.message_id == smtp_server.messages[0].message["Message-ID"]
+    assert len(smtp_server.messages) == 1
+
+
+async def test_one_persons_idempotency_key_never_returns_anothers_message(
+    smtp_server: SmtpServer,
+) -> None:
+    sender = await a_sender()
+    one = Actor(agency_id=sender.actor.agency_id, id="user:one", roles=sender.actor.roles)
+    two = Actor(agency_id=sender.actor.agency_id, id="user:two", roles=sender.actor.roles)
+    data = {"subject": "Hi", "body": "Hello", "idempotency_key": "k-1"}
+
+    first = await send_message(one, "contact", sender.contact.id, data)
+    again = await send_message(one, "contact", sender.contact.id, data)
+    other = await send_message(two, "contact", sender.contact.id, data)
+
+    assert first.id == again.id
+    assert other.id != first.id
