@@ -118,9 +118,10 @@ def _check_type(record_type: str) -> None:
         )
 
 
-async def _row(
+async def preference_row(
     agency_id: UUID, record_type: str, record_id: str, conn: BaseDBAsyncClient | None = None
 ) -> MessagePreference | None:
+    """The record's stored choices; None: it never set any (it receives every kind)."""
     query = MessagePreference.filter(
         agency_id=agency_id, record_type=record_type, record_id=record_id
     )
@@ -173,7 +174,7 @@ async def get_preferences(actor: Actor, record_type: str, record_id: UUID) -> Pr
     """Whoever may read the record reads its choices."""
     _check_type(record_type)
     await check_readable(actor, record_type, record_id, PreferenceErrorCode)
-    row = await _row(actor.agency_id, record_type, str(record_id))
+    row = await preference_row(actor.agency_id, record_type, str(record_id))
     return _preferences(record_type, str(record_id), row)
 
 
@@ -197,7 +198,7 @@ async def save_preferences(
 ) -> Preferences:
     """Apply `changes` (`opted_out_kinds`, `channel`, `topics`) in the caller's transaction,
     with the consent change, audit row and event when anything changed."""
-    row = await _row(actor.agency_id, record_type, record_id, conn)
+    row = await preference_row(actor.agency_id, record_type, record_id, conn)
     if row is None:
         try:
             row = await MessagePreference.create(
@@ -207,7 +208,7 @@ async def save_preferences(
                 using_db=conn,
             )
         except IntegrityError:  # created by a concurrent change: use that one
-            row = await _row(actor.agency_id, record_type, record_id, conn)
+            row = await preference_row(actor.agency_id, record_type, record_id, conn)
             assert row is not None
     before = {
         "opted_out_kinds": sorted(row.opted_out_kinds),
@@ -276,7 +277,7 @@ async def refusal(
     if await UndeliverableAddress.filter(agency_id=agency_id, address__in=normalised).exists():
         return SkipReason.UNDELIVERABLE
     if to_record:
-        row = await _row(agency_id, record_type, record_id)
+        row = await preference_row(agency_id, record_type, record_id)
         if row is not None and kind in row.opted_out_kinds:
             return SkipReason.OPTED_OUT
     return None

@@ -20,7 +20,7 @@ from domain.message_kinds import TemplateKind
 from domain.message_preferences import (
     UNSUBSCRIBABLE,
     ConsentSource,
-    MessagePreference,
+    preference_row,
     save_preferences,
 )
 from domain.unsubscribe_links import InvalidLink, LinkConfig, message_of
@@ -51,9 +51,7 @@ async def _message(links: LinkConfig, token: str) -> Message:
 
 async def _view(message: Message) -> PageView:
     agency = await Agency.get(id=message.agency_id)
-    row = await MessagePreference.get_or_none(
-        agency_id=message.agency_id, record_type=message.record_type, record_id=message.record_id
-    )
+    row = await preference_row(message.agency_id, message.record_type, message.record_id)
     opted_out = set(row.opted_out_kinds) if row else set()
     address = message.recipients[0] if message.recipients else ""
     return PageView(
@@ -77,15 +75,7 @@ async def choose(
     message = await _message(links, token)
     actor = Actor.system(message.agency_id, ACTOR_NAME)
     async with in_transaction() as conn:
-        row = (
-            await MessagePreference.filter(
-                agency_id=message.agency_id,
-                record_type=message.record_type,
-                record_id=message.record_id,
-            )
-            .using_db(conn)
-            .first()
-        )
+        row = await preference_row(message.agency_id, message.record_type, message.record_id, conn)
         opted_out = set(row.opted_out_kinds) if row else set()
         if receives is None:
             if message.kind in UNSUBSCRIBABLE:
