@@ -91,6 +91,20 @@ def worker(settings: Settings) -> int:
     return run_script(until_signal())
 
 
+def inbound(settings: Settings) -> int:
+    from crm.inbound_smtp import run_inbound
+
+    async def until_signal() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_inbound(settings, stop)
+        return 0
+
+    return run_script(until_signal())
+
+
 def migrate(settings: Settings) -> int:
     from db.connection import migrate as apply_migrations
 
@@ -291,11 +305,17 @@ def build_parser() -> argparse.ArgumentParser:
     table: list[tuple[str, Command, str]] = [
         ("serve", serve, "run the GraphQL API (uvicorn) on CRM_API_HOST:CRM_API_PORT"),
         ("worker", worker, "run the Temporal worker on the flows task queue"),
+        (
+            "inbound",
+            inbound,
+            "run the inbound SMTP server (agencies' mail) on CRM_INBOUND_HOST:CRM_INBOUND_PORT",
+        ),
         ("migrate", migrate, "apply pending database migrations to CRM_DATABASE_URL"),
         (
             "dev",
             dev,
-            "run the whole embedded stack: Temporal dev server, SMTP sink, worker and API",
+            "run the whole embedded stack: Temporal dev server, SMTP sink, inbound SMTP, worker "
+            "and API",
         ),
         ("export-schema", export_schema, "print the GraphQL schema (SDL) to stdout"),
     ]

@@ -26,6 +26,7 @@ from tortoise.context import TortoiseContext
 
 from crm.app import create_app
 from crm.demo import DEMO_SLUG, DemoLogin, seed_demo_agency
+from crm.inbound_smtp import run_inbound
 from crm.logging import SMTP_LOGGER, TEMPORAL_LOGGER, redact_url
 from crm.settings import Environment, Settings
 from crm.worker import GRACEFUL_SHUTDOWN, run_worker
@@ -96,6 +97,7 @@ def check_ports(settings: Settings) -> None:
         ),
         ("API", settings.api_host, settings.api_port, "CRM_API_PORT"),
         ("SMTP sink", settings.smtp_host, settings.smtp_port, "CRM_SMTP_PORT"),
+        ("inbound SMTP", settings.inbound_host, settings.inbound_port, "CRM_INBOUND_PORT"),
     ]
     problems = []
     for part, host, port, setting in wanted:
@@ -358,6 +360,8 @@ class DevStack:
         self.stop_requested = asyncio.Event()
         self.worker_stop = asyncio.Event()
         self.worker_ready = asyncio.Event()
+        self.inbound_stop = asyncio.Event()
+        self.inbound_ready = asyncio.Event()
         self.forced = False
         self.watched: dict[asyncio.Future[Any], str] = {}
 
@@ -416,6 +420,12 @@ class DevStack:
         try:
             await self.temporal.start()
             self.watch(self.temporal.exited(), "the Temporal dev server")
+            self.watch(
+                asyncio.create_task(
+                    run_inbound(self.settings, self.inbound_stop, self.inbound_ready)
+                ),
+                "the inbound SMTP server",
+            )
             await asyncio.to_thread(self.smtp.start)
             self.smtp_started = True
             logging.getLogger(SMTP_LOGGER).info(
@@ -455,6 +465,8 @@ class DevStack:
             f"  {'Temporal UI':<12} {temporal_ui}\n"
             f"  {'SMTP sink':<12} {settings.smtp_host}:{settings.smtp_port}"
             f" (messages saved in {self.mail_dir})\n"
+            f"  {'Inbound':<12} {settings.inbound_host}:{settings.inbound_port}"
+            f" (mail to sales@<agency slug>.{settings.inbound_domain})\n"
             f"  {'Data folder':<12} {settings.data_dir}\n"
             + self.demo_banner()
             + "Press Ctrl-C to stop.\n\n"
@@ -482,6 +494,10 @@ class DevStack:
         if worker is not None and not worker.done():
             self.worker_stop.set()
             await self.settle(worker, WORKER_STOP_TIMEOUT, "the worker")
+        inbound = self.task_for("the inbound SMTP server")
+        if inbound is not None and not inbound.done():
+            self.inbound_stop.set()
+            await self.settle(inbound, SMTP_STOP_TIMEOUT, "the inbound SMTP server")
         if self.smtp_started:
             try:
                 async with asyncio.timeout(SMTP_STOP_TIMEOUT):

@@ -33,6 +33,7 @@ from domain.flows.definitions import FlowDefinition
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
+from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
@@ -169,6 +170,8 @@ class OutboxRelay:
                 await self._schedule_broadcast(message)
             elif message.kind == OutboxKind.CANCEL_BROADCAST:
                 await self._cancel_broadcast(message)
+            elif message.kind == OutboxKind.PROCESS_INBOUND_EMAIL:
+                await self._process_inbound_email(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -210,6 +213,19 @@ class OutboxRelay:
             )
         except WorkflowAlreadyStartedError:
             log.info("message delivery already started", extra={"workflow_id": message.workflow_id})
+
+    async def _process_inbound_email(self, message: OutboxMessage) -> None:
+        try:
+            await self.client.start_workflow(
+                ProcessInboundEmail.run,
+                ProcessInboundEmailInput(message.payload["inbound_email_id"]),
+                id=message.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=self.timing.rpc_timeout,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("inbound email already processing", extra={"workflow_id": message.workflow_id})
 
     async def _start_broadcast(self, message: OutboxMessage) -> None:
         request = SendBroadcastInput(

@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     unsubscribe_link_days: int = Field(default=365, gt=0, le=3650)
     # Broadcasts send at most this many messages a second per worker (the SMTP relay's limit).
     broadcast_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
+    # Inbound mail (`crm inbound`): each agency receives at <mailbox>@<its slug>.<domain>
+    # (sales, support, and reply+<token> on everything the CRM sends). Empty turns it off.
+    inbound_domain: str = "inbound.localhost"
+    inbound_host: str = "127.0.0.1"
+    inbound_port: int = 2525
+    inbound_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=100 * 1024 * 1024)
+    inbound_max_recipients: int = Field(default=20, gt=0, le=1_000)
+    # Messages one sender may deliver a minute before the server answers "try later".
+    inbound_sender_per_minute: int = Field(default=30, gt=0)
     log_level: str = "INFO"
     # Signs access tokens. The default is for the embedded dev stack only: production refuses
     # to start with it (see `model_post_init`).
@@ -174,6 +183,7 @@ class Settings(BaseSettings):
             public_url=self.public_url,
             secret_key=self.secret_key,
             lifetime=timedelta(days=self.unsubscribe_link_days),
+            inbound_domain=self.inbound_domain,
         )
 
     def auth(self) -> AuthConfig:

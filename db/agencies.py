@@ -31,6 +31,11 @@ class Agency(Model):
     locale = fields.CharField(max_length=35, default="en", db_default="en")
     # An image document uploaded to the agency; shown at the top of its emails.
     logo_document_id = fields.UUIDField(null=True)
+    # Who owns a lead the CRM makes from mail of an unknown sender: `role:<role>` (the least
+    # busy active user with it, as a flow's `role:` step) or a user's id.
+    lead_assignee = fields.CharField(
+        max_length=80, default="role:sales_person", db_default="role:sales_person"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -139,8 +139,10 @@ async def upload_document(
     file_name: str,
     content_type: str,
     chunks: AsyncIterable[bytes],
+    document_id: UUID | None = None,
 ) -> Document:
-    """Store a file on a record the actor may change, and record it."""
+    """Store a file on a record the actor may change, and record it (under `document_id`
+    when the caller needs a retry to find the same document)."""
     await check_writable(actor, record_type, record_id, DocumentErrorCode)
     kind = media_type(content_type)
     if limits.allowed_content_types and kind not in limits.allowed_content_types:
@@ -149,7 +151,7 @@ async def upload_document(
             f"Files of type {kind} are not accepted.",
             "content_type",
         )
-    document_id = uuid.uuid4()
+    document_id = document_id or uuid.uuid4()
     key = f"{actor.agency_id}/{document_id}"
     digest = hashlib.sha256()
     size = await storage.put(key, _capped(chunks, limits.max_bytes, digest))

@@ -41,6 +41,7 @@ from domain.emails import SmtpConfig, storable_key
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
+from domain.inbound_addresses import reply_address
 from domain.message_preferences import mark_undeliverable, refusal
 from domain.message_rendering import MAX_LENGTHS, TemplateParts, render
 from domain.message_templates import (
@@ -360,6 +361,14 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
         unsubscribe_url = links.page_url(link_token(links, message.id))
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    reply_to = (
+        reply_address(links, agency.slug, message.id)
+        if message.record_type in RECIPIENT_TYPES
+        else ""
+    )
+    if reply_to:
+        # Answers come back to the CRM, threaded to this message (`domain.inbound_routing`).
+        headers["Reply-To"] = reply_to
     logo_url = links.logo_url(agency.logo_document_id) if agency.logo_document_id else ""
     text_footer, html_footer = _footer(agency, unsubscribe_url, logo_url)
     html = message.html_body + html_footer if message.html_body else ""

@@ -24,6 +24,7 @@ class OutboxKind(StrEnum):
     START_BROADCAST = "start_broadcast"
     SCHEDULE_BROADCAST = "schedule_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
+    PROCESS_INBOUND_EMAIL = "process_inbound"
 
 
 class OutboxStatus(StrEnum):

@@ -27,11 +27,14 @@ AUDIENCE = "unsubscribe"
 
 @dataclass(frozen=True)
 class LinkConfig:
-    """Where the API is reached from outside, and how links are signed and for how long."""
+    """Where the CRM is reached from outside (its web address, and the mail domain under which
+    each agency gets its inbound addresses: empty turns inbound mail off), and how links are
+    signed and for how long."""
 
     public_url: str
     secret_key: SecretStr
     lifetime: timedelta = timedelta(days=365)
+    inbound_domain: str = ""
 
     def page_url(self, token: str) -> str:
         return self.public_url.rstrip("/") + unsubscribe_path(token)
