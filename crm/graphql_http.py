@@ -85,6 +85,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         auth: AuthConfig,
         live_events: LiveEvents | None = None,
         webhooks: WebhookConfig | None = None,
+        inbound_domain: str = "",
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
@@ -97,6 +98,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self.auth = auth
         self.live_events = live_events
         self.webhooks = webhooks or WebhookConfig()
+        self.inbound_domain = inbound_domain
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -110,6 +112,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             client_address=request.client.host if request.client else "",
             live_events=self.live_events,
             webhooks=self.webhooks,
+            inbound_domain=self.inbound_domain,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

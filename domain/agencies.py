@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -45,6 +45,7 @@ from domain.roles import Access, Resource, Role, RowScope
 from domain.users import validate_new_user
 
 MAX_NAME = 200
+LEAD_ROLE_PREFIX = "role:"
 
 
 class OrganisationErrorCode(StrEnum):
@@ -80,6 +81,10 @@ class AgencyProfile(BaseModel):
     time_zone: TimeZone = "UTC"
     locale: Locale = "en"
     logo_id: UUID | None = None  # an image document uploaded to the agency; None removes it
+    # Who owns leads made from mail: role:<role> or a user's id (checked in `_check_assignee`).
+    lead_assignee: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = (
+        LEAD_ROLE_PREFIX + Role.SALES_PERSON
+    )
 
 
 # What a logo may be: images every mail client shows (no SVG: it can carry scripts).
@@ -178,6 +183,7 @@ def profile_snapshot(agency: Agency) -> dict[str, Any]:
         "time_zone": agency.time_zone,
         "locale": agency.locale,
         "logo_id": str(agency.logo_document_id) if agency.logo_document_id else None,
+        "lead_assignee": agency.lead_assignee,
     }
 
 
@@ -209,6 +215,8 @@ async def update_agency(actor: Actor, data: dict[str, Any]) -> Agency:
         agency = await _locked_agency(actor, conn)
         if changes.get("logo_id") is not None:
             await _check_logo(agency, changes["logo_id"], conn)
+        if "lead_assignee" in changes:
+            await _check_assignee(agency, changes["lead_assignee"], conn)
         before = profile_snapshot(agency)
         agency.update_from_dict(columns)
         await agency.save(using_db=conn)
@@ -216,6 +224,32 @@ async def update_agency(actor: Actor, data: dict[str, Any]) -> Agency:
         if new:
             await record_updated(actor, AGENCY, str(agency.id), old, new, conn)
     return agency
+
+
+async def _check_assignee(agency: Agency, assignee: str, conn: BaseDBAsyncClient) -> None:
+    """A role every agency can have, or an active user of this agency."""
+    if assignee.startswith(LEAD_ROLE_PREFIX):
+        if assignee[len(LEAD_ROLE_PREFIX) :] not in {role.value for role in Role}:
+            raise DomainError(
+                OrganisationErrorCode.INVALID,
+                "Name a role (role:sales_person, role:sales_head, ...) or a user.",
+                "lead_assignee",
+            )
+        return
+    try:
+        user_id = UUID(assignee)
+    except ValueError:
+        user_id = None
+    active = (
+        user_id is not None
+        and await User.filter(id=user_id, agency_id=agency.id, is_active=True)
+        .using_db(conn)
+        .exists()
+    )
+    if not active:
+        raise DomainError(
+            OrganisationErrorCode.NOT_FOUND, "No active user with that id.", "lead_assignee"
+        )
 
 
 async def _check_logo(agency: Agency, document_id: UUID, conn: BaseDBAsyncClient) -> None:

@@ -22,7 +22,10 @@ holds, the history of statuses:
   call done or aborted), when they occurred;
 - email: the record's `message` rows (sent, skipped with the reason, failed or still queued),
   when they were written (flows and people message contacts and customers, so a lead or a
-  deal has none).
+  deal has none);
+- received email: mail from the record's people (`inbound_email_link` rows: a message from a
+  contact is linked to the contact and to its customers, open leads and open deals), when
+  it arrived.
 
 Each source is read with the same keyset, (at, kind, id) descending, at most `first + 1` rows
 each, and the results are merged: a page costs one query per source, however far down the
@@ -49,6 +52,7 @@ from tortoise.queryset import QuerySet
 from db.calling_tasks import CallingTask
 from db.documents import Document
 from db.events import Event
+from db.inbound_emails import InboundEmailLink
 from db.messages import Message
 from db.notes import Note
 from domain.actors import Actor
@@ -66,6 +70,7 @@ class TimelineErrorCode(StrEnum):
 class EntryKind(StrEnum):
     """In tie-break order: at the same instant, a later kind comes first."""
 
+    RECEIVED_EMAIL = "received_email"
     EMAIL = "email"
     STATUS_CHANGE = "status_change"
     CALLING_TASK = "calling_task"
@@ -81,14 +86,14 @@ _TASK_LINKS = {
     "lead": "lead_id",
     "deal": "deal_id",
 }
-_INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
+_INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE, EntryKind.RECEIVED_EMAIL})
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
     kind: EntryKind
     at: datetime
-    item: Any  # Note, Document, CallingTask, Event or Message
+    item: Any  # Note, Document, CallingTask, Event, Message or InboundEmailLink
 
     @property
     def sort_key(self) -> tuple[datetime, int, Any]:
@@ -190,6 +195,10 @@ async def timeline(
     )
     messages = Message.filter(**{**about, "record_id": str(record_id)})
     sources.append((EntryKind.EMAIL, messages, "created_at"))
+    received = InboundEmailLink.filter(**{**about, "record_id": str(record_id)}).select_related(
+        "inbound_email"
+    )
+    sources.append((EntryKind.RECEIVED_EMAIL, received, "received_at"))
     candidates: list[TimelineEntry] = []
     for kind, query, at_field in sources:
         candidates += await _read(kind, query, at_field, first, position)

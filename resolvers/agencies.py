@@ -17,14 +17,27 @@ async def agency(context: RequestContext) -> agencies.Agency:
     return await answer(agencies.get_agency(actor_of(context)))
 
 
+def _assignee(value: str) -> str:
+    """role:<role> as given; a User's node id as the user's UUID."""
+    if value.strip().startswith(agencies.LEAD_ROLE_PREFIX):
+        return value
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except ValueError:
+        return value  # the domain says what is wrong with it
+    return str(node_uuid(global_id, "User", OrganisationErrorCode))
+
+
 async def update_agency(context: RequestContext, data: Any) -> Outcome[agencies.Agency]:
     actor = actor_of(context)
-    return await attempt(
-        OrganisationErrorCode,
-        lambda: agencies.update_agency(
-            actor, with_node_ids(given(data), OrganisationErrorCode, {"logo_id": "Document"})
-        ),
-    )
+
+    async def updated() -> agencies.Agency:
+        fields = with_node_ids(given(data), OrganisationErrorCode, {"logo_id": "Document"})
+        if isinstance(fields.get("lead_assignee"), str):
+            fields["lead_assignee"] = _assignee(fields["lead_assignee"])
+        return await agencies.update_agency(actor, fields)
+
+    return await attempt(OrganisationErrorCode, updated)
 
 
 async def org_units(context: RequestContext) -> list[Any]:

@@ -28,6 +28,8 @@ class RequestContext:
     # The process's fan-out of committed events, for subscriptions (None: not served here).
     live_events: LiveEvents | None = None
     webhooks: WebhookConfig = field(default_factory=WebhookConfig)
+    # The operator's inbound mail domain (agencies' addresses are under it); empty: off.
+    inbound_domain: str = ""
     _loaders: Loaders | None = None
 
 

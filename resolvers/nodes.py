@@ -17,6 +17,7 @@ from resolvers import (
     contacts,
     customers,
     deals,
+    inbound_emails,
     leads,
     messages,
     pipelines,
@@ -36,6 +37,7 @@ FETCHERS: dict[str, Fetch] = {
     "User": users.user,
     "Message": messages.message,
     "Broadcast": broadcasts.broadcast,
+    "ReceivedEmail": inbound_emails.received_email,
 }
 
 

@@ -12,6 +12,7 @@ from domain.agencies import AgencyKind, OrganisationErrorCode
 from domain.agencies import Department as DepartmentRecord
 from domain.agencies import Designation as DesignationRecord
 from domain.agencies import OrgUnit as OrgUnitRecord
+from domain.inbound_addresses import Mailbox
 from domain.public_pages import logo_path
 from resolvers import agencies as resolve
 from resolvers.errors import Outcome
@@ -20,6 +21,14 @@ from schema.payloads import errors_as
 
 strawberry.enum(OrganisationErrorCode, name="OrganisationErrorCode")
 strawberry.enum(AgencyKind, name="AgencyKind")
+
+
+@strawberry.type(description="The agency's inbound mail addresses.")
+class InboundAddresses:
+    sales: str = strawberry.field(
+        description="Mail from an unknown sender becomes a contact and a lead."
+    )
+    support: str = strawberry.field(description="Mail from known people reaches their timeline.")
 
 
 @strawberry.type(
@@ -41,6 +50,31 @@ class Agency:
     @strawberry.field(description="The postal address every marketing email carries.")
     def address(self, root: strawberry.Parent[Any]) -> Address:
         return address_of(root)
+
+    @strawberry.field(
+        description="Who owns a lead made from mail of an unknown sender: role:<role> (the "
+        "least busy active user with the role) or a User's id."
+    )
+    def lead_assignee(self, root: strawberry.Parent[Any]) -> str:
+        value: str = root.lead_assignee
+        if value.startswith("role:"):
+            return value
+        return str(relay.GlobalID("User", value))
+
+    @strawberry.field(
+        description="Where mail reaches the CRM for this agency (null when the operator has "
+        "not set an inbound domain). Point the agency's own addresses at these."
+    )
+    def inbound_addresses(
+        self, root: strawberry.Parent[Any], info: Info
+    ) -> InboundAddresses | None:
+        domain = info.context.inbound_domain
+        if not domain:
+            return None
+        return InboundAddresses(
+            sales=f"{Mailbox.SALES}@{root.slug}.{domain}",
+            support=f"{Mailbox.SUPPORT}@{root.slug}.{domain}",
+        )
 
     @strawberry.field(description="The logo (a Document on the agency), if any.")
     def logo_id(self, root: strawberry.Parent[Any]) -> relay.GlobalID | None:
@@ -133,6 +167,11 @@ class UpdateAgencyInput:
         default=strawberry.UNSET,
         description="An image Document uploaded to the agency (POST /documents?recordId=<agency "
         "id>); null removes the logo.",
+    )
+    lead_assignee: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="role:<role> (e.g. role:sales_person) or an active User's id. NOT_FOUND "
+        "for a user who is not an active user of the agency.",
     )
 
 

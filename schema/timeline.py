@@ -18,6 +18,7 @@ from domain.timeline import TimelineEntry as TimelineEntryRecord
 from resolvers import timeline as resolve
 from schema.calling_tasks import CallingTask
 from schema.documents import Document
+from schema.inbound_emails import ReceivedEmail
 from schema.messages import Message
 from schema.notes import Note
 
@@ -81,6 +82,11 @@ class EmailEntry(TimelineEntry):
     message_id: str = strawberry.field(description="The Message-ID header, once sent.")
 
 
+@strawberry.type(description="A message received from the record's people.")
+class ReceivedEmailEntry(TimelineEntry):
+    email: ReceivedEmail
+
+
 def _item(entry: TimelineEntryRecord) -> TimelineEntry:
     kind, at, item = entry.kind, entry.at, entry.item
     if kind is EntryKind.NOTE:
@@ -89,6 +95,10 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
         return DocumentEntry(kind=kind, at=at, document=item)
     if kind is EntryKind.CALLING_TASK:
         return CallingTaskEntry(kind=kind, at=at, calling_task=item)
+    if kind is EntryKind.RECEIVED_EMAIL:
+        return ReceivedEmailEntry(
+            kind=kind, at=at, email=ReceivedEmail.from_row(item.inbound_email)
+        )
     if kind is EntryKind.STATUS_CHANGE:
         return StatusChangeEntry(
             kind=kind,
@@ -109,7 +119,14 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
 
 
 # Reached only through the interface: the schema lists them (`schema.build_schema`).
-ENTRY_TYPES = (NoteEntry, DocumentEntry, CallingTaskEntry, StatusChangeEntry, EmailEntry)
+ENTRY_TYPES = (
+    NoteEntry,
+    DocumentEntry,
+    CallingTaskEntry,
+    StatusChangeEntry,
+    EmailEntry,
+    ReceivedEmailEntry,
+)
 
 
 @strawberry.type(name="TimelineConnection", description="A page of a record's timeline.")

@@ -161,4 +161,5 @@ async def sending(
         support_id=admin.id,
         head_id=admin.id,
         links=settings.unsubscribe_links(),
+        storage=settings.storage(),
     )

@@ -25,6 +25,7 @@ from domain.inbound_addresses import Mailbox, mailbox_address
 from domain.inbound_emails import InboundStatus
 from domain.message_preferences import UndeliverableAddress
 from domain.messages import MessageRequest, deliver_message, queue_message
+from domain.storage import LocalFolderStorage
 from tests.fixtures.flows import Flows, eventually
 from tests.fixtures.smtp import LOOPBACK, free_port
 
@@ -356,6 +357,7 @@ async def test_the_same_message_delivered_twice_is_taken_in_once(inbound: Inboun
 
 
 async def stored_files(flows: Flows) -> list[str]:
+    assert isinstance(flows.documents, LocalFolderStorage)
     root = flows.documents.root
     return [str(path) for path in root.rglob("*") if path.is_file()]
 
