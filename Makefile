@@ -1,7 +1,7 @@
 # Everything a brand-new machine needs, from Python 3.11, pip, make and git alone.
 #   make run      migrate, then the whole embedded stack (API, worker, Temporal dev server, SMTP sink)
 #   make test     lint, type-check, then the test suite (what CI runs, via .ci/run; installs
-#                 Debian's chromium once, for the browser tests)
+#                 Debian's chromium and dovecot once, for the browser and IMAP tests)
 #   make lint     ruff check, ruff format --check, mypy
 #   make schema   regenerate schema.graphql from the code
 #   make bench    the benchmark: GraphQL vs hand SQL and req/s, SQLite and PostgreSQL (minutes)
@@ -24,7 +24,7 @@ SYNCED := $(VENV)/.synced
 # Never let uv fetch an interpreter: the machine's Python 3.11 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help env browser run test lint schema bench clean
+.PHONY: help env browser imap-server run test lint schema bench clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -39,15 +39,22 @@ $(SYNCED): uv.lock pyproject.toml | $(UV)
 
 env: $(SYNCED)
 
-# Debian's chromium: the tests drive the pages people outside the API see (unsubscribe) in a
-# real headless browser. Installed once, with apt-get (as root, or through sudo).
+# Debian packages the tests need, installed once with apt-get (as root, or through sudo):
+# chromium drives the pages people outside the API see (unsubscribe) in a real headless
+# browser; dovecot is the real IMAP server connected mailboxes are read from.
 CHROMIUM := /usr/bin/chromium
+DOVECOT := /usr/sbin/dovecot
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+	$(APT_INSTALL) chromium
+$(DOVECOT):
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) dovecot-imapd
 
 browser: $(CHROMIUM)
+imap-server: $(DOVECOT)
 
 run: env
 	$(BIN)/crm migrate
@@ -60,7 +67,7 @@ lint: env
 
 # Test processes (pytest-xdist): each starts its own PostgreSQL and Temporal servers.
 TEST_WORKERS ?= 2
-test: lint browser
+test: lint browser imap-server
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 schema: env

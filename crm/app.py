@@ -81,6 +81,7 @@ def create_app(settings: Settings) -> Starlette:
         live_events=live_events,
         webhooks=settings.webhooks(),
         inbound_domain=settings.inbound_domain,
+        mailbox_policy=settings.mailbox_policy(),
         ws_ping_seconds=settings.ws_ping_seconds,
         ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,

@@ -34,6 +34,7 @@ from crm.graphql_ws import (
 )
 from db.busy import RETRY_AFTER
 from domain.auth import AuthConfig, actor_for_credentials
+from domain.email_accounts import MailboxPolicy
 from domain.errors import DomainError
 from domain.live_events import LiveEvents
 from domain.webhook_deliveries import WebhookConfig
@@ -86,6 +87,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         live_events: LiveEvents | None = None,
         webhooks: WebhookConfig | None = None,
         inbound_domain: str = "",
+        mailbox_policy: MailboxPolicy | None = None,
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
@@ -99,6 +101,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self.live_events = live_events
         self.webhooks = webhooks or WebhookConfig()
         self.inbound_domain = inbound_domain
+        self.mailbox_policy = mailbox_policy
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -113,6 +116,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             live_events=self.live_events,
             webhooks=self.webhooks,
             inbound_domain=self.inbound_domain,
+            mailbox_policy=self.mailbox_policy,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

@@ -1,4 +1,5 @@
-"""The Temporal schedules a worker keeps (the daily purge of deleted documents), and those of
+"""The Temporal schedules a worker keeps (the daily purge of deleted documents, reading the
+connected mailboxes every minute), and those of
 yearly broadcasts, which the outbox relay creates and deletes.
 
 A schedule lives on the Temporal server, so the purge runs once a day however many workers
@@ -27,14 +28,19 @@ from temporalio.client import (
 
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.document_purge import PurgeDeletedDocuments
+from workflows.mailbox_fetch import FetchMailboxes
 
+MAILBOX_FETCH_SCHEDULE = "crm-mailbox-fetch"
 DOCUMENT_PURGE_SCHEDULE = "crm-document-purge"
 # Every day at 00:00 UTC (interval schedules are aligned to the Unix epoch).
 DOCUMENT_PURGE_EVERY = timedelta(days=1)
 
 
-async def ensure_schedules(client: Client, task_queue: str) -> None:
-    """Create the schedules that are missing; ones already on the server are left as they are."""
+async def ensure_schedules(
+    client: Client, task_queue: str, mailbox_every: timedelta = timedelta(minutes=1)
+) -> None:
+    """Create the schedules that are missing; ones already on the server are left as they are
+    (a changed interval: delete the schedule, and the next worker creates it anew)."""
     purge = Schedule(
         action=ScheduleActionStartWorkflow(
             PurgeDeletedDocuments.run, id=DOCUMENT_PURGE_SCHEDULE, task_queue=task_queue
@@ -45,6 +51,16 @@ async def ensure_schedules(client: Client, task_queue: str) -> None:
     )
     with contextlib.suppress(ScheduleAlreadyRunningError):
         await client.create_schedule(DOCUMENT_PURGE_SCHEDULE, purge)
+    mailboxes = Schedule(
+        action=ScheduleActionStartWorkflow(
+            FetchMailboxes.run, id=MAILBOX_FETCH_SCHEDULE, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=mailbox_every)]),
+        # A slow round (a big mailbox) is not joined by the next one.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    with contextlib.suppress(ScheduleAlreadyRunningError):
+        await client.create_schedule(MAILBOX_FETCH_SCHEDULE, mailboxes)
 
 
 def broadcast_schedule(payload: dict[str, Any], schedule_id: str, task_queue: str) -> Schedule:

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.auth import AuthConfig
 from domain.documents import UploadLimits
+from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEventsConfig
 from domain.storage import LocalFolderStorage, Storage
 from domain.unsubscribe_links import LinkConfig
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     inbound_max_recipients: int = Field(default=20, gt=0, le=1_000)
     # Messages one sender may deliver a minute before the server answers "try later".
     inbound_sender_per_minute: int = Field(default=30, gt=0)
+    # Connected IMAP mailboxes: how often the worker reads them, and whether they may be on
+    # private addresses (development and tests; production: public hosts only).
+    mailbox_poll_seconds: int = Field(default=60, ge=10, le=86_400)
+    mailbox_allow_private_hosts: bool = False
     log_level: str = "INFO"
     # Signs access tokens. The default is for the embedded dev stack only: production refuses
     # to start with it (see `model_post_init`).
@@ -184,6 +189,11 @@ class Settings(BaseSettings):
             secret_key=self.secret_key,
             lifetime=timedelta(days=self.unsubscribe_link_days),
             inbound_domain=self.inbound_domain,
+        )
+
+    def mailbox_policy(self) -> MailboxPolicy:
+        return MailboxPolicy(
+            secret_key=self.secret_key, allow_private_hosts=self.mailbox_allow_private_hosts
         )
 
     def auth(self) -> AuthConfig:

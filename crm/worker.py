@@ -20,6 +20,7 @@ from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
 from activities.inbound_emails import InboundEmailActivities
+from activities.mailboxes import MailboxActivities
 from activities.messages import MessageActivities
 from crm.flow_files import load_default_flows, load_default_templates
 from crm.logging import WORKER_LOGGER
@@ -31,6 +32,7 @@ from db.agencies import Agency
 from db.connection import database
 from domain.emails import SmtpConfig
 from domain.flows.service import seed_default_flows
+from domain.mailbox_fetch import FetchLimits
 from domain.message_templates import seed_default_templates
 from workflows import DATA_CONVERTER
 from workflows.broadcast import SendBroadcast
@@ -38,6 +40,7 @@ from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
 from workflows.inbound_email import ProcessInboundEmail
+from workflows.mailbox_fetch import FetchMailboxes
 from workflows.message_delivery import DeliverMessage
 
 log = logging.getLogger(WORKER_LOGGER)
@@ -132,7 +135,9 @@ async def run_worker(
         if client is None:
             return
         try:
-            await ensure_schedules(client, task_queue)
+            await ensure_schedules(
+                client, task_queue, timedelta(seconds=settings.mailbox_poll_seconds)
+            )
         except RPCError as error:  # flows matter more: run without the schedule, say so
             log.error(
                 "could not create the maintenance schedules; deleted documents are purged "
@@ -149,6 +154,7 @@ async def run_worker(
                 DeliverEmail,
                 DeliverMessage,
                 FlowRun,
+                FetchMailboxes,
                 ProcessInboundEmail,
                 PurgeDeletedDocuments,
                 SendBroadcast,
@@ -165,6 +171,12 @@ async def run_worker(
                 ).activities(),
                 documents.purge_deleted_documents,
                 *InboundEmailActivities(settings.storage(), settings.upload_limits()).activities(),
+                *MailboxActivities(
+                    settings.storage(),
+                    settings.unsubscribe_links(),
+                    settings.mailbox_policy(),
+                    FetchLimits(max_bytes=settings.inbound_max_bytes),
+                ).activities(),
                 *FLOW_ACTIVITIES,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

@@ -45,6 +45,7 @@ MODEL_MODULES = [
     "db.message_preferences",
     "db.broadcasts",
     "db.inbound_emails",
+    "db.email_accounts",
 ]
 
 

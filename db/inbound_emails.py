@@ -17,7 +17,8 @@ class InboundEmail(Model):
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField()
-    # sales, support, reply (a reply+ address) or imap (a connected mailbox)
+    # sales, support or reply (a reply+ address); a connected mailbox's purpose (sales or
+    # support) for mail fetched from it
     mailbox = fields.CharField(max_length=20)
     email_account_id = fields.UUIDField(null=True)
     message_id = fields.CharField(max_length=255)

@@ -30,7 +30,6 @@ class Mailbox(StrEnum):
     SALES = "sales"
     SUPPORT = "support"
     REPLY = "reply"
-    IMAP = "imap"
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ class Delivery:
     # A connected mailbox: its agency and id (its messages need no inbound address).
     agency_id: UUID | None = None
     email_account_id: UUID | None = None
+    mailbox: Mailbox = Mailbox.SALES
 
 
 async def _chunk(raw: bytes) -> AsyncIterator[bytes]:
@@ -105,7 +106,7 @@ async def _take_in(
             email = await InboundEmail.create(
                 id=email_id,
                 agency_id=agency_id,
-                mailbox=address.mailbox if address is not None else Mailbox.IMAP,
+                mailbox=address.mailbox if address is not None else delivery.mailbox,
                 email_account_id=delivery.email_account_id,
                 message_id=message_id,
                 envelope_from=delivery.envelope_from[:320],

@@ -42,6 +42,7 @@ class Resource(StrEnum):
     CUSTOM_FIELDS = "custom_fields"  # defining fields; every actor of the agency reads them
     TEMPLATES = "templates"  # message templates: admins and sysadmins write, senders read
     BROADCASTS = "broadcasts"  # one template to an audience: admins and marketing
+    EMAIL_ACCOUNTS = "email_accounts"  # IMAP mailboxes: each person their own, admins all
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -57,6 +58,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -74,11 +76,13 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TAGS: {Access.WRITE: RowScope.AGENCY},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY},
+        Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
+        Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
     # Support handles calls and tickets for any customer of the agency: it reads sales
     # records agency-wide and changes only the ones assigned to it.
@@ -86,6 +90,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
+        Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
     # Marketing targets campaigns at the whole base and brings in its own contacts.
     Role.MARKETING: {
@@ -93,6 +98,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
 }
 

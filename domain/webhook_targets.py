@@ -99,7 +99,8 @@ def parse_webhook_url(url: str) -> _ParsedUrl:
     return _ParsedUrl(parts.scheme, parts.hostname, port or default_port, path)
 
 
-async def _addresses(host: str, port: int) -> list[IpAddress]:
+async def host_addresses(host: str, port: int) -> list[IpAddress]:
+    """The addresses a host name (or literal) resolves to; `TargetRefused` if it does not."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
@@ -125,7 +126,7 @@ async def resolve_target(url: str, allow_private: bool) -> WebhookTarget:
     answers is refused outright.
     """
     parsed = parse_webhook_url(url)
-    addresses = await _addresses(parsed.host, parsed.port)
+    addresses = await host_addresses(parsed.host, parsed.port)
     if not addresses:
         raise TargetRefused(f"The host {parsed.host} does not resolve.")
     if not allow_private:

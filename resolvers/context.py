@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from domain.actors import Actor
 from domain.auth import AuthConfig
+from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEvents
 from domain.policies import AccessErrorCode
 from domain.webhook_deliveries import WebhookConfig
@@ -30,6 +31,9 @@ class RequestContext:
     webhooks: WebhookConfig = field(default_factory=WebhookConfig)
     # The operator's inbound mail domain (agencies' addresses are under it); empty: off.
     inbound_domain: str = ""
+    # How connected mailboxes' passwords are sealed and where they may be (None: the
+    # application secret, public hosts only).
+    mailbox_policy: MailboxPolicy | None = None
     _loaders: Loaders | None = None
 
 

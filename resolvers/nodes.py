@@ -17,6 +17,7 @@ from resolvers import (
     contacts,
     customers,
     deals,
+    email_accounts,
     inbound_emails,
     leads,
     messages,
@@ -38,6 +39,7 @@ FETCHERS: dict[str, Fetch] = {
     "Message": messages.message,
     "Broadcast": broadcasts.broadcast,
     "ReceivedEmail": inbound_emails.received_email,
+    "EmailAccount": email_accounts.email_account,
 }
 
 

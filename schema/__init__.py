@@ -30,6 +30,7 @@ from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
+from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
 from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
@@ -63,6 +64,7 @@ Query = merge_types(
         UserQuery,
         AgencyQuery,
         ApiKeyQuery,
+        EmailAccountQuery,
         AuditQuery,
         LifecycleQuery,
         WebhookQuery,
@@ -89,6 +91,7 @@ Mutation = merge_types(
         UserMutation,
         AgencyMutation,
         ApiKeyMutation,
+        EmailAccountMutation,
         WebhookMutation,
         FlowMutation,
         MessageTemplateMutation,

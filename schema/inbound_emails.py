@@ -19,7 +19,10 @@ from domain.inbound_emails import InboundEmail as InboundEmailRecord
 )
 class ReceivedEmail(relay.Node):
     id: relay.NodeID[str]
-    mailbox: str = strawberry.field(description="sales, support, reply or imap.")
+    mailbox: str = strawberry.field(
+        description="sales, support or reply (a reply address); mail fetched from a connected "
+        "mailbox has the mailbox's purpose."
+    )
     from_address: str
     from_name: str
     subject: str

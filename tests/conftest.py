@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.flows",
     "tests.fixtures.webhook_receiver",
     "tests.fixtures.browser",
+    "tests.fixtures.imap",
 ]
 
 TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env", "own_dev_server"}

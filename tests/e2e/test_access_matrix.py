@@ -23,6 +23,7 @@ from strawberry import relay
 from tortoise.transactions import in_transaction
 
 from crm.flow_files import load_default_flows
+from db.email_accounts import EmailAccount
 from db.events import Event
 from db.flow_runs import FlowRun as FlowRunRow
 from db.users import User
@@ -216,6 +217,7 @@ async def build_world(api: Api) -> World:
     for agency_id in (agency_a.id, bolt.id):  # the same key in both: each sends its own
         await message_templates.seed_default_templates(agency_id, [NEWSLETTER])
     world.ids["broadcast"] = await broadcast_of_agency_a(world)
+    world.ids["email_account"] = await email_account_of_sales_north(world)
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -298,6 +300,23 @@ BROADCAST_WRITE_IN_A = everyone(
     "forbidden", admin="ok", marketing="ok", other_agency_admin="hidden"
 )
 BROADCAST_WRITE_OWN_AGENCY = {**BROADCAST_WRITE_IN_A, "other_agency_admin": "ok"}
+# Connected mailboxes: each person their own, admins every one; API keys and sysadmins none.
+EMAIL_ACCOUNTS_OF_NORTH = everyone(
+    "hidden",
+    admin="ok",
+    sales_north="ok",
+    sysadmin="forbidden",
+    api_read="forbidden",
+    api_read_write="forbidden",
+)
+# Adding one passes access control and reaches the host check, which refuses this test's
+# unresolvable host (tests/e2e/test_email_accounts_api.py connects real mailboxes).
+EMAIL_ACCOUNT_ADD = everyone(
+    "payload error HOST_REFUSED",
+    sysadmin="forbidden",
+    api_read="forbidden",
+    api_read_write="forbidden",
+)
 TEMPLATE_WRITE_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
 TEMPLATE_WRITE_OWN_AGENCY = {**TEMPLATE_WRITE_IN_A, "other_agency_admin": "ok"}
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
@@ -651,6 +670,25 @@ async def broadcast_of_agency_a(world: World) -> str:
 
 async def fresh_broadcast(world: World, caller: str) -> dict[str, Any]:
     return {"id": await broadcast_of_agency_a(world)}
+
+
+async def email_account_of_sales_north(world: World) -> str:
+    """A connected mailbox, written as `addEmailAccount` would after signing in to it."""
+    account = await EmailAccount.create(
+        agency_id=world.system.agency_id,
+        user_id=world.sales_north_id(),
+        purpose="sales",
+        host="imap.example.com",
+        port=993,
+        security="ssl",
+        username=f"north-{uuid.uuid4().hex[:6]}@example.com",
+        password_encrypted="sealed",
+    )
+    return gid("EmailAccount", account.id)
+
+
+async def fresh_email_account(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await email_account_of_sales_north(world)}
 
 
 async def the_template(world: World, caller: str) -> dict[str, Any]:
@@ -1086,6 +1124,21 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ cancelBroadcast(id: $id) {{ {PAYLOAD} }} }}",
         BROADCAST_WRITE_IN_A,
         fresh_broadcast,
+    ),
+    "emailAccounts": Case(
+        "{ emailAccounts { id } }",
+        EMAIL_ACCOUNTS_OF_NORTH,
+        target=lambda w: w.ids["email_account"],
+    ),
+    "addEmailAccount": Case(
+        'mutation { addEmailAccount(input: {host: "imap.invalid", username: "u", '
+        f'password: "p"}}) {{ {PAYLOAD} }} }}',
+        EMAIL_ACCOUNT_ADD,
+    ),
+    "removeEmailAccount": Case(
+        f"mutation($id: ID!) {{ removeEmailAccount(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        EMAIL_ACCOUNTS_OF_NORTH,
+        fresh_email_account,
     ),
     "createMessageTemplate": Case(
         'mutation($key: String!) { createMessageTemplate(input: {key: $key, name: "N", '

@@ -1,0 +1,121 @@
+"""Connected mailboxes (IMAP): add one, list them, remove one. The password goes in and
+never comes out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.email_accounts import AccountStatus, EmailAccountErrorCode, MailboxPurpose, Security
+from domain.email_accounts import EmailAccount as EmailAccountRecord
+from resolvers import email_accounts as resolve
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+
+strawberry.enum(EmailAccountErrorCode, name="EmailAccountErrorCode")
+strawberry.enum(Security, name="MailboxSecurity")
+strawberry.enum(AccountStatus, name="MailboxStatus")
+strawberry.enum(MailboxPurpose, name="MailboxPurpose")
+
+
+@strawberry.type(
+    description="An IMAP mailbox the worker reads new mail from (every minute by default), "
+    "as if it had been sent to the agency's own inbound addresses."
+)
+class EmailAccount(relay.Node):
+    id: relay.NodeID[str]
+    purpose: MailboxPurpose = strawberry.field(
+        description="SALES (unknown senders become leads) or SUPPORT."
+    )
+    host: str
+    port: int
+    security: Security
+    username: str
+    folder: str
+    status: AccountStatus = strawberry.field(
+        description="FAILING when the last fetch could not sign in or connect (see lastError); "
+        "the next fetch tries again."
+    )
+    last_error: str
+    last_fetched_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, EmailAccountRecord))
+
+    @strawberry.field(description="The User who connected it.")
+    def user_id(self, root: strawberry.Parent[EmailAccountRecord]) -> relay.GlobalID:
+        return relay.GlobalID("User", str(root.user_id))
+
+
+@strawberry.type
+class EmailAccountError:
+    field: str | None
+    code: EmailAccountErrorCode
+    message: str
+
+
+@strawberry.type
+class EmailAccountPayload:
+    email_account: EmailAccount | None
+    errors: list[EmailAccountError]
+
+
+@strawberry.input(
+    description="The CRM signs in once to check the credentials; mail already in the folder "
+    "is left alone, new mail is read from then on."
+)
+class AddEmailAccountInput:
+    host: str = strawberry.field(description="e.g. imap.gmail.com (public hosts only).")
+    username: str
+    password: str = strawberry.field(
+        description="The password or an app password; stored encrypted, never shown again."
+    )
+    purpose: MailboxPurpose = MailboxPurpose.SALES
+    security: Security = Security.SSL
+    port: int | None = strawberry.field(
+        default=None, description="993 for SSL, 143 for STARTTLS unless given."
+    )
+    folder: str = "INBOX"
+
+
+@strawberry.input
+class RemoveEmailAccountInput:
+    id: relay.GlobalID
+
+
+def _payload(outcome: Outcome[EmailAccountRecord]) -> EmailAccountPayload:
+    return EmailAccountPayload(
+        email_account=outcome.value,  # type: ignore[arg-type]
+        errors=errors_as(EmailAccountError, outcome.errors),
+    )
+
+
+@strawberry.type
+class EmailAccountQuery:
+    @strawberry.field(description="Your connected mailboxes (an admin's: every one of the agency).")
+    async def email_accounts(self, info: Info) -> list[EmailAccount]:
+        return await resolve.list_email_accounts(info.context)  # type: ignore[return-value]
+
+
+@strawberry.type
+class EmailAccountMutation:
+    @strawberry.mutation(
+        description="Connect an IMAP mailbox. SIGN_IN_FAILED, UNREACHABLE or HOST_REFUSED say "
+        "why the CRM could not use it; nothing is kept then."
+    )
+    async def add_email_account(
+        self, info: Info, input: AddEmailAccountInput
+    ) -> EmailAccountPayload:
+        return _payload(await resolve.add_email_account(info.context, input))
+
+    @strawberry.mutation(description="Disconnect a mailbox; mail already taken in stays.")
+    async def remove_email_account(
+        self, info: Info, input: RemoveEmailAccountInput
+    ) -> EmailAccountPayload:
+        return _payload(await resolve.remove_email_account(info.context, input.id))
