@@ -189,6 +189,8 @@ RECORD_TYPES: dict[str, Visibility] = {
     "message": RecordsAbout(Message),
     "message_preference": RecordsAbout(MessagePreference),
     "broadcast": AgencyRecords(Resource.BROADCASTS),
+    # Connecting and removing mailboxes: admins follow them (people list their own).
+    "email_account": AgencyRecords(Resource.EMAIL_ACCOUNTS),
 }
 
 
