@@ -4,6 +4,7 @@ before the mailbox was connected stays out; a mailbox that stops working says wh
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -62,7 +63,8 @@ async def connect(flows: Flows, mailbox: Mailbox, **fields: object) -> EmailAcco
 
 
 async def fetch(flows: Flows) -> int:
-    async with flows.worker():
+    """One round of the schedule's workflow (in real time: a stuck fetch fails the test)."""
+    async with asyncio.timeout(60), flows.worker():
         taken: int = await flows.client.execute_workflow(
             FetchMailboxes.run, id=f"fetch-{uuid.uuid4()}", task_queue=flows.task_queue
         )
