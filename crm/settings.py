@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.auth import AuthConfig
 from domain.documents import UploadLimits
 from domain.live_events import LiveEventsConfig
+from domain.signed_links import LinkConfig
 from domain.storage import LocalFolderStorage, Storage
-from domain.unsubscribe_links import LinkConfig
 from domain.webhook_deliveries import WebhookConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ People outside the API land here from an email, so it is a small HTML page with 
 A `POST` whose body is `List-Unsubscribe=One-Click` is a mail client's RFC 8058 one-click
 request: the kind of the message it came in is turned off at once, and nothing is asked. Any
 other `POST` is the page's form. The token in the path is the only credential (it names the
-message and is signed, see `domain.unsubscribe_links`); it is never logged, never sent on as
+message and is signed, see `domain.signed_links`); it is never logged, never sent on as
 a referrer, and a bad one gets the same page whatever was wrong with it.
 """
 
@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from domain.message_kinds import TemplateKind
 from domain.message_preferences import ConsentSource
-from domain.unsubscribe_links import InvalidLink, LinkConfig, fingerprint
+from domain.signed_links import InvalidLink, LinkConfig, fingerprint
 from domain.unsubscribe_page import PageView, choose, page
 
 log = logging.getLogger(__name__)

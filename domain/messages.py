@@ -55,7 +55,8 @@ from domain.message_templates import (
 from domain.outbox import OutboxKind, enqueue
 from domain.policies import require
 from domain.roles import Access, Resource
-from domain.unsubscribe_links import LinkConfig, link_token
+from domain.signed_links import LinkConfig
+from domain.unsubscribe_links import link_token
 
 AGGREGATE = "message"
 MAX_RECIPIENTS = 20
