@@ -44,6 +44,7 @@ MODEL_MODULES = [
     "db.messages",
     "db.message_preferences",
     "db.broadcasts",
+    "db.meetings",
 ]
 
 
