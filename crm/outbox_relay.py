@@ -1,9 +1,10 @@
 """The outbox relay: delivers the domain's outbox to Temporal, retrying with backoff.
 
-It starts flow runs and signals them, starts the deliveries of queued messages, and starts,
-schedules and cancels broadcasts. It lives in `crm` because it talks to Temporal; the rows
-come from the domain, written in the same transaction as the change that caused them, so
-nothing is lost while Temporal is away: the rows wait, and the relay backs off and tries again.
+It starts flow runs and signals them, starts the deliveries of queued messages, starts,
+schedules and cancels broadcasts, and starts and cancels meeting reminders. It lives in
+`crm` because it talks to Temporal; the rows come from the domain, written in the same
+transaction as the change that caused them, so nothing is lost while Temporal is away: the
+rows wait, and the relay backs off and tries again.
 
 Delivery is at least once, and a second delivery is harmless: a start uses the row's
 workflow id with REJECT_DUPLICATE, so an already-started run answers "already started"
@@ -33,6 +34,7 @@ from domain.flows.definitions import FlowDefinition
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
+from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
@@ -169,6 +171,10 @@ class OutboxRelay:
                 await self._schedule_broadcast(message)
             elif message.kind == OutboxKind.CANCEL_BROADCAST:
                 await self._cancel_broadcast(message)
+            elif message.kind == OutboxKind.START_MEETING_REMINDER:
+                await self._start_meeting_reminder(message)
+            elif message.kind == OutboxKind.CANCEL_MEETING_REMINDER:
+                await self._cancel_meeting_reminder(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -255,6 +261,35 @@ class OutboxRelay:
             if error.status != RPCStatusCode.NOT_FOUND:
                 raise
             log.info("broadcast run has ended", extra={"workflow_id": message.workflow_id})
+
+    async def _start_meeting_reminder(self, message: OutboxMessage) -> None:
+        request = MeetingReminderInput(
+            meeting_id=message.payload["meeting_id"],
+            sequence=int(message.payload["sequence"]),
+            remind_at=datetime.fromisoformat(message.payload["remind_at"]),
+        )
+        try:
+            await self.client.start_workflow(
+                MeetingReminder.run,
+                request,
+                id=message.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=self.timing.rpc_timeout,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("meeting reminder already started", extra={"workflow_id": message.workflow_id})
+
+    async def _cancel_meeting_reminder(self, message: OutboxMessage) -> None:
+        """A reminder that has gone out (or never started: its start is earlier in the
+        outbox, delivered first) has nothing to cancel."""
+        handle = self.client.get_workflow_handle(message.workflow_id)
+        try:
+            await handle.signal(MeetingReminder.cancel, rpc_timeout=self.timing.rpc_timeout)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("meeting reminder has ended", extra={"workflow_id": message.workflow_id})
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

@@ -19,6 +19,7 @@ from activities.broadcasts import BroadcastActivities
 from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
+from activities.meetings import MEETING_ACTIVITIES
 from activities.messages import MessageActivities
 from crm.flow_files import load_default_flows, load_default_templates
 from crm.logging import WORKER_LOGGER
@@ -36,6 +37,7 @@ from workflows.broadcast import SendBroadcast
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
+from workflows.meeting_reminder import MeetingReminder
 from workflows.message_delivery import DeliverMessage
 
 log = logging.getLogger(WORKER_LOGGER)
@@ -143,7 +145,14 @@ async def run_worker(
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[DeliverEmail, DeliverMessage, FlowRun, PurgeDeletedDocuments, SendBroadcast],
+            workflows=[
+                DeliverEmail,
+                DeliverMessage,
+                FlowRun,
+                MeetingReminder,
+                PurgeDeletedDocuments,
+                SendBroadcast,
+            ],
             activities=[
                 EmailActivities(smtp_config(settings)).send_email,
                 *MessageActivities(
@@ -156,6 +165,7 @@ async def run_worker(
                 ).activities(),
                 documents.purge_deleted_documents,
                 *FLOW_ACTIVITIES,
+                *MEETING_ACTIVITIES,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )

@@ -41,7 +41,7 @@ class Meeting(Model):
 
 
 class MeetingSlot(Model):
-    """One time the owner offered; the contact picks one of them."""
+    """One time the owner offered, which the contact may pick."""
 
     id = fields.BigIntField(primary_key=True)
     agency_id = fields.UUIDField()

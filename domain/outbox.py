@@ -24,6 +24,8 @@ class OutboxKind(StrEnum):
     START_BROADCAST = "start_broadcast"
     SCHEDULE_BROADCAST = "schedule_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
+    START_MEETING_REMINDER = "meeting_reminder"
+    CANCEL_MEETING_REMINDER = "cancel_reminder"
 
 
 class OutboxStatus(StrEnum):

@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 "table": "meeting_slot",
                 "app": "crm",
                 "pk_attr": "id",
-                "table_description": "One time the owner offered; the contact picks one of them.",
+                "table_description": "One time the owner offered, which the contact may pick.",
             },
             bases=["Model"],
         ),
