@@ -81,7 +81,8 @@ class MeetingErrorCode(StrEnum):
     NOT_PUBLISHED = "NOT_PUBLISHED"
 
 
-_CODES = input_codes(MeetingErrorCode)
+# No slot at all is a missing answer, like an empty name.
+_CODES = {**input_codes(MeetingErrorCode), "too_short": MeetingErrorCode.REQUIRED}
 
 
 class ProposeMeeting(BaseModel):

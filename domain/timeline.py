@@ -17,9 +17,12 @@ holds, the history of statuses:
 - calling task (tasks and calls): live `calling_task` rows about the record that the caller
   may read, at their creation (a task names a contact or a customer, and perhaps a lead or a
   deal);
+- meeting: live `meeting` rows with the record's contact, lead or deal that the caller may
+  read, at their proposal;
 - status change: the record's `<type>.transitioned` events (a deal's stage moves are its
-  `deal.transitioned` events), and the `calling_task.transitioned` events of those tasks (a
-  call done or aborted), when they occurred;
+  `deal.transitioned` events), the `calling_task.transitioned` events of those tasks (a
+  call done or aborted) and the events of those meetings (`meeting.booked`, `.held`, ...),
+  when they occurred;
 - email: the record's `message` rows (sent, skipped with the reason, failed or still queued),
   when they were written (flows and people message contacts and customers, so a lead or a
   deal has none).
@@ -49,11 +52,13 @@ from tortoise.queryset import QuerySet
 from db.calling_tasks import CallingTask
 from db.documents import Document
 from db.events import Event
+from db.meetings import Meeting
 from db.messages import Message
 from db.notes import Note
 from domain.actors import Actor
 from domain.attachments import check_readable
 from domain.errors import DomainError
+from domain.meetings import EVENT_TYPES as MEETING_EVENT_TYPES
 from domain.pagination import PageErrorCode, check_page_size
 from domain.sales_records import scoped
 
@@ -69,6 +74,7 @@ class EntryKind(StrEnum):
     EMAIL = "email"
     STATUS_CHANGE = "status_change"
     CALLING_TASK = "calling_task"
+    MEETING = "meeting"
     DOCUMENT = "document"
     NOTE = "note"
 
@@ -81,6 +87,8 @@ _TASK_LINKS = {
     "lead": "lead_id",
     "deal": "deal_id",
 }
+# Record type -> the meeting column naming it.
+_MEETING_LINKS = {"contact": "contact_id", "lead": "lead_id", "deal": "deal_id"}
 _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
 
 
@@ -88,7 +96,7 @@ _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
 class TimelineEntry:
     kind: EntryKind
     at: datetime
-    item: Any  # Note, Document, CallingTask, Event or Message
+    item: Any  # Note, Document, CallingTask, Meeting, Event or Message
 
     @property
     def sort_key(self) -> tuple[datetime, int, Any]:
@@ -180,6 +188,17 @@ async def timeline(
                 aggregate_type="calling_task",
                 aggregate_id__in=task_ids,
                 type="calling_task.transitioned",
+            )
+    meeting_link = _MEETING_LINKS.get(record_type)
+    if meeting_link is not None:
+        meetings = scoped(Meeting, actor).filter(**{meeting_link: record_id})
+        sources.append((EntryKind.MEETING, meetings, "created_at"))
+        meeting_ids = [str(i) for i in await meetings.values_list("id", flat=True)]
+        if meeting_ids:
+            status_changes |= Q(
+                aggregate_type="meeting",
+                aggregate_id__in=meeting_ids,
+                type__in=list(MEETING_EVENT_TYPES.values()),
             )
     sources.append(
         (

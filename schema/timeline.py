@@ -18,6 +18,7 @@ from domain.timeline import TimelineEntry as TimelineEntryRecord
 from resolvers import timeline as resolve
 from schema.calling_tasks import CallingTask
 from schema.documents import Document
+from schema.meetings import Meeting
 from schema.messages import Message
 from schema.notes import Note
 
@@ -33,6 +34,7 @@ _TYPE_NAMES = {
     "lead": "Lead",
     "deal": "Deal",
     "calling_task": "CallingTask",
+    "meeting": "Meeting",
 }
 
 
@@ -57,13 +59,18 @@ class CallingTaskEntry(TimelineEntry):
     calling_task: CallingTask
 
 
+@strawberry.type(description="A meeting with the record's contact, about the record.")
+class MeetingEntry(TimelineEntry):
+    meeting: Meeting
+
+
 @strawberry.type(
     description="A lifecycle event applied to the record, or to one of its calling tasks "
-    "(a call done or aborted)."
+    "(a call done or aborted) or meetings (booked, held, ...)."
 )
 class StatusChangeEntry(TimelineEntry):
     subject_id: relay.GlobalID = strawberry.field(
-        description="The record that changed: this one, or one of its CallingTasks."
+        description="The record that changed: this one, or one of its CallingTasks or Meetings."
     )
     event: str = strawberry.field(description="The lifecycle event, e.g. mark_hot, complete.")
     from_status: str
@@ -89,6 +96,8 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
         return DocumentEntry(kind=kind, at=at, document=item)
     if kind is EntryKind.CALLING_TASK:
         return CallingTaskEntry(kind=kind, at=at, calling_task=item)
+    if kind is EntryKind.MEETING:
+        return MeetingEntry(kind=kind, at=at, meeting=item)
     if kind is EntryKind.STATUS_CHANGE:
         return StatusChangeEntry(
             kind=kind,
@@ -109,7 +118,14 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
 
 
 # Reached only through the interface: the schema lists them (`schema.build_schema`).
-ENTRY_TYPES = (NoteEntry, DocumentEntry, CallingTaskEntry, StatusChangeEntry, EmailEntry)
+ENTRY_TYPES = (
+    NoteEntry,
+    DocumentEntry,
+    CallingTaskEntry,
+    MeetingEntry,
+    StatusChangeEntry,
+    EmailEntry,
+)
 
 
 @strawberry.type(name="TimelineConnection", description="A page of a record's timeline.")
