@@ -185,54 +185,51 @@ class OutboxRelay:
             # The SDK reports a server it cannot connect to as a RuntimeError.
             raise TemporalUnreachable(str(error)) from error
 
-    async def _start(self, message: OutboxMessage) -> None:
-        request = flow_run_input(message.payload)
-        definition = request.definition
+    async def _start_once(
+        self, message: OutboxMessage, run: Any, request: Any, what: str, **options: Any
+    ) -> None:
+        """Start the row's workflow with its id; one already started counts as delivered."""
         try:
             await self.client.start_workflow(
-                FlowRun.run,
+                run,
                 request,
                 id=message.workflow_id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=(
-                    f"{definition.name} v{definition.version} on "
-                    f"{request.record_type} {request.record_id}"
-                ),
                 rpc_timeout=self.timing.rpc_timeout,
+                **options,
             )
         except WorkflowAlreadyStartedError:
-            log.info("flow run already started", extra={"workflow_id": message.workflow_id})
+            log.info(f"{what} already started", extra={"workflow_id": message.workflow_id})
+
+    async def _signal_if_running(self, message: OutboxMessage, signal: Any, what: str) -> None:
+        """Signal the row's workflow; one that has ended has nothing to be told."""
+        handle = self.client.get_workflow_handle(message.workflow_id)
+        try:
+            await handle.signal(signal, rpc_timeout=self.timing.rpc_timeout)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info(f"{what} has ended", extra={"workflow_id": message.workflow_id})
+
+    async def _start(self, message: OutboxMessage) -> None:
+        request = flow_run_input(message.payload)
+        definition = request.definition
+        summary = (
+            f"{definition.name} v{definition.version} on {request.record_type} {request.record_id}"
+        )
+        await self._start_once(message, FlowRun.run, request, "flow run", static_summary=summary)
 
     async def _deliver_message(self, message: OutboxMessage) -> None:
-        try:
-            await self.client.start_workflow(
-                DeliverMessage.run,
-                DeliverMessageInput(message_id=int(message.payload["message_id"])),
-                id=message.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                rpc_timeout=self.timing.rpc_timeout,
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("message delivery already started", extra={"workflow_id": message.workflow_id})
+        request = DeliverMessageInput(message_id=int(message.payload["message_id"]))
+        await self._start_once(message, DeliverMessage.run, request, "message delivery")
 
     async def _start_broadcast(self, message: OutboxMessage) -> None:
         request = SendBroadcastInput(
             message.payload["broadcast_id"],
             send_at=datetime.fromisoformat(message.payload["send_at"]),
         )
-        try:
-            await self.client.start_workflow(
-                SendBroadcast.run,
-                request,
-                id=message.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                rpc_timeout=self.timing.rpc_timeout,
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("broadcast already started", extra={"workflow_id": message.workflow_id})
+        await self._start_once(message, SendBroadcast.run, request, "broadcast")
 
     async def _schedule_broadcast(self, message: OutboxMessage) -> None:
         schedule = broadcast_schedule(message.payload, message.workflow_id, self.task_queue)
@@ -254,13 +251,7 @@ class OutboxRelay:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
             return
-        handle = self.client.get_workflow_handle(message.workflow_id)
-        try:
-            await handle.signal(SendBroadcast.cancel, rpc_timeout=self.timing.rpc_timeout)
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
-            log.info("broadcast run has ended", extra={"workflow_id": message.workflow_id})
+        await self._signal_if_running(message, SendBroadcast.cancel, "broadcast run")
 
     async def _start_meeting_reminder(self, message: OutboxMessage) -> None:
         request = MeetingReminderInput(
@@ -268,28 +259,12 @@ class OutboxRelay:
             sequence=int(message.payload["sequence"]),
             remind_at=datetime.fromisoformat(message.payload["remind_at"]),
         )
-        try:
-            await self.client.start_workflow(
-                MeetingReminder.run,
-                request,
-                id=message.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                rpc_timeout=self.timing.rpc_timeout,
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("meeting reminder already started", extra={"workflow_id": message.workflow_id})
+        await self._start_once(message, MeetingReminder.run, request, "meeting reminder")
 
     async def _cancel_meeting_reminder(self, message: OutboxMessage) -> None:
         """A reminder that has gone out (or never started: its start is earlier in the
         outbox, delivered first) has nothing to cancel."""
-        handle = self.client.get_workflow_handle(message.workflow_id)
-        try:
-            await handle.signal(MeetingReminder.cancel, rpc_timeout=self.timing.rpc_timeout)
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
-            log.info("meeting reminder has ended", extra={"workflow_id": message.workflow_id})
+        await self._signal_if_running(message, MeetingReminder.cancel, "meeting reminder")
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

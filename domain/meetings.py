@@ -406,7 +406,8 @@ async def _queue_proposal(
             conn,
         )
     except DomainError as exc:  # the template's codes are the meeting's, on its own field
-        raise DomainError(MeetingErrorCode(str(exc.code)), exc.message, "template") from exc
+        code = MeetingErrorCode.__members__.get(str(exc.code), MeetingErrorCode.INVALID)
+        raise DomainError(code, exc.message, "template") from exc
 
 
 # --- book (the contact, on the booking page) -------------------------------------------------
@@ -611,33 +612,29 @@ async def _invite(
     else:
         subject, body = f"Booked: {meeting.title}", f"This meeting is booked: {when}.{place}"
     key = f"meeting:{meeting.id}:{meeting.sequence}:{method.lower()}"
-    common = {"source": f"meeting:{meeting.id}", "kind": TemplateKind.TRANSACTIONAL}
-    await queue_for_delivery(
-        actor,
-        MessageRequest(
-            record_type="contact",
-            record_id=str(meeting.contact_id),
-            idempotency_key=f"{key}:contact",
-            text=TemplateParts(subject, f"Hello {contact.first_name},\n\n{body}\n"),
-            calendar=calendar,
-            **common,  # type: ignore[arg-type]
-        ),
-        conn,
-    )
-    await queue_for_delivery(
-        actor,
-        MessageRequest(
-            record_type="user",
-            record_id=str(owner.id),
-            idempotency_key=f"{key}:owner",
-            text=TemplateParts(subject, f"{body}\nWith: {details.attendee.name} <{address}>\n"),
-            recipients=[owner.email],
-            to_record=False,
-            calendar=calendar,
-            **common,  # type: ignore[arg-type]
-        ),
-        conn,
-    )
+    # The contact's, to the contact's own address (its consent applies); the owner's copy to
+    # the user's address, as notification emails are.
+    owner_text = f"{body}\nWith: {details.attendee.name} <{address}>\n"
+    copies: list[tuple[str, str, UUID, str, list[str]]] = [
+        ("contact", "contact", meeting.contact_id, f"Hello {contact.first_name},\n\n{body}\n", []),
+        ("owner", "user", owner.id, owner_text, [owner.email]),
+    ]
+    for side, record_type, record_id, text, recipients in copies:
+        await queue_for_delivery(
+            actor,
+            MessageRequest(
+                record_type=record_type,
+                record_id=str(record_id),
+                idempotency_key=f"{key}:{side}",
+                source=f"meeting:{meeting.id}",
+                text=TemplateParts(subject, text),
+                kind=TemplateKind.TRANSACTIONAL,
+                recipients=recipients,
+                to_record=not recipients,
+                calendar=calendar,
+            ),
+            conn,
+        )
 
 
 def reminder_workflow_id(meeting_id: UUID, sequence: int) -> str:

@@ -47,6 +47,7 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from db.calling_tasks import CallingTask
@@ -80,15 +81,6 @@ class EntryKind(StrEnum):
 
 
 _RANK = {kind: rank for rank, kind in enumerate(EntryKind)}
-# Record type -> the calling task column naming it.
-_TASK_LINKS = {
-    "contact": "contact_id",
-    "customer": "customer_id",
-    "lead": "lead_id",
-    "deal": "deal_id",
-}
-# Record type -> the meeting column naming it.
-_MEETING_LINKS = {"contact": "contact_id", "lead": "lead_id", "deal": "deal_id"}
 _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE})
 
 
@@ -159,6 +151,39 @@ async def _read(
     return [TimelineEntry(kind, getattr(row, at_field), row) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class _RecordsAbout:
+    """Records about a record (its calling tasks, its meetings): an entry each, and their
+    status changes among the record's."""
+
+    kind: EntryKind
+    aggregate: str
+    model: type[Model]
+    owner_field: str
+    links: dict[str, str]  # record type -> the column naming it
+    status_events: tuple[str, ...]
+
+
+_RECORDS_ABOUT = (
+    _RecordsAbout(
+        EntryKind.CALLING_TASK,
+        "calling_task",
+        CallingTask,
+        "assignee_id",
+        {"contact": "contact_id", "customer": "customer_id", "lead": "lead_id", "deal": "deal_id"},
+        ("calling_task.transitioned",),
+    ),
+    _RecordsAbout(
+        EntryKind.MEETING,
+        "meeting",
+        Meeting,
+        "owner_id",
+        {"contact": "contact_id", "lead": "lead_id", "deal": "deal_id"},
+        tuple(MEETING_EVENT_TYPES.values()),
+    ),
+)
+
+
 async def timeline(
     actor: Actor, record_type: str, record_id: UUID, first: int, after: str | None = None
 ) -> TimelinePage:
@@ -176,29 +201,19 @@ async def timeline(
         aggregate_id=str(record_id),
         type=f"{record_type}.transitioned",
     )
-    task_link = _TASK_LINKS.get(record_type)
-    if task_link is not None:
-        tasks = scoped(CallingTask, actor, owner_field="assignee_id").filter(
-            **{task_link: record_id}
-        )
-        sources.append((EntryKind.CALLING_TASK, tasks, "created_at"))
-        task_ids = [str(i) for i in await tasks.values_list("id", flat=True)]
-        if task_ids:
+    for about_it in _RECORDS_ABOUT:
+        link = about_it.links.get(record_type)
+        if link is None:
+            continue
+        related = scoped(about_it.model, actor, owner_field=about_it.owner_field)
+        related = related.filter(**{link: record_id})
+        sources.append((about_it.kind, related, "created_at"))
+        related_ids = [str(i) for i in await related.values_list("id", flat=True)]
+        if related_ids:
             status_changes |= Q(
-                aggregate_type="calling_task",
-                aggregate_id__in=task_ids,
-                type="calling_task.transitioned",
-            )
-    meeting_link = _MEETING_LINKS.get(record_type)
-    if meeting_link is not None:
-        meetings = scoped(Meeting, actor).filter(**{meeting_link: record_id})
-        sources.append((EntryKind.MEETING, meetings, "created_at"))
-        meeting_ids = [str(i) for i in await meetings.values_list("id", flat=True)]
-        if meeting_ids:
-            status_changes |= Q(
-                aggregate_type="meeting",
-                aggregate_id__in=meeting_ids,
-                type__in=list(MEETING_EVENT_TYPES.values()),
+                aggregate_type=about_it.aggregate,
+                aggregate_id__in=related_ids,
+                type__in=list(about_it.status_events),
             )
     sources.append(
         (
