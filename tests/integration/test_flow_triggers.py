@@ -179,7 +179,11 @@ async def test_a_calling_task_event_reaches_the_runs_of_its_contact_but_never_ca
         "record_id": str(task.id),
     }
     conversion = await FlowRun.get(agency_id=agency.agency_id, flow_key="contact-conversion")
-    assert conversion.listens_to == ["calling_task.transitioned"]
+    assert conversion.listens_to == [
+        "calling_task.transitioned",
+        "meeting.booked",
+        "meeting.held",
+    ]
 
 
 def notify_owner_flow(key: str, record_type: str, trigger: dict[str, str]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from domain import contacts, meetings, users
 from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.errors import DomainError
+from domain.event_visibility import visible_events
 from domain.meetings import BookingOutcome, Meeting
 from domain.messages import deliver_message
 from domain.outbox import OutboxKind
@@ -336,3 +337,34 @@ async def test_the_reminder_goes_out_before_the_meeting_and_a_new_time_moves_it(
     assert reminders[0].subject == "Reminder: Introduction"
     notice = await Notification.get(user_id=desk.owner_id, kind="reminder")
     assert notice.record_id == str(meeting.id)
+
+
+async def test_a_proposal_cancelled_before_booking_sends_nothing_and_books_nothing(
+    smtp_server: SmtpServer,
+) -> None:
+    desk = await a_desk()
+    meeting = await propose(desk, hours_from_now(30))
+    await Message.all().delete()  # the proposal
+
+    cancelled = await meetings.cancel_meeting(desk.sales, meeting.id)
+    booking = await meetings.book_meeting(meeting.id, (await slot_ids(meeting))[0])
+
+    assert (cancelled.status, cancelled.sequence) == ("cancelled", 0)
+    assert (booking.outcome, booking.meeting.status) == (BookingOutcome.NOT_OPEN, "cancelled")
+    assert await Message.all().count() == 0
+    assert await OutboxMessage.filter(kind=OutboxKind.CANCEL_MEETING_REMINDER).count() == 0
+
+
+async def test_meeting_events_are_seen_as_the_owners_records_are() -> None:
+    desk = await a_desk()
+    colleague = await a_desk(desk.admin.agency_id)
+    meeting = await propose(desk, hours_from_now(30))
+    await meetings.book_meeting(meeting.id, (await slot_ids(meeting))[0])
+    events = await Event.filter(aggregate_type="meeting").order_by("id")
+
+    assert [e.type for e in await visible_events(desk.sales, events)] == [
+        "meeting.proposed",
+        "meeting.booked",
+    ]
+    assert await visible_events(colleague.sales, events) == []
+    assert len(await visible_events(desk.admin, events)) == 2
