@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     # Where people outside the API reach it (unsubscribe links in emails); https in production.
     public_url: str = "http://127.0.0.1:8000"
     unsubscribe_link_days: int = Field(default=365, gt=0, le=3650)
+    booking_link_days: int = Field(default=60, gt=0, le=3650)
     # Broadcasts send at most this many messages a second per worker (the SMTP relay's limit).
     broadcast_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
     log_level: str = "INFO"
@@ -174,6 +175,7 @@ class Settings(BaseSettings):
             public_url=self.public_url,
             secret_key=self.secret_key,
             lifetime=timedelta(days=self.unsubscribe_link_days),
+            booking_lifetime=timedelta(days=self.booking_link_days),
         )
 
     def auth(self) -> AuthConfig:

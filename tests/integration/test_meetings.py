@@ -17,7 +17,7 @@ from db.events import Event
 from db.messages import Message
 from db.notifications import Notification
 from db.outbox import OutboxMessage
-from domain import contacts, meetings, users
+from domain import contacts, meetings, message_templates, users
 from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.errors import DomainError
@@ -368,3 +368,61 @@ async def test_meeting_events_are_seen_as_the_owners_records_are() -> None:
     ]
     assert await visible_events(colleague.sales, events) == []
     assert len(await visible_events(desk.admin, events)) == 2
+
+
+async def test_a_proposal_from_a_template_carries_the_booking_link_in_text_and_html(
+    smtp_server: SmtpServer,
+) -> None:
+    desk = await a_desk()
+    await message_templates.seed_default_templates(
+        desk.admin.agency_id,
+        [
+            {
+                "key": "meeting-times",
+                "name": "Meeting times",
+                "kind": "sales",
+                "subject": "Shall we meet, {{ recipient.first_name }}?",
+                "text_body": "Hello {{ recipient.first_name }}, {{ owner.name }} has times.",
+                "html_body": "<p>Hello {{ recipient.first_name }}, {{ owner.name }} has times.</p>",
+            }
+        ],
+    )
+
+    meeting = await meetings.propose_meeting(
+        desk.sales,
+        {
+            "contact_id": desk.contact_id,
+            "title": "Introduction",
+            "slots": [hours_from_now(30)],
+            "duration_minutes": 30,
+            "template": "meeting-times",
+        },
+    )
+    missing = meetings.propose_meeting(
+        desk.sales,
+        {
+            "contact_id": desk.contact_id,
+            "title": "Introduction",
+            "slots": [hours_from_now(40)],
+            "duration_minutes": 30,
+            "template": "no-such-template",
+        },
+    )
+    with pytest.raises(DomainError) as refused:
+        await missing
+    await deliver_all(smtp_server)
+
+    assert (refused.value.code, refused.value.field) == (
+        meetings.MeetingErrorCode.TEMPLATE_NOT_FOUND,
+        "template",
+    )
+    [email] = sent_to(smtp_server, "ada@example.com")
+    assert email["Subject"] == "Shall we meet, Ada?"
+    assert email["List-Unsubscribe"]  # a sales message: consent and unsubscribe as always
+    text, html = email.get_body(("plain",)), email.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    assert "Pick the time that suits you: https://crm.test/book/" in text.get_content()
+    assert '<a href="https://crm.test/book/' in html.get_content()
+    assert await Meeting.filter(id=meeting.id).count() == 1
+    assert await Meeting.all().count() == 1  # the refused proposal left nothing
