@@ -147,6 +147,21 @@ async def test_contact_nurture_follows_up_then_cools_down_a_contact_who_stays_ne
     await keep_history("contact-nurture-cools-down", nurture)
 
 
+async def support_schedules_the_call(
+    flows: Flows, conversion: FlowHandle, contact: Contact
+) -> CallingTask:
+    """Support agrees a meeting and schedules its task: the task's event reaches the
+    contact's conversion run, which asks the owner for time slots and waits for a booking."""
+    await flows.reach(conversion, "wait-for-meeting")
+    task = await CallingTask.get(contact_id=contact.id)
+    await transition_calling_task(
+        flows.actor, task.id, "schedule", due_at=await server_time(flows) + timedelta(days=2)
+    )
+    await flows.relay_all()
+    await flows.reach(conversion, "wait-for-booking")
+    return task
+
+
 async def meeting_booked_by(flows: Flows, contact: Contact) -> Meeting:
     """The owner proposes a time two days ahead and the contact books it on the page."""
     meeting = await propose_meeting(
@@ -176,14 +191,7 @@ async def test_contact_conversion_books_a_meeting_through_support_and_converts_w
         await transition_contact(flows.actor, ada.id, "mark_hot")
         await flows.relay_all()  # the event to the nurture run, the conversion flow's start
         conversion = await flows.run_of("contact-conversion", ada)
-        await flows.reach(conversion, "wait-for-meeting")
-        task = await CallingTask.get(contact_id=ada.id)
-        # Support agrees a meeting: the task's event reaches the contact's run.
-        await transition_calling_task(
-            flows.actor, task.id, "schedule", due_at=await server_time(flows) + timedelta(days=2)
-        )
-        await flows.relay_all()
-        await flows.reach(conversion, "wait-for-booking")
+        task = await support_schedules_the_call(flows, conversion, ada)
         # The owner sends time slots and Ada books one: the meeting's event reaches her run.
         meeting = await meeting_booked_by(flows, ada)
         await flows.relay_all()
@@ -240,13 +248,7 @@ async def test_contact_conversion_reminds_the_owner_to_send_time_slots_then_cool
     async with flows.worker():
         nurture = await flows.run_of("contact-nurture", ada)
         conversion = await flows.run_of("contact-conversion", ada)
-        await flows.reach(conversion, "wait-for-meeting")
-        task = await CallingTask.get(contact_id=ada.id)
-        await transition_calling_task(
-            flows.actor, task.id, "schedule", due_at=await server_time(flows) + timedelta(days=2)
-        )
-        await flows.relay_all()
-        await flows.reach(conversion, "wait-for-booking")
+        task = await support_schedules_the_call(flows, conversion, ada)
         await transition_calling_task(flows.actor, task.id, "abort")
         await flows.relay_all()
         await flows.result(nurture)
