@@ -14,7 +14,7 @@ from temporalio import activity
 from domain import broadcast_runs
 from domain.broadcast_runs import Pace
 from domain.emails import SmtpConfig
-from domain.unsubscribe_links import LinkConfig
+from domain.signed_links import LinkConfig
 
 
 @dataclass(frozen=True)

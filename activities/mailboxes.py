@@ -11,8 +11,8 @@ from temporalio import activity
 
 from domain.email_accounts import MailboxPolicy
 from domain.mailbox_fetch import FetchLimits, fetch_mailbox, mailboxes_to_fetch
+from domain.signed_links import LinkConfig
 from domain.storage import Storage
-from domain.unsubscribe_links import LinkConfig
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from domain.emails import SmtpConfig
 from domain.errors import DomainError
 from domain.message_kinds import RECIPIENT_TYPES, TemplateKind
 from domain.message_rendering import TemplateParts
-from domain.unsubscribe_links import LinkConfig
+from domain.signed_links import LinkConfig
 
 
 @dataclass(frozen=True)

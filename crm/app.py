@@ -16,6 +16,7 @@ from temporalio.client import Client
 from tortoise import Tortoise
 
 from crm.agency_logos_http import AgencyLogos
+from crm.booking_http import BookingPage
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphql_http import CrmGraphQL
@@ -28,7 +29,7 @@ from crm.settings import Settings
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain.live_events import LiveEvents
-from domain.public_pages import LOGO_PATH, UNSUBSCRIBE_PATH
+from domain.public_pages import BOOKING_PATH, LOGO_PATH, UNSUBSCRIBE_PATH
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
 
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
+    booking = BookingPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
 
     async def healthz(_: Request) -> JSONResponse:
@@ -134,6 +136,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
+            Route(BOOKING_PATH, booking.show, methods=["GET"]),
+            Route(BOOKING_PATH, booking.book, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

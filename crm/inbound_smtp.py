@@ -31,8 +31,8 @@ from db.connection import database
 from domain.inbound_addresses import fingerprint, parse_address
 from domain.inbound_emails import Delivery, receive
 from domain.inbound_parsing import MalformedEmail
+from domain.signed_links import LinkConfig
 from domain.storage import Storage
-from domain.unsubscribe_links import LinkConfig
 
 log = logging.getLogger("crm.inbound")
 

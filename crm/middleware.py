@@ -11,21 +11,22 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.context import TortoiseContext, _current_context
 
-from domain.public_pages import UNSUBSCRIBE_PATH
-from domain.unsubscribe_links import fingerprint
+from domain.public_pages import SIGNED_PATHS
+from domain.signed_links import fingerprint
 from schema.observability import RequestLog, current_request
 
 log = logging.getLogger("crm.api")
 
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-SECRET_PATH_PREFIX = UNSUBSCRIBE_PATH.removesuffix("{token}")
+SECRET_PATH_PREFIXES = tuple(path.removesuffix("{token}") for path in SIGNED_PATHS)
 
 
 def logged_path(path: str) -> str:
-    """The path as logged: a link's token (`/unsubscribe/<token>`) is a credential, so only
-    its fingerprint is written."""
-    if path.startswith(SECRET_PATH_PREFIX):
-        return SECRET_PATH_PREFIX + fingerprint(path.removeprefix(SECRET_PATH_PREFIX))
+    """The path as logged: a link's token (`/unsubscribe/<token>`, `/book/<token>`) is a
+    credential, so only its fingerprint is written."""
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix):
+            return prefix + fingerprint(path.removeprefix(prefix))
     return path
 
 

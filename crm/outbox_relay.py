@@ -1,9 +1,10 @@
 """The outbox relay: delivers the domain's outbox to Temporal, retrying with backoff.
 
-It starts flow runs and signals them, starts the deliveries of queued messages, and starts,
-schedules and cancels broadcasts. It lives in `crm` because it talks to Temporal; the rows
-come from the domain, written in the same transaction as the change that caused them, so
-nothing is lost while Temporal is away: the rows wait, and the relay backs off and tries again.
+It starts flow runs and signals them, starts the deliveries of queued messages, starts,
+schedules and cancels broadcasts, and starts and cancels meeting reminders. It lives in
+`crm` because it talks to Temporal; the rows come from the domain, written in the same
+transaction as the change that caused them, so nothing is lost while Temporal is away: the
+rows wait, and the relay backs off and tries again.
 
 Delivery is at least once, and a second delivery is harmless: a start uses the row's
 workflow id with REJECT_DUPLICATE, so an already-started run answers "already started"
@@ -34,6 +35,7 @@ from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivere
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
+from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
@@ -172,6 +174,10 @@ class OutboxRelay:
                 await self._cancel_broadcast(message)
             elif message.kind == OutboxKind.PROCESS_INBOUND_EMAIL:
                 await self._process_inbound_email(message)
+            elif message.kind == OutboxKind.START_MEETING_REMINDER:
+                await self._start_meeting_reminder(message)
+            elif message.kind == OutboxKind.CANCEL_MEETING_REMINDER:
+                await self._cancel_meeting_reminder(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -182,67 +188,55 @@ class OutboxRelay:
             # The SDK reports a server it cannot connect to as a RuntimeError.
             raise TemporalUnreachable(str(error)) from error
 
-    async def _start(self, message: OutboxMessage) -> None:
-        request = flow_run_input(message.payload)
-        definition = request.definition
+    async def _start_once(
+        self, message: OutboxMessage, run: Any, request: Any, what: str, **options: Any
+    ) -> None:
+        """Start the row's workflow with its id; one already started counts as delivered."""
         try:
             await self.client.start_workflow(
-                FlowRun.run,
+                run,
                 request,
                 id=message.workflow_id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=(
-                    f"{definition.name} v{definition.version} on "
-                    f"{request.record_type} {request.record_id}"
-                ),
                 rpc_timeout=self.timing.rpc_timeout,
+                **options,
             )
         except WorkflowAlreadyStartedError:
-            log.info("flow run already started", extra={"workflow_id": message.workflow_id})
+            log.info(f"{what} already started", extra={"workflow_id": message.workflow_id})
+
+    async def _signal_if_running(self, message: OutboxMessage, signal: Any, what: str) -> None:
+        """Signal the row's workflow; one that has ended has nothing to be told."""
+        handle = self.client.get_workflow_handle(message.workflow_id)
+        try:
+            await handle.signal(signal, rpc_timeout=self.timing.rpc_timeout)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info(f"{what} has ended", extra={"workflow_id": message.workflow_id})
+
+    async def _start(self, message: OutboxMessage) -> None:
+        request = flow_run_input(message.payload)
+        definition = request.definition
+        summary = (
+            f"{definition.name} v{definition.version} on {request.record_type} {request.record_id}"
+        )
+        await self._start_once(message, FlowRun.run, request, "flow run", static_summary=summary)
 
     async def _deliver_message(self, message: OutboxMessage) -> None:
-        try:
-            await self.client.start_workflow(
-                DeliverMessage.run,
-                DeliverMessageInput(message_id=int(message.payload["message_id"])),
-                id=message.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                rpc_timeout=self.timing.rpc_timeout,
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("message delivery already started", extra={"workflow_id": message.workflow_id})
+        request = DeliverMessageInput(message_id=int(message.payload["message_id"]))
+        await self._start_once(message, DeliverMessage.run, request, "message delivery")
 
     async def _process_inbound_email(self, message: OutboxMessage) -> None:
-        try:
-            await self.client.start_workflow(
-                ProcessInboundEmail.run,
-                ProcessInboundEmailInput(message.payload["inbound_email_id"]),
-                id=message.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                rpc_timeout=self.timing.rpc_timeout,
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("inbound email already processing", extra={"workflow_id": message.workflow_id})
+        request = ProcessInboundEmailInput(message.payload["inbound_email_id"])
+        await self._start_once(message, ProcessInboundEmail.run, request, "inbound email")
 
     async def _start_broadcast(self, message: OutboxMessage) -> None:
         request = SendBroadcastInput(
             message.payload["broadcast_id"],
             send_at=datetime.fromisoformat(message.payload["send_at"]),
         )
-        try:
-            await self.client.start_workflow(
-                SendBroadcast.run,
-                request,
-                id=message.workflow_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                rpc_timeout=self.timing.rpc_timeout,
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("broadcast already started", extra={"workflow_id": message.workflow_id})
+        await self._start_once(message, SendBroadcast.run, request, "broadcast")
 
     async def _schedule_broadcast(self, message: OutboxMessage) -> None:
         schedule = broadcast_schedule(message.payload, message.workflow_id, self.task_queue)
@@ -264,13 +258,20 @@ class OutboxRelay:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
             return
-        handle = self.client.get_workflow_handle(message.workflow_id)
-        try:
-            await handle.signal(SendBroadcast.cancel, rpc_timeout=self.timing.rpc_timeout)
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
-            log.info("broadcast run has ended", extra={"workflow_id": message.workflow_id})
+        await self._signal_if_running(message, SendBroadcast.cancel, "broadcast run")
+
+    async def _start_meeting_reminder(self, message: OutboxMessage) -> None:
+        request = MeetingReminderInput(
+            meeting_id=message.payload["meeting_id"],
+            sequence=int(message.payload["sequence"]),
+            remind_at=datetime.fromisoformat(message.payload["remind_at"]),
+        )
+        await self._start_once(message, MeetingReminder.run, request, "meeting reminder")
+
+    async def _cancel_meeting_reminder(self, message: OutboxMessage) -> None:
+        """A reminder that has gone out (or never started: its start is earlier in the
+        outbox, delivered first) has nothing to cancel."""
+        await self._signal_if_running(message, MeetingReminder.cancel, "meeting reminder")
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

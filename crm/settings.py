@@ -15,8 +15,8 @@ from domain.auth import AuthConfig
 from domain.documents import UploadLimits
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEventsConfig
+from domain.signed_links import LinkConfig
 from domain.storage import LocalFolderStorage, Storage
-from domain.unsubscribe_links import LinkConfig
 from domain.webhook_deliveries import WebhookConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     # Where people outside the API reach it (unsubscribe links in emails); https in production.
     public_url: str = "http://127.0.0.1:8000"
     unsubscribe_link_days: int = Field(default=365, gt=0, le=3650)
+    booking_link_days: int = Field(default=60, gt=0, le=3650)
     # Broadcasts send at most this many messages a second per worker (the SMTP relay's limit).
     broadcast_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
     # Inbound mail (`crm inbound`): each agency receives at <mailbox>@<its slug>.<domain>
@@ -188,6 +189,7 @@ class Settings(BaseSettings):
             public_url=self.public_url,
             secret_key=self.secret_key,
             lifetime=timedelta(days=self.unsubscribe_link_days),
+            booking_lifetime=timedelta(days=self.booking_link_days),
             inbound_domain=self.inbound_domain,
         )
 

@@ -4,7 +4,7 @@ People outside the API land here from an email, so it is a small HTML page with 
 A `POST` whose body is `List-Unsubscribe=One-Click` is a mail client's RFC 8058 one-click
 request: the kind of the message it came in is turned off at once, and nothing is asked. Any
 other `POST` is the page's form. The token in the path is the only credential (it names the
-message and is signed, see `domain.unsubscribe_links`); it is never logged, never sent on as
+message and is signed, see `domain.signed_links`); it is never logged, never sent on as
 a referrer, and a bad one gets the same page whatever was wrong with it.
 """
 
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 
-from jinja2 import Environment, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
+from crm.public_page_html import HEADERS, invalid_link, page_template
 from domain.message_kinds import TemplateKind
 from domain.message_preferences import ConsentSource
-from domain.unsubscribe_links import InvalidLink, LinkConfig, fingerprint
+from domain.signed_links import InvalidLink, LinkConfig
 from domain.unsubscribe_page import PageView, choose, page
 
 log = logging.getLogger(__name__)
@@ -29,35 +29,8 @@ LABELS = {
     TemplateKind.MARKETING: "News, offers and campaigns",
     TemplateKind.GREETINGS: "Greetings (birthdays, anniversaries, festivals)",
 }
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
-
-_PAGES = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-_LAYOUT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{ title }}</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
-fieldset{border:1px solid #ccc;border-radius:6px;margin:1rem 0}
-label{display:block;margin:.5rem 0}
-button{margin:.25rem .5rem .25rem 0;padding:.5rem 1rem}
-.status{background:#eef6ee;border-radius:6px;padding:.75rem}
-.note{color:#666;font-size:.9rem}
-</style></head><body><main>{% block main %}{% endblock %}</main></body></html>"""
-_CHOICES = _PAGES.from_string(
-    _LAYOUT.replace(
-        "{% block main %}{% endblock %}",
-        """<h1>{{ view.agency_name }}</h1>
+_CHOICES = page_template(
+    """<h1>{{ view.agency_name }}</h1>
 <p>What we send to <strong>{{ view.address }}</strong>.</p>
 {% if status %}<p class="status" role="status">{{ status }}</p>{% endif %}
 <form method="post">
@@ -70,16 +43,11 @@ _CHOICES = _PAGES.from_string(
 <button type="submit" name="action" value="choose">Save my choices</button>
 <button type="submit" name="action" value="everything">Unsubscribe from everything</button>
 </form>
-<p class="note">Messages about your account and the services you use are still sent.</p>""",
-    )
+<p class="note">Messages about your account and the services you use are still sent.</p>"""
 )
-_INVALID = _PAGES.from_string(
-    _LAYOUT.replace(
-        "{% block main %}{% endblock %}",
-        """<h1>This link does not work</h1>
-<p>It may be incomplete or too old. To stop emails, reply to one of them and ask to be
-removed, or use the link in a more recent one.</p>""",
-    )
+HINT = (
+    "To stop emails, reply to one of them and ask to be removed, or use the link in a more "
+    "recent one."
 )
 
 
@@ -94,9 +62,7 @@ class UnsubscribePage:
         return HTMLResponse(html, headers=HEADERS)
 
     def _invalid(self, token: str) -> Response:
-        log.info("unsubscribe link refused", extra={"link": fingerprint(token)})
-        html = _INVALID.render(title="Link not valid")
-        return HTMLResponse(html, status_code=404, headers=HEADERS)
+        return invalid_link(log, token, HINT)
 
     async def show(self, request: Request) -> Response:
         token = request.path_params["token"]

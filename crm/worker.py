@@ -21,6 +21,7 @@ from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
 from activities.inbound_emails import InboundEmailActivities
 from activities.mailboxes import MailboxActivities
+from activities.meetings import MEETING_ACTIVITIES
 from activities.messages import MessageActivities
 from crm.flow_files import load_default_flows, load_default_templates
 from crm.logging import WORKER_LOGGER
@@ -41,6 +42,7 @@ from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
 from workflows.inbound_email import ProcessInboundEmail
 from workflows.mailbox_fetch import FetchMailboxes
+from workflows.meeting_reminder import MeetingReminder
 from workflows.message_delivery import DeliverMessage
 
 log = logging.getLogger(WORKER_LOGGER)
@@ -156,6 +158,7 @@ async def run_worker(
                 FlowRun,
                 FetchMailboxes,
                 ProcessInboundEmail,
+                MeetingReminder,
                 PurgeDeletedDocuments,
                 SendBroadcast,
             ],
@@ -178,6 +181,7 @@ async def run_worker(
                     FetchLimits(max_bytes=settings.inbound_max_bytes),
                 ).activities(),
                 *FLOW_ACTIVITIES,
+                *MEETING_ACTIVITIES,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )

@@ -46,6 +46,7 @@ MODEL_MODULES = [
     "db.broadcasts",
     "db.inbound_emails",
     "db.email_accounts",
+    "db.meetings",
 ]
 
 

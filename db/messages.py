@@ -28,6 +28,12 @@ class Message(Model):
     subject = fields.CharField(max_length=255)
     text_body = fields.TextField()
     html_body = fields.TextField(default="")
+    # An iCalendar object sent with it (a meeting invitation), and its METHOD (REQUEST, CANCEL).
+    calendar = fields.TextField(default="", db_default="")
+    calendar_method = fields.CharField(max_length=20, default="", db_default="")
+    # A signed link the delivery adds (`<purpose>:<subject id>`, e.g. `booking:<meeting id>`):
+    # signed at send time, so the message row never holds a credential.
+    page_link = fields.CharField(max_length=100, default="", db_default="")
     status = fields.CharField(max_length=20, default="queued")
     reason = fields.CharField(max_length=500, default="")
     idempotency_key = fields.CharField(max_length=255, unique=True)

@@ -37,7 +37,7 @@ from domain.emails import SmtpConfig
 from domain.events import append_event
 from domain.messages import Message, MessageRequest, MessageStatus, deliver_message, queue_message
 from domain.pagination import Page
-from domain.unsubscribe_links import LinkConfig
+from domain.signed_links import LinkConfig
 
 BATCH_SIZE = 100
 LISTS: dict[str, Callable[..., Any]] = {

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
@@ -77,6 +78,14 @@ class EmailRejected(Exception):
         self.recipients = list(recipients)
 
 
+@dataclass(frozen=True)
+class CalendarPart:
+    """An iCalendar object sent with an email (iMIP, RFC 6047): its METHOD and its text."""
+
+    method: str
+    text: str
+
+
 def storable_key(idempotency_key: str) -> str:
     """The key as stored: itself when it fits the column, else a digest of it."""
     if not idempotency_key:
@@ -101,8 +110,11 @@ def compose_email(
     body: str,
     html: str = "",
     headers: Mapping[str, str] | None = None,
+    calendar: CalendarPart | None = None,
 ) -> EmailMessage:
-    """The message as sent: plain text, or text and HTML as alternatives when `html` is given.
+    """The message as sent: plain text, or text and HTML as alternatives when `html` is given;
+    a calendar part (`text/calendar; method=...`) is one more alternative, the one calendar
+    clients act on.
 
     Header values with line breaks raise `ValueError` (no injection).
     """
@@ -117,6 +129,10 @@ def compose_email(
     message.set_content(body)
     if html:
         message.add_alternative(html, subtype="html")
+    if calendar is not None:
+        message.add_alternative(
+            calendar.text, subtype="calendar", params={"method": calendar.method}
+        )
     return message
 
 
@@ -144,6 +160,7 @@ async def send_email(
     body: str,
     html: str = "",
     headers: Mapping[str, str] | None = None,
+    calendar: CalendarPart | None = None,
 ) -> SentEmail:
     """Send one email (`compose_email`) unless `idempotency_key` was sent; return the record.
 
@@ -160,7 +177,7 @@ async def send_email(
         log.info("email %s already sent as %s; not sending again", key, already_sent.message_id)
         return already_sent
 
-    message = compose_email(smtp, idempotency_key, to, subject, body, html, headers)
+    message = compose_email(smtp, idempotency_key, to, subject, body, html, headers, calendar)
     accepted = await _hand_to_smtp(smtp, message, recipients)
     try:
         return await SentEmail.create(

@@ -24,6 +24,7 @@ from db.documents import Document
 from db.events import Event
 from db.flow_runs import FlowRun
 from db.leads import Lead
+from db.meetings import Meeting
 from db.message_preferences import MessagePreference
 from db.messages import Message
 from db.notes import Note
@@ -171,6 +172,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "lead": OwnedRecords(Resource.SALES_RECORDS, Lead),
     "deal": OwnedRecords(Resource.SALES_RECORDS, Deal),
     "calling_task": OwnedRecords(Resource.SALES_RECORDS, CallingTask, owner_field="assignee_id"),
+    "meeting": OwnedRecords(Resource.SALES_RECORDS, Meeting),
     "pipeline": SharedRecords(Resource.SALES_RECORDS),
     "tag": SharedRecords(Resource.SALES_RECORDS),
     "user": OwnedRecords(Resource.USERS, User, owner_field="id"),

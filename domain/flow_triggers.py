@@ -3,8 +3,8 @@
 `domain.events.append_event` reads each change's `route_for` and writes it (`write_route`) on
 the change's own connection, so a flow start (or a signal to a waiting run) exists if and only
 if the change does. Events of a calling task also reach the runs of the contact, customer, lead
-and deal it is about. This module imports only db models and pure modules: `domain.events`
-imports it.
+and deal it is about, and those of a meeting the runs of its contact, lead and deal. This
+module imports only db models and pure modules: `domain.events` imports it.
 
 Workflow ids are `flow:<key>:<record type>:<record id>:<trigger event id>`: one per trigger,
 so the relay's retries of one start can never start a second run (it starts with
@@ -19,11 +19,13 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 
 from db.calling_tasks import CallingTask
 from db.events import Event
 from db.flow_runs import FlowRun
 from db.flows import FlowVersion
+from db.meetings import Meeting
 from domain.flows.definitions import (
     ACTIVE_RUN_STATUSES,
     FlowDefinition,
@@ -38,9 +40,12 @@ SIGNAL_CANCEL = "cancel"
 SIGNAL_RETRY_STEP = "retry_step"
 # A deleted record has nothing left for its runs to act on: they are cancelled.
 DELETED_SUFFIX = ".deleted"
-# Events of a calling task also reach the runs of the records it is about (its `<type>_id`s).
-CALLING_TASK = "calling_task"
-TASK_RECORD_TYPES = ("contact", "customer", "lead", "deal")
+# Events of a calling task or a meeting also reach the runs of the records it is about (its
+# `<type>_id`s): record type -> its model and the record types it links.
+ABOUT_OTHERS: dict[str, tuple[type[Model], tuple[str, ...]]] = {
+    "calling_task": (CallingTask, ("contact", "customer", "lead", "deal")),
+    "meeting": (Meeting, ("contact", "lead", "deal")),
+}
 
 
 def workflow_id_for(flow_key: str, record_type: str, record_id: str, trigger_event_id: int) -> str:
@@ -152,18 +157,21 @@ class EventRoute:
 async def _records_concerned(
     event: PendingEvent, connection: BaseDBAsyncClient
 ) -> list[tuple[str, str]]:
-    """The records whose runs hear of the event: its own, and for a calling task the contact,
-    customer, lead and deal it is about (a run that created a task waits for it to be done)."""
+    """The records whose runs hear of the event: its own, and for a calling task or a meeting
+    the records it is about (a run that created a task waits for it to be done, a contact's
+    run for its meeting to be booked)."""
     concerned = [(event.aggregate_type, event.aggregate_id)]
-    if event.aggregate_type == CALLING_TASK:
-        links = [f"{record_type}_id" for record_type in TASK_RECORD_TYPES]
-        task = (
-            await CallingTask.filter(agency_id=event.agency_id, id=event.aggregate_id)
+    about = ABOUT_OTHERS.get(event.aggregate_type)
+    if about is not None:
+        model, record_types = about
+        links = [f"{record_type}_id" for record_type in record_types]
+        found = (
+            await model.filter(agency_id=event.agency_id, id=event.aggregate_id)
             .using_db(connection)
             .values(*links)
         )
-        for record_type in TASK_RECORD_TYPES:
-            value = task[0][f"{record_type}_id"] if task else None
+        for record_type in record_types:
+            value = found[0][f"{record_type}_id"] if found else None
             if value is not None:
                 concerned.append((record_type, str(value)))
     return concerned

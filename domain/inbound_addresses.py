@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.unsubscribe_links import LinkConfig
+from domain.signed_links import LinkConfig
 
 PURPOSE = b"crm reply addresses v1"
 _SIGNATURE_HEX = 16

@@ -29,8 +29,8 @@ from domain.inbound_addresses import InboundAddress, Mailbox, parse_address
 from domain.inbound_parsing import MalformedEmail, message_id_of, parse_headers, sender
 from domain.outbox import OutboxKind, enqueue
 from domain.roles import Role
+from domain.signed_links import LinkConfig
 from domain.storage import Storage
-from domain.unsubscribe_links import LinkConfig
 
 AGGREGATE = "inbound_email"
 # When several of an agency's addresses receive one message, the most specific one routes it.

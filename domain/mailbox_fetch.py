@@ -35,8 +35,8 @@ from domain.imap_sessions import ImapSession, close, ok, open_folder
 from domain.inbound_addresses import Mailbox
 from domain.inbound_emails import Delivery, receive
 from domain.inbound_parsing import MalformedEmail
+from domain.signed_links import LinkConfig
 from domain.storage import Storage
-from domain.unsubscribe_links import LinkConfig
 from domain.webhook_targets import TargetRefused
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from db.messages import Message as Message
 from domain import emails
 from domain.actors import Actor
 from domain.attachments import check_readable
-from domain.emails import SmtpConfig, storable_key
+from domain.emails import CalendarPart, SmtpConfig, storable_key
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
@@ -56,7 +56,8 @@ from domain.message_templates import (
 from domain.outbox import OutboxKind, enqueue
 from domain.policies import require
 from domain.roles import Access, Resource
-from domain.unsubscribe_links import LinkConfig, link_token
+from domain.signed_links import LinkConfig, LinkPurpose, sign
+from domain.unsubscribe_links import link_token
 
 AGGREGATE = "message"
 MAX_RECIPIENTS = 20
@@ -101,6 +102,10 @@ class MessageRequest:
     kind: TemplateKind = TemplateKind.SALES
     recipients: list[str] = field(default_factory=list)
     to_record: bool = True
+    # A meeting invitation's iCalendar object, sent as a `text/calendar` part.
+    calendar: CalendarPart | None = None
+    # A signed link to a public page the delivery adds: (purpose, subject id).
+    page_link: tuple[LinkPurpose, str] | None = None
 
 
 class FreeText(BaseModel):
@@ -185,6 +190,9 @@ async def queue_message(
         "text_body": text_body,
         "html_body": html_body,
         "idempotency_key": request.idempotency_key,
+        "calendar": request.calendar.text if request.calendar else "",
+        "calendar_method": request.calendar.method if request.calendar else "",
+        "page_link": ":".join(request.page_link) if request.page_link else "",
         "source": request.source[:255],
         "created_by": actor.id,
     }
@@ -286,6 +294,21 @@ def _postal_lines(agency: Agency) -> list[str]:
     return [line for line in (agency.street, city, agency.region, agency.country) if line]
 
 
+# What a page link says in the message, by purpose.
+PAGE_LINK_LABELS = {LinkPurpose.BOOKING: "Pick the time that suits you"}
+
+
+def _page_link(links: LinkConfig, message: Message) -> tuple[str, str]:
+    """The message's page link (signed now, never stored) as text and HTML; empty if none."""
+    if not message.page_link:
+        return "", ""
+    purpose_name, _, subject = message.page_link.partition(":")
+    purpose = LinkPurpose(purpose_name)
+    url = links.page_url(sign(links, purpose, subject), purpose)
+    label = PAGE_LINK_LABELS.get(purpose, "Open")
+    return f"\n\n{label}: {url}\n", f'<p><a href="{escape(url)}">{escape(label)}</a></p>'
+
+
 def _footer(agency: Agency, unsubscribe_url: str, logo_url: str) -> tuple[str, str]:
     """The agency's name, logo and postal address, and the unsubscribe link (none for service
     mail)."""
@@ -371,16 +394,19 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
         headers["Reply-To"] = reply_to
     logo_url = links.logo_url(agency.logo_document_id) if agency.logo_document_id else ""
     text_footer, html_footer = _footer(agency, unsubscribe_url, logo_url)
-    html = message.html_body + html_footer if message.html_body else ""
+    text_link, html_link = _page_link(links, message)
+    html = message.html_body + html_link + html_footer if message.html_body else ""
+    calendar = CalendarPart(message.calendar_method, message.calendar) if message.calendar else None
     try:
         sent = await emails.send_email(
             smtp,
             key,
             message.recipients,
             message.subject,
-            message.text_body + "\n" + text_footer,
+            message.text_body + text_link + "\n" + text_footer,
             html,
             headers,
+            calendar,
         )
     except emails.EmailRejected as rejected:
         if rejected.recipients:

@@ -25,6 +25,8 @@ class OutboxKind(StrEnum):
     SCHEDULE_BROADCAST = "schedule_broadcast"
     CANCEL_BROADCAST = "cancel_broadcast"
     PROCESS_INBOUND_EMAIL = "process_inbound"
+    START_MEETING_REMINDER = "meeting_reminder"
+    CANCEL_MEETING_REMINDER = "cancel_reminder"
 
 
 class OutboxStatus(StrEnum):

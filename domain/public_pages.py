@@ -1,12 +1,24 @@
-"""Where people outside the API land from an email (the unsubscribe page, the agency's logo):
-one place, so the API's routes and the links in messages cannot disagree."""
+"""Where people outside the API land from an email (the unsubscribe page, the booking page, the
+agency's logo): one place, so the API's routes and the links in messages cannot disagree."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
+if TYPE_CHECKING:
+    from domain.signed_links import LinkPurpose
+
 UNSUBSCRIBE_PATH = "/unsubscribe/{token}"
+BOOKING_PATH = "/book/{token}"
 LOGO_PATH = "/logos/{id}"
+# Pages whose path ends in a signed link's token (a credential: logged as a fingerprint).
+SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH)
+
+
+def page_path(purpose: LinkPurpose, token: str) -> str:
+    path = BOOKING_PATH if purpose == "booking" else UNSUBSCRIBE_PATH
+    return path.format(token=token)
 
 
 def unsubscribe_path(token: str) -> str:

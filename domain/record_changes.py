@@ -3,7 +3,9 @@
 The audit row keeps who changed what (before and after); the event is what subscribers,
 webhooks and flows hear. Services write the pair through these helpers, so each kind of change
 has one spelling: actions `create`, `update`, `transition:<event>` and `delete`, event types
-`<aggregate>.created`, `.updated`, `.transitioned` and `.deleted`.
+`<aggregate>.created`, `.updated`, `.transitioned` and `.deleted`. A record whose events
+are named by what happened (a meeting: `meeting.proposed`, `meeting.booked`) passes
+`event_type` instead.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from domain.events import append_event
 
 
 async def record_created(
-    actor: Actor, aggregate: str, record_id: str, after: dict[str, Any], conn: BaseDBAsyncClient
+    actor: Actor,
+    aggregate: str,
+    record_id: str,
+    after: dict[str, Any],
+    conn: BaseDBAsyncClient,
+    event_type: str | None = None,
 ) -> None:
     """A new record: nothing before, its snapshot after and in the event."""
     await record_audit(actor, aggregate, record_id, "create", {}, after, conn)
-    await append_event(actor, f"{aggregate}.created", aggregate, record_id, after, conn)
+    kind = event_type or f"{aggregate}.created"
+    await append_event(actor, kind, aggregate, record_id, after, conn)
 
 
 async def record_updated(
@@ -46,12 +54,14 @@ async def record_transitioned(
     audited: tuple[dict[str, Any], dict[str, Any]],
     change: dict[str, Any],
     conn: BaseDBAsyncClient,
+    event_type: str | None = None,
 ) -> None:
     """A lifecycle event applied: the fields it changed (old, new) audited, and `change`
     (`{event, from, to, ...}`) as the event's payload."""
     old, new = audited
     await record_audit(actor, aggregate, record_id, f"transition:{event}", old, new, conn)
-    await append_event(actor, f"{aggregate}.transitioned", aggregate, record_id, change, conn)
+    kind = event_type or f"{aggregate}.transitioned"
+    await append_event(actor, kind, aggregate, record_id, change, conn)
 
 
 async def record_deleted(

@@ -17,9 +17,12 @@ holds, the history of statuses:
 - calling task (tasks and calls): live `calling_task` rows about the record that the caller
   may read, at their creation (a task names a contact or a customer, and perhaps a lead or a
   deal);
+- meeting: live `meeting` rows with the record's contact, lead or deal that the caller may
+  read, at their proposal;
 - status change: the record's `<type>.transitioned` events (a deal's stage moves are its
-  `deal.transitioned` events), and the `calling_task.transitioned` events of those tasks (a
-  call done or aborted), when they occurred;
+  `deal.transitioned` events), the `calling_task.transitioned` events of those tasks (a
+  call done or aborted) and the events of those meetings (`meeting.booked`, `.held`, ...),
+  when they occurred;
 - email: the record's `message` rows (sent, skipped with the reason, failed or still queued),
   when they were written (flows and people message contacts and customers, so a lead or a
   deal has none);
@@ -47,17 +50,20 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from db.calling_tasks import CallingTask
 from db.documents import Document
 from db.events import Event
 from db.inbound_emails import InboundEmailLink
+from db.meetings import Meeting
 from db.messages import Message
 from db.notes import Note
 from domain.actors import Actor
 from domain.attachments import check_readable
 from domain.errors import DomainError
+from domain.meetings import EVENT_TYPES as MEETING_EVENT_TYPES
 from domain.pagination import PageErrorCode, check_page_size
 from domain.sales_records import scoped
 
@@ -74,18 +80,12 @@ class EntryKind(StrEnum):
     EMAIL = "email"
     STATUS_CHANGE = "status_change"
     CALLING_TASK = "calling_task"
+    MEETING = "meeting"
     DOCUMENT = "document"
     NOTE = "note"
 
 
 _RANK = {kind: rank for rank, kind in enumerate(EntryKind)}
-# Record type -> the calling task column naming it.
-_TASK_LINKS = {
-    "contact": "contact_id",
-    "customer": "customer_id",
-    "lead": "lead_id",
-    "deal": "deal_id",
-}
 _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE, EntryKind.RECEIVED_EMAIL})
 
 
@@ -93,7 +93,7 @@ _INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE, EntryKind.RE
 class TimelineEntry:
     kind: EntryKind
     at: datetime
-    item: Any  # Note, Document, CallingTask, Event, Message or InboundEmailLink
+    item: Any  # Note, Document, CallingTask, Meeting, Event, Message or InboundEmailLink
 
     @property
     def sort_key(self) -> tuple[datetime, int, Any]:
@@ -156,6 +156,39 @@ async def _read(
     return [TimelineEntry(kind, getattr(row, at_field), row) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class _RecordsAbout:
+    """Records about a record (its calling tasks, its meetings): an entry each, and their
+    status changes among the record's."""
+
+    kind: EntryKind
+    aggregate: str
+    model: type[Model]
+    owner_field: str
+    links: dict[str, str]  # record type -> the column naming it
+    status_events: tuple[str, ...]
+
+
+_RECORDS_ABOUT = (
+    _RecordsAbout(
+        EntryKind.CALLING_TASK,
+        "calling_task",
+        CallingTask,
+        "assignee_id",
+        {"contact": "contact_id", "customer": "customer_id", "lead": "lead_id", "deal": "deal_id"},
+        ("calling_task.transitioned",),
+    ),
+    _RecordsAbout(
+        EntryKind.MEETING,
+        "meeting",
+        Meeting,
+        "owner_id",
+        {"contact": "contact_id", "lead": "lead_id", "deal": "deal_id"},
+        tuple(MEETING_EVENT_TYPES.values()),
+    ),
+)
+
+
 async def timeline(
     actor: Actor, record_type: str, record_id: UUID, first: int, after: str | None = None
 ) -> TimelinePage:
@@ -173,18 +206,19 @@ async def timeline(
         aggregate_id=str(record_id),
         type=f"{record_type}.transitioned",
     )
-    task_link = _TASK_LINKS.get(record_type)
-    if task_link is not None:
-        tasks = scoped(CallingTask, actor, owner_field="assignee_id").filter(
-            **{task_link: record_id}
-        )
-        sources.append((EntryKind.CALLING_TASK, tasks, "created_at"))
-        task_ids = [str(i) for i in await tasks.values_list("id", flat=True)]
-        if task_ids:
+    for about_it in _RECORDS_ABOUT:
+        link = about_it.links.get(record_type)
+        if link is None:
+            continue
+        related = scoped(about_it.model, actor, owner_field=about_it.owner_field)
+        related = related.filter(**{link: record_id})
+        sources.append((about_it.kind, related, "created_at"))
+        related_ids = [str(i) for i in await related.values_list("id", flat=True)]
+        if related_ids:
             status_changes |= Q(
-                aggregate_type="calling_task",
-                aggregate_id__in=task_ids,
-                type="calling_task.transitioned",
+                aggregate_type=about_it.aggregate,
+                aggregate_id__in=related_ids,
+                type__in=list(about_it.status_events),
             )
     sources.append(
         (

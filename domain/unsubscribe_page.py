@@ -23,7 +23,8 @@ from domain.message_preferences import (
     preference_row,
     save_preferences,
 )
-from domain.unsubscribe_links import InvalidLink, LinkConfig, message_of
+from domain.signed_links import InvalidLink, LinkConfig
+from domain.unsubscribe_links import message_of
 
 ACTOR_NAME = "unsubscribe"
 

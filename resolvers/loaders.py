@@ -10,13 +10,14 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from domain import contacts, customers, deals, leads, users
+from domain import contacts, customers, deals, leads, meetings, users
 from domain.actors import Actor
 from domain.contacts import Contact
 from domain.custom_field_values import FieldValue, RecordKey, values_of_records
 from domain.customers import ContactLink, Customer
 from domain.deals import Deal
 from domain.leads import Lead
+from domain.meetings import MeetingSlot
 from domain.message_preferences import Preferences, preferences_of_records
 from domain.users import User
 
@@ -55,6 +56,7 @@ class Loaders:
     custom_field_values: DataLoader[RecordKey, list[FieldValue]] = field(init=False)
     contact_preferences: DataLoader[UUID, Preferences] = field(init=False)
     customer_preferences: DataLoader[UUID, Preferences] = field(init=False)
+    meeting_slots: DataLoader[UUID, list[MeetingSlot]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.colleagues = _by_key(self.actor, users.colleagues_by_ids, None)
@@ -67,6 +69,7 @@ class Loaders:
         self.custom_field_values = DataLoader(load_fn=self._custom_field_values)
         self.contact_preferences = _by_key(self.actor, _preferences_of("contact"), None)
         self.customer_preferences = _by_key(self.actor, _preferences_of("customer"), None)
+        self.meeting_slots = _by_key(self.actor, meetings.slots_of_meetings, [])
 
     async def _custom_field_values(self, keys: list[RecordKey]) -> list[list[FieldValue]]:
         found = await values_of_records(self.actor, keys)

@@ -36,6 +36,7 @@ from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
+from schema.meetings import MeetingMutation, MeetingQuery
 from schema.message_preferences import MessagePreferenceMutation, MessagePreferenceQuery
 from schema.message_templates import MessageTemplateMutation, MessageTemplateQuery
 from schema.messages import MessageMutation
@@ -59,6 +60,7 @@ Query = merge_types(
         CallingTaskQuery,
         LeadQuery,
         DealQuery,
+        MeetingQuery,
         PipelineQuery,
         TagQuery,
         UserQuery,
@@ -85,6 +87,7 @@ Mutation = merge_types(
         CallingTaskMutation,
         LeadMutation,
         DealMutation,
+        MeetingMutation,
         PipelineMutation,
         TagMutation,
         NotificationMutation,

@@ -19,6 +19,7 @@ from resolvers import timeline as resolve
 from schema.calling_tasks import CallingTask
 from schema.documents import Document
 from schema.inbound_emails import ReceivedEmail
+from schema.meetings import Meeting
 from schema.messages import Message
 from schema.notes import Note
 
@@ -34,6 +35,7 @@ _TYPE_NAMES = {
     "lead": "Lead",
     "deal": "Deal",
     "calling_task": "CallingTask",
+    "meeting": "Meeting",
 }
 
 
@@ -58,13 +60,18 @@ class CallingTaskEntry(TimelineEntry):
     calling_task: CallingTask
 
 
+@strawberry.type(description="A meeting with the record's contact, about the record.")
+class MeetingEntry(TimelineEntry):
+    meeting: Meeting
+
+
 @strawberry.type(
     description="A lifecycle event applied to the record, or to one of its calling tasks "
-    "(a call done or aborted)."
+    "(a call done or aborted) or meetings (booked, held, ...)."
 )
 class StatusChangeEntry(TimelineEntry):
     subject_id: relay.GlobalID = strawberry.field(
-        description="The record that changed: this one, or one of its CallingTasks."
+        description="The record that changed: this one, or one of its CallingTasks or Meetings."
     )
     event: str = strawberry.field(description="The lifecycle event, e.g. mark_hot, complete.")
     from_status: str
@@ -99,6 +106,8 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
         return ReceivedEmailEntry(
             kind=kind, at=at, email=ReceivedEmail.from_row(item.inbound_email)
         )
+    if kind is EntryKind.MEETING:
+        return MeetingEntry(kind=kind, at=at, meeting=item)
     if kind is EntryKind.STATUS_CHANGE:
         return StatusChangeEntry(
             kind=kind,
@@ -123,6 +132,7 @@ ENTRY_TYPES = (
     NoteEntry,
     DocumentEntry,
     CallingTaskEntry,
+    MeetingEntry,
     StatusChangeEntry,
     EmailEntry,
     ReceivedEmailEntry,

@@ -22,7 +22,8 @@ from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
 from db.leads import Lead
-from domain import calling_tasks, contacts, customers, deals, leads
+from db.meetings import Meeting
+from domain import calling_tasks, contacts, customers, deals, leads, meetings
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.flow_runs import at_most_once
@@ -58,8 +59,9 @@ class FlowRecordType:
     # Applies a lifecycle event; None where a status change needs more than an event (a deal
     # moves to a stage, and losing needs a reason): flows then only wait for its changes.
     transition: Callable[[Actor, UUID, str], Awaitable[str]] | None
-    # The record service's update (fields as the API gives them), for `assign`.
-    update: Callable[[Actor, UUID, dict[str, Any]], Awaitable[Any]]
+    # The record service's update (fields as the API gives them), for `assign`; None where
+    # flows may assign nobody (`assignable` is empty).
+    update: Callable[[Actor, UUID, dict[str, Any]], Awaitable[Any]] | None
     # A snapshot with every field, from which the fields flows may use are derived.
     example: Callable[[], dict[str, Any]]
     # The domain events the record's service appends (`<record type>.<verb>`). Deletion is
@@ -123,6 +125,7 @@ def _example_deal() -> dict[str, Any]:
 
 
 CALLING_TASK = calling_tasks.AGGREGATE
+MEETING = meetings.AGGREGATE
 # A call about the run's record, or only about its contact or its customer.
 _CALLS_ABOUT_SALES_RECORD: dict[str, Mapping[str, str]] = {
     CallAbout.CONTACT: {"contact_id": "contact_id"},
@@ -138,7 +141,7 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
         example=lambda: contacts.snapshot(Contact(agency_id=uuid4(), first_name="")),
         assignable={"owner": "owner_id"},
         calls={CallAbout.RECORD: {"contact_id": "id"}, CallAbout.CONTACT: {"contact_id": "id"}},
-        related=frozenset({CALLING_TASK}),
+        related=frozenset({CALLING_TASK, MEETING}),
     ),
     customers.AGGREGATE: FlowRecordType(
         machine=MACHINES["Customer"],
@@ -175,7 +178,7 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
         example=lambda: leads.snapshot(Lead(agency_id=uuid4(), title="")),
         assignable={"owner": "owner_id"},
         calls={CallAbout.RECORD: {"lead_id": "id"}, **_CALLS_ABOUT_SALES_RECORD},
-        related=frozenset({CALLING_TASK}),
+        related=frozenset({CALLING_TASK, MEETING}),
     ),
     deals.AGGREGATE: FlowRecordType(
         machine=MACHINES["Deal"],
@@ -185,7 +188,21 @@ FLOW_RECORDS: dict[str, FlowRecordType] = {
         example=_example_deal,
         assignable={"owner": "owner_id"},
         calls={CallAbout.RECORD: {"deal_id": "id"}, **_CALLS_ABOUT_SALES_RECORD},
-        related=frozenset({CALLING_TASK}),
+        related=frozenset({CALLING_TASK, MEETING}),
+    ),
+    # Booking needs a slot and the contact, so flows only wait for a meeting's changes.
+    MEETING: FlowRecordType(
+        machine=MACHINES["Meeting"],
+        read=_reads(meetings.get_meeting, meetings.snapshot),
+        transition=None,
+        update=None,
+        example=lambda: meetings.snapshot(
+            Meeting(agency_id=uuid4(), contact_id=uuid4(), title="", duration_minutes=30)
+        ),
+        verbs=(
+            "proposed",
+            *(event.removeprefix("meeting.") for event in meetings.EVENT_TYPES.values()),
+        ),
     ),
 }
 
@@ -378,7 +395,8 @@ async def assign_record(
     the id of the user it was given to."""
     kind = _kind(record_type)
     target_field = kind.assignable.get(as_)
-    if target_field is None:
+    update = kind.update
+    if target_field is None or update is None:
         raise DomainError(
             FlowRecordErrorCode.INVALID, f"{record_type} cannot be assigned as {as_!r}.", "as"
         )
@@ -386,7 +404,7 @@ async def assign_record(
 
     async def assign(_connection: Any) -> dict[str, Any]:
         user_id = await person_id(actor, person, await kind.read(actor, target))
-        await kind.update(actor, target, {target_field: user_id})
+        await update(actor, target, {target_field: user_id})
         return {"user_id": str(user_id)}
 
     result = await at_most_once(idempotency_key, workflow_id, "assign", assign)

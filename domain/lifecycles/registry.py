@@ -10,6 +10,7 @@ from domain.lifecycles.contact import ContactLifecycle
 from domain.lifecycles.customer import CustomerLifecycle
 from domain.lifecycles.deal import DealLifecycle
 from domain.lifecycles.lead import LeadLifecycle
+from domain.lifecycles.meeting import MeetingLifecycle
 
 MACHINES: dict[str, type[StateMachine]] = {
     "Contact": ContactLifecycle,
@@ -17,6 +18,7 @@ MACHINES: dict[str, type[StateMachine]] = {
     "CallingTask": CallingTaskLifecycle,
     "Lead": LeadLifecycle,
     "Deal": DealLifecycle,
+    "Meeting": MeetingLifecycle,
 }
 
 

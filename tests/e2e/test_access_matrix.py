@@ -10,6 +10,7 @@ listed: existence is not leaked), `forbidden`, or `unauthenticated`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,7 @@ from domain import (
     customers,
     deals,
     leads,
+    meetings,
     message_templates,
     notes,
     pipelines,
@@ -145,6 +147,24 @@ class World:
         )
         return gid("Deal", deal.id)
 
+    async def meeting_of_sales_north(self, booked: bool = False) -> str:
+        """A meeting sales_north proposed to contact_north (booked: at a time of its own)."""
+        start = next(MEETING_TIMES)
+        meeting = await meetings.propose_meeting(
+            self.system,
+            {
+                "contact_id": _uuid(self.ids["contact_north"]),
+                "owner_id": self.sales_north_id(),
+                "title": "Meet",
+                "slots": [start],
+                "duration_minutes": 30,
+            },
+        )
+        if booked:
+            slot = (await meetings.slots_of(meeting))[0]
+            await meetings.book_meeting(meeting.id, slot.id)
+        return gid("Meeting", meeting.id)
+
     async def pipeline_of_agency_a(self) -> pipelines.Pipeline:
         name = f"Pipeline {uuid.uuid4().hex[:6]}"
         return await pipelines.create_pipeline(self.system, {"name": name})
@@ -218,6 +238,7 @@ async def build_world(api: Api) -> World:
         await message_templates.seed_default_templates(agency_id, [NEWSLETTER])
     world.ids["broadcast"] = await broadcast_of_agency_a(world)
     world.ids["email_account"] = await email_account_of_sales_north(world)
+    world.ids["meeting_north"] = await world.meeting_of_sales_north()
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -362,6 +383,31 @@ async def fresh_task(world: World, caller: str) -> dict[str, Any]:
 
 async def task_for_sales_north(world: World, caller: str) -> dict[str, Any]:
     return {"contact": world.ids["contact_north"], "assignee": world.ids["sales_north"]}
+
+
+# Each meeting of sales_north at an hour of its own: booked ones never overlap.
+MEETING_TIMES = (
+    datetime(2090, 1, 1, tzinfo=UTC) + timedelta(hours=hour) for hour in itertools.count()
+)
+
+
+async def meeting_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["meeting_north"]}
+
+
+async def fresh_booked_meeting(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.meeting_of_sales_north(booked=True)}
+
+
+async def fresh_booked_meeting_and_time(world: World, caller: str) -> dict[str, Any]:
+    return {
+        "id": await world.meeting_of_sales_north(booked=True),
+        "at": next(MEETING_TIMES).isoformat(),
+    }
+
+
+async def slot_for_contact_north(world: World, caller: str) -> dict[str, Any]:
+    return {"contact": world.ids["contact_north"], "at": next(MEETING_TIMES).isoformat()}
 
 
 async def lead_north(world: World, caller: str) -> dict[str, Any]:
@@ -736,6 +782,39 @@ CASES: dict[str, Case] = {
         "{ callingTasks(first: 100) { edges { node { id } } } }",
         SALES_READ,
         target=lambda w: w.ids["task_north"],
+    ),
+    "meeting": Case("query($id: ID!) { meeting(id: $id) { id } }", SALES_READ, meeting_north),
+    "meetings": Case(
+        "{ meetings(first: 100) { edges { node { id } } } }",
+        SALES_READ,
+        target=lambda w: w.ids["meeting_north"],
+    ),
+    "proposeMeeting": Case(
+        "mutation($contact: ID!, $at: DateTime!) { proposeMeeting(input: {contactId: $contact, "
+        f'title: "Meet", slots: [$at], durationMinutes: 30}}) {{ {PAYLOAD} }} }}',
+        SALES_WRITE,
+        slot_for_contact_north,
+    ),
+    "holdMeeting": Case(
+        f"mutation($id: ID!) {{ holdMeeting(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_booked_meeting,
+    ),
+    "markMeetingNoShow": Case(
+        f"mutation($id: ID!) {{ markMeetingNoShow(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_booked_meeting,
+    ),
+    "cancelMeeting": Case(
+        f"mutation($id: ID!) {{ cancelMeeting(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_booked_meeting,
+    ),
+    "rescheduleMeeting": Case(
+        "mutation($id: ID!, $at: DateTime!) "
+        f"{{ rescheduleMeeting(input: {{id: $id, startsAt: $at}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_booked_meeting_and_time,
     ),
     "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
     "leads": Case(

@@ -16,7 +16,8 @@ from crm.settings import Settings
 from domain.messages import Message
 from domain.outbox import OutboxKind, OutboxMessage
 from domain.roles import Role
-from domain.unsubscribe_links import LinkConfig, link_token
+from domain.signed_links import LinkConfig
+from domain.unsubscribe_links import link_token
 from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import Api
 from tests.e2e.test_message_templates_api import create, publish

@@ -44,11 +44,19 @@ from domain.flows.service import (
     publish_draft,
     start_flow_manually,
 )
+from domain.meetings import (
+    BookingOutcome,
+    Meeting,
+    book_meeting,
+    hold_meeting,
+    propose_meeting,
+    slots_of,
+)
 from domain.notification_kinds import NotificationKind
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import REAL_TIME_LIMIT, FlowHandle, Flows, prepare_flows
 from tests.fixtures.smtp import SmtpServer
-from workflows.flow_run import FlowRun
+from workflows.flow_run import FlowRun, FlowRunResult
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
 
@@ -139,7 +147,39 @@ async def test_contact_nurture_follows_up_then_cools_down_a_contact_who_stays_ne
     await keep_history("contact-nurture-cools-down", nurture)
 
 
-async def test_contact_conversion_books_a_meeting_through_support_and_converts_when_it_is_done(
+async def support_schedules_the_call(
+    flows: Flows, conversion: FlowHandle, contact: Contact
+) -> CallingTask:
+    """Support agrees a meeting and schedules its task: the task's event reaches the
+    contact's conversion run, which asks the owner for time slots and waits for a booking."""
+    await flows.reach(conversion, "wait-for-meeting")
+    task = await CallingTask.get(contact_id=contact.id)
+    await transition_calling_task(
+        flows.actor, task.id, "schedule", due_at=await server_time(flows) + timedelta(days=2)
+    )
+    await flows.relay_all()
+    await flows.reach(conversion, "wait-for-booking")
+    return task
+
+
+async def meeting_booked_by(flows: Flows, contact: Contact) -> Meeting:
+    """The owner proposes a time two days ahead and the contact books it on the page."""
+    meeting = await propose_meeting(
+        flows.actor,
+        {
+            "contact_id": contact.id,
+            "owner_id": flows.owner_id,
+            "title": "Introduction",
+            "slots": [await server_time(flows) + timedelta(days=2)],
+            "duration_minutes": 30,
+        },
+    )
+    booking = await book_meeting(meeting.id, (await slots_of(meeting))[0].id)
+    assert booking.outcome is BookingOutcome.BOOKED
+    return booking.meeting
+
+
+async def test_contact_conversion_books_a_meeting_through_support_and_converts_when_it_is_held(
     flows: Flows,
 ) -> None:
     ada = await flows.create_contact()
@@ -151,17 +191,15 @@ async def test_contact_conversion_books_a_meeting_through_support_and_converts_w
         await transition_contact(flows.actor, ada.id, "mark_hot")
         await flows.relay_all()  # the event to the nurture run, the conversion flow's start
         conversion = await flows.run_of("contact-conversion", ada)
-        await flows.reach(conversion, "wait-for-meeting")
-        task = await CallingTask.get(contact_id=ada.id)
-        # Support books the meeting: the task's event reaches the contact's run.
-        await transition_calling_task(
-            flows.actor, task.id, "schedule", due_at=await server_time(flows) + timedelta(days=2)
-        )
+        task = await support_schedules_the_call(flows, conversion, ada)
+        # The owner sends time slots and Ada books one: the meeting's event reaches her run.
+        meeting = await meeting_booked_by(flows, ada)
         await flows.relay_all()
         await flows.reach(conversion, "wait-for-meeting-done")
         await transition_calling_task(
-            flows.actor, task.id, "complete", outcome_notes="Met; they want to go ahead."
+            flows.actor, task.id, "complete", outcome_notes="Meeting agreed and booked."
         )
+        await hold_meeting(flows.actor, meeting.id)
         await flows.relay_all()
         nurture_result = await flows.result(nurture)
         conversion_result = await flows.result(conversion)
@@ -175,7 +213,12 @@ async def test_contact_conversion_books_a_meeting_through_support_and_converts_w
     )
     assert task.notes.startswith("Ada is Hot. Call to agree a meeting")
     assert task.customer_id is None
-    assert subjects(flows) == ["Welcome, Ada", "Welcome aboard, Ada"]
+    assert mail_by_recipient(flows)["ada@example.com"] == [
+        "Welcome, Ada",
+        "Introduction: pick a time",
+        "Booked: Introduction",
+        "Welcome aboard, Ada",
+    ]
     assert await status_of(ada) == "converted"
     assert await notifications(flows) == [
         "Ada Lovelace is Hot: time to call.",
@@ -191,8 +234,38 @@ async def test_contact_conversion_books_a_meeting_through_support_and_converts_w
     customer = await Customer.get(agency_id=flows.agency_id)
     assert (await flows.run_row("customer-onboarding", customer)).status == "pending"
     await keep_history("contact-nurture-turns-hot", nurture)
-    await keep_history("contact-conversion-meeting-converts", conversion)
+    await keep_history("contact-conversion-meeting-held", conversion)
     await keep_history("calling-task-reminders-closed-in-time", reminders)
+
+
+async def test_contact_conversion_reminds_the_owner_to_send_time_slots_then_cools_down(
+    flows: Flows,
+) -> None:
+    ada = await flows.create_contact()
+    await transition_contact(flows.actor, ada.id, "mark_hot")
+    await flows.relay_all()
+
+    async with flows.worker():
+        nurture = await flows.run_of("contact-nurture", ada)
+        conversion = await flows.run_of("contact-conversion", ada)
+        task = await support_schedules_the_call(flows, conversion, ada)
+        await transition_calling_task(flows.actor, task.id, "abort")
+        await flows.relay_all()
+        await flows.result(nurture)
+        result = await flows.result(conversion)
+        await flows.result(await flows.run_of("calling-task-reminders", task))
+
+    assert result.status == FlowRunStatus.COMPLETED
+    assert await status_of(ada) == "cold"
+    # The nurture run's note comes whenever that run gets to it; the conversion's in order.
+    told = await notifications(flows)
+    assert told.pop(told.index("Ada Lovelace is Hot: time to call.")) is not None
+    assert told == [
+        "A meeting with Ada Lovelace (Analytical Engines) is scheduled: send them your time slots.",
+        "Reminder: Ada Lovelace (Analytical Engines) has not booked a meeting yet: send them "
+        "your time slots.",
+    ]
+    await keep_history("contact-conversion-slots-never-booked", conversion)
 
 
 async def test_contact_conversion_reminds_support_then_cools_down_a_contact_left_hot(
@@ -230,7 +303,9 @@ async def finish_other_runs(flows: Flows, done: FlowHandle) -> None:
         .exclude(workflow_id=done.id)
         .exclude(status="pending")
     ):
-        await flows.result(flows.client.get_workflow_handle_for(FlowRun.run, row.workflow_id))
+        await flows.result(
+            flows.client.get_workflow_handle(row.workflow_id, result_type=FlowRunResult)
+        )
 
 
 async def ready_to_activate(flows: Flows, customer: Customer) -> None:

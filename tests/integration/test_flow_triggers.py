@@ -10,9 +10,11 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from crm.flow_files import load_default_flows
+from db.agencies import Agency
 from db.flow_runs import FlowRun
 from db.leads import Lead
 from db.outbox import OutboxMessage
+from db.users import User
 from domain.actors import Actor
 from domain.calling_tasks import create_calling_task, delete_calling_task, transition_calling_task
 from domain.contacts import create_contact, delete_contact, transition_contact, update_contact
@@ -28,6 +30,7 @@ from domain.flows.service import (
     seed_default_flows,
 )
 from domain.leads import create_lead, delete_lead, transition_lead
+from domain.meetings import book_meeting, propose_meeting, slots_of
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import DEFAULT_FLOWS
 
@@ -179,7 +182,11 @@ async def test_a_calling_task_event_reaches_the_runs_of_its_contact_but_never_ca
         "record_id": str(task.id),
     }
     conversion = await FlowRun.get(agency_id=agency.agency_id, flow_key="contact-conversion")
-    assert conversion.listens_to == ["calling_task.transitioned"]
+    assert conversion.listens_to == [
+        "calling_task.transitioned",
+        "meeting.booked",
+        "meeting.held",
+    ]
 
 
 def notify_owner_flow(key: str, record_type: str, trigger: dict[str, str]) -> dict[str, Any]:
@@ -300,3 +307,43 @@ async def test_lead_and_deal_events_start_their_flows_and_calls_about_a_lead_rea
     deal_run = await FlowRun.get(agency_id=agency.agency_id, flow_key="new-deal")
     deal_id = (await Lead.get(id=lead.id)).deal_id
     assert (deal_run.record_type, deal_run.record_id) == ("deal", str(deal_id))
+
+
+async def test_a_meeting_event_reaches_the_runs_of_its_contact(agency: Actor) -> None:
+    await Agency.create(id=agency.agency_id, name="Acme", slug=f"acme-{agency.agency_id.hex[:8]}")
+    owner = await User.create(
+        agency_id=agency.agency_id,
+        email=f"olive-{uuid.uuid4().hex[:8]}@example.com",
+        name="Olive Owner",
+        password_hash="-",
+        roles=["sales_person"],
+    )
+    ada = await create_contact(
+        agency, {"first_name": "Ada", "emails": ["ada@example.com"], "owner_id": owner.id}
+    )
+    await transition_contact(agency, ada.id, "mark_hot")  # conversion waits for meetings too
+    meeting = await propose_meeting(
+        agency,
+        {
+            "contact_id": ada.id,
+            "owner_id": owner.id,
+            "title": "Introduction",
+            "slots": [datetime.now(UTC) + timedelta(days=2)],
+            "duration_minutes": 30,
+        },
+    )
+    conversion = await FlowRun.get(agency_id=agency.agency_id, flow_key="contact-conversion")
+
+    await book_meeting(meeting.id, (await slots_of(meeting))[0].id)
+
+    told = await OutboxMessage.filter(
+        agency_id=agency.agency_id, kind="signal_flow", workflow_id=conversion.workflow_id
+    ).order_by("id")
+    assert [m.payload["argument"]["type"] for m in told] == ["meeting.booked"]  # not .proposed
+    assert told[0].payload["argument"] == {
+        "id": told[0].payload["argument"]["id"],
+        "type": "meeting.booked",
+        "status": "booked",
+        "record_type": "meeting",
+        "record_id": str(meeting.id),
+    }

@@ -5,7 +5,8 @@ non-deterministic change) fails here; make it with `workflow.patched` instead. R
 histories (`CRM_RECORD_FLOW_HISTORIES=1 pytest tests/integration/test_flow_runs.py`) only
 when the default flows themselves change, and keep the old files for runs still in flight
 (contact-conversion-converts and -cools-down are runs of the conversion flow before it
-booked meetings through calling tasks).
+booked meetings through calling tasks; contact-conversion-meeting-converts one before it
+waited for the contact to book a meeting from the owner's time slots).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def test_histories_of_every_default_flow_are_recorded() -> None:
         "contact-nurture-cools-down",
         "contact-conversion-meeting-converts",
         "contact-conversion-meeting-never-booked",
+        "contact-conversion-meeting-held",
+        "contact-conversion-slots-never-booked",
         "customer-onboarding-activated",
         "customer-onboarding-escalated",
         "calling-task-reminders-closed-in-time",

@@ -482,7 +482,7 @@ def test_leads_and_deals_take_flows_with_calls_about_them() -> None:
     assert {"title", "services", "contact_id", "customer_id"} <= lead.fields
     assert {"name", "amount", "stage_id", "contact_id", "customer_id"} <= deal.fields
     assert deal.states == {"open", "won", "lost"}
-    assert lead.related == deal.related == {"calling_task"}
+    assert lead.related == deal.related == {"calling_task", "meeting"}
 
 
 def test_a_deal_flow_cannot_change_its_status_but_may_wait_for_it() -> None:

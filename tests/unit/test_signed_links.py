@@ -1,5 +1,6 @@
-"""Unsubscribe links: signed for one message, refused when forged, altered, expired, or when
-something else signed with the same secret (an access token) is presented."""
+"""Signed links (unsubscribe, booking): signed for one subject and purpose, refused when
+forged, altered, expired, of another purpose, or when something else signed with the same
+secret (an access token) is presented."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
-from domain.unsubscribe_links import InvalidLink, LinkConfig, link_token, message_of
+from crm.middleware import logged_path
+from domain.signed_links import InvalidLink, LinkConfig, LinkPurpose, fingerprint, sign, subject_of
+from domain.unsubscribe_links import link_token, message_of
 
 LINKS = LinkConfig(public_url="https://crm.example.com/", secret_key=SecretStr("s" * 40))
 
@@ -42,3 +45,22 @@ def test_a_link_names_its_message_and_points_at_the_public_page() -> None:
 def test_anything_but_a_good_link_is_refused_alike(token: str) -> None:
     with pytest.raises(InvalidLink):
         message_of(LINKS, token)
+
+
+def test_a_link_of_one_purpose_never_passes_for_another() -> None:
+    booking = sign(LINKS, LinkPurpose.BOOKING, 42)
+
+    assert subject_of(LINKS, LinkPurpose.BOOKING, booking) == 42
+    assert LINKS.page_url(booking, LinkPurpose.BOOKING) == f"https://crm.example.com/book/{booking}"
+    with pytest.raises(InvalidLink):
+        message_of(LINKS, booking)
+    with pytest.raises(InvalidLink):
+        subject_of(LINKS, LinkPurpose.BOOKING, link_token(LINKS, 42))
+
+
+def test_the_request_log_writes_only_a_fingerprint_of_either_pages_token() -> None:
+    token = sign(LINKS, LinkPurpose.BOOKING, "a-meeting")
+
+    assert logged_path(f"/book/{token}") == f"/book/{fingerprint(token)}"
+    assert logged_path(f"/unsubscribe/{token}") == f"/unsubscribe/{fingerprint(token)}"
+    assert logged_path("/graphql") == "/graphql"

@@ -1,0 +1,244 @@
+"""Meeting types, inputs, enums and payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain.lifecycles.meeting import MeetingEvent, MeetingStatus
+from domain.meetings import MAX_SLOTS, MeetingErrorCode, MeetingOrderField
+from domain.meetings import Meeting as MeetingRecord
+from domain.meetings import MeetingSlot as MeetingSlotRecord
+from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from resolvers import meetings as resolve
+from resolvers import related
+from resolvers.errors import Outcome
+from schema.payloads import errors_as
+from schema.record_filters import OrderDirection
+from schema.users import UserSummary
+
+if TYPE_CHECKING:
+    from schema.contacts import Contact
+    from schema.deals import Deal
+    from schema.leads import Lead
+
+    MeetingStatusEnum = StrEnum
+    MeetingEventEnum = StrEnum
+else:
+    MeetingStatusEnum = strawberry.enum(MeetingStatus, name="MeetingStatus")
+    MeetingEventEnum = strawberry.enum(MeetingEvent, name="MeetingEvent")
+
+strawberry.enum(MeetingErrorCode, name="MeetingErrorCode")
+strawberry.enum(MeetingOrderField, name="MeetingOrderField")
+
+
+def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
+    return relay.GlobalID(type_name, str(value)) if value else None
+
+
+@strawberry.type(description="A time the owner offered.")
+class MeetingSlot:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@strawberry.type(
+    description="A meeting with a contact, perhaps about a lead, a deal or a calling task: "
+    "proposed with time slots, booked when the contact picks one."
+)
+class Meeting(relay.Node):
+    id: relay.NodeID[str]
+    title: str
+    location: str = strawberry.field(description="A place or a video link.")
+    duration_minutes: int
+    time_zone: str = strawberry.field(description="The contact's (the agency's) time zone.")
+    starts_at: datetime | None = strawberry.field(description="The booked time; null until.")
+    ends_at: datetime | None
+    sequence: int = strawberry.field(
+        description="The invitation's revision: one more at each new time or cancellation."
+    )
+    status: MeetingStatusEnum
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Info) -> bool:
+        return isinstance(obj, (cls, MeetingRecord))
+
+    @strawberry.field
+    def contact_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
+        return _gid("Contact", root.contact_id)
+
+    @strawberry.field
+    def lead_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
+        return _gid("Lead", root.lead_id)
+
+    @strawberry.field
+    def deal_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
+        return _gid("Deal", root.deal_id)
+
+    @strawberry.field
+    def calling_task_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
+        return _gid("CallingTask", root.calling_task_id)
+
+    @strawberry.field(description="The contact, if visible to you.")
+    async def contact(
+        self, info: Info, root: strawberry.Parent[MeetingRecord]
+    ) -> Annotated[Contact, strawberry.lazy("schema.contacts")] | None:
+        return await related.contact(info.context, root.contact_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The lead the meeting is about, if visible to you.")
+    async def lead(
+        self, info: Info, root: strawberry.Parent[MeetingRecord]
+    ) -> Annotated[Lead, strawberry.lazy("schema.leads")] | None:
+        return await related.lead(info.context, root.lead_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The deal the meeting is about, if visible to you.")
+    async def deal(
+        self, info: Info, root: strawberry.Parent[MeetingRecord]
+    ) -> Annotated[Deal, strawberry.lazy("schema.deals")] | None:
+        return await related.deal(info.context, root.deal_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The sales person who proposed it and meets the contact.")
+    async def owner(self, info: Info, root: strawberry.Parent[MeetingRecord]) -> UserSummary | None:
+        return await related.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The times offered, earliest first.")
+    async def slots(self, info: Info, root: strawberry.Parent[MeetingRecord]) -> list[MeetingSlot]:
+        found: list[MeetingSlotRecord] = await resolve.slots(info.context, root)
+        return [MeetingSlot(starts_at=s.starts_at, ends_at=s.ends_at) for s in found]
+
+    @strawberry.field(description="Events that may be applied to this meeting now.")
+    def allowed_events(self, root: strawberry.Parent[MeetingRecord]) -> list[MeetingEventEnum]:
+        return [MeetingEvent(e) for e in resolve.meeting_allowed_events(root)]
+
+
+@strawberry.type
+class MeetingError:
+    field: str | None
+    code: MeetingErrorCode
+    message: str
+
+
+@strawberry.type
+class MeetingPayload:
+    meeting: Meeting | None
+    errors: list[MeetingError]
+
+
+def _payload(outcome: Outcome[MeetingRecord]) -> MeetingPayload:
+    return MeetingPayload(
+        meeting=outcome.value,  # type: ignore[arg-type]
+        errors=errors_as(MeetingError, outcome.errors),
+    )
+
+
+@strawberry.input(
+    description=f"1 to {MAX_SLOTS} start times of `durationMinutes` each; the contact gets an "
+    "email with a link to pick one."
+)
+class ProposeMeetingInput:
+    contact_id: relay.GlobalID
+    title: str
+    slots: list[datetime]
+    duration_minutes: int
+    location: str = strawberry.field(default="", description="A place or a video link.")
+    template: str = strawberry.field(
+        default="",
+        description="A published message template's key for the proposal; a default text "
+        "listing the times without one. The booking link is added either way.",
+    )
+    lead_id: relay.GlobalID | None = None
+    deal_id: relay.GlobalID | None = None
+    calling_task_id: relay.GlobalID | None = None
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User id; defaults to you."
+    )
+
+
+@strawberry.input
+class MeetingInput:
+    id: relay.GlobalID
+
+
+@strawberry.input(description="A booked meeting's new start; its length is kept.")
+class RescheduleMeetingInput:
+    id: relay.GlobalID
+    starts_at: datetime
+
+
+@strawberry.input
+class MeetingFilter:
+    status_in: list[MeetingStatusEnum] | None = None
+    owner_id: relay.GlobalID | None = None
+    contact_id: relay.GlobalID | None = None
+    lead_id: relay.GlobalID | None = None
+    deal_id: relay.GlobalID | None = None
+    calling_task_id: relay.GlobalID | None = None
+    starts_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    starts_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
+
+
+@strawberry.input(description="By STARTS_AT, meetings not booked yet are left out.")
+class MeetingOrder:
+    field: MeetingOrderField = MeetingOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type
+class MeetingQuery:
+    @strawberry.field(description="One meeting by its global id, or null if not visible.")
+    async def meeting(self, info: Info, id: relay.GlobalID) -> Meeting | None:
+        return await resolve.meeting(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description=f"Meetings (yours, your team's...); at most {MAX_PAGE_SIZE}.")
+    async def meetings(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: MeetingFilter | None = None,
+        order_by: MeetingOrder | None = None,
+    ) -> relay.Connection[Meeting]:
+        order = order_by or MeetingOrder()
+        return await resolve.meetings_page(
+            info.context,
+            first,
+            after,
+            filter,
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+        )
+
+
+@strawberry.type
+class MeetingMutation:
+    @strawberry.mutation(description="Propose time slots to a contact (see the input).")
+    async def propose_meeting(self, info: Info, input: ProposeMeetingInput) -> MeetingPayload:
+        return _payload(await resolve.propose_meeting(info.context, input))
+
+    @strawberry.mutation(description="The booked meeting took place (HOLD).")
+    async def hold_meeting(self, info: Info, input: MeetingInput) -> MeetingPayload:
+        return _payload(await resolve.hold_meeting(info.context, input.id))
+
+    @strawberry.mutation(description="The contact did not come (MARK_NO_SHOW).")
+    async def mark_meeting_no_show(self, info: Info, input: MeetingInput) -> MeetingPayload:
+        return _payload(await resolve.mark_meeting_no_show(info.context, input.id))
+
+    @strawberry.mutation(
+        description="Cancel a proposed or booked meeting; a booked one's invitation is "
+        "withdrawn on both sides (METHOD:CANCEL)."
+    )
+    async def cancel_meeting(self, info: Info, input: MeetingInput) -> MeetingPayload:
+        return _payload(await resolve.cancel_meeting(info.context, input.id))
+
+    @strawberry.mutation(
+        description="Move a booked meeting; both sides get the updated invitation (SEQUENCE+1)."
+    )
+    async def reschedule_meeting(self, info: Info, input: RescheduleMeetingInput) -> MeetingPayload:
+        return _payload(await resolve.reschedule_meeting(info.context, input.id, input.starts_at))
