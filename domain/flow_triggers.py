@@ -41,6 +41,9 @@ DELETED_SUFFIX = ".deleted"
 # Events of a calling task also reach the runs of the records it is about (its `<type>_id`s).
 CALLING_TASK = "calling_task"
 TASK_RECORD_TYPES = ("contact", "customer", "lead", "deal")
+# A consent change names its preference row; it reaches the runs of the record whose consent
+# it is (the `record_type` and `record_id` in its `changes`), which may stop on it.
+MESSAGE_PREFERENCE = "message_preference"
 
 
 def workflow_id_for(flow_key: str, record_type: str, record_id: str, trigger_event_id: int) -> str:
@@ -152,9 +155,14 @@ class EventRoute:
 async def _records_concerned(
     event: PendingEvent, connection: BaseDBAsyncClient
 ) -> list[tuple[str, str]]:
-    """The records whose runs hear of the event: its own, and for a calling task the contact,
-    customer, lead and deal it is about (a run that created a task waits for it to be done)."""
+    """The records whose runs hear of the event: its own, for a calling task the contact,
+    customer, lead and deal it is about (a run that created a task waits for it to be done),
+    and for a consent change the record whose consent it is."""
     concerned = [(event.aggregate_type, event.aggregate_id)]
+    if event.aggregate_type == MESSAGE_PREFERENCE:
+        changes = event.payload.get("changes", {})
+        if changes.get("record_type") and changes.get("record_id"):
+            concerned.append((str(changes["record_type"]), str(changes["record_id"])))
     if event.aggregate_type == CALLING_TASK:
         links = [f"{record_type}_id" for record_type in TASK_RECORD_TYPES]
         task = (
@@ -232,6 +240,11 @@ async def write_route(route: EventRoute, event: Event, connection: BaseDBAsyncCl
         "record_type": event.aggregate_type,
         "record_id": event.aggregate_id,
     }
+    if event.aggregate_type == MESSAGE_PREFERENCE:
+        opted_out = event.payload.get("changes", {}).get("opted_out_kinds")
+        if opted_out is not None:
+            # What the record is opted out of now: a run stops when that covers what it sends.
+            record_event["opted_out"] = list(opted_out)
     for run in route.cancels:
         await signal_run(run, SIGNAL_CANCEL, connection)
     for run in route.tells:

@@ -1,0 +1,16 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('crm', '0022_email_accounts')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='FlowRun',
+            name='stop_reason',
+            field=fields.CharField(default='', max_length=30),
+        ),
+    ]
