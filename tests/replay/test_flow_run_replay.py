@@ -5,7 +5,8 @@ non-deterministic change) fails here; make it with `workflow.patched` instead. R
 histories (`CRM_RECORD_FLOW_HISTORIES=1 pytest tests/integration/test_flow_runs.py`) only
 when the default flows themselves change, and keep the old files for runs still in flight
 (contact-conversion-converts and -cools-down are runs of the conversion flow before it
-booked meetings through calling tasks).
+booked meetings through calling tasks; contact-nurture-cools-down and -turns-hot are runs of
+the nurture flow before it was a four-email sequence with `stop_when`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ HISTORIES = {
 def test_histories_of_every_default_flow_are_recorded() -> None:
     assert {
         "contact-nurture-cools-down",
+        "contact-nurture-sequence-cools-down",
+        "contact-nurture-sequence-turns-hot",
+        "contact-nurture-sequence-stopped-by-reply",
         "contact-conversion-meeting-converts",
         "contact-conversion-meeting-never-booked",
         "customer-onboarding-activated",
