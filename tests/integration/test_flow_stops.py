@@ -14,12 +14,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from tortoise.transactions import in_transaction
 
 from db.contacts import Contact
 from domain.calling_tasks import create_calling_task, transition_calling_task
 from domain.contacts import transition_contact
-from domain.events import append_event
 from domain.flows.definitions import FlowRunStatus
 from domain.flows.service import (
     cancel_run,
@@ -32,7 +30,7 @@ from domain.flows.service import (
 )
 from domain.message_preferences import update_preferences
 from domain.timeline import EntryKind, timeline
-from tests.fixtures.flows import FlowHandle, Flows
+from tests.fixtures.flows import FlowHandle, Flows, record_reply
 from tests.integration.test_flow_runs import (
     NURTURE_SUBJECTS,
     email_days,
@@ -46,15 +44,6 @@ from tests.integration.test_flow_runs import (
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
 
 NURTURE = "contact-nurture"
-
-
-async def record_reply(flows: Flows, contact: Contact) -> None:
-    """What inbound email records for a contact's reply (none for auto-replies or bounces)."""
-    payload = {"message_id": "<reply-1@example.com>", "from": "ada@example.com", "subject": "Re"}
-    async with in_transaction() as connection:
-        await append_event(
-            flows.actor, "email.received", "contact", str(contact.id), payload, connection
-        )
 
 
 async def complete_a_call_about(flows: Flows, contact: Contact) -> None:
@@ -98,7 +87,7 @@ async def test_a_reply_stops_the_nurture_sequence_in_its_first_wait_and_the_time
 ) -> None:
     async with flows.worker():
         ada, nurture = await nurture_at(flows, "wait-for-interest")
-        await record_reply(flows, ada)
+        await record_reply(flows.actor, ada.id)
         await flows.relay_all()
         result = await flows.result(nurture)
 
@@ -170,7 +159,7 @@ async def test_unrelated_events_do_not_stop_the_nurture_sequence(flows: Flows) -
             flows.actor, {"subject": "Call Ada", "contact_id": ada.id, "assignee_id": None}
         )
         await transition_calling_task(flows.actor, task.id, "abort")
-        await record_reply(flows, grace)
+        await record_reply(flows.actor, grace.id, "grace@example.com")
         await flows.relay_all()
         result = await flows.result(nurture)
         await finish_other_runs(flows, nurture)
@@ -241,7 +230,7 @@ async def test_a_run_without_the_condition_listed_goes_on(flows: Flows) -> None:
     async with flows.worker():
         run = await manual_run(flows, ada.id)
         await flows.reach(run, "pause")
-        await record_reply(flows, ada)  # not a stop condition of this flow
+        await record_reply(flows.actor, ada.id)  # not a stop condition of this flow
         await flows.relay_all()
         result = await flows.result(run)
         await finish_other_runs(flows, run)

@@ -30,7 +30,7 @@ from domain.flows.service import (
 from domain.leads import create_lead, delete_lead, transition_lead
 from domain.message_preferences import update_preferences
 from tests.fixtures.databases import OpenDatabase
-from tests.fixtures.flows import DEFAULT_FLOWS
+from tests.fixtures.flows import DEFAULT_FLOWS, record_reply
 
 
 class Rollback(Exception):
@@ -324,13 +324,6 @@ async def signals_of(actor: Actor, flow_key: str) -> list[dict[str, Any]]:
         agency_id=actor.agency_id, kind="signal_flow", workflow_id__contains=f":{flow_key}:"
     ).order_by("id")
     return [m.payload["argument"] for m in messages if m.payload["signal"] == "record_event"]
-
-
-async def record_reply(actor: Actor, contact_id: uuid.UUID) -> None:
-    """The event inbound email records for a contact's reply (not for auto-replies/bounces)."""
-    payload = {"message_id": "<r1@example.com>", "from": "ada@example.com", "subject": "Re: Hi"}
-    async with in_transaction() as connection:
-        await append_event(actor, "email.received", "contact", str(contact_id), payload, connection)
 
 
 async def test_a_reply_and_a_consent_change_reach_the_contacts_runs_that_stop_on_them(
