@@ -11,6 +11,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='FlowRun',
             name='stop_reason',
-            field=fields.CharField(default='', max_length=30),
+            field=fields.CharField(default='', db_default='', max_length=30),
         ),
     ]

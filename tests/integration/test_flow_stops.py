@@ -237,3 +237,29 @@ async def test_a_run_without_the_condition_listed_goes_on(flows: Flows) -> None:
 
     assert (result.status, result.stop_reason) == (FlowRunStatus.COMPLETED, "")
     assert "Hi" in subjects(flows)
+
+
+async def test_a_reply_stops_a_run_stalled_on_a_refused_step(flows: Flows) -> None:
+    stalls = {
+        **waiting_flow(["replied"]),
+        "steps": [{"id": "convert", "type": "transition", "event": "convert"}],
+    }
+    await create_flow(flows.actor, stalls)
+    await publish_draft(flows.actor, "week-later")
+    ada = await flows.create_contact()
+
+    async with flows.worker():
+        run = await manual_run(flows, ada.id)
+        await flows.reach(run, "convert", FlowRunStatus.STALLED)  # a New contact: refused
+        await record_reply(flows.actor, ada.id)
+        await flows.relay_all()
+        result = await flows.result(run)
+
+    assert (result.status, result.last_step, result.stop_reason) == (
+        FlowRunStatus.STOPPED,
+        "convert",
+        "replied",
+    )
+    row = await flows.run_row("week-later", ada)
+    assert (row.status, row.stop_reason) == ("stopped", "replied")
+    assert row.last_error.startswith("convert was not applied: INVALID_TRANSITION:")
