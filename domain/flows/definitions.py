@@ -46,7 +46,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from domain.flows.templates import FIELD_PATH, TemplateError, field_value, template_fields
-from domain.message_kinds import RECIPIENT_TYPES, TemplateKey, TemplateKind
+from domain.message_kinds import RECIPIENT_TYPES, UNSUBSCRIBABLE, TemplateKey, TemplateKind
 from domain.notification_kinds import NotificationKind
 from domain.roles import Role
 
@@ -78,7 +78,8 @@ class StopCondition(StrEnum):
       auto-replies and bounces);
     - converted / not_interested: the contact's `contact.transitioned` to that status;
     - unsubscribed: a `message_preference.updated` of the contact after which it is opted out
-      of a kind of message the flow sends (`FlowDefinition.sent_kinds`);
+      of a kind of message the flow sends (`FlowDefinition.sent_kinds`), or of every kind a
+      person can unsubscribe from;
     - calling_task_done: a `calling_task.transitioned` to `done` of a calling task about the
       contact (any of them, not only the ones the run created).
     """
@@ -640,6 +641,11 @@ STEP_TYPES = frozenset(
 )
 
 
+def _unsubscribed(sent: frozenset[str], opted_out: set[str]) -> bool:
+    """Opted out of a kind the flow sends, or of everything a person can unsubscribe from."""
+    return bool(sent & opted_out) or opted_out >= {str(k) for k in UNSUBSCRIBABLE}
+
+
 def _distinct_conditions(conditions: list[StopCondition]) -> list[StopCondition]:
     repeated = sorted({str(c) for c in conditions if conditions.count(c) > 1})
     if repeated:
@@ -712,8 +718,8 @@ class FlowDefinition(_Document):
             wanted_type, wanted_status = STOP_EVENTS[condition]
             if event_type != wanted_type or wanted_status not in (None, status):
                 continue
-            if condition is StopCondition.UNSUBSCRIBED and not (
-                self.sent_kinds() & set(opted_out or ())
+            if condition is StopCondition.UNSUBSCRIBED and not _unsubscribed(
+                self.sent_kinds(), set(opted_out or ())
             ):
                 continue
             return condition

@@ -595,3 +595,14 @@ def test_unsubscribing_counts_for_the_kinds_the_flow_sends() -> None:
     assert definition.sent_kinds() == {"marketing"}
     assert definition.stop_condition("message_preference.updated", None, ["marketing"])
     assert not definition.stop_condition("message_preference.updated", None, ["sales"])
+
+
+def test_unsubscribing_from_everything_stops_even_a_flow_that_sends_no_email() -> None:
+    definition = read_definition(
+        {**VALID, "steps": VALID["steps"][1:], "stop_when": ["unsubscribed"]}
+    )
+    everything = ["greetings", "marketing", "sales"]
+
+    assert definition.sent_kinds() == frozenset()
+    assert definition.stop_condition("message_preference.updated", None, everything)
+    assert not definition.stop_condition("message_preference.updated", None, ["sales"])
