@@ -153,6 +153,43 @@ async def test_invalid_definitions_come_back_with_step_paths_and_nothing_is_publ
     assert [(v["number"], v["status"]) for v in versions] == [(None, "DRAFT"), (1, "PUBLISHED")]
 
 
+async def test_bad_stop_conditions_come_back_at_their_path(api: Api) -> None:
+    system = await acme_with_flows(api)
+    sysadmin = await sign_in_as(api, system, "sam", Role.SYSADMIN)
+    draft = (await sysadmin.graphql(CREATE_DRAFT, {"key": NURTURE}))["createFlowDraft"]
+    document = copy.deepcopy(draft["version"]["document"])
+    assert document["stop_when"] == [
+        "replied",
+        "converted",
+        "not_interested",
+        "unsubscribed",
+        "calling_task_done",
+    ]
+
+    unknown = {**document, "stop_when": ["replied", "bored"]}
+    checked = (await sysadmin.graphql(VALIDATE, {"document": unknown}))["validateFlowDefinition"]
+    on_a_customer = {
+        "key": "welcome-customer",
+        "name": "Welcome customer",
+        "record_type": "customer",
+        "trigger": {"event": "customer.created"},
+        "stop_when": ["replied"],
+        "steps": [{"id": "pause", "type": "wait", "duration": "1d"}],
+    }
+    refused = (await sysadmin.graphql(VALIDATE, {"document": on_a_customer}))[
+        "validateFlowDefinition"
+    ]
+
+    assert checked["valid"] is False
+    assert [(e["field"], e["code"]) for e in checked["errors"]] == [
+        ("stop_when[1]", "INVALID_DEFINITION")
+    ]
+    assert "unknown stop condition" in checked["errors"][0]["message"]
+    assert refused["valid"] is False
+    assert [e["field"] for e in refused["errors"]] == ["stop_when"]
+    assert "about a contact" in refused["errors"][0]["message"]
+
+
 async def test_rolling_back_publishes_a_copy_of_the_earlier_version(api: Api) -> None:
     """The admin (the `api` caller) manages flows too."""
     await acme_with_flows(api)
