@@ -44,6 +44,12 @@ TASK_RECORD_TYPES = ("contact", "customer", "lead", "deal")
 # A consent change names its preference row; it reaches the runs of the record whose consent
 # it is (the `record_type` and `record_id` in its `changes`), which may stop on it.
 MESSAGE_PREFERENCE = "message_preference"
+# Inbound email announces the message that made a new contact (and its lead) as the contact's
+# first `email.received`, with this outcome (`domain.inbound_routing.Outcome.NEW_LEAD`, not
+# imported: it imports `domain.events`). It is why the contact exists, not an answer to the
+# runs its creation started: they do not hear of it (a nurture would stop as `replied`).
+EMAIL_RECEIVED = "email.received"
+FIRST_MESSAGE_OUTCOME = "new_lead"
 
 
 def workflow_id_for(flow_key: str, record_type: str, record_id: str, trigger_event_id: int) -> str:
@@ -180,6 +186,8 @@ async def _records_concerned(
 async def _runs_to_signal(
     event: PendingEvent, route: EventRoute, connection: BaseDBAsyncClient
 ) -> None:
+    if event.type == EMAIL_RECEIVED and event.payload.get("outcome") == FIRST_MESSAGE_OUTCOME:
+        return
     for record_type, record_id in await _records_concerned(event, connection):
         own = (record_type, record_id) == (event.aggregate_type, event.aggregate_id)
         runs = await FlowRun.filter(

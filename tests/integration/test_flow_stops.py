@@ -2,7 +2,8 @@
 sequence and with flows written for the test.
 
 Each condition is the event the rest of the system records (a reply is the `email.received`
-event inbound email appends; a consent change goes through the preference service), relayed
+event inbound email appends, here also through its real SMTP path; a consent change goes
+through the preference service), relayed
 to the run like any other, and the run ends at once, whatever step it is in. SQLite only, as
 test_flow_runs.py says why; which runs the events reach is proven on both databases in
 test_flow_triggers.py.
@@ -16,6 +17,7 @@ from uuid import UUID
 import pytest
 
 from db.contacts import Contact
+from db.outbox import OutboxMessage
 from domain.calling_tasks import create_calling_task, transition_calling_task
 from domain.contacts import transition_contact
 from domain.flows.definitions import FlowRunStatus
@@ -40,6 +42,9 @@ from tests.integration.test_flow_runs import (
     notifications,
     subjects,
 )
+from tests.integration.test_inbound_email import Inbound, mail
+from tests.integration.test_inbound_email import inbound as inbound  # the fixture
+from workflows.flow_run import FlowRun
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
 
@@ -263,3 +268,47 @@ async def test_a_reply_stops_a_run_stalled_on_a_refused_step(flows: Flows) -> No
     row = await flows.run_row("week-later", ada)
     assert (row.status, row.stop_reason) == ("stopped", "replied")
     assert row.last_error.startswith("convert was not applied: INVALID_TRANSITION:")
+
+
+# With inbound email over real SMTP: the event a reply makes is the one the run stops on.
+
+
+async def test_a_reply_to_the_welcome_email_over_smtp_stops_the_nurture(inbound: Inbound) -> None:
+    flows = inbound.flows
+    ada = await flows.create_contact()
+    await flows.relay_all()
+    nurture = await flows.run_of(NURTURE, ada)
+    await flows.reach(nurture, "wait-for-interest")
+    welcome = flows.smtp.messages[0].message
+    assert welcome["Subject"] == "Welcome, Ada"
+
+    answer = mail("ada@example.com", welcome["Reply-To"], subject="Re: Welcome, Ada", body="Yes!")
+    await inbound.send(answer, "ada@example.com", [welcome["Reply-To"]])
+    (email,) = await inbound.processed()
+    await flows.relay_all()
+    result = await flows.result(nurture)
+
+    assert email.outcome == "reply"
+    assert (result.status, result.stop_reason) == (FlowRunStatus.STOPPED, "replied")
+    assert subjects(flows) == ["Welcome, Ada"]
+
+
+async def test_the_mail_that_makes_a_new_contact_does_not_stop_its_nurture(
+    inbound: Inbound,
+) -> None:
+    flows = inbound.flows
+    first = mail("jane.doe@widgets.example", inbound.address(), body="Forty desks, please.")
+    await inbound.send(first, "jane.doe@widgets.example")
+    (email,) = await inbound.processed()
+    jane = await Contact.get(id=email.contact_id)
+    nurture = await flows.run_of(NURTURE, jane)
+    await flows.reach(nurture, "wait-for-interest")
+    row = await flows.run_row(NURTURE, jane)
+    told = await OutboxMessage.filter(workflow_id=row.workflow_id, kind="signal_flow")
+
+    assert email.outcome == "new_lead"
+    assert told == [], "the run heard of the message that made its contact"
+    assert (await nurture.query(FlowRun.progress)).stop_reason == ""
+    await cancel_run(flows.actor, row.id)
+    await flows.relay_all()
+    assert (await flows.result(nurture)).status == FlowRunStatus.CANCELLED

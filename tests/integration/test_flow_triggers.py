@@ -20,6 +20,7 @@ from domain.customers import create_customer, transition_customer
 from domain.errors import DomainError
 from domain.events import append_event
 from domain.flow_runs import request_step_retry
+from domain.flow_triggers import EMAIL_RECEIVED, FIRST_MESSAGE_OUTCOME
 from domain.flows.service import (
     create_draft,
     create_flow,
@@ -27,6 +28,7 @@ from domain.flows.service import (
     published_version,
     seed_default_flows,
 )
+from domain.inbound_routing import RECEIVED_EVENT, Outcome
 from domain.leads import create_lead, delete_lead, transition_lead
 from domain.message_preferences import update_preferences
 from tests.fixtures.databases import OpenDatabase
@@ -360,3 +362,25 @@ async def test_a_flow_without_stop_conditions_is_not_told_of_replies(agency: Act
     await update_preferences(agency, "customer", customer.id, {"receives": ["transactional"]})
 
     assert await signals_of(agency, "customer-onboarding") == []
+
+
+def test_the_inbound_events_flows_rely_on_are_the_ones_inbound_email_records() -> None:
+    assert (EMAIL_RECEIVED, FIRST_MESSAGE_OUTCOME) == (RECEIVED_EVENT, Outcome.NEW_LEAD)
+
+
+async def test_the_message_that_made_a_contact_does_not_reach_its_runs(agency: Actor) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada", "emails": ["ada@example.com"]})
+    first = {"message_id": "<m1@example.com>", "from": "ada@example.com", "subject": "Desks"}
+
+    async with in_transaction() as connection:
+        await append_event(
+            agency,
+            "email.received",
+            "contact",
+            str(ada.id),
+            {**first, "outcome": "new_lead"},
+            connection,
+        )
+    await record_reply(agency, ada.id)
+
+    assert [s["type"] for s in await signals_of(agency, "contact-nurture")] == ["email.received"]
