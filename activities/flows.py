@@ -87,6 +87,7 @@ class FlowProgress:
     current_step: str | None
     next_wake_at: datetime | None
     last_error: str = ""
+    stop_reason: str = ""  # the stop_when condition that ended a stopped run
 
 
 def flow_actor(record: RecordRef) -> Actor:
@@ -217,6 +218,7 @@ async def record_flow_progress(progress: FlowProgress) -> None:
         progress.current_step,
         progress.next_wake_at,
         progress.last_error,
+        progress.stop_reason,
     )
 
 

@@ -28,6 +28,8 @@ class FlowRun(Model):
     current_step = fields.CharField(max_length=63, null=True)
     next_wake_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(default="")
+    # A stopped run's stop_when condition (`replied`, ...); empty for every other run.
+    stop_reason = fields.CharField(max_length=30, default="", db_default="")
     listens_to: fields.Field[list[str]] = fields.JSONField(default=list)
     progress_seq = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)

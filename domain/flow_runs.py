@@ -64,6 +64,7 @@ async def record_progress(
     current_step: str | None,
     next_wake_at: datetime | None,
     last_error: str,
+    stop_reason: str = "",
 ) -> None:
     """Store what the run reports. `seq` grows with every report, so a late duplicate of an
     older report (a retried activity) never overwrites a newer one.
@@ -81,6 +82,7 @@ async def record_progress(
                 current_step=current_step,
                 next_wake_at=next_wake_at,
                 last_error=last_error[:MAX_ERROR_LENGTH],
+                stop_reason=stop_reason,
                 finished_at=finished_at,
                 updated_at=datetime.now(UTC),
             )
@@ -99,6 +101,7 @@ async def record_progress(
             "current_step": current_step,
             "next_wake_at": next_wake_at.isoformat() if next_wake_at else None,
             "last_error": run.last_error,
+            "stop_reason": run.stop_reason,
         }
         await append_event(
             Actor.system(agency_id, "flows"),

@@ -46,6 +46,15 @@ ABOUT_OTHERS: dict[str, tuple[type[Model], tuple[str, ...]]] = {
     "calling_task": (CallingTask, ("contact", "customer", "lead", "deal")),
     "meeting": (Meeting, ("contact", "lead", "deal")),
 }
+# A consent change names its preference row; it reaches the runs of the record whose consent
+# it is (the `record_type` and `record_id` in its `changes`), which may stop on it.
+MESSAGE_PREFERENCE = "message_preference"
+# Inbound email announces the message that made a new contact (and its lead) as the contact's
+# first `email.received`, with this outcome (`domain.inbound_routing.Outcome.NEW_LEAD`, not
+# imported: it imports `domain.events`). It is why the contact exists, not an answer to the
+# runs its creation started: they do not hear of it (a nurture would stop as `replied`).
+EMAIL_RECEIVED = "email.received"
+FIRST_MESSAGE_OUTCOME = "new_lead"
 
 
 def workflow_id_for(flow_key: str, record_type: str, record_id: str, trigger_event_id: int) -> str:
@@ -157,10 +166,14 @@ class EventRoute:
 async def _records_concerned(
     event: PendingEvent, connection: BaseDBAsyncClient
 ) -> list[tuple[str, str]]:
-    """The records whose runs hear of the event: its own, and for a calling task or a meeting
-    the records it is about (a run that created a task waits for it to be done, a contact's
-    run for its meeting to be booked)."""
+    """The records whose runs hear of the event: its own; for a calling task or a meeting the
+    records it is about (a run that created a task waits for it to be done, a contact's run for
+    its meeting to be booked); for a consent change the record whose consent it is."""
     concerned = [(event.aggregate_type, event.aggregate_id)]
+    if event.aggregate_type == MESSAGE_PREFERENCE:
+        changes = event.payload.get("changes", {})
+        if changes.get("record_type") and changes.get("record_id"):
+            concerned.append((str(changes["record_type"]), str(changes["record_id"])))
     about = ABOUT_OTHERS.get(event.aggregate_type)
     if about is not None:
         model, record_types = about
@@ -180,6 +193,8 @@ async def _records_concerned(
 async def _runs_to_signal(
     event: PendingEvent, route: EventRoute, connection: BaseDBAsyncClient
 ) -> None:
+    if event.type == EMAIL_RECEIVED and event.payload.get("outcome") == FIRST_MESSAGE_OUTCOME:
+        return
     for record_type, record_id in await _records_concerned(event, connection):
         own = (record_type, record_id) == (event.aggregate_type, event.aggregate_id)
         runs = await FlowRun.filter(
@@ -240,6 +255,11 @@ async def write_route(route: EventRoute, event: Event, connection: BaseDBAsyncCl
         "record_type": event.aggregate_type,
         "record_id": event.aggregate_id,
     }
+    if event.aggregate_type == MESSAGE_PREFERENCE:
+        opted_out = event.payload.get("changes", {}).get("opted_out_kinds")
+        if opted_out is not None:
+            # What the record is opted out of now: a run stops when that covers what it sends.
+            record_event["opted_out"] = list(opted_out)
     for run in route.cancels:
         await signal_run(run, SIGNAL_CANCEL, connection)
     for run in route.tells:

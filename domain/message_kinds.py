@@ -25,3 +25,7 @@ class TemplateKind(StrEnum):
     SALES = "sales"  # one-to-one
     MARKETING = "marketing"  # promotions, newsletters, campaigns
     GREETINGS = "greetings"
+
+
+# What a recipient may turn off through an unsubscribe link: service messages stay.
+UNSUBSCRIBABLE = (TemplateKind.SALES, TemplateKind.MARKETING, TemplateKind.GREETINGS)

@@ -33,8 +33,6 @@ from domain.message_kinds import RECIPIENT_TYPES, TemplateKind
 from domain.record_changes import record_updated
 
 AGGREGATE = "message_preference"
-# What a recipient may turn off through an unsubscribe link: service messages stay.
-UNSUBSCRIBABLE = (TemplateKind.SALES, TemplateKind.MARKETING, TemplateKind.GREETINGS)
 MAX_REASON_LENGTH = 500
 
 

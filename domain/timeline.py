@@ -28,7 +28,10 @@ holds, the history of statuses:
   deal has none);
 - received email: mail from the record's people (`inbound_email_link` rows: a message from a
   contact is linked to the contact and to its customers, open leads and open deals), when
-  it arrived.
+  it arrived;
+- flow stopped: the record's `flow_run` rows that a `stop_when` condition ended (a nurture
+  sequence the contact replied to), when they ended, with the condition as the reason. Runs
+  that simply end are not news on a timeline; the flow runs API lists every run.
 
 Each source is read with the same keyset, (at, kind, id) descending, at most `first + 1` rows
 each, and the results are merged: a page costs one query per source, however far down the
@@ -56,6 +59,7 @@ from tortoise.queryset import QuerySet
 from db.calling_tasks import CallingTask
 from db.documents import Document
 from db.events import Event
+from db.flow_runs import FlowRun
 from db.inbound_emails import InboundEmailLink
 from db.meetings import Meeting
 from db.messages import Message
@@ -63,6 +67,7 @@ from db.notes import Note
 from domain.actors import Actor
 from domain.attachments import check_readable
 from domain.errors import DomainError
+from domain.flows.definitions import FlowRunStatus
 from domain.meetings import EVENT_TYPES as MEETING_EVENT_TYPES
 from domain.pagination import PageErrorCode, check_page_size
 from domain.sales_records import scoped
@@ -83,17 +88,20 @@ class EntryKind(StrEnum):
     MEETING = "meeting"
     DOCUMENT = "document"
     NOTE = "note"
+    FLOW_STOPPED = "flow_stopped"
 
 
 _RANK = {kind: rank for rank, kind in enumerate(EntryKind)}
-_INTEGER_IDS = frozenset({EntryKind.EMAIL, EntryKind.STATUS_CHANGE, EntryKind.RECEIVED_EMAIL})
+_INTEGER_IDS = frozenset(
+    {EntryKind.EMAIL, EntryKind.STATUS_CHANGE, EntryKind.RECEIVED_EMAIL, EntryKind.FLOW_STOPPED}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
     kind: EntryKind
     at: datetime
-    item: Any  # Note, Document, CallingTask, Meeting, Event, Message or InboundEmailLink
+    item: Any  # Note, Document, CallingTask, Meeting, Event, Message, InboundEmailLink, FlowRun
 
     @property
     def sort_key(self) -> tuple[datetime, int, Any]:
@@ -233,6 +241,8 @@ async def timeline(
         "inbound_email"
     )
     sources.append((EntryKind.RECEIVED_EMAIL, received, "received_at"))
+    stopped = FlowRun.filter(**{**about, "record_id": str(record_id)}, status=FlowRunStatus.STOPPED)
+    sources.append((EntryKind.FLOW_STOPPED, stopped, "finished_at"))
     candidates: list[TimelineEntry] = []
     for kind, query, at_field in sources:
         candidates += await _read(kind, query, at_field, first, position)

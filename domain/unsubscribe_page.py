@@ -16,13 +16,8 @@ from tortoise.transactions import in_transaction
 from db.agencies import Agency
 from db.messages import Message
 from domain.actors import Actor
-from domain.message_kinds import TemplateKind
-from domain.message_preferences import (
-    UNSUBSCRIBABLE,
-    ConsentSource,
-    preference_row,
-    save_preferences,
-)
+from domain.message_kinds import UNSUBSCRIBABLE, TemplateKind
+from domain.message_preferences import ConsentSource, preference_row, save_preferences
 from domain.signed_links import InvalidLink, LinkConfig
 from domain.unsubscribe_links import message_of
 

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from domain.flow_runs import FlowRun as FlowRunRow
-from domain.flows.definitions import FlowRunStatus, FlowVersionStatus
+from domain.flows.definitions import FlowRunStatus, FlowVersionStatus, StopCondition
 from domain.flows.service import FlowErrorCode
 from domain.flows.service import FlowVersion as FlowVersionRow
 from resolvers import flows as resolve
@@ -23,6 +23,7 @@ from schema.payloads import errors_as
 if TYPE_CHECKING:
     FlowVersionStatusEnum = StrEnum
     FlowRunStatusEnum = StrEnum
+    FlowStopConditionEnum = StrEnum
 else:
     FlowVersionStatusEnum = strawberry.enum(
         FlowVersionStatus,
@@ -30,6 +31,11 @@ else:
         description="A draft is the only editable version; the published one starts new runs.",
     )
     FlowRunStatusEnum = strawberry.enum(FlowRunStatus, name="FlowRunStatus")
+    FlowStopConditionEnum = strawberry.enum(
+        StopCondition,
+        name="FlowStopCondition",
+        description="What ended a run early: a condition of its definition's `stop_when`.",
+    )
 
 strawberry.enum(FlowErrorCode, name="FlowErrorCode")
 
@@ -87,6 +93,9 @@ class FlowRun:
     current_step: str | None
     next_wake_at: datetime | None = strawberry.field(description="When its timer fires next.")
     last_error: str
+    stop_reason: FlowStopConditionEnum | None = strawberry.field(
+        description="For a STOPPED run: the stop_when condition that ended it."
+    )
     created_at: datetime
     finished_at: datetime | None
 
@@ -100,6 +109,7 @@ class FlowRun:
             current_step=row.current_step,
             next_wake_at=row.next_wake_at,
             last_error=row.last_error,
+            stop_reason=StopCondition(row.stop_reason) if row.stop_reason else None,
             created_at=row.created_at,
             finished_at=row.finished_at,
         )

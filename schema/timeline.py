@@ -1,5 +1,6 @@
 """The timeline (360 view): one feed of a record's notes, documents, calling tasks, status
-changes and emails, newest first (see `domain.timeline` for where each entry comes from)."""
+changes, emails and stopped flow runs, newest first (see `domain.timeline` for where each
+entry comes from)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from domain.timeline import TimelineEntry as TimelineEntryRecord
 from resolvers import timeline as resolve
 from schema.calling_tasks import CallingTask
 from schema.documents import Document
+from schema.flows import FlowRun
 from schema.inbound_emails import ReceivedEmail
 from schema.meetings import Meeting
 from schema.messages import Message
@@ -94,6 +96,14 @@ class ReceivedEmailEntry(TimelineEntry):
     email: ReceivedEmail
 
 
+@strawberry.type(
+    description="A flow run on the record that a condition of its `stop_when` ended early "
+    "(the contact replied, converted, ...): `flowRun.stopReason` says which."
+)
+class FlowStoppedEntry(TimelineEntry):
+    flow_run: FlowRun
+
+
 def _item(entry: TimelineEntryRecord) -> TimelineEntry:
     kind, at, item = entry.kind, entry.at, entry.item
     if kind is EntryKind.NOTE:
@@ -117,6 +127,8 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
             from_status=str(item.payload.get("from", "")),
             to_status=str(item.payload.get("to", "")),
         )
+    if kind is EntryKind.FLOW_STOPPED:
+        return FlowStoppedEntry(kind=kind, at=at, flow_run=FlowRun.of(item))
     return EmailEntry(
         kind=kind,
         at=at,
@@ -136,6 +148,7 @@ ENTRY_TYPES = (
     StatusChangeEntry,
     EmailEntry,
     ReceivedEmailEntry,
+    FlowStoppedEntry,
 )
 
 

@@ -6,6 +6,13 @@ deterministic (timers are Temporal timers, time is `workflow.now()`); reads and 
 activities, which call the domain. Domain events of the record arrive as `record_event`
 signals; a sysadmin's requests as `cancel` and `retry_step`.
 
+A definition's `stop_when` conditions end the run early, whatever step it is in: every wait
+(timer, signal, stalled step) also ends when an event meeting one arrives, and no step starts
+after it; the run ends as `stopped`, reporting which condition it was. Runs started before
+`stop_when` existed have none in their definition, so for them nothing here issues a command
+it did not before: their histories replay unchanged without a `workflow.patched` (the replay
+tests prove it).
+
 A failed step does not fail the run: the run stalls (reported as such) and waits for a retry
 or a cancel, because the usual fix is outside the flow (correct the record, then retry).
 """
@@ -57,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         RepeatStep,
         SendEmailStep,
         Step,
+        StopCondition,
         TransitionStep,
         Until,
         WaitForSignalStep,
@@ -99,13 +107,15 @@ REMEMBERED_EVENTS = 500
 @dataclass(frozen=True)
 class RecordEvent:
     """A domain event of the run's record (or of a calling task about it: `record_type` and
-    `record_id` say whose); `status` is where a transition went."""
+    `record_id` say whose); `status` is where a transition went; `opted_out`, for a consent
+    change, the kinds of message the record is opted out of now."""
 
     id: int
     type: str
     status: str | None = None
     record_type: str | None = None
     record_id: str | None = None
+    opted_out: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,12 +148,14 @@ class FlowRunProgress:
     current_step: str | None
     next_timer: datetime | None
     last_error: str
+    stop_reason: str = ""
 
 
 @dataclass(frozen=True)
 class FlowRunResult:
     status: FlowRunStatus
     last_step: str | None
+    stop_reason: str = ""  # for a stopped run: the stop_when condition that came
 
 
 class StepFailed(Exception):
@@ -198,6 +210,7 @@ class FlowRun:
         self._seq = 0
         self._tasks: dict[str, CreatedCallingTask] = {}
         self._repeats: dict[str, int] = {}
+        self._stopped_by: StopCondition | None = None
 
     # --- signals and queries ---------------------------------------------------------------
 
@@ -207,6 +220,17 @@ class FlowRun:
         if event.id in self._consumed or any(seen.id == event.id for seen in self._received):
             return
         self._received.append(event)
+        self._notice_stop(event)
+
+    def _notice_stop(self, event: RecordEvent) -> None:
+        """Remember the first event that meets a stop_when condition (the run then ends)."""
+        if self._stopped_by is None and self._request is not None:
+            definition = self._request.definition
+            self._stopped_by = definition.stop_condition(event.type, event.status, event.opted_out)
+
+    @property
+    def _stopping(self) -> bool:
+        return self._cancel_requested or self._stopped_by is not None
 
     @workflow.signal
     def cancel(self) -> None:
@@ -226,7 +250,9 @@ class FlowRun:
 
     @workflow.query
     def progress(self) -> FlowRunProgress:
-        return FlowRunProgress(self._status, self._step, self._next_timer, self._error)
+        return FlowRunProgress(
+            self._status, self._step, self._next_timer, self._error, str(self._stopped_by or "")
+        )
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -242,8 +268,10 @@ class FlowRun:
             self._seq = request.carried.progress_seq
             self._tasks = dict(request.carried.created_tasks)
             self._repeats = dict(request.carried.repeats)
+        for event in self._received:  # carried over, or signalled before the run began
+            self._notice_stop(event)
         try:
-            while step_id is not None and not self._cancel_requested:
+            while step_id is not None and not self._stopping:
                 if workflow.info().is_continue_as_new_suggested():
                     self._continue_as_new(request, step_id)
                 step = definition.step(step_id)
@@ -281,7 +309,7 @@ class FlowRun:
         if isinstance(step, WaitForSignalStep):
             if await self._wait_for_signal(step):
                 return definition.following(step)
-            return None if self._cancel_requested else step.on_timeout
+            return None if self._stopping else step.on_timeout
         if isinstance(step, EndStep):
             return None
         if isinstance(step, RepeatStep):
@@ -306,6 +334,9 @@ class FlowRun:
     async def _finish(self) -> FlowRunResult:
         if self._cancel_requested:
             self._status = FlowRunStatus.CANCELLED
+        elif self._stopped_by is not None:
+            workflow.logger.info("flow run stopped: %s", self._stopped_by)
+            self._status = FlowRunStatus.STOPPED
         elif self._status is not FlowRunStatus.FAILED:
             self._status = FlowRunStatus.COMPLETED
         self._next_timer = None
@@ -317,7 +348,7 @@ class FlowRun:
                 type="FlowStepFailed",
                 non_retryable=True,
             )
-        return FlowRunResult(self._status, self._step)
+        return FlowRunResult(self._status, self._step, str(self._stopped_by or ""))
 
     async def _stall(self, error: str) -> bool:
         """Wait for a retry (True) or a cancel (False); after STALLED_RUN_KEPT the run fails."""
@@ -328,14 +359,14 @@ class FlowRun:
         await self._set(FlowRunStatus.STALLED)
         try:
             await workflow.wait_condition(
-                lambda: self._retry_requested or self._cancel_requested,
+                lambda: self._retry_requested or self._stopping,
                 timeout=STALLED_RUN_KEPT,
                 timeout_summary="stalled-run-kept",
             )
         except TimeoutError:
             self._status = FlowRunStatus.FAILED
             return False
-        if self._cancel_requested:
+        if self._stopping:
             return False
         self._retry_requested = False
         self._error = ""
@@ -360,6 +391,7 @@ class FlowRun:
             current_step=self._step,
             next_wake_at=self._next_timer,
             last_error=self._error,
+            stop_reason=str(self._stopped_by or ""),
         )
         try:
             await workflow.execute_activity(
@@ -418,7 +450,7 @@ class FlowRun:
         await self._set(FlowRunStatus.WAITING)
         with contextlib.suppress(TimeoutError):  # the timeout is the wait being over
             await workflow.wait_condition(
-                lambda: self._cancel_requested, timeout=delay, timeout_summary=step.id
+                lambda: self._stopping, timeout=delay, timeout_summary=step.id
             )
 
     def _matching(self, step: WaitForSignalStep) -> RecordEvent | None:
@@ -456,7 +488,7 @@ class FlowRun:
         await self._set(FlowRunStatus.WAITING)
         try:
             await workflow.wait_condition(
-                lambda: self._cancel_requested or self._matching(step) is not None,
+                lambda: self._stopping or self._matching(step) is not None,
                 timeout=timeout,
                 timeout_summary=step.id,
             )

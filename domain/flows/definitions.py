@@ -9,6 +9,11 @@ Adding a step type means one model here, its place in `Step` and `STEP_TYPES`, i
 in `_references`, its vocabulary checks in `_step_problems`, and one branch in the FlowRun
 workflow (with an activity in `activities.flows` when it changes something).
 
+`stop_when` lists conditions that end a whole run early, whatever step it is in (a `wait`, a
+`wait_for_signal`, a stalled step): the contact replied, converted, became Not-Interested,
+unsubscribed, or a calling task about it was done (`StopCondition`). Each is a domain event
+(`STOP_EVENTS`) delivered to the run like the events its `wait_for_signal` steps wait for.
+
 People a step names (`notify.to`, `assign.to`, `create_calling_task.assignee`) are a `Person`:
 `owner` (the record's owner), a user id, `role:<role>` (one active user of the agency with that
 role, chosen by `domain.flows.people`), or `assignee:<step id>` (whoever was given the calling
@@ -41,7 +46,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from domain.flows.templates import FIELD_PATH, TemplateError, field_value, template_fields
-from domain.message_kinds import RECIPIENT_TYPES, TemplateKey, TemplateKind
+from domain.message_kinds import RECIPIENT_TYPES, UNSUBSCRIBABLE, TemplateKey, TemplateKind
 from domain.notification_kinds import NotificationKind
 from domain.roles import Role
 
@@ -66,6 +71,40 @@ MAX_NOTES_LENGTH = 5_000
 MAX_REPEATS = 100
 
 
+class StopCondition(StrEnum):
+    """Something about a contact that ends a run early (`stop_when`), and the event it is.
+
+    - replied: an `email.received` event of the contact (inbound mail records none for
+      auto-replies and bounces);
+    - converted / not_interested: the contact's `contact.transitioned` to that status;
+    - unsubscribed: a `message_preference.updated` of the contact after which it is opted out
+      of a kind of message the flow sends (`FlowDefinition.sent_kinds`), or of every kind a
+      person can unsubscribe from;
+    - calling_task_done: a `calling_task.transitioned` to `done` of a calling task about the
+      contact (any of them, not only the ones the run created).
+    """
+
+    REPLIED = "replied"
+    CONVERTED = "converted"
+    NOT_INTERESTED = "not_interested"
+    UNSUBSCRIBED = "unsubscribed"
+    CALLING_TASK_DONE = "calling_task_done"
+
+
+# Each condition's event type, and the status its transition must reach (None: any).
+STOP_EVENTS: dict[StopCondition, tuple[str, str | None]] = {
+    StopCondition.REPLIED: ("email.received", None),
+    StopCondition.CONVERTED: ("contact.transitioned", "converted"),
+    StopCondition.NOT_INTERESTED: ("contact.transitioned", "not_interested"),
+    StopCondition.UNSUBSCRIBED: ("message_preference.updated", None),
+    StopCondition.CALLING_TASK_DONE: ("calling_task.transitioned", "done"),
+}
+# The record type stop conditions are about: they name a contact's replies, statuses and
+# consent. A lead or a deal has a contact, but its runs hear of the record's own events only,
+# so they are refused there rather than meaning something else.
+STOP_RECORD_TYPE = "contact"
+
+
 class FlowVersionStatus(StrEnum):
     """Where a stored version is: only a draft may change, only the published one starts runs."""
 
@@ -82,6 +121,7 @@ class FlowRunStatus(StrEnum):
     WAITING = "waiting"  # on a timer, or for an event of its record
     STALLED = "stalled"  # a step failed: waiting for a retry or a cancel
     COMPLETED = "completed"
+    STOPPED = "stopped"  # a stop_when condition came: ended early (the run says which)
     FAILED = "failed"  # stalled for too long without a retry
     CANCELLED = "cancelled"
 
@@ -601,6 +641,18 @@ STEP_TYPES = frozenset(
 )
 
 
+def _unsubscribed(sent: frozenset[str], opted_out: set[str]) -> bool:
+    """Opted out of a kind the flow sends, or of everything a person can unsubscribe from."""
+    return bool(sent & opted_out) or opted_out >= {str(k) for k in UNSUBSCRIBABLE}
+
+
+def _distinct_conditions(conditions: list[StopCondition]) -> list[StopCondition]:
+    repeated = sorted({str(c) for c in conditions if conditions.count(c) > 1})
+    if repeated:
+        raise ValueError(f"listed more than once: {', '.join(repeated)}")
+    return conditions
+
+
 class FlowDefinition(_Document):
     """One version of a flow: what starts it, for which record type, and its steps in order.
 
@@ -614,6 +666,9 @@ class FlowDefinition(_Document):
     record_type: RecordType
     trigger: Trigger
     steps: Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
+    # Left out of stored documents when empty (`document` drops it), so versions written
+    # before it existed read back unchanged.
+    stop_when: Annotated[list[StopCondition], AfterValidator(_distinct_conditions)] | None = None
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -643,8 +698,32 @@ class FlowDefinition(_Document):
         return found
 
     def listens_to(self) -> list[str]:
-        """The event types the run waits for, so only those are delivered to it."""
-        return sorted({s.event for s in self.steps if isinstance(s, WaitForSignalStep)})
+        """The event types the run waits for or stops on, so only those are delivered to it."""
+        waited = {s.event for s in self.steps if isinstance(s, WaitForSignalStep)}
+        return sorted(waited | {STOP_EVENTS[c][0] for c in self.stop_when or ()})
+
+    def sent_kinds(self) -> frozenset[str]:
+        """The kinds of message the flow's emails are: an inline step's kind (sales unless
+        said), and sales for a template (what flow templates are written as; a template of
+        another kind is still refused at send time to whoever opted out of it)."""
+        return frozenset(
+            str(s.kind or TemplateKind.SALES) for s in self.steps if isinstance(s, SendEmailStep)
+        )
+
+    def stop_condition(
+        self, event_type: str, status: str | None, opted_out: list[str] | None
+    ) -> StopCondition | None:
+        """The stop_when condition an event of the run's record meets, if any (first listed)."""
+        for condition in self.stop_when or ():
+            wanted_type, wanted_status = STOP_EVENTS[condition]
+            if event_type != wanted_type or wanted_status not in (None, status):
+                continue
+            if condition is StopCondition.UNSUBSCRIBED and not _unsubscribed(
+                self.sent_kinds(), set(opted_out or ())
+            ):
+                continue
+            return condition
+        return None
 
     def document(self) -> dict[str, Any]:
         """The definition as JSON values, the way it is stored, exported and sent to a run."""
@@ -716,6 +795,8 @@ def _message(error: ErrorDetails) -> str:
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("tag", "")
         return f"unknown step type '{tag}' (known: {', '.join(sorted(STEP_TYPES))})"
+    if kind == "enum" and error["loc"][:1] == ("stop_when",):
+        return f"unknown stop condition (known: {', '.join(StopCondition)})"
     if kind == "extra_forbidden":
         return "unknown field"
     if kind == "missing":
@@ -1057,6 +1138,14 @@ def _vocabulary_problems(
         )
     for i, step in enumerate(definition.steps):
         problems += _step_problems(i, step, definition.record_type, vocabulary)
+    if definition.stop_when and definition.record_type != STOP_RECORD_TYPE:
+        problems.append(
+            DefinitionProblem(
+                "stop_when",
+                f"stop conditions are about a contact (its replies, status, consent and "
+                f"calling tasks): flows on {definition.record_type} records cannot use them",
+            )
+        )
     return problems
 
 

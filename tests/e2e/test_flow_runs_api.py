@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 from strawberry import relay
 
+from crm.flow_files import load_default_templates
 from db.calling_tasks import CallingTask
 from db.customers import Customer
 from db.events import Event
 from domain.actors import Actor
+from domain.message_templates import seed_default_templates
 from domain.roles import Role
 from tests.e2e.conftest import Api
 from tests.e2e.test_flows_api import (
@@ -31,7 +33,7 @@ from tests.e2e.test_flows_api import (
     sign_in_as,
     step,
 )
-from tests.fixtures.flows import Flows
+from tests.fixtures.flows import DEFAULT_FLOWS, Flows, record_reply
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
 
@@ -151,3 +153,46 @@ async def test_a_sysadmin_changes_the_reminder_interval_and_only_new_runs_use_it
         1,
         "PENDING",
     )
+
+
+STOPPED = """query($id: ID!) {
+  flowRuns(recordId: $id) { flowKey status currentStep stopReason finishedAt }
+  timeline(recordId: $id, first: 20) {
+    edges { node { kind ... on FlowStoppedEntry { at flowRun { flowKey status stopReason } } } }
+  }
+}"""
+
+
+async def test_a_nurture_run_stopped_by_a_reply_says_why_in_its_runs_and_on_the_timeline(
+    api: Api, acme_flows: Flows
+) -> None:
+    flows = acme_flows
+    await seed_default_templates(flows.agency_id, load_default_templates(DEFAULT_FLOWS))
+    ada = await flows.create_contact()
+    await flows.relay_all()
+
+    async with flows.worker():
+        nurture = await flows.run_of("contact-nurture", ada)
+        await flows.reach(nurture, "wait-for-interest")
+        await record_reply(flows.actor, ada.id)
+        await flows.relay_all()
+        await flows.result(nurture)
+        await flows.run_row_when("contact-nurture", ada, "stopped")
+
+    seen = await api.graphql(STOPPED, {"id": str(relay.GlobalID("Contact", str(ada.id)))})
+    [run] = seen["flowRuns"]
+    assert run["finishedAt"] is not None
+    assert {k: v for k, v in run.items() if k != "finishedAt"} == {
+        "flowKey": "contact-nurture",
+        "status": "STOPPED",
+        "currentStep": "wait-for-interest",
+        "stopReason": "REPLIED",
+    }
+    stops = [e["node"] for e in seen["timeline"]["edges"] if e["node"]["kind"] == "FLOW_STOPPED"]
+    assert stops == [
+        {
+            "kind": "FLOW_STOPPED",
+            "at": run["finishedAt"],
+            "flowRun": {"flowKey": "contact-nurture", "status": "STOPPED", "stopReason": "REPLIED"},
+        }
+    ]

@@ -91,9 +91,9 @@ async def test_a_sysadmin_changes_a_wait_and_publishes_a_new_version(api: Api) -
     assert (draft["version"]["number"], draft["version"]["status"]) == (None, "DRAFT")
     assert draft["version"]["basedOn"] == 1
     document = copy.deepcopy(draft["version"]["document"])
-    index, wait = step(document, "wait-after-follow-up")
-    assert wait["duration"] == "4d"
-    wait["duration"] = "2d"
+    index, wait = step(document, "wait-after-day-3")
+    assert wait["timeout"] == "4d"
+    wait["timeout"] = "2d"
 
     updated = await sysadmin.graphql(UPDATE_DRAFT, {"key": NURTURE, "document": document})
     assert updated["updateFlowDraft"]["errors"] == []
@@ -108,7 +108,7 @@ async def test_a_sysadmin_changes_a_wait_and_publishes_a_new_version(api: Api) -
 
     versions = await versions_of(sysadmin, NURTURE)
     assert [(v["number"], v["status"]) for v in versions] == [(2, "PUBLISHED"), (1, "ARCHIVED")]
-    assert versions[0]["document"]["steps"][index]["duration"] == "2d"
+    assert versions[0]["document"]["steps"][index]["timeout"] == "2d"
     # The earlier version is still readable, and exactly as it was.
     assert versions[1]["document"] == original["document"]
     assert versions[1]["publishedAt"] == original["publishedAt"]
@@ -123,15 +123,15 @@ async def test_invalid_definitions_come_back_with_step_paths_and_nothing_is_publ
     sysadmin = await sign_in_as(api, system, "sam", Role.SYSADMIN)
     draft = (await sysadmin.graphql(CREATE_DRAFT, {"key": NURTURE}))["createFlowDraft"]
     document = copy.deepcopy(draft["version"]["document"])
-    wait_index, _ = step(document, "wait-after-follow-up")
+    wait_index, _ = step(document, "wait-after-day-3")
     bad_duration = copy.deepcopy(document)
-    bad_duration["steps"][wait_index]["duration"] = "soon"
+    bad_duration["steps"][wait_index]["timeout"] = "soon"
     checked = (await sysadmin.graphql(VALIDATE, {"document": bad_duration}))[
         "validateFlowDefinition"
     ]
     assert checked["valid"] is False
     assert [(e["field"], e["code"]) for e in checked["errors"]] == [
-        (f"steps[{wait_index}].duration", "INVALID_DEFINITION")
+        (f"steps[{wait_index}].timeout", "INVALID_DEFINITION")
     ]
 
     # The step graph is checked too (once the shape is right): a jump to a step that is not.
@@ -153,12 +153,49 @@ async def test_invalid_definitions_come_back_with_step_paths_and_nothing_is_publ
     assert [(v["number"], v["status"]) for v in versions] == [(None, "DRAFT"), (1, "PUBLISHED")]
 
 
+async def test_bad_stop_conditions_come_back_at_their_path(api: Api) -> None:
+    system = await acme_with_flows(api)
+    sysadmin = await sign_in_as(api, system, "sam", Role.SYSADMIN)
+    draft = (await sysadmin.graphql(CREATE_DRAFT, {"key": NURTURE}))["createFlowDraft"]
+    document = copy.deepcopy(draft["version"]["document"])
+    assert document["stop_when"] == [
+        "replied",
+        "converted",
+        "not_interested",
+        "unsubscribed",
+        "calling_task_done",
+    ]
+
+    unknown = {**document, "stop_when": ["replied", "bored"]}
+    checked = (await sysadmin.graphql(VALIDATE, {"document": unknown}))["validateFlowDefinition"]
+    on_a_customer = {
+        "key": "welcome-customer",
+        "name": "Welcome customer",
+        "record_type": "customer",
+        "trigger": {"event": "customer.created"},
+        "stop_when": ["replied"],
+        "steps": [{"id": "pause", "type": "wait", "duration": "1d"}],
+    }
+    refused = (await sysadmin.graphql(VALIDATE, {"document": on_a_customer}))[
+        "validateFlowDefinition"
+    ]
+
+    assert checked["valid"] is False
+    assert [(e["field"], e["code"]) for e in checked["errors"]] == [
+        ("stop_when[1]", "INVALID_DEFINITION")
+    ]
+    assert "unknown stop condition" in checked["errors"][0]["message"]
+    assert refused["valid"] is False
+    assert [e["field"] for e in refused["errors"]] == ["stop_when"]
+    assert "about a contact" in refused["errors"][0]["message"]
+
+
 async def test_rolling_back_publishes_a_copy_of_the_earlier_version(api: Api) -> None:
     """The admin (the `api` caller) manages flows too."""
     await acme_with_flows(api)
     draft = (await api.graphql(CREATE_DRAFT, {"key": NURTURE}))["createFlowDraft"]
     document = copy.deepcopy(draft["version"]["document"])
-    step(document, "wait-after-follow-up")[1]["duration"] = "1w"
+    step(document, "wait-after-day-3")[1]["timeout"] = "1w"
     await api.graphql(UPDATE_DRAFT, {"key": NURTURE, "document": document})
     assert (await api.graphql(PUBLISH, {"key": NURTURE}))["publishFlowDraft"]["errors"] == []
 

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.broadcasts import Broadcast, BroadcastRun
 from db.events import Event
+from db.flow_runs import FlowRun
 from domain import custom_fields, message_templates
 from domain.broadcasts import cancel_broadcast, create_broadcast, workflow_id_for
 from domain.message_preferences import update_preferences
@@ -46,6 +47,9 @@ async def people(flows: Flows, names: list[str], **fields: Any) -> list[Any]:
         for name in names
     ]
     await OutboxMessage.filter(agency_id=flows.agency_id, kind=OutboxKind.START_FLOW).delete()
+    # Their runs never start, so nothing may be signalled to them either (the nurture stops
+    # on consent changes, which these tests make).
+    await FlowRun.filter(agency_id=flows.agency_id).delete()
     return made
 
 

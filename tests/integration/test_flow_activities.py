@@ -28,6 +28,7 @@ from db.audit import AuditEntry
 from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.deals import Deal
+from db.events import Event
 from db.flow_runs import FlowRun
 from db.leads import Lead
 from db.notifications import Notification
@@ -151,6 +152,33 @@ async def test_a_late_progress_report_never_overwrites_a_newer_one(ada: Contact)
     run = await FlowRun.get(workflow_id=WORKFLOW_ID)
     assert (run.status, run.current_step, run.progress_seq) == ("waiting", "wait", 2)
     assert run.next_wake_at == wake + timedelta(days=2)
+
+
+async def test_a_stopped_run_reports_its_reason_with_its_end(ada: Contact) -> None:
+    await FlowRun.create(
+        agency_id=ada.agency_id,
+        workflow_id=WORKFLOW_ID,
+        flow_key="contact-nurture",
+        version=1,
+        record_type="contact",
+        record_id=str(ada.id),
+        status="waiting",
+    )
+    stopped = FlowProgress(
+        str(ada.agency_id), 3, FlowRunStatus.STOPPED, "wait-for-interest", None, "", "replied"
+    )
+
+    await attempt(1).run(record_flow_progress, stopped)
+
+    run = await FlowRun.get(workflow_id=WORKFLOW_ID)
+    assert (run.status, run.stop_reason, run.current_step) == (
+        "stopped",
+        "replied",
+        "wait-for-interest",
+    )
+    assert run.finished_at is not None
+    [event] = await Event.filter(type="flow_run.progressed", aggregate_id=str(run.id))
+    assert (event.payload["status"], event.payload["stop_reason"]) == ("stopped", "replied")
 
 
 async def colleague(agency_id: uuid.UUID, name: str, role: str) -> User:

@@ -50,12 +50,12 @@ async def sysadmin(db: OpenDatabase, defaults: list[FlowDefinition]) -> Actor:
 
 
 async def draft_with(actor: Actor, change: dict[str, Any], replace: bool = False) -> dict[str, Any]:
-    """A draft of the nurture flow with its follow-up step (steps[2]) changed or replaced."""
+    """A draft of the nurture flow with its day-3 email step (steps[2]) changed or replaced."""
     await create_draft(actor, NURTURE)
     document = copy.deepcopy((await list_versions(actor, NURTURE))[0].document)
-    index = next(i for i, s in enumerate(document["steps"]) if s["id"] == "follow-up")
+    index = next(i for i, s in enumerate(document["steps"]) if s["id"] == "day-3")
     if replace:
-        document["steps"][index] = {"id": "follow-up", **change}
+        document["steps"][index] = {"id": "day-3", **change}
     else:
         step = document["steps"][index]
         if "subject" in change:  # from the default's template to inline text
@@ -121,11 +121,11 @@ async def test_publishing_a_draft_makes_a_new_version_and_archives_the_old_one(
     versions = await list_versions(sysadmin, NURTURE)
     assert [(v.version, v.status) for v in versions] == [(2, "published"), (1, "archived")]
     assert published.document["version"] == 2
-    follow_up = next(s for s in published.document["steps"] if s["id"] == "follow-up")
-    assert follow_up["subject"] == "Still keen, {first_name}?"
+    day_3 = next(s for s in published.document["steps"] if s["id"] == "day-3")
+    assert day_3["subject"] == "Still keen, {first_name}?"
     first = versions[1].document
-    assert next(s for s in first["steps"] if s["id"] == "follow-up")["template"] == (
-        "contact-follow-up"
+    assert next(s for s in first["steps"] if s["id"] == "day-3")["template"] == (
+        "contact-nurture-day-3"
     ), "publishing changed an earlier version"
     audit = await AuditEntry.filter(entity_type="flow", action="published").order_by("-id")
     assert audit[0].actor_id == "system:sysadmin"

@@ -122,7 +122,27 @@ async def status_of(contact: Contact) -> str:
     return (await Contact.get(id=contact.id)).status
 
 
-async def test_contact_nurture_follows_up_then_cools_down_a_contact_who_stays_new(
+NURTURE_SUBJECTS = [
+    "Welcome, Ada",
+    "How we help companies like Analytical Engines",
+    "What others got out of it, Ada",
+    "Still interested, Ada?",
+]
+
+
+async def email_days(handle: FlowHandle) -> list[float]:
+    """On which day of the run (in the workflow's time, which skips) each email was sent."""
+    history = await handle.fetch_history()
+    sent = [
+        event.event_time.ToDatetime()
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name == "send_flow_message"
+    ]
+    return [round((moment - sent[0]) / timedelta(days=1), 1) for moment in sent]
+
+
+async def test_contact_nurture_emails_on_days_0_3_7_and_14_then_cools_down_a_contact_still_new(
     flows: Flows,
 ) -> None:
     ada = await flows.create_contact()
@@ -133,18 +153,19 @@ async def test_contact_nurture_follows_up_then_cools_down_a_contact_who_stays_ne
         result = await flows.result(nurture)
 
     assert result.status == FlowRunStatus.COMPLETED
-    assert subjects(flows) == ["Welcome, Ada", "Still interested, Ada?"]
-    assert [m.rcpt_tos for m in flows.smtp.messages] == [["ada@example.com"]] * 2
+    assert subjects(flows) == NURTURE_SUBJECTS
+    assert await email_days(nurture) == [0, 3, 7, 14]
+    assert [m.rcpt_tos for m in flows.smtp.messages] == [["ada@example.com"]] * 4
     assert "Hello Ada," in flows.smtp.messages[0].message.get_content()
-    assert "glad to help Analytical Engines" in flows.smtp.messages[1].message.get_content()
+    assert "glad to help Analytical Engines" in flows.smtp.messages[3].message.get_content()
     assert await status_of(ada) == "cold"
     assert await notifications(flows) == [
-        "Ada Lovelace did not answer the follow-up and is now Cold."
+        "Ada Lovelace did not answer the nurture emails and is now Cold."
     ]
     row = await flows.run_row("contact-nurture", ada)
     assert (row.status, row.current_step, row.version) == ("completed", "done", 1)
-    assert row.finished_at is not None
-    await keep_history("contact-nurture-cools-down", nurture)
+    assert (row.stop_reason, row.finished_at is not None) == ("", True)
+    await keep_history("contact-nurture-sequence-cools-down", nurture)
 
 
 async def support_schedules_the_call(
@@ -233,7 +254,7 @@ async def test_contact_conversion_books_a_meeting_through_support_and_converts_w
     # Converting made a customer, whose on-boarding starts like any other's.
     customer = await Customer.get(agency_id=flows.agency_id)
     assert (await flows.run_row("customer-onboarding", customer)).status == "pending"
-    await keep_history("contact-nurture-turns-hot", nurture)
+    await keep_history("contact-nurture-sequence-turns-hot", nurture)
     await keep_history("contact-conversion-meeting-held", conversion)
     await keep_history("calling-task-reminders-closed-in-time", reminders)
 
@@ -438,13 +459,17 @@ async def test_a_published_edit_leaves_runs_in_flight_alone_and_new_runs_use_it(
         first = await flows.run_of("contact-nurture", ada)
         await flows.reach(first, "wait-for-interest")
 
+        # A sysadmin moves the sequence's days (emails on day 0, 1, 3 and 10) and rewords
+        # the second email.
         await create_draft(flows.actor, "contact-nurture")
         draft = await get_draft(flows.actor, "contact-nurture")
         document = draft.document
-        follow_up = next(s for s in document["steps"] if s["id"] == "follow-up")
-        del follow_up["template"]
-        follow_up["subject"] = "Still keen, {first_name}?"
-        follow_up["body"] = "Hello {first_name}, shall we talk?"
+        steps = {step["id"]: step for step in document["steps"]}
+        steps["wait-for-interest"]["timeout"] = "1d"
+        steps["wait-after-day-3"]["timeout"] = "2d"
+        del steps["day-3"]["template"]
+        steps["day-3"]["subject"] = "Still keen, {first_name}?"
+        steps["day-3"]["body"] = "Hello {first_name}, shall we talk?"
         await edit_draft(flows.actor, "contact-nurture", document)
         published = await publish_draft(flows.actor, "contact-nurture")
 
@@ -456,9 +481,16 @@ async def test_a_published_edit_leaves_runs_in_flight_alone_and_new_runs_use_it(
 
     assert published.version == 2
     assert mail_by_recipient(flows) == {
-        "ada@example.com": ["Welcome, Ada", "Still interested, Ada?"],
-        "grace@example.com": ["Welcome, Grace", "Still keen, Grace?"],
+        "ada@example.com": NURTURE_SUBJECTS,
+        "grace@example.com": [
+            "Welcome, Grace",
+            "Still keen, Grace?",
+            "What others got out of it, Grace",
+            "Still interested, Grace?",
+        ],
     }
+    assert await email_days(first) == [0, 3, 7, 14], "the run in flight kept its days"
+    assert await email_days(second) == [0, 1, 3, 10]
     assert (await flows.run_row("contact-nurture", ada)).version == 1
     assert (await flows.run_row("contact-nurture", grace)).version == 2
 

@@ -22,6 +22,7 @@ from domain.customers import create_customer, transition_customer
 from domain.errors import DomainError
 from domain.events import append_event
 from domain.flow_runs import request_step_retry
+from domain.flow_triggers import EMAIL_RECEIVED, FIRST_MESSAGE_OUTCOME
 from domain.flows.service import (
     create_draft,
     create_flow,
@@ -29,10 +30,12 @@ from domain.flows.service import (
     published_version,
     seed_default_flows,
 )
+from domain.inbound_routing import RECEIVED_EVENT, Outcome
 from domain.leads import create_lead, delete_lead, transition_lead
 from domain.meetings import book_meeting, propose_meeting, slots_of
+from domain.message_preferences import update_preferences
 from tests.fixtures.databases import OpenDatabase
-from tests.fixtures.flows import DEFAULT_FLOWS
+from tests.fixtures.flows import DEFAULT_FLOWS, record_reply
 
 
 class Rollback(Exception):
@@ -65,7 +68,14 @@ async def test_creating_a_contact_writes_a_pending_run_and_its_start_in_the_outb
         "contact",
         str(ada.id),
     )
-    assert (run.status, run.version, run.listens_to) == ("pending", 1, ["contact.transitioned"])
+    assert (run.status, run.version) == ("pending", 1)
+    # What its waits wait for, and the events of its stop conditions.
+    assert run.listens_to == [
+        "calling_task.transitioned",
+        "contact.transitioned",
+        "email.received",
+        "message_preference.updated",
+    ]
     assert run.workflow_id == f"flow:contact-nurture:contact:{ada.id}:{run.trigger_event_id}"
     assert (message.kind, message.workflow_id, message.status) == (
         "start_flow",
@@ -160,9 +170,15 @@ async def test_a_calling_task_event_reaches_the_runs_of_its_contact_but_never_ca
     )
     await delete_calling_task(agency, task.id)
 
-    assert (await outbox(agency))[before:] == [
-        ("signal_flow", "contact-conversion", "record_event"),  # the nurture run does not wait
-        ("start_flow", "calling-task-reminders", None),  # for calling task events
+    after = (await outbox(agency))[before:]
+    # Both of the contact's runs hear of it: the conversion waits on the call, the nurture
+    # stops when a call about the contact is done.
+    assert sorted(after[:2]) == [
+        ("signal_flow", "contact-conversion", "record_event"),
+        ("signal_flow", "contact-nurture", "record_event"),
+    ]
+    assert after[2:] == [
+        ("start_flow", "calling-task-reminders", None),
         ("signal_flow", "calling-task-reminders", "cancel"),  # the task's own run
     ]
     signal = await OutboxMessage.filter(agency_id=agency.agency_id, kind="signal_flow").order_by(
@@ -299,6 +315,8 @@ async def test_lead_and_deal_events_start_their_flows_and_calls_about_a_lead_rea
     await delete_lead(agency, lead.id)
 
     assert (await outbox(agency))[before:] == [
+        # The call about the lead calls its contact: Ada's nurture hears of it too.
+        ("signal_flow", "contact-nurture", "record_event"),
         ("signal_flow", "lead-call", "record_event"),  # the call about the lead
         ("start_flow", "calling-task-reminders", None),
         ("start_flow", "new-deal", None),
@@ -347,3 +365,69 @@ async def test_a_meeting_event_reaches_the_runs_of_its_contact(agency: Actor) ->
         "record_type": "meeting",
         "record_id": str(meeting.id),
     }
+
+
+async def signals_of(actor: Actor, flow_key: str) -> list[dict[str, Any]]:
+    """The record events the outbox holds for a flow's runs, oldest first."""
+    messages = await OutboxMessage.filter(
+        agency_id=actor.agency_id, kind="signal_flow", workflow_id__contains=f":{flow_key}:"
+    ).order_by("id")
+    return [m.payload["argument"] for m in messages if m.payload["signal"] == "record_event"]
+
+
+async def test_a_reply_and_a_consent_change_reach_the_contacts_runs_that_stop_on_them(
+    agency: Actor,
+) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada", "emails": ["ada@example.com"]})
+    grace = await create_contact(agency, {"first_name": "Grace"})
+
+    await record_reply(agency, ada.id)
+    await update_preferences(agency, "contact", ada.id, {"receives": ["transactional"]})
+    await update_preferences(agency, "contact", ada.id, {"channel": "phone"})
+
+    ada_run = await FlowRun.get(agency_id=agency.agency_id, record_id=str(ada.id))
+    grace_run = await FlowRun.get(agency_id=agency.agency_id, record_id=str(grace.id))
+    messages = await OutboxMessage.filter(agency_id=agency.agency_id, kind="signal_flow")
+    assert {m.workflow_id for m in messages} == {ada_run.workflow_id}, "only Ada's run hears"
+    reply, opt_out, channel = await signals_of(agency, "contact-nurture")
+    assert reply == {
+        "id": reply["id"],
+        "type": "email.received",
+        "status": None,
+        "record_type": "contact",
+        "record_id": str(ada.id),
+    }
+    assert opt_out["type"] == "message_preference.updated"
+    assert opt_out["opted_out"] == ["greetings", "marketing", "sales"]
+    assert "opted_out" not in channel, "a channel change opts out of nothing"
+    assert grace_run.status == "pending"
+
+
+async def test_a_flow_without_stop_conditions_is_not_told_of_replies(agency: Actor) -> None:
+    customer = await create_customer(agency, {"name": "Difference Engines"})
+
+    await update_preferences(agency, "customer", customer.id, {"receives": ["transactional"]})
+
+    assert await signals_of(agency, "customer-onboarding") == []
+
+
+def test_the_inbound_events_flows_rely_on_are_the_ones_inbound_email_records() -> None:
+    assert (EMAIL_RECEIVED, FIRST_MESSAGE_OUTCOME) == (RECEIVED_EVENT, Outcome.NEW_LEAD)
+
+
+async def test_the_message_that_made_a_contact_does_not_reach_its_runs(agency: Actor) -> None:
+    ada = await create_contact(agency, {"first_name": "Ada", "emails": ["ada@example.com"]})
+    first = {"message_id": "<m1@example.com>", "from": "ada@example.com", "subject": "Desks"}
+
+    async with in_transaction() as connection:
+        await append_event(
+            agency,
+            "email.received",
+            "contact",
+            str(ada.id),
+            {**first, "outcome": "new_lead"},
+            connection,
+        )
+    await record_reply(agency, ada.id)
+
+    assert [s["type"] for s in await signals_of(agency, "contact-nurture")] == ["email.received"]

@@ -6,7 +6,9 @@ histories (`CRM_RECORD_FLOW_HISTORIES=1 pytest tests/integration/test_flow_runs.
 when the default flows themselves change, and keep the old files for runs still in flight
 (contact-conversion-converts and -cools-down are runs of the conversion flow before it
 booked meetings through calling tasks; contact-conversion-meeting-converts one before it
-waited for the contact to book a meeting from the owner's time slots).
+waited for the contact to book a meeting from the owner's time slots; contact-nurture-cools-down
+and -turns-hot are runs of the nurture flow before it was a four-email sequence with
+`stop_when`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ HISTORIES = {
 def test_histories_of_every_default_flow_are_recorded() -> None:
     assert {
         "contact-nurture-cools-down",
+        "contact-nurture-sequence-cools-down",
+        "contact-nurture-sequence-turns-hot",
+        "contact-nurture-sequence-stopped-by-reply",
         "contact-conversion-meeting-converts",
         "contact-conversion-meeting-never-booked",
         "contact-conversion-meeting-held",

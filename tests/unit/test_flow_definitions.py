@@ -498,3 +498,111 @@ def test_a_deal_flow_cannot_change_its_status_but_may_wait_for_it() -> None:
     assert problems(document) == []
     document["steps"][0]["status"] = "closed"
     assert problems(document)[0].startswith("steps[0].status: unknown status 'closed'")
+
+
+def test_stop_conditions_are_listed_by_name_and_reach_the_run_as_their_events() -> None:
+    document = {**VALID, "stop_when": ["replied", "converted", "calling_task_done"]}
+
+    definition = read_definition(document, flow_vocabulary())
+
+    assert definition.stop_when == ["replied", "converted", "calling_task_done"]
+    assert definition.document()["stop_when"] == ["replied", "converted", "calling_task_done"]
+    assert definition.listens_to() == [
+        "calling_task.transitioned",
+        "contact.transitioned",
+        "email.received",
+    ]
+    # Versions written before stop_when existed read back unchanged.
+    assert "stop_when" not in read_definition(VALID).document()
+
+
+@pytest.mark.parametrize(
+    ("stop_when", "expected"),
+    [
+        (
+            ["replied", "answered"],
+            "stop_when[1]: unknown stop condition (known: replied, converted, "
+            "not_interested, unsubscribed, calling_task_done)",
+        ),
+        (["replied", "unsubscribed", "replied"], "stop_when: listed more than once: replied"),
+        ("replied", "stop_when: Input should be a valid list"),
+    ],
+)
+def test_bad_stop_conditions_are_refused(stop_when: Any, expected: str) -> None:
+    assert problems({**VALID, "stop_when": stop_when}) == [expected]
+
+
+@pytest.mark.parametrize("record_type", ["customer", "lead", "deal"])
+def test_stop_conditions_are_about_contacts_only(record_type: str) -> None:
+    document = copy.deepcopy(STALLED_DEAL if record_type == "deal" else LEAD_FOLLOW_UP)
+    if record_type == "customer":
+        document = {
+            "key": "cust",
+            "name": "Customer",
+            "record_type": "customer",
+            "trigger": {"event": "customer.created"},
+            "steps": [{"id": "pause", "type": "wait", "duration": "1d"}],
+        }
+
+    found = problems({**document, "stop_when": ["replied"]})
+
+    assert found == [
+        "stop_when: stop conditions are about a contact (its replies, status, consent and "
+        f"calling tasks): flows on {record_type} records cannot use them"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "status", "opted_out", "expected"),
+    [
+        ("email.received", None, None, "replied"),
+        ("contact.transitioned", "converted", None, "converted"),
+        ("contact.transitioned", "not_interested", None, "not_interested"),
+        ("contact.transitioned", "hot", None, None),
+        ("calling_task.transitioned", "done", None, "calling_task_done"),
+        ("calling_task.transitioned", "aborted", None, None),
+        ("message_preference.updated", None, ["sales"], "unsubscribed"),
+        ("message_preference.updated", None, ["sales", "marketing", "greetings"], "unsubscribed"),
+        # Out of greetings only: the flow sends none, it goes on.
+        ("message_preference.updated", None, ["greetings"], None),
+        ("message_preference.updated", None, None, None),  # a channel or topics change
+        ("contact.updated", None, None, None),
+    ],
+)
+def test_which_events_meet_which_stop_condition(
+    event_type: str, status: str | None, opted_out: list[str] | None, expected: str | None
+) -> None:
+    definition = read_definition(
+        {
+            **VALID,
+            "stop_when": [
+                "replied",
+                "converted",
+                "not_interested",
+                "unsubscribed",
+                "calling_task_done",
+            ],
+        }
+    )
+
+    assert definition.stop_condition(event_type, status, opted_out) == expected
+
+
+def test_unsubscribing_counts_for_the_kinds_the_flow_sends() -> None:
+    document = with_step(0, kind="marketing")
+    definition = read_definition({**document, "stop_when": ["unsubscribed"]})
+
+    assert definition.sent_kinds() == {"marketing"}
+    assert definition.stop_condition("message_preference.updated", None, ["marketing"])
+    assert not definition.stop_condition("message_preference.updated", None, ["sales"])
+
+
+def test_unsubscribing_from_everything_stops_even_a_flow_that_sends_no_email() -> None:
+    definition = read_definition(
+        {**VALID, "steps": VALID["steps"][1:], "stop_when": ["unsubscribed"]}
+    )
+    everything = ["greetings", "marketing", "sales"]
+
+    assert definition.sent_kinds() == frozenset()
+    assert definition.stop_condition("message_preference.updated", None, everything)
+    assert not definition.stop_condition("message_preference.updated", None, ["sales"])
