@@ -37,6 +37,12 @@ _CLOSING = re.compile(
     re.IGNORECASE,
 )
 _SENT_FROM = re.compile(r"^sent from my ", re.IGNORECASE)
+# What people write to stop mail: the whole reply, or its subject (a mailto: List-Unsubscribe).
+_UNSUBSCRIBE = re.compile(
+    r"^(unsubscribe( me)?|stop( all)?|remove me|opt[ -]?out|please unsubscribe( me)?)[.!]*$",
+    re.IGNORECASE,
+)
+_REPLY_PREFIX = re.compile(r"^((re|aw|sv|fw|fwd)\s*:\s*)+", re.IGNORECASE)
 _PHONE = re.compile(r"(\+?\d[\d\s().-]{6,}\d)")
 _COMPANY = re.compile(
     r"\b(ltd|limited|llc|inc|corp|corporation|gmbh|ag|s\.?a\.?|b\.?v\.?|plc|co\.|company|"
@@ -121,6 +127,8 @@ class ParsedEmail:
     attachments: list[Attachment] = field(default_factory=list)
     auto_reply: bool = False
     delivery_report: bool = False
+    # The reply asks to stop mail ("unsubscribe", "stop", as its text or its subject).
+    unsubscribe: bool = False
     # Recipients a delivery report says failed for good (5.x.x).
     bounced: list[str] = field(default_factory=list)
     authentication_results: str = ""
@@ -302,6 +310,14 @@ def _attachments(message: EmailMessage) -> list[Attachment]:
     return found
 
 
+def asks_to_unsubscribe(subject: str, reply_text: str) -> bool:
+    """Whether the whole new text, or else the subject, is a request to stop mail."""
+    words = " ".join(reply_text.split())
+    if words:
+        return bool(_UNSUBSCRIBE.match(words))
+    return bool(_UNSUBSCRIBE.match(_REPLY_PREFIX.sub("", subject).strip()))
+
+
 def recipients_of(message: EmailMessage) -> list[str]:
     """The To and Cc addresses (a mailbox fetched over IMAP has no envelope)."""
     values = [_header(message, "To"), _header(message, "Cc")]
@@ -335,6 +351,7 @@ def parse(raw: bytes) -> ParsedEmail:
         signature=_signature(signature_lines, from_name, from_address),
         attachments=[] if delivery_report else _attachments(message),
         auto_reply=not delivery_report and _is_auto_reply(message, subject),
+        unsubscribe=asks_to_unsubscribe(subject, reply),
         delivery_report=delivery_report,
         bounced=bounced,
         authentication_results=_header(message, "Authentication-Results")[:2_000],

@@ -50,7 +50,8 @@ from domain.flows.people import user_with_role
 from domain.inbound_addresses import Mailbox
 from domain.inbound_emails import AGGREGATE, InboundStatus
 from domain.inbound_parsing import MalformedEmail, ParsedEmail, parse
-from domain.message_preferences import mark_undeliverable
+from domain.message_kinds import RECIPIENT_TYPES
+from domain.message_preferences import ConsentSource, mark_undeliverable, opt_out_of_kind
 from domain.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Outcome:
     MESSAGE = "message"
     NEW_LEAD = "new_lead"
     AUTO_REPLY = "auto_reply"
+    UNSUBSCRIBE = "unsubscribe"
     BOUNCE = "bounce"
     UNMATCHED = "unmatched"
 
@@ -233,6 +235,23 @@ async def _conclude(
     return email
 
 
+async def _unsubscribe(actor: Actor, answered: Message) -> None:
+    """An "unsubscribe" answer to the CRM's message turns off that message's kind for its
+    record, as the one-click link would (consent source `reply`)."""
+    if answered.record_type not in RECIPIENT_TYPES:
+        return
+    async with in_transaction() as conn:
+        await opt_out_of_kind(
+            actor,
+            answered.record_type,
+            answered.record_id,
+            answered.kind,
+            ConsentSource.REPLY,
+            conn,
+            answered.id,
+        )
+
+
 async def _save_attachments(
     actor: Actor, storage: Storage, limits: UploadLimits, email: InboundEmail, parsed: ParsedEmail
 ) -> None:
@@ -301,6 +320,9 @@ async def process_inbound_email(
             records = await _records_of_contact(email.agency_id, contact.id)
     if parsed.auto_reply:
         outcome = Outcome.AUTO_REPLY
+    elif answered is not None and parsed.unsubscribe:
+        await _unsubscribe(actor, answered)
+        outcome = Outcome.UNSUBSCRIBE
     elif answered is not None:
         outcome = Outcome.REPLY
     elif records:
@@ -313,9 +335,10 @@ async def process_inbound_email(
         outcome = Outcome.UNMATCHED
     if email.lead_id is None and email.contact_id is not None:
         email.lead_id = next((UUID(i) for t, i in records if t == "lead"), None)
-    concluded = await _conclude(
-        actor, email, parsed, outcome, records, announce=outcome != Outcome.AUTO_REPLY
-    )
+    # An auto-reply is no answer; an unsubscribe request is a consent change (its own event),
+    # not a conversation.
+    announce = outcome not in (Outcome.AUTO_REPLY, Outcome.UNSUBSCRIBE)
+    concluded = await _conclude(actor, email, parsed, outcome, records, announce=announce)
     await _save_attachments(actor, storage, limits, concluded, parsed)
     return concluded
 

@@ -29,7 +29,7 @@ from domain.actors import Actor
 from domain.attachments import check_readable, check_writable, lock_record
 from domain.errors import DomainError, DomainErrors, input_errors
 from domain.field_types import Tag, distinct, input_codes
-from domain.message_kinds import RECIPIENT_TYPES, TemplateKind
+from domain.message_kinds import RECIPIENT_TYPES, UNSUBSCRIBABLE, TemplateKind
 from domain.record_changes import record_updated
 
 AGGREGATE = "message_preference"
@@ -238,6 +238,32 @@ async def save_preferences(
         old = {k: before[k] for k in changed}
         await record_updated(actor, AGGREGATE, str(row.id), old, {**changed, **subject}, conn)
     return _preferences(record_type, record_id, row)
+
+
+async def opt_out_of_kind(
+    actor: Actor,
+    record_type: str,
+    record_id: str,
+    kind: str,
+    source: ConsentSource,
+    conn: BaseDBAsyncClient,
+    message_id: int | None = None,
+) -> None:
+    """Stop the kind of messages one came in (one-click, an "unsubscribe" reply); a
+    transactional message's kind cannot be turned off, so nothing changes for it."""
+    if kind not in UNSUBSCRIBABLE:
+        return
+    row = await preference_row(actor.agency_id, record_type, record_id, conn)
+    opted_out = set(row.opted_out_kinds) if row else set()
+    await save_preferences(
+        actor,
+        record_type,
+        record_id,
+        {"opted_out_kinds": sorted(opted_out | {kind})},
+        source,
+        conn,
+        message_id,
+    )
 
 
 async def update_preferences(

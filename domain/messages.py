@@ -390,8 +390,11 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
         else ""
     )
     if reply_to:
-        # Answers come back to the CRM, threaded to this message (`domain.inbound_routing`).
+        # Answers come back to the CRM, threaded to this message (`domain.inbound_routing`);
+        # an answer that says "unsubscribe" is one (RFC 2369's mailto form).
         headers["Reply-To"] = reply_to
+        if unsubscribe_url:
+            headers["List-Unsubscribe"] += f", <mailto:{reply_to}?subject=unsubscribe>"
     logo_url = links.logo_url(agency.logo_document_id) if agency.logo_document_id else ""
     text_footer, html_footer = _footer(agency, unsubscribe_url, logo_url)
     text_link, html_link = _page_link(links, message)

@@ -11,13 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from db.agencies import Agency
 from db.messages import Message
 from domain.actors import Actor
 from domain.message_kinds import UNSUBSCRIBABLE, TemplateKind
-from domain.message_preferences import ConsentSource, preference_row, save_preferences
+from domain.message_preferences import (
+    ConsentSource,
+    opt_out_of_kind,
+    preference_row,
+    save_preferences,
+)
 from domain.signed_links import InvalidLink, LinkConfig
 from domain.unsubscribe_links import message_of
 
@@ -71,22 +77,38 @@ async def choose(
     message = await _message(links, token)
     actor = Actor.system(message.agency_id, ACTOR_NAME)
     async with in_transaction() as conn:
-        row = await preference_row(message.agency_id, message.record_type, message.record_id, conn)
-        opted_out = set(row.opted_out_kinds) if row else set()
         if receives is None:
-            if message.kind in UNSUBSCRIBABLE:
-                opted_out.add(message.kind)
+            await opt_out_of_kind(
+                actor,
+                message.record_type,
+                message.record_id,
+                message.kind,
+                source,
+                conn,
+                message.id,
+            )
         else:
-            wanted = set(receives)
-            opted_out -= {str(k) for k in UNSUBSCRIBABLE}
-            opted_out |= {str(k) for k in UNSUBSCRIBABLE if str(k) not in wanted}
-        await save_preferences(
-            actor,
-            message.record_type,
-            message.record_id,
-            {"opted_out_kinds": sorted(opted_out)},
-            source,
-            conn,
-            message.id,
-        )
+            await _keep_only(actor, message, set(receives), source, conn)
     return await _view(message)
+
+
+async def _keep_only(
+    actor: Actor,
+    message: Message,
+    wanted: set[str],
+    source: ConsentSource,
+    conn: BaseDBAsyncClient,
+) -> None:
+    row = await preference_row(message.agency_id, message.record_type, message.record_id, conn)
+    opted_out = set(row.opted_out_kinds) if row else set()
+    opted_out -= {str(k) for k in UNSUBSCRIBABLE}
+    opted_out |= {str(k) for k in UNSUBSCRIBABLE if str(k) not in wanted}
+    await save_preferences(
+        actor,
+        message.record_type,
+        message.record_id,
+        {"opted_out_kinds": sorted(opted_out)},
+        source,
+        conn,
+        message.id,
+    )

@@ -17,6 +17,7 @@ from tests.e2e.colleagues import colleague
 from tests.e2e.conftest import Api
 from tests.e2e.test_message_templates_api import create, publish
 from tests.fixtures.flows import Flows
+from tests.fixtures.messaging import unsubscribe_link
 from tests.fixtures.smtp import SmtpServer
 
 ERRORS = "errors { field code message }"
@@ -86,7 +87,7 @@ async def test_greetings_reach_the_tagged_audience_except_who_unsubscribed(
         await sending.result(handle)
     [first] = smtp_server.messages
     assert first.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    link = first.message["List-Unsubscribe"].strip("<>").removeprefix("http://127.0.0.1:8000")
+    link = unsubscribe_link(first.message["List-Unsubscribe"]).removeprefix("http://127.0.0.1:8000")
     assert (await api.client.post(link, data={"action": "everything"})).status_code == 200
 
     scheduled = await schedule(

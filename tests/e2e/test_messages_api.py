@@ -22,6 +22,7 @@ from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import Api
 from tests.e2e.test_message_templates_api import create, publish
 from tests.fixtures.flows import Flows
+from tests.fixtures.messaging import unsubscribe_link
 from tests.fixtures.smtp import SmtpServer
 
 ERRORS = "errors { field code message }"
@@ -105,7 +106,7 @@ async def test_a_sales_person_sends_a_template_and_the_contact_unsubscribes_thro
     assert received.rcpt_tos == ["grace@example.com"]
     assert email["Subject"] == "Spring offer for Grace"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    link = email["List-Unsubscribe"].strip("<>")
+    link = unsubscribe_link(email["List-Unsubscribe"])
     text = email.get_body(("plain",))
     assert text is not None
     assert "Acme" in text.get_content()

@@ -23,7 +23,7 @@ from db.leads import Lead
 from domain import leads
 from domain.inbound_addresses import Mailbox, mailbox_address
 from domain.inbound_emails import InboundStatus
-from domain.message_preferences import UndeliverableAddress
+from domain.message_preferences import ConsentChange, UndeliverableAddress, get_preferences
 from domain.messages import MessageRequest, deliver_message, queue_message
 from domain.storage import LocalFolderStorage
 from tests.fixtures.flows import Flows, eventually
@@ -405,3 +405,42 @@ async def test_a_sender_over_its_rate_is_told_to_try_later(inbound: Inbound) -> 
     assert throttled.value.code == 451
     await inbound.send(mail("other@example.com", inbound.address()), "other@example.com")
     assert await InboundEmail.filter(agency_id=inbound.flows.agency_id).count() == 6
+
+
+async def test_an_unsubscribe_reply_turns_off_the_kind_of_the_message_it_answers(
+    inbound: Inbound,
+) -> None:
+    flows = inbound.flows
+    contact = await flows.create_contact(emails=["ada@example.com"])
+    sent = await sent_to(flows, contact)  # the welcome: a sales message
+    mailto = sent["List-Unsubscribe"].split(",")[1].strip().strip("<>")
+    assert mailto == f"mailto:{sent['Reply-To']}?subject=unsubscribe"
+
+    answer = mail("ada@example.com", sent["Reply-To"], subject="unsubscribe", body="")
+    await inbound.send(answer, "ada@example.com", [sent["Reply-To"]])
+
+    (email,) = await inbound.processed()
+    assert (email.outcome, email.contact_id) == ("unsubscribe", contact.id)
+    preferences = await get_preferences(flows.actor, "contact", contact.id)
+    assert "sales" not in preferences.receives
+    assert {"marketing", "greetings"} <= set(preferences.receives)
+    (change,) = await ConsentChange.filter(agency_id=flows.agency_id)
+    assert (change.source, change.opted_out) == ("reply", ["sales"])
+    assert await received_events(flows, contact.id) == []  # not an answer to carry on with
+
+
+async def test_a_reply_that_only_mentions_stopping_is_a_reply(inbound: Inbound) -> None:
+    flows = inbound.flows
+    contact = await flows.create_contact(emails=["ada@example.com"])
+    sent = await sent_to(flows, contact)
+
+    body = "Please stop by our office on Tuesday instead."
+    await inbound.send(
+        mail("ada@example.com", sent["Reply-To"], subject="Re: Welcome", body=body),
+        "ada@example.com",
+        [sent["Reply-To"]],
+    )
+
+    (email,) = await inbound.processed()
+    assert email.outcome == "reply"
+    assert "sales" in (await get_preferences(flows.actor, "contact", contact.id)).receives

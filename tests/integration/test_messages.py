@@ -35,7 +35,7 @@ from domain.messages import (
     send_message,
 )
 from domain.unsubscribe_links import message_of
-from tests.fixtures.messaging import TEST_LINKS
+from tests.fixtures.messaging import TEST_LINKS, unsubscribe_link
 from tests.fixtures.smtp import SmtpServer, free_port
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -116,10 +116,13 @@ async def test_a_marketing_template_is_sent_with_unsubscribe_headers_and_the_age
     sent = only(smtp_server)
     assert sent["Subject"] == "Spring offer for Ada"
     assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    link = sent["List-Unsubscribe"].strip("<>")
+    link = unsubscribe_link(sent["List-Unsubscribe"])
     assert link.startswith("https://crm.test/unsubscribe/")
-    # On the wire as written, one line: mail clients do not decode RFC 2047 words here.
-    assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in smtp_server.messages[0].raw
+    # On the wire as written, one line: mail clients do not decode RFC 2047 words here. The
+    # mailto: form is an answer to the message's reply address saying "unsubscribe".
+    mailto = f"mailto:{sent['Reply-To']}?subject=unsubscribe"
+    wire = f"\r\nList-Unsubscribe: <{link}>, <{mailto}>\r\n"
+    assert wire.encode() in smtp_server.messages[0].raw
     assert message_of(TEST_LINKS, link.rsplit("/", 1)[1]) == message.id
     text = sent.get_body(("plain",))
     html = sent.get_body(("html",))
