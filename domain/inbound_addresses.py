@@ -50,9 +50,11 @@ def mailbox_address(links: LinkConfig, slug: str, mailbox: Mailbox) -> str:
     return f"{mailbox}@{agency_domain(links, slug)}"
 
 
-def _signature(links: LinkConfig, message_id: int) -> str:
+def _signature(links: LinkConfig, slug: str, message_id: int) -> str:
+    """Over the agency and the message: a token seen in one agency's mail means nothing
+    under another's domain."""
     key = hmac.new(links.secret_key.get_secret_value().encode(), PURPOSE, "sha256").digest()
-    mac = hmac.new(key, str(message_id).encode(), "sha256").hexdigest()
+    mac = hmac.new(key, f"{slug}:{message_id}".encode(), "sha256").hexdigest()
     return mac[:_SIGNATURE_HEX]
 
 
@@ -60,7 +62,7 @@ def reply_address(links: LinkConfig, slug: str, message_id: int) -> str:
     """Where an answer to the message goes (empty when inbound mail is off)."""
     if not links.inbound_domain:
         return ""
-    token = f"m{message_id}-{_signature(links, message_id)}"
+    token = f"m{message_id}-{_signature(links, slug, message_id)}"
     return f"reply+{token}@{agency_domain(links, slug)}"
 
 
@@ -83,7 +85,7 @@ def parse_address(links: LinkConfig, address: str) -> InboundAddress | None:
     if matched is None:
         return None
     message_id = int(matched.group(1))
-    if not hmac.compare_digest(matched.group(2), _signature(links, message_id)):
+    if not hmac.compare_digest(matched.group(2), _signature(links, slug, message_id)):
         return None
     return InboundAddress(slug, Mailbox.REPLY, message_id)
 
