@@ -13,6 +13,12 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Api, make_settings, open_api
+from tests.e2e.test_event_subscriptions import (
+    create_contact,
+    following,
+    head_cursor,
+    next_message,
+)
 from tests.e2e.test_query_counts import PAGE, seed
 from tests.e2e.test_timeline_api import CUSTOMER_TIMELINE, note
 
@@ -136,3 +142,11 @@ async def test_fragments_count_as_the_fields_they_stand_for(small_budget_api: Ap
     assert await cost_of(small_budget_api, document, {"n": 16}) == {"requested": 49, "budget": 50}
     refused = await small_budget_api.post(json={"query": document, "variables": {"n": 17}})
     assert refused.json()["errors"][0]["extensions"]["cost"] == 52
+
+
+async def test_every_event_of_a_subscription_reports_its_cost(api: Api) -> None:
+    async with following(api, api.token, {"after": await head_cursor()}) as ws:
+        await create_contact(api, "Ada")
+        message = await next_message(ws)
+    assert message["payload"]["data"]["events"]["type"] == "contact.created"
+    assert message["payload"]["extensions"] == {"cost": {"requested": 1, "budget": DEFAULT_BUDGET}}
