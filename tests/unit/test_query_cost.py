@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from graphql import parse
+from graphql import GraphQLObjectType, get_nullable_type, is_list_type, parse
 
 from domain.custom_fields import MAX_FIELDS_PER_RECORD_TYPE
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from domain.pipelines import MAX_STAGES
 from schema import schema
-from schema.cost import DEFAULT_LIST_BOUND, operation_cost
+from schema.cost import DEFAULT_LIST_BOUND, LIST_BOUNDS, operation_cost
 
 
 def cost(document: str, variables: dict[str, Any] | None = None, name: str | None = None) -> int:
@@ -66,6 +66,24 @@ def test_a_plain_list_counts_its_declared_bound() -> None:
     assert cost("{ pipelines { stages { id } } }") == DEFAULT_LIST_BOUND * (1 + MAX_STAGES)
     document = "{ contacts(first: 2) { edges { node { customFields { key } } } } }"
     assert cost(document) == contacts_page(2, MAX_FIELDS_PER_RECORD_TYPE)
+
+
+def test_a_payload_counts_its_errors_as_a_short_list() -> None:
+    document = 'mutation { createTag(input: {name: "x"}) { errors { code } } }'
+    assert cost(document) == 1 + LIST_BOUNDS["*.errors"]
+
+
+@pytest.mark.parametrize("key", sorted(LIST_BOUNDS))
+def test_every_declared_bound_names_a_list_field_of_the_schema(key: str) -> None:
+    type_name, field_name = key.split(".")
+    types = [
+        t
+        for t in schema._schema.type_map.values()
+        if isinstance(t, GraphQLObjectType) and type_name in ("*", t.name)
+    ]
+    fields = [t.fields[field_name] for t in types if field_name in t.fields]
+    assert fields, f"{key} names no field"
+    assert all(is_list_type(get_nullable_type(f.type)) for f in fields), f"{key} is no list"
 
 
 def test_aliases_add_up() -> None:
