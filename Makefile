@@ -66,7 +66,7 @@ lint: env
 	$(BIN)/mypy
 
 # Test processes (pytest-xdist): each starts its own PostgreSQL and Temporal servers.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: lint browser imap-server
 	$(BIN)/pytest -n $(TEST_WORKERS)
 

@@ -74,6 +74,7 @@ def create_app(settings: Settings) -> Starlette:
                 max_depth=settings.max_query_depth,
                 max_aliases=settings.max_aliases,
                 max_tokens=settings.max_tokens,
+                max_cost=settings.max_query_cost,
                 introspection=settings.introspection,
             )
         ),

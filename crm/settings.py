@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, gt=0)
     max_aliases: int = Field(default=15, gt=0)
     max_tokens: int = Field(default=2_000, gt=0)
+    # The most objects one operation may ask for (`schema/cost.py`); the README says how.
+    max_query_cost: int = Field(default=50_000, gt=0)
     # Subscriptions (graphql-transport-ws): see the README, "Following every change".
     subscription_queue_size: int = Field(default=1_000, gt=0)
     subscription_poll_seconds: float = Field(default=2.0, gt=0)

@@ -26,6 +26,7 @@ from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
 from schema.broadcasts import BroadcastMutation, BroadcastQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.contacts import ContactMutation, ContactQuery
+from schema.cost import DEFAULT_MAX_QUERY_COST, QueryCost
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
@@ -116,6 +117,7 @@ class SchemaLimits:
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2_000
+    max_cost: int = DEFAULT_MAX_QUERY_COST
     introspection: bool = True
 
 
@@ -132,6 +134,7 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
         partial(QueryDepthLimiter, max_depth=limits.max_depth),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(QueryCost, budget=limits.max_cost),
         OperationLog,
         partial(AccessControl, public_fields=PUBLIC_FIELDS),
         MaskUnexpectedErrors,

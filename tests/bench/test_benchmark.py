@@ -18,7 +18,7 @@ TINY = Options(
     concurrency=2,
     write_seconds=1.0,
     writers=(2,),
-    broadcast_recipients=150,
+    broadcast_recipients=60,
 )
 
 
@@ -41,9 +41,9 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
 
     broadcast = result.broadcast
     assert broadcast is not None
-    assert broadcast.recipients == 150
+    assert broadcast.recipients == 60
     assert broadcast.messages_per_second > 0
-    assert broadcast.restart_sent == 150
+    assert broadcast.restart_sent == 60
     assert broadcast.duplicates == 0
 
     written = write_json(TINY, [result], tmp_path / "results")

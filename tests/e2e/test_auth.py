@@ -207,7 +207,7 @@ async def test_websocket_accepts_an_api_key_in_connection_init(api: Api) -> None
         assert (await ws.receive_json())["type"] == "connection_ack"
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": CONTACTS}})
         message = await ws.receive_json()
-        assert message["payload"] == {"data": {"contacts": {"edges": []}}}
+        assert message["payload"]["data"] == {"contacts": {"edges": []}}
 
 
 async def test_websocket_with_bad_credentials_is_closed(api: Api) -> None:

@@ -16,13 +16,15 @@ from tests.e2e.conftest import Api, make_settings, open_api
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 QUERY = 'query Lifecycles { lifecycle(recordType: "Contact") { recordType } }'
 ANSWER = {"lifecycle": {"recordType": "Contact"}}
+# One object asked for; every response reports its cost against the budget.
+COST = {"cost": {"requested": 1, "budget": 50_000}}
 
 
 async def test_post_with_json_accept_answers_application_json(api: Api) -> None:
     response = await api.post(json={"query": QUERY}, headers={"accept": "application/json"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == {"data": ANSWER}
+    assert response.json() == {"data": ANSWER, "extensions": COST}
 
 
 async def test_post_with_graphql_response_accept_answers_that_media_type(api: Api) -> None:
@@ -177,7 +179,7 @@ async def test_query_over_graphql_transport_ws(api: Api) -> None:
         assert message == {
             "id": "1",
             "type": "next",
-            "payload": {"data": ANSWER},
+            "payload": {"data": ANSWER, "extensions": COST},
         }
         assert json.loads(json.dumps(await ws.receive_json()))["type"] == "complete"
 
