@@ -157,12 +157,21 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+        request_error = (
+            result.data is None and result.errors and all(e.path is None for e in result.errors)
+        )
+        if request_error:
             # Nothing was executed: a syntax or validation error in the request itself.
             request.state.graphql_request_error = True
         if refused_as_busy(result):
             request.state.graphql_busy = True
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        if request_error and getattr(request.state, "graphql_media_type", None) == (
+            GRAPHQL_RESPONSE_JSON
+        ):
+            # GraphQL over HTTP: a request error's response has no `data` entry at all.
+            response.pop("data", None)
+        return response
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -176,6 +185,8 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             )
             await response(scope, receive, send)
             return
+
+        request.state.graphql_media_type = media_type
 
         async def send_with_media_type(message: Any) -> None:
             if message["type"] == "http.response.start":
