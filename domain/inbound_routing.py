@@ -41,6 +41,7 @@ from db.documents import Document
 from db.inbound_emails import InboundEmail, InboundEmailLink
 from db.leads import Lead
 from db.messages import Message
+from db.users import User
 from domain import contacts, leads
 from domain.actors import Actor
 from domain.documents import UploadLimits, upload_document
@@ -60,6 +61,7 @@ RECEIVED_EVENT = "email.received"
 SOURCE = "email"
 OPEN_LEAD_STATUSES = ("new", "qualified")
 _ROLE_PREFIX = "role:"
+DEFAULT_ASSIGNEE = "role:sales_person"
 
 
 class Outcome:
@@ -126,10 +128,15 @@ async def _records_of_contact(agency_id: UUID, contact_id: UUID) -> list[tuple[s
 
 
 async def _lead_owner(actor: Actor, agency: Agency) -> UUID:
-    assignee = agency.lead_assignee or "role:sales_person"
-    if assignee.startswith(_ROLE_PREFIX):
-        return await user_with_role(actor, assignee[len(_ROLE_PREFIX) :])
-    return UUID(assignee)
+    """The agency's `lead_assignee`; a chosen user who has left since is replaced by the
+    least busy sales person (a lead must not wait for someone who will never see it)."""
+    assignee = agency.lead_assignee or DEFAULT_ASSIGNEE
+    if not assignee.startswith(_ROLE_PREFIX):
+        user_id = UUID(assignee)
+        if await User.exists(id=user_id, agency_id=agency.id, is_active=True):
+            return user_id
+        assignee = DEFAULT_ASSIGNEE
+    return await user_with_role(actor, assignee[len(_ROLE_PREFIX) :])
 
 
 def _names(parsed: ParsedEmail) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from db.documents import Document
 from db.events import Event
 from db.inbound_emails import InboundEmail, InboundEmailLink
 from db.leads import Lead
+from db.users import User
 from domain import leads
 from domain.inbound_addresses import Mailbox, mailbox_address
 from domain.inbound_emails import InboundStatus
@@ -444,3 +445,24 @@ async def test_a_reply_that_only_mentions_stopping_is_a_reply(inbound: Inbound) 
     (email,) = await inbound.processed()
     assert email.outcome == "reply"
     assert "sales" in (await get_preferences(flows.actor, "contact", contact.id)).receives
+
+
+async def test_a_lead_assignee_who_has_left_is_replaced_by_a_sales_person(
+    inbound: Inbound,
+) -> None:
+    flows = inbound.flows
+    leaver = await User.create(
+        agency_id=flows.agency_id,
+        email=f"gone-{uuid.uuid4().hex[:6]}@example.com",
+        name="Gone",
+        password_hash="-",
+        roles=["sales_person"],
+        is_active=False,
+    )
+    await Agency.filter(id=flows.agency_id).update(lead_assignee=str(leaver.id))
+
+    await inbound.send(mail("new@widgets.example", inbound.address()), "new@widgets.example")
+
+    (email,) = await inbound.processed()
+    lead = await Lead.get(id=email.lead_id)
+    assert lead.owner_id == flows.owner_id  # the agency's active sales person
