@@ -28,10 +28,10 @@ from crm.settings import Settings
 from db.agencies import Agency
 from db.busy import is_busy
 from db.connection import database
-from domain.inbound_addresses import fingerprint, parse_address
+from domain.inbound_addresses import parse_address
 from domain.inbound_emails import Delivery, receive
 from domain.inbound_parsing import MalformedEmail
-from domain.signed_links import LinkConfig
+from domain.signed_links import LinkConfig, fingerprint
 from domain.storage import Storage
 
 log = logging.getLogger("crm.inbound")
@@ -44,6 +44,7 @@ TRY_LATER = "451 4.3.0 The message could not be stored, try again later"
 ACCEPTED = "250 2.0.0 Message accepted"
 DUPLICATE = "250 2.0.0 Message already received"
 RATE_WINDOW_SECONDS = 60.0
+MAX_SENDERS = 10_000  # senders remembered before the idle ones are forgotten
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +64,15 @@ class SenderRate:
 
     def allows(self, sender: str) -> bool:
         now = self._clock()
+        if len(self._seen) > MAX_SENDERS:  # forget senders idle for a whole window
+            self._seen = {
+                key: times
+                for key, times in self._seen.items()
+                if times and now - times[-1] <= RATE_WINDOW_SECONDS
+            }
         seen = self._seen.setdefault(sender.lower(), deque())
         while seen and now - seen[0] > RATE_WINDOW_SECONDS:
             seen.popleft()
-        if len(self._seen) > 10_000:  # forget idle senders, so the table stays small
-            self._seen = {key: times for key, times in self._seen.items() if times}
         return len(seen) < self._per_minute
 
     def count(self, sender: str) -> None:
@@ -92,7 +97,7 @@ class InboundHandler:
         mail_options: list[str],
     ) -> str:
         if not self._rate.allows(address):
-            log.info("sender throttled", extra={"sender": fingerprint(address)})
+            log.info("sender throttled", extra={"sender": fingerprint(address.lower())})
             return SENDER_THROTTLED
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -134,7 +139,7 @@ class InboundHandler:
         self._rate.count(envelope.mail_from or "")
         log.info(
             "inbound message stored",
-            extra={"sender": fingerprint(envelope.mail_from or ""), "bytes": len(raw)},
+            extra={"sender": fingerprint((envelope.mail_from or "").lower()), "bytes": len(raw)},
         )
         return ACCEPTED if taken else DUPLICATE
 

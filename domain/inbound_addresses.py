@@ -10,7 +10,6 @@ and some servers change their case. It carries no expiry: people answer years la
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -88,8 +87,3 @@ def parse_address(links: LinkConfig, address: str) -> InboundAddress | None:
     if not hmac.compare_digest(matched.group(2), _signature(links, slug, message_id)):
         return None
     return InboundAddress(slug, Mailbox.REPLY, message_id)
-
-
-def fingerprint(address: str) -> str:
-    """A digest to name an address in logs without writing it."""
-    return hashlib.sha256(address.lower().encode()).hexdigest()[:12]

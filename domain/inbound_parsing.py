@@ -19,7 +19,6 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses
 
 import phonenumbers
 from email_reply_parser import EmailReplyParser
@@ -316,12 +315,6 @@ def asks_to_unsubscribe(subject: str, reply_text: str) -> bool:
     if words:
         return bool(_UNSUBSCRIBE.match(words))
     return bool(_UNSUBSCRIBE.match(_REPLY_PREFIX.sub("", subject).strip()))
-
-
-def recipients_of(message: EmailMessage) -> list[str]:
-    """The To and Cc addresses (a mailbox fetched over IMAP has no envelope)."""
-    values = [_header(message, "To"), _header(message, "Cc")]
-    return [normalised_address(address) for _, address in getaddresses(values) if "@" in address]
 
 
 def parse_headers(raw: bytes) -> EmailMessage:

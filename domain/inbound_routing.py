@@ -49,7 +49,7 @@ from domain.errors import DomainError
 from domain.events import append_event
 from domain.flows.people import user_with_role
 from domain.inbound_addresses import Mailbox
-from domain.inbound_emails import AGGREGATE, InboundStatus
+from domain.inbound_emails import InboundStatus
 from domain.inbound_parsing import MalformedEmail, ParsedEmail, parse
 from domain.message_kinds import RECIPIENT_TYPES
 from domain.message_preferences import ConsentSource, mark_undeliverable, opt_out_of_kind
@@ -348,6 +348,3 @@ async def process_inbound_email(
     concluded = await _conclude(actor, email, parsed, outcome, records, announce=announce)
     await _save_attachments(actor, storage, limits, concluded, parsed)
     return concluded
-
-
-__all__ = ["AGGREGATE", "RECEIVED_EVENT", "Outcome", "process_inbound_email"]
