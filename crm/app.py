@@ -25,6 +25,7 @@ from crm.middleware import (
     DatabaseContextMiddleware,
     RequestLogMiddleware,
 )
+from crm.privacy_http import EXPORT_PATH, PrivacyExports
 from crm.settings import Settings
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
@@ -84,12 +85,14 @@ def create_app(settings: Settings) -> Starlette:
         webhooks=settings.webhooks(),
         inbound_domain=settings.inbound_domain,
         mailbox_policy=settings.mailbox_policy(),
+        storage=settings.storage(),
         ws_ping_seconds=settings.ws_ping_seconds,
         ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,
     )
 
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
+    exports = PrivacyExports(settings.auth(), settings.storage())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
@@ -134,6 +137,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/documents", files.upload, methods=["POST"]),
             Route("/documents/{id}", files.download, methods=["GET"]),
+            Route(EXPORT_PATH, exports.export, methods=["GET"]),
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),

@@ -72,6 +72,20 @@ def document_json(document: Document) -> dict[str, Any]:
     }
 
 
+async def request_actor(auth: AuthConfig, request: Request) -> Actor | Response:
+    """The actor of `Authorization: Bearer <access token or API key>`, or a 401 answer."""
+    credentials = bearer(request.headers.get("authorization"))
+    if credentials is None:
+        return _error(
+            "UNAUTHENTICATED", "Sign in first (Authorization: Bearer <token or API key>)."
+        )
+    log = current_request.get()
+    try:
+        return await actor_for_credentials(auth, credentials, log.request_id if log else "")
+    except DomainError as exc:
+        return _error("UNAUTHENTICATED", exc.message)
+
+
 class DocumentFiles:
     """The two endpoints, with the storage and limits the composition root chose."""
 
@@ -80,25 +94,11 @@ class DocumentFiles:
         self.storage = storage
         self.limits = limits
 
-    async def _actor(self, request: Request) -> Actor | Response:
-        credentials = bearer(request.headers.get("authorization"))
-        if credentials is None:
-            return _error(
-                "UNAUTHENTICATED", "Sign in first (Authorization: Bearer <token or API key>)."
-            )
-        log = current_request.get()
-        try:
-            return await actor_for_credentials(
-                self.auth, credentials, log.request_id if log else ""
-            )
-        except DomainError as exc:
-            return _error("UNAUTHENTICATED", exc.message)
-
     async def upload(self, request: Request) -> Response:
         """`POST /documents?recordId=<id>&fileName=<name>`, the body being the file and
         `Content-Type` its media type; the record a Contact, Customer, Lead, Deal, or the
         Agency (admins: its logo). 201 with the document, or an error."""
-        actor = await self._actor(request)
+        actor = await request_actor(self.auth, request)
         if isinstance(actor, Response):
             return actor
         declared = request.headers.get("content-length", "")
@@ -134,7 +134,7 @@ class DocumentFiles:
 
     async def download(self, request: Request) -> Response:
         """`GET /documents/{id}`: the file as an attachment, never rendered by the browser."""
-        actor = await self._actor(request)
+        actor = await request_actor(self.auth, request)
         if isinstance(actor, Response):
             return actor
         not_found = _error(DocumentErrorCode.NOT_FOUND, "No such document.", "id")

@@ -36,6 +36,8 @@ class Contact(Searchable):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
+    # Set by a privacy erasure: the row stays only so that links to it resolve.
+    erased_at = fields.DatetimeField(null=True)
 
     @property
     def full_name(self) -> str:

@@ -38,8 +38,8 @@ from domain.outbox import OutboxKind, enqueue
 SIGNAL_RECORD_EVENT = "record_event"
 SIGNAL_CANCEL = "cancel"
 SIGNAL_RETRY_STEP = "retry_step"
-# A deleted record has nothing left for its runs to act on: they are cancelled.
-DELETED_SUFFIX = ".deleted"
+# A deleted (or erased) record has nothing left for its runs to act on: they are cancelled.
+ENDING_SUFFIXES = (".deleted", ".erased")
 # Events of a calling task or a meeting also reach the runs of the records it is about (its
 # `<type>_id`s): record type -> its model and the record types it links.
 ABOUT_OTHERS: dict[str, tuple[type[Model], tuple[str, ...]]] = {
@@ -204,7 +204,7 @@ async def _runs_to_signal(
             status__in=list(ACTIVE_RUN_STATUSES),
         ).using_db(connection)
         for run in runs:
-            if own and event.type.endswith(DELETED_SUFFIX):
+            if own and event.type.endswith(ENDING_SUFFIXES):
                 route.cancels.append(run)
             elif event.type in run.listens_to:
                 route.tells.append(run)

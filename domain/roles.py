@@ -43,6 +43,7 @@ class Resource(StrEnum):
     TEMPLATES = "templates"  # message templates: admins and sysadmins write, senders read
     BROADCASTS = "broadcasts"  # one template to an audience: admins and marketing
     EMAIL_ACCOUNTS = "email_accounts"  # IMAP mailboxes: each person their own, admins all
+    PERSONAL_DATA = "personal_data"  # privacy requests: a person's export and erasure
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -59,6 +60,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.PERSONAL_DATA: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {

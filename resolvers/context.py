@@ -12,6 +12,7 @@ from domain.auth import AuthConfig
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEvents
 from domain.policies import AccessErrorCode
+from domain.storage import Storage
 from domain.webhook_deliveries import WebhookConfig
 from resolvers.loaders import Loaders
 
@@ -34,6 +35,8 @@ class RequestContext:
     # How connected mailboxes' passwords are sealed and where they may be (None: the
     # application secret, public hosts only).
     mailbox_policy: MailboxPolicy | None = None
+    # Where document files and raw mail are kept (None: not served here), for erasures.
+    storage: Storage | None = None
     _loaders: Loaders | None = None
 
 

@@ -45,6 +45,7 @@ from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
+from schema.privacy import PrivacyMutation
 from schema.tags import TagMutation, TagQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
@@ -105,6 +106,7 @@ Mutation = merge_types(
         CustomFieldMutation,
         NoteMutation,
         DocumentMutation,
+        PrivacyMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))

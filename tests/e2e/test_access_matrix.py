@@ -930,6 +930,11 @@ CASES: dict[str, Case] = {
         SALES_WRITE,
         fresh_contact,
     ),
+    "eraseContact": Case(
+        f"mutation($id: ID!) {{ eraseContact(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_contact,
+    ),
     "transitionContact": Case(
         "mutation($id: ID!) "
         f"{{ transitionContact(input: {{id: $id, event: MARK_HOT}}) {{ {PAYLOAD} }} }}",
