@@ -230,32 +230,6 @@ async def deliver_email(address: str, subject: str) -> str:
     )
 
 
-@pytest.mark.temporal
-def test_dev_stack_runs_a_flow_end_to_end_and_stops_cleanly_on_ctrl_c(
-    start_dev_stack: Callable[[Path, Ports], DevStackProcess], tmp_path: Path
-) -> None:
-    data_dir = tmp_path / "data"
-    stack = start_dev_stack(data_dir, Ports())
-
-    stack.wait_until_up()
-    assert stack.seen_children, "the Temporal dev server should run as a child process"
-    # Temporal, the worker (with its database) and the SMTP sink, all in one flow.
-    message_id = in_own_loop(deliver_email(f"127.0.0.1:{stack.ports.temporal}", "Welcome aboard"))
-    stack.wait_until(
-        lambda: any("logger=crm.smtp" in line and "Welcome aboard" in line for line in stack.lines),
-        "the SMTP sink logging the message",
-        10,
-    )
-    code = stack.interrupt_and_wait()
-
-    assert code == 0, f"crm dev exited with {code}:\n{stack.output}"
-    left = sorted(pid for pid in stack.seen_children if alive(pid))
-    assert not left, f"child processes still running after crm dev exited: {left}"
-    [saved] = data_dir.glob("mail/*.eml")
-    message = email.message_from_bytes(saved.read_bytes(), policy=email.policy.default)
-    assert (message["Message-ID"], message["Subject"]) == (message_id, "Welcome aboard")
-
-
 async def start_parked_workflow(address: str, workflow_id: str) -> None:
     """A workflow nobody polls for: it stays Running, in the dev server's database only."""
     client = await Client.connect(address)
@@ -270,18 +244,34 @@ async def workflow_status(address: str, workflow_id: str) -> WorkflowExecutionSt
 
 
 @pytest.mark.temporal
-def test_a_second_run_reuses_the_data_folder(
+def test_dev_stack_runs_a_flow_end_to_end_stops_cleanly_and_a_second_run_reuses_its_data(
     start_dev_stack: Callable[[Path, Ports], DevStackProcess], tmp_path: Path
 ) -> None:
+    """One test for both runs: starting the whole stack is the slow part."""
     data_dir = tmp_path / "data"
     ports = Ports()
     address = f"127.0.0.1:{ports.temporal}"
     workflow_id = f"dev-stack-test-{uuid.uuid4()}"
+    stack = start_dev_stack(data_dir, ports)
 
-    first = start_dev_stack(data_dir, ports)
-    first.wait_until_up()
+    stack.wait_until_up()
+    assert stack.seen_children, "the Temporal dev server should run as a child process"
+    # Temporal, the worker (with its database) and the SMTP sink, all in one flow.
+    message_id = in_own_loop(deliver_email(address, "Welcome aboard"))
+    stack.wait_until(
+        lambda: any("logger=crm.smtp" in line and "Welcome aboard" in line for line in stack.lines),
+        "the SMTP sink logging the message",
+        10,
+    )
     in_own_loop(start_parked_workflow(address, workflow_id))
-    assert first.interrupt_and_wait() == 0, first.output
+    code = stack.interrupt_and_wait()
+
+    assert code == 0, f"crm dev exited with {code}:\n{stack.output}"
+    left = sorted(pid for pid in stack.seen_children if alive(pid))
+    assert not left, f"child processes still running after crm dev exited: {left}"
+    [saved] = data_dir.glob("mail/*.eml")
+    message = email.message_from_bytes(saved.read_bytes(), policy=email.policy.default)
+    assert (message["Message-ID"], message["Subject"]) == (message_id, "Welcome aboard")
     files = {name: (data_dir / name).stat().st_ino for name in ("temporal.db", "crm.sqlite3")}
 
     second = start_dev_stack(data_dir, ports)
