@@ -5,6 +5,7 @@
 #   make lint     ruff check, ruff format --check, mypy
 #   make schema   regenerate schema.graphql from the code
 #   make bench    the benchmark: GraphQL vs hand SQL and req/s, SQLite and PostgreSQL (minutes)
+#   make fuzz     generated queries and mutations against the API as each role (minutes)
 #   make clean    remove the tool and project venvs and caches (data/ is kept)
 
 SHELL := bash
@@ -24,7 +25,7 @@ SYNCED := $(VENV)/.synced
 # Never let uv fetch an interpreter: the machine's Python 3.11 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help env browser imap-server run test lint schema bench clean
+.PHONY: help env browser imap-server run test lint schema bench fuzz clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -79,6 +80,12 @@ schema: env
 BENCH_ARGS ?=
 bench: env
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Not part of `make test` (which sends 4 generated documents per caller and database): the same
+# property with FUZZ_EXAMPLES documents per caller and database (400: some minutes).
+FUZZ_EXAMPLES ?= 400
+fuzz: env
+	CRM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -n 2 -p no:randomly tests/e2e/test_fuzzing.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info schema.graphql.new
