@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,7 +16,7 @@ from domain.broadcasts import BroadcastRun as BroadcastRunRecord
 from resolvers import broadcasts as resolve
 from schema.contacts import ContactFilter
 from schema.customers import CustomerFilter
-from schema.payloads import errors_as
+from schema.payloads import USE_INPUT, errors_as, one_input
 
 strawberry.enum(BroadcastErrorCode, name="BroadcastErrorCode")
 strawberry.enum(BroadcastStatus, name="BroadcastStatus")
@@ -86,6 +86,11 @@ class CreateBroadcastInput:
     )
 
 
+@strawberry.input(description="The broadcast to stop.")
+class CancelBroadcastInput:
+    id: relay.GlobalID = strawberry.field(description="A Broadcast id.")
+
+
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class BroadcastError:
     field: str | None
@@ -118,6 +123,19 @@ class BroadcastMutation:
     async def create_broadcast(self, info: Info, input: CreateBroadcastInput) -> BroadcastPayload:
         return _payload(await resolve.create(info.context, input))
 
-    @strawberry.mutation(description="Stop a broadcast before or while it sends.")
-    async def cancel_broadcast(self, info: Info, id: relay.GlobalID) -> BroadcastPayload:
-        return _payload(await resolve.cancel(info.context, id))
+    @strawberry.mutation(
+        description="Stop a broadcast before or while it sends; what was sent stays sent. "
+        "Admins and marketing. Errors: NOT_FOUND, NOT_CANCELLABLE (it has finished or was "
+        "cancelled), FORBIDDEN."
+    )
+    async def cancel_broadcast(
+        self,
+        info: Info,
+        input: CancelBroadcastInput | None = None,
+        id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="A Broadcast id.", deprecation_reason=USE_INPUT),
+        ] = None,
+    ) -> BroadcastPayload:
+        given = one_input("cancelBroadcast", input, CancelBroadcastInput, id=id)
+        return _payload(await resolve.cancel(info.context, given.id))

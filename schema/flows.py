@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -18,7 +18,7 @@ from domain.flows.service import FlowVersion as FlowVersionRow
 from resolvers import flows as resolve
 from resolvers.errors import Outcome
 from resolvers.flows import FlowSummary
-from schema.payloads import errors_as
+from schema.payloads import USE_INPUT, errors_as, one_input
 
 if TYPE_CHECKING:
     FlowVersionStatusEnum = StrEnum
@@ -177,43 +177,161 @@ class FlowQuery:
         return [FlowRun.of(row) for row in await resolve.flow_runs(info.context, record_id)]
 
 
+@strawberry.input(description="The flow definition to create a flow from.")
+class CreateFlowInput:
+    document: JSON = strawberry.field(
+        description="The definition, as `temporal.yaml` holds one flow: its `key` must be new "
+        "to the agency. At most 600,000 characters as JSON."
+    )
+
+
+@strawberry.input(description="Which flow to start a draft of.")
+class CreateFlowDraftInput:
+    key: str = strawberry.field(description="The flow's key, e.g. `contact-nurture`.")
+
+
+@strawberry.input(description="The draft to replace and its new document.")
+class UpdateFlowDraftInput:
+    key: str = strawberry.field(description="The flow's key; it must have a draft.")
+    document: JSON = strawberry.field(
+        description="The whole new definition (same `key`). At most 600,000 characters as JSON."
+    )
+
+
+@strawberry.input(description="A definition to check.")
+class ValidateFlowDefinitionInput:
+    document: JSON = strawberry.field(description="The definition, as `temporal.yaml` holds one.")
+
+
+@strawberry.input(description="Which flow's draft to publish.")
+class PublishFlowDraftInput:
+    key: str = strawberry.field(description="The flow's key; it must have a draft.")
+
+
+@strawberry.input(description="Which version of which flow to publish again.")
+class RollbackFlowInput:
+    key: str = strawberry.field(description="The flow's key.")
+    version: int = strawberry.field(description="An earlier published version's number.")
+
+
+@strawberry.input(description="The run to act on.")
+class FlowRunInput:
+    id: relay.GlobalID = strawberry.field(description="A `FlowRun` id (from `flowRuns`).")
+
+
+def _deprecated(description: str) -> Any:
+    return strawberry.argument(description=description, deprecation_reason=USE_INPUT)
+
+
+LooseKey = Annotated[str | None, _deprecated("The flow's key.")]
+LooseDocument = Annotated[JSON | None, _deprecated("The flow definition.")]
+LooseRunId = Annotated[relay.GlobalID | None, _deprecated("A `FlowRun` id.")]
+
+
 @strawberry.type
 class FlowMutation:
     @strawberry.mutation(
-        description="A new flow (its key not yet used) as a draft; publishing checks it."
+        description="A new flow (its key not yet used by the agency) as a draft: nothing runs "
+        "until it is published, which checks it. Sysadmins and admins. Errors: KEY_TAKEN, "
+        "INVALID_DEFINITION (no key, or not a valid one), TOO_LARGE (over 600,000 characters), "
+        "TOO_MANY (an agency has at most 100 flows), FORBIDDEN."
     )
-    async def create_flow(self, info: Info, document: JSON) -> FlowVersionPayload:
-        return _version_payload(await resolve.create_flow(info.context, document))
+    async def create_flow(
+        self, info: Info, input: CreateFlowInput | None = None, document: LooseDocument = None
+    ) -> FlowVersionPayload:
+        given = one_input("createFlow", input, CreateFlowInput, document=document)
+        return _version_payload(await resolve.create_flow(info.context, given.document))
 
-    @strawberry.mutation(description="A draft copied from the published version.")
-    async def create_flow_draft(self, info: Info, key: str) -> FlowVersionPayload:
-        return _version_payload(await resolve.create_draft(info.context, key))
+    @strawberry.mutation(
+        description="A draft copied from the published version, to edit with `updateFlowDraft`. "
+        "Sysadmins and admins. Errors: NOT_FOUND, DRAFT_EXISTS (one draft per flow), "
+        "NOT_PUBLISHED (nothing to copy), FORBIDDEN."
+    )
+    async def create_flow_draft(
+        self, info: Info, input: CreateFlowDraftInput | None = None, key: LooseKey = None
+    ) -> FlowVersionPayload:
+        given = one_input("createFlowDraft", input, CreateFlowDraftInput, key=key)
+        return _version_payload(await resolve.create_draft(info.context, given.key))
 
-    @strawberry.mutation(description="Replace the draft's document; publishing checks it.")
-    async def update_flow_draft(self, info: Info, key: str, document: JSON) -> FlowVersionPayload:
-        return _version_payload(await resolve.update_draft(info.context, key, document))
+    @strawberry.mutation(
+        description="Replace the draft's document. It is stored even with problems (see "
+        "`validateFlowDefinition`): publishing is where they stop it. Sysadmins and admins. "
+        "Errors: NOT_FOUND, NO_DRAFT, KEY_MISMATCH (the document names another flow), "
+        "TOO_LARGE, FORBIDDEN."
+    )
+    async def update_flow_draft(
+        self,
+        info: Info,
+        input: UpdateFlowDraftInput | None = None,
+        key: LooseKey = None,
+        document: LooseDocument = None,
+    ) -> FlowVersionPayload:
+        given = one_input(
+            "updateFlowDraft", input, UpdateFlowDraftInput, key=key, document=document
+        )
+        return _version_payload(await resolve.update_draft(info.context, given.key, given.document))
 
-    @strawberry.mutation(description="Check a definition without storing it.")
-    async def validate_flow_definition(self, info: Info, document: JSON) -> FlowValidationPayload:
-        outcome = await resolve.validate_definition(info.context, document)
+    @strawberry.mutation(
+        description="Check a definition without storing it: `valid`, or every problem at once "
+        "(INVALID_DEFINITION, each at the path of its bad part). Sysadmins and admins."
+    )
+    async def validate_flow_definition(
+        self,
+        info: Info,
+        input: ValidateFlowDefinitionInput | None = None,
+        document: LooseDocument = None,
+    ) -> FlowValidationPayload:
+        given = one_input(
+            "validateFlowDefinition", input, ValidateFlowDefinitionInput, document=document
+        )
+        outcome = await resolve.validate_definition(info.context, given.document)
         return FlowValidationPayload(
             valid=bool(outcome.value), errors=errors_as(FlowError, outcome.errors)
         )
 
     @strawberry.mutation(
-        description="Make the draft the version new runs use; runs in flight keep theirs."
+        description="Make the draft the version new runs use; runs in flight keep theirs. "
+        "Sysadmins and admins. Errors: INVALID_DEFINITION (every problem of the draft, at its "
+        "path), DRAFT_OUTDATED (another version was published since the draft was made), "
+        "NOT_FOUND, NO_DRAFT, FORBIDDEN."
     )
-    async def publish_flow_draft(self, info: Info, key: str) -> FlowVersionPayload:
-        return _version_payload(await resolve.publish_draft(info.context, key))
+    async def publish_flow_draft(
+        self, info: Info, input: PublishFlowDraftInput | None = None, key: LooseKey = None
+    ) -> FlowVersionPayload:
+        given = one_input("publishFlowDraft", input, PublishFlowDraftInput, key=key)
+        return _version_payload(await resolve.publish_draft(info.context, given.key))
 
-    @strawberry.mutation(description="Publish a copy of an earlier version as the newest one.")
-    async def rollback_flow(self, info: Info, key: str, version: int) -> FlowVersionPayload:
-        return _version_payload(await resolve.roll_back(info.context, key, version))
+    @strawberry.mutation(
+        description="Publish a copy of an earlier version as the newest one. Sysadmins and "
+        "admins. Errors: NOT_FOUND, VERSION_NOT_FOUND, INVALID_DEFINITION (the old version no "
+        "longer fits the system, e.g. a field since removed), FORBIDDEN."
+    )
+    async def rollback_flow(
+        self,
+        info: Info,
+        input: RollbackFlowInput | None = None,
+        key: LooseKey = None,
+        version: Annotated[int | None, _deprecated("The version to publish again.")] = None,
+    ) -> FlowVersionPayload:
+        given = one_input("rollbackFlow", input, RollbackFlowInput, key=key, version=version)
+        return _version_payload(await resolve.roll_back(info.context, given.key, given.version))
 
-    @strawberry.mutation(description="Ask an active run to stop where it is.")
-    async def cancel_flow_run(self, info: Info, id: relay.GlobalID) -> FlowRunPayload:
-        return _run_payload(await resolve.cancel_run(info.context, id))
+    @strawberry.mutation(
+        description="Ask an active run to stop where it is (it ends CANCELLED). Sysadmins and "
+        "admins. Errors: NOT_FOUND, NOT_ACTIVE (the run has ended), FORBIDDEN."
+    )
+    async def cancel_flow_run(
+        self, info: Info, input: FlowRunInput | None = None, id: LooseRunId = None
+    ) -> FlowRunPayload:
+        given = one_input("cancelFlowRun", input, FlowRunInput, id=id)
+        return _run_payload(await resolve.cancel_run(info.context, given.id))
 
-    @strawberry.mutation(description="Ask a stalled run to try its failed step again.")
-    async def retry_flow_run_step(self, info: Info, id: relay.GlobalID) -> FlowRunPayload:
-        return _run_payload(await resolve.retry_run_step(info.context, id))
+    @strawberry.mutation(
+        description="Ask a STALLED run to try its failed step again. Sysadmins and admins. "
+        "Errors: NOT_FOUND, NOT_STALLED, FORBIDDEN."
+    )
+    async def retry_flow_run_step(
+        self, info: Info, input: FlowRunInput | None = None, id: LooseRunId = None
+    ) -> FlowRunPayload:
+        given = one_input("retryFlowRunStep", input, FlowRunInput, id=id)
+        return _run_payload(await resolve.retry_run_step(info.context, given.id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,7 +14,7 @@ from domain.notifications import Notification as NotificationRecord
 from domain.notifications import NotificationErrorCode
 from domain.pagination import DEFAULT_PAGE_SIZE
 from resolvers import notifications as resolve
-from schema.payloads import errors_as
+from schema.payloads import USE_INPUT, errors_as, one_input
 
 strawberry.enum(NotificationErrorCode, name="NotificationErrorCode")
 strawberry.enum(NotificationKind, name="NotificationKind")
@@ -83,6 +83,13 @@ class NotificationChannelChoice:
     channel: NotificationChannel
 
 
+@strawberry.input(description="How kinds of notification should reach you.")
+class SetNotificationChannelsInput:
+    channels: list[NotificationChannelChoice] = strawberry.field(
+        description="The channel for each kind to change; the kinds not listed keep theirs."
+    )
+
+
 @strawberry.type
 class NotificationChannelsPayload:
     channels: list[NotificationChannelSetting]
@@ -121,11 +128,26 @@ class NotificationQuery:
 
 @strawberry.type
 class NotificationMutation:
-    @strawberry.mutation(description="Choose how kinds of notification reach you.")
+    @strawberry.mutation(
+        description="Choose how kinds of notification reach you (the kinds not listed keep "
+        "theirs); answers every kind's channel. For the signed-in user themselves. "
+        "Errors: FORBIDDEN (an API key: notifications belong to people), USER_NOT_FOUND."
+    )
     async def set_notification_channels(
-        self, info: Info, channels: list[NotificationChannelChoice]
+        self,
+        info: Info,
+        input: SetNotificationChannelsInput | None = None,
+        channels: Annotated[
+            list[NotificationChannelChoice] | None,
+            strawberry.argument(
+                description="The channel for each kind to change.", deprecation_reason=USE_INPUT
+            ),
+        ] = None,
     ) -> NotificationChannelsPayload:
-        outcome = await resolve.set_channels(info.context, channels)
+        given = one_input(
+            "setNotificationChannels", input, SetNotificationChannelsInput, channels=channels
+        )
+        outcome = await resolve.set_channels(info.context, given.channels)
         return NotificationChannelsPayload(
             channels=_settings(outcome.value or {}),
             errors=errors_as(NotificationError, outcome.errors),
