@@ -17,9 +17,10 @@ from domain.public_pages import logo_path
 from resolvers import agencies as resolve
 from resolvers.errors import Outcome
 from schema.contacts import Address, AddressInput, address_of
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
-strawberry.enum(OrganisationErrorCode, name="OrganisationErrorCode")
+error_code_enum(OrganisationErrorCode, "OrganisationErrorCode", "the agency")
 strawberry.enum(AgencyKind, name="AgencyKind")
 
 

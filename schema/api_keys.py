@@ -15,6 +15,7 @@ from domain.api_keys import ApiKey as ApiKeyRecord
 from domain.api_keys import ApiKeyErrorCode
 from resolvers import api_keys as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 else:
     ApiScopeEnum = strawberry.enum(ApiScope, name="ApiScope")
 
-strawberry.enum(ApiKeyErrorCode, name="ApiKeyErrorCode")
+error_code_enum(ApiKeyErrorCode, "ApiKeyErrorCode", "API keys")
 
 
 @strawberry.type(description="An integrator's key; only its prefix is ever shown again.")

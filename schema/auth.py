@@ -11,10 +11,11 @@ from strawberry.types import Info
 from domain.auth import AuthErrorCode, Tokens
 from resolvers import auth as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 from schema.users import User
 
-strawberry.enum(AuthErrorCode, name="AuthErrorCode")
+error_code_enum(AuthErrorCode, "AuthErrorCode", "sign-in and sessions")
 
 PUBLIC_FIELDS = frozenset({"login", "refreshSession"})
 

@@ -16,9 +16,10 @@ from domain.broadcasts import BroadcastRun as BroadcastRunRecord
 from resolvers import broadcasts as resolve
 from schema.contacts import ContactFilter
 from schema.customers import CustomerFilter
+from schema.enum_values import error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
 
-strawberry.enum(BroadcastErrorCode, name="BroadcastErrorCode")
+error_code_enum(BroadcastErrorCode, "BroadcastErrorCode", "broadcasts")
 strawberry.enum(BroadcastStatus, name="BroadcastStatus")
 strawberry.enum(Recurrence, name="BroadcastRecurrence")
 strawberry.enum(RunStatus, name="BroadcastRunStatus")

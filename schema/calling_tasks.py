@@ -13,7 +13,7 @@ from strawberry.types import Info
 from domain.calling_tasks import CallingTask as CallingTaskRecord
 from domain.calling_tasks import CallingTaskErrorCode, CallingTaskOrderField
 from domain.custom_fields import CustomFieldRecordType
-from domain.lifecycles.calling_task import CallingTaskEvent, CallingTaskStatus
+from domain.lifecycles.calling_task import CallingTaskEvent, CallingTaskLifecycle, CallingTaskStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import calling_tasks as resolve
 from resolvers import related
@@ -23,6 +23,7 @@ from schema.custom_fields import (
     CustomFieldValueInput,
     custom_field_values,
 )
+from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
@@ -36,10 +37,11 @@ if TYPE_CHECKING:
     CallingTaskStatusEnum = StrEnum
     CallingTaskEventEnum = StrEnum
 else:
-    CallingTaskStatusEnum = strawberry.enum(CallingTaskStatus, name="CallingTaskStatus")
-    CallingTaskEventEnum = strawberry.enum(CallingTaskEvent, name="CallingTaskEvent")
+    CallingTaskStatusEnum, CallingTaskEventEnum = lifecycle_enums(
+        CallingTaskLifecycle, CallingTaskStatus, CallingTaskEvent, "CallingTask"
+    )
 
-strawberry.enum(CallingTaskErrorCode, name="CallingTaskErrorCode")
+error_code_enum(CallingTaskErrorCode, "CallingTaskErrorCode", "calling tasks")
 strawberry.enum(CallingTaskOrderField, name="CallingTaskOrderField")
 
 

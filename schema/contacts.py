@@ -13,7 +13,7 @@ from strawberry.types import Info
 from domain.contacts import Contact as ContactRecord
 from domain.contacts import ContactErrorCode, ContactOrderField
 from domain.custom_fields import CustomFieldRecordType
-from domain.lifecycles.contact import ContactEvent, ContactStatus
+from domain.lifecycles.contact import ContactEvent, ContactLifecycle, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import contacts as resolve
 from resolvers import customers as resolve_customers
@@ -26,6 +26,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
@@ -38,14 +39,11 @@ if TYPE_CHECKING:
     ContactStatusEnum = StrEnum
     ContactEventEnum = StrEnum
 else:
-    ContactStatusEnum = strawberry.enum(
-        ContactStatus, name="ContactStatus", description="Where a contact is in its lifecycle."
-    )
-    ContactEventEnum = strawberry.enum(
-        ContactEvent, name="ContactEvent", description="Events of the contact lifecycle."
+    ContactStatusEnum, ContactEventEnum = lifecycle_enums(
+        ContactLifecycle, ContactStatus, ContactEvent, "Contact"
     )
 
-strawberry.enum(ContactErrorCode, name="ContactErrorCode")
+error_code_enum(ContactErrorCode, "ContactErrorCode", "contacts")
 strawberry.enum(ContactOrderField, name="ContactOrderField")
 
 

@@ -17,13 +17,14 @@ from domain.custom_fields import CustomFieldErrorCode, CustomFieldRecordType, Cu
 from resolvers import custom_fields as resolve
 from resolvers.context import RequestContext
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 strawberry.enum(
     CustomFieldRecordType, name="CustomFieldRecordType", description="Records with custom fields."
 )
 strawberry.enum(CustomFieldType, name="CustomFieldType", description="What a custom field holds.")
-strawberry.enum(CustomFieldErrorCode, name="CustomFieldErrorCode")
+error_code_enum(CustomFieldErrorCode, "CustomFieldErrorCode", "custom fields")
 
 
 @strawberry.type(description="A typed field an admin added to one record type.")

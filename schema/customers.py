@@ -15,7 +15,7 @@ from domain.custom_fields import CustomFieldRecordType
 from domain.customers import MAX_BILLING_UNITS, CustomerErrorCode, CustomerOrderField
 from domain.customers import ContactLink as ContactLinkRecord
 from domain.customers import Customer as CustomerRecord
-from domain.lifecycles.customer import CustomerEvent, CustomerStatus
+from domain.lifecycles.customer import CustomerEvent, CustomerLifecycle, CustomerStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import customers as resolve
 from resolvers import related
@@ -28,6 +28,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
@@ -39,14 +40,11 @@ if TYPE_CHECKING:
     CustomerStatusEnum = StrEnum
     CustomerEventEnum = StrEnum
 else:
-    CustomerStatusEnum = strawberry.enum(
-        CustomerStatus, name="CustomerStatus", description="Where a customer is in its lifecycle."
-    )
-    CustomerEventEnum = strawberry.enum(
-        CustomerEvent, name="CustomerEvent", description="Events of the customer lifecycle."
+    CustomerStatusEnum, CustomerEventEnum = lifecycle_enums(
+        CustomerLifecycle, CustomerStatus, CustomerEvent, "Customer"
     )
 
-strawberry.enum(CustomerErrorCode, name="CustomerErrorCode")
+error_code_enum(CustomerErrorCode, "CustomerErrorCode", "customers")
 strawberry.enum(CustomerOrderField, name="CustomerOrderField")
 
 

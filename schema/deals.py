@@ -14,7 +14,7 @@ from strawberry.types import Info
 from domain.custom_fields import CustomFieldRecordType
 from domain.deals import Deal as DealRecord
 from domain.deals import DealErrorCode, DealOrderField
-from domain.lifecycles.deal import DealEvent, DealStatus
+from domain.lifecycles.deal import DealEvent, DealLifecycle, DealStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import deals as resolve
 from resolvers import related
@@ -25,6 +25,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.pipelines import Stage
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
@@ -38,18 +39,16 @@ if TYPE_CHECKING:
     DealStatusEnum = StrEnum
     DealEventEnum = StrEnum
 else:
-    DealStatusEnum = strawberry.enum(
+    DealStatusEnum, DealEventEnum = lifecycle_enums(
+        DealLifecycle,
         DealStatus,
-        name="DealStatus",
-        description="Open, won or lost: the kind of the deal's stage.",
-    )
-    DealEventEnum = strawberry.enum(
         DealEvent,
-        name="DealEvent",
-        description="Events of the deal lifecycle; moveDeal picks one from the target stage.",
+        "Deal",
+        "Open, won or lost: the kind of the deal's stage.",
+        "Events of the deal lifecycle; moveDeal picks one from the target stage.",
     )
 
-strawberry.enum(DealErrorCode, name="DealErrorCode")
+error_code_enum(DealErrorCode, "DealErrorCode", "deals")
 strawberry.enum(DealOrderField, name="DealOrderField")
 
 

@@ -14,11 +14,12 @@ from domain.documents import Document as DocumentRecord
 from domain.documents import DocumentErrorCode
 from resolvers import documents as resolve
 from resolvers import related
+from schema.enum_values import error_code_enum
 from schema.notes import record_global_id
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
-strawberry.enum(DocumentErrorCode, name="DocumentErrorCode")
+error_code_enum(DocumentErrorCode, "DocumentErrorCode", "documents")
 
 DOWNLOAD_PATH = "/documents"
 

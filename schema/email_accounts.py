@@ -14,9 +14,10 @@ from domain.email_accounts import AccountStatus, EmailAccountErrorCode, MailboxP
 from domain.email_accounts import EmailAccount as EmailAccountRecord
 from resolvers import email_accounts as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
-strawberry.enum(EmailAccountErrorCode, name="EmailAccountErrorCode")
+error_code_enum(EmailAccountErrorCode, "EmailAccountErrorCode", "connected mailboxes")
 strawberry.enum(Security, name="MailboxSecurity")
 strawberry.enum(AccountStatus, name="MailboxStatus")
 strawberry.enum(MailboxPurpose, name="MailboxPurpose")

@@ -14,8 +14,9 @@ from strawberry.types import Info
 from domain.event_subscriptions import Event as EventRecord
 from domain.event_subscriptions import EventStreamErrorCode, event_cursor
 from resolvers import events as resolve
+from schema.enum_values import error_code_enum
 
-strawberry.enum(EventStreamErrorCode, name="EventStreamErrorCode")
+error_code_enum(EventStreamErrorCode, "EventStreamErrorCode", "event streams")
 
 
 @strawberry.type(description="One committed change, as the event log keeps it.")

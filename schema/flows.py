@@ -18,6 +18,7 @@ from domain.flows.service import FlowVersion as FlowVersionRow
 from resolvers import flows as resolve
 from resolvers.errors import Outcome
 from resolvers.flows import FlowSummary
+from schema.enum_values import error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ else:
         description="What ended a run early: a condition of its definition's `stop_when`.",
     )
 
-strawberry.enum(FlowErrorCode, name="FlowErrorCode")
+error_code_enum(FlowErrorCode, "FlowErrorCode", "flows")
 
 
 @strawberry.type(description="One document of a flow. Published and archived ones never change.")

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from domain.custom_fields import CustomFieldRecordType
 from domain.leads import Lead as LeadRecord
 from domain.leads import LeadErrorCode, LeadOrderField
-from domain.lifecycles.lead import LeadEvent, LeadStatus
+from domain.lifecycles.lead import LeadEvent, LeadLifecycle, LeadStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import leads as resolve
 from resolvers import related
@@ -26,6 +26,7 @@ from schema.custom_fields import (
 )
 from schema.deals import Deal
 from schema.documents import Document, documents_of
+from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.users import UserSummary
@@ -38,14 +39,9 @@ if TYPE_CHECKING:
     LeadStatusEnum = StrEnum
     LeadEventEnum = StrEnum
 else:
-    LeadStatusEnum = strawberry.enum(
-        LeadStatus, name="LeadStatus", description="Where a lead is in its lifecycle."
-    )
-    LeadEventEnum = strawberry.enum(
-        LeadEvent, name="LeadEvent", description="Events of the lead lifecycle."
-    )
+    LeadStatusEnum, LeadEventEnum = lifecycle_enums(LeadLifecycle, LeadStatus, LeadEvent, "Lead")
 
-strawberry.enum(LeadErrorCode, name="LeadErrorCode")
+error_code_enum(LeadErrorCode, "LeadErrorCode", "leads")
 strawberry.enum(LeadOrderField, name="LeadOrderField")
 
 

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from domain.lifecycles.meeting import MeetingEvent, MeetingStatus
+from domain.lifecycles.meeting import MeetingEvent, MeetingLifecycle, MeetingStatus
 from domain.meetings import MAX_SLOTS, MeetingErrorCode, MeetingOrderField
 from domain.meetings import Meeting as MeetingRecord
 from domain.meetings import MeetingSlot as MeetingSlotRecord
@@ -18,6 +18,7 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import meetings as resolve
 from resolvers import related
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection
 from schema.users import UserSummary
@@ -30,10 +31,11 @@ if TYPE_CHECKING:
     MeetingStatusEnum = StrEnum
     MeetingEventEnum = StrEnum
 else:
-    MeetingStatusEnum = strawberry.enum(MeetingStatus, name="MeetingStatus")
-    MeetingEventEnum = strawberry.enum(MeetingEvent, name="MeetingEvent")
+    MeetingStatusEnum, MeetingEventEnum = lifecycle_enums(
+        MeetingLifecycle, MeetingStatus, MeetingEvent, "Meeting"
+    )
 
-strawberry.enum(MeetingErrorCode, name="MeetingErrorCode")
+error_code_enum(MeetingErrorCode, "MeetingErrorCode", "meetings")
 strawberry.enum(MeetingOrderField, name="MeetingOrderField")
 
 

@@ -17,11 +17,14 @@ from domain.message_preferences import (
     Preferences,
 )
 from resolvers import message_preferences as resolve
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 strawberry.enum(Channel, name="MessageChannel")
 strawberry.enum(ConsentSource, name="ConsentSource")
-strawberry.enum(PreferenceErrorCode, name="MessagePreferenceErrorCode")
+error_code_enum(
+    PreferenceErrorCode, "MessagePreferenceErrorCode", "message preferences and consent"
+)
 
 
 @strawberry.type(description="One change of consent: kinds opted in and out, how, by whom.")

@@ -12,11 +12,12 @@ from strawberry.types import Info
 from domain.message_templates import TemplateErrorCode, TemplateKind, TemplateStatus, TemplateView
 from resolvers import message_templates as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 strawberry.enum(TemplateKind, name="MessageTemplateKind")
 strawberry.enum(TemplateStatus, name="MessageTemplateStatus")
-strawberry.enum(TemplateErrorCode, name="MessageTemplateErrorCode")
+error_code_enum(TemplateErrorCode, "MessageTemplateErrorCode", "message templates")
 
 
 @strawberry.type(description="One text of a template; published and archived ones never change.")

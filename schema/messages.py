@@ -14,10 +14,11 @@ from domain.messages import Message as MessageRecord
 from domain.messages import MessageErrorCode, MessageStatus
 from resolvers import messages as resolve
 from resolvers.events import graphql_type_of
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 strawberry.enum(MessageStatus, name="MessageStatus")
-strawberry.enum(MessageErrorCode, name="MessageErrorCode")
+error_code_enum(MessageErrorCode, "MessageErrorCode", "messages")
 
 
 @strawberry.type(

@@ -15,10 +15,11 @@ from resolvers import notes as resolve
 from resolvers import related
 from resolvers.errors import Outcome
 from resolvers.inputs import ATTACHABLE_TYPES
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 from schema.users import UserSummary
 
-strawberry.enum(NoteErrorCode, name="NoteErrorCode")
+error_code_enum(NoteErrorCode, "NoteErrorCode", "notes")
 
 _TYPE_OF_RECORD = {record: type_name for type_name, record in ATTACHABLE_TYPES.items()}
 

@@ -14,9 +14,10 @@ from domain.notifications import Notification as NotificationRecord
 from domain.notifications import NotificationErrorCode
 from domain.pagination import DEFAULT_PAGE_SIZE
 from resolvers import notifications as resolve
+from schema.enum_values import error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
 
-strawberry.enum(NotificationErrorCode, name="NotificationErrorCode")
+error_code_enum(NotificationErrorCode, "NotificationErrorCode", "notifications")
 strawberry.enum(NotificationKind, name="NotificationKind")
 strawberry.enum(NotificationChannel, name="NotificationChannel")
 

@@ -14,6 +14,7 @@ from domain.pipelines import PipelineErrorCode, StageKind
 from domain.pipelines import Stage as StageRecord
 from resolvers import pipelines as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 strawberry.enum(
@@ -21,7 +22,7 @@ strawberry.enum(
     name="StageKind",
     description="What reaching a stage means: the deal is still OPEN, WON or LOST.",
 )
-strawberry.enum(PipelineErrorCode, name="PipelineErrorCode")
+error_code_enum(PipelineErrorCode, "PipelineErrorCode", "pipelines or deal stages")
 
 
 @strawberry.type(description="A step of a pipeline, with the chance a deal in it is won.")

@@ -12,9 +12,10 @@ from domain.tags import Tag as TagRecord
 from domain.tags import TagErrorCode, TaggedRecordType, TagUsage
 from resolvers import tags as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
-strawberry.enum(TagErrorCode, name="TagErrorCode")
+error_code_enum(TagErrorCode, "TagErrorCode", "tags")
 strawberry.enum(TaggedRecordType, name="TaggedRecordType", description="Records that carry tags.")
 
 

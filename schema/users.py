@@ -16,6 +16,7 @@ from domain.users import User as UserRecord
 from domain.users import UserErrorCode
 from resolvers import users as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 else:
     RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do.")
 
-strawberry.enum(UserErrorCode, name="UserErrorCode")
+error_code_enum(UserErrorCode, "UserErrorCode", "users")
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:

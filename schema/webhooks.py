@@ -17,6 +17,7 @@ from domain.webhooks import WebhookDelivery as WebhookDeliveryRecord
 from domain.webhooks import WebhookEndpoint as WebhookEndpointRecord
 from resolvers import webhooks as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 else:
     WebhookDeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
 
-strawberry.enum(WebhookErrorCode, name="WebhookErrorCode")
+error_code_enum(WebhookErrorCode, "WebhookErrorCode", "webhooks")
 
 
 @strawberry.type(description="A URL that receives the agency's events, signed (see README).")
