@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -19,6 +19,15 @@ from resolvers.errors import Outcome
 from schema.contacts import Address, AddressInput, address_of
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
 error_code_enum(OrganisationErrorCode, "OrganisationErrorCode", "the agency")
 strawberry.enum(AgencyKind, name="AgencyKind")
@@ -93,7 +102,7 @@ class Agency:
 
 @strawberry.type(description="A unit of the organisation tree; Sales Heads see their subtree.")
 class OrgUnit(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
 
     @classmethod
@@ -107,7 +116,7 @@ class OrgUnit(relay.Node):
 
 @strawberry.type
 class Department(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
 
     @classmethod
@@ -117,7 +126,7 @@ class Department(relay.Node):
 
 @strawberry.type
 class Designation(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
 
     @classmethod
@@ -125,35 +134,47 @@ class Designation(relay.Node):
         return isinstance(obj, (cls, DesignationRecord))
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class OrganisationError:
-    field: str | None
-    code: OrganisationErrorCode
-    message: str
+    field: str | None = error_field()
+    code: OrganisationErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class OrgUnitPayload:
-    org_unit: OrgUnit | None
-    errors: list[OrganisationError]
+    org_unit: OrgUnit | None = payload_record("org unit")
+    errors: list[OrganisationError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class DepartmentPayload:
-    department: Department | None
-    errors: list[OrganisationError]
+    department: Department | None = payload_record("department")
+    errors: list[OrganisationError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class DesignationPayload:
-    designation: Designation | None
-    errors: list[OrganisationError]
+    designation: Designation | None = payload_record("designation")
+    errors: list[OrganisationError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class AgencyPayload:
-    agency: Agency | None
-    errors: list[OrganisationError]
+    agency: Agency | None = payload_record("agency")
+    errors: list[OrganisationError] = payload_errors()
 
 
 @strawberry.input(description="Fields left out are unchanged; an address given replaces the old.")
@@ -213,21 +234,29 @@ def _errors(outcome: Outcome[Any]) -> list[OrganisationError]:
 @strawberry.type
 class AgencyMutation:
     @strawberry.mutation(description="Admins change the agency's profile; audited.")
-    async def update_agency(self, info: Info, input: UpdateAgencyInput) -> AgencyPayload:
+    async def update_agency(
+        self, info: Info, input: Annotated[UpdateAgencyInput, MUTATION_INPUT]
+    ) -> AgencyPayload:
         outcome = await resolve.update_agency(info.context, input)
         return AgencyPayload(agency=outcome.value, errors=_errors(outcome))  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Admins build the organisation tree.")
-    async def create_org_unit(self, info: Info, input: CreateOrgUnitInput) -> OrgUnitPayload:
+    async def create_org_unit(
+        self, info: Info, input: Annotated[CreateOrgUnitInput, MUTATION_INPUT]
+    ) -> OrgUnitPayload:
         outcome = await resolve.create_org_unit(info.context, input.name, input.parent_id)
         return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
 
     @strawberry.mutation
-    async def create_department(self, info: Info, input: CreateNamedInput) -> DepartmentPayload:
+    async def create_department(
+        self, info: Info, input: Annotated[CreateNamedInput, MUTATION_INPUT]
+    ) -> DepartmentPayload:
         outcome = await resolve.create_department(info.context, input.name)
         return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
 
     @strawberry.mutation
-    async def create_designation(self, info: Info, input: CreateNamedInput) -> DesignationPayload:
+    async def create_designation(
+        self, info: Info, input: Annotated[CreateNamedInput, MUTATION_INPUT]
+    ) -> DesignationPayload:
         outcome = await resolve.create_designation(info.context, input.name)
         return DesignationPayload(designation=outcome.value, errors=_errors(outcome))

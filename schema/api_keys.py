@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -17,6 +17,16 @@ from resolvers import api_keys as resolve
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
 if TYPE_CHECKING:
     ApiScopeEnum = StrEnum
@@ -28,40 +38,46 @@ error_code_enum(ApiKeyErrorCode, "ApiKeyErrorCode", "API keys")
 
 @strawberry.type(description="An integrator's key; only its prefix is ever shown again.")
 class ApiKey(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
     prefix: str
     scopes: list[ApiScopeEnum]
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
-    created_at: datetime
+    created_at: datetime = created_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, ApiKeyRecord))
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class ApiKeyError:
-    field: str | None
-    code: ApiKeyErrorCode
-    message: str
+    field: str | None = error_field()
+    code: ApiKeyErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class ApiKeyPayload:
-    api_key: ApiKey | None
-    errors: list[ApiKeyError]
+    api_key: ApiKey | None = payload_record("api key")
+    errors: list[ApiKeyError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CreateApiKeyPayload:
-    api_key: ApiKey | None
+    api_key: ApiKey | None = payload_record("api key")
     secret: str | None = strawberry.field(
         description="The whole key, shown this once: send it as `Authorization: Bearer <secret>`."
     )
-    errors: list[ApiKeyError]
+    errors: list[ApiKeyError] = payload_errors()
 
 
 @strawberry.input
@@ -73,7 +89,7 @@ class CreateApiKeyInput:
 
 @strawberry.input
 class RevokeApiKeyInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 def _errors(outcome: Outcome[Any]) -> list[ApiKeyError]:
@@ -90,7 +106,9 @@ class ApiKeyQuery:
 @strawberry.type
 class ApiKeyMutation:
     @strawberry.mutation
-    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+    async def create_api_key(
+        self, info: Info, input: Annotated[CreateApiKeyInput, MUTATION_INPUT]
+    ) -> CreateApiKeyPayload:
         scopes = [str(s) for s in input.scopes]
         outcome = await resolve.create_api_key(info.context, input.name, scopes, input.expires_at)
         created = outcome.value
@@ -101,6 +119,8 @@ class ApiKeyMutation:
         )
 
     @strawberry.mutation(description="The key stops working at once.")
-    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> ApiKeyPayload:
+    async def revoke_api_key(
+        self, info: Info, input: Annotated[RevokeApiKeyInput, MUTATION_INPUT]
+    ) -> ApiKeyPayload:
         outcome = await resolve.revoke_api_key(info.context, input.id)
         return ApiKeyPayload(api_key=outcome.value, errors=_errors(outcome))  # type: ignore[arg-type]

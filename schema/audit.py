@@ -13,11 +13,12 @@ from strawberry.types import Info
 from domain.audit import AuditEntry as AuditEntryRecord
 from domain.pagination import DEFAULT_PAGE_SIZE
 from resolvers import audit as resolve
+from schema.shared_fields import After, First, node_id
 
 
 @strawberry.type(description="One change: before/after hold only the fields that changed.")
 class AuditEntry(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     actor_id: str = strawberry.field(description="user:<id>, api_key:<id> or system:<name>.")
     request_id: str
     entity_type: str
@@ -48,8 +49,8 @@ class AuditQuery:
     async def audit_entries(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: AuditFilter | None = None,
     ) -> relay.Connection[AuditEntry]:
         return await resolve.audit_entries(info.context, first, after, filter)

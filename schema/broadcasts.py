@@ -18,6 +18,16 @@ from schema.contacts import ContactFilter
 from schema.customers import CustomerFilter
 from schema.enum_values import error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
 error_code_enum(BroadcastErrorCode, "BroadcastErrorCode", "broadcasts")
 strawberry.enum(BroadcastStatus, name="BroadcastStatus")
@@ -39,7 +49,7 @@ class BroadcastRun:
 
 @strawberry.type(description="A published template sent to an audience, once or every year.")
 class Broadcast(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
     template_key: str
     record_type: str = strawberry.field(description="contact or customer.")
@@ -49,7 +59,7 @@ class Broadcast(relay.Node):
     recurrence: Recurrence
     date_field: str
     status: BroadcastStatus
-    created_at: datetime
+    created_at: datetime = created_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -94,15 +104,18 @@ class CancelBroadcastInput:
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class BroadcastError:
-    field: str | None
-    code: BroadcastErrorCode
-    message: str
+    field: str | None = error_field()
+    code: BroadcastErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class BroadcastPayload:
-    broadcast: Broadcast | None
-    errors: list[BroadcastError]
+    broadcast: Broadcast | None = payload_record("broadcast")
+    errors: list[BroadcastError] = payload_errors()
 
 
 def _payload(outcome: Any) -> BroadcastPayload:
@@ -121,7 +134,9 @@ class BroadcastQuery:
 @strawberry.type
 class BroadcastMutation:
     @strawberry.mutation(description="Schedule a broadcast (admins and marketing).")
-    async def create_broadcast(self, info: Info, input: CreateBroadcastInput) -> BroadcastPayload:
+    async def create_broadcast(
+        self, info: Info, input: Annotated[CreateBroadcastInput, MUTATION_INPUT]
+    ) -> BroadcastPayload:
         return _payload(await resolve.create(info.context, input))
 
     @strawberry.mutation(
@@ -132,7 +147,7 @@ class BroadcastMutation:
     async def cancel_broadcast(
         self,
         info: Info,
-        input: CancelBroadcastInput | None = None,
+        input: Annotated[CancelBroadcastInput | None, MUTATION_INPUT] = None,
         id: Annotated[
             relay.GlobalID | None,
             strawberry.argument(description="A Broadcast id.", deprecation_reason=USE_INPUT),

@@ -26,6 +26,19 @@ from schema.custom_fields import (
 from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -53,7 +66,7 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
     description="A call to make to a contact or a customer, perhaps about a lead or a deal."
 )
 class CallingTask(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     subject: str
     due_at: datetime | None
     notes: str = strawberry.field(description="What the call is for (briefing for the caller).")
@@ -61,8 +74,8 @@ class CallingTask(relay.Node):
     reschedule_count: int
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     status: CallingTaskStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -129,17 +142,20 @@ class CallingTask(relay.Node):
         return [CallingTaskEvent(e) for e in resolve.calling_task_allowed_events(root)]
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class CallingTaskError:
-    field: str | None
-    code: CallingTaskErrorCode
-    message: str
+    field: str | None = error_field()
+    code: CallingTaskErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CallingTaskPayload:
-    calling_task: CallingTask | None
-    errors: list[CallingTaskError]
+    calling_task: CallingTask | None = payload_record("calling task")
+    errors: list[CallingTaskError] = payload_errors()
 
 
 def _payload(outcome: Outcome[CallingTaskRecord]) -> CallingTaskPayload:
@@ -173,7 +189,7 @@ class CreateCallingTaskInput:
 
 @strawberry.input(description="Fields left out are unchanged; status moves by events only.")
 class UpdateCallingTaskInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     subject: str | None = strawberry.UNSET
     contact_id: relay.GlobalID | None = strawberry.UNSET
     customer_id: relay.GlobalID | None = strawberry.UNSET
@@ -189,14 +205,14 @@ class UpdateCallingTaskInput:
 
 @strawberry.input
 class DeleteCallingTaskInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input(
     description="SCHEDULE and RESCHEDULE take a future dueAt; COMPLETE takes outcomeNotes."
 )
 class TransitionCallingTaskInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     event: CallingTaskEventEnum
     due_at: datetime | None = None
     outcome_notes: str | None = None
@@ -232,8 +248,8 @@ class CallingTaskQuery:
     async def calling_tasks(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: CallingTaskFilter | None = None,
         order_by: CallingTaskOrder | None = None,
     ) -> relay.Connection[CallingTask]:
@@ -253,25 +269,25 @@ class CallingTaskQuery:
 class CallingTaskMutation:
     @strawberry.mutation
     async def create_calling_task(
-        self, info: Info, input: CreateCallingTaskInput
+        self, info: Info, input: Annotated[CreateCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         return _payload(await resolve.create_calling_task(info.context, input))
 
     @strawberry.mutation
     async def update_calling_task(
-        self, info: Info, input: UpdateCallingTaskInput
+        self, info: Info, input: Annotated[UpdateCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         return _payload(await resolve.update_calling_task(info.context, input))
 
     @strawberry.mutation(description="Soft delete.")
     async def delete_calling_task(
-        self, info: Info, input: DeleteCallingTaskInput
+        self, info: Info, input: Annotated[DeleteCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         return _payload(await resolve.delete_calling_task(info.context, input.id))
 
     @strawberry.mutation(description="Apply a lifecycle event (see the input's description).")
     async def transition_calling_task(
-        self, info: Info, input: TransitionCallingTaskInput
+        self, info: Info, input: Annotated[TransitionCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         event = CallingTaskEvent(input.event).value
         outcome = await resolve.transition_calling_task(

@@ -30,6 +30,18 @@ from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -73,7 +85,7 @@ def address_of(root: Any) -> Address:
 
 @strawberry.type(description="A person the agency sells to.")
 class Contact(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     first_name: str
     last_name: str
     emails: list[str]
@@ -84,8 +96,8 @@ class Contact(relay.Node):
     tags: list[str]
     notes: str
     status: ContactStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -133,8 +145,8 @@ class Contact(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[ContactRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "contact", root.id, first, after)
 
@@ -146,8 +158,8 @@ class Contact(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[ContactRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -158,14 +170,17 @@ class Contact(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class ContactError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. emails.0.")
-    code: ContactErrorCode
-    message: str
+    code: ContactErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class ContactPayload:
-    contact: Contact | None
-    errors: list[ContactError]
+    contact: Contact | None = payload_record("contact")
+    errors: list[ContactError] = payload_errors()
 
 
 @strawberry.input
@@ -203,7 +218,7 @@ class CreateContactInput:
 
 @strawberry.input(description="Fields left out are unchanged; `address` is replaced whole.")
 class UpdateContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     first_name: str | None = strawberry.UNSET
     last_name: str | None = strawberry.UNSET
     emails: list[str] | None = strawberry.UNSET
@@ -222,12 +237,12 @@ class UpdateContactInput:
 
 @strawberry.input
 class DeleteContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input
 class TransitionContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     event: ContactEventEnum
 
 
@@ -257,8 +272,8 @@ class ContactQuery:
     async def contacts(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: ContactFilter | None = None,
         order_by: ContactOrder | None = None,
     ) -> relay.Connection[Contact]:
@@ -284,20 +299,28 @@ def _payload(outcome: Outcome[ContactRecord]) -> ContactPayload:
 @strawberry.type
 class ContactMutation:
     @strawberry.mutation
-    async def create_contact(self, info: Info, input: CreateContactInput) -> ContactPayload:
+    async def create_contact(
+        self, info: Info, input: Annotated[CreateContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         return _payload(await resolve.create_contact(info.context, input))
 
     @strawberry.mutation
-    async def update_contact(self, info: Info, input: UpdateContactInput) -> ContactPayload:
+    async def update_contact(
+        self, info: Info, input: Annotated[UpdateContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         return _payload(await resolve.update_contact(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the contact disappears from every query.")
-    async def delete_contact(self, info: Info, input: DeleteContactInput) -> ContactPayload:
+    async def delete_contact(
+        self, info: Info, input: Annotated[DeleteContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         return _payload(await resolve.delete_contact(info.context, input.id))
 
     @strawberry.mutation(
         description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
     )
-    async def transition_contact(self, info: Info, input: TransitionContactInput) -> ContactPayload:
+    async def transition_contact(
+        self, info: Info, input: Annotated[TransitionContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         event = ContactEvent(input.event).value
         return _payload(await resolve.transition_contact(info.context, input.id, event))

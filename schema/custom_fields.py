@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date as Date
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -19,6 +19,17 @@ from resolvers.context import RequestContext
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 
 strawberry.enum(
     CustomFieldRecordType, name="CustomFieldRecordType", description="Records with custom fields."
@@ -29,7 +40,7 @@ error_code_enum(CustomFieldErrorCode, "CustomFieldErrorCode", "custom fields")
 
 @strawberry.type(description="A typed field an admin added to one record type.")
 class CustomField(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     record_type: CustomFieldRecordType
     key: str = strawberry.field(description="The field's name in inputs, filters and values.")
     label: str
@@ -40,8 +51,8 @@ class CustomField(relay.Node):
     min_value: float | None
     max_value: float | None
     position: int = strawberry.field(description="Place in the record type's form.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -139,15 +150,18 @@ class CustomFieldCondition:
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class CustomFieldError:
-    field: str | None
-    code: CustomFieldErrorCode
-    message: str
+    field: str | None = error_field()
+    code: CustomFieldErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CustomFieldPayload:
-    custom_field: CustomField | None
-    errors: list[CustomFieldError]
+    custom_field: CustomField | None = payload_record("custom field")
+    errors: list[CustomFieldError] = payload_errors()
 
 
 @strawberry.input
@@ -170,7 +184,7 @@ class DefineCustomFieldInput:
     description="Fields left out are unchanged; key, record type and type never change."
 )
 class UpdateCustomFieldInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     label: str | None = strawberry.UNSET
     choices: list[str] | None = strawberry.UNSET
     required: bool | None = strawberry.UNSET
@@ -182,7 +196,7 @@ class UpdateCustomFieldInput:
 
 @strawberry.input
 class ArchiveCustomFieldInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 def _payload(outcome: Outcome[CustomFieldRecord]) -> CustomFieldPayload:
@@ -209,18 +223,18 @@ class CustomFieldQuery:
 class CustomFieldMutation:
     @strawberry.mutation(description="Admins and sysadmins add a typed field to a record type.")
     async def define_custom_field(
-        self, info: Info, input: DefineCustomFieldInput
+        self, info: Info, input: Annotated[DefineCustomFieldInput, MUTATION_INPUT]
     ) -> CustomFieldPayload:
         return _payload(await resolve.define_custom_field(info.context, input))
 
     @strawberry.mutation(description="Change a field's label, choices, limits or position.")
     async def update_custom_field(
-        self, info: Info, input: UpdateCustomFieldInput
+        self, info: Info, input: Annotated[UpdateCustomFieldInput, MUTATION_INPUT]
     ) -> CustomFieldPayload:
         return _payload(await resolve.update_custom_field(info.context, input))
 
     @strawberry.mutation(description="Hide a field; its values are kept, its key stays taken.")
     async def archive_custom_field(
-        self, info: Info, input: ArchiveCustomFieldInput
+        self, info: Info, input: Annotated[ArchiveCustomFieldInput, MUTATION_INPUT]
     ) -> CustomFieldPayload:
         return _payload(await resolve.archive_custom_field(info.context, input.id))

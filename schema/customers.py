@@ -32,6 +32,19 @@ from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -87,7 +100,7 @@ class BillingUnitInput:
 
 @strawberry.type(description="A company the agency serves.")
 class Customer(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
     legal_name: str
     website: str
@@ -102,8 +115,8 @@ class Customer(relay.Node):
     currency: str
     payment_terms_days: int | None
     status: CustomerStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @strawberry.field(description="What the customer receives, and on which channel.")
     async def message_preferences(
@@ -175,8 +188,8 @@ class Customer(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[CustomerRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "customer", root.id, first, after)
 
@@ -188,8 +201,8 @@ class Customer(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[CustomerRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -197,17 +210,20 @@ class Customer(relay.Node):
         return await timeline_field(info, "customer", root.id, first, after)
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class CustomerError:
-    field: str | None
-    code: CustomerErrorCode
-    message: str
+    field: str | None = error_field()
+    code: CustomerErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CustomerPayload:
-    customer: Customer | None
-    errors: list[CustomerError]
+    customer: Customer | None = payload_record("customer")
+    errors: list[CustomerError] = payload_errors()
 
 
 def _payload(outcome: Outcome[CustomerRecord]) -> CustomerPayload:
@@ -262,24 +278,24 @@ class CreateCustomerInput(CustomerFields):
 
 @strawberry.input
 class UpdateCustomerInput(CustomerFields):
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     name: str | None = strawberry.UNSET
 
 
 @strawberry.input
 class CustomerIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input
 class TransitionCustomerInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     event: CustomerEventEnum
 
 
 @strawberry.input
 class LinkCustomerContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     contact_id: relay.GlobalID
     role: str = ""
     is_primary: bool = False
@@ -287,13 +303,13 @@ class LinkCustomerContactInput:
 
 @strawberry.input
 class UnlinkCustomerContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     contact_id: relay.GlobalID
 
 
 @strawberry.input(description="Convert a Hot contact: link an existing customer or create one.")
 class ConvertContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     customer_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Link this customer; leave out to create one."
     )
@@ -302,11 +318,14 @@ class ConvertContactInput:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class ConvertContactPayload:
-    contact: Contact | None
-    customer: Customer | None
-    errors: list[ContactError]
+    contact: Contact | None = payload_record("contact")
+    customer: Customer | None = payload_record("customer")
+    errors: list[ContactError] = payload_errors()
 
 
 @strawberry.input
@@ -334,8 +353,8 @@ class CustomerQuery:
     async def customers(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: CustomerFilter | None = None,
         order_by: CustomerOrder | None = None,
     ) -> relay.Connection[Customer]:
@@ -354,15 +373,21 @@ class CustomerQuery:
 @strawberry.type
 class CustomerMutation:
     @strawberry.mutation
-    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
+    async def create_customer(
+        self, info: Info, input: Annotated[CreateCustomerInput, MUTATION_INPUT]
+    ) -> CustomerPayload:
         return _payload(await resolve.create_customer(info.context, input))
 
     @strawberry.mutation
-    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
+    async def update_customer(
+        self, info: Info, input: Annotated[UpdateCustomerInput, MUTATION_INPUT]
+    ) -> CustomerPayload:
         return _payload(await resolve.update_customer(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the customer disappears from every query.")
-    async def delete_customer(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+    async def delete_customer(
+        self, info: Info, input: Annotated[CustomerIdInput, MUTATION_INPUT]
+    ) -> CustomerPayload:
         return _payload(await resolve.delete_customer(info.context, input.id))
 
     @strawberry.mutation(
@@ -370,14 +395,14 @@ class CustomerMutation:
         "details (GUARD_FAILED otherwise)."
     )
     async def transition_customer(
-        self, info: Info, input: TransitionCustomerInput
+        self, info: Info, input: Annotated[TransitionCustomerInput, MUTATION_INPUT]
     ) -> CustomerPayload:
         event = CustomerEvent(input.event).value
         return _payload(await resolve.transition_customer(info.context, input.id, event))
 
     @strawberry.mutation(description="Link a contact with a role (or change its role).")
     async def link_customer_contact(
-        self, info: Info, input: LinkCustomerContactInput
+        self, info: Info, input: Annotated[LinkCustomerContactInput, MUTATION_INPUT]
     ) -> CustomerPayload:
         outcome = await resolve.link_contact(
             info.context, input.id, input.contact_id, input.role, input.is_primary
@@ -386,7 +411,7 @@ class CustomerMutation:
 
     @strawberry.mutation
     async def unlink_customer_contact(
-        self, info: Info, input: UnlinkCustomerContactInput
+        self, info: Info, input: Annotated[UnlinkCustomerContactInput, MUTATION_INPUT]
     ) -> CustomerPayload:
         return _payload(await resolve.unlink_contact(info.context, input.id, input.contact_id))
 
@@ -394,7 +419,7 @@ class CustomerMutation:
         description="Convert a Hot contact into (or onto) a customer, in one transaction."
     )
     async def convert_contact(
-        self, info: Info, input: ConvertContactInput
+        self, info: Info, input: Annotated[ConvertContactInput, MUTATION_INPUT]
     ) -> ConvertContactPayload:
         outcome: Outcome[Conversion] = await resolve.convert_contact(
             info.context, input.id, input.customer_id, input.new_customer

@@ -29,6 +29,18 @@ from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.pipelines import Stage
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -58,7 +70,7 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 
 @strawberry.type(description="An opportunity in a pipeline (also called a deal).")
 class Deal(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
     status: DealStatusEnum
     amount: Decimal
@@ -68,8 +80,8 @@ class Deal(relay.Node):
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     close_reason: str = strawberry.field(description="Why it was won or lost.")
     closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -137,8 +149,8 @@ class Deal(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[DealRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "deal", root.id, first, after)
 
@@ -149,8 +161,8 @@ class Deal(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[DealRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -165,14 +177,17 @@ class Deal(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class DealError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. reason.")
-    code: DealErrorCode
-    message: str
+    code: DealErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class DealPayload:
-    deal: Deal | None
-    errors: list[DealError]
+    deal: Deal | None = payload_record("deal")
+    errors: list[DealError] = payload_errors()
 
 
 @strawberry.input
@@ -204,7 +219,7 @@ class CreateDealInput:
 
 @strawberry.input(description="Fields left out are unchanged; the stage changes with moveDeal.")
 class UpdateDealInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     name: str | None = strawberry.UNSET
     amount: Decimal | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET
@@ -221,7 +236,7 @@ class UpdateDealInput:
 
 @strawberry.input
 class DeleteDealInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input(
@@ -229,7 +244,7 @@ class DeleteDealInput:
     "needs a reason), REOPEN (from won or lost back to open, admins only)."
 )
 class MoveDealInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     stage_id: relay.GlobalID = strawberry.field(description="A stage of the deal's pipeline.")
     reason: str = strawberry.field(default="", description="Why it was won or lost.")
 
@@ -265,8 +280,8 @@ class DealQuery:
     async def deals(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: DealFilter | None = None,
         order_by: DealOrder | None = None,
     ) -> relay.Connection[Deal]:
@@ -292,20 +307,28 @@ def _payload(outcome: Outcome[DealRecord]) -> DealPayload:
 @strawberry.type
 class DealMutation:
     @strawberry.mutation(description="A new open deal, in an open stage.")
-    async def create_deal(self, info: Info, input: CreateDealInput) -> DealPayload:
+    async def create_deal(
+        self, info: Info, input: Annotated[CreateDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.create_deal(info.context, input))
 
     @strawberry.mutation
-    async def update_deal(self, info: Info, input: UpdateDealInput) -> DealPayload:
+    async def update_deal(
+        self, info: Info, input: Annotated[UpdateDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.update_deal(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the deal disappears from every query.")
-    async def delete_deal(self, info: Info, input: DeleteDealInput) -> DealPayload:
+    async def delete_deal(
+        self, info: Info, input: Annotated[DeleteDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.delete_deal(info.context, input.id))
 
     @strawberry.mutation(
         description="Move the deal to another stage of its pipeline: the lifecycle transition. "
         "Illegal moves return INVALID_TRANSITION, a loss without a reason REASON_REQUIRED."
     )
-    async def move_deal(self, info: Info, input: MoveDealInput) -> DealPayload:
+    async def move_deal(
+        self, info: Info, input: Annotated[MoveDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.move_deal(info.context, input))

@@ -4,7 +4,7 @@ never comes out."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,6 +16,16 @@ from resolvers import email_accounts as resolve
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
 error_code_enum(EmailAccountErrorCode, "EmailAccountErrorCode", "connected mailboxes")
 strawberry.enum(Security, name="MailboxSecurity")
@@ -28,7 +38,7 @@ strawberry.enum(MailboxPurpose, name="MailboxPurpose")
     "as if it had been sent to the agency's own inbound addresses."
 )
 class EmailAccount(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     purpose: MailboxPurpose = strawberry.field(
         description="SALES (unknown senders become leads) or SUPPORT."
     )
@@ -43,7 +53,7 @@ class EmailAccount(relay.Node):
     )
     last_error: str
     last_fetched_at: datetime | None
-    created_at: datetime
+    created_at: datetime = created_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -54,17 +64,20 @@ class EmailAccount(relay.Node):
         return relay.GlobalID("User", str(root.user_id))
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class EmailAccountError:
-    field: str | None
-    code: EmailAccountErrorCode
-    message: str
+    field: str | None = error_field()
+    code: EmailAccountErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class EmailAccountPayload:
-    email_account: EmailAccount | None
-    errors: list[EmailAccountError]
+    email_account: EmailAccount | None = payload_record("email account")
+    errors: list[EmailAccountError] = payload_errors()
 
 
 @strawberry.input(
@@ -87,7 +100,7 @@ class AddEmailAccountInput:
 
 @strawberry.input
 class RemoveEmailAccountInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 def _payload(outcome: Outcome[EmailAccountRecord]) -> EmailAccountPayload:
@@ -111,12 +124,12 @@ class EmailAccountMutation:
         "why the CRM could not use it; nothing is kept then."
     )
     async def add_email_account(
-        self, info: Info, input: AddEmailAccountInput
+        self, info: Info, input: Annotated[AddEmailAccountInput, MUTATION_INPUT]
     ) -> EmailAccountPayload:
         return _payload(await resolve.add_email_account(info.context, input))
 
     @strawberry.mutation(description="Disconnect a mailbox; mail already taken in stays.")
     async def remove_email_account(
-        self, info: Info, input: RemoveEmailAccountInput
+        self, info: Info, input: Annotated[RemoveEmailAccountInput, MUTATION_INPUT]
     ) -> EmailAccountPayload:
         return _payload(await resolve.remove_email_account(info.context, input.id))

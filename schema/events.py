@@ -15,6 +15,7 @@ from domain.event_subscriptions import Event as EventRecord
 from domain.event_subscriptions import EventStreamErrorCode, event_cursor
 from resolvers import events as resolve
 from schema.enum_values import error_code_enum
+from schema.shared_fields import After
 
 error_code_enum(EventStreamErrorCode, "EventStreamErrorCode", "event streams")
 
@@ -81,7 +82,7 @@ class EventSubscription:
         )
     )
     async def events(
-        self, info: Info, after: str | None = None, filter: EventFilter | None = None
+        self, info: Info, after: After = None, filter: EventFilter | None = None
     ) -> AsyncGenerator[Event, None]:
         stream = resolve.events(info.context, after, filter)
         node_types = _node_types(info)

@@ -20,6 +20,15 @@ from resolvers.errors import Outcome
 from resolvers.flows import FlowSummary
 from schema.enum_values import error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
 if TYPE_CHECKING:
     FlowVersionStatusEnum = StrEnum
@@ -47,7 +56,7 @@ class FlowVersion:
     status: FlowVersionStatusEnum
     based_on: int | None = strawberry.field(description="The version a draft or rollback copied.")
     document: JSON = strawberry.field(description="The definition, as `temporal.yaml` holds it.")
-    created_at: datetime
+    created_at: datetime = created_at()
     published_at: datetime | None
 
     @classmethod
@@ -87,7 +96,7 @@ class Flow:
 
 @strawberry.type(description="One run of one flow version on one record.")
 class FlowRun:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     flow_key: str
     version: int
     status: FlowRunStatusEnum
@@ -97,7 +106,7 @@ class FlowRun:
     stop_reason: FlowStopConditionEnum | None = strawberry.field(
         description="For a STOPPED run: the stop_when condition that ended it."
     )
-    created_at: datetime
+    created_at: datetime = created_at()
     finished_at: datetime | None
 
     @classmethod
@@ -121,26 +130,35 @@ class FlowError:
     field: str | None = strawberry.field(
         description="Path of the bad part of a definition (e.g. `steps[3].goto`), or the argument."
     )
-    code: FlowErrorCode
-    message: str
+    code: FlowErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class FlowVersionPayload:
-    version: FlowVersion | None
-    errors: list[FlowError]
+    version: FlowVersion | None = payload_record("version")
+    errors: list[FlowError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class FlowValidationPayload:
     valid: bool
     errors: list[FlowError] = strawberry.field(description="One per problem, at its path.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class FlowRunPayload:
-    run: FlowRun | None
-    errors: list[FlowError]
+    run: FlowRun | None = payload_record("run")
+    errors: list[FlowError] = payload_errors()
 
 
 def _version_payload(outcome: Outcome[FlowVersionRow]) -> FlowVersionPayload:
@@ -238,7 +256,10 @@ class FlowMutation:
         "TOO_MANY (an agency has at most 100 flows), FORBIDDEN."
     )
     async def create_flow(
-        self, info: Info, input: CreateFlowInput | None = None, document: LooseDocument = None
+        self,
+        info: Info,
+        input: Annotated[CreateFlowInput | None, MUTATION_INPUT] = None,
+        document: LooseDocument = None,
     ) -> FlowVersionPayload:
         given = one_input("createFlow", input, CreateFlowInput, document=document)
         return _version_payload(await resolve.create_flow(info.context, given.document))
@@ -249,7 +270,10 @@ class FlowMutation:
         "NOT_PUBLISHED (nothing to copy), FORBIDDEN."
     )
     async def create_flow_draft(
-        self, info: Info, input: CreateFlowDraftInput | None = None, key: LooseKey = None
+        self,
+        info: Info,
+        input: Annotated[CreateFlowDraftInput | None, MUTATION_INPUT] = None,
+        key: LooseKey = None,
     ) -> FlowVersionPayload:
         given = one_input("createFlowDraft", input, CreateFlowDraftInput, key=key)
         return _version_payload(await resolve.create_draft(info.context, given.key))
@@ -263,7 +287,7 @@ class FlowMutation:
     async def update_flow_draft(
         self,
         info: Info,
-        input: UpdateFlowDraftInput | None = None,
+        input: Annotated[UpdateFlowDraftInput | None, MUTATION_INPUT] = None,
         key: LooseKey = None,
         document: LooseDocument = None,
     ) -> FlowVersionPayload:
@@ -279,7 +303,7 @@ class FlowMutation:
     async def validate_flow_definition(
         self,
         info: Info,
-        input: ValidateFlowDefinitionInput | None = None,
+        input: Annotated[ValidateFlowDefinitionInput | None, MUTATION_INPUT] = None,
         document: LooseDocument = None,
     ) -> FlowValidationPayload:
         given = one_input(
@@ -297,7 +321,10 @@ class FlowMutation:
         "NOT_FOUND, NO_DRAFT, FORBIDDEN."
     )
     async def publish_flow_draft(
-        self, info: Info, input: PublishFlowDraftInput | None = None, key: LooseKey = None
+        self,
+        info: Info,
+        input: Annotated[PublishFlowDraftInput | None, MUTATION_INPUT] = None,
+        key: LooseKey = None,
     ) -> FlowVersionPayload:
         given = one_input("publishFlowDraft", input, PublishFlowDraftInput, key=key)
         return _version_payload(await resolve.publish_draft(info.context, given.key))
@@ -310,7 +337,7 @@ class FlowMutation:
     async def rollback_flow(
         self,
         info: Info,
-        input: RollbackFlowInput | None = None,
+        input: Annotated[RollbackFlowInput | None, MUTATION_INPUT] = None,
         key: LooseKey = None,
         version: Annotated[int | None, _deprecated("The version to publish again.")] = None,
     ) -> FlowVersionPayload:
@@ -322,7 +349,10 @@ class FlowMutation:
         "admins. Errors: NOT_FOUND, NOT_ACTIVE (the run has ended), FORBIDDEN."
     )
     async def cancel_flow_run(
-        self, info: Info, input: FlowRunInput | None = None, id: LooseRunId = None
+        self,
+        info: Info,
+        input: Annotated[FlowRunInput | None, MUTATION_INPUT] = None,
+        id: LooseRunId = None,
     ) -> FlowRunPayload:
         given = one_input("cancelFlowRun", input, FlowRunInput, id=id)
         return _run_payload(await resolve.cancel_run(info.context, given.id))
@@ -332,7 +362,10 @@ class FlowMutation:
         "Errors: NOT_FOUND, NOT_STALLED, FORBIDDEN."
     )
     async def retry_flow_run_step(
-        self, info: Info, input: FlowRunInput | None = None, id: LooseRunId = None
+        self,
+        info: Info,
+        input: Annotated[FlowRunInput | None, MUTATION_INPUT] = None,
+        id: LooseRunId = None,
     ) -> FlowRunPayload:
         given = one_input("retryFlowRunStep", input, FlowRunInput, id=id)
         return _run_payload(await resolve.retry_run_step(info.context, given.id))

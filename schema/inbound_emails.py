@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from domain.inbound_emails import InboundEmail as InboundEmailRecord
+from schema.shared_fields import node_id
 
 
 @strawberry.type(
@@ -18,7 +19,7 @@ from domain.inbound_emails import InboundEmail as InboundEmailRecord
     "of a message is never served."
 )
 class ReceivedEmail(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     mailbox: str = strawberry.field(
         description="sales, support or reply (a reply address); mail fetched from a connected "
         "mailbox has the mailbox's purpose."

@@ -29,6 +29,18 @@ from schema.documents import Document, documents_of
 from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -51,7 +63,7 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 
 @strawberry.type(description="A sales opportunity before it is qualified and becomes a deal.")
 class Lead(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     title: str
     services: list[str] = strawberry.field(description="The scope of work.")
     source: str = strawberry.field(description="Where the lead came from, e.g. referral.")
@@ -59,8 +71,8 @@ class Lead(relay.Node):
     currency: str | None = strawberry.field(description="ISO 4217 code of the value, e.g. EUR.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     status: LeadStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -116,8 +128,8 @@ class Lead(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[LeadRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "lead", root.id, first, after)
 
@@ -128,8 +140,8 @@ class Lead(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[LeadRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -140,21 +152,27 @@ class Lead(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class LeadError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. services.0.")
-    code: LeadErrorCode
-    message: str
+    code: LeadErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class LeadPayload:
-    lead: Lead | None
-    errors: list[LeadError]
+    lead: Lead | None = payload_record("lead")
+    errors: list[LeadError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class ConvertLeadPayload:
-    lead: Lead | None
+    lead: Lead | None = payload_record("lead")
     deal: Deal | None = strawberry.field(description="The deal the conversion created.")
-    errors: list[LeadError]
+    errors: list[LeadError] = payload_errors()
 
 
 @strawberry.input
@@ -181,7 +199,7 @@ class CreateLeadInput:
 
 @strawberry.input(description="Fields left out are unchanged.")
 class UpdateLeadInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     title: str | None = strawberry.UNSET
     services: list[str] | None = strawberry.UNSET
     contact_id: relay.GlobalID | None = strawberry.UNSET
@@ -198,12 +216,12 @@ class UpdateLeadInput:
 
 @strawberry.input
 class DeleteLeadInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input
 class TransitionLeadInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     event: LeadEventEnum = strawberry.field(
         description="CONVERT converts with every deal field defaulted (see convertLead)."
     )
@@ -211,7 +229,7 @@ class TransitionLeadInput:
 
 @strawberry.input(description="The deal to create; every field defaults from the lead.")
 class ConvertLeadInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Defaults to the lead's title."
     )
@@ -259,8 +277,8 @@ class LeadQuery:
     async def leads(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: LeadFilter | None = None,
         order_by: LeadOrder | None = None,
     ) -> relay.Connection[Lead]:
@@ -286,28 +304,38 @@ def _payload(outcome: Outcome[LeadRecord]) -> LeadPayload:
 @strawberry.type
 class LeadMutation:
     @strawberry.mutation
-    async def create_lead(self, info: Info, input: CreateLeadInput) -> LeadPayload:
+    async def create_lead(
+        self, info: Info, input: Annotated[CreateLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         return _payload(await resolve.create_lead(info.context, input))
 
     @strawberry.mutation
-    async def update_lead(self, info: Info, input: UpdateLeadInput) -> LeadPayload:
+    async def update_lead(
+        self, info: Info, input: Annotated[UpdateLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         return _payload(await resolve.update_lead(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the lead disappears from every query.")
-    async def delete_lead(self, info: Info, input: DeleteLeadInput) -> LeadPayload:
+    async def delete_lead(
+        self, info: Info, input: Annotated[DeleteLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         return _payload(await resolve.delete_lead(info.context, input.id))
 
     @strawberry.mutation(
         description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
     )
-    async def transition_lead(self, info: Info, input: TransitionLeadInput) -> LeadPayload:
+    async def transition_lead(
+        self, info: Info, input: Annotated[TransitionLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         event = LeadEvent(input.event).value
         return _payload(await resolve.transition_lead(info.context, input.id, event))
 
     @strawberry.mutation(
         description="Convert a qualified lead into a deal, in one transaction; returns both."
     )
-    async def convert_lead(self, info: Info, input: ConvertLeadInput) -> ConvertLeadPayload:
+    async def convert_lead(
+        self, info: Info, input: Annotated[ConvertLeadInput, MUTATION_INPUT]
+    ) -> ConvertLeadPayload:
         outcome = await resolve.convert_lead(info.context, input)
         lead, deal = outcome.value if outcome.value is not None else (None, None)
         return ConvertLeadPayload(

@@ -21,6 +21,19 @@ from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -54,7 +67,7 @@ class MeetingSlot:
     "proposed with time slots, booked when the contact picks one."
 )
 class Meeting(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     title: str
     location: str = strawberry.field(description="A place or a video link.")
     duration_minutes: int
@@ -65,8 +78,8 @@ class Meeting(relay.Node):
         description="The invitation's revision: one more at each new time or cancellation."
     )
     status: MeetingStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -120,17 +133,20 @@ class Meeting(relay.Node):
         return [MeetingEvent(e) for e in resolve.meeting_allowed_events(root)]
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class MeetingError:
-    field: str | None
-    code: MeetingErrorCode
-    message: str
+    field: str | None = error_field()
+    code: MeetingErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class MeetingPayload:
-    meeting: Meeting | None
-    errors: list[MeetingError]
+    meeting: Meeting | None = payload_record("meeting")
+    errors: list[MeetingError] = payload_errors()
 
 
 def _payload(outcome: Outcome[MeetingRecord]) -> MeetingPayload:
@@ -165,12 +181,12 @@ class ProposeMeetingInput:
 
 @strawberry.input
 class MeetingInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input(description="A booked meeting's new start; its length is kept.")
 class RescheduleMeetingInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     starts_at: datetime
 
 
@@ -202,8 +218,8 @@ class MeetingQuery:
     async def meetings(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: MeetingFilter | None = None,
         order_by: MeetingOrder | None = None,
     ) -> relay.Connection[Meeting]:
@@ -221,26 +237,36 @@ class MeetingQuery:
 @strawberry.type
 class MeetingMutation:
     @strawberry.mutation(description="Propose time slots to a contact (see the input).")
-    async def propose_meeting(self, info: Info, input: ProposeMeetingInput) -> MeetingPayload:
+    async def propose_meeting(
+        self, info: Info, input: Annotated[ProposeMeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.propose_meeting(info.context, input))
 
     @strawberry.mutation(description="The booked meeting took place (HOLD).")
-    async def hold_meeting(self, info: Info, input: MeetingInput) -> MeetingPayload:
+    async def hold_meeting(
+        self, info: Info, input: Annotated[MeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.hold_meeting(info.context, input.id))
 
     @strawberry.mutation(description="The contact did not come (MARK_NO_SHOW).")
-    async def mark_meeting_no_show(self, info: Info, input: MeetingInput) -> MeetingPayload:
+    async def mark_meeting_no_show(
+        self, info: Info, input: Annotated[MeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.mark_meeting_no_show(info.context, input.id))
 
     @strawberry.mutation(
         description="Cancel a proposed or booked meeting; a booked one's invitation is "
         "withdrawn on both sides (METHOD:CANCEL)."
     )
-    async def cancel_meeting(self, info: Info, input: MeetingInput) -> MeetingPayload:
+    async def cancel_meeting(
+        self, info: Info, input: Annotated[MeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.cancel_meeting(info.context, input.id))
 
     @strawberry.mutation(
         description="Move a booked meeting; both sides get the updated invitation (SEQUENCE+1)."
     )
-    async def reschedule_meeting(self, info: Info, input: RescheduleMeetingInput) -> MeetingPayload:
+    async def reschedule_meeting(
+        self, info: Info, input: Annotated[RescheduleMeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.reschedule_meeting(info.context, input.id, input.starts_at))

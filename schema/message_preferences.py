@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -19,6 +20,14 @@ from domain.message_preferences import (
 from resolvers import message_preferences as resolve
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    error_code,
+    error_field,
+    error_message,
+    payload_errors,
+    payload_record,
+)
 
 strawberry.enum(Channel, name="MessageChannel")
 strawberry.enum(ConsentSource, name="ConsentSource")
@@ -55,15 +64,18 @@ class MessagePreferences:
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class MessagePreferenceError:
-    field: str | None
-    code: PreferenceErrorCode
-    message: str
+    field: str | None = error_field()
+    code: PreferenceErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class MessagePreferencesPayload:
-    preferences: MessagePreferences | None
-    errors: list[MessagePreferenceError]
+    preferences: MessagePreferences | None = payload_record("preferences")
+    errors: list[MessagePreferenceError] = payload_errors()
 
 
 @strawberry.input(description="Fields left out are unchanged.")
@@ -89,7 +101,7 @@ class MessagePreferenceMutation:
         description="The owner (whoever may change the record) sets what it receives."
     )
     async def update_message_preferences(
-        self, info: Info, input: UpdateMessagePreferencesInput
+        self, info: Info, input: Annotated[UpdateMessagePreferencesInput, MUTATION_INPUT]
     ) -> MessagePreferencesPayload:
         outcome = await resolve.update(info.context, input)
         return MessagePreferencesPayload(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,6 +14,15 @@ from resolvers import message_templates as resolve
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    payload_errors,
+    payload_record,
+)
 
 strawberry.enum(TemplateKind, name="MessageTemplateKind")
 strawberry.enum(TemplateStatus, name="MessageTemplateStatus")
@@ -27,7 +36,7 @@ class MessageTemplateVersion:
     subject: str
     text_body: str
     html_body: str = strawberry.field(description="Sanitised when saved; may be empty.")
-    created_at: datetime
+    created_at: datetime = created_at()
     published_at: datetime | None
 
 
@@ -65,17 +74,20 @@ class RenderedMessage:
     html_body: str
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class MessageTemplateError:
-    field: str | None
-    code: TemplateErrorCode
-    message: str
+    field: str | None = error_field()
+    code: TemplateErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class MessageTemplatePayload:
-    template: MessageTemplate | None
-    errors: list[MessageTemplateError]
+    template: MessageTemplate | None = payload_record("template")
+    errors: list[MessageTemplateError] = payload_errors()
 
 
 @strawberry.input
@@ -133,18 +145,18 @@ def _payload(outcome: Outcome[Any]) -> MessageTemplatePayload:
 class MessageTemplateMutation:
     @strawberry.mutation(description="Admins and sysadmins: a new template, as a draft.")
     async def create_message_template(
-        self, info: Info, input: CreateMessageTemplateInput
+        self, info: Info, input: Annotated[CreateMessageTemplateInput, MUTATION_INPUT]
     ) -> MessageTemplatePayload:
         return _payload(await resolve.create(info.context, input))
 
     @strawberry.mutation(description="Change a template's name, kind or draft text.")
     async def edit_message_template(
-        self, info: Info, input: EditMessageTemplateInput
+        self, info: Info, input: Annotated[EditMessageTemplateInput, MUTATION_INPUT]
     ) -> MessageTemplatePayload:
         return _payload(await resolve.edit(info.context, input))
 
     @strawberry.mutation(description="Publish the draft as the next version.")
     async def publish_message_template(
-        self, info: Info, input: PublishMessageTemplateInput
+        self, info: Info, input: Annotated[PublishMessageTemplateInput, MUTATION_INPUT]
     ) -> MessageTemplatePayload:
         return _payload(await resolve.publish(info.context, input.key))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,6 +16,15 @@ from resolvers import messages as resolve
 from resolvers.events import graphql_type_of
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+)
 
 strawberry.enum(MessageStatus, name="MessageStatus")
 error_code_enum(MessageErrorCode, "MessageErrorCode", "messages")
@@ -26,7 +35,7 @@ error_code_enum(MessageErrorCode, "MessageErrorCode", "messages")
     "template version, by whom, and the outcome."
 )
 class Message(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     kind: TemplateKind
     status: MessageStatus
     reason: str = strawberry.field(
@@ -40,7 +49,7 @@ class Message(relay.Node):
     template_version: int | None
     source: str = strawberry.field(description="Who asked: flow:<key> or user:<id>.")
     message_id: str = strawberry.field(description="The Message-ID header, once sent.")
-    created_at: datetime
+    created_at: datetime = created_at()
     sent_at: datetime | None
 
     @classmethod
@@ -58,17 +67,20 @@ class Message(relay.Node):
 
 @strawberry.type(description="A problem with the input; nothing was sent or queued.")
 class MessageError:
-    field: str | None
-    code: MessageErrorCode
-    message: str
+    field: str | None = error_field()
+    code: MessageErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class SendMessagePayload:
     message: Message | None = strawberry.field(
         description="Queued: its status becomes sent, skipped or failed when the worker sends it."
     )
-    errors: list[MessageError]
+    errors: list[MessageError] = payload_errors()
 
 
 @strawberry.input(description="A template's key, or a subject and body written by hand.")
@@ -89,7 +101,9 @@ class MessageMutation:
         description="Send a one-off message to a contact or customer you can see; consent is "
         "checked when it is sent."
     )
-    async def send_message(self, info: Info, input: SendMessageInput) -> SendMessagePayload:
+    async def send_message(
+        self, info: Info, input: Annotated[SendMessageInput, MUTATION_INPUT]
+    ) -> SendMessagePayload:
         outcome = await resolve.send(info.context, input)
         return SendMessagePayload(
             message=outcome.value,  # type: ignore[arg-type]

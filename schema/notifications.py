@@ -16,6 +16,17 @@ from domain.pagination import DEFAULT_PAGE_SIZE
 from resolvers import notifications as resolve
 from schema.enum_values import error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+)
 
 error_code_enum(NotificationErrorCode, "NotificationErrorCode", "notifications")
 strawberry.enum(NotificationKind, name="NotificationKind")
@@ -33,11 +44,11 @@ RECORD_TYPES = {
 
 @strawberry.type(description="A message for you about a record, e.g. a flow's reminder.")
 class Notification(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     message: str
     kind: NotificationKind
     source: str = strawberry.field(description="What left it, e.g. flow:customer-onboarding.")
-    created_at: datetime
+    created_at: datetime = created_at()
     read_at: datetime | None
 
     @classmethod
@@ -54,15 +65,18 @@ class Notification(relay.Node):
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class NotificationError:
-    field: str | None
-    code: NotificationErrorCode
-    message: str
+    field: str | None = error_field()
+    code: NotificationErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class MarkNotificationsReadPayload:
     marked: int = strawberry.field(description="How many were unread and are now read.")
-    errors: list[NotificationError]
+    errors: list[NotificationError] = payload_errors()
 
 
 @strawberry.input
@@ -91,10 +105,13 @@ class SetNotificationChannelsInput:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class NotificationChannelsPayload:
     channels: list[NotificationChannelSetting]
-    errors: list[NotificationError]
+    errors: list[NotificationError] = payload_errors()
 
 
 def _settings(
@@ -109,8 +126,8 @@ class NotificationQuery:
     async def notifications(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         unread_only: bool = False,
     ) -> relay.Connection[Notification]:
         return await resolve.notifications_page(info.context, first, after, unread_only)
@@ -137,7 +154,7 @@ class NotificationMutation:
     async def set_notification_channels(
         self,
         info: Info,
-        input: SetNotificationChannelsInput | None = None,
+        input: Annotated[SetNotificationChannelsInput | None, MUTATION_INPUT] = None,
         channels: Annotated[
             list[NotificationChannelChoice] | None,
             strawberry.argument(
@@ -156,7 +173,7 @@ class NotificationMutation:
 
     @strawberry.mutation(description="Mark some, or all, of your notifications read.")
     async def mark_notifications_read(
-        self, info: Info, input: MarkNotificationsReadInput
+        self, info: Info, input: Annotated[MarkNotificationsReadInput, MUTATION_INPUT]
     ) -> MarkNotificationsReadPayload:
         outcome = await resolve.mark_read(info.context, input.ids)
         return MarkNotificationsReadPayload(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,6 +16,16 @@ from resolvers import pipelines as resolve
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 
 strawberry.enum(
     StageKind,
@@ -27,7 +37,7 @@ error_code_enum(PipelineErrorCode, "PipelineErrorCode", "pipelines or deal stage
 
 @strawberry.type(description="A step of a pipeline, with the chance a deal in it is won.")
 class Stage(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
     position: int = strawberry.field(description="0-based place in the pipeline.")
     probability: int = strawberry.field(description="Win probability in percent (0..100).")
@@ -44,10 +54,10 @@ class Stage(relay.Node):
 
 @strawberry.type(description="An agency's ordered list of stages that deals move through.")
 class Pipeline(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -65,15 +75,18 @@ class Pipeline(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class PipelineError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. stages.0.")
-    code: PipelineErrorCode
-    message: str
+    code: PipelineErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class PipelinePayload:
-    pipeline: Pipeline | None
+    pipeline: Pipeline | None = payload_record("pipeline")
     stage: Stage | None = strawberry.field(description="The stage the mutation was about.")
-    errors: list[PipelineError]
+    errors: list[PipelineError] = payload_errors()
 
 
 @strawberry.input
@@ -91,7 +104,7 @@ class CreatePipelineInput:
 
 @strawberry.input
 class UpdatePipelineInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     name: str
 
 
@@ -110,7 +123,7 @@ class AddStageInput:
     description="Fields left out are unchanged. A kind changes only while no deal is in the stage."
 )
 class UpdateStageInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     name: str | None = strawberry.UNSET
     probability: int | None = strawberry.UNSET
     kind: StageKind | None = strawberry.UNSET
@@ -126,7 +139,7 @@ class ReorderStagesInput:
 
 @strawberry.input
 class DeleteStageInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.type
@@ -153,28 +166,40 @@ def _payload(outcome: Outcome[Any]) -> PipelinePayload:
 @strawberry.type
 class PipelineMutation:
     @strawberry.mutation(description="Admins: a new pipeline (default stages unless given).")
-    async def create_pipeline(self, info: Info, input: CreatePipelineInput) -> PipelinePayload:
+    async def create_pipeline(
+        self, info: Info, input: Annotated[CreatePipelineInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.create_pipeline(info.context, input))
 
     @strawberry.mutation(description="Admins: rename a pipeline.")
-    async def update_pipeline(self, info: Info, input: UpdatePipelineInput) -> PipelinePayload:
+    async def update_pipeline(
+        self, info: Info, input: Annotated[UpdatePipelineInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.rename_pipeline(info.context, input.id, input.name))
 
     @strawberry.mutation(description="Admins: add a stage to a pipeline.")
-    async def add_stage(self, info: Info, input: AddStageInput) -> PipelinePayload:
+    async def add_stage(
+        self, info: Info, input: Annotated[AddStageInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.add_stage(info.context, input))
 
     @strawberry.mutation(description="Admins: rename a stage or change its probability or kind.")
-    async def update_stage(self, info: Info, input: UpdateStageInput) -> PipelinePayload:
+    async def update_stage(
+        self, info: Info, input: Annotated[UpdateStageInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.update_stage(info.context, input))
 
     @strawberry.mutation(description="Admins: put a pipeline's stages in a new order.")
-    async def reorder_stages(self, info: Info, input: ReorderStagesInput) -> PipelinePayload:
+    async def reorder_stages(
+        self, info: Info, input: Annotated[ReorderStagesInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         outcome = await resolve.reorder_stages(info.context, input.pipeline_id, input.stage_ids)
         return _payload(outcome)
 
     @strawberry.mutation(
         description="Admins: delete a stage; refused (STAGE_IN_USE) while deals are in it."
     )
-    async def delete_stage(self, info: Info, input: DeleteStageInput) -> PipelinePayload:
+    async def delete_stage(
+        self, info: Info, input: Annotated[DeleteStageInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.delete_stage(info.context, input.id))

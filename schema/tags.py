@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,6 +14,15 @@ from resolvers import tags as resolve
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
 error_code_enum(TagErrorCode, "TagErrorCode", "tags")
 strawberry.enum(TaggedRecordType, name="TaggedRecordType", description="Records that carry tags.")
@@ -21,7 +30,7 @@ strawberry.enum(TaggedRecordType, name="TaggedRecordType", description="Records 
 
 @strawberry.type(description="A label shared by the agency; records carry it by name.")
 class Tag(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     name: str
     color: str = strawberry.field(description="`#rrggbb`, or empty for the client's default.")
 
@@ -47,15 +56,18 @@ class TagWithUsage:
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class TagError:
-    field: str | None
-    code: TagErrorCode
-    message: str
+    field: str | None = error_field()
+    code: TagErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class TagPayload:
-    tag: Tag | None
-    errors: list[TagError]
+    tag: Tag | None = payload_record("tag")
+    errors: list[TagError] = payload_errors()
 
 
 @strawberry.input
@@ -66,14 +78,14 @@ class CreateTagInput:
 
 @strawberry.input(description="Fields left out are unchanged; a new name reaches every record.")
 class UpdateTagInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     name: str | None = strawberry.UNSET
     color: str | None = strawberry.UNSET
 
 
 @strawberry.input
 class DeleteTagInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 def _payload(outcome: Outcome[TagRecord]) -> TagPayload:
@@ -101,18 +113,24 @@ class TagQuery:
 @strawberry.type
 class TagMutation:
     @strawberry.mutation(description="Admins and sales heads: add a tag to the catalogue.")
-    async def create_tag(self, info: Info, input: CreateTagInput) -> TagPayload:
+    async def create_tag(
+        self, info: Info, input: Annotated[CreateTagInput, MUTATION_INPUT]
+    ) -> TagPayload:
         return _payload(await resolve.create_tag(info.context, input))
 
     @strawberry.mutation(
         description="Admins and sales heads: rename or recolour a tag; a rename is applied to "
         "every record carrying it."
     )
-    async def update_tag(self, info: Info, input: UpdateTagInput) -> TagPayload:
+    async def update_tag(
+        self, info: Info, input: Annotated[UpdateTagInput, MUTATION_INPUT]
+    ) -> TagPayload:
         return _payload(await resolve.update_tag(info.context, input))
 
     @strawberry.mutation(
         description="Admins and sales heads: delete a tag; it is removed from every record."
     )
-    async def delete_tag(self, info: Info, input: DeleteTagInput) -> TagPayload:
+    async def delete_tag(
+        self, info: Info, input: Annotated[DeleteTagInput, MUTATION_INPUT]
+    ) -> TagPayload:
         return _payload(await resolve.delete_tag(info.context, input.id))

@@ -24,6 +24,7 @@ from schema.inbound_emails import ReceivedEmail
 from schema.meetings import Meeting
 from schema.messages import Message
 from schema.notes import Note
+from schema.shared_fields import After, First
 
 if TYPE_CHECKING:
     TimelineEntryKindEnum = StrEnum
@@ -191,8 +192,8 @@ class TimelineQuery:
         self,
         info: Info,
         record_id: relay.GlobalID,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> TimelineConnection | None:
         page = await resolve.timeline_of_record(info.context, record_id, first, after)
         return timeline_connection(page) if page is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -18,6 +18,18 @@ from resolvers import users as resolve
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
 if TYPE_CHECKING:
     RoleEnum = StrEnum
@@ -33,12 +45,12 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 
 @strawberry.type(description="An employee of the agency who signs in.")
 class User(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     email: str
     name: str
     roles: list[RoleEnum]
     is_active: bool
-    created_at: datetime
+    created_at: datetime = created_at()
     time_zone: str | None = strawberry.field(
         description="An IANA zone name, e.g. Europe/London; null: the agency's `timeZone`."
     )
@@ -73,17 +85,20 @@ class UserSummary:
         return relay.GlobalID("User", str(root.id))
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class UserError:
-    field: str | None
-    code: UserErrorCode
-    message: str
+    field: str | None = error_field()
+    code: UserErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class UserPayload:
-    user: User | None
-    errors: list[UserError]
+    user: User | None = payload_record("user")
+    errors: list[UserError] = payload_errors()
 
 
 def user_payload(outcome: Outcome[UserRecord]) -> UserPayload:
@@ -107,7 +122,7 @@ class CreateUserInput:
 
 @strawberry.input(description="Fields left out are unchanged.")
 class UpdateUserInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     email: str | None = strawberry.UNSET
     name: str | None = strawberry.UNSET
     password: str | None = strawberry.UNSET
@@ -132,7 +147,7 @@ class UserQuery:
 
     @strawberry.field(description="Users in the caller's scope, by email.")
     async def users(
-        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self, info: Info, first: First = DEFAULT_PAGE_SIZE, after: After = None
     ) -> relay.Connection[User]:
         return await resolve.users_page(info.context, first, after)
 
@@ -140,9 +155,13 @@ class UserQuery:
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(description="Admins add employees.")
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+    async def create_user(
+        self, info: Info, input: Annotated[CreateUserInput, MUTATION_INPUT]
+    ) -> UserPayload:
         return user_payload(await resolve.create_user(info.context, input))
 
     @strawberry.mutation(description="Admins change details, roles, place and active flag.")
-    async def update_user(self, info: Info, input: UpdateUserInput) -> UserPayload:
+    async def update_user(
+        self, info: Info, input: Annotated[UpdateUserInput, MUTATION_INPUT]
+    ) -> UserPayload:
         return user_payload(await resolve.update_user(info.context, input))

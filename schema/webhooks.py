@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -19,6 +19,19 @@ from resolvers import webhooks as resolve
 from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    After,
+    First,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 
 if TYPE_CHECKING:
     WebhookDeliveryStatusEnum = StrEnum
@@ -30,7 +43,7 @@ error_code_enum(WebhookErrorCode, "WebhookErrorCode", "webhooks")
 
 @strawberry.type(description="A URL that receives the agency's events, signed (see README).")
 class WebhookEndpoint(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     url: str
     description: str
     event_types: list[str] = strawberry.field(
@@ -39,8 +52,8 @@ class WebhookEndpoint(relay.Node):
     active: bool = strawberry.field(description="Switched off after repeated failed deliveries.")
     consecutive_failures: int
     disabled_reason: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -49,14 +62,14 @@ class WebhookEndpoint(relay.Node):
 
 @strawberry.type(description="One event sent to one endpoint, with its attempts.")
 class WebhookDelivery(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     event_id: strawberry.ID = strawberry.field(description="The event sent (X-CRM-Event-Id).")
     event_type: str
     status: WebhookDeliveryStatusEnum
     attempts: int
     last_response_code: int | None
     last_error: str
-    created_at: datetime
+    created_at: datetime = created_at()
     finished_at: datetime | None
 
     @classmethod
@@ -76,32 +89,41 @@ class WebhookDelivery(relay.Node):
         return relay.GlobalID("WebhookDelivery", str(root.redelivery_of_id))
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class WebhookError:
-    field: str | None
-    code: WebhookErrorCode
-    message: str
+    field: str | None = error_field()
+    code: WebhookErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class WebhookEndpointPayload:
-    webhook_endpoint: WebhookEndpoint | None
-    errors: list[WebhookError]
+    webhook_endpoint: WebhookEndpoint | None = payload_record("webhook endpoint")
+    errors: list[WebhookError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class WebhookSecretPayload:
-    webhook_endpoint: WebhookEndpoint | None
+    webhook_endpoint: WebhookEndpoint | None = payload_record("webhook endpoint")
     secret: str | None = strawberry.field(
         description="The signing secret, shown this once: keep it with the receiver."
     )
-    errors: list[WebhookError]
+    errors: list[WebhookError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class WebhookDeliveryPayload:
-    webhook_delivery: WebhookDelivery | None
-    errors: list[WebhookError]
+    webhook_delivery: WebhookDelivery | None = payload_record("webhook delivery")
+    errors: list[WebhookError] = payload_errors()
 
 
 @strawberry.input
@@ -114,7 +136,7 @@ class CreateWebhookEndpointInput:
 
 @strawberry.input(description="Fields left out are unchanged; active: true clears failures.")
 class UpdateWebhookEndpointInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     url: str | None = strawberry.UNSET
     event_types: list[str] | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
@@ -123,12 +145,12 @@ class UpdateWebhookEndpointInput:
 
 @strawberry.input
 class WebhookEndpointIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input
 class RedeliverWebhookDeliveryInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input
@@ -167,8 +189,8 @@ class WebhookQuery:
     async def webhook_deliveries(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         filter: WebhookDeliveryFilter | None = None,
     ) -> relay.Connection[WebhookDelivery]:
         return await resolve.deliveries_page(info.context, first, after, filter)
@@ -178,31 +200,31 @@ class WebhookQuery:
 class WebhookMutation:
     @strawberry.mutation(description="Register an endpoint; the payload shows its secret once.")
     async def create_webhook_endpoint(
-        self, info: Info, input: CreateWebhookEndpointInput
+        self, info: Info, input: Annotated[CreateWebhookEndpointInput, MUTATION_INPUT]
     ) -> WebhookSecretPayload:
         return _secret_payload(await resolve.create_endpoint(info.context, input))
 
     @strawberry.mutation
     async def update_webhook_endpoint(
-        self, info: Info, input: UpdateWebhookEndpointInput
+        self, info: Info, input: Annotated[UpdateWebhookEndpointInput, MUTATION_INPUT]
     ) -> WebhookEndpointPayload:
         return _endpoint_payload(await resolve.update_endpoint(info.context, input))
 
     @strawberry.mutation(description="Delete an endpoint and its deliveries.")
     async def delete_webhook_endpoint(
-        self, info: Info, input: WebhookEndpointIdInput
+        self, info: Info, input: Annotated[WebhookEndpointIdInput, MUTATION_INPUT]
     ) -> WebhookEndpointPayload:
         return _endpoint_payload(await resolve.delete_endpoint(info.context, input.id))
 
     @strawberry.mutation(description="A new signing secret, shown once; the old one stops now.")
     async def rotate_webhook_secret(
-        self, info: Info, input: WebhookEndpointIdInput
+        self, info: Info, input: Annotated[WebhookEndpointIdInput, MUTATION_INPUT]
     ) -> WebhookSecretPayload:
         return _secret_payload(await resolve.rotate_secret(info.context, input.id))
 
     @strawberry.mutation(description="Send a finished delivery's event again, as a new delivery.")
     async def redeliver_webhook_delivery(
-        self, info: Info, input: RedeliverWebhookDeliveryInput
+        self, info: Info, input: Annotated[RedeliverWebhookDeliveryInput, MUTATION_INPUT]
     ) -> WebhookDeliveryPayload:
         outcome = await resolve.redeliver(info.context, input.id)
         return WebhookDeliveryPayload(
