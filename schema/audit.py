@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -13,7 +13,7 @@ from strawberry.types import Info
 from domain.audit import AuditEntry as AuditEntryRecord
 from domain.pagination import DEFAULT_PAGE_SIZE
 from resolvers import audit as resolve
-from schema.shared_fields import After, First, node_id
+from schema.shared_fields import FILTER, After, First, node_id
 
 
 @strawberry.type(description="One change: before/after hold only the fields that changed.")
@@ -51,6 +51,6 @@ class AuditQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: AuditFilter | None = None,
+        filter: Annotated[AuditFilter | None, FILTER] = None,
     ) -> relay.Connection[AuditEntry]:
         return await resolve.audit_entries(info.context, first, after, filter)

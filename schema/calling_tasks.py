@@ -27,9 +27,12 @@ from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.shared_fields import (
+    FILTER,
     MUTATION_INPUT,
+    ORDER,
     After,
     First,
+    RecordId,
     created_at,
     error_code,
     error_field,
@@ -241,7 +244,7 @@ class CallingTaskOrder(RecordOrder):
 @strawberry.type
 class CallingTaskQuery:
     @strawberry.field(description="One calling task by its global id, or null if not visible.")
-    async def calling_task(self, info: Info, id: relay.GlobalID) -> CallingTask | None:
+    async def calling_task(self, info: Info, id: RecordId) -> CallingTask | None:
         return await resolve.calling_task(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Calling tasks; at most {MAX_PAGE_SIZE} a page.")
@@ -250,8 +253,8 @@ class CallingTaskQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: CallingTaskFilter | None = None,
-        order_by: CallingTaskOrder | None = None,
+        filter: Annotated[CallingTaskFilter | None, FILTER] = None,
+        order_by: Annotated[CallingTaskOrder | None, ORDER] = None,
     ) -> relay.Connection[CallingTask]:
         order = order_by or CallingTaskOrder()
         return await resolve.calling_tasks_page(

@@ -31,9 +31,12 @@ from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.shared_fields import (
+    FILTER,
     MUTATION_INPUT,
+    ORDER,
     After,
     First,
+    RecordId,
     created_at,
     error_code,
     error_message,
@@ -265,7 +268,7 @@ class ContactOrder(RecordOrder):
 @strawberry.type
 class ContactQuery:
     @strawberry.field(description="One contact by its global id, or null if not visible.")
-    async def contact(self, info: Info, id: relay.GlobalID) -> Contact | None:
+    async def contact(self, info: Info, id: RecordId) -> Contact | None:
         return await resolve.contact(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Contacts, newest first by default; at most {MAX_PAGE_SIZE}.")
@@ -274,8 +277,8 @@ class ContactQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: ContactFilter | None = None,
-        order_by: ContactOrder | None = None,
+        filter: Annotated[ContactFilter | None, FILTER] = None,
+        order_by: Annotated[ContactOrder | None, ORDER] = None,
     ) -> relay.Connection[Contact]:
         order = order_by or ContactOrder()
         return await resolve.contacts_page(

@@ -33,9 +33,12 @@ from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.shared_fields import (
+    FILTER,
     MUTATION_INPUT,
+    ORDER,
     After,
     First,
+    RecordId,
     created_at,
     error_code,
     error_field,
@@ -346,7 +349,7 @@ class CustomerOrder(RecordOrder):
 @strawberry.type
 class CustomerQuery:
     @strawberry.field(description="One customer by its global id, or null if not visible.")
-    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
+    async def customer(self, info: Info, id: RecordId) -> Customer | None:
         return await resolve.customer(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Customers, newest first by default; at most {MAX_PAGE_SIZE}.")
@@ -355,8 +358,8 @@ class CustomerQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: CustomerFilter | None = None,
-        order_by: CustomerOrder | None = None,
+        filter: Annotated[CustomerFilter | None, FILTER] = None,
+        order_by: Annotated[CustomerOrder | None, ORDER] = None,
     ) -> relay.Connection[Customer]:
         order = order_by or CustomerOrder()
         return await resolve.customers_page(

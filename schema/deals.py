@@ -30,9 +30,12 @@ from schema.payloads import errors_as
 from schema.pipelines import Stage
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.shared_fields import (
+    FILTER,
     MUTATION_INPUT,
+    ORDER,
     After,
     First,
+    RecordId,
     created_at,
     error_code,
     error_message,
@@ -273,7 +276,7 @@ class DealOrder(RecordOrder):
 @strawberry.type
 class DealQuery:
     @strawberry.field(description="One deal by its global id, or null if not visible.")
-    async def deal(self, info: Info, id: relay.GlobalID) -> Deal | None:
+    async def deal(self, info: Info, id: RecordId) -> Deal | None:
         return await resolve.deal(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Deals, newest first by default; at most {MAX_PAGE_SIZE}.")
@@ -282,8 +285,8 @@ class DealQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: DealFilter | None = None,
-        order_by: DealOrder | None = None,
+        filter: Annotated[DealFilter | None, FILTER] = None,
+        order_by: Annotated[DealOrder | None, ORDER] = None,
     ) -> relay.Connection[Deal]:
         order = order_by or DealOrder()
         return await resolve.deals_page(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,7 +16,7 @@ from domain.event_subscriptions import Event as EventRecord
 from domain.event_subscriptions import EventStreamErrorCode, event_cursor
 from resolvers import events as resolve
 from schema.enum_values import error_code_enum
-from schema.shared_fields import After
+from schema.shared_fields import FILTER, After
 
 error_code_enum(EventStreamErrorCode, "EventStreamErrorCode", "event streams")
 
@@ -82,7 +83,7 @@ class EventSubscription:
         )
     )
     async def events(
-        self, info: Info, after: After = None, filter: EventFilter | None = None
+        self, info: Info, after: After = None, filter: Annotated[EventFilter | None, FILTER] = None
     ) -> AsyncGenerator[Event, None]:
         stream = resolve.events(info.context, after, filter)
         node_types = _node_types(info)

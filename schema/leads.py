@@ -30,9 +30,12 @@ from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.shared_fields import (
+    FILTER,
     MUTATION_INPUT,
+    ORDER,
     After,
     First,
+    RecordId,
     created_at,
     error_code,
     error_message,
@@ -270,7 +273,7 @@ class LeadOrder(RecordOrder):
 @strawberry.type
 class LeadQuery:
     @strawberry.field(description="One lead by its global id, or null if not visible.")
-    async def lead(self, info: Info, id: relay.GlobalID) -> Lead | None:
+    async def lead(self, info: Info, id: RecordId) -> Lead | None:
         return await resolve.lead(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Leads, newest first by default; at most {MAX_PAGE_SIZE}.")
@@ -279,8 +282,8 @@ class LeadQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: LeadFilter | None = None,
-        order_by: LeadOrder | None = None,
+        filter: Annotated[LeadFilter | None, FILTER] = None,
+        order_by: Annotated[LeadOrder | None, ORDER] = None,
     ) -> relay.Connection[Lead]:
         order = order_by or LeadOrder()
         return await resolve.leads_page(

@@ -22,9 +22,12 @@ from schema.enum_values import error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection
 from schema.shared_fields import (
+    FILTER,
     MUTATION_INPUT,
+    ORDER,
     After,
     First,
+    RecordId,
     created_at,
     error_code,
     error_field,
@@ -211,7 +214,7 @@ class MeetingOrder:
 @strawberry.type
 class MeetingQuery:
     @strawberry.field(description="One meeting by its global id, or null if not visible.")
-    async def meeting(self, info: Info, id: relay.GlobalID) -> Meeting | None:
+    async def meeting(self, info: Info, id: RecordId) -> Meeting | None:
         return await resolve.meeting(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Meetings (yours, your team's...); at most {MAX_PAGE_SIZE}.")
@@ -220,8 +223,8 @@ class MeetingQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: MeetingFilter | None = None,
-        order_by: MeetingOrder | None = None,
+        filter: Annotated[MeetingFilter | None, FILTER] = None,
+        order_by: Annotated[MeetingOrder | None, ORDER] = None,
     ) -> relay.Connection[Meeting]:
         order = order_by or MeetingOrder()
         return await resolve.meetings_page(

@@ -18,6 +18,7 @@ from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
+    RecordId,
     created_at,
     error_code,
     error_message,
@@ -145,7 +146,7 @@ class DeleteStageInput:
 @strawberry.type
 class PipelineQuery:
     @strawberry.field(description="One pipeline by its global id, or null if not visible.")
-    async def pipeline(self, info: Info, id: relay.GlobalID) -> Pipeline | None:
+    async def pipeline(self, info: Info, id: RecordId) -> Pipeline | None:
         return await resolve.pipeline(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
+from strawberry import relay
 
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -65,3 +66,16 @@ def created_at() -> Any:
 
 def updated_at() -> Any:
     return strawberry.field(description="When it last changed.")
+
+
+RecordId = Annotated[
+    relay.GlobalID,
+    strawberry.argument(
+        description="The record's global id; null comes back when no such record is visible "
+        "to you (the two are not told apart)."
+    ),
+]
+FILTER = strawberry.argument(
+    description="Only the records matching every condition given; leave out for all you may see."
+)
+ORDER = strawberry.argument(description="Sort order; newest first when left out.")

@@ -22,6 +22,7 @@ from schema.shared_fields import (
     MUTATION_INPUT,
     After,
     First,
+    RecordId,
     created_at,
     error_code,
     error_field,
@@ -142,7 +143,7 @@ class UpdateUserInput:
 @strawberry.type
 class UserQuery:
     @strawberry.field(description="One user in the caller's scope, or null.")
-    async def user(self, info: Info, id: relay.GlobalID) -> User | None:
+    async def user(self, info: Info, id: RecordId) -> User | None:
         return await resolve.user(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description="Users in the caller's scope, by email.")

@@ -20,6 +20,7 @@ from resolvers.errors import Outcome
 from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
+    FILTER,
     MUTATION_INPUT,
     After,
     First,
@@ -191,7 +192,7 @@ class WebhookQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        filter: WebhookDeliveryFilter | None = None,
+        filter: Annotated[WebhookDeliveryFilter | None, FILTER] = None,
     ) -> relay.Connection[WebhookDelivery]:
         return await resolve.deliveries_page(info.context, first, after, filter)
 
