@@ -64,13 +64,17 @@ strawberry.enum(ContactOrderField, name="ContactOrderField")
 
 @strawberry.type(description="A postal address with optional coordinates.")
 class Address:
-    street: str
-    city: str
-    region: str
-    postal_code: str
+    street: str = strawberry.field(description="Street and number.")
+    city: str = strawberry.field(description="City or town.")
+    region: str = strawberry.field(description="State, county or province.")
+    postal_code: str = strawberry.field(description="Postal or ZIP code.")
     country: str = strawberry.field(description="ISO 3166-1 alpha-2 code, e.g. GB.")
-    latitude: float | None
-    longitude: float | None
+    latitude: float | None = strawberry.field(
+        description="Degrees north (negative: south), if known."
+    )
+    longitude: float | None = strawberry.field(
+        description="Degrees east (negative: west), if known."
+    )
 
 
 def address_of(root: Any) -> Address:
@@ -89,16 +93,27 @@ def address_of(root: Any) -> Address:
 @strawberry.type(description="A person the agency sells to.")
 class Contact(relay.Node):
     id: relay.NodeID[str] = node_id()
-    first_name: str
-    last_name: str
-    emails: list[str]
+    first_name: str = strawberry.field(description="Given name (never empty).")
+    last_name: str = strawberry.field(description="Family name; may be empty.")
+    emails: list[str] = strawberry.field(
+        description="Email addresses, the first being the one messages go to."
+    )
     phones: list[str] = strawberry.field(description="E.164, e.g. +442079460958.")
-    company_name: str
-    job_title: str
-    source: str
-    tags: list[str]
-    notes: str
-    status: ContactStatusEnum
+    company_name: str = strawberry.field(
+        description="The company they work for, as they gave it (the linked `customer` "
+        "is the record)."
+    )
+    job_title: str = strawberry.field(description="Their role at their company.")
+    source: str = strawberry.field(
+        description="Where the contact came from (e.g. web form, event, email); free text."
+    )
+    tags: list[str] = strawberry.field(
+        description="Tags from the agency's catalogue, in the order given."
+    )
+    notes: str = strawberry.field(description="Free-form notes (timeline notes are `addNote`).")
+    status: ContactStatusEnum = strawberry.field(
+        description="Where the contact is in its lifecycle; changed only by `transitionContact`."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -121,7 +136,7 @@ class Contact(relay.Node):
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
         return await resolve_customers.customer_of_contact(info.context, root.id)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="The postal address (empty parts are empty strings).")
     def address(self, root: strawberry.Parent[ContactRecord]) -> Address:
         return address_of(root)
 
@@ -186,34 +201,65 @@ class ContactPayload:
     errors: list[ContactError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="A postal address; every part optional, texts trimmed.")
 class AddressInput:
-    street: str = ""
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
+    street: str = strawberry.field(
+        default="", description="Street and number, at most 200 characters."
+    )
+    city: str = strawberry.field(default="", description="City or town, at most 100 characters.")
+    region: str = strawberry.field(
+        default="", description="State, county or province, at most 100 characters."
+    )
+    postal_code: str = strawberry.field(
+        default="", description="Postal or ZIP code, at most 20 characters."
+    )
     country: str = strawberry.field(default="", description="ISO 3166-1 alpha-2 code.")
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = strawberry.field(
+        default=None, description="Degrees north, -90 to 90 (else OUT_OF_RANGE)."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Degrees east, -180 to 180 (else OUT_OF_RANGE)."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new contact: only `firstName` is required. Errors: REQUIRED, "
+    "TOO_LONG, TOO_MANY,"
+    "INVALID_EMAIL, INVALID_PHONE, NOT_FOUND (owner), FORBIDDEN and the custom-field "
+    "codes."
+)
 class CreateContactInput:
-    first_name: str
-    last_name: str = ""
-    emails: list[str] = strawberry.field(default_factory=list)
+    first_name: str = strawberry.field(description="Given name: 1 to 100 characters, trimmed.")
+    last_name: str = strawberry.field(
+        default="", description="Family name, at most 100 characters."
+    )
+    emails: list[str] = strawberry.field(
+        default_factory=list,
+        description="Email addresses, at most 10, no repeats (INVALID_EMAIL for one that is not "
+        "deliverable); the first is the one messages go to.",
+    )
     phones: list[str] = strawberry.field(
         default_factory=list, description="International form, e.g. +44 20 7946 0958."
     )
-    company_name: str = ""
-    job_title: str = ""
-    address: AddressInput | None = strawberry.UNSET
-    source: str = ""
-    tags: list[str] = strawberry.field(default_factory=list)
+    company_name: str = strawberry.field(
+        default="", description="The company they work for, at most 200 characters."
+    )
+    job_title: str = strawberry.field(default="", description="Their role, at most 200 characters.")
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Postal address; left out: empty."
+    )
+    source: str = strawberry.field(
+        default="", description="Where the contact came from, at most 50 characters."
+    )
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="Tags, at most 20, each 1 to 50 characters, no repeats."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    notes: str = ""
+    notes: str = strawberry.field(
+        default="", description="Free-form notes, at most 10,000 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -222,47 +268,85 @@ class CreateContactInput:
 @strawberry.input(description="Fields left out are unchanged; `address` is replaced whole.")
 class UpdateContactInput:
     id: relay.GlobalID = node_id()
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    emails: list[str] | None = strawberry.UNSET
-    phones: list[str] | None = strawberry.UNSET
-    company_name: str | None = strawberry.UNSET
-    job_title: str | None = strawberry.UNSET
-    address: AddressInput | None = strawberry.UNSET
-    source: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Given name: 1 to 100 characters (null or blank: REQUIRED).",
+    )
+    last_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Family name, at most 100 characters."
+    )
+    emails: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new list: at most 10, no repeats."
+    )
+    phones: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole new list: at most 10, international form (e.g. +44 20 7946 0958).",
+    )
+    company_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 200 characters."
+    )
+    job_title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 200 characters."
+    )
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new address (parts left out become empty)."
+    )
+    source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole new list: at most 20, each 1 to 50 characters.",
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A User id of the agency: the new owner (needs the right to reassign; else "
+        "FORBIDDEN).",
+    )
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 10,000 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The contact to delete (soft: it leaves every list, its history stays)."
+)
 class DeleteContactInput:
     id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="A lifecycle event to apply to a contact.")
 class TransitionContactInput:
     id: relay.GlobalID = node_id()
-    event: ContactEventEnum
+    event: ContactEventEnum = strawberry.field(
+        description="The event; `allowedEvents` on the contact lists those possible now."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which contacts to list; conditions combine with AND.")
 class ContactFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None,
         description="Part of a name, company name, email address or phone number "
         "(any format, e.g. 020 7946 0958).",
     )
-    status_in: list[ContactStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
+    status_in: list[ContactStatusEnum] | None = strawberry.field(
+        default=None, description="Only contacts in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only contacts owned by this user (a User id)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort contacts.")
 class ContactOrder(RecordOrder):
-    field: ContactOrderField = ContactOrderField.CREATED_AT
+    field: ContactOrderField = strawberry.field(
+        default=ContactOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
@@ -301,13 +385,20 @@ def _payload(outcome: Outcome[ContactRecord]) -> ContactPayload:
 
 @strawberry.type
 class ContactMutation:
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Create a contact, owned by you unless `ownerId` says otherwise; "
+        "status NEW. Sales"
+        "roles and admins."
+    )
     async def create_contact(
         self, info: Info, input: Annotated[CreateContactInput, MUTATION_INPUT]
     ) -> ContactPayload:
         return _payload(await resolve.create_contact(info.context, input))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Change a contact you may edit: only the fields given. Errors as for "
+        "createContact, plus NOT_FOUND."
+    )
     async def update_contact(
         self, info: Info, input: Annotated[UpdateContactInput, MUTATION_INPUT]
     ) -> ContactPayload:

@@ -66,10 +66,12 @@ strawberry.enum(CustomerOrderField, name="CustomerOrderField")
 
 @strawberry.type(description="A contact's role at a customer.")
 class CustomerContactLink:
-    role: str
-    is_primary: bool
+    role: str = strawberry.field(
+        description="The contact's role at the customer (e.g. buyer), free text."
+    )
+    is_primary: bool = strawberry.field(description="The customer's main contact; at most one is.")
 
-    @strawberry.field
+    @strawberry.field(description="The linked contact.")
     async def contact(
         self, info: Info, root: strawberry.Parent[ContactLinkRecord]
     ) -> Contact | None:
@@ -81,43 +83,71 @@ class CustomerContactLink:
     "centre); empty details fall back to the customer's own."
 )
 class BillingUnit:
-    name: str
-    billing_email: str
-    billing_address: str
-    tax_id: str
-    currency: str
-    payment_terms_days: int | None
+    name: str = strawberry.field(description="Its name, distinct within the customer.")
+    billing_email: str = strawberry.field(
+        description="Where its invoices go; empty: the customer's."
+    )
+    billing_address: str = strawberry.field(
+        description="The address its invoices carry; empty: the customer's."
+    )
+    tax_id: str = strawberry.field(description="Its tax number; empty: the customer's.")
+    currency: str = strawberry.field(description="ISO 4217 code; empty: the customer's.")
+    payment_terms_days: int | None = strawberry.field(
+        description="Days to pay; null: the customer's."
+    )
     purchase_order: str = strawberry.field(description="The reference its invoices quote.")
 
 
 @strawberry.input(description="A billing unit; names are distinct within a customer.")
 class BillingUnitInput:
-    name: str
-    billing_email: str = ""
-    billing_address: str = ""
-    tax_id: str = ""
+    name: str = strawberry.field(
+        description="1 to 200 characters, distinct (case-insensitive) within the customer."
+    )
+    billing_email: str = strawberry.field(default="", description="An email address, or empty.")
+    billing_address: str = strawberry.field(default="", description="At most 2,000 characters.")
+    tax_id: str = strawberry.field(default="", description="At most 50 characters.")
     currency: str = strawberry.field(default="", description="ISO 4217.")
-    payment_terms_days: int | None = None
-    purchase_order: str = ""
+    payment_terms_days: int | None = strawberry.field(
+        default=None, description="0 to 365, or null."
+    )
+    purchase_order: str = strawberry.field(
+        default="", description="The reference its invoices quote, at most 100 characters."
+    )
 
 
 @strawberry.type(description="A company the agency serves.")
 class Customer(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
-    legal_name: str
-    website: str
-    industry: str
-    category: str
-    rating: str
-    tags: list[str]
-    services: list[str]
-    billing_email: str
-    billing_address: str
-    tax_id: str
-    currency: str
-    payment_terms_days: int | None
-    status: CustomerStatusEnum
+    name: str = strawberry.field(
+        description="The name the agency calls the customer by (never empty)."
+    )
+    legal_name: str = strawberry.field(description="The registered name invoices carry.")
+    website: str = strawberry.field(description="Its website (an http or https URL), or empty.")
+    industry: str = strawberry.field(description="Its industry, free text.")
+    category: str = strawberry.field(
+        description="The agency's own grouping (e.g. A, key account), free text."
+    )
+    rating: str = strawberry.field(description="The agency's own rating, free text.")
+    tags: list[str] = strawberry.field(description="Tags from the agency's catalogue.")
+    services: list[str] = strawberry.field(
+        description="What the agency provides to this customer, free text, in order."
+    )
+    billing_email: str = strawberry.field(
+        description="Where invoices go; empty: the primary contact's address."
+    )
+    billing_address: str = strawberry.field(
+        description="The address invoices carry, as lines of text."
+    )
+    tax_id: str = strawberry.field(description="VAT or tax number.")
+    currency: str = strawberry.field(
+        description="ISO 4217 code invoices use (e.g. EUR); empty: the agency's."
+    )
+    payment_terms_days: int | None = strawberry.field(
+        description="Days to pay an invoice (0 to 365); null: the agency's default."
+    )
+    status: CustomerStatusEnum = strawberry.field(
+        description="Where the customer is in its lifecycle; changed only by `transitionCustomer`."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -135,7 +165,10 @@ class Customer(relay.Node):
         preferences = await preferences_of(info.context, "customer", root.id)
         return str(preferences.channel)
 
-    @strawberry.field(deprecation_reason="Use messagePreferences { topics }.")
+    @strawberry.field(
+        deprecation_reason="Use messagePreferences { topics }.",
+        description="Topics the customer receives (same as `messagePreferences.topics`).",
+    )
     async def notification_subscriptions(
         self, info: Info, root: strawberry.Parent[CustomerRecord]
     ) -> list[str]:
@@ -236,35 +269,72 @@ def _payload(outcome: Outcome[CustomerRecord]) -> CustomerPayload:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Customer fields shared by create and update; on update, fields left out are "
+    "unchanged."
+)
 class CustomerFields:
     """Shared by create and update; on update, fields left out are unchanged."""
 
-    legal_name: str | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    industry: str | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
-    rating: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    parent_id: relay.GlobalID | None = strawberry.UNSET
+    legal_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Registered name, at most 200 characters."
+    )
+    website: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An http or https URL, at most 300 characters (else INVALID).",
+    )
+    industry: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 100 characters."
+    )
+    category: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
+    rating: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 20 characters."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list: at most 20 tags, each 1 to 50 characters.",
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A Customer id: the group this customer belongs to (a cycle is PARENT_CYCLE).",
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="The relationship manager (a User id)."
     )
-    operations_user_id: relay.GlobalID | None = strawberry.UNSET
+    operations_user_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Who runs the customer's operations (a User id)."
+    )
     preferred_channel: str | None = strawberry.field(
+        description="email, phone, sms or whatsapp.",
         default=strawberry.UNSET,
         deprecation_reason="Use updateMessagePreferences (channel).",
     )
     notification_subscriptions: list[str] | None = strawberry.field(
+        description="Topics the customer receives.",
         default=strawberry.UNSET,
         deprecation_reason="Use updateMessagePreferences (topics).",
     )
-    services: list[str] | None = strawberry.UNSET
-    billing_email: str | None = strawberry.UNSET
-    billing_address: str | None = strawberry.UNSET
-    tax_id: str | None = strawberry.UNSET
+    services: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list: at most 50, each at most 200 characters.",
+    )
+    billing_email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Where invoices go: an email address, or empty."
+    )
+    billing_address: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The address invoices carry, at most 2,000 characters.",
+    )
+    tax_id: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
     currency: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 4217.")
-    payment_terms_days: int | None = strawberry.UNSET
+    payment_terms_days: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Days to pay, 0 to 365 (else OUT_OF_RANGE); null: the agency's default.",
+    )
     billing_units: list[BillingUnitInput] | None = strawberry.field(
         default=strawberry.UNSET,
         description=f"The whole list, replacing the old one; at most {MAX_BILLING_UNITS}.",
@@ -274,40 +344,53 @@ class CustomerFields:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new customer, in status DRAFT. Errors: REQUIRED, TOO_LONG, TOO_MANY, INVALID, "
+    "INVALID_EMAIL, OUT_OF_RANGE, PARENT_CYCLE, NOT_FOUND, FORBIDDEN and the custom-field "
+    "codes."
+)
 class CreateCustomerInput(CustomerFields):
-    name: str
+    name: str = strawberry.field(description="1 to 200 characters, trimmed.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a customer; fields left out are unchanged.")
 class UpdateCustomerInput(CustomerFields):
     id: relay.GlobalID = node_id()
-    name: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters (blank: REQUIRED)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The customer to act on.")
 class CustomerIdInput:
     id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="A lifecycle event to apply to a customer.")
 class TransitionCustomerInput:
     id: relay.GlobalID = node_id()
-    event: CustomerEventEnum
+    event: CustomerEventEnum = strawberry.field(
+        description="The event; `allowedEvents` on the customer lists those possible now."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A contact to link to a customer (or a link to change).")
 class LinkCustomerContactInput:
     id: relay.GlobalID = node_id()
-    contact_id: relay.GlobalID
-    role: str = ""
-    is_primary: bool = False
+    contact_id: relay.GlobalID = strawberry.field(description="A Contact id.")
+    role: str = strawberry.field(
+        default="", description="The contact's role there, at most 100 characters."
+    )
+    is_primary: bool = strawberry.field(
+        default=False,
+        description="Make this the primary contact (the previous one stops being it).",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A contact to unlink from a customer.")
 class UnlinkCustomerContactInput:
     id: relay.GlobalID = node_id()
-    contact_id: relay.GlobalID
+    contact_id: relay.GlobalID = strawberry.field(description="A Contact id that is linked.")
 
 
 @strawberry.input(description="Convert a Hot contact: link an existing customer or create one.")
@@ -331,19 +414,28 @@ class ConvertContactPayload:
     errors: list[ContactError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="Which customers to list; conditions combine with AND.")
 class CustomerFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the name, legal name, website or billing email."
     )
-    status_in: list[CustomerStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
-    parent_id: relay.GlobalID | None = None
+    status_in: list[CustomerStatusEnum] | None = strawberry.field(
+        default=None, description="Only customers in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only customers this user manages (a User id)."
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only the direct children of this customer (a Customer id)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort customers.")
 class CustomerOrder(RecordOrder):
-    field: CustomerOrderField = CustomerOrderField.CREATED_AT
+    field: CustomerOrderField = strawberry.field(
+        default=CustomerOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
@@ -375,13 +467,18 @@ class CustomerQuery:
 
 @strawberry.type
 class CustomerMutation:
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Create a customer in status DRAFT. Errors: see CreateCustomerInput."
+    )
     async def create_customer(
         self, info: Info, input: Annotated[CreateCustomerInput, MUTATION_INPUT]
     ) -> CustomerPayload:
         return _payload(await resolve.create_customer(info.context, input))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Change a customer you may edit: only the fields given. Errors as for "
+        "createCustomer, plus NOT_FOUND."
+    )
     async def update_customer(
         self, info: Info, input: Annotated[UpdateCustomerInput, MUTATION_INPUT]
     ) -> CustomerPayload:
@@ -412,7 +509,11 @@ class CustomerMutation:
         )
         return _payload(outcome)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Unlink a contact from a customer; the contact itself stays. Errors: "
+        "NOT_FOUND,"
+        "FORBIDDEN."
+    )
     async def unlink_customer_contact(
         self, info: Info, input: Annotated[UnlinkCustomerContactInput, MUTATION_INPUT]
     ) -> CustomerPayload:

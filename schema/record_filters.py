@@ -14,12 +14,16 @@ from schema.custom_fields import CustomFieldCondition
 
 @strawberry.enum
 class OrderDirection(Enum):
+    """Which way a list is sorted."""
+
     ASC = "asc"
     DESC = "desc"
 
 
 @strawberry.input(description="Criteria every sales record list takes; all given ones hold.")
 class RecordFilter:
+    """Conditions every record of the list must meet; each one left out does not filter."""
+
     search: str | None = strawberry.field(
         default=None, description="Part of the record's text, in any letter case."
     )
@@ -38,7 +42,12 @@ class RecordFilter:
 
 @strawberry.input(description="How a sales record list is ordered.")
 class RecordOrder:
-    direction: OrderDirection = OrderDirection.DESC
+    """How to sort a list: by one of its fields or by a custom field's value, ties broken by id."""
+
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC,
+        description="Ascending or descending; DESC (newest or highest first) when left out.",
+    )
     custom_field: str | None = strawberry.field(
         default=None, description="A custom field's key: order by its value instead of `field`."
     )

@@ -57,7 +57,9 @@ def error_message() -> Any:
 
 
 def node_id() -> Any:
-    return strawberry.field(description="Its global id: give it to `node(id:)` and mutations.")
+    return strawberry.field(
+        description="The record's global id, as `node(id:)` and the mutations take it."
+    )
 
 
 def created_at() -> Any:
