@@ -247,14 +247,20 @@ class AgencyMutation:
         outcome = await resolve.create_org_unit(info.context, input.name, input.parent_id)
         return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Admins: add a department users can belong to. Errors: REQUIRED, "
+        "TOO_LONG, NAME_TAKEN, FORBIDDEN."
+    )
     async def create_department(
         self, info: Info, input: Annotated[CreateNamedInput, MUTATION_INPUT]
     ) -> DepartmentPayload:
         outcome = await resolve.create_department(info.context, input.name)
         return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Admins: add a designation (job title) users can hold. Errors: REQUIRED, "
+        "TOO_LONG, NAME_TAKEN, FORBIDDEN."
+    )
     async def create_designation(
         self, info: Info, input: Annotated[CreateNamedInput, MUTATION_INPUT]
     ) -> DesignationPayload:

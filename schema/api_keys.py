@@ -105,7 +105,10 @@ class ApiKeyQuery:
 
 @strawberry.type
 class ApiKeyMutation:
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Admins: create an API key with scopes; its secret is shown once, in "
+        "this answer only. Errors: REQUIRED, TOO_LONG, TOO_MANY, INVALID, FORBIDDEN."
+    )
     async def create_api_key(
         self, info: Info, input: Annotated[CreateApiKeyInput, MUTATION_INPUT]
     ) -> CreateApiKeyPayload:

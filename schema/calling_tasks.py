@@ -70,13 +70,19 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 )
 class CallingTask(relay.Node):
     id: relay.NodeID[str] = node_id()
-    subject: str
-    due_at: datetime | None
+    subject: str = strawberry.field(description="What the call is about (never empty).")
+    due_at: datetime | None = strawberry.field(
+        description="When the call should be made; null when not scheduled."
+    )
     notes: str = strawberry.field(description="What the call is for (briefing for the caller).")
-    outcome_notes: str
-    reschedule_count: int
+    outcome_notes: str = strawberry.field(
+        description="What came of the call, written when it is done or aborted."
+    )
+    reschedule_count: int = strawberry.field(description="How many times it was re-scheduled.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
-    status: CallingTaskStatusEnum
+    status: CallingTaskStatusEnum = strawberry.field(
+        description="Where the task is in its lifecycle; changed only by `transitionCallingTask`."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -84,19 +90,19 @@ class CallingTask(relay.Node):
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, CallingTaskRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Contact id it is about, if any.")
     def contact_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Contact", root.contact_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Customer id it is about, if any.")
     def customer_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Customer", root.customer_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Lead id it is about, if any.")
     def lead_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Lead", root.lead_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Deal id it is about, if any.")
     def deal_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
 
@@ -124,7 +130,7 @@ class CallingTask(relay.Node):
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
         return await related.customer(info.context, root.customer_id)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="Who is to make the call.")
     async def assignee(
         self, info: Info, root: strawberry.Parent[CallingTaskRecord]
     ) -> UserSummary | None:
@@ -168,12 +174,22 @@ def _payload(outcome: Outcome[CallingTaskRecord]) -> CallingTaskPayload:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new calling task (status NEW, or SCHEDULED with `dueAt`), about a contact "
+    "or a customer and perhaps a lead or a deal. Errors: REQUIRED, TOO_LONG, "
+    "TOO_MANY, NOT_FOUND, FORBIDDEN."
+)
 class CreateCallingTaskInput:
-    subject: str
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
+    subject: str = strawberry.field(description="What the call is about: 1 to 200 characters.")
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Contact to call (this or `customerId`)."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Customer to call (this or `contactId`)."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Lead the call is about, if any."
+    )
     deal_id: relay.GlobalID | None = strawberry.field(
         default=None,
         description="With neither contactId nor customerId, the call goes to the deal's (else "
@@ -182,9 +198,13 @@ class CreateCallingTaskInput:
     assignee_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    due_at: datetime | None = None
-    notes: str = ""
-    tags: list[str] = strawberry.field(default_factory=list)
+    due_at: datetime | None = strawberry.field(
+        default=None, description="When to call; left out: not scheduled yet."
+    )
+    notes: str = strawberry.field(default="", description="At most 10,000 characters.")
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="At most 20 tags, each 1 to 50 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -193,20 +213,37 @@ class CreateCallingTaskInput:
 @strawberry.input(description="Fields left out are unchanged; status moves by events only.")
 class UpdateCallingTaskInput:
     id: relay.GlobalID = node_id()
-    subject: str | None = strawberry.UNSET
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
-    lead_id: relay.GlobalID | None = strawberry.UNSET
-    deal_id: relay.GlobalID | None = strawberry.UNSET
-    assignee_id: relay.GlobalID | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    subject: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Contact id, or null to unlink."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Customer id, or null to unlink."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Lead id, or null to unlink."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Deal id, or null to unlink."
+    )
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The user to give the task to (a User id); needs the right to reassign.",
+    )
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 10,000 characters."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole list: at most 20 tags."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The calling task to delete (soft).")
 class DeleteCallingTaskInput:
     id: relay.GlobalID = node_id()
 
@@ -216,29 +253,51 @@ class DeleteCallingTaskInput:
 )
 class TransitionCallingTaskInput:
     id: relay.GlobalID = node_id()
-    event: CallingTaskEventEnum
-    due_at: datetime | None = None
-    outcome_notes: str | None = None
+    event: CallingTaskEventEnum = strawberry.field(
+        description="The event; `allowedEvents` on the task lists those possible now."
+    )
+    due_at: datetime | None = strawberry.field(
+        default=None, description="The new time, for SCHEDULE and RESCHEDULE (required there)."
+    )
+    outcome_notes: str | None = strawberry.field(
+        default=None,
+        description="What came of the call, for DONE and ABORT; at most 10,000 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which calling tasks to list; conditions combine with AND.")
 class CallingTaskFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the subject or outcome notes, in any letter case."
     )
-    status_in: list[CallingTaskStatusEnum] | None = None
-    assignee_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
-    deal_id: relay.GlobalID | None = None
+    status_in: list[CallingTaskStatusEnum] | None = strawberry.field(
+        default=None, description="Only tasks in one of these statuses."
+    )
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks given to this user (a User id)."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this contact."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this customer."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this lead."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this deal."
+    )
     due_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     due_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
-@strawberry.input
+@strawberry.input(description="How to sort calling tasks.")
 class CallingTaskOrder(RecordOrder):
-    field: CallingTaskOrderField = CallingTaskOrderField.CREATED_AT
+    field: CallingTaskOrderField = strawberry.field(
+        default=CallingTaskOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
@@ -270,13 +329,19 @@ class CallingTaskQuery:
 
 @strawberry.type
 class CallingTaskMutation:
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Create a calling task, given to you unless `assigneeId` says otherwise. "
+        "Errors: see CreateCallingTaskInput."
+    )
     async def create_calling_task(
         self, info: Info, input: Annotated[CreateCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         return _payload(await resolve.create_calling_task(info.context, input))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Change a calling task you may edit: only the fields given. Errors as "
+        "for createCallingTask."
+    )
     async def update_calling_task(
         self, info: Info, input: Annotated[UpdateCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:

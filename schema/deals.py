@@ -74,15 +74,21 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 @strawberry.type(description="An opportunity in a pipeline (also called a deal).")
 class Deal(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
-    status: DealStatusEnum
-    amount: Decimal
+    name: str = strawberry.field(description="What is being sold (never empty).")
+    status: DealStatusEnum = strawberry.field(
+        description="OPEN, WON or LOST: the kind of its stage; changed only by `moveDeal`."
+    )
+    amount: Decimal = strawberry.field(
+        description="Its value in `currency`, at most 2 decimal places."
+    )
     currency: str | None = strawberry.field(description="ISO 4217 code of the amount, e.g. EUR.")
-    expected_close_date: date
-    competitors: list[str]
+    expected_close_date: date = strawberry.field(description="When it is expected to close.")
+    competitors: list[str] = strawberry.field(description="Who else is bidding, in order.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     close_reason: str = strawberry.field(description="Why it was won or lost.")
-    closed_at: datetime | None
+    closed_at: datetime | None = strawberry.field(
+        description="When it was won or lost; null while open."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -91,7 +97,7 @@ class Deal(relay.Node):
         """Resolvers return domain records; this type is their GraphQL view."""
         return isinstance(obj, (cls, DealRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Pipeline id its stage belongs to.")
     def pipeline_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID:
         return relay.GlobalID("Pipeline", str(root.pipeline_id))
 
@@ -193,11 +199,19 @@ class DealPayload:
     errors: list[DealError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new open deal, in an open stage of a pipeline. Errors: REQUIRED, "
+    "TOO_LONG, TOO_MANY, OUT_OF_RANGE, INVALID_CURRENCY, STAGE_CLOSED, "
+    "NOT_FOUND, FORBIDDEN."
+)
 class CreateDealInput:
-    name: str
-    expected_close_date: date
-    amount: Decimal = Decimal(0)
+    name: str = strawberry.field(description="What is being sold: 1 to 200 characters.")
+    expected_close_date: date = strawberry.field(description="When it is expected to close.")
+    amount: Decimal = strawberry.field(
+        default=Decimal(0),
+        description="Its value: at least 0, 12 digits before the point and 2 after at most; "
+        "0 when left out.",
+    )
     currency: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 4217; required with a non-zero amount."
     )
@@ -207,14 +221,25 @@ class CreateDealInput:
     stage_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="An open stage; defaults to the first open one."
     )
-    competitors: list[str] = strawberry.field(default_factory=list)
-    tags: list[str] = strawberry.field(default_factory=list)
+    competitors: list[str] = strawberry.field(
+        default_factory=list,
+        description="Who else is bidding: at most 20, each 1 to 100 characters.",
+    )
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="At most 20 tags, each 1 to 50 characters."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
-    lead_id: relay.GlobalID | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Contact it is with, if any."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Customer it is with, if any."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Lead it came from, if any."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -223,21 +248,42 @@ class CreateDealInput:
 @strawberry.input(description="Fields left out are unchanged; the stage changes with moveDeal.")
 class UpdateDealInput:
     id: relay.GlobalID = node_id()
-    name: str | None = strawberry.UNSET
-    amount: Decimal | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    expected_close_date: date | None = strawberry.UNSET
-    competitors: list[str] | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    amount: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At least 0, 12 digits before the point and 2 after at most.",
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217 code (e.g. EUR)."
+    )
+    expected_close_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is expected to close."
+    )
+    competitors: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list: at most 20, each 1 to 100 characters.",
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole list: at most 20 tags."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new owner (a User id); needs the right to reassign.",
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Contact id, or null to unlink."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Customer id, or null to unlink."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The deal to delete (soft).")
 class DeleteDealInput:
     id: relay.GlobalID = node_id()
 
@@ -252,25 +298,42 @@ class MoveDealInput:
     reason: str = strawberry.field(default="", description="Why it was won or lost.")
 
 
-@strawberry.input
+@strawberry.input(description="Which deals to list; conditions combine with AND.")
 class DealFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the name, in any letter case."
     )
-    status_in: list[DealStatusEnum] | None = None
-    pipeline_id: relay.GlobalID | None = None
-    stage_id: relay.GlobalID | None = None
-    owner_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
+    status_in: list[DealStatusEnum] | None = strawberry.field(
+        default=None, description="Only deals in one of these statuses."
+    )
+    pipeline_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals in this pipeline."
+    )
+    stage_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals in this stage."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals owned by this user."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals with this contact."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals with this customer."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals converted from this lead."
+    )
     expected_close_after: date | None = strawberry.field(default=None, description="Inclusive.")
     expected_close_before: date | None = strawberry.field(default=None, description="Exclusive.")
 
 
-@strawberry.input
+@strawberry.input(description="How to sort deals.")
 class DealOrder(RecordOrder):
-    field: DealOrderField = DealOrderField.CREATED_AT
+    field: DealOrderField = strawberry.field(
+        default=DealOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
@@ -315,7 +378,10 @@ class DealMutation:
     ) -> DealPayload:
         return _payload(await resolve.create_deal(info.context, input))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Change a deal you may edit (not its stage: that is `moveDeal`). Errors "
+        "as for createDeal."
+    )
     async def update_deal(
         self, info: Info, input: Annotated[UpdateDealInput, MUTATION_INPUT]
     ) -> DealPayload:

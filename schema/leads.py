@@ -67,13 +67,18 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 @strawberry.type(description="A sales opportunity before it is qualified and becomes a deal.")
 class Lead(relay.Node):
     id: relay.NodeID[str] = node_id()
-    title: str
+    title: str = strawberry.field(description="What the opportunity is (never empty).")
     services: list[str] = strawberry.field(description="The scope of work.")
     source: str = strawberry.field(description="Where the lead came from, e.g. referral.")
-    estimated_value: Decimal | None
+    estimated_value: Decimal | None = strawberry.field(
+        description="What it may be worth, in `currency`; null when not estimated."
+    )
     currency: str | None = strawberry.field(description="ISO 4217 code of the value, e.g. EUR.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
-    status: LeadStatusEnum
+    status: LeadStatusEnum = strawberry.field(
+        description="Where the lead is in its lifecycle; changed only by `transitionLead` "
+        "and `convertLead`."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -178,23 +183,40 @@ class ConvertLeadPayload:
     errors: list[LeadError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new lead in status NEW, owned by you unless `ownerId` says otherwise. "
+    "Errors: REQUIRED, TOO_LONG, TOO_MANY, OUT_OF_RANGE, INVALID_CURRENCY, "
+    "NOT_FOUND, FORBIDDEN."
+)
 class CreateLeadInput:
-    title: str
+    title: str = strawberry.field(description="What the opportunity is: 1 to 200 characters.")
     services: list[str] = strawberry.field(
         default_factory=list, description='The scope of work, e.g. ["SEO", "Web design"].'
     )
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Contact it came from, if any."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Customer it is for, if any."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    source: str = ""
-    estimated_value: Decimal | None = strawberry.UNSET
+    source: str = strawberry.field(
+        default="",
+        description="Where it came from (e.g. web form, referral), at most 50 characters.",
+    )
+    estimated_value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="What it may be worth: at least 0, at most 12 digits before the point "
+        "and 2 after.",
+    )
     currency: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 4217; required with a non-zero value."
     )
-    tags: list[str] = strawberry.field(default_factory=list)
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="At most 20 tags, each 1 to 50 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -203,26 +225,47 @@ class CreateLeadInput:
 @strawberry.input(description="Fields left out are unchanged.")
 class UpdateLeadInput:
     id: relay.GlobalID = node_id()
-    title: str | None = strawberry.UNSET
-    services: list[str] | None = strawberry.UNSET
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    source: str | None = strawberry.UNSET
-    estimated_value: Decimal | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    services: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list of services it asks for: at most 20, each 1 to 100 characters.",
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Contact id, or null to unlink."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Customer id, or null to unlink."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new owner (a User id); needs the right to reassign.",
+    )
+    source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
+    estimated_value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At least 0, 12 digits before the point and 2 after at most; null clears it.",
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217 code (e.g. EUR)."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole list: at most 20 tags."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The lead to delete (soft).")
 class DeleteLeadInput:
     id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="A lifecycle event to apply to a lead.")
 class TransitionLeadInput:
     id: relay.GlobalID = node_id()
     event: LeadEventEnum = strawberry.field(
@@ -253,21 +296,34 @@ class ConvertLeadInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which leads to list; conditions combine with AND.")
 class LeadFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the title or source, in any letter case."
     )
-    status_in: list[LeadStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    source: str | None = None
+    status_in: list[LeadStatusEnum] | None = strawberry.field(
+        default=None, description="Only leads in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only leads owned by this user."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only leads of this contact."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only leads of this customer."
+    )
+    source: str | None = strawberry.field(
+        default=None, description="Only leads from this source (exact, at most 50 characters)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort leads.")
 class LeadOrder(RecordOrder):
-    field: LeadOrderField = LeadOrderField.CREATED_AT
+    field: LeadOrderField = strawberry.field(
+        default=LeadOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
@@ -306,13 +362,15 @@ def _payload(outcome: Outcome[LeadRecord]) -> LeadPayload:
 
 @strawberry.type
 class LeadMutation:
-    @strawberry.mutation
+    @strawberry.mutation(description="Create a lead. Errors: see CreateLeadInput.")
     async def create_lead(
         self, info: Info, input: Annotated[CreateLeadInput, MUTATION_INPUT]
     ) -> LeadPayload:
         return _payload(await resolve.create_lead(info.context, input))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Change a lead you may edit: only the fields given. Errors as for createLead."
+    )
     async def update_lead(
         self, info: Info, input: Annotated[UpdateLeadInput, MUTATION_INPUT]
     ) -> LeadPayload:

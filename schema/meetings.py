@@ -61,8 +61,10 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 
 @strawberry.type(description="A time the owner offered.")
 class MeetingSlot:
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime = strawberry.field(description="When this time starts.")
+    ends_at: datetime = strawberry.field(
+        description="When this time ends (start plus the meeting's duration)."
+    )
 
 
 @strawberry.type(
@@ -71,16 +73,20 @@ class MeetingSlot:
 )
 class Meeting(relay.Node):
     id: relay.NodeID[str] = node_id()
-    title: str
+    title: str = strawberry.field(description="What the meeting is (never empty).")
     location: str = strawberry.field(description="A place or a video link.")
-    duration_minutes: int
+    duration_minutes: int = strawberry.field(description="How long it lasts, 5 to 480 minutes.")
     time_zone: str = strawberry.field(description="The contact's (the agency's) time zone.")
     starts_at: datetime | None = strawberry.field(description="The booked time; null until.")
-    ends_at: datetime | None
+    ends_at: datetime | None = strawberry.field(
+        description="When the booked time ends; null until booked."
+    )
     sequence: int = strawberry.field(
         description="The invitation's revision: one more at each new time or cancellation."
     )
-    status: MeetingStatusEnum
+    status: MeetingStatusEnum = strawberry.field(
+        description="Where the meeting is in its lifecycle."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -88,19 +94,19 @@ class Meeting(relay.Node):
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, MeetingRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Contact it is with.")
     def contact_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("Contact", root.contact_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Lead it is about, if any.")
     def lead_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("Lead", root.lead_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Deal it is about, if any.")
     def deal_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
 
-    @strawberry.field
+    @strawberry.field(description="The CallingTask it came from, if any.")
     def calling_task_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("CallingTask", root.calling_task_id)
 
@@ -164,25 +170,36 @@ def _payload(outcome: Outcome[MeetingRecord]) -> MeetingPayload:
     "email with a link to pick one."
 )
 class ProposeMeetingInput:
-    contact_id: relay.GlobalID
-    title: str
-    slots: list[datetime]
-    duration_minutes: int
+    contact_id: relay.GlobalID = strawberry.field(
+        description="The Contact to meet (needs an email address, else NO_ADDRESS)."
+    )
+    title: str = strawberry.field(description="1 to 200 characters.")
+    slots: list[datetime] = strawberry.field(
+        description="Start times to offer: 1 to 10, none in the past (IN_THE_PAST), none "
+        "overlapping (SLOT_OVERLAPS)."
+    )
+    duration_minutes: int = strawberry.field(description="5 to 480 (else OUT_OF_RANGE).")
     location: str = strawberry.field(default="", description="A place or a video link.")
     template: str = strawberry.field(
         default="",
         description="A published message template's key for the proposal; a default text "
         "listing the times without one. The booking link is added either way.",
     )
-    lead_id: relay.GlobalID | None = None
-    deal_id: relay.GlobalID | None = None
-    calling_task_id: relay.GlobalID | None = None
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Lead it is about, if any."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Deal it is about, if any."
+    )
+    calling_task_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The CallingTask it came from, if any."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to you."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The meeting to act on.")
 class MeetingInput:
     id: relay.GlobalID = node_id()
 
@@ -190,25 +207,44 @@ class MeetingInput:
 @strawberry.input(description="A booked meeting's new start; its length is kept.")
 class RescheduleMeetingInput:
     id: relay.GlobalID = node_id()
-    starts_at: datetime
+    starts_at: datetime = strawberry.field(
+        description="The new start (not in the past, not overlapping your booked meetings)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which meetings to list; conditions combine with AND.")
 class MeetingFilter:
-    status_in: list[MeetingStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
-    deal_id: relay.GlobalID | None = None
-    calling_task_id: relay.GlobalID | None = None
+    status_in: list[MeetingStatusEnum] | None = strawberry.field(
+        default=None, description="Only meetings in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings owned by this user."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings with this contact."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings about this lead."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings about this deal."
+    )
+    calling_task_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings that came from this calling task."
+    )
     starts_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     starts_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
 @strawberry.input(description="By STARTS_AT, meetings not booked yet are left out.")
 class MeetingOrder:
-    field: MeetingOrderField = MeetingOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: MeetingOrderField = strawberry.field(
+        default=MeetingOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="DESC when left out."
+    )
 
 
 @strawberry.type

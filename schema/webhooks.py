@@ -205,7 +205,10 @@ class WebhookMutation:
     ) -> WebhookSecretPayload:
         return _secret_payload(await resolve.create_endpoint(info.context, input))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Admins: change a webhook endpoint's URL, event types or active flag. "
+        "Errors: NOT_FOUND, INVALID, INVALID_URL, TARGET_NOT_ALLOWED, FORBIDDEN."
+    )
     async def update_webhook_endpoint(
         self, info: Info, input: Annotated[UpdateWebhookEndpointInput, MUTATION_INPUT]
     ) -> WebhookEndpointPayload:
