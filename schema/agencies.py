@@ -50,9 +50,11 @@ class Agency:
     def id(self, root: strawberry.Parent[Any]) -> relay.GlobalID:
         return relay.GlobalID("Agency", str(root.id))
 
-    name: str
-    slug: str
-    kind: AgencyKind
+    name: str = strawberry.field(description="The agency's name.")
+    slug: str = strawberry.field(description="Its short unique name: lower-case letters, digits and dashes.")
+    kind: AgencyKind = strawberry.field(
+        description="What the agency does: sells, supports, or both."
+    )
     website: str = strawberry.field(description="http(s) address, or empty.")
     time_zone: str = strawberry.field(description="An IANA zone name, e.g. Europe/London.")
     locale: str = strawberry.field(description="A language tag, e.g. en-GB.")
@@ -103,31 +105,31 @@ class Agency:
 @strawberry.type(description="A unit of the organisation tree; Sales Heads see their subtree.")
 class OrgUnit(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
+    name: str = strawberry.field(description="Its name.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, OrgUnitRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The OrgUnit id it sits under; null for a top unit.")
     def parent_id(self, root: strawberry.Parent[OrgUnitRecord]) -> relay.GlobalID | None:
         return relay.GlobalID("OrgUnit", str(root.parent_id)) if root.parent_id else None
 
 
-@strawberry.type
+@strawberry.type(description="A department users can belong to.")
 class Department(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
+    name: str = strawberry.field(description="Its name.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, DepartmentRecord))
 
 
-@strawberry.type
+@strawberry.type(description="A job title users can hold.")
 class Designation(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
+    name: str = strawberry.field(description="Its name.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -179,12 +181,26 @@ class AgencyPayload:
 
 @strawberry.input(description="Fields left out are unchanged; an address given replaces the old.")
 class UpdateAgencyInput:
-    name: str | None = strawberry.UNSET
-    kind: AgencyKind | None = strawberry.UNSET
-    address: AddressInput | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    time_zone: str | None = strawberry.UNSET
-    locale: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    kind: AgencyKind | None = strawberry.field(
+        default=strawberry.UNSET, description="What the agency does."
+    )
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new address."
+    )
+    website: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An http(s) address, at most 500 characters (else INVALID_URL).",
+    )
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IANA name, e.g. Europe/London (else INVALID_TIME_ZONE).",
+    )
+    locale: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A locale tag, e.g. en-GB (else INVALID_LOCALE)."
+    )
     logo_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET,
         description="An image Document uploaded to the agency (POST /documents?recordId=<agency "
@@ -197,15 +213,21 @@ class UpdateAgencyInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A unit of the organisation tree.")
 class CreateOrgUnitInput:
-    name: str
-    parent_id: relay.GlobalID | None = None
+    name: str = strawberry.field(
+        description="1 to 200 characters."
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The OrgUnit to put it under; null for a top unit."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A name for a new department or designation.")
 class CreateNamedInput:
-    name: str
+    name: str = strawberry.field(
+        description="1 to 200 characters, unique in the agency (else NAME_TAKEN)."
+    )
 
 
 @strawberry.type

@@ -39,12 +39,21 @@ error_code_enum(ApiKeyErrorCode, "ApiKeyErrorCode", "API keys")
 @strawberry.type(description="An integrator's key; only its prefix is ever shown again.")
 class ApiKey(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
-    prefix: str
-    scopes: list[ApiScopeEnum]
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    name: str = strawberry.field(description="What the key is for.")
+    prefix: str = strawberry.field(
+        description="The first characters of the key, to recognise it (the secret is never "
+        "shown again)."
+    )
+    scopes: list[ApiScopeEnum] = strawberry.field(description="What the key may do.")
+    expires_at: datetime | None = strawberry.field(
+        description="When it stops working; null: never."
+    )
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked; null while it works."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When it last authenticated a request."
+    )
     created_at: datetime = created_at()
 
     @classmethod
@@ -80,14 +89,16 @@ class CreateApiKeyPayload:
     errors: list[ApiKeyError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="A new API key (at most 100 per agency, else TOO_MANY).")
 class CreateApiKeyInput:
-    name: str
-    scopes: list[ApiScopeEnum]
-    expires_at: datetime | None = None
+    name: str = strawberry.field(description="What it is for: 1 to 200 characters.")
+    scopes: list[ApiScopeEnum] = strawberry.field(description="What it may do; at least one.")
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When it stops working (in the future); left out: never."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The API key to revoke.")
 class RevokeApiKeyInput:
     id: relay.GlobalID = node_id()
 

@@ -63,19 +63,23 @@ def _payload(outcome: Outcome[Tokens]) -> AuthPayload:
     "stopped it (then nothing was changed)."
 )
 class LogoutPayload:
-    ok: bool
+    ok: bool = strawberry.field(description="True when the session was ended.")
     errors: list[AuthError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="Credentials of a user.")
 class LoginInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The sign-in address (any letter case).")
+    password: str = strawberry.field(
+        description="The password; wrong ones are throttled per account and address."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A refresh token to trade for new tokens.")
 class RefreshSessionInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(
+        description="The refresh token of the last `login` or `refreshSession`; each works once."
+    )
 
 
 @strawberry.type

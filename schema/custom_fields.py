@@ -41,15 +41,21 @@ error_code_enum(CustomFieldErrorCode, "CustomFieldErrorCode", "custom fields")
 @strawberry.type(description="A typed field an admin added to one record type.")
 class CustomField(relay.Node):
     id: relay.NodeID[str] = node_id()
-    record_type: CustomFieldRecordType
+    record_type: CustomFieldRecordType = strawberry.field(
+        description="The kind of record it belongs to."
+    )
     key: str = strawberry.field(description="The field's name in inputs, filters and values.")
-    label: str
-    type: CustomFieldType
+    label: str = strawberry.field(description="What users see, e.g. Contract end.")
+    type: CustomFieldType = strawberry.field(description="What it holds.")
     choices: list[str] = strawberry.field(description="Allowed values of (multi-)choice fields.")
-    required: bool
+    required: bool = strawberry.field(description="Whether records must have a value.")
     max_length: int | None = strawberry.field(description="Longest text value (default 500).")
-    min_value: float | None
-    max_value: float | None
+    min_value: float | None = strawberry.field(
+        description="The smallest number allowed (NUMBER fields), if any."
+    )
+    max_value: float | None = strawberry.field(
+        description="The largest number allowed (NUMBER fields), if any."
+    )
     position: int = strawberry.field(description="Place in the record type's form.")
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
@@ -68,14 +74,16 @@ class CustomField(relay.Node):
     "set (choices for choice and multi-choice fields), or none when the value is unset."
 )
 class CustomFieldValue:
-    key: str
-    label: str
-    type: CustomFieldType
-    text: str | None
-    number: float | None
-    date: Date | None
-    boolean: bool | None
-    choices: list[str]
+    key: str = strawberry.field(description="The field's key.")
+    label: str = strawberry.field(description="The field's label.")
+    type: CustomFieldType = strawberry.field(
+        description="What the field holds: which of the value fields is set."
+    )
+    text: str | None = strawberry.field(description="The value of a TEXT or CHOICE field.")
+    number: float | None = strawberry.field(description="The value of a NUMBER field.")
+    date: Date | None = strawberry.field(description="The value of a DATE field.")
+    boolean: bool | None = strawberry.field(description="The value of a BOOLEAN field.")
+    choices: list[str] = strawberry.field(description="The values of a MULTI_CHOICE field.")
 
 
 def as_values(found: list[FieldValue]) -> list[CustomFieldValue]:
@@ -106,22 +114,39 @@ async def custom_field_values(
     "(`choices` with one item for a choice field). None of them clears the value."
 )
 class CustomFieldValueInput:
-    key: str
-    text: str | None = strawberry.UNSET
-    number: float | None = strawberry.UNSET
-    date: Date | None = strawberry.UNSET
-    boolean: bool | None = strawberry.UNSET
-    choices: list[str] | None = strawberry.UNSET
+    """One custom field's value: set the member of its type, or null to clear it."""
+
+    key: str = strawberry.field(description="The field's key (else UNKNOWN_FIELD).")
+    text: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="For TEXT (at most the field's maximum length) and CHOICE fields.",
+    )
+    number: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For NUMBER fields, within the field's range."
+    )
+    date: Date | None = strawberry.field(default=strawberry.UNSET, description="For DATE fields.")
+    boolean: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="For BOOLEAN fields."
+    )
+    choices: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="For MULTI_CHOICE fields: each one of its choices."
+    )
 
 
 @strawberry.input(
     description="A value to compare with: the member of the field's type (`text` for choices)."
 )
 class CustomFieldOperand:
-    text: str | None = strawberry.UNSET
-    number: float | None = strawberry.UNSET
-    date: Date | None = strawberry.UNSET
-    boolean: bool | None = strawberry.UNSET
+    text: str | None = strawberry.field(
+        default=strawberry.UNSET, description="For text and choice fields."
+    )
+    number: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For number fields."
+    )
+    date: Date | None = strawberry.field(default=strawberry.UNSET, description="For date fields.")
+    boolean: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="For boolean fields."
+    )
 
 
 @strawberry.input(
@@ -129,8 +154,10 @@ class CustomFieldOperand:
     "field they hold when one of the chosen values meets them."
 )
 class CustomFieldCondition:
-    key: str
-    equals: CustomFieldOperand | None = strawberry.UNSET
+    key: str = strawberry.field(description="The custom field's key.")
+    equals: CustomFieldOperand | None = strawberry.field(
+        default=strawberry.UNSET, description="The value must be this."
+    )
     at_least: CustomFieldOperand | None = strawberry.field(
         default=strawberry.UNSET, description="Numbers and dates, inclusive."
     )
@@ -164,17 +191,33 @@ class CustomFieldPayload:
     errors: list[CustomFieldError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new custom field (at most 100 per record type). Errors: REQUIRED, "
+    "TOO_LONG, TOO_MANY, INVALID, DUPLICATE_KEY, FORBIDDEN."
+)
 class DefineCustomFieldInput:
-    record_type: CustomFieldRecordType
+    record_type: CustomFieldRecordType = strawberry.field(
+        description="The kind of record it belongs to."
+    )
     key: str = strawberry.field(description="Lower case letters, digits and _, e.g. budget.")
-    label: str
-    type: CustomFieldType
-    choices: list[str] | None = strawberry.UNSET
-    required: bool | None = strawberry.UNSET
-    max_length: int | None = strawberry.UNSET
-    min_value: float | None = strawberry.UNSET
-    max_value: float | None = strawberry.UNSET
+    label: str = strawberry.field(description="1 to 100 characters.")
+    type: CustomFieldType = strawberry.field(description="What it holds; it never changes.")
+    choices: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="For CHOICE and MULTI_CHOICE: at most 100, each 1 to 100 characters.",
+    )
+    required: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Records must then have a value."
+    )
+    max_length: int | None = strawberry.field(
+        default=strawberry.UNSET, description="For TEXT: 1 to 500 characters."
+    )
+    min_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For NUMBER: the smallest value allowed."
+    )
+    max_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For NUMBER: the largest value allowed."
+    )
     position: int | None = strawberry.field(
         default=strawberry.UNSET, description="Defaults to after the last field."
     )
@@ -185,16 +228,32 @@ class DefineCustomFieldInput:
 )
 class UpdateCustomFieldInput:
     id: relay.GlobalID = node_id()
-    label: str | None = strawberry.UNSET
-    choices: list[str] | None = strawberry.UNSET
-    required: bool | None = strawberry.UNSET
-    max_length: int | None = strawberry.UNSET
-    min_value: float | None = strawberry.UNSET
-    max_value: float | None = strawberry.UNSET
-    position: int | None = strawberry.UNSET
+    label: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 100 characters."
+    )
+    choices: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list (a choice records hold cannot go: CHOICE_IN_USE).",
+    )
+    required: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Records must then have a value."
+    )
+    max_length: int | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 500 characters."
+    )
+    min_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="The smallest value allowed."
+    )
+    max_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="The largest value allowed."
+    )
+    position: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Its place among the record type's fields, 0 to 10,000.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The custom field to archive: it is hidden and its values kept.")
 class ArchiveCustomFieldInput:
     id: relay.GlobalID = node_id()
 

@@ -42,17 +42,21 @@ class EmailAccount(relay.Node):
     purpose: MailboxPurpose = strawberry.field(
         description="SALES (unknown senders become leads) or SUPPORT."
     )
-    host: str
-    port: int
-    security: Security
-    username: str
-    folder: str
+    host: str = strawberry.field(description="The IMAP server's host name.")
+    port: int = strawberry.field(description="The IMAP server's port.")
+    security: Security = strawberry.field(description="How the connection is secured.")
+    username: str = strawberry.field(description="The mailbox's sign-in name.")
+    folder: str = strawberry.field(description="The folder read, e.g. INBOX.")
     status: AccountStatus = strawberry.field(
         description="FAILING when the last fetch could not sign in or connect (see lastError); "
         "the next fetch tries again."
     )
-    last_error: str
-    last_fetched_at: datetime | None
+    last_error: str = strawberry.field(
+        description="Why the last fetch failed; empty when it worked."
+    )
+    last_fetched_at: datetime | None = strawberry.field(
+        description="When mail was last fetched; null before the first fetch."
+    )
     created_at: datetime = created_at()
 
     @classmethod
@@ -86,19 +90,24 @@ class EmailAccountPayload:
 )
 class AddEmailAccountInput:
     host: str = strawberry.field(description="e.g. imap.gmail.com (public hosts only).")
-    username: str
+    username: str = strawberry.field(description="The mailbox's sign-in name.")
     password: str = strawberry.field(
         description="The password or an app password; stored encrypted, never shown again."
     )
-    purpose: MailboxPurpose = MailboxPurpose.SALES
-    security: Security = Security.SSL
+    purpose: MailboxPurpose = strawberry.field(
+        default=MailboxPurpose.SALES,
+        description="How its mail is routed (as sales or support mail).",
+    )
+    security: Security = strawberry.field(default=Security.SSL, description="SSL when left out.")
     port: int | None = strawberry.field(
         default=None, description="993 for SSL, 143 for STARTTLS unless given."
     )
-    folder: str = "INBOX"
+    folder: str = strawberry.field(
+        default="INBOX", description="The folder to read; INBOX when left out."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The connected mailbox to remove.")
 class RemoveEmailAccountInput:
     id: relay.GlobalID = node_id()
 

@@ -43,7 +43,7 @@ def record_global_id(record_type: str, record_id: Any) -> relay.GlobalID:
 @strawberry.type(description="A note on a contact, a customer, a lead or a deal.")
 class Note(relay.Node):
     id: relay.NodeID[str] = node_id()
-    body: str
+    body: str = strawberry.field(description="The note's text.")
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -80,21 +80,21 @@ def _payload(outcome: Outcome[NoteRecord]) -> NotePayload:
     return NotePayload(note=outcome.value, errors=errors_as(NoteError, outcome.errors))  # type: ignore[arg-type]
 
 
-@strawberry.input
+@strawberry.input(description="A note for a record's timeline.")
 class AddNoteInput:
     record_id: relay.GlobalID = strawberry.field(
         description="A Contact, Customer, Lead or Deal id."
     )
-    body: str
+    body: str = strawberry.field(description="1 to 10,000 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="New text for a note.")
 class UpdateNoteInput:
     id: relay.GlobalID = node_id()
-    body: str
+    body: str = strawberry.field(description="1 to 10,000 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="The note to delete (soft).")
 class DeleteNoteInput:
     id: relay.GlobalID = node_id()
 

@@ -39,16 +39,18 @@ error_code_enum(PipelineErrorCode, "PipelineErrorCode", "pipelines or deal stage
 @strawberry.type(description="A step of a pipeline, with the chance a deal in it is won.")
 class Stage(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
+    name: str = strawberry.field(description="Its name, unique in the pipeline.")
     position: int = strawberry.field(description="0-based place in the pipeline.")
     probability: int = strawberry.field(description="Win probability in percent (0..100).")
-    kind: StageKind
+    kind: StageKind = strawberry.field(
+        description="OPEN, WON or LOST: what reaching it means for a deal."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, StageRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Pipeline id it belongs to.")
     def pipeline_id(self, root: strawberry.Parent[StageRecord]) -> relay.GlobalID:
         return relay.GlobalID("Pipeline", str(root.pipeline_id))
 
@@ -56,7 +58,7 @@ class Stage(relay.Node):
 @strawberry.type(description="An agency's ordered list of stages that deals move through.")
 class Pipeline(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
+    name: str = strawberry.field(description="Its name, unique in the agency.")
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -90,31 +92,36 @@ class PipelinePayload:
     errors: list[PipelineError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="One stage of a new pipeline.")
 class StageInput:
-    name: str
+    name: str = strawberry.field(description="1 to 100 characters.")
     probability: int = strawberry.field(description="Win probability in percent (0..100).")
-    kind: StageKind = StageKind.OPEN
+    kind: StageKind = strawberry.field(default=StageKind.OPEN, description="OPEN when left out.")
 
 
 @strawberry.input(description="Without stages, the pipeline gets the default ones.")
 class CreatePipelineInput:
-    name: str
-    stages: list[StageInput] | None = strawberry.UNSET
+    name: str = strawberry.field(
+        description="1 to 100 characters, unique in the agency (else DUPLICATE_NAME)."
+    )
+    stages: list[StageInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At most 20, in order; at least one open (else NO_OPEN_STAGE).",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new name for a pipeline.")
 class UpdatePipelineInput:
     id: relay.GlobalID = node_id()
-    name: str
+    name: str = strawberry.field(description="1 to 100 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="A stage to add (a pipeline has at most 20).")
 class AddStageInput:
-    pipeline_id: relay.GlobalID
-    name: str
+    pipeline_id: relay.GlobalID = strawberry.field(description="The Pipeline to add it to.")
+    name: str = strawberry.field(description="1 to 100 characters, unique in the pipeline.")
     probability: int = strawberry.field(description="Win probability in percent (0..100).")
-    kind: StageKind = StageKind.OPEN
+    kind: StageKind = strawberry.field(default=StageKind.OPEN, description="OPEN when left out.")
     position: int | None = strawberry.field(
         default=strawberry.UNSET, description="0-based; appended at the end by default."
     )
@@ -125,20 +132,27 @@ class AddStageInput:
 )
 class UpdateStageInput:
     id: relay.GlobalID = node_id()
-    name: str | None = strawberry.UNSET
-    probability: int | None = strawberry.UNSET
-    kind: StageKind | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 100 characters."
+    )
+    probability: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Win probability in percent, 0 to 100 (won stages 100, lost 0).",
+    )
+    kind: StageKind | None = strawberry.field(
+        default=strawberry.UNSET, description="Refused (STAGE_IN_USE) while deals are in it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A pipeline's stages in their new order.")
 class ReorderStagesInput:
-    pipeline_id: relay.GlobalID
+    pipeline_id: relay.GlobalID = strawberry.field(description="The Pipeline.")
     stage_ids: list[relay.GlobalID] = strawberry.field(
         description="Every stage of the pipeline, once each, in the new order."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The stage to delete.")
 class DeleteStageInput:
     id: relay.GlobalID = node_id()
 

@@ -31,7 +31,7 @@ strawberry.enum(TaggedRecordType, name="TaggedRecordType", description="Records 
 @strawberry.type(description="A label shared by the agency; records carry it by name.")
 class Tag(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
+    name: str = strawberry.field(description="The tag's text, unique in the agency.")
     color: str = strawberry.field(description="`#rrggbb`, or empty for the client's default.")
 
     @classmethod
@@ -41,13 +41,13 @@ class Tag(relay.Node):
 
 @strawberry.type(description="How many records of one type you can see carry the tag.")
 class TagUsageCount:
-    record_type: TaggedRecordType
-    count: int
+    record_type: TaggedRecordType = strawberry.field(description="A kind of record.")
+    count: int = strawberry.field(description="How many records of that kind carry the tag.")
 
 
 @strawberry.type(description="A tag and how many records you can see carry it.")
 class TagWithUsage:
-    tag: Tag
+    tag: Tag = strawberry.field(description="The tag.")
     usage: list[TagUsageCount] = strawberry.field(
         description="One entry per record type that carries tags, zeros included."
     )
@@ -70,20 +70,27 @@ class TagPayload:
     errors: list[TagError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="A tag for the agency's catalogue (at most 1,000; else TOO_MANY).")
 class CreateTagInput:
-    name: str
+    name: str = strawberry.field(
+        description="1 to 50 characters, unique in the agency (else DUPLICATE_NAME)."
+    )
     color: str = strawberry.field(default="", description="`#rrggbb` or empty.")
 
 
 @strawberry.input(description="Fields left out are unchanged; a new name reaches every record.")
 class UpdateTagInput:
     id: relay.GlobalID = node_id()
-    name: str | None = strawberry.UNSET
-    color: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="1 to 50 characters; records carrying the tag follow the new name.",
+    )
+    color: str | None = strawberry.field(
+        default=strawberry.UNSET, description="#rrggbb, or empty for none."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The tag to delete; it is taken off every record.")
 class DeleteTagInput:
     id: relay.GlobalID = node_id()
 

@@ -47,10 +47,12 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 @strawberry.type(description="An employee of the agency who signs in.")
 class User(relay.Node):
     id: relay.NodeID[str] = node_id()
-    email: str
-    name: str
-    roles: list[RoleEnum]
-    is_active: bool
+    email: str = strawberry.field(description="The address the user signs in with (lower case).")
+    name: str = strawberry.field(description="Their full name.")
+    roles: list[RoleEnum] = strawberry.field(description="What they may do; at least one.")
+    is_active: bool = strawberry.field(
+        description="False once they have left: they cannot sign in and get no new work."
+    )
     created_at: datetime = created_at()
     time_zone: str | None = strawberry.field(
         description="An IANA zone name, e.g. Europe/London; null: the agency's `timeZone`."
@@ -60,28 +62,30 @@ class User(relay.Node):
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, UserRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The OrgUnit id they belong to, if any.")
     def org_unit_id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID | None:
         return _gid("OrgUnit", root.org_unit_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Department id they belong to, if any.")
     def department_id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID | None:
         return _gid("Department", root.department_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Designation id (job title) they hold, if any.")
     def designation_id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID | None:
         return _gid("Designation", root.designation_id)
 
-    @strawberry.field
+    @strawberry.field(description="The User id of their manager, if any.")
     def manager_id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID | None:
         return _gid("User", root.manager_id)
 
 
 @strawberry.type(description="Who owns or handles a record: a colleague's name only.")
 class UserSummary:
-    name: str
+    """A colleague as other users see them: id and name only."""
 
-    @strawberry.field
+    name: str = strawberry.field(description="Their full name.")
+
+    @strawberry.field(description="The User's global id.")
     def id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID:
         return relay.GlobalID("User", str(root.id))
 
@@ -106,16 +110,29 @@ def user_payload(outcome: Outcome[UserRecord]) -> UserPayload:
     return UserPayload(user=outcome.value, errors=errors_as(UserError, outcome.errors))  # type: ignore[arg-type]
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new employee. Errors: REQUIRED, TOO_LONG, TOO_MANY, INVALID_EMAIL, "
+    "EMAIL_TAKEN, WEAK_PASSWORD, INVALID_TIME_ZONE, NOT_FOUND, FORBIDDEN."
+)
 class CreateUserInput:
-    email: str
-    name: str
+    email: str = strawberry.field(
+        description="Their sign-in address (stored lower case, unique across the API)."
+    )
+    name: str = strawberry.field(description="Full name: 1 to 200 characters.")
     password: str = strawberry.field(description="10 to 256 characters; stored as argon2id.")
-    roles: list[RoleEnum]
-    org_unit_id: relay.GlobalID | None = None
-    department_id: relay.GlobalID | None = None
-    designation_id: relay.GlobalID | None = None
-    manager_id: relay.GlobalID | None = None
+    roles: list[RoleEnum] = strawberry.field(description="1 to 6 roles.")
+    org_unit_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="An OrgUnit id of the agency."
+    )
+    department_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A Department id of the agency."
+    )
+    designation_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A Designation id of the agency."
+    )
+    manager_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A User id of the agency: their manager."
+    )
     time_zone: str | None = strawberry.field(
         default=None, description="An IANA zone name; null: the agency's."
     )
@@ -124,14 +141,32 @@ class CreateUserInput:
 @strawberry.input(description="Fields left out are unchanged.")
 class UpdateUserInput:
     id: relay.GlobalID = node_id()
-    email: str | None = strawberry.UNSET
-    name: str | None = strawberry.UNSET
-    password: str | None = strawberry.UNSET
-    roles: list[RoleEnum] | None = strawberry.UNSET
-    org_unit_id: relay.GlobalID | None = strawberry.UNSET
-    department_id: relay.GlobalID | None = strawberry.UNSET
-    designation_id: relay.GlobalID | None = strawberry.UNSET
-    manager_id: relay.GlobalID | None = strawberry.UNSET
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new sign-in address (unique; else EMAIL_TAKEN)."
+    )
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    password: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new password: 10 to 256 characters (else WEAK_PASSWORD); ends their "
+        "other sessions.",
+    )
+    roles: list[RoleEnum] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new list: 1 to 6 roles."
+    )
+    org_unit_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="An OrgUnit id, or null."
+    )
+    department_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Department id, or null."
+    )
+    designation_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Designation id, or null."
+    )
+    manager_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User id, or null."
+    )
     is_active: bool | None = strawberry.field(
         default=strawberry.UNSET, description="false deactivates: the user can no longer sign in."
     )

@@ -45,14 +45,18 @@ error_code_enum(WebhookErrorCode, "WebhookErrorCode", "webhooks")
 @strawberry.type(description="A URL that receives the agency's events, signed (see README).")
 class WebhookEndpoint(relay.Node):
     id: relay.NodeID[str] = node_id()
-    url: str
-    description: str
+    url: str = strawberry.field(description="Where deliveries are POSTed.")
+    description: str = strawberry.field(description="What it is for.")
     event_types: list[str] = strawberry.field(
         description="Event types sent: contact.created, contact.* or *."
     )
     active: bool = strawberry.field(description="Switched off after repeated failed deliveries.")
-    consecutive_failures: int
-    disabled_reason: str
+    consecutive_failures: int = strawberry.field(
+        description="Failed deliveries in a row; enough of them turn it off."
+    )
+    disabled_reason: str = strawberry.field(
+        description="Why it was turned off; empty while active."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -65,19 +69,27 @@ class WebhookEndpoint(relay.Node):
 class WebhookDelivery(relay.Node):
     id: relay.NodeID[str] = node_id()
     event_id: strawberry.ID = strawberry.field(description="The event sent (X-CRM-Event-Id).")
-    event_type: str
-    status: WebhookDeliveryStatusEnum
-    attempts: int
-    last_response_code: int | None
-    last_error: str
+    event_type: str = strawberry.field(
+        description="The type of the event delivered, e.g. contact.created."
+    )
+    status: WebhookDeliveryStatusEnum = strawberry.field(description="Where the delivery is.")
+    attempts: int = strawberry.field(description="How many times it was POSTed.")
+    last_response_code: int | None = strawberry.field(
+        description="The HTTP status of the last attempt; null when none answered."
+    )
+    last_error: str = strawberry.field(
+        description="What went wrong in the last attempt, if anything."
+    )
     created_at: datetime = created_at()
-    finished_at: datetime | None
+    finished_at: datetime | None = strawberry.field(
+        description="When it succeeded or was given up; null while pending."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, WebhookDeliveryRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The WebhookEndpoint id.")
     def endpoint_id(self, root: strawberry.Parent[WebhookDeliveryRecord]) -> relay.GlobalID:
         return relay.GlobalID("WebhookEndpoint", str(root.endpoint_id))
 
@@ -127,37 +139,53 @@ class WebhookDeliveryPayload:
     errors: list[WebhookError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="A new webhook endpoint (at most 20 per agency).")
 class CreateWebhookEndpointInput:
     url: str = strawberry.field(description="https (or http) URL on a public address.")
-    event_types: list[str]
-    description: str = ""
-    active: bool = True
+    event_types: list[str] = strawberry.field(
+        description="1 to 50 event types or patterns (e.g. contact.*, *)."
+    )
+    description: str = strawberry.field(default="", description="At most 500 characters.")
+    active: bool = strawberry.field(default=True, description="False creates it turned off.")
 
 
 @strawberry.input(description="Fields left out are unchanged; active: true clears failures.")
 class UpdateWebhookEndpointInput:
     id: relay.GlobalID = node_id()
-    url: str | None = strawberry.UNSET
-    event_types: list[str] | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    active: bool | None = strawberry.UNSET
+    url: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An http(s) URL, at most 2,000 characters, on a public address.",
+    )
+    event_types: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 50 event types or patterns."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 500 characters."
+    )
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="True turns it on again (and clears its failure count).",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The webhook endpoint to act on.")
 class WebhookEndpointIdInput:
     id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="A finished delivery to send again (as a new delivery).")
 class RedeliverWebhookDeliveryInput:
     id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="Which deliveries to list.")
 class WebhookDeliveryFilter:
-    endpoint_id: relay.GlobalID | None = strawberry.UNSET
-    status: WebhookDeliveryStatusEnum | None = strawberry.UNSET
+    endpoint_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Only deliveries to this endpoint."
+    )
+    status: WebhookDeliveryStatusEnum | None = strawberry.field(
+        default=strawberry.UNSET, description="Only deliveries in this status."
+    )
 
 
 def _errors(outcome: Outcome[Any]) -> list[WebhookError]:
