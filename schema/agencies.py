@@ -17,7 +17,7 @@ from domain.public_pages import logo_path
 from resolvers import agencies as resolve
 from resolvers.errors import Outcome
 from schema.contacts import Address, AddressInput, address_of
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -30,7 +30,12 @@ from schema.shared_fields import (
 )
 
 error_code_enum(OrganisationErrorCode, "OrganisationErrorCode", "the agency")
-strawberry.enum(AgencyKind, name="AgencyKind")
+described_enum(
+    AgencyKind,
+    "AgencyKind",
+    "What the agency does.",
+    {"SALES": "It sells.", "SUPPORT": "It supports its customers.", "SALES_AND_SUPPORT": "Both."},
+)
 
 
 @strawberry.type(description="The agency's inbound mail addresses.")
@@ -51,7 +56,9 @@ class Agency:
         return relay.GlobalID("Agency", str(root.id))
 
     name: str = strawberry.field(description="The agency's name.")
-    slug: str = strawberry.field(description="Its short unique name: lower-case letters, digits and dashes.")
+    slug: str = strawberry.field(
+        description="Its short unique name: lower-case letters, digits and dashes."
+    )
     kind: AgencyKind = strawberry.field(
         description="What the agency does: sells, supports, or both."
     )
@@ -215,9 +222,7 @@ class UpdateAgencyInput:
 
 @strawberry.input(description="A unit of the organisation tree.")
 class CreateOrgUnitInput:
-    name: str = strawberry.field(
-        description="1 to 200 characters."
-    )
+    name: str = strawberry.field(description="1 to 200 characters.")
     parent_id: relay.GlobalID | None = strawberry.field(
         default=None, description="The OrgUnit to put it under; null for a top unit."
     )

@@ -15,7 +15,7 @@ from domain.api_keys import ApiKey as ApiKeyRecord
 from domain.api_keys import ApiKeyErrorCode
 from resolvers import api_keys as resolve
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -31,7 +31,12 @@ from schema.shared_fields import (
 if TYPE_CHECKING:
     ApiScopeEnum = StrEnum
 else:
-    ApiScopeEnum = strawberry.enum(ApiScope, name="ApiScope")
+    ApiScopeEnum = described_enum(
+        ApiScope,
+        "ApiScope",
+        "What an API key may do; keys act agency-wide within their scopes.",
+        {"READ": "Read queries.", "WRITE": "Mutations.", "SUBSCRIBE": "The `events` subscription."},
+    )
 
 error_code_enum(ApiKeyErrorCode, "ApiKeyErrorCode", "API keys")
 

@@ -16,7 +16,7 @@ from domain.broadcasts import BroadcastRun as BroadcastRunRecord
 from resolvers import broadcasts as resolve
 from schema.contacts import ContactFilter
 from schema.customers import CustomerFilter
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -30,9 +30,40 @@ from schema.shared_fields import (
 )
 
 error_code_enum(BroadcastErrorCode, "BroadcastErrorCode", "broadcasts")
-strawberry.enum(BroadcastStatus, name="BroadcastStatus")
-strawberry.enum(Recurrence, name="BroadcastRecurrence")
-strawberry.enum(RunStatus, name="BroadcastRunStatus")
+described_enum(
+    BroadcastStatus,
+    "BroadcastStatus",
+    "Where a broadcast is.",
+    {
+        "SCHEDULED": "Waiting for its time (a yearly one stays here between runs).",
+        "SENDING": "Sending now.",
+        "SENT": "Sent; a one-off one is finished.",
+        "CANCELLED": "Cancelled; nothing more is sent.",
+    },
+)
+described_enum(
+    Recurrence,
+    "BroadcastRecurrence",
+    "How often a broadcast sends.",
+    {
+        "ONCE": "Once, at `sendAt`.",
+        "YEARLY": "Every year on `sendAt`'s local date and time.",
+        "YEARLY_ON_FIELD": (
+            "Every day at `sendAt`'s local time, to those whose `dateField` falls on that day "
+            "(birthdays, anniversaries)."
+        ),
+    },
+)
+described_enum(
+    RunStatus,
+    "BroadcastRunStatus",
+    "Where one occurrence of a broadcast is.",
+    {
+        "SENDING": "Sending now.",
+        "SENT": "Every message was sent, skipped or failed.",
+        "CANCELLED": "Stopped by a cancel.",
+    },
+)
 
 
 @strawberry.type(description="One sending of a broadcast: its day and its counts so far.")

@@ -23,7 +23,7 @@ from schema.custom_fields import (
     CustomFieldValueInput,
     custom_field_values,
 )
-from schema.enum_values import error_code_enum, lifecycle_enums
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.shared_fields import (
@@ -58,7 +58,12 @@ else:
     )
 
 error_code_enum(CallingTaskErrorCode, "CallingTaskErrorCode", "calling tasks")
-strawberry.enum(CallingTaskOrderField, name="CallingTaskOrderField")
+described_enum(
+    CallingTaskOrderField,
+    "CallingTaskOrderField",
+    "What calling tasks can be sorted by.",
+    {"CREATED_AT": "When it was created.", "DUE_AT": "Due time."},
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:

@@ -26,7 +26,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
-from schema.enum_values import error_code_enum, lifecycle_enums
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
@@ -59,7 +59,18 @@ else:
     )
 
 error_code_enum(ContactErrorCode, "ContactErrorCode", "contacts")
-strawberry.enum(ContactOrderField, name="ContactOrderField")
+described_enum(
+    ContactOrderField,
+    "ContactOrderField",
+    "What contacts can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "FIRST_NAME": "Given name, alphabetically.",
+        "LAST_NAME": "Family name, alphabetically.",
+        "COMPANY_NAME": "Company name, alphabetically.",
+    },
+)
 
 
 @strawberry.type(description="A postal address with optional coordinates.")

@@ -17,7 +17,7 @@ from domain.custom_fields import CustomFieldErrorCode, CustomFieldRecordType, Cu
 from resolvers import custom_fields as resolve
 from resolvers.context import RequestContext
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -31,10 +31,31 @@ from schema.shared_fields import (
     updated_at,
 )
 
-strawberry.enum(
-    CustomFieldRecordType, name="CustomFieldRecordType", description="Records with custom fields."
+described_enum(
+    CustomFieldRecordType,
+    "CustomFieldRecordType",
+    "Records with custom fields.",
+    {
+        "CONTACT": "Contacts.",
+        "CUSTOMER": "Customers.",
+        "LEAD": "Leads.",
+        "DEAL": "Deals.",
+        "CALLING_TASK": "Calling tasks.",
+    },
 )
-strawberry.enum(CustomFieldType, name="CustomFieldType", description="What a custom field holds.")
+described_enum(
+    CustomFieldType,
+    "CustomFieldType",
+    "What a custom field holds.",
+    {
+        "TEXT": "Text, up to the field's maximum length.",
+        "NUMBER": "A number, within the field's range.",
+        "DATE": "A calendar date.",
+        "BOOLEAN": "Yes or no.",
+        "CHOICE": "One of the field's choices.",
+        "MULTI_CHOICE": "Any number of the field's choices.",
+    },
+)
 error_code_enum(CustomFieldErrorCode, "CustomFieldErrorCode", "custom fields")
 
 

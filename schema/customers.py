@@ -28,7 +28,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
-from schema.enum_values import error_code_enum, lifecycle_enums
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
@@ -61,7 +61,16 @@ else:
     )
 
 error_code_enum(CustomerErrorCode, "CustomerErrorCode", "customers")
-strawberry.enum(CustomerOrderField, name="CustomerOrderField")
+described_enum(
+    CustomerOrderField,
+    "CustomerOrderField",
+    "What customers can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "NAME": "Name, alphabetically.",
+    },
+)
 
 
 @strawberry.type(description="A contact's role at a customer.")

@@ -25,7 +25,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
-from schema.enum_values import error_code_enum, lifecycle_enums
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.pipelines import Stage
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
@@ -64,7 +64,17 @@ else:
     )
 
 error_code_enum(DealErrorCode, "DealErrorCode", "deals")
-strawberry.enum(DealOrderField, name="DealOrderField")
+described_enum(
+    DealOrderField,
+    "DealOrderField",
+    "What deals can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "NAME": "Name, alphabetically.",
+        "EXPECTED_CLOSE_DATE": "Expected close date.",
+    },
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:

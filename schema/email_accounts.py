@@ -14,7 +14,7 @@ from domain.email_accounts import AccountStatus, EmailAccountErrorCode, MailboxP
 from domain.email_accounts import EmailAccount as EmailAccountRecord
 from resolvers import email_accounts as resolve
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -28,9 +28,31 @@ from schema.shared_fields import (
 )
 
 error_code_enum(EmailAccountErrorCode, "EmailAccountErrorCode", "connected mailboxes")
-strawberry.enum(Security, name="MailboxSecurity")
-strawberry.enum(AccountStatus, name="MailboxStatus")
-strawberry.enum(MailboxPurpose, name="MailboxPurpose")
+described_enum(
+    Security,
+    "MailboxSecurity",
+    "How the connection to an IMAP server is secured.",
+    {
+        "SSL": "IMAPS, port 993 by default.",
+        "STARTTLS": "Port 143, upgraded before signing in.",
+        "NONE": "Plain text: private hosts only.",
+    },
+)
+described_enum(
+    AccountStatus,
+    "MailboxStatus",
+    "Whether a mailbox's last fetch worked.",
+    {"OK": "It worked.", "FAILING": "It failed; `lastError` says why."},
+)
+described_enum(
+    MailboxPurpose,
+    "MailboxPurpose",
+    "How a mailbox's mail is routed.",
+    {
+        "SALES": "As mail to the sales address: new senders become leads.",
+        "SUPPORT": "As mail to the support address.",
+    },
+)
 
 
 @strawberry.type(

@@ -18,7 +18,7 @@ from domain.flows.service import FlowVersion as FlowVersionRow
 from resolvers import flows as resolve
 from resolvers.errors import Outcome
 from resolvers.flows import FlowSummary
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -35,16 +35,42 @@ if TYPE_CHECKING:
     FlowRunStatusEnum = StrEnum
     FlowStopConditionEnum = StrEnum
 else:
-    FlowVersionStatusEnum = strawberry.enum(
+    FlowVersionStatusEnum = described_enum(
         FlowVersionStatus,
-        name="FlowVersionStatus",
-        description="A draft is the only editable version; the published one starts new runs.",
+        "FlowVersionStatus",
+        "A draft is the only editable version; the published one starts new runs.",
+        {
+            "DRAFT": "The editable version; runs never use it.",
+            "PUBLISHED": "The version new runs use.",
+            "ARCHIVED": "An earlier published version; runs started on it keep it.",
+        },
     )
-    FlowRunStatusEnum = strawberry.enum(FlowRunStatus, name="FlowRunStatus")
-    FlowStopConditionEnum = strawberry.enum(
+    FlowRunStatusEnum = described_enum(
+        FlowRunStatus,
+        "FlowRunStatus",
+        "Where a flow run is.",
+        {
+            "PENDING": "Its start is in the outbox; not running yet.",
+            "RUNNING": "Running a step.",
+            "WAITING": "On a timer, or waiting for an event of its record.",
+            "STALLED": "A step failed: waiting for `retryFlowRunStep` or a cancel.",
+            "COMPLETED": "Finished its steps.",
+            "STOPPED": "Ended early by a `stop_when` condition (`stopReason` says which).",
+            "FAILED": "Stalled too long without a retry.",
+            "CANCELLED": "Stopped by `cancelFlowRun`.",
+        },
+    )
+    FlowStopConditionEnum = described_enum(
         StopCondition,
-        name="FlowStopCondition",
-        description="What ended a run early: a condition of its definition's `stop_when`.",
+        "FlowStopCondition",
+        "What ended a run early: a condition of its definition's `stop_when`.",
+        {
+            "REPLIED": "The contact replied by email (auto-replies and bounces do not count).",
+            "CONVERTED": "The contact converted.",
+            "NOT_INTERESTED": "The contact became Not interested.",
+            "UNSUBSCRIBED": "The contact opted out of what the flow sends.",
+            "CALLING_TASK_DONE": "A calling task about the contact was done.",
+        },
     )
 
 error_code_enum(FlowErrorCode, "FlowErrorCode", "flows")

@@ -26,7 +26,7 @@ from schema.custom_fields import (
 )
 from schema.deals import Deal
 from schema.documents import Document, documents_of
-from schema.enum_values import error_code_enum, lifecycle_enums
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
 from schema.shared_fields import (
@@ -57,7 +57,16 @@ else:
     LeadStatusEnum, LeadEventEnum = lifecycle_enums(LeadLifecycle, LeadStatus, LeadEvent, "Lead")
 
 error_code_enum(LeadErrorCode, "LeadErrorCode", "leads")
-strawberry.enum(LeadOrderField, name="LeadOrderField")
+described_enum(
+    LeadOrderField,
+    "LeadOrderField",
+    "What leads can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "TITLE": "Title, alphabetically.",
+    },
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:

@@ -18,7 +18,7 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import meetings as resolve
 from resolvers import related
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum, lifecycle_enums
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection
 from schema.shared_fields import (
@@ -52,7 +52,12 @@ else:
     )
 
 error_code_enum(MeetingErrorCode, "MeetingErrorCode", "meetings")
-strawberry.enum(MeetingOrderField, name="MeetingOrderField")
+described_enum(
+    MeetingOrderField,
+    "MeetingOrderField",
+    "What meetings can be sorted by.",
+    {"CREATED_AT": "When it was created.", "STARTS_AT": "Booked start time."},
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:

@@ -18,7 +18,7 @@ from domain.message_preferences import (
     Preferences,
 )
 from resolvers import message_preferences as resolve
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -29,8 +29,28 @@ from schema.shared_fields import (
     payload_record,
 )
 
-strawberry.enum(Channel, name="MessageChannel")
-strawberry.enum(ConsentSource, name="ConsentSource")
+described_enum(
+    Channel,
+    "MessageChannel",
+    "How a person prefers to be reached.",
+    {
+        "EMAIL": "By email.",
+        "PHONE": "By phone.",
+        "SMS": "By text message.",
+        "WHATSAPP": "By WhatsApp.",
+    },
+)
+described_enum(
+    ConsentSource,
+    "ConsentSource",
+    "How a consent change came about.",
+    {
+        "LINK": "The unsubscribe page of a sent link.",
+        "ONE_CLICK": "The mail client's one-click unsubscribe (RFC 8058).",
+        "REPLY": "An unsubscribe reply by email.",
+        "AGENT": "A user of the agency, for the person.",
+    },
+)
 error_code_enum(
     PreferenceErrorCode, "MessagePreferenceErrorCode", "message preferences and consent"
 )

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from domain.message_templates import TemplateErrorCode, TemplateKind, TemplateStatus, TemplateView
 from resolvers import message_templates as resolve
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -24,8 +24,30 @@ from schema.shared_fields import (
     payload_record,
 )
 
-strawberry.enum(TemplateKind, name="MessageTemplateKind")
-strawberry.enum(TemplateStatus, name="MessageTemplateStatus")
+described_enum(
+    TemplateKind,
+    "MessageTemplateKind",
+    "What kind of message a template sends; opt-outs are per kind.",
+    {
+        "TRANSACTIONAL": (
+            "Service messages a person needs (receipts, booking confirmations); no one can opt "
+            "out of them."
+        ),
+        "SALES": "One-to-one sales messages, e.g. a flow's follow-ups.",
+        "MARKETING": "Promotions, newsletters and campaigns.",
+        "GREETINGS": "Birthday and season's greetings.",
+    },
+)
+described_enum(
+    TemplateStatus,
+    "MessageTemplateStatus",
+    "Where a template version is.",
+    {
+        "DRAFT": "The editable version; not sent.",
+        "PUBLISHED": "The version sends use.",
+        "ARCHIVED": "An earlier published version; kept, never changed.",
+    },
+)
 error_code_enum(TemplateErrorCode, "MessageTemplateErrorCode", "message templates")
 
 

@@ -14,7 +14,7 @@ from domain.messages import Message as MessageRecord
 from domain.messages import MessageErrorCode, MessageStatus
 from resolvers import messages as resolve
 from resolvers.events import graphql_type_of
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -26,7 +26,17 @@ from schema.shared_fields import (
     payload_errors,
 )
 
-strawberry.enum(MessageStatus, name="MessageStatus")
+described_enum(
+    MessageStatus,
+    "MessageStatus",
+    "Where a message is.",
+    {
+        "QUEUED": "Accepted; being sent.",
+        "SENT": "Handed to the mail server.",
+        "SKIPPED": "Not sent: the person opted out, has no address or is undeliverable.",
+        "FAILED": "Sending failed for good.",
+    },
+)
 error_code_enum(MessageErrorCode, "MessageErrorCode", "messages")
 
 

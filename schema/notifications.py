@@ -14,7 +14,7 @@ from domain.notifications import Notification as NotificationRecord
 from domain.notifications import NotificationErrorCode
 from domain.pagination import DEFAULT_PAGE_SIZE
 from resolvers import notifications as resolve
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import USE_INPUT, errors_as, one_input
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -29,8 +29,29 @@ from schema.shared_fields import (
 )
 
 error_code_enum(NotificationErrorCode, "NotificationErrorCode", "notifications")
-strawberry.enum(NotificationKind, name="NotificationKind")
-strawberry.enum(NotificationChannel, name="NotificationChannel")
+described_enum(
+    NotificationKind,
+    "NotificationKind",
+    "What a notification is about.",
+    {
+        "CALLING_TASK_ASSIGNED": "A calling task was given to you.",
+        "REMINDER": "A reminder of a task due.",
+        "ESCALATION": "Something overdue was escalated to you.",
+        "FLOW": "A flow's notify step.",
+        "SYSTEM": "The CRM about itself (e.g. a webhook endpoint turned off).",
+    },
+)
+described_enum(
+    NotificationChannel,
+    "NotificationChannel",
+    "How a kind of notification reaches you.",
+    {
+        "IN_APP": "The inbox (`notifications`) and your event subscription.",
+        "EMAIL": "By email only.",
+        "BOTH": "Both the inbox and email.",
+        "NONE": "Not at all.",
+    },
+)
 
 # Record types a notification may be about -> their GraphQL type names.
 RECORD_TYPES = {

@@ -14,7 +14,7 @@ from domain.pipelines import PipelineErrorCode, StageKind
 from domain.pipelines import Stage as StageRecord
 from resolvers import pipelines as resolve
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -28,10 +28,15 @@ from schema.shared_fields import (
     updated_at,
 )
 
-strawberry.enum(
+described_enum(
     StageKind,
-    name="StageKind",
-    description="What reaching a stage means: the deal is still OPEN, WON or LOST.",
+    "StageKind",
+    "What reaching a stage means: the deal is still OPEN, WON or LOST.",
+    {
+        "OPEN": "The deal is still being worked on.",
+        "WON": "The deal was won.",
+        "LOST": "The deal was lost (needs a reason).",
+    },
 )
 error_code_enum(PipelineErrorCode, "PipelineErrorCode", "pipelines or deal stages")
 

@@ -12,7 +12,7 @@ from domain.tags import Tag as TagRecord
 from domain.tags import TagErrorCode, TaggedRecordType, TagUsage
 from resolvers import tags as resolve
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -25,7 +25,18 @@ from schema.shared_fields import (
 )
 
 error_code_enum(TagErrorCode, "TagErrorCode", "tags")
-strawberry.enum(TaggedRecordType, name="TaggedRecordType", description="Records that carry tags.")
+described_enum(
+    TaggedRecordType,
+    "TaggedRecordType",
+    "Records that carry tags.",
+    {
+        "CONTACT": "Contacts.",
+        "CUSTOMER": "Customers.",
+        "LEAD": "Leads.",
+        "DEAL": "Deals.",
+        "CALLING_TASK": "Calling tasks.",
+    },
+)
 
 
 @strawberry.type(description="A label shared by the agency; records carry it by name.")

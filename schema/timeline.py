@@ -19,6 +19,7 @@ from domain.timeline import TimelineEntry as TimelineEntryRecord
 from resolvers import timeline as resolve
 from schema.calling_tasks import CallingTask
 from schema.documents import Document
+from schema.enum_values import described_enum
 from schema.flows import FlowRun
 from schema.inbound_emails import ReceivedEmail
 from schema.meetings import Meeting
@@ -29,7 +30,21 @@ from schema.shared_fields import After, First
 if TYPE_CHECKING:
     TimelineEntryKindEnum = StrEnum
 else:
-    TimelineEntryKindEnum = strawberry.enum(EntryKind, name="TimelineEntryKind")
+    TimelineEntryKindEnum = described_enum(
+        EntryKind,
+        "TimelineEntryKind",
+        "What a timeline entry is.",
+        {
+            "RECEIVED_EMAIL": "Mail the record sent in.",
+            "EMAIL": "A message sent to the record.",
+            "STATUS_CHANGE": "A lifecycle transition.",
+            "CALLING_TASK": "A calling task about the record.",
+            "MEETING": "A meeting with the record.",
+            "DOCUMENT": "A document attached.",
+            "NOTE": "A note.",
+            "FLOW_STOPPED": "A flow run ended early by a stop condition.",
+        },
+    )
 
 # GraphQL type name of each record type whose status changes appear on a timeline.
 _TYPE_NAMES = {

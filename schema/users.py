@@ -16,7 +16,7 @@ from domain.users import User as UserRecord
 from domain.users import UserErrorCode
 from resolvers import users as resolve
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
@@ -35,7 +35,19 @@ from schema.shared_fields import (
 if TYPE_CHECKING:
     RoleEnum = StrEnum
 else:
-    RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do.")
+    RoleEnum = described_enum(
+        Role,
+        "Role",
+        "What a user may do.",
+        {
+            "ADMIN": "Everything in the agency: users, settings, every record.",
+            "SYSADMIN": "Flows, templates and the agency's configuration.",
+            "SALES_HEAD": "Every sales record of the agency (their team's and their own).",
+            "SALES_PERSON": "Their own contacts, leads, deals and tasks.",
+            "CUSTOMER_SUPPORT": "Customers and their contacts, and support tasks.",
+            "MARKETING": "Broadcasts, templates and message preferences.",
+        },
+    )
 
 error_code_enum(UserErrorCode, "UserErrorCode", "users")
 

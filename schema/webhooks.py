@@ -17,7 +17,7 @@ from domain.webhooks import WebhookDelivery as WebhookDeliveryRecord
 from domain.webhooks import WebhookEndpoint as WebhookEndpointRecord
 from resolvers import webhooks as resolve
 from resolvers.errors import Outcome
-from schema.enum_values import error_code_enum
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
     FILTER,
@@ -37,7 +37,18 @@ from schema.shared_fields import (
 if TYPE_CHECKING:
     WebhookDeliveryStatusEnum = StrEnum
 else:
-    WebhookDeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
+    WebhookDeliveryStatusEnum = described_enum(
+        DeliveryStatus,
+        "WebhookDeliveryStatus",
+        "Where a webhook delivery is.",
+        {
+            "PENDING": "Written with its event; not sent yet.",
+            "DELIVERING": "Being sent, with retries; `attempts` counts them.",
+            "DELIVERED": "The endpoint answered 2xx.",
+            "FAILED": "Every attempt failed, or the target was refused.",
+            "SKIPPED": "The endpoint was turned off or deleted before it could be sent.",
+        },
+    )
 
 error_code_enum(WebhookErrorCode, "WebhookErrorCode", "webhooks")
 
