@@ -241,15 +241,15 @@ class AgencyQuery:
     async def agency(self, info: Info) -> Agency:
         return await resolve.agency(info.context)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="The agency's organisation units.")
     async def org_units(self, info: Info) -> list[OrgUnit]:
         return await resolve.org_units(info.context)
 
-    @strawberry.field
+    @strawberry.field(description="The agency's departments.")
     async def departments(self, info: Info) -> list[Department]:
         return await resolve.departments(info.context)
 
-    @strawberry.field
+    @strawberry.field(description="The agency's designations (job titles).")
     async def designations(self, info: Info) -> list[Designation]:
         return await resolve.designations(info.context)
 

@@ -69,27 +69,38 @@ described_enum(
 @strawberry.type(description="One sending of a broadcast: its day and its counts so far.")
 class BroadcastRun:
     occurrence: str = strawberry.field(description="The local date it is for (YYYY-MM-DD).")
-    status: RunStatus
+    status: RunStatus = strawberry.field(description="Where this occurrence is.")
     targeted: int = strawberry.field(description="Messages written for the audience so far.")
-    sent: int
-    failed: int
+    sent: int = strawberry.field(description="Messages sent.")
+    failed: int = strawberry.field(description="Messages that failed for good.")
     skipped: JSON = strawberry.field(description="Skipped messages by reason.")
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: datetime = strawberry.field(description="When it started sending.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished; null while sending."
+    )
 
 
 @strawberry.type(description="A published template sent to an audience, once or every year.")
 class Broadcast(relay.Node):
     id: relay.NodeID[str] = node_id()
-    name: str
-    template_key: str
+    name: str = strawberry.field(description="What the broadcast is called.")
+    template_key: str = strawberry.field(
+        description="The key of the message template it sends (its published version at send time)."
+    )
     record_type: str = strawberry.field(description="contact or customer.")
     audience: JSON = strawberry.field(description="The filter, read when each run starts.")
-    time_zone: str
-    send_at: datetime
-    recurrence: Recurrence
-    date_field: str
-    status: BroadcastStatus
+    time_zone: str = strawberry.field(
+        description="The IANA zone `sendAt`'s local date and time are read in."
+    )
+    send_at: datetime = strawberry.field(
+        description="When it sends (a yearly one: its first date and the local time)."
+    )
+    recurrence: Recurrence = strawberry.field(description="How often it sends.")
+    date_field: str = strawberry.field(
+        description="For YEARLY_ON_FIELD: created_at or custom_fields.<key> of a date field; "
+        "else empty."
+    )
+    status: BroadcastStatus = strawberry.field(description="Where the broadcast is.")
     created_at: datetime = created_at()
 
     @classmethod
@@ -106,22 +117,35 @@ class Broadcast(relay.Node):
 
 @strawberry.input(description="Exactly one of them; neither sends to every contact.")
 class BroadcastAudience:
-    contacts: ContactFilter | None = None
-    customers: CustomerFilter | None = None
+    contacts: ContactFilter | None = strawberry.field(
+        default=None, description="Contacts matching this filter."
+    )
+    customers: CustomerFilter | None = strawberry.field(
+        default=None, description="Customers matching this filter."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A broadcast to schedule (at most 500 per agency). Errors: REQUIRED, "
+    "TOO_LONG, INVALID, INVALID_TIME_ZONE, TEMPLATE_NOT_FOUND, NOT_PUBLISHED, "
+    "TRANSACTIONAL, INVALID_AUDIENCE, UNKNOWN_DATE_FIELD, IN_THE_PAST, TOO_MANY, "
+    "FORBIDDEN."
+)
 class CreateBroadcastInput:
-    name: str
+    name: str = strawberry.field(description="1 to 200 characters.")
     template: str = strawberry.field(description="A published, non-transactional template.")
-    audience: BroadcastAudience | None = None
+    audience: BroadcastAudience | None = strawberry.field(
+        default=None, description="Who receives it; left out: every contact."
+    )
     send_at: datetime = strawberry.field(
         description="When (one-off); for a yearly one, the first date and the local time."
     )
     time_zone: str | None = strawberry.field(
         default=None, description="IANA name; the agency's when left out."
     )
-    recurrence: Recurrence = Recurrence.ONCE
+    recurrence: Recurrence = strawberry.field(
+        default=Recurrence.ONCE, description="ONCE when left out."
+    )
     date_field: str = strawberry.field(
         default="",
         description="yearly_on_field: created_at, or custom_fields.<key> of a date field.",

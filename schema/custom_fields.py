@@ -100,11 +100,13 @@ class CustomFieldValue:
     type: CustomFieldType = strawberry.field(
         description="What the field holds: which of the value fields is set."
     )
-    text: str | None = strawberry.field(description="The value of a TEXT or CHOICE field.")
+    text: str | None = strawberry.field(description="The value of a TEXT field.")
     number: float | None = strawberry.field(description="The value of a NUMBER field.")
     date: Date | None = strawberry.field(description="The value of a DATE field.")
     boolean: bool | None = strawberry.field(description="The value of a BOOLEAN field.")
-    choices: list[str] = strawberry.field(description="The values of a MULTI_CHOICE field.")
+    choices: list[str] = strawberry.field(
+        description="The chosen values of a CHOICE (one) or MULTI_CHOICE field."
+    )
 
 
 def as_values(found: list[FieldValue]) -> list[CustomFieldValue]:
@@ -135,12 +137,10 @@ async def custom_field_values(
     "(`choices` with one item for a choice field). None of them clears the value."
 )
 class CustomFieldValueInput:
-    """One custom field's value: set the member of its type, or null to clear it."""
-
     key: str = strawberry.field(description="The field's key (else UNKNOWN_FIELD).")
     text: str | None = strawberry.field(
         default=strawberry.UNSET,
-        description="For TEXT (at most the field's maximum length) and CHOICE fields.",
+        description="For TEXT fields, at most the field's maximum length.",
     )
     number: float | None = strawberry.field(
         default=strawberry.UNSET, description="For NUMBER fields, within the field's range."
@@ -150,7 +150,8 @@ class CustomFieldValueInput:
         default=strawberry.UNSET, description="For BOOLEAN fields."
     )
     choices: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="For MULTI_CHOICE fields: each one of its choices."
+        default=strawberry.UNSET,
+        description="For CHOICE (one item) and MULTI_CHOICE fields: each one of its choices.",
     )
 
 
@@ -292,8 +293,13 @@ class CustomFieldQuery:
     async def custom_fields(
         self,
         info: Info,
-        record_type: CustomFieldRecordType | None = None,
-        include_archived: bool = False,
+        record_type: Annotated[
+            CustomFieldRecordType | None,
+            strawberry.argument(description="Only this record type; all when left out."),
+        ] = None,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Also the archived fields.")
+        ] = False,
     ) -> list[CustomField]:
         kind = record_type.value if record_type is not None else None
         return await resolve.custom_fields_list(info.context, kind, include_archived)  # type: ignore[return-value]

@@ -38,7 +38,9 @@ DOWNLOAD_PATH = "/documents"
 class Document(relay.Node):
     id: relay.NodeID[str] = node_id()
     file_name: str = strawberry.field(description="The uploaded file's name, made safe.")
-    content_type: str
+    content_type: str = strawberry.field(
+        description="Its media type as uploaded, e.g. application/pdf."
+    )
     size: int = strawberry.field(description="In bytes.")
     sha256: str = strawberry.field(description="Hex digest of the content.")
     created_at: datetime = created_at()
@@ -81,7 +83,7 @@ class DocumentPayload:
     errors: list[DocumentError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="The document to delete (soft).")
 class DeleteDocumentInput:
     id: relay.GlobalID = node_id()
 

@@ -27,11 +27,11 @@ class Event:
     id: strawberry.ID = strawberry.field(description="The event's id (also `X-CRM-Event-Id`).")
     type: str = strawberry.field(description="What happened, e.g. contact.transitioned.")
     record_type: str = strawberry.field(description="The kind of record, e.g. contact.")
-    record_id: str
+    record_id: str = strawberry.field(description="The global id of the record it is about.")
     node_id: relay.GlobalID | None = strawberry.field(
         description="The record's global id, for record types the schema has as a Node."
     )
-    occurred_at: datetime
+    occurred_at: datetime = strawberry.field(description="When it was committed.")
     payload: JSON = strawberry.field(description="The change: a snapshot, or the changed fields.")
 
 

@@ -79,11 +79,13 @@ error_code_enum(FlowErrorCode, "FlowErrorCode", "flows")
 @strawberry.type(description="One document of a flow. Published and archived ones never change.")
 class FlowVersion:
     number: int | None = strawberry.field(description="Null for the draft.")
-    status: FlowVersionStatusEnum
+    status: FlowVersionStatusEnum = strawberry.field(description="Where this version is.")
     based_on: int | None = strawberry.field(description="The version a draft or rollback copied.")
     document: JSON = strawberry.field(description="The definition, as `temporal.yaml` holds it.")
     created_at: datetime = created_at()
-    published_at: datetime | None
+    published_at: datetime | None = strawberry.field(
+        description="When it was published; null for the draft."
+    )
 
     @classmethod
     def of(cls, row: FlowVersionRow) -> FlowVersion:
@@ -99,12 +101,12 @@ class FlowVersion:
 
 @strawberry.type(description="A flow of the agency, named by its key.")
 class Flow:
-    key: str
-    name: str
+    key: str = strawberry.field(description="Its key: stable, unique in the agency.")
+    name: str = strawberry.field(description="What it is called.")
     published_version: int | None = strawberry.field(
         description="The number of the version new runs use (null before the first publish)."
     )
-    has_draft: bool
+    has_draft: bool = strawberry.field(description="Whether a draft is open.")
 
     @classmethod
     def of(cls, summary: FlowSummary) -> Flow:
@@ -123,17 +125,21 @@ class Flow:
 @strawberry.type(description="One run of one flow version on one record.")
 class FlowRun:
     id: relay.GlobalID = node_id()
-    flow_key: str
-    version: int
-    status: FlowRunStatusEnum
-    current_step: str | None
+    flow_key: str = strawberry.field(description="The key of the flow it runs.")
+    version: int = strawberry.field(description="The flow version it runs; it keeps it to the end.")
+    status: FlowRunStatusEnum = strawberry.field(description="Where the run is.")
+    current_step: str | None = strawberry.field(
+        description="The id of the step it is in; null when finished."
+    )
     next_wake_at: datetime | None = strawberry.field(description="When its timer fires next.")
-    last_error: str
+    last_error: str = strawberry.field(description="Why its last step failed; empty when none did.")
     stop_reason: FlowStopConditionEnum | None = strawberry.field(
         description="For a STOPPED run: the stop_when condition that ended it."
     )
     created_at: datetime = created_at()
-    finished_at: datetime | None
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished; null while active."
+    )
 
     @classmethod
     def of(cls, row: FlowRunRow) -> FlowRun:
@@ -174,7 +180,7 @@ class FlowVersionPayload:
     "stopped it (then nothing was changed)."
 )
 class FlowValidationPayload:
-    valid: bool
+    valid: bool = strawberry.field(description="True when the definition has no problem.")
     errors: list[FlowError] = strawberry.field(description="One per problem, at its path.")
 
 
@@ -208,7 +214,11 @@ class FlowQuery:
         return [Flow.of(summary) for summary in await resolve.flows(info.context)]
 
     @strawberry.field(description="One flow by its key, or null if the agency has none.")
-    async def flow(self, info: Info, key: str) -> Flow | None:
+    async def flow(
+        self,
+        info: Info,
+        key: Annotated[str, strawberry.argument(description="The flow key, e.g. contact-nurture.")],
+    ) -> Flow | None:
         summary = await resolve.flow(info.context, key)
         return Flow.of(summary) if summary is not None else None
 
@@ -218,7 +228,14 @@ class FlowQuery:
             "newest first."
         )
     )
-    async def flow_runs(self, info: Info, record_id: relay.GlobalID) -> list[FlowRun]:
+    async def flow_runs(
+        self,
+        info: Info,
+        record_id: Annotated[
+            relay.GlobalID,
+            strawberry.argument(description="A Contact, Customer, Lead, Deal or CallingTask id."),
+        ],
+    ) -> list[FlowRun]:
         return [FlowRun.of(row) for row in await resolve.flow_runs(info.context, record_id)]
 
 

@@ -30,6 +30,17 @@ from schema.shared_fields import (
 )
 
 described_enum(
+    TemplateKind,
+    "TemplateKind",
+    "A kind of message; people opt in and out per kind.",
+    {
+        "TRANSACTIONAL": "Service messages a person needs; no one can opt out of them.",
+        "SALES": "One-to-one sales messages, e.g. a flow's follow-ups.",
+        "MARKETING": "Promotions, newsletters and campaigns.",
+        "GREETINGS": "Birthday and season's greetings.",
+    },
+)
+described_enum(
     Channel,
     "MessageChannel",
     "How a person prefers to be reached.",
@@ -58,11 +69,15 @@ error_code_enum(
 
 @strawberry.type(description="One change of consent: kinds opted in and out, how, by whom.")
 class ConsentChangeEntry:
-    opted_in: list[TemplateKind]
-    opted_out: list[TemplateKind]
-    source: ConsentSource
+    opted_in: list[TemplateKind] = strawberry.field(
+        description="Kinds of message the person opted into by this change."
+    )
+    opted_out: list[TemplateKind] = strawberry.field(
+        description="Kinds of message the person opted out of by this change."
+    )
+    source: ConsentSource = strawberry.field(description="How the change came about.")
     changed_by: str = strawberry.field(description="A user, or system:unsubscribe for links.")
-    changed_at: datetime
+    changed_at: datetime = strawberry.field(description="When it happened.")
 
 
 @strawberry.type(
@@ -70,9 +85,11 @@ class ConsentChangeEntry:
     "sent; transactional messages are not turned off by unsubscribe links."
 )
 class MessagePreferences:
-    receives: list[TemplateKind]
-    channel: Channel
-    topics: list[str]
+    receives: list[TemplateKind] = strawberry.field(
+        description="Kinds of message the person receives (transactional ones always)."
+    )
+    channel: Channel = strawberry.field(description="How they prefer to be reached.")
+    topics: list[str] = strawberry.field(description="Topics they subscribed to, free text.")
 
     @strawberry.field(description="Every change, newest first: the proof of consent.")
     async def history(
@@ -101,16 +118,28 @@ class MessagePreferencesPayload:
 @strawberry.input(description="Fields left out are unchanged.")
 class UpdateMessagePreferencesInput:
     record_id: relay.GlobalID = strawberry.field(description="A Contact or Customer.")
-    receives: list[TemplateKind] | None = strawberry.UNSET
-    channel: Channel | None = strawberry.UNSET
-    topics: list[str] | None = strawberry.UNSET
+    receives: list[TemplateKind] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list of kinds they receive; the change is kept as consent history.",
+    )
+    channel: Channel | None = strawberry.field(
+        default=strawberry.UNSET, description="How they prefer to be reached."
+    )
+    topics: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list: at most 20 topics, each 1 to 50 characters.",
+    )
 
 
 @strawberry.type
 class MessagePreferenceQuery:
     @strawberry.field(description="What a contact or customer you can see receives.")
     async def message_preferences(
-        self, info: Info, record_id: relay.GlobalID
+        self,
+        info: Info,
+        record_id: Annotated[
+            relay.GlobalID, strawberry.argument(description="A Contact or Customer id.")
+        ],
     ) -> MessagePreferences:
         return await resolve.preferences_of(info.context, record_id)  # type: ignore[return-value]
 

@@ -54,12 +54,14 @@ error_code_enum(TemplateErrorCode, "MessageTemplateErrorCode", "message template
 @strawberry.type(description="One text of a template; published and archived ones never change.")
 class MessageTemplateVersion:
     version: int | None = strawberry.field(description="Null for the draft.")
-    status: TemplateStatus
-    subject: str
-    text_body: str
+    status: TemplateStatus = strawberry.field(description="Where this version is.")
+    subject: str = strawberry.field(description="The subject template.")
+    text_body: str = strawberry.field(description="The plain-text body template.")
     html_body: str = strawberry.field(description="Sanitised when saved; may be empty.")
     created_at: datetime = created_at()
-    published_at: datetime | None
+    published_at: datetime | None = strawberry.field(
+        description="When it was published; null for the draft."
+    )
 
 
 @strawberry.type(
@@ -68,15 +70,15 @@ class MessageTemplateVersion:
     "(name, website, street, city, region, postal_code, country)."
 )
 class MessageTemplate:
-    @strawberry.field
+    @strawberry.field(description="Its key: how sends and flows name it.")
     def key(self, root: strawberry.Parent[TemplateView]) -> str:
         return root.template.key
 
-    @strawberry.field
+    @strawberry.field(description="What it is called.")
     def name(self, root: strawberry.Parent[TemplateView]) -> str:
         return root.template.name
 
-    @strawberry.field
+    @strawberry.field(description="What kind of message it sends.")
     def kind(self, root: strawberry.Parent[TemplateView]) -> TemplateKind:
         return TemplateKind(root.template.kind)
 
@@ -91,9 +93,11 @@ class MessageTemplate:
 
 @strawberry.type(description="A template rendered for one recipient.")
 class RenderedMessage:
-    subject: str
-    text_body: str
-    html_body: str
+    subject: str = strawberry.field(description="The subject as the record would receive it.")
+    text_body: str = strawberry.field(description="The plain-text body as rendered.")
+    html_body: str = strawberry.field(
+        description="The HTML body as rendered (empty for a text-only template)."
+    )
 
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
@@ -112,29 +116,55 @@ class MessageTemplatePayload:
     errors: list[MessageTemplateError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new template (at most 200 per agency), as a draft. Errors: REQUIRED, "
+    "TOO_LONG, INVALID, KEY_TAKEN, INVALID_TEMPLATE, TOO_MANY, FORBIDDEN."
+)
 class CreateMessageTemplateInput:
     key: str = strawberry.field(description="a-z, 0-9, - and _; unique in the agency.")
-    name: str
-    kind: TemplateKind
-    subject: str
-    text_body: str
-    html_body: str = ""
+    name: str = strawberry.field(description="1 to 200 characters.")
+    kind: TemplateKind = strawberry.field(
+        description="What kind of message it sends; opt-outs are per kind."
+    )
+    subject: str = strawberry.field(
+        description="The subject, a template (e.g. Hello {{ first_name }}): at most 255 "
+        "characters once rendered."
+    )
+    text_body: str = strawberry.field(
+        description="The plain-text body, a template: at most 100,000 characters."
+    )
+    html_body: str = strawberry.field(
+        default="",
+        description="The HTML body, a template (escaped): at most 200,000 characters; empty "
+        "for text only.",
+    )
 
 
 @strawberry.input(description="Fields left out are unchanged; the text goes to the draft.")
 class EditMessageTemplateInput:
-    key: str
-    name: str | None = strawberry.UNSET
-    kind: TemplateKind | None = strawberry.UNSET
-    subject: str | None = strawberry.UNSET
-    text_body: str | None = strawberry.UNSET
-    html_body: str | None = strawberry.UNSET
+    key: str = strawberry.field(description="The template's key; it never changes.")
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    kind: TemplateKind | None = strawberry.field(
+        default=strawberry.UNSET, description="What kind of message it sends."
+    )
+    subject: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 255 characters once rendered."
+    )
+    text_body: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 100,000 characters."
+    )
+    html_body: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 200,000 characters."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The template whose draft to publish.")
 class PublishMessageTemplateInput:
-    key: str
+    key: str = strawberry.field(
+        description="The template's key; it must have a draft (else NO_DRAFT)."
+    )
 
 
 @strawberry.type
@@ -143,8 +173,13 @@ class MessageTemplateQuery:
     async def message_templates(self, info: Info) -> list[MessageTemplate]:
         return await resolve.message_templates(info.context)  # type: ignore[return-value]
 
-    @strawberry.field
-    async def message_template(self, info: Info, key: str) -> MessageTemplate | None:
+    @strawberry.field(
+        description="One template by its key, with its draft and versions; null when the "
+        "agency has none."
+    )
+    async def message_template(
+        self, info: Info, key: Annotated[str, strawberry.argument(description="The template key.")]
+    ) -> MessageTemplate | None:
         return await resolve.message_template(info.context, key)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -152,7 +187,19 @@ class MessageTemplateQuery:
         "for a contact or customer you can see."
     )
     async def preview_message_template(
-        self, info: Info, key: str, record_id: relay.GlobalID, version: int | None = None
+        self,
+        info: Info,
+        key: Annotated[str, strawberry.argument(description="The template key.")],
+        record_id: Annotated[
+            relay.GlobalID,
+            strawberry.argument(description="The Contact or Customer to render it for."),
+        ],
+        version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="A version number; left out: the draft, else the published version."
+            ),
+        ] = None,
     ) -> RenderedMessage:
         return await resolve.preview(info.context, key, record_id, version)  # type: ignore[return-value]
 

@@ -46,21 +46,27 @@ error_code_enum(MessageErrorCode, "MessageErrorCode", "messages")
 )
 class Message(relay.Node):
     id: relay.NodeID[str] = node_id()
-    kind: TemplateKind
-    status: MessageStatus
+    kind: TemplateKind = strawberry.field(description="What kind of message it is.")
+    status: MessageStatus = strawberry.field(
+        description="Where the message is; SKIPPED ones say why on the timeline."
+    )
     reason: str = strawberry.field(
         description="Why it was skipped (opted_out, undeliverable, no_address) or failed."
     )
-    subject: str
-    text_body: str
-    html_body: str
-    recipients: list[str]
+    subject: str = strawberry.field(description="The subject as sent.")
+    text_body: str = strawberry.field(description="The plain-text body as sent.")
+    html_body: str = strawberry.field(description="The HTML body as sent (empty for text only).")
+    recipients: list[str] = strawberry.field(description="The addresses it went to.")
     template_key: str = strawberry.field(description="Empty for free text.")
-    template_version: int | None
+    template_version: int | None = strawberry.field(
+        description="The template version it was rendered from; null for a one-off text."
+    )
     source: str = strawberry.field(description="Who asked: flow:<key> or user:<id>.")
     message_id: str = strawberry.field(description="The Message-ID header, once sent.")
     created_at: datetime = created_at()
-    sent_at: datetime | None
+    sent_at: datetime | None = strawberry.field(
+        description="When the mail server took it; null unless SENT."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -93,12 +99,25 @@ class SendMessagePayload:
     errors: list[MessageError] = payload_errors()
 
 
-@strawberry.input(description="A template's key, or a subject and body written by hand.")
+@strawberry.input(
+    description="A one-off message: a template's key, or a subject and a body written by hand. "
+    "Errors: REQUIRED, TOO_LONG, INVALID, TEMPLATE_NOT_FOUND, NOT_PUBLISHED, NO_ADDRESS, "
+    "UNKNOWN_RECORD_TYPE, NOT_FOUND, FORBIDDEN."
+)
 class SendMessageInput:
     record_id: relay.GlobalID = strawberry.field(description="A Contact or Customer you can see.")
-    template: str | None = strawberry.UNSET
-    subject: str | None = strawberry.UNSET
-    body: str | None = strawberry.UNSET
+    template: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A message template's key (its published version); or give subject and body.",
+    )
+    subject: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="1 to 255 characters, plain text (with `body`, instead of a template).",
+    )
+    body: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="1 to 100,000 characters, plain text (with `subject`).",
+    )
     idempotency_key: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="Sending again with the same key returns the first message, never a copy.",

@@ -66,11 +66,13 @@ RECORD_TYPES = {
 @strawberry.type(description="A message for you about a record, e.g. a flow's reminder.")
 class Notification(relay.Node):
     id: relay.NodeID[str] = node_id()
-    message: str
-    kind: NotificationKind
+    message: str = strawberry.field(description="What happened, in words.")
+    kind: NotificationKind = strawberry.field(description="What it is about.")
     source: str = strawberry.field(description="What left it, e.g. flow:customer-onboarding.")
     created_at: datetime = created_at()
-    read_at: datetime | None
+    read_at: datetime | None = strawberry.field(
+        description="When you marked it read; null while unread."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -100,7 +102,7 @@ class MarkNotificationsReadPayload:
     errors: list[NotificationError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="Which notifications to mark read.")
 class MarkNotificationsReadInput:
     ids: list[relay.GlobalID] | None = strawberry.field(
         default=None, description="At most 100; leave out to mark every unread one."
@@ -109,14 +111,14 @@ class MarkNotificationsReadInput:
 
 @strawberry.type(description="How notifications of one kind reach you.")
 class NotificationChannelSetting:
-    kind: NotificationKind
-    channel: NotificationChannel
+    kind: NotificationKind = strawberry.field(description="The kind of notification.")
+    channel: NotificationChannel = strawberry.field(description="How it reaches you.")
 
 
-@strawberry.input
+@strawberry.input(description="The channel for one kind of notification.")
 class NotificationChannelChoice:
-    kind: NotificationKind
-    channel: NotificationChannel
+    kind: NotificationKind = strawberry.field(description="The kind of notification.")
+    channel: NotificationChannel = strawberry.field(description="How it should reach you.")
 
 
 @strawberry.input(description="How kinds of notification should reach you.")
@@ -131,7 +133,9 @@ class SetNotificationChannelsInput:
     "stopped it (then nothing was changed)."
 )
 class NotificationChannelsPayload:
-    channels: list[NotificationChannelSetting]
+    channels: list[NotificationChannelSetting] = strawberry.field(
+        description="Every kind with its channel, after the change."
+    )
     errors: list[NotificationError] = payload_errors()
 
 
@@ -149,7 +153,9 @@ class NotificationQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        unread_only: bool = False,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only the ones not yet marked read.")
+        ] = False,
     ) -> relay.Connection[Notification]:
         return await resolve.notifications_page(info.context, first, after, unread_only)
 

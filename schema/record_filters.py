@@ -12,18 +12,14 @@ import strawberry
 from schema.custom_fields import CustomFieldCondition
 
 
-@strawberry.enum
+@strawberry.enum(description="Which way a list is sorted.")
 class OrderDirection(Enum):
-    """Which way a list is sorted."""
-
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Smallest, earliest or A first.")
+    DESC = strawberry.enum_value("desc", description="Largest, latest or Z first.")
 
 
 @strawberry.input(description="Criteria every sales record list takes; all given ones hold.")
 class RecordFilter:
-    """Conditions every record of the list must meet; each one left out does not filter."""
-
     search: str | None = strawberry.field(
         default=None, description="Part of the record's text, in any letter case."
     )
@@ -42,8 +38,6 @@ class RecordFilter:
 
 @strawberry.input(description="How a sales record list is ordered.")
 class RecordOrder:
-    """How to sort a list: by one of its fields or by a custom field's value, ties broken by id."""
-
     direction: OrderDirection = strawberry.field(
         default=OrderDirection.DESC,
         description="Ascending or descending; DESC (newest or highest first) when left out.",

@@ -38,14 +38,14 @@ else:
     RoleEnum = described_enum(
         Role,
         "Role",
-        "What a user may do.",
+        "What a user may do; a user's roles add up, the widest scope winning.",
         {
-            "ADMIN": "Everything in the agency: users, settings, every record.",
-            "SYSADMIN": "Flows, templates and the agency's configuration.",
-            "SALES_HEAD": "Every sales record of the agency (their team's and their own).",
-            "SALES_PERSON": "Their own contacts, leads, deals and tasks.",
-            "CUSTOMER_SUPPORT": "Customers and their contacts, and support tasks.",
-            "MARKETING": "Broadcasts, templates and message preferences.",
+            "ADMIN": "Everything in the agency: every record, users, settings, keys, webhooks.",
+            "SYSADMIN": "The machinery: flows, templates and custom fields; no sales data.",
+            "SALES_HEAD": "Their team's sales records, read and write; the tag catalogue.",
+            "SALES_PERSON": "Their own sales records.",
+            "CUSTOMER_SUPPORT": "Reads every sales record; changes the ones assigned to them.",
+            "MARKETING": "Reads every sales record, changes their own; runs broadcasts.",
         },
     )
 
@@ -93,8 +93,6 @@ class User(relay.Node):
 
 @strawberry.type(description="Who owns or handles a record: a colleague's name only.")
 class UserSummary:
-    """A colleague as other users see them: id and name only."""
-
     name: str = strawberry.field(description="Their full name.")
 
     @strawberry.field(description="The User's global id.")
