@@ -235,7 +235,7 @@ class AddressInput:
 
 @strawberry.input(
     description="A new contact: only `firstName` is required. Errors: REQUIRED, "
-    "TOO_LONG, TOO_MANY,"
+    "TOO_LONG, TOO_MANY, "
     "INVALID_EMAIL, INVALID_PHONE, NOT_FOUND (owner), FORBIDDEN and the custom-field "
     "codes."
 )
@@ -398,7 +398,7 @@ def _payload(outcome: Outcome[ContactRecord]) -> ContactPayload:
 class ContactMutation:
     @strawberry.mutation(
         description="Create a contact, owned by you unless `ownerId` says otherwise; "
-        "status NEW. Sales"
+        "status NEW. Sales "
         "roles and admins."
     )
     async def create_contact(

@@ -520,7 +520,7 @@ class CustomerMutation:
 
     @strawberry.mutation(
         description="Unlink a contact from a customer; the contact itself stays. Errors: "
-        "NOT_FOUND,"
+        "NOT_FOUND, "
         "FORBIDDEN."
     )
     async def unlink_customer_contact(
