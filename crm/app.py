@@ -19,6 +19,7 @@ from crm.agency_logos_http import AgencyLogos
 from crm.booking_http import BookingPage
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
+from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
 from crm.graphql_http import CrmGraphQL
 from crm.middleware import (
     BodySizeLimitMiddleware,
@@ -69,6 +70,7 @@ class Readiness:
 def create_app(settings: Settings) -> Starlette:
     readiness = Readiness(settings)
     live_events = LiveEvents(settings.live_events())
+    ide_page = GraphiQLPage() if settings.graphiql else None
     graphql = CrmGraphQL(
         build_schema(
             SchemaLimits(
@@ -79,7 +81,7 @@ def create_app(settings: Settings) -> Starlette:
                 introspection=settings.introspection,
             )
         ),
-        graphql_ide="graphiql" if settings.graphiql else None,
+        ide_page=ide_page,
         auth=settings.auth(),
         live_events=live_events,
         webhooks=settings.webhooks(),
@@ -131,8 +133,10 @@ def create_app(settings: Settings) -> Starlette:
             app.state.live_events = live_events
             yield
 
+    ide_routes = [Route(f"{ASSETS_PATH}/{{name}}", ide_page.asset)] if ide_page else []
     return Starlette(
         routes=[
+            *ide_routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/documents", files.upload, methods=["POST"]),

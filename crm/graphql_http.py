@@ -17,7 +17,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -27,6 +27,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from crm.graphiql_page import GraphiQLPage
 from crm.graphql_ws import (
     DEFAULT_PING_SECONDS,
     DEFAULT_PONG_TIMEOUT_SECONDS,
@@ -85,6 +86,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self,
         *args: Any,
         auth: AuthConfig,
+        ide_page: GraphiQLPage | None = None,
         live_events: LiveEvents | None = None,
         webhooks: WebhookConfig | None = None,
         inbound_domain: str = "",
@@ -95,11 +97,14 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         ws_connection_init_timeout_seconds: float = 10.0,
         **kwargs: Any,
     ) -> None:
+        # GraphiQL from the package's own assets (Strawberry's template loads them from a CDN).
+        kwargs["graphql_ide"] = "graphiql" if ide_page else None
         kwargs["connection_init_wait_timeout"] = timedelta(
             seconds=ws_connection_init_timeout_seconds
         )
         super().__init__(*args, **kwargs)
         self.auth = auth
+        self.ide_page = ide_page
         self.live_events = live_events
         self.webhooks = webhooks or WebhookConfig()
         self.inbound_domain = inbound_domain
@@ -124,6 +129,10 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        assert self.ide_page is not None  # only called when graphql_ide is set
+        return self.ide_page.page()
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set headers on websockets: credentials may come in connection_init

@@ -110,6 +110,22 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))
+# merge_types takes no description: the root types get theirs here.
+for root, description in (
+    (
+        Query,
+        "Everything a client can read. Every field needs `Authorization: Bearer <access "
+        "token or API key>`: anonymous callers may only introspect (and sign in).",
+    ),
+    (
+        Mutation,
+        "Everything a client can change. Each mutation takes one `input` and answers "
+        "a payload with `errors { field code message }`: expected failures come back there, "
+        "with nothing changed.",
+    ),
+    (Subscription, "Live events over graphql-transport-ws, resumable with `after`."),
+):
+    root.__strawberry_definition__.description = description  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ anonymous caller may use (besides introspection)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,30 +12,39 @@ from strawberry.types import Info
 from domain.auth import AuthErrorCode, Tokens
 from resolvers import auth as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    error_code,
+    error_field,
+    error_message,
+    payload_errors,
+    payload_record,
+)
 from schema.users import User
 
-strawberry.enum(AuthErrorCode, name="AuthErrorCode")
+error_code_enum(AuthErrorCode, "AuthErrorCode", "sign-in and sessions")
 
 PUBLIC_FIELDS = frozenset({"login", "refreshSession"})
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class AuthError:
-    field: str | None
-    code: AuthErrorCode
-    message: str
+    field: str | None = error_field()
+    code: AuthErrorCode = error_code()
+    message: str = error_message()
 
 
 @strawberry.type(description="Send `Authorization: Bearer <accessToken>` with each request.")
 class AuthPayload:
-    access_token: str | None
+    access_token: str | None = payload_record("access token")
     refresh_token: str | None = strawberry.field(
         description="Good for one refresh; keep it secret. Using it twice ends the session."
     )
-    expires_at: datetime | None
-    user: User | None
-    errors: list[AuthError]
+    expires_at: datetime | None = payload_record("expires at")
+    user: User | None = payload_record("user")
+    errors: list[AuthError] = payload_errors()
 
 
 def _payload(outcome: Outcome[Tokens]) -> AuthPayload:
@@ -48,21 +58,28 @@ def _payload(outcome: Outcome[Tokens]) -> AuthPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class LogoutPayload:
-    ok: bool
-    errors: list[AuthError]
+    ok: bool = strawberry.field(description="True when the session was ended.")
+    errors: list[AuthError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="Credentials of a user.")
 class LoginInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The sign-in address (any letter case).")
+    password: str = strawberry.field(
+        description="The password; wrong ones are throttled per account and address."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A refresh token to trade for new tokens.")
 class RefreshSessionInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(
+        description="The refresh token of the last `login` or `refreshSession`; each works once."
+    )
 
 
 @strawberry.type
@@ -75,11 +92,13 @@ class AuthQuery:
 @strawberry.type
 class AuthMutation:
     @strawberry.mutation(description="Sign in; failed attempts are throttled.")
-    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+    async def login(self, info: Info, input: Annotated[LoginInput, MUTATION_INPUT]) -> AuthPayload:
         return _payload(await resolve.login(info.context, input.email, input.password))
 
     @strawberry.mutation(description="Trade a refresh token for new tokens.")
-    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> AuthPayload:
+    async def refresh_session(
+        self, info: Info, input: Annotated[RefreshSessionInput, MUTATION_INPUT]
+    ) -> AuthPayload:
         return _payload(await resolve.refresh_session(info.context, input.refresh_token))
 
     @strawberry.mutation(description="End this session: its tokens stop working at once.")
