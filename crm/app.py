@@ -76,7 +76,8 @@ def create_app(settings: Settings) -> Starlette:
                 max_tokens=settings.max_tokens,
                 max_cost=settings.max_query_cost,
                 introspection=settings.introspection,
-            )
+            ),
+            callers=settings.caller_limits(),
         ),
         graphql_ide="graphiql" if settings.graphiql else None,
         auth=settings.auth(),

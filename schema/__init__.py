@@ -19,6 +19,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from domain.rate_limits import CallerLimits
 from schema.agencies import AgencyMutation, AgencyQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
@@ -45,6 +46,7 @@ from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
+from schema.rate_limits import SpendingLimits
 from schema.tags import TagMutation, TagQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
@@ -128,13 +130,18 @@ class CrmSchema(strawberry.Schema):
         """Client errors are answers, not incidents; bugs are logged by MaskUnexpectedErrors."""
 
 
-def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
+def build_schema(
+    limits: SchemaLimits = SchemaLimits(), callers: CallerLimits | None = None
+) -> strawberry.Schema:
+    """The schema with its per-request limits; `callers`: each caller's limits a minute."""
     # Factories, not instances: each request gets fresh extension state.
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(QueryDepthLimiter, max_depth=limits.max_depth),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(QueryCost, budget=limits.max_cost),
+        partial(QueryCost, budget=limits.max_cost)
+        if callers is None
+        else partial(SpendingLimits, callers, budget=limits.max_cost),
         OperationLog,
         partial(AccessControl, public_fields=PUBLIC_FIELDS),
         MaskUnexpectedErrors,
