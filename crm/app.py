@@ -20,6 +20,7 @@ from crm.booking_http import BookingPage
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphql_http import CrmGraphQL
+from crm.metrics_http import MetricsPage
 from crm.middleware import (
     BodySizeLimitMiddleware,
     DatabaseContextMiddleware,
@@ -28,6 +29,7 @@ from crm.middleware import (
 from crm.settings import Settings
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
+from domain import tracing
 from domain.live_events import LiveEvents
 from domain.public_pages import BOOKING_PATH, LOGO_PATH, UNSUBSCRIBE_PATH
 from schema import SchemaLimits, build_schema
@@ -78,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
                 introspection=settings.introspection,
             ),
             callers=settings.caller_limits(),
+            traced=tracing.enabled(),
         ),
         graphql_ide="graphiql" if settings.graphiql else None,
         auth=settings.auth(),
@@ -140,6 +143,11 @@ def create_app(settings: Settings) -> Starlette:
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
             Route(BOOKING_PATH, booking.show, methods=["GET"]),
             Route(BOOKING_PATH, booking.book, methods=["POST"]),
+            *(
+                [Route("/metrics", MetricsPage(settings.metrics_token).show, methods=["GET"])]
+                if settings.metrics_token.get_secret_value()
+                else []
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     # and query cost (the objects its operations may ask for). 0 turns a limit off.
     rate_requests_per_minute: int = Field(default=1_200, ge=0)
     rate_cost_per_minute: int = Field(default=2_000_000, ge=0)
+    # Prometheus metrics (docs/operations.md): the API serves /metrics only with this token set
+    # and sent (`Authorization: Bearer ...`); the worker serves it on its own listener
+    # (`host:port`, empty: none), asking for the token too when it is set.
+    metrics_token: SecretStr = SecretStr("")
+    worker_metrics_address: str = ""
+    # OpenTelemetry traces (crm/tracing.py): an OTLP/HTTP traces URL turns them on (so do the
+    # standard OTEL_EXPORTER_OTLP_* variables); the service name defaults to the process's part.
+    otel_endpoint: str = ""
+    otel_service_name: str = ""
     # Subscriptions (graphql-transport-ws): see the README, "Following every change".
     subscription_queue_size: int = Field(default=1_000, gt=0)
     subscription_poll_seconds: float = Field(default=2.0, gt=0)

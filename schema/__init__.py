@@ -34,7 +34,12 @@ from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
-from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
+from schema.extensions import (
+    AccessControl,
+    MaskUnexpectedErrors,
+    OperationLog,
+    OperationTracing,
+)
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
@@ -131,9 +136,12 @@ class CrmSchema(strawberry.Schema):
 
 
 def build_schema(
-    limits: SchemaLimits = SchemaLimits(), callers: CallerLimits | None = None
+    limits: SchemaLimits = SchemaLimits(),
+    callers: CallerLimits | None = None,
+    traced: bool = False,
 ) -> strawberry.Schema:
-    """The schema with its per-request limits; `callers`: each caller's limits a minute."""
+    """The schema with its per-request limits; `callers`: each caller's limits a minute;
+    `traced`: a span per operation (only when tracing is on: it costs nothing otherwise)."""
     # Factories, not instances: each request gets fresh extension state.
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(QueryDepthLimiter, max_depth=limits.max_depth),
@@ -146,6 +154,10 @@ def build_schema(
         partial(AccessControl, public_fields=PUBLIC_FIELDS),
         MaskUnexpectedErrors,
     ]
+    if traced:
+        # First: its span encloses the other extensions' work. Before OperationLog in the
+        # list, so its end (after theirs) sees the operation's name.
+        extensions.insert(0, OperationTracing)
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     return CrmSchema(
