@@ -62,7 +62,7 @@ METRICS_TOKEN = "metrics-token-of-the-load-test"
 
 
 async def the_worker_and_api_metrics_show_the_load(
-    api_url: str, worker_address: str, contacts: int
+    api_url: str, worker_address: str, contacts: int, postgres: bool
 ) -> None:
     """The worker's own listener serves its metrics and the Temporal SDK's, to the token only;
     the API's page counts the writers' requests."""
@@ -76,6 +76,8 @@ async def the_worker_and_api_metrics_show_the_load(
     assert sample(worker, "crm_flow_run_reports_total") >= contacts
     assert sample(worker, "crm_webhook_attempts_total", outcome="delivered") >= 3 * contacts
     assert sample(worker, "crm_outbox_backlog") == 0
+    if postgres:  # read from the worker's own pool when scraped
+        assert sample(worker, "crm_database_pool_connections", state="max") >= 1
     assert "temporal_workflow_completed" in worker or "temporal_request" in worker, worker[-2000:]
     creates = sample(
         api,
@@ -116,7 +118,9 @@ async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
         ids = {relay.GlobalID.from_id(global_id).node_id for global_id in load.contact_ids}
         assert len(ids) >= WRITERS, f"the load made too few contacts to show anything: {result}"
         await settled(agency.id, len(ids), webhook_receiver)
-        await the_worker_and_api_metrics_show_the_load(base_url, worker_metrics, len(ids))
+        await the_worker_and_api_metrics_show_the_load(
+            base_url, worker_metrics, len(ids), postgres=db.backend == "postgres"
+        )
 
     stored = {
         str(c) for c in await Contact.filter(agency_id=agency.id).values_list("id", flat=True)
