@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from crm.settings import Settings
 from db.event_signals import is_postgres_url
 from tests.e2e.conftest import Api, make_settings, open_api
+from tests.e2e.test_event_subscriptions import create_contact, following, head_cursor, next_event
 from tests.e2e.test_message_templates_api import create, publish
 from tests.e2e.test_messages_api import OFFER, a_contact, delivered, send
 from tests.fixtures.flows import Flows
@@ -105,3 +106,12 @@ async def test_requests_the_outbox_and_sent_messages_move_their_series(
                 for value in series.labels.values():
                     assert "@" not in value, series
                     assert contact_id not in value, series
+
+
+async def test_an_event_offered_to_a_subscriber_is_timed_from_its_commit(api: Api) -> None:
+    lag = "crm_event_fan_out_lag_seconds_count"
+    before = sample(await scrape(api), lag)
+    async with following(api, api.token, {"after": await head_cursor()}) as ws:
+        await create_contact(api, "Ada")
+        assert (await next_event(ws))["type"] == "contact.created"
+    assert sample(await scrape(api), lag) > before
