@@ -123,7 +123,14 @@ async def serve_metrics(address: str, page: MetricsPage, stop: asyncio.Event) ->
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
     )
-    serving = asyncio.create_task(server.serve(), name="metrics-listener")
+
+    async def serve() -> None:
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn exits when it cannot bind: the worker itself goes on
+            log.error("metrics listener could not start", extra={"address": address})
+
+    serving = asyncio.create_task(serve(), name="metrics-listener")
     with contextlib.suppress(asyncio.CancelledError):
         await stop.wait()
     server.should_exit = True
