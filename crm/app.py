@@ -21,6 +21,7 @@ from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
 from crm.graphql_http import CrmGraphQL
+from crm.metrics_http import MetricsPage
 from crm.middleware import (
     BodySizeLimitMiddleware,
     DatabaseContextMiddleware,
@@ -30,6 +31,7 @@ from crm.privacy_http import EXPORT_PATH, PrivacyExports
 from crm.settings import Settings
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
+from domain import tracing
 from domain.live_events import LiveEvents
 from domain.public_pages import BOOKING_PATH, LOGO_PATH, UNSUBSCRIBE_PATH
 from schema import SchemaLimits, build_schema
@@ -79,7 +81,9 @@ def create_app(settings: Settings) -> Starlette:
                 max_tokens=settings.max_tokens,
                 max_cost=settings.max_query_cost,
                 introspection=settings.introspection,
-            )
+            ),
+            callers=settings.caller_limits(),
+            traced=tracing.enabled(),
         ),
         ide_page=ide_page,
         auth=settings.auth(),
@@ -147,6 +151,11 @@ def create_app(settings: Settings) -> Starlette:
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
             Route(BOOKING_PATH, booking.show, methods=["GET"]),
             Route(BOOKING_PATH, booking.book, methods=["POST"]),
+            *(
+                [Route("/metrics", MetricsPage(settings.metrics_token).show, methods=["GET"])]
+                if settings.metrics_token.get_secret_value()
+                else []
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

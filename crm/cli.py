@@ -60,7 +60,9 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from crm.app import create_app
+    from crm.tracing import configure_tracing
 
+    configure_tracing(settings, "crm-api")
     config = uvicorn.Config(
         create_app(settings),
         host=settings.api_host,
@@ -78,7 +80,10 @@ def serve(settings: Settings) -> int:
 
 
 def worker(settings: Settings) -> int:
+    from crm.tracing import configure_tracing
     from crm.worker import run_worker
+
+    configure_tracing(settings, "crm-worker")
 
     async def until_signal() -> int:
         stop = asyncio.Event()
@@ -118,7 +123,9 @@ def migrate(settings: Settings) -> int:
 
 def dev(settings: Settings) -> int:
     from crm.dev_stack import run_dev_stack
+    from crm.tracing import configure_tracing
 
+    configure_tracing(settings, "crm")
     return run_script(run_dev_stack(settings))
 
 

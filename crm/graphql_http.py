@@ -8,6 +8,9 @@ An operation refused whole because the database was busy (every root field `BUSY
 done) is a 503 with `Retry-After` in either media type, so retrying HTTP clients and proxies
 retry it. When some root field succeeded it stays a 200: resending the document would repeat
 the part that was done.
+
+An operation refused by the caller's rate limits (`RATE_LIMITED`, `schema/rate_limits.py`)
+is a 429 with `Retry-After` in either media type: nothing of it ran.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from domain.webhook_deliveries import WebhookConfig
 from resolvers.context import RequestContext
 from schema.extensions import is_busy_error
 from schema.observability import current_request
+from schema.rate_limits import is_rate_limited_error
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -178,6 +182,8 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             request.state.graphql_request_error = True
         if refused_as_busy(result):
             request.state.graphql_busy = True
+        if (retry_after := refused_by_rate_limit(result)) is not None:
+            request.state.graphql_retry_after = retry_after
         response = await super().process_result(request, result)
         if request_error and getattr(request.state, "graphql_media_type", None) == (
             GRAPHQL_RESPONSE_JSON
@@ -216,13 +222,17 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         if getattr(request.state, "graphql_busy", False):
             status = 503
             headers.append((b"retry-after", str(int(RETRY_AFTER.total_seconds())).encode()))
+        rate_retry_after = getattr(request.state, "graphql_retry_after", None)
+        if rate_retry_after is not None:
+            status = 429
+            headers.append((b"retry-after", str(rate_retry_after).encode()))
         if media_type == GRAPHQL_RESPONSE_JSON:
             headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
             if content_type.startswith(JSON):
                 headers.append(
                     (b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode())
                 )
-                if getattr(request.state, "graphql_request_error", False):
+                if getattr(request.state, "graphql_request_error", False) and status == 200:
                     status = 400
             else:
                 headers.append((b"content-type", content_type.encode()))
@@ -241,6 +251,15 @@ def refused_as_busy(result: ExecutionResult) -> bool:
     if not result.errors or not all(is_busy_error(error) for error in result.errors):
         return False
     return result.data is None or all(value is None for value in result.data.values())
+
+
+def refused_by_rate_limit(result: ExecutionResult) -> int | None:
+    """Seconds until the caller may send again, when a rate limit refused the operation."""
+    if result.data is not None or not result.errors:
+        return None
+    if not all(is_rate_limited_error(error) for error in result.errors):
+        return None
+    return max(int((error.extensions or {}).get("retryAfter", 1)) for error in result.errors)
 
 
 def message_content_type(message: Any) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from temporalio.client import Client, ScheduleAlreadyRunningError, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -31,7 +32,9 @@ from crm.schedules import broadcast_schedule
 from db.busy import is_busy
 from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETRY_STEP
 from domain.flows.definitions import FlowDefinition
+from domain.metrics import OUTBOX_RELAYED
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
+from domain.tracing import span, trace_of
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
@@ -105,7 +108,13 @@ class OutboxRelay:
             if message.workflow_id in held_back:
                 continue
             try:
-                await self._deliver(message)
+                with span(
+                    f"outbox relay {message.kind}",
+                    SpanKind.PRODUCER,
+                    {"crm.outbox.kind": message.kind},
+                    parent=trace_of(message.payload),
+                ):
+                    await self._deliver(message)
             except TemporalUnreachable as error:
                 await mark_failed(message, str(error), self.timing.backoff(message.attempts + 1))
                 log.warning(
@@ -127,9 +136,11 @@ class OutboxRelay:
                     },
                 )
                 held_back.add(message.workflow_id)
+                OUTBOX_RELAYED.labels("retried").inc()
                 failed += 1
                 continue
             await mark_delivered(message)
+            OUTBOX_RELAYED.labels("delivered").inc()
             delivered += 1
         return RelayRound(delivered, failed)
 

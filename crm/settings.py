@@ -11,10 +11,12 @@ import yaml
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.event_signals import is_postgres_url
 from domain.auth import AuthConfig
 from domain.documents import UploadLimits
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEventsConfig
+from domain.rate_limits import CallerLimits, RateLimit, api_counters
 from domain.signed_links import LinkConfig
 from domain.storage import LocalFolderStorage, Storage
 from domain.webhook_deliveries import WebhookConfig
@@ -107,6 +109,19 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2_000, gt=0)
     # The most objects one operation may ask for (`schema/cost.py`); the README says how.
     max_query_cost: int = Field(default=50_000, gt=0)
+    # What one caller (a user, an API key, an anonymous address) may spend a minute: requests,
+    # and query cost (the objects its operations may ask for). 0 turns a limit off.
+    rate_requests_per_minute: int = Field(default=1_200, ge=0)
+    rate_cost_per_minute: int = Field(default=2_000_000, ge=0)
+    # Prometheus metrics (docs/operations.md): the API serves /metrics only with this token set
+    # and sent (`Authorization: Bearer ...`); the worker serves it on its own listener
+    # (`host:port`, empty: none), asking for the token too when it is set.
+    metrics_token: SecretStr = SecretStr("")
+    worker_metrics_address: str = ""
+    # OpenTelemetry traces (crm/tracing.py): an OTLP/HTTP traces URL turns them on (so do the
+    # standard OTEL_EXPORTER_OTLP_* variables); the service name defaults to the process's part.
+    otel_endpoint: str = ""
+    otel_service_name: str = ""
     # Subscriptions (graphql-transport-ws): see the README, "Following every change".
     subscription_queue_size: int = Field(default=1_000, gt=0)
     subscription_poll_seconds: float = Field(default=2.0, gt=0)
@@ -159,6 +174,19 @@ class Settings(BaseSettings):
     @property
     def task_queues(self) -> TaskQueues:
         return self._task_queues
+
+    def caller_limits(self) -> CallerLimits | None:
+        """The API's limits per caller, counted in the database on PostgreSQL (shared by every
+        API process) and in the process on SQLite (`domain/rate_limits.py` says why)."""
+        minute = timedelta(minutes=1)
+        requests, cost = self.rate_requests_per_minute, self.rate_cost_per_minute
+        if not requests and not cost:
+            return None
+        return CallerLimits(
+            counters=api_counters(postgres=is_postgres_url(self.database_url)),
+            requests=RateLimit("requests", requests, minute) if requests else None,
+            cost=RateLimit("cost", cost, minute) if cost else None,
+        )
 
     def live_events(self) -> LiveEventsConfig:
         return LiveEventsConfig(

@@ -53,6 +53,7 @@ from domain.message_templates import (
     parts_of,
     recipient_variables,
 )
+from domain.metrics import MESSAGES
 from domain.outbox import OutboxKind, enqueue
 from domain.policies import require
 from domain.roles import Access, Resource
@@ -339,6 +340,8 @@ async def _conclude(
         if status is MessageStatus.SENT:
             message.sent_at = datetime.now(UTC)
         await message.save(using_db=conn)
+        # A skip's reason is a SkipReason; a failure's is the server's text: not a label.
+        MESSAGES.labels(str(status), reason if status is MessageStatus.SKIPPED else "").inc()
         actor = Actor.system(message.agency_id, "messages")
         payload = {
             "record_type": message.record_type,

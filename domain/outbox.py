@@ -13,6 +13,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.outbox import OutboxMessage as OutboxMessage
+from domain.tracing import with_trace
 
 MAX_ERROR_LENGTH = 2_000
 
@@ -46,7 +47,8 @@ async def enqueue(
         agency_id=agency_id,
         kind=kind,
         workflow_id=workflow_id,
-        payload=payload,
+        # The trace of the request that wrote it, continued by the relay.
+        payload=with_trace(payload),
         status=OutboxStatus.PENDING,
         next_attempt_at=datetime.now(UTC),
         using_db=connection,

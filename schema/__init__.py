@@ -19,6 +19,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from domain.rate_limits import CallerLimits
 from schema.agencies import AgencyMutation, AgencyQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
@@ -33,7 +34,12 @@ from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
-from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
+from schema.extensions import (
+    AccessControl,
+    MaskUnexpectedErrors,
+    OperationLog,
+    OperationTracing,
+)
 from schema.flows import FlowMutation, FlowQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
@@ -46,6 +52,7 @@ from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.privacy import PrivacyMutation
+from schema.rate_limits import SpendingLimits
 from schema.tags import TagMutation, TagQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
@@ -146,17 +153,29 @@ class CrmSchema(strawberry.Schema):
         """Client errors are answers, not incidents; bugs are logged by MaskUnexpectedErrors."""
 
 
-def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
+def build_schema(
+    limits: SchemaLimits = SchemaLimits(),
+    callers: CallerLimits | None = None,
+    traced: bool = False,
+) -> strawberry.Schema:
+    """The schema with its per-request limits; `callers`: each caller's limits a minute;
+    `traced`: a span per operation (only when tracing is on: it costs nothing otherwise)."""
     # Factories, not instances: each request gets fresh extension state.
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(QueryDepthLimiter, max_depth=limits.max_depth),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(QueryCost, budget=limits.max_cost),
+        partial(QueryCost, budget=limits.max_cost)
+        if callers is None
+        else partial(SpendingLimits, callers, budget=limits.max_cost),
         OperationLog,
         partial(AccessControl, public_fields=PUBLIC_FIELDS),
         MaskUnexpectedErrors,
     ]
+    if traced:
+        # First: its span encloses the other extensions' work. Before OperationLog in the
+        # list, so its end (after theirs) sees the operation's name.
+        extensions.insert(0, OperationTracing)
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     return CrmSchema(
