@@ -25,11 +25,12 @@ from crm.middleware import (
     DatabaseContextMiddleware,
     RequestLogMiddleware,
 )
+from crm.password_reset_http import PasswordResetPage
 from crm.settings import Settings
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain.live_events import LiveEvents
-from domain.public_pages import BOOKING_PATH, LOGO_PATH, UNSUBSCRIBE_PATH
+from domain.public_pages import BOOKING_PATH, LOGO_PATH, PASSWORD_RESET_PATH, UNSUBSCRIBE_PATH
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         webhooks=settings.webhooks(),
         inbound_domain=settings.inbound_domain,
         mailbox_policy=settings.mailbox_policy(),
+        links=settings.unsubscribe_links(),
         ws_ping_seconds=settings.ws_ping_seconds,
         ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,
@@ -92,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
+    password_reset = PasswordResetPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
 
     async def healthz(_: Request) -> JSONResponse:
@@ -139,6 +142,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
             Route(BOOKING_PATH, booking.show, methods=["GET"]),
             Route(BOOKING_PATH, booking.book, methods=["POST"]),
+            Route(PASSWORD_RESET_PATH, password_reset.show, methods=["GET"]),
+            Route(PASSWORD_RESET_PATH, password_reset.reset, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -37,6 +37,7 @@ from domain.auth import AuthConfig, actor_for_credentials
 from domain.email_accounts import MailboxPolicy
 from domain.errors import DomainError
 from domain.live_events import LiveEvents
+from domain.signed_links import LinkConfig
 from domain.webhook_deliveries import WebhookConfig
 from resolvers.context import RequestContext
 from schema.extensions import is_busy_error
@@ -88,6 +89,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         webhooks: WebhookConfig | None = None,
         inbound_domain: str = "",
         mailbox_policy: MailboxPolicy | None = None,
+        links: LinkConfig | None = None,
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
@@ -102,6 +104,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self.webhooks = webhooks or WebhookConfig()
         self.inbound_domain = inbound_domain
         self.mailbox_policy = mailbox_policy
+        self.links = links
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -117,6 +120,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             webhooks=self.webhooks,
             inbound_domain=self.inbound_domain,
             mailbox_policy=self.mailbox_policy,
+            links=self.links,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

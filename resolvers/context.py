@@ -11,7 +11,9 @@ from domain.actors import Actor
 from domain.auth import AuthConfig
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEvents
+from domain.password_resets import ResetLimits
 from domain.policies import AccessErrorCode
+from domain.signed_links import LinkConfig
 from domain.webhook_deliveries import WebhookConfig
 from resolvers.loaders import Loaders
 
@@ -34,6 +36,9 @@ class RequestContext:
     # How connected mailboxes' passwords are sealed and where they may be (None: the
     # application secret, public hosts only).
     mailbox_policy: MailboxPolicy | None = None
+    # How password reset links are signed (None: resets are not offered here) and limited.
+    links: LinkConfig | None = None
+    reset_limits: ResetLimits = field(default_factory=ResetLimits)
     _loaders: Loaders | None = None
 
 

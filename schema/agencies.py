@@ -186,6 +186,28 @@ class CreateNamedInput:
     name: str
 
 
+@strawberry.input(description="Fields left out are unchanged.")
+class UpdateOrgUnitInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Move the unit (and all below it) under this one; null: to the top. "
+        "INVALID under itself or a unit below it.",
+    )
+
+
+@strawberry.input
+class RemoveInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class RenameInput:
+    id: relay.GlobalID
+    name: str
+
+
 @strawberry.type
 class AgencyQuery:
     @strawberry.field(description="Your agency's profile (everyone in the agency).")
@@ -229,4 +251,44 @@ class AgencyMutation:
     @strawberry.mutation
     async def create_designation(self, info: Info, input: CreateNamedInput) -> DesignationPayload:
         outcome = await resolve.create_designation(info.context, input.name)
+        return DesignationPayload(designation=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins rename a unit or move it, with everything below it, under another "
+        "parent (Sales Heads' teams follow the tree). Audited."
+    )
+    async def update_org_unit(self, info: Info, input: UpdateOrgUnitInput) -> OrgUnitPayload:
+        outcome = await resolve.update_org_unit(info.context, input)
+        return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire an empty unit. IN_USE, naming what blocks it, while users "
+        "or child units are in it: move them first. Returns the unit as it was."
+    )
+    async def remove_org_unit(self, info: Info, input: RemoveInput) -> OrgUnitPayload:
+        outcome = await resolve.remove_org_unit(info.context, input.id)
+        return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(description="Admins rename a department (NAME_TAKEN if it exists).")
+    async def update_department(self, info: Info, input: RenameInput) -> DepartmentPayload:
+        outcome = await resolve.rename_named(info.context, "Department", input.id, input.name)
+        return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire a department nobody is in (IN_USE, naming how many are)."
+    )
+    async def remove_department(self, info: Info, input: RemoveInput) -> DepartmentPayload:
+        outcome = await resolve.remove_named(info.context, "Department", input.id)
+        return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(description="Admins rename a designation (NAME_TAKEN if it exists).")
+    async def update_designation(self, info: Info, input: RenameInput) -> DesignationPayload:
+        outcome = await resolve.rename_named(info.context, "Designation", input.id, input.name)
+        return DesignationPayload(designation=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire a designation nobody holds (IN_USE, naming how many do)."
+    )
+    async def remove_designation(self, info: Info, input: RemoveInput) -> DesignationPayload:
+        outcome = await resolve.remove_named(info.context, "Designation", input.id)
         return DesignationPayload(designation=outcome.value, errors=_errors(outcome))
