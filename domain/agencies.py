@@ -23,7 +23,6 @@ from db.agencies import Agency as Agency
 from db.agencies import Department as Department
 from db.agencies import Designation as Designation
 from db.agencies import OrgUnit as OrgUnit
-from db.documents import Document
 from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -38,6 +37,7 @@ from domain.field_types import (
     address_snapshot,
     input_codes,
 )
+from domain.images import attached_image
 from domain.passwords import hash_password
 from domain.policies import forbidden, require, rows
 from domain.record_changes import record_created, record_deleted, record_updated
@@ -88,8 +88,6 @@ class AgencyProfile(BaseModel):
     )
 
 
-# What a logo may be: images every mail client shows (no SVG: it can carry scripts).
-LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 MAX_LOGO_BYTES = 1_000_000
 
 _PROFILE_CODES = input_codes(OrganisationErrorCode)
@@ -375,7 +373,18 @@ async def update_agency(actor: Actor, data: dict[str, Any]) -> Agency:
     async with in_transaction() as conn:
         agency = await _locked_agency(actor, conn)
         if changes.get("logo_id") is not None:
-            await _check_logo(agency, changes["logo_id"], conn)
+            # An image document uploaded to the agency itself (POST /documents with the
+            # Agency's id), small enough for every email to carry.
+            await attached_image(
+                agency.id,
+                AGENCY,
+                agency.id,
+                changes["logo_id"],
+                MAX_LOGO_BYTES,
+                conn,
+                OrganisationErrorCode,
+                "logo_id",
+            )
         if "lead_assignee" in changes:
             await _check_assignee(agency, changes["lead_assignee"], conn)
         before = profile_snapshot(agency)
@@ -410,34 +419,6 @@ async def _check_assignee(agency: Agency, assignee: str, conn: BaseDBAsyncClient
     if not active:
         raise DomainError(
             OrganisationErrorCode.NOT_FOUND, "No active user with that id.", "lead_assignee"
-        )
-
-
-async def _check_logo(agency: Agency, document_id: UUID, conn: BaseDBAsyncClient) -> None:
-    """A logo is an image document uploaded to the agency itself (POST /documents with the
-    Agency's id), small enough for every email to carry."""
-    document = (
-        await Document.filter(
-            id=document_id,
-            agency_id=agency.id,
-            record_type=AGENCY,
-            record_id=agency.id,
-            deleted_at__isnull=True,
-        )
-        .using_db(conn)
-        .first()
-    )
-    if document is None:
-        raise DomainError(
-            OrganisationErrorCode.NOT_FOUND,
-            "No such document on the agency: upload the logo to the agency first.",
-            "logo_id",
-        )
-    if document.content_type not in LOGO_TYPES or document.size > MAX_LOGO_BYTES:
-        raise DomainError(
-            OrganisationErrorCode.INVALID,
-            f"A logo is a PNG, JPEG, GIF or WebP image of at most {MAX_LOGO_BYTES:,} bytes.",
-            "logo_id",
         )
 
 

@@ -17,16 +17,15 @@ from pydantic import (
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from db.agencies import Department, Designation, OrgUnit
-from db.documents import Document
 from db.users import User as User
 from domain.actors import Actor
 from domain.audit import changed_fields
 from domain.errors import DomainError, input_errors
 from domain.field_types import Email, Phone, RequiredName, TimeZone, input_codes
+from domain.images import attached_image
 from domain.pagination import Ordering, Page, keyset_page
 from domain.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from domain.policies import forbidden, require, rows
@@ -231,37 +230,7 @@ class ProfileChanges(BaseModel):
     time_zone: TimeZone | None = None  # None: the agency's
 
 
-# What a picture may be: images every browser shows (no SVG: it can carry scripts).
-PICTURE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 MAX_PICTURE_BYTES = 2_000_000
-
-
-async def _check_picture(user: User, document_id: UUID, conn: BaseDBAsyncClient) -> None:
-    """A picture is an image document uploaded to the user themselves (POST /documents with
-    the User's id)."""
-    document = (
-        await Document.filter(
-            id=document_id,
-            agency_id=user.agency_id,
-            record_type=AGGREGATE,
-            record_id=user.id,
-            deleted_at__isnull=True,
-        )
-        .using_db(conn)
-        .first()
-    )
-    if document is None:
-        raise DomainError(
-            UserErrorCode.NOT_FOUND,
-            "No such document on you: upload the picture to your own user first.",
-            "picture_id",
-        )
-    if document.content_type not in PICTURE_TYPES or document.size > MAX_PICTURE_BYTES:
-        raise DomainError(
-            UserErrorCode.INVALID,
-            f"A picture is a PNG, JPEG, GIF or WebP image of at most {MAX_PICTURE_BYTES:,} bytes.",
-            "picture_id",
-        )
 
 
 async def update_profile(actor: Actor, data: dict[str, Any]) -> User:
@@ -289,7 +258,17 @@ async def update_profile(actor: Actor, data: dict[str, Any]) -> User:
             raise DomainError(UserErrorCode.NOT_FOUND, "No such user.", "id")
         if "picture_id" in changes:
             if changes["picture_id"] is not None:
-                await _check_picture(user, changes["picture_id"], conn)
+                # An image document uploaded to the user themselves (POST /documents).
+                await attached_image(
+                    user.agency_id,
+                    AGGREGATE,
+                    user.id,
+                    changes["picture_id"],
+                    MAX_PICTURE_BYTES,
+                    conn,
+                    UserErrorCode,
+                    "picture_id",
+                )
             columns["picture_document_id"] = changes["picture_id"]
         before = snapshot(user)
         user.update_from_dict(columns)

@@ -13,7 +13,7 @@ from db.audit import AuditEntry
 from db.events import Event
 from domain import agencies, users
 from domain.roles import Role
-from tests.e2e.colleagues import PASSWORD, acme_system, colleague
+from tests.e2e.colleagues import PASSWORD, acme_system, colleague, member
 from tests.e2e.conftest import Api
 
 PROFILE = "name slug kind website timeZone locale address { street city postalCode country }"
@@ -224,26 +224,8 @@ async def test_an_admin_moves_a_unit_with_its_subtree_and_sales_heads_teams_foll
     team = await agencies.create_org_unit(system, "Team", east.id)
     squad = await agencies.create_org_unit(system, "Squad", team.id)
     head_email = "west.head@acme.example.com"
-    await users.create_user(
-        system,
-        {
-            "email": head_email,
-            "name": "W",
-            "password": PASSWORD,
-            "roles": [Role.SALES_HEAD],
-            "org_unit_id": west.id,
-        },
-    )
-    rep = await users.create_user(
-        system,
-        {
-            "email": "squad.rep@acme.example.com",
-            "name": "S",
-            "password": PASSWORD,
-            "roles": [Role.SALES_PERSON],
-            "org_unit_id": squad.id,
-        },
-    )
+    await member(head_email, Role.SALES_HEAD, org_unit_id=west.id)
+    rep = await member("squad.rep@acme.example.com", Role.SALES_PERSON, org_unit_id=squad.id)
     head = await api.sign_in(head_email, PASSWORD)
     rep_id = str(relay.GlobalID("User", str(rep.id)))
     seen_before = await head.graphql("query($id: ID!) { user(id: $id) { name } }", {"id": rep_id})
@@ -272,7 +254,7 @@ async def test_an_admin_moves_a_unit_with_its_subtree_and_sales_heads_teams_foll
     assert under_itself["updateOrgUnit"]["errors"][0]["code"] == "INVALID"
     assert (await OrgUnit.get(id=squad.id)).path == f"/{west.id}/{team.id}/{squad.id}/"
     assert seen_before == {"user": None}
-    assert seen_after == {"user": {"name": "S"}}
+    assert seen_after == {"user": {"name": "squad.rep"}}
 
 
 async def test_a_unit_department_or_designation_in_use_is_not_removed_until_emptied(
@@ -283,17 +265,12 @@ async def test_a_unit_department_or_designation_in_use_is_not_removed_until_empt
     child = await agencies.create_org_unit(system, "Child", parent.id)
     department = await agencies.create_department(system, "Field Sales")
     designation = await agencies.create_designation(system, "Account Executive")
-    member = await users.create_user(
-        system,
-        {
-            "email": "member@acme.example.com",
-            "name": "M",
-            "password": PASSWORD,
-            "roles": [Role.SALES_PERSON],
-            "org_unit_id": parent.id,
-            "department_id": department.id,
-            "designation_id": designation.id,
-        },
+    holder = await member(
+        "member@acme.example.com",
+        Role.SALES_PERSON,
+        org_unit_id=parent.id,
+        department_id=department.id,
+        designation_id=designation.id,
     )
     remove_named = """mutation($d: ID!, $g: ID!) {
       removeDepartment(input: {id: $d}) { department { name } errors { field code message } }
@@ -304,7 +281,7 @@ async def test_a_unit_department_or_designation_in_use_is_not_removed_until_empt
     blocked = await api.graphql(REMOVE_UNIT, {"id": gid("OrgUnit", parent.id)})
     held = await api.graphql(remove_named, ids)
     await users.update_user(
-        system, member.id, {"org_unit_id": None, "department_id": None, "designation_id": None}
+        system, holder.id, {"org_unit_id": None, "department_id": None, "designation_id": None}
     )
     renamed = await api.graphql(
         'mutation($d: ID!) { updateDepartment(input: {id: $d, name: "Inside Sales"}) '

@@ -16,9 +16,9 @@ from db.deals import Deal
 from db.leads import Lead
 from db.sessions import Session
 from db.users import User
-from domain import agencies, calling_tasks, contacts, deals, leads, users
+from domain import agencies, calling_tasks, contacts, deals, leads
 from domain.roles import Role
-from tests.e2e.colleagues import PASSWORD, acme_system, colleague
+from tests.e2e.colleagues import PASSWORD, acme_system, colleague, member
 from tests.e2e.conftest import Api
 from tests.e2e.test_agencies_api import PNG, upload
 
@@ -133,26 +133,8 @@ async def test_a_deactivated_users_open_work_goes_to_the_chosen_their_manager_or
 ) -> None:
     system = await acme_system()
     north = await agencies.create_org_unit(system, "North", None)
-    head = await users.create_user(
-        system,
-        {
-            "email": "head@acme.example.com",
-            "name": "Head",
-            "password": PASSWORD,
-            "roles": [Role.SALES_HEAD],
-            "org_unit_id": north.id,
-        },
-    )
-    rep = await users.create_user(
-        system,
-        {
-            "email": "rep@acme.example.com",
-            "name": "Rep",
-            "password": PASSWORD,
-            "roles": [Role.SALES_PERSON],
-            "org_unit_id": north.id,
-        },
-    )
+    head = await member("head@acme.example.com", Role.SALES_HEAD, org_unit_id=north.id)
+    rep = await member("rep@acme.example.com", Role.SALES_PERSON, org_unit_id=north.id)
     await api.sign_in(rep.email, PASSWORD)
     work = await work_of(rep.id)
     _, chosen = await colleague(api, Role.SALES_PERSON)
@@ -178,16 +160,7 @@ async def test_a_deactivated_users_open_work_goes_to_the_chosen_their_manager_or
     assert (moved.before, moved.after) == ({"owner_id": str(rep.id)}, {"owner_id": str(head.id)})
 
     # Someone chosen by the admin comes before anyone else.
-    second = await users.create_user(
-        system,
-        {
-            "email": "second@acme.example.com",
-            "name": "Second",
-            "password": PASSWORD,
-            "roles": [Role.SALES_PERSON],
-            "manager_id": head.id,
-        },
-    )
+    second = await member("second@acme.example.com", Role.SALES_PERSON, manager_id=head.id)
     more = await work_of(second.id)
     await api.graphql(DEACTIVATE, {"id": gid("User", second.id), "to": gid("User", chosen)})
     assert set((await owners(more)).values()) == {chosen, second.id}
@@ -195,16 +168,8 @@ async def test_a_deactivated_users_open_work_goes_to_the_chosen_their_manager_or
     assert (await User.get(id=second.id)).is_active is False
 
     # Without a choice, an active manager comes before the unit's head.
-    third = await users.create_user(
-        system,
-        {
-            "email": "third@acme.example.com",
-            "name": "Third",
-            "password": PASSWORD,
-            "roles": [Role.SALES_PERSON],
-            "org_unit_id": north.id,
-            "manager_id": chosen,
-        },
+    third = await member(
+        "third@acme.example.com", Role.SALES_PERSON, org_unit_id=north.id, manager_id=chosen
     )
     rest = await work_of(third.id)
     await api.graphql(DEACTIVATE, {"id": gid("User", third.id)})
