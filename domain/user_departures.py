@@ -6,7 +6,8 @@ their *open* work, in the same transaction, to one successor:
 * the user chosen (`reassignToId`: an active user of the agency), else
 * their manager, if active, else
 * the nearest Sales Head up the org tree (their own unit first, then each parent), else
-* the admin who deactivates them.
+* the admin who deactivates them (nobody when the system does, or when admins deactivate
+  themselves: the work is left unowned for another admin to give out).
 
 Open work is: contacts not converted, every customer, leads not converted or disqualified,
 open deals, calling tasks not done or aborted (their assignee), meetings proposed or booked,
@@ -76,7 +77,9 @@ async def successor(
         if manager is not None:
             return manager.id
     head = await _nearest_head(actor, user, conn)
-    return head if head is not None else actor.user_id
+    if head is not None:
+        return head
+    return actor.user_id if actor.user_id != user.id else None  # never to the one leaving
 
 
 async def _nearest_head(actor: Actor, user: User, conn: BaseDBAsyncClient) -> UUID | None:

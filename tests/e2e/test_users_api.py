@@ -19,7 +19,7 @@ from db.users import User
 from domain import agencies, calling_tasks, contacts, deals, leads
 from domain.roles import Role
 from tests.e2e.colleagues import PASSWORD, acme_system, colleague, member
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import ADMIN_EMAIL, Api
 from tests.e2e.test_agencies_api import PNG, upload
 
 PROFILE = "name phone timeZone pictureId"
@@ -174,3 +174,9 @@ async def test_a_deactivated_users_open_work_goes_to_the_chosen_their_manager_or
     rest = await work_of(third.id)
     await api.graphql(DEACTIVATE, {"id": gid("User", third.id)})
     assert set((await owners(rest)).values()) == {chosen, third.id}
+
+    # An admin leaving with nobody above them leaves their open work unowned, never their own.
+    admin = await User.get(email=ADMIN_EMAIL)
+    own = await contacts.create_contact(system, {"first_name": "Mine", "owner_id": admin.id})
+    await api.graphql(DEACTIVATE, {"id": gid("User", admin.id)})
+    assert (await Contact.get(id=own.id)).owner_id is None
