@@ -27,13 +27,14 @@ from crm.middleware import (
     DatabaseContextMiddleware,
     RequestLogMiddleware,
 )
+from crm.password_reset_http import PasswordResetPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
 from crm.settings import Settings
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain import tracing
 from domain.live_events import LiveEvents
-from domain.public_pages import BOOKING_PATH, LOGO_PATH, UNSUBSCRIBE_PATH
+from domain.public_pages import BOOKING_PATH, LOGO_PATH, PASSWORD_RESET_PATH, UNSUBSCRIBE_PATH
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> Starlette:
         inbound_domain=settings.inbound_domain,
         mailbox_policy=settings.mailbox_policy(),
         storage=settings.storage(),
+        links=settings.unsubscribe_links(),
         ws_ping_seconds=settings.ws_ping_seconds,
         ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,
@@ -101,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
     exports = PrivacyExports(settings.auth(), settings.storage())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
+    password_reset = PasswordResetPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
 
     async def healthz(_: Request) -> JSONResponse:
@@ -156,6 +159,8 @@ def create_app(settings: Settings) -> Starlette:
                 if settings.metrics_token.get_secret_value()
                 else []
             ),
+            Route(PASSWORD_RESET_PATH, password_reset.show, methods=["GET"]),
+            Route(PASSWORD_RESET_PATH, password_reset.reset, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

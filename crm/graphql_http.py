@@ -41,6 +41,7 @@ from domain.auth import AuthConfig, actor_for_credentials
 from domain.email_accounts import MailboxPolicy
 from domain.errors import DomainError
 from domain.live_events import LiveEvents
+from domain.signed_links import LinkConfig
 from domain.storage import Storage
 from domain.webhook_deliveries import WebhookConfig
 from resolvers.context import RequestContext
@@ -96,6 +97,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         inbound_domain: str = "",
         mailbox_policy: MailboxPolicy | None = None,
         storage: Storage | None = None,
+        links: LinkConfig | None = None,
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
@@ -114,6 +116,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self.inbound_domain = inbound_domain
         self.mailbox_policy = mailbox_policy
         self.storage = storage
+        self.links = links
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -130,6 +133,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             inbound_domain=self.inbound_domain,
             mailbox_policy=self.mailbox_policy,
             storage=self.storage,
+            links=self.links,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     unsubscribe_link_days: int = Field(default=365, gt=0, le=3650)
     booking_link_days: int = Field(default=60, gt=0, le=3650)
+    # How long an emailed password reset link works (once).
+    password_reset_minutes: int = Field(default=30, gt=0, le=24 * 60)
     # Broadcasts send at most this many messages a second per worker (the SMTP relay's limit).
     broadcast_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
     # Inbound mail (`crm inbound`): each agency receives at <mailbox>@<its slug>.<domain>
@@ -101,6 +103,9 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=5, gt=0)
     login_max_failures_per_address: int = Field(default=50, gt=0)
+    # An account that signed in from an address this recently is not held by that address's
+    # limit (`domain/auth.py`: an office behind one NAT).
+    login_known_address_days: int = Field(default=30, gt=0, le=365)
     graphiql: bool | None = None
     introspection: bool = True
     max_body_bytes: int = Field(default=1_000_000, gt=0)
@@ -220,6 +225,7 @@ class Settings(BaseSettings):
             secret_key=self.secret_key,
             lifetime=timedelta(days=self.unsubscribe_link_days),
             booking_lifetime=timedelta(days=self.booking_link_days),
+            reset_lifetime=timedelta(minutes=self.password_reset_minutes),
             inbound_domain=self.inbound_domain,
         )
 
@@ -236,4 +242,5 @@ class Settings(BaseSettings):
             failure_window=timedelta(minutes=self.login_window_minutes),
             max_failures_per_account=self.login_max_failures_per_account,
             max_failures_per_address=self.login_max_failures_per_address,
+            known_address_window=timedelta(days=self.login_known_address_days),
         )

@@ -17,6 +17,7 @@ from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
 from db.leads import Lead
+from db.users import User
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.policies import scope
@@ -44,6 +45,21 @@ def _model(record_type: str, codes: type[StrEnum]) -> type[Model]:
 AGENCY = "agency"
 
 
+# Documents (their picture) may be on a user: everyone in the agency reads them, the user
+# and admins change them.
+USER = "user"
+
+
+async def _user_access(
+    actor: Actor, record_id: UUID, codes: type[StrEnum], field: str, write: bool
+) -> None:
+    if not await User.filter(id=record_id, agency_id=actor.agency_id).exists():
+        raise DomainError(codes("NOT_FOUND"), "No such user.", field)
+    admin = scope(actor, Resource.USERS, Access.WRITE) is RowScope.AGENCY
+    if write and actor.user_id != record_id and not admin:
+        raise DomainError(codes("FORBIDDEN"), "Only the user and admins change their files.", field)
+
+
 def _agency_access(
     actor: Actor, record_id: UUID, codes: type[StrEnum], field: str, write: bool
 ) -> None:
@@ -60,6 +76,9 @@ async def check_readable(
     if record_type == AGENCY:
         _agency_access(actor, record_id, codes, field, write=False)
         return
+    if record_type == USER:
+        await _user_access(actor, record_id, codes, field, write=False)
+        return
     model = _model(record_type, codes)
     if not await scoped(model, actor).filter(id=record_id).exists():
         raise DomainError(codes("NOT_FOUND"), f"No {record_type} with id {record_id}.", field)
@@ -72,6 +91,9 @@ async def check_writable(
     sees the record but may not change it, NOT_FOUND if it does not see it."""
     if record_type == AGENCY:
         _agency_access(actor, record_id, codes, field, write=True)
+        return
+    if record_type == USER:
+        await _user_access(actor, record_id, codes, field, write=True)
         return
     model = _model(record_type, codes)
     if await scoped(model, actor, Access.WRITE).filter(id=record_id).exists():
@@ -93,6 +115,10 @@ async def lock_record(
     if record_type == AGENCY:
         _agency_access(actor, record_id, codes, field, write=True)
         await Agency.filter(id=record_id).using_db(conn).select_for_update().first()
+        return
+    if record_type == USER:
+        await _user_access(actor, record_id, codes, field, write=True)
+        await User.filter(id=record_id).using_db(conn).select_for_update().first()
         return
     model = _model(record_type, codes)
     try:

@@ -1,5 +1,6 @@
 """Where people outside the API land from an email (the unsubscribe page, the booking page, the
-agency's logo): one place, so the API's routes and the links in messages cannot disagree."""
+password reset page, the agency's logo): one place, so the API's routes and the links in
+messages cannot disagree."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ if TYPE_CHECKING:
 
 UNSUBSCRIBE_PATH = "/unsubscribe/{token}"
 BOOKING_PATH = "/book/{token}"
+PASSWORD_RESET_PATH = "/reset-password/{token}"
 LOGO_PATH = "/logos/{id}"
 # Pages whose path ends in a signed link's token (a credential: logged as a fingerprint).
-SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH)
+SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH, PASSWORD_RESET_PATH)
+_PATHS = {"booking": BOOKING_PATH, "password_reset": PASSWORD_RESET_PATH}
 
 
 def page_path(purpose: LinkPurpose, token: str) -> str:
-    path = BOOKING_PATH if purpose == "booking" else UNSUBSCRIBE_PATH
-    return path.format(token=token)
+    return _PATHS.get(str(purpose), UNSUBSCRIBE_PATH).format(token=token)
 
 
 def unsubscribe_path(token: str) -> str:

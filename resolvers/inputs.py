@@ -81,10 +81,11 @@ def attachable_record(
 def document_record(
     global_id: relay.GlobalID, codes: type[StrEnum], field: str = "record_id"
 ) -> tuple[str, UUID]:
-    """What a document may be on: a sales record, or the agency itself (its logo)."""
-    if global_id.type_name == "Agency":
+    """What a document may be on: a sales record, the agency itself (its logo), or a user
+    (their picture)."""
+    if global_id.type_name in ("Agency", "User"):
         try:
-            return "agency", UUID(global_id.node_id)
+            return global_id.type_name.lower(), UUID(global_id.node_id)
         except ValueError:
             pass
     return attachable_record(global_id, codes, field)

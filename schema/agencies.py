@@ -235,6 +235,31 @@ class CreateNamedInput:
     )
 
 
+@strawberry.input(description="Fields left out are unchanged.")
+class UpdateOrgUnitInput:
+    id: relay.GlobalID = strawberry.field(description="The OrgUnit to change.")
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new name, 1 to 100 characters (NAME_TAKEN beside a sibling of that name).",
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Move the unit (and all below it) under this one; null: to the top. "
+        "INVALID under itself or a unit below it.",
+    )
+
+
+@strawberry.input(description="What to remove.")
+class RemoveInput:
+    id: relay.GlobalID = strawberry.field(description="The OrgUnit, Department or Designation.")
+
+
+@strawberry.input(description="What to rename, and its new name.")
+class RenameInput:
+    id: relay.GlobalID = strawberry.field(description="The Department or Designation.")
+    name: str = strawberry.field(description="1 to 100 characters, unique in the agency.")
+
+
 @strawberry.type
 class AgencyQuery:
     @strawberry.field(description="Your agency's profile (everyone in the agency).")
@@ -292,4 +317,56 @@ class AgencyMutation:
         self, info: Info, input: Annotated[CreateNamedInput, MUTATION_INPUT]
     ) -> DesignationPayload:
         outcome = await resolve.create_designation(info.context, input.name)
+        return DesignationPayload(designation=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins rename a unit or move it, with everything below it, under another "
+        "parent (Sales Heads' teams follow the tree). Audited."
+    )
+    async def update_org_unit(
+        self, info: Info, input: Annotated[UpdateOrgUnitInput, MUTATION_INPUT]
+    ) -> OrgUnitPayload:
+        outcome = await resolve.update_org_unit(info.context, input)
+        return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire an empty unit. IN_USE, naming what blocks it, while users "
+        "or child units are in it: move them first. Returns the unit as it was."
+    )
+    async def remove_org_unit(
+        self, info: Info, input: Annotated[RemoveInput, MUTATION_INPUT]
+    ) -> OrgUnitPayload:
+        outcome = await resolve.remove_org_unit(info.context, input.id)
+        return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(description="Admins rename a department (NAME_TAKEN if it exists).")
+    async def update_department(
+        self, info: Info, input: Annotated[RenameInput, MUTATION_INPUT]
+    ) -> DepartmentPayload:
+        outcome = await resolve.rename_named(info.context, "Department", input.id, input.name)
+        return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire a department nobody is in (IN_USE, naming how many are)."
+    )
+    async def remove_department(
+        self, info: Info, input: Annotated[RemoveInput, MUTATION_INPUT]
+    ) -> DepartmentPayload:
+        outcome = await resolve.remove_named(info.context, "Department", input.id)
+        return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(description="Admins rename a designation (NAME_TAKEN if it exists).")
+    async def update_designation(
+        self, info: Info, input: Annotated[RenameInput, MUTATION_INPUT]
+    ) -> DesignationPayload:
+        outcome = await resolve.rename_named(info.context, "Designation", input.id, input.name)
+        return DesignationPayload(designation=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire a designation nobody holds (IN_USE, naming how many do)."
+    )
+    async def remove_designation(
+        self, info: Info, input: Annotated[RemoveInput, MUTATION_INPUT]
+    ) -> DesignationPayload:
+        outcome = await resolve.remove_named(info.context, "Designation", input.id)
         return DesignationPayload(designation=outcome.value, errors=_errors(outcome))

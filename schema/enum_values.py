@@ -105,6 +105,11 @@ ERROR_CODES: Mapping[str, str] = {
     "ALREADY_ERASED": "The contact was erased on request: nothing is held about it any more.",
     "STORAGE_UNAVAILABLE": "This server has no document storage configured; send the request "
     "to one that has.",
+    "IN_USE": "Something still depends on it (users, child units, holders); `message` names "
+    "what: move them first.",
+    "WRONG_PASSWORD": "The current password given is not yours; it counts as a failed sign-in.",
+    "INVALID_LINK": "The reset link is forged, altered, expired or used already: ask for a new "
+    "one.",
     "SUBSCRIBER_TOO_SLOW": "The subscriber fell too far behind the live events: reconnect "
     "with `after` set to the last cursor received, and nothing is missed.",
 }

@@ -32,7 +32,12 @@ from schema.users import UserSummary
 
 error_code_enum(NoteErrorCode, "NoteErrorCode", "notes")
 
-_TYPE_OF_RECORD = {record: type_name for type_name, record in ATTACHABLE_TYPES.items()}
+# Documents may also be on the agency (its logo) and on a user (their picture).
+_TYPE_OF_RECORD = {
+    **{record: type_name for type_name, record in ATTACHABLE_TYPES.items()},
+    "agency": "Agency",
+    "user": "User",
+}
 
 
 def record_global_id(record_type: str, record_id: Any) -> relay.GlobalID:

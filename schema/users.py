@@ -69,6 +69,14 @@ class User(relay.Node):
     time_zone: str | None = strawberry.field(
         description="An IANA zone name, e.g. Europe/London; null: the agency's `timeZone`."
     )
+    phone: str = strawberry.field(description="E.164 (+441234567890), or empty.")
+
+    @strawberry.field(
+        description="Their picture: an image Document on the user (download it from "
+        "/documents/<id>), or null."
+    )
+    def picture_id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID | None:
+        return _gid("Document", root.picture_document_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -183,6 +191,32 @@ class UpdateUserInput:
     time_zone: str | None = strawberry.field(
         default=strawberry.UNSET, description="An IANA zone name; null: the agency's."
     )
+    reassign_to_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="With isActive: false, who takes over the user's open work (contacts, "
+        "customers, open leads, deals, calling tasks and meetings); left out: their manager, "
+        "else the nearest Sales Head up their org unit, else you. See docs/accounts.md.",
+    )
+
+
+@strawberry.input(description="Your own profile; fields left out are unchanged.")
+class UpdateMyProfileInput:
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Your name as others see it, 1 to 100 characters."
+    )
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="International form (+44 20 7946 0000), stored as E.164; null or empty "
+        "removes it. INVALID_PHONE otherwise.",
+    )
+    picture_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A PNG, JPEG, GIF or WebP Document of at most 2 MB uploaded to your own "
+        "User (POST /documents?recordId=<your user id>); null removes the picture.",
+    )
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An IANA zone name; null: the agency's."
+    )
 
 
 @strawberry.type
@@ -206,8 +240,20 @@ class UserMutation:
     ) -> UserPayload:
         return user_payload(await resolve.create_user(info.context, input))
 
-    @strawberry.mutation(description="Admins change details, roles, place and active flag.")
+    @strawberry.mutation(
+        description="Admins change details, roles, place and active flag; deactivating hands "
+        "the user's open work to `reassignToId` or a default successor."
+    )
     async def update_user(
         self, info: Info, input: Annotated[UpdateUserInput, MUTATION_INPUT]
     ) -> UserPayload:
         return user_payload(await resolve.update_user(info.context, input))
+
+    @strawberry.mutation(
+        description="Change your own name, phone, picture and time zone (every person; not "
+        "API keys). Audited."
+    )
+    async def update_my_profile(
+        self, info: Info, input: Annotated[UpdateMyProfileInput, MUTATION_INPUT]
+    ) -> UserPayload:
+        return user_payload(await resolve.update_my_profile(info.context, input))

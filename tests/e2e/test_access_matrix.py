@@ -512,6 +512,31 @@ async def org_unit_north(world: World, caller: str) -> dict[str, Any]:
     return {"parent": world.ids["org_unit_north"], "name": f"Unit {caller}"}
 
 
+async def own_passwords(world: World, caller: str) -> dict[str, Any]:
+    """The caller's own current password, kept as the new one (API keys have none)."""
+    current = ADMIN_PASSWORD if caller == "admin" else PASSWORD
+    return {"current": current, "new": current}
+
+
+async def unknown_email(world: World, caller: str) -> dict[str, Any]:
+    return {"email": f"{caller}@nowhere.example.com"}
+
+
+async def fresh_org_unit(world: World, caller: str) -> dict[str, Any]:
+    unit = await agencies.create_org_unit(world.system, f"Unit {uuid.uuid4().hex[:6]}", None)
+    return {"id": gid("OrgUnit", unit.id), "name": f"Renamed {uuid.uuid4().hex[:6]}"}
+
+
+async def fresh_department(world: World, caller: str) -> dict[str, Any]:
+    row = await agencies.create_department(world.system, f"Dept {uuid.uuid4().hex[:6]}")
+    return {"id": gid("Department", row.id), "name": f"Renamed {uuid.uuid4().hex[:6]}"}
+
+
+async def fresh_designation(world: World, caller: str) -> dict[str, Any]:
+    row = await agencies.create_designation(world.system, f"Title {uuid.uuid4().hex[:6]}")
+    return {"id": gid("Designation", row.id), "name": f"Renamed {uuid.uuid4().hex[:6]}"}
+
+
 async def contact_for_sales_north(world: World, caller: str) -> dict[str, Any]:
     return {"owner": world.ids["sales_north"]}
 
@@ -906,6 +931,29 @@ CASES: dict[str, Case] = {
         f"mutation {{ logout {{ {PAYLOAD} }} }}",
         everyone("ok", api_read="unauthenticated", api_read_write="unauthenticated"),
     ),
+    "changePassword": Case(
+        "mutation($current: String!, $new: String!) { changePassword(input: "
+        f"{{currentPassword: $current, newPassword: $new}}) {{ {PAYLOAD} }} }}",
+        everyone("ok", api_read="unauthenticated", api_read_write="unauthenticated"),
+        own_passwords,
+    ),
+    "requestPasswordReset": Case(
+        "mutation($email: String!) "
+        f"{{ requestPasswordReset(input: {{email: $email}}) {{ {PAYLOAD} }} }}",
+        dict.fromkeys(CALLERS, "ok"),
+        unknown_email,
+    ),
+    # Anyone may try a token; one that was never emailed is refused alike for everyone
+    # (tests/e2e/test_passwords_api.py resets with real ones).
+    "resetPassword": Case(
+        'mutation { resetPassword(input: {token: "not.a.link", newPassword: "long enough!"}) '
+        f"{{ {PAYLOAD} }} }}",
+        dict.fromkeys(CALLERS, "payload error INVALID_LINK"),
+    ),
+    "updateMyProfile": Case(
+        f'mutation {{ updateMyProfile(input: {{timeZone: "UTC"}}) {{ {PAYLOAD} }} }}',
+        everyone("ok", api_read="forbidden", api_read_write="forbidden"),
+    ),
     "createContact": Case(
         "mutation($owner: ID!) "
         f'{{ createContact(input: {{firstName: "New", ownerId: $owner}}) {{ {PAYLOAD} }} }}',
@@ -1247,6 +1295,39 @@ CASES: dict[str, Case] = {
         f"{{ createOrgUnit(input: {{name: $name, parentId: $parent}}) {{ {PAYLOAD} }} }}",
         ADMIN_ONLY_IN_A,
         org_unit_north,
+    ),
+    "updateOrgUnit": Case(
+        "mutation($id: ID!, $name: String!) "
+        f"{{ updateOrgUnit(input: {{id: $id, name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_org_unit,
+    ),
+    "removeOrgUnit": Case(
+        f"mutation($id: ID!) {{ removeOrgUnit(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_org_unit,
+    ),
+    "updateDepartment": Case(
+        "mutation($id: ID!, $name: String!) "
+        f"{{ updateDepartment(input: {{id: $id, name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_department,
+    ),
+    "removeDepartment": Case(
+        f"mutation($id: ID!) {{ removeDepartment(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_department,
+    ),
+    "updateDesignation": Case(
+        "mutation($id: ID!, $name: String!) "
+        f"{{ updateDesignation(input: {{id: $id, name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_designation,
+    ),
+    "removeDesignation": Case(
+        f"mutation($id: ID!) {{ removeDesignation(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_designation,
     ),
     "createDepartment": Case(
         f"mutation($name: String!) {{ createDepartment(input: {{name: $name}}) {{ {PAYLOAD} }} }}",
