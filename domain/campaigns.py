@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -41,8 +41,10 @@ from db.agencies import Agency
 from db.campaigns import Campaign as Campaign
 from db.campaigns import CampaignAttribution as CampaignAttribution
 from db.message_templates import MessageTemplate, MessageTemplateVersion
+from domain import campaign_counters
 from domain.actors import Actor
 from domain.audit import changed_fields
+from domain.campaign_counters import DayCount, Totals
 from domain.contacts import ContactFilter
 from domain.customers import CustomerFilter
 from domain.errors import DomainError, DomainErrors, input_errors
@@ -496,3 +498,24 @@ async def _locked(actor: Actor, campaign_id: UUID, conn: BaseDBAsyncClient) -> C
     if await _scoped(actor).using_db(conn).filter(id=campaign_id).exists():
         raise DomainError(CampaignErrorCode.FORBIDDEN, "You may not change this campaign.", "id")
     raise _not_found(campaign_id)
+
+
+# --- counters --------------------------------------------------------------------------------
+
+
+async def totals_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Totals]:
+    """Batch load of the campaigns' totals (views, likes, enrolments), for DataLoaders."""
+    visible = await _scoped(actor).filter(id__in=list(ids)).values_list("id", flat=True)
+    return await campaign_counters.totals([UUID(str(i)) for i in visible])
+
+
+async def daily_counts(actor: Actor, campaign_id: UUID, since: date, until: date) -> list[DayCount]:
+    """The campaign's per-day series (UTC days, both ends included, at most 366 days)."""
+    if until < since or (until - since).days >= campaign_counters.MAX_SERIES_DAYS:
+        raise DomainError(
+            CampaignErrorCode.OUT_OF_RANGE,
+            f"A series runs forward over at most {campaign_counters.MAX_SERIES_DAYS} days.",
+            "until",
+        )
+    await get_campaign(actor, campaign_id)
+    return await campaign_counters.series(campaign_id, since, until)
