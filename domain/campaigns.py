@@ -54,6 +54,8 @@ from domain.lifecycles.campaign import CampaignLifecycle
 from domain.message_kinds import RECIPIENT_TYPES, TemplateKey
 from domain.message_templates import TemplateStatus
 from domain.money import Amount, Currency, money_codes
+from domain.notification_kinds import NotificationKind
+from domain.notifications import notify_user
 from domain.outbox import OutboxKind, enqueue
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import require
@@ -483,6 +485,56 @@ async def _transition(
     await record_transitioned(actor, AGGREGATE, str(campaign.id), event, audited, change, conn)
     if campaign.status == CampaignLifecycle.new.value:
         await _schedule_period(campaign, conn)
+    if campaign.status in (CampaignLifecycle.active.value, CampaignLifecycle.inactive.value):
+        became = "active" if campaign.status == CampaignLifecycle.active.value else "in-active"
+        await _tell_owner(actor, campaign, f"Campaign {campaign.title!r} is {became}.", conn)
+
+
+async def _tell_owner(
+    actor: Actor, campaign: Campaign, message: str, conn: BaseDBAsyncClient
+) -> None:
+    await notify_user(
+        actor,
+        campaign.owner_id,
+        message,
+        AGGREGATE,
+        str(campaign.id),
+        "campaign",
+        conn,
+        NotificationKind.CAMPAIGN_STATUS,
+    )
+
+
+def _same_moment(stored: datetime | None, expected: datetime) -> bool:
+    return stored is not None and abs((stored - expected).total_seconds()) < 0.001
+
+
+async def period_reached(campaign_id: UUID, edge: str, expected: datetime, now: datetime) -> str:
+    """The period workflow's timer fired: activate at the start, deactivate at the end.
+
+    Does nothing (and says why) if the campaign is gone, its period moved away from
+    `expected` (the workflow is told the new one), or its status is not the one the edge
+    moves (activated or deactivated by hand already, discarded). An activation its guards
+    refuse leaves the campaign New and tells the owner why.
+    """
+    start = edge == "start"
+    event, source = ("activate", "new") if start else ("deactivate", "active")
+    async with in_transaction() as conn:
+        campaign = await Campaign.filter(id=campaign_id).using_db(conn).select_for_update().first()
+        if campaign is None:
+            return "gone"
+        if not _same_moment(campaign.starts_at if start else campaign.ends_at, expected):
+            return "moved"
+        if campaign.status != source:
+            return f"left {campaign.status}"
+        actor = Actor.system(campaign.agency_id, "campaign_period")
+        try:
+            await _transition(actor, campaign, event, now, conn)
+        except DomainError as refused:
+            message = f"Campaign {campaign.title!r} did not start: {refused.message}"
+            await _tell_owner(actor, campaign, message, conn)
+            return "refused"
+    return campaign.status
 
 
 async def _locked(actor: Actor, campaign_id: UUID, conn: BaseDBAsyncClient) -> Campaign:
