@@ -25,6 +25,7 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import campaigns as resolve
 from resolvers import related
 from resolvers.errors import Outcome
+from schema.broadcasts import Broadcast
 from schema.contacts import ContactFilter
 from schema.customers import CustomerFilter
 from schema.payloads import errors_as
@@ -205,6 +206,18 @@ class CampaignOrder:
     direction: OrderDirection = OrderDirection.DESC
 
 
+@strawberry.input(description="Send one of the campaign's templates to people, or its audience.")
+class ShareCampaignInput:
+    id: relay.GlobalID
+    template: str = strawberry.field(description="One of the campaign's templates, published.")
+    recipients: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description="Contacts and customers (at most 100)."
+    )
+    to_audience: bool = strawberry.field(
+        default=False, description="Also send to the campaign's audience (as a broadcast)."
+    )
+
+
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class CampaignError:
     field: str | None
@@ -215,6 +228,19 @@ class CampaignError:
 @strawberry.type
 class CampaignPayload:
     campaign: Campaign | None
+    errors: list[CampaignError]
+
+
+@strawberry.type
+class ShareCampaignPayload:
+    campaign: Campaign | None
+    queued: int = strawberry.field(
+        description="Messages queued for the chosen people; consent is checked when each is sent."
+    )
+    without_address: int = strawberry.field(description="Chosen people with no email address.")
+    broadcast: Broadcast | None = strawberry.field(
+        description="The broadcast to the audience, when asked for."
+    )
     errors: list[CampaignError]
 
 
@@ -284,3 +310,18 @@ class CampaignMutation:
     ) -> CampaignPayload:
         event = CampaignEvent(input.event).value
         return _payload(await resolve.transition(info.context, input.id, event))
+
+    @strawberry.mutation(
+        description="Share the campaign through one of its templates with chosen contacts and "
+        "customers, or its audience (admins and marketing); the messaging path checks consent."
+    )
+    async def share_campaign(self, info: Info, input: ShareCampaignInput) -> ShareCampaignPayload:
+        outcome = await resolve.share(info.context, input)
+        shared = outcome.value
+        return ShareCampaignPayload(
+            campaign=shared.campaign if shared else None,  # type: ignore[arg-type]
+            queued=shared.queued if shared else 0,
+            without_address=shared.without_address if shared else 0,
+            broadcast=shared.broadcast if shared else None,  # type: ignore[arg-type]
+            errors=errors_as(CampaignError, outcome.errors),
+        )

@@ -4,6 +4,7 @@ or unready transitions; every change audited and evented."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -12,12 +13,16 @@ from strawberry import relay
 
 from db.audit import AuditEntry
 from db.events import Event
+from db.messages import Message
 from domain.campaign_counters import CounterKind, count
+from domain.message_preferences import update_preferences
 from domain.roles import Role
 from tests.e2e.colleagues import colleague
 from tests.e2e.conftest import Api
 from tests.e2e.test_message_templates_api import create as create_template
 from tests.e2e.test_message_templates_api import publish
+from tests.fixtures.flows import Flows
+from tests.fixtures.smtp import SmtpServer
 
 ERRORS = "errors { field code message }"
 CAMPAIGN = (
@@ -197,3 +202,75 @@ async def test_bad_input_is_refused_field_by_field(api: Api) -> None:
     assert codes(await transition(api, gone_id, "SUBMIT")) == [("event", "INVALID_TRANSITION")]
     edit = await api.graphql(UPDATE, {"input": {"id": gone_id, "title": "Back"}})
     assert codes(edit["updateCampaign"]) == [("id", "DISCARDED")]
+
+
+SHARE = f"""mutation($input: ShareCampaignInput!) {{
+  shareCampaign(input: $input) {{
+    queued withoutAddress broadcast {{ id recordType audience }} {ERRORS}
+  }}
+}}"""
+
+
+async def a_contact(api: Api, name: str, tags: list[str], email: bool = True) -> str:
+    emails = [f"{name.lower()}@example.com"] if email else []
+    return await api.created(
+        "CreateContactInput",
+        "createContact",
+        "contact",
+        {"firstName": name, "emails": emails, "tags": tags},
+    )
+
+
+async def test_marketing_shares_a_promotion_with_chosen_people_and_its_audience_who_consented(
+    api: Api, sending: Flows, smtp_server: SmtpServer
+) -> None:
+    assert (await create_template(api, key="offer", kind="MARKETING"))["errors"] == []
+    assert (await publish(api, "offer"))["errors"] == []
+    marketing, _ = await colleague(api, Role.MARKETING)
+    sales, _ = await colleague(api, Role.SALES_PERSON)
+    ada = await a_contact(api, "Ada", ["vip"])
+    grace = await a_contact(api, "Grace", ["vip"])
+    linus = await a_contact(api, "Linus", [], email=False)
+    await a_contact(api, "Mia", ["vip"])
+    await update_preferences(
+        sending.actor, "contact", UUID(relay.GlobalID.from_id(grace).node_id), {"receives": []}
+    )
+    created = await create(marketing, templates=["offer"], audience={"contacts": {"tags": ["vip"]}})
+    campaign_id = created["campaign"]["id"]
+    share = {"id": campaign_id, "template": "offer", "recipients": [ada, grace, linus]}
+    draft = await marketing.graphql(SHARE, {"input": share})
+    assert codes(draft["shareCampaign"]) == [("id", "INVALID_STATE")]
+    assert (await transition(marketing, campaign_id, "SUBMIT"))["errors"] == []
+    refused = await sales.graphql(SHARE, {"input": share})
+    assert codes(refused["shareCampaign"]) == [(None, "FORBIDDEN")]
+    not_its_own = await marketing.graphql(SHARE, {"input": {**share, "template": "welcome"}})
+    assert codes(not_its_own["shareCampaign"]) == [("template", "TEMPLATE_NOT_FOUND")]
+
+    shared = await marketing.graphql(SHARE, {"input": {**share, "toAudience": True}})
+    payload = shared["shareCampaign"]
+    assert payload["errors"] == []
+    assert (payload["queued"], payload["withoutAddress"]) == (2, 1)
+    assert payload["broadcast"]["audience"] == {"tags": ["vip"]}
+
+    await sending.relay_all()
+    node_id = relay.GlobalID.from_id(campaign_id).node_id
+    queued = await Message.filter(source=f"campaign:{node_id}").order_by("id")
+    broadcast_id = relay.GlobalID.from_id(payload["broadcast"]["id"]).node_id
+    handles = [
+        sending.client.get_workflow_handle(f"message-{sending.agency_id}-{m.id}")
+        for m in queued
+        if m.recipients
+    ] + [sending.client.get_workflow_handle(f"broadcast-{sending.agency_id}-{broadcast_id}")]
+    async with sending.worker():
+        for handle in handles:
+            await sending.result(handle)
+
+    received = Counter(a for m in smtp_server.messages for a in m.rcpt_tos)
+    assert received == Counter({"ada@example.com": 2, "mia@example.com": 1})
+    assert all(m.message["List-Unsubscribe"] for m in smtp_server.messages)
+    skipped = await Message.get(
+        source=f"campaign:{node_id}", record_id=relay.GlobalID.from_id(grace).node_id
+    )
+    assert skipped.status == "skipped"
+    [event] = await Event.filter(type="campaign.shared", aggregate_id=node_id)
+    assert (event.payload["recipients"], event.payload["queued"]) == (3, 2)
