@@ -8,7 +8,7 @@ from uuid import UUID
 
 from strawberry import relay
 
-from domain import campaign_shares, campaigns
+from domain import campaign_roi, campaign_shares, campaigns
 from domain.campaign_counters import DayCount, Totals
 from domain.campaigns import Campaign, CampaignErrorCode, CampaignOrderField
 from domain.errors import DomainError
@@ -140,6 +140,15 @@ async def share(context: RequestContext, data: Any) -> Outcome[campaign_shares.S
 
 async def totals(context: RequestContext, record: Campaign) -> Totals:
     found: Totals = await loaders_of(context).campaign_totals.load(record.id)
+    return found
+
+
+async def campaign_return(
+    context: RequestContext, record: Campaign
+) -> campaign_roi.CampaignReturn | None:
+    found: campaign_roi.CampaignReturn | None = await loaders_of(context).campaign_returns.load(
+        record.id
+    )
     return found
 
 

@@ -69,6 +69,26 @@ class CampaignDayCount:
     enrolments: int
 
 
+@strawberry.type(description="An amount in one currency.")
+class WonAmount:
+    amount: Decimal
+    currency: str = strawberry.field(description="ISO 4217; empty for deals without one.")
+
+
+@strawberry.type(description="What the campaign brought in, against its cost.")
+class CampaignReturn:
+    contacts: int = strawberry.field(description="Contacts attributed to the campaign.")
+    leads: int = strawberry.field(description="Their leads opened since their attribution.")
+    won_deals: int = strawberry.field(description="Won deals of those contacts or leads.")
+    won_amounts: list[WonAmount] = strawberry.field(description="Won amounts per currency.")
+    cost: Decimal | None
+    currency: str | None
+    won_amount: Decimal | None = strawberry.field(description="Won, in the cost's currency.")
+    return_on_cost: Decimal | None = strawberry.field(
+        description="(won - cost) / cost in the cost's currency; null without a cost."
+    )
+
+
 @strawberry.type(description="A referral, promotion or greetings campaign of the agency.")
 class Campaign(relay.Node):
     id: relay.NodeID[str]
@@ -119,6 +139,24 @@ class Campaign(relay.Node):
     async def counts(self, info: Info, root: strawberry.Parent[CampaignRecord]) -> CampaignCounts:
         found: Totals = await resolve.totals(info.context, root)
         return CampaignCounts(views=found.views, likes=found.likes, enrolments=found.enrolments)
+
+    @strawberry.field(description="Contacts, leads and won deals it brought in, against its cost.")
+    async def roi(
+        self, info: Info, root: strawberry.Parent[CampaignRecord]
+    ) -> CampaignReturn | None:
+        found = await resolve.campaign_return(info.context, root)
+        if found is None:
+            return None
+        return CampaignReturn(
+            contacts=found.contacts,
+            leads=found.leads,
+            won_deals=found.won_deals,
+            won_amounts=[WonAmount(amount=a, currency=c) for c, a in found.won_amounts.items()],
+            cost=found.cost,
+            currency=found.currency,
+            won_amount=found.won_amount,
+            return_on_cost=found.return_on_cost,
+        )
 
     @strawberry.field(
         description="Counts per UTC day from `since` to `until` (both included, at most 366 "

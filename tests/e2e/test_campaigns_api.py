@@ -12,12 +12,16 @@ from uuid import UUID
 from strawberry import relay
 
 from db.audit import AuditEntry
+from db.campaigns import CampaignAttribution
 from db.events import Event
 from db.messages import Message
+from db.pipelines import Stage
+from domain import contacts, deals, leads
+from domain.actors import Actor
 from domain.campaign_counters import CounterKind, count
 from domain.message_preferences import update_preferences
 from domain.roles import Role
-from tests.e2e.colleagues import colleague
+from tests.e2e.colleagues import acme_system, colleague
 from tests.e2e.conftest import Api
 from tests.e2e.test_message_templates_api import create as create_template
 from tests.e2e.test_message_templates_api import publish
@@ -274,3 +278,65 @@ async def test_marketing_shares_a_promotion_with_chosen_people_and_its_audience_
     assert skipped.status == "skipped"
     [event] = await Event.filter(type="campaign.shared", aggregate_id=node_id)
     assert (event.payload["recipients"], event.payload["queued"]) == (3, 2)
+
+
+ROI = """query($id: ID!) { node(id: $id) { ... on Campaign { roi {
+  contacts leads wonDeals wonAmounts { amount currency } cost currency wonAmount returnOnCost
+} } } }"""
+
+
+async def won_deal(actor: Actor, contact: UUID, amount: str, currency: str) -> None:
+    deal = await deals.create_deal(
+        actor,
+        {
+            "name": "Deal",
+            "expected_close_date": "2030-01-01",
+            "contact_id": contact,
+            "amount": amount,
+            "currency": currency,
+        },
+    )
+    [won] = await Stage.filter(pipeline_id=deal.pipeline_id, kind="won")
+    await deals.move_deal(actor, deal.id, {"stage_id": won.id})
+
+
+async def test_the_roi_counts_what_attributed_contacts_brought_against_the_cost(api: Api) -> None:
+    system = await acme_system()
+    created = await create(api, cost="1000.00", currency="EUR")
+    campaign_id = created["campaign"]["id"]
+    campaign = UUID(relay.GlobalID.from_id(campaign_id).node_id)
+
+    async def person(name: str, attributed: bool) -> UUID:
+        found = await contacts.create_contact(system, {"first_name": name})
+        if attributed:
+            await CampaignAttribution.create(
+                agency_id=system.agency_id, campaign_id=campaign, contact_id=found.id
+            )
+        return found.id
+
+    ada, bob, cy = await person("Ada", True), await person("Bob", True), await person("Cy", False)
+    lead = await leads.create_lead(
+        system, {"title": "Site", "services": ["SEO"], "contact_id": ada}
+    )
+    await leads.transition_lead(system, lead.id, "qualify")
+    _, from_lead = await leads.convert_lead(system, lead.id, {"amount": "3000", "currency": "EUR"})
+    [won] = await Stage.filter(pipeline_id=from_lead.pipeline_id, kind="won")
+    await deals.move_deal(system, from_lead.id, {"stage_id": won.id})
+    await won_deal(system, bob, "250.50", "USD")
+    await won_deal(system, cy, "9999", "EUR")  # not brought by the campaign
+    await leads.create_lead(system, {"title": "Other", "contact_id": cy})
+
+    roi = (await api.graphql(ROI, {"id": campaign_id}))["node"]["roi"]
+    assert roi == {
+        "contacts": 2,
+        "leads": 1,
+        "wonDeals": 2,
+        "wonAmounts": [
+            {"amount": "3000.00", "currency": "EUR"},
+            {"amount": "250.50", "currency": "USD"},
+        ],
+        "cost": "1000.00",
+        "currency": "EUR",
+        "wonAmount": "3000.00",
+        "returnOnCost": "2.0000",
+    }
