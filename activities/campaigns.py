@@ -9,7 +9,7 @@ from uuid import UUID
 
 from temporalio import activity
 
-from domain import campaign_notifications, campaigns
+from domain import campaign_notifications, campaign_summaries, campaigns
 
 
 @activity.defn(name="campaign_period_reached")
@@ -26,7 +26,14 @@ async def notify_campaign_activity(campaign_id: str) -> bool:
     return await campaign_notifications.notify_activity(UUID(campaign_id))
 
 
+@activity.defn(name="send_campaign_summaries")
+async def send_campaign_summaries(moment: str) -> int:
+    """Idempotent: owners already summarised for the day are skipped."""
+    return await campaign_summaries.send_daily_summaries(datetime.fromisoformat(moment))
+
+
 CAMPAIGN_ACTIVITIES: list[Callable[..., Awaitable[Any]]] = [
     campaign_period_reached,
     notify_campaign_activity,
+    send_campaign_summaries,
 ]

@@ -39,6 +39,7 @@ from domain.message_templates import seed_default_templates
 from workflows import DATA_CONVERTER
 from workflows.broadcast import SendBroadcast
 from workflows.campaign_period import CampaignPeriod
+from workflows.campaign_summaries import CampaignSummaries
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
@@ -162,6 +163,7 @@ async def run_worker(
                 ProcessInboundEmail,
                 MeetingReminder,
                 CampaignPeriod,
+                CampaignSummaries,
                 PurgeDeletedDocuments,
                 SendBroadcast,
             ],

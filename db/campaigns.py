@@ -17,7 +17,7 @@ class Campaign(Model):
     it by Temporal timers. template_keys name the message templates it uses, audience is a
     saved contacts or customers filter (as a broadcast's), embed_origins the https origins
     whose pages may frame its widget. activity_notified holds the totals the owner was last
-    told about, so activity notifications carry only what is new.
+    told about (so activity notifications carry only what is new) and the last day summarised.
     """
 
     id = fields.UUIDField(primary_key=True)
@@ -38,7 +38,7 @@ class Campaign(Model):
     audience_type = fields.CharField(max_length=20, default="contact")
     audience: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     embed_origins: fields.Field[list[str]] = fields.JSONField(default=list)
-    activity_notified: fields.Field[dict[str, int]] = fields.JSONField(default=dict)
+    activity_notified: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     status = fields.CharField(max_length=20, default="draft", db_index=True)
     created_by = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -68,7 +68,9 @@ class CampaignAttribution(Model):
 
 
 class CampaignDailyCount(Model):
-    """Views, likes and enrolments (sign-ups) of one campaign on one UTC day.
+    """Views, likes and enrolments (sign-ups) of one campaign in one quarter hour (0 to 95) of
+    one UTC day: a day's series sums its quarters, and an owner's local day (any time zone's
+    offset is whole quarter hours) is summed exactly from the quarters it spans.
 
     Incremented by one upsert each (domain.campaign_counters), so the database adds and no
     increment is lost under concurrency.
@@ -77,10 +79,11 @@ class CampaignDailyCount(Model):
     id = fields.BigIntField(primary_key=True)
     campaign_id = fields.UUIDField()
     day = fields.DateField()
+    quarter_hour = fields.SmallIntField(default=0)
     views = fields.BigIntField(default=0)
     likes = fields.BigIntField(default=0)
     enrolments = fields.BigIntField(default=0)
 
     class Meta:
         table = "campaign_daily_count"
-        unique_together = (("campaign_id", "day"),)
+        unique_together = (("campaign_id", "day", "quarter_hour"),)

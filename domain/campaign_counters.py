@@ -1,11 +1,13 @@
 """Campaign counters: views, likes and enrolments per campaign per UTC day, exact under
 concurrency.
 
-Each count is one upsert of the day's row (`INSERT .. ON CONFLICT .. DO UPDATE SET x = x +
-excluded.x`), as `domain.rate_limits` counts requests: the database adds, never the caller, so
-two processes counting at once both land (no read-modify-write to lose an increment). SQLite
-serialises the writes, PostgreSQL locks the one row for the instant of the update. A day's
-row is the unit of the per-day series the charts read.
+Each count is one upsert of its quarter hour's row (`INSERT .. ON CONFLICT .. DO UPDATE SET
+x = x + excluded.x`), as `domain.rate_limits` counts requests: the database adds, never the
+caller, so two processes counting at once both land (no read-modify-write to lose an
+increment). SQLite serialises the writes, PostgreSQL locks the one row for the instant of the
+update. The per-day series the charts read sums a day's quarters; quarter hours (rather than
+days) let an owner's daily summary count their own local day exactly, whatever their time
+zone (every zone's offset is whole quarter hours).
 """
 
 from __future__ import annotations
@@ -64,14 +66,21 @@ async def count(
     one is given."""
     conn = connection or connections.get("default")
     column = CounterKind(kind).value
-    marks = ("$1", "$2", "$3") if is_postgres(conn) else ("?", "?", "?")
-    values = ", ".join(marks[2] if c == column else "0" for c in _COLUMNS)
+    marks = ("$1", "$2", "$3", "$4") if is_postgres(conn) else ("?", "?", "?", "?")
+    values = ", ".join(marks[3] if c == column else "0" for c in _COLUMNS)
+    moment = at.astimezone(UTC)
     await conn.execute_query(
-        f"INSERT INTO campaign_daily_count (campaign_id, day, {', '.join(_COLUMNS)}) "
-        f"VALUES ({marks[0]}, {marks[1]}, {values}) "
-        f"ON CONFLICT (campaign_id, day) DO UPDATE SET {column} = "
+        "INSERT INTO campaign_daily_count "
+        f"(campaign_id, day, quarter_hour, {', '.join(_COLUMNS)}) "
+        f"VALUES ({marks[0]}, {marks[1]}, {marks[2]}, {values}) "
+        f"ON CONFLICT (campaign_id, day, quarter_hour) DO UPDATE SET {column} = "
         f"campaign_daily_count.{column} + excluded.{column}",
-        [_db("campaign_id", campaign_id), _db("day", at.astimezone(UTC).date()), units],
+        [
+            _db("campaign_id", campaign_id),
+            _db("day", moment.date()),
+            moment.hour * 4 + moment.minute // 15,
+            units,
+        ],
     )
 
 
@@ -81,17 +90,41 @@ async def series(campaign_id: UUID, since: date, until: date) -> list[DayCount]:
     if until < since:
         return []
     until = min(until, since + timedelta(days=MAX_SERIES_DAYS - 1))
-    rows = await CampaignDailyCount.filter(
-        campaign_id=campaign_id, day__gte=since, day__lte=until
-    ).order_by("day")
-    found = {row.day: row for row in rows}
+    rows = (
+        await CampaignDailyCount.filter(campaign_id=campaign_id, day__gte=since, day__lte=until)
+        .group_by("day")
+        .annotate(v=Sum("views"), l=Sum("likes"), e=Sum("enrolments"))
+        .values("day", "v", "l", "e")
+    )
+    found = {_day(row["day"]): row for row in rows}
     days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     return [
-        DayCount(d, found[d].views, found[d].likes, found[d].enrolments)
+        DayCount(d, int(found[d]["v"]), int(found[d]["l"]), int(found[d]["e"]))
         if d in found
         else DayCount(d)
         for d in days
     ]
+
+
+def _day(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+async def between(campaign_ids: list[UUID], start: datetime, end: datetime) -> dict[UUID, Totals]:
+    """Each campaign's counts in [start, end), to the quarter hour (an owner's local day)."""
+    first, last = start.astimezone(UTC), end.astimezone(UTC)
+    found: dict[UUID, list[int]] = {campaign_id: [0, 0, 0] for campaign_id in campaign_ids}
+    rows = await CampaignDailyCount.filter(
+        campaign_id__in=campaign_ids, day__gte=first.date(), day__lte=last.date()
+    ).values_list("campaign_id", "day", "quarter_hour", "views", "likes", "enrolments")
+    for campaign_id, day, quarter, views, likes, enrolments in rows:
+        day_start = datetime.combine(_day(day), datetime.min.time(), UTC)
+        if first <= day_start + timedelta(minutes=15 * quarter) < last:
+            sums = found[UUID(str(campaign_id))]
+            sums[0] += views
+            sums[1] += likes
+            sums[2] += enrolments
+    return {campaign_id: Totals(*sums) for campaign_id, sums in found.items()}
 
 
 async def totals(
@@ -113,9 +146,3 @@ async def totals(
         key = key if isinstance(key, UUID) else UUID(str(key))
         found[key] = Totals(int(row["v"] or 0), int(row["l"] or 0), int(row["e"] or 0))
     return found
-
-
-async def day_totals(campaign_id: UUID, day: date) -> DayCount:
-    """One campaign's counts on one UTC day."""
-    row = await CampaignDailyCount.get_or_none(campaign_id=campaign_id, day=day)
-    return DayCount(day, row.views, row.likes, row.enrolments) if row else DayCount(day)

@@ -43,8 +43,10 @@ async def notify_activity(campaign_id: UUID) -> bool:
         new = {key: now[key] - int(told.get(key, 0)) for key in now}
         if not any(value > 0 for value in new.values()):
             return False
-        campaign.activity_notified = now
-        await campaign.save(using_db=conn, update_fields=["activity_notified"])
+        # A query update: the campaign's updated_at stays its last real change.
+        await (
+            Campaign.filter(id=campaign.id).using_db(conn).update(activity_notified={**told, **now})
+        )
         parts = [counted(new[key], one, many) for key, one, many in KINDS if new[key] > 0]
         message = f"Campaign {campaign.title!r}: {', '.join(parts)} since the last update."
         await notify_user(

@@ -60,11 +60,12 @@ class Migration(migrations.Migration):
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('campaign_id', fields.UUIDField()),
                 ('day', fields.DateField()),
+                ('quarter_hour', fields.SmallIntField(default=0)),
                 ('views', fields.BigIntField(default=0)),
                 ('likes', fields.BigIntField(default=0)),
                 ('enrolments', fields.BigIntField(default=0)),
             ],
-            options={'table': 'campaign_daily_count', 'app': 'crm', 'unique_together': (('campaign_id', 'day'),), 'pk_attr': 'id', 'table_description': 'Views, likes and enrolments (sign-ups) of one campaign on one UTC day.'},
+            options={'table': 'campaign_daily_count', 'app': 'crm', 'unique_together': (('campaign_id', 'day', 'quarter_hour'),), 'pk_attr': 'id', 'table_description': 'Views, likes and enrolments (sign-ups) of one campaign in one quarter hour (0 to 95) of'},
             bases=['Model'],
         ),
     ]

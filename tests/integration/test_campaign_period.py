@@ -1,6 +1,6 @@
 """The period moves a campaign by Temporal timers (time skipping): New -> Active at its start,
 Active -> In-active at its end; a moved period moves the timers; an activation its guards
-refuse leaves the campaign New and tells the owner why."""
+refuse leaves the campaign New and tells the owner why; activity reaches the owner batched."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from db.events import Event
 from db.notifications import Notification
 from domain import campaigns
+from domain.campaign_counters import CounterKind, count
 from domain.notification_kinds import NotificationKind
 from tests.fixtures.flows import Flows
 
@@ -44,6 +45,9 @@ async def test_the_period_activates_and_deactivates_and_a_moved_period_moves_the
         flows.actor, moved.id, {"starts_at": later, "ends_at": later + timedelta(hours=2)}
     )
     await flows.relay_all()
+    # Activity before the start: told once, in one notification, at the first hourly wake.
+    for kind, units in ((CounterKind.LIKE, 3), (CounterKind.VIEW, 1), (CounterKind.VIEW, 1)):
+        await count(moved.id, kind, datetime.now(UTC), units=units)
 
     handles = [
         flows.client.get_workflow_handle(campaigns.period_workflow_id(c)) for c in (moved, unready)
@@ -72,4 +76,10 @@ async def test_the_period_activates_and_deactivates_and_a_moved_period_moves_the
         "Campaign 'Unready' did not start: Cannot activate without a published template.",
         "Campaign 'Moved' is active.",
         "Campaign 'Moved' is in-active.",
+    ]
+    activity = await Notification.filter(
+        user_id=flows.owner_id, kind=NotificationKind.CAMPAIGN_ACTIVITY
+    )
+    assert [n.message for n in activity] == [
+        "Campaign 'Moved': 2 views, 3 likes since the last update."
     ]
