@@ -21,7 +21,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from db.broadcasts import Broadcast
-from db.message_templates import MessageTemplate, MessageTemplateVersion
 from db.messages import Message
 from domain import broadcasts, messages
 from domain.actors import Actor
@@ -32,8 +31,7 @@ from domain.errors import DomainError, DomainErrors, errors_of, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
 from domain.lifecycles.campaign import CampaignLifecycle
-from domain.message_kinds import RECIPIENT_TYPES, TemplateKey, TemplateKind
-from domain.message_templates import TemplateStatus
+from domain.message_kinds import RECIPIENT_TYPES, TemplateKey
 from domain.policies import require
 from domain.roles import Access, Resource
 
@@ -91,23 +89,10 @@ async def _check_template(actor: Actor, campaign: Campaign, key: str) -> None:
             f"{key!r} is not one of the campaign's templates.",
             "template",
         )
-    template = await MessageTemplate.get_or_none(agency_id=actor.agency_id, key=key)
-    if template is None:
-        raise DomainError(
-            CampaignErrorCode.TEMPLATE_NOT_FOUND, f"No template with key {key!r}.", "template"
-        )
-    if template.kind == TemplateKind.TRANSACTIONAL:
-        raise DomainError(
-            CampaignErrorCode.TRANSACTIONAL,
-            "Transactional templates are for service messages, not campaigns.",
-            "template",
-        )
-    if not await MessageTemplateVersion.exists(
-        template_id=template.id, status=TemplateStatus.PUBLISHED
-    ):
-        raise DomainError(
-            CampaignErrorCode.NOT_PUBLISHED, f"Template {key!r} is not published.", "template"
-        )
+    try:
+        await broadcasts.check_sendable_template(actor, key)
+    except DomainError as exc:
+        raise _codes(exc) from exc
 
 
 async def share_campaign(actor: Actor, campaign_id: UUID, data: dict[str, Any]) -> Share:
