@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from db.events import Event
 from domain import campaign_counters, campaigns, message_templates, users
 from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.campaign_counters import CounterKind
 from domain.errors import DomainError
+from domain.event_visibility import visible_events
 from domain.roles import Role
 from tests.fixtures.databases import OpenDatabase
 
@@ -132,3 +134,22 @@ async def test_only_a_public_active_campaign_is_public(db: OpenDatabase) -> None
     assert await campaigns.get_public_campaign("acme", "../etc") is None
     await campaigns.update_campaign(marketing, campaign.id, {"visibility": "internal"})
     assert await campaigns.get_public_campaign("acme", "Spring-2027") is None
+
+
+async def test_a_private_campaigns_events_reach_only_who_sees_it(db: OpenDatabase) -> None:
+    admin, marketing, sales = await an_agency()
+    private = await campaigns.create_campaign(
+        marketing, {"title": "Secret", "code": "secret", "campaign_type": "referral"}
+    )
+    internal = await campaigns.create_campaign(
+        marketing,
+        {"title": "Team", "code": "team", "campaign_type": "referral", "visibility": "internal"},
+    )
+    events = await Event.filter(type="campaign.created").order_by("id")
+
+    async def seen_by(actor: Actor) -> list[str]:
+        return [event.aggregate_id for event in await visible_events(actor, events)]
+
+    assert await seen_by(admin) == [str(private.id), str(internal.id)]
+    assert await seen_by(marketing) == [str(private.id), str(internal.id)]
+    assert await seen_by(sales) == [str(internal.id)]
