@@ -4,11 +4,13 @@ or unready transitions; every change audited and evented."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from strawberry import relay
 
 from db.audit import AuditEntry
@@ -340,3 +342,36 @@ async def test_the_roi_counts_what_attributed_contacts_brought_against_the_cost(
         "wonAmount": "3000.00",
         "returnOnCost": "2.0000",
     }
+
+
+PAGE = """query($first: Int!) {
+  campaigns(first: $first) { edges { node {
+    code owner { name } counts { views likes } roi { contacts wonDeals returnOnCost }
+  } } }
+}"""
+
+
+async def test_a_page_of_campaigns_with_counts_and_roi_costs_a_constant_number_of_statements(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    system = await acme_system()
+    for i in range(12):
+        created = await create(api, code=f"c{i}", cost="10", currency="EUR")
+        campaign = UUID(relay.GlobalID.from_id(created["campaign"]["id"]).node_id)
+        await count(campaign, CounterKind.VIEW, NOON)
+        contact = await contacts.create_contact(system, {"first_name": f"P{i}"})
+        await CampaignAttribution.create(
+            agency_id=system.agency_id, campaign_id=campaign, contact_id=contact.id
+        )
+
+    async def statements(first: int) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            data = await api.graphql(PAGE, {"first": first})
+        nodes = [edge["node"] for edge in data["campaigns"]["edges"]]
+        assert len(nodes) == first
+        assert all(n["counts"]["views"] == 1 and n["roi"]["contacts"] == 1 for n in nodes)
+        return sum(1 for record in caplog.records if record.name == "tortoise.db_client")
+
+    small, large = await statements(2), await statements(12)
+    assert small == large, f"{small} statements for 2 campaigns, {large} for 12"
