@@ -1,6 +1,7 @@
 """The period moves a campaign by Temporal timers (time skipping): New -> Active at its start,
 Active -> In-active at its end; a moved period moves the timers; an activation its guards
-refuse leaves the campaign New and tells the owner why; activity reaches the owner batched."""
+refuse leaves the campaign New and tells the owner why; activity reaches the owner batched.
+With CRM_RECORD_FLOW_HISTORIES=1 the moved period's run is recorded for the replay tests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from domain import campaigns
 from domain.campaign_counters import CounterKind, count
 from domain.notification_kinds import NotificationKind
 from tests.fixtures.flows import Flows
+from tests.integration.test_flow_runs import keep_history
 
 
 async def a_campaign(flows: Flows, code: str, **fields: Any) -> campaigns.Campaign:
@@ -55,6 +57,7 @@ async def test_the_period_activates_and_deactivates_and_a_moved_period_moves_the
     async with flows.worker():
         assert [await flows.result(handle) for handle in handles] == ["ended", "ended"]
 
+    await keep_history("campaign-period-moved", handles[0])
     # The run ended at the moved end (workflow time), not the first one.
     closed = (await handles[0].describe()).close_time
     assert closed is not None
