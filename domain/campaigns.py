@@ -122,7 +122,7 @@ FILTERS: dict[str, type[BaseModel]] = {"contact": ContactFilter, "customer": Cus
 
 def _origin(value: str) -> str:
     origin = value.strip().lower().rstrip("/")
-    if not _ORIGIN.match(origin):
+    if not _ORIGIN.fullmatch(origin):
         raise PydanticCustomError(
             "invalid_origin", "Not an https origin (https://www.example.com, no path)."
         )
@@ -344,7 +344,7 @@ async def list_campaigns(
 async def get_public_campaign(agency_slug: str, code: str) -> Campaign | None:
     """The campaign behind a public link: only a PUBLIC and ACTIVE one, else None (the public
     side answers 404 for anything else, so nothing about other campaigns leaks)."""
-    if not re.match(CODE_PATTERN, code) or len(agency_slug) > 60:
+    if not re.fullmatch(CODE_PATTERN, code) or len(agency_slug) > 60:
         return None
     agency = await Agency.get_or_none(slug=agency_slug)
     if agency is None:
@@ -436,6 +436,14 @@ async def update_campaign(actor: Actor, campaign_id: UUID, data: dict[str, Any])
         if "audience" in fields or "audience_type" in fields:
             campaign.audience = _checked_audience(campaign.audience_type, campaign.audience)
         _check_period(campaign)
+        if campaign.status == CampaignLifecycle.active.value and (
+            campaign.starts_at is None or campaign.ends_at is None
+        ):
+            raise DomainError(
+                CampaignErrorCode.INVALID_PERIOD,
+                "An active campaign keeps its period; move its end instead.",
+                "ends_at" if campaign.ends_at is None else "starts_at",
+            )
         if "code" in fields and await _code_taken(actor, campaign.code, conn, campaign.id):
             raise _code_error(campaign.code)
         await campaign.save(using_db=conn)

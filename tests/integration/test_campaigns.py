@@ -132,6 +132,10 @@ async def test_only_a_public_active_campaign_is_public(db: OpenDatabase) -> None
     assert await campaigns.get_public_campaign("acme", "spring-2027") is None
     assert await campaigns.get_public_campaign("bolt", "Spring-2027") is None
     assert await campaigns.get_public_campaign("acme", "../etc") is None
+    assert await campaigns.get_public_campaign("acme", "Spring-2027\n") is None
+    with pytest.raises(DomainError) as kept:
+        await campaigns.update_campaign(marketing, campaign.id, {"ends_at": None})
+    assert (kept.value.code, kept.value.field) == ("INVALID_PERIOD", "ends_at")
     await campaigns.update_campaign(marketing, campaign.id, {"visibility": "internal"})
     assert await campaigns.get_public_campaign("acme", "Spring-2027") is None
 
