@@ -71,8 +71,10 @@ MAX_EMBED_ORIGINS = 20
 MAX_DESCRIPTION = 5_000
 # Letters, digits, - and _: safe in a URL path and a query string without escaping.
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+# https origins; plain http only on the loopback (a developer's machine, the browser tests).
 _ORIGIN = re.compile(
-    r"^https://[a-z0-9.-]+\.[a-z0-9-]+(:[0-9]{1,5})?$|^https://localhost(:[0-9]{1,5})?$"
+    r"https://[a-z0-9.-]+\.[a-z0-9-]+(:[0-9]{1,5})?"
+    r"|https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
 )
 
 
@@ -124,7 +126,8 @@ def _origin(value: str) -> str:
     origin = value.strip().lower().rstrip("/")
     if not _ORIGIN.fullmatch(origin):
         raise PydanticCustomError(
-            "invalid_origin", "Not an https origin (https://www.example.com, no path)."
+            "invalid_origin",
+            "Not an https origin (https://www.example.com, no path; http only on localhost).",
         )
     return origin
 
