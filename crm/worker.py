@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.broadcasts import BroadcastActivities
+from activities.campaigns import CAMPAIGN_ACTIVITIES
 from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
@@ -40,6 +41,8 @@ from domain.mailbox_fetch import FetchLimits
 from domain.message_templates import seed_default_templates
 from workflows import DATA_CONVERTER
 from workflows.broadcast import SendBroadcast
+from workflows.campaign_period import CampaignPeriod
+from workflows.campaign_summaries import CampaignSummaries
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
@@ -196,6 +199,8 @@ async def _run_worker(
             FetchMailboxes,
             ProcessInboundEmail,
             MeetingReminder,
+            CampaignPeriod,
+            CampaignSummaries,
             PurgeDeletedDocuments,
             SendBroadcast,
         ],
@@ -217,6 +222,7 @@ async def _run_worker(
             ).activities(),
             *FLOW_ACTIVITIES,
             *MEETING_ACTIVITIES,
+            *CAMPAIGN_ACTIVITIES,
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from tortoise.models import Model
 
 from db.calling_tasks import CallingTask
+from db.campaigns import Campaign
 from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
@@ -31,6 +32,7 @@ from db.notes import Note
 from db.notifications import Notification
 from db.users import User
 from domain.actors import Actor
+from domain.campaigns import readable as readable_campaigns
 from domain.policies import rows, scope
 from domain.roles import Access, Resource, RowScope
 
@@ -165,6 +167,20 @@ class RecordsAbout:
         return {str(pk) for pk, kind, subject in found if (kind, str(subject)) in seen}
 
 
+@dataclass(frozen=True)
+class CampaignRecords:
+    """Campaigns: seen by whoever their visibility shows them to (`domain.campaigns`)."""
+
+    def may_see_some(self, actor: Actor) -> bool:
+        return scope(actor, Resource.CAMPAIGNS, Access.READ) is not RowScope.NONE
+
+    async def visible(self, actor: Actor, record_ids: set[str]) -> set[str]:
+        if not self.may_see_some(actor):
+            return set()
+        query = Campaign.filter(readable_campaigns(actor), id__in=_keys(Campaign, record_ids))
+        return {str(key) for key in await query.values_list("id", flat=True)}
+
+
 # Record type (the event's aggregate type) -> how the visibility of its events is decided.
 RECORD_TYPES: dict[str, Visibility] = {
     "contact": OwnedRecords(Resource.SALES_RECORDS, Contact),
@@ -193,6 +209,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "broadcast": AgencyRecords(Resource.BROADCASTS),
     # Connecting and removing mailboxes: admins follow them (people list their own).
     "email_account": AgencyRecords(Resource.EMAIL_ACCOUNTS),
+    "campaign": CampaignRecords(),
 }
 
 

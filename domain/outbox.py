@@ -28,6 +28,7 @@ class OutboxKind(StrEnum):
     PROCESS_INBOUND_EMAIL = "process_inbound"
     START_MEETING_REMINDER = "meeting_reminder"
     CANCEL_MEETING_REMINDER = "cancel_reminder"
+    CAMPAIGN_PERIOD = "campaign_period"
 
 
 class OutboxStatus(StrEnum):

@@ -6,6 +6,7 @@ from statemachine import StateMachine
 
 from domain.lifecycles import Lifecycle, describe
 from domain.lifecycles.calling_task import CallingTaskLifecycle
+from domain.lifecycles.campaign import CampaignLifecycle
 from domain.lifecycles.contact import ContactLifecycle
 from domain.lifecycles.customer import CustomerLifecycle
 from domain.lifecycles.deal import DealLifecycle
@@ -19,6 +20,7 @@ MACHINES: dict[str, type[StateMachine]] = {
     "Lead": LeadLifecycle,
     "Deal": DealLifecycle,
     "Meeting": MeetingLifecycle,
+    "Campaign": CampaignLifecycle,
 }
 
 

@@ -123,6 +123,9 @@ async def test_each_person_chooses_how_each_kind_reaches_them(
         "ESCALATION",
         "FLOW",
         "SYSTEM",
+        "CAMPAIGN_STATUS",
+        "CAMPAIGN_ACTIVITY",
+        "CAMPAIGN_SUMMARY",
     }
 
     chosen = (
