@@ -88,6 +88,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         webhooks: WebhookConfig | None = None,
         inbound_domain: str = "",
         mailbox_policy: MailboxPolicy | None = None,
+        public_url: str = "",
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
@@ -102,6 +103,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self.webhooks = webhooks or WebhookConfig()
         self.inbound_domain = inbound_domain
         self.mailbox_policy = mailbox_policy
+        self.public_url = public_url
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -117,6 +119,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             webhooks=self.webhooks,
             inbound_domain=self.inbound_domain,
             mailbox_policy=self.mailbox_policy,
+            public_url=self.public_url,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

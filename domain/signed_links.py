@@ -34,6 +34,9 @@ SUBJECT_CLAIM = "m"
 class LinkPurpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     BOOKING = "booking"
+    # A campaign's sign-up form, naming the campaign and when the form was served (the
+    # minimum fill time is measured from it): not a link, but signed the same way.
+    CAMPAIGN_FORM = "campaign_form"
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,11 @@ class LinkConfig:
     lifetime: timedelta = timedelta(days=365)  # unsubscribe links
     booking_lifetime: timedelta = timedelta(days=60)
     inbound_domain: str = ""
+    form_lifetime: timedelta = timedelta(hours=12)  # a campaign sign-up form, once served
 
     def lifetime_of(self, purpose: LinkPurpose) -> timedelta:
+        if purpose is LinkPurpose.CAMPAIGN_FORM:
+            return self.form_lifetime
         return self.booking_lifetime if purpose is LinkPurpose.BOOKING else self.lifetime
 
     def page_url(self, token: str, purpose: LinkPurpose = LinkPurpose.UNSUBSCRIBE) -> str:

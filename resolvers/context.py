@@ -34,6 +34,8 @@ class RequestContext:
     # How connected mailboxes' passwords are sealed and where they may be (None: the
     # application secret, public hosts only).
     mailbox_policy: MailboxPolicy | None = None
+    # Where people outside the API reach the CRM (the base of referral links).
+    public_url: str = ""
     _loaders: Loaders | None = None
 
 
