@@ -243,17 +243,24 @@ class CampaignPages:
     def _address(request: Request) -> str:
         return request.client.host if request.client else "unknown"
 
-    async def _campaign(self, request: Request) -> CampaignView:
-        return await find_campaign(request.path_params["agency"], request.path_params["code"])
-
-    async def _show(self, request: Request, in_widget: bool) -> Response:
-        refused = await self._refused(self._limits.views_per_address, self._address(request))
-        if refused is not None:
-            return refused
+    async def _admit(
+        self, request: Request, *limits: tuple[RateLimit, str]
+    ) -> CampaignView | Response:
+        """The campaign, once the request is within each limit (taken before the lookup, so an
+        unknown code costs what a known one does); else the answer to give (429 or 404)."""
+        for limit, subject in limits:
+            refused = await self._refused(limit, subject)
+            if refused is not None:
+                return refused
         try:
-            view = await self._campaign(request)
+            return await find_campaign(request.path_params["agency"], request.path_params["code"])
         except CampaignNotFound:
             return self._not_found()
+
+    async def _show(self, request: Request, in_widget: bool) -> Response:
+        view = await self._admit(request, (self._limits.views_per_address, self._address(request)))
+        if isinstance(view, Response):
+            return view
         await record_view(view)
         referral = request.query_params.get("ref", "")[:MAX_CODE_LENGTH]
         return self._render(view, in_widget, state=FormState(values={"ref": referral}))
@@ -267,13 +274,9 @@ class CampaignPages:
     async def like(self, request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=5)
         in_widget = form.get("in") == WIDGET
-        refused = await self._refused(self._limits.posts_per_address, self._address(request))
-        if refused is not None:
-            return refused
-        try:
-            view = await self._campaign(request)
-        except CampaignNotFound:
-            return self._not_found()
+        view = await self._admit(request, (self._limits.posts_per_address, self._address(request)))
+        if isinstance(view, Response):
+            return view
         browser = request.cookies.get(BROWSER_COOKIE, "")
         known = bool(_BROWSER_ID.match(browser))
         if not known:
@@ -299,18 +302,16 @@ class CampaignPages:
     async def sign_up(self, request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10)
         in_widget = form.get("in") == WIDGET
-        refused = await self._refused(
-            self._limits.posts_per_address, self._address(request)
-        ) or await self._refused(
-            self._limits.sign_ups_per_campaign,
-            f"{request.path_params['agency']}/{request.path_params['code']}",
+        view = await self._admit(
+            request,
+            (self._limits.posts_per_address, self._address(request)),
+            (
+                self._limits.sign_ups_per_campaign,
+                f"{request.path_params['agency']}/{request.path_params['code']}",
+            ),
         )
-        if refused is not None:
-            return refused
-        try:
-            view = await self._campaign(request)
-        except CampaignNotFound:
-            return self._not_found()
+        if isinstance(view, Response):
+            return view
         values = {name: _text(form, name) for name in ("name", "email", "phone", "ref")}
         values["consent"] = "yes" if form.get("consent") == "yes" else ""
         state = FormState(values=values)
