@@ -1,7 +1,8 @@
 """The outbox relay: delivers the domain's outbox to Temporal, retrying with backoff.
 
 It starts flow runs and signals them, starts the deliveries of queued messages, starts,
-schedules and cancels broadcasts, and starts and cancels meeting reminders. It lives in
+schedules and cancels broadcasts, starts and cancels meeting reminders, and tells campaigns'
+period runs their period. It lives in
 `crm` because it talks to Temporal; the rows come from the domain, written in the same
 transaction as the change that caused them, so nothing is lost while Temporal is away: the
 rows wait, and the relay backs off and tries again.
@@ -33,6 +34,7 @@ from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETR
 from domain.flows.definitions import FlowDefinition
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
+from workflows.campaign_period import CampaignPeriod, CampaignPeriodInput, Period
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
 from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
@@ -178,6 +180,8 @@ class OutboxRelay:
                 await self._start_meeting_reminder(message)
             elif message.kind == OutboxKind.CANCEL_MEETING_REMINDER:
                 await self._cancel_meeting_reminder(message)
+            elif message.kind == OutboxKind.CAMPAIGN_PERIOD:
+                await self._campaign_period(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -272,6 +276,23 @@ class OutboxRelay:
         """A reminder that has gone out (or never started: its start is earlier in the
         outbox, delivered first) has nothing to cancel."""
         await self._signal_if_running(message, MeetingReminder.cancel, "meeting reminder")
+
+    async def _campaign_period(self, message: OutboxMessage) -> None:
+        """Signal-with-start: the campaign's run (started if none runs) waits for this period.
+        A second delivery tells the run the same period again, which changes nothing."""
+        period = Period(
+            starts_at=datetime.fromisoformat(message.payload["starts_at"]),
+            ends_at=datetime.fromisoformat(message.payload["ends_at"]),
+        )
+        await self.client.start_workflow(
+            CampaignPeriod.run,
+            CampaignPeriodInput(message.payload["campaign_id"], period),
+            id=message.workflow_id,
+            task_queue=self.task_queue,
+            start_signal="move",
+            start_signal_args=[period],
+            rpc_timeout=self.timing.rpc_timeout,
+        )
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.broadcasts import BroadcastActivities
+from activities.campaigns import CAMPAIGN_ACTIVITIES
 from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
@@ -37,6 +38,7 @@ from domain.mailbox_fetch import FetchLimits
 from domain.message_templates import seed_default_templates
 from workflows import DATA_CONVERTER
 from workflows.broadcast import SendBroadcast
+from workflows.campaign_period import CampaignPeriod
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
@@ -159,6 +161,7 @@ async def run_worker(
                 FetchMailboxes,
                 ProcessInboundEmail,
                 MeetingReminder,
+                CampaignPeriod,
                 PurgeDeletedDocuments,
                 SendBroadcast,
             ],
@@ -182,6 +185,7 @@ async def run_worker(
                 ).activities(),
                 *FLOW_ACTIVITIES,
                 *MEETING_ACTIVITIES,
+                *CAMPAIGN_ACTIVITIES,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )

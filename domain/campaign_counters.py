@@ -94,13 +94,16 @@ async def series(campaign_id: UUID, since: date, until: date) -> list[DayCount]:
     ]
 
 
-async def totals(campaign_ids: list[UUID]) -> dict[UUID, Totals]:
+async def totals(
+    campaign_ids: list[UUID], connection: BaseDBAsyncClient | None = None
+) -> dict[UUID, Totals]:
     """Each campaign's totals over all days (campaigns with nothing counted: zeros)."""
     found = {campaign_id: Totals() for campaign_id in campaign_ids}
     if not campaign_ids:
         return found
+    query = CampaignDailyCount.filter(campaign_id__in=campaign_ids)
     rows = (
-        await CampaignDailyCount.filter(campaign_id__in=campaign_ids)
+        await (query.using_db(connection) if connection else query)
         .group_by("campaign_id")
         .annotate(v=Sum("views"), l=Sum("likes"), e=Sum("enrolments"))
         .values("campaign_id", "v", "l", "e")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -41,8 +41,10 @@ from db.agencies import Agency
 from db.campaigns import Campaign as Campaign
 from db.campaigns import CampaignAttribution as CampaignAttribution
 from db.message_templates import MessageTemplate, MessageTemplateVersion
+from domain import campaign_counters
 from domain.actors import Actor
 from domain.audit import changed_fields
+from domain.campaign_counters import DayCount, Totals
 from domain.contacts import ContactFilter
 from domain.customers import CustomerFilter
 from domain.errors import DomainError, DomainErrors, input_errors
@@ -52,6 +54,8 @@ from domain.lifecycles.campaign import CampaignLifecycle
 from domain.message_kinds import RECIPIENT_TYPES, TemplateKey
 from domain.message_templates import TemplateStatus
 from domain.money import Amount, Currency, money_codes
+from domain.notification_kinds import NotificationKind
+from domain.notifications import notify_user
 from domain.outbox import OutboxKind, enqueue
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import require
@@ -481,6 +485,56 @@ async def _transition(
     await record_transitioned(actor, AGGREGATE, str(campaign.id), event, audited, change, conn)
     if campaign.status == CampaignLifecycle.new.value:
         await _schedule_period(campaign, conn)
+    if campaign.status in (CampaignLifecycle.active.value, CampaignLifecycle.inactive.value):
+        became = "active" if campaign.status == CampaignLifecycle.active.value else "in-active"
+        await _tell_owner(actor, campaign, f"Campaign {campaign.title!r} is {became}.", conn)
+
+
+async def _tell_owner(
+    actor: Actor, campaign: Campaign, message: str, conn: BaseDBAsyncClient
+) -> None:
+    await notify_user(
+        actor,
+        campaign.owner_id,
+        message,
+        AGGREGATE,
+        str(campaign.id),
+        "campaign",
+        conn,
+        NotificationKind.CAMPAIGN_STATUS,
+    )
+
+
+def _same_moment(stored: datetime | None, expected: datetime) -> bool:
+    return stored is not None and abs((stored - expected).total_seconds()) < 0.001
+
+
+async def period_reached(campaign_id: UUID, edge: str, expected: datetime, now: datetime) -> str:
+    """The period workflow's timer fired: activate at the start, deactivate at the end.
+
+    Does nothing (and says why) if the campaign is gone, its period moved away from
+    `expected` (the workflow is told the new one), or its status is not the one the edge
+    moves (activated or deactivated by hand already, discarded). An activation its guards
+    refuse leaves the campaign New and tells the owner why.
+    """
+    start = edge == "start"
+    event, source = ("activate", "new") if start else ("deactivate", "active")
+    async with in_transaction() as conn:
+        campaign = await Campaign.filter(id=campaign_id).using_db(conn).select_for_update().first()
+        if campaign is None:
+            return "gone"
+        if not _same_moment(campaign.starts_at if start else campaign.ends_at, expected):
+            return "moved"
+        if campaign.status != source:
+            return f"left {campaign.status}"
+        actor = Actor.system(campaign.agency_id, "campaign_period")
+        try:
+            await _transition(actor, campaign, event, now, conn)
+        except DomainError as refused:
+            message = f"Campaign {campaign.title!r} did not start: {refused.message}"
+            await _tell_owner(actor, campaign, message, conn)
+            return "refused"
+    return campaign.status
 
 
 async def _locked(actor: Actor, campaign_id: UUID, conn: BaseDBAsyncClient) -> Campaign:
@@ -496,3 +550,24 @@ async def _locked(actor: Actor, campaign_id: UUID, conn: BaseDBAsyncClient) -> C
     if await _scoped(actor).using_db(conn).filter(id=campaign_id).exists():
         raise DomainError(CampaignErrorCode.FORBIDDEN, "You may not change this campaign.", "id")
     raise _not_found(campaign_id)
+
+
+# --- counters --------------------------------------------------------------------------------
+
+
+async def totals_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Totals]:
+    """Batch load of the campaigns' totals (views, likes, enrolments), for DataLoaders."""
+    visible = await _scoped(actor).filter(id__in=list(ids)).values_list("id", flat=True)
+    return await campaign_counters.totals([UUID(str(i)) for i in visible])
+
+
+async def daily_counts(actor: Actor, campaign_id: UUID, since: date, until: date) -> list[DayCount]:
+    """The campaign's per-day series (UTC days, both ends included, at most 366 days)."""
+    if until < since or (until - since).days >= campaign_counters.MAX_SERIES_DAYS:
+        raise DomainError(
+            CampaignErrorCode.OUT_OF_RANGE,
+            f"A series runs forward over at most {campaign_counters.MAX_SERIES_DAYS} days.",
+            "until",
+        )
+    await get_campaign(actor, campaign_id)
+    return await campaign_counters.series(campaign_id, since, until)

@@ -14,6 +14,7 @@ from strawberry import relay
 from resolvers import (
     broadcasts,
     calling_tasks,
+    campaigns,
     contacts,
     customers,
     deals,
@@ -40,6 +41,7 @@ FETCHERS: dict[str, Fetch] = {
     "User": users.user,
     "Message": messages.message,
     "Broadcast": broadcasts.broadcast,
+    "Campaign": campaigns.campaign,
     "ReceivedEmail": inbound_emails.received_email,
     "EmailAccount": email_accounts.email_account,
 }

@@ -25,6 +25,7 @@ from schema.audit import AuditQuery
 from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
 from schema.broadcasts import BroadcastMutation, BroadcastQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
+from schema.campaigns import CampaignMutation, CampaignQuery
 from schema.contacts import ContactMutation, ContactQuery
 from schema.cost import DEFAULT_MAX_QUERY_COST, QueryCost
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
@@ -75,6 +76,7 @@ Query = merge_types(
         MessageTemplateQuery,
         MessagePreferenceQuery,
         BroadcastQuery,
+        CampaignQuery,
         CustomFieldQuery,
         TimelineQuery,
     ),
@@ -102,6 +104,7 @@ Mutation = merge_types(
         MessageMutation,
         MessagePreferenceMutation,
         BroadcastMutation,
+        CampaignMutation,
         CustomFieldMutation,
         NoteMutation,
         DocumentMutation,

@@ -52,6 +52,9 @@ from strawberry.extensions import SchemaExtension
 
 from domain.api_keys import MAX_KEYS_PER_AGENCY
 from domain.broadcasts import MAX_BROADCASTS
+from domain.campaign_counters import MAX_SERIES_DAYS
+from domain.campaigns import MAX_EMBED_ORIGINS
+from domain.campaigns import MAX_TEMPLATES as MAX_CAMPAIGN_TEMPLATES
 from domain.custom_fields import MAX_FIELDS_PER_RECORD_TYPE, CustomFieldRecordType
 from domain.customers import MAX_BILLING_UNITS
 from domain.email_accounts import MAX_ACCOUNTS
@@ -91,6 +94,9 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Query.flows": MAX_FLOWS,
     "Query.messageTemplates": MAX_TEMPLATES,
     "Query.broadcasts": MAX_BROADCASTS,
+    "Campaign.dailyCounts": MAX_SERIES_DAYS,
+    "Campaign.templates": MAX_CAMPAIGN_TEMPLATES,
+    "Campaign.embedOrigins": MAX_EMBED_ORIGINS,
     "Query.lifecycles": len(lifecycles()),
     "Lifecycle.states": max(len(lifecycle.states) for lifecycle in lifecycles()),
     "Lifecycle.events": max(len(lifecycle.events) for lifecycle in lifecycles()),

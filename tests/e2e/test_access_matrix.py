@@ -33,6 +33,7 @@ from domain import (
     api_keys,
     broadcasts,
     calling_tasks,
+    campaigns,
     contacts,
     custom_fields,
     customers,
@@ -239,6 +240,7 @@ async def build_world(api: Api) -> World:
     world.ids["broadcast"] = await broadcast_of_agency_a(world)
     world.ids["email_account"] = await email_account_of_sales_north(world)
     world.ids["meeting_north"] = await world.meeting_of_sales_north()
+    world.ids["campaign_north"] = await campaign_of_sales_north(world)
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -716,6 +718,49 @@ async def broadcast_of_agency_a(world: World) -> str:
 
 async def fresh_broadcast(world: World, caller: str) -> dict[str, Any]:
     return {"id": await broadcast_of_agency_a(world)}
+
+
+async def campaign_of_sales_north(world: World) -> str:
+    """An INTERNAL draft campaign of sales_north: the whole agency sees it."""
+    created = await campaigns.create_campaign(
+        world.system,
+        {
+            "title": "Referrals",
+            "code": f"north-{uuid.uuid4().hex[:8]}",
+            "campaign_type": "referral",
+            "visibility": "internal",
+            "owner_id": world.sales_north_id(),
+        },
+    )
+    return gid("Campaign", created.id)
+
+
+async def campaign_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["campaign_north"]}
+
+
+async def fresh_campaign(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await campaign_of_sales_north(world)}
+
+
+async def unique_campaign_code(world: World, caller: str) -> dict[str, Any]:
+    return {"code": f"{caller.replace('_', '-')}-{uuid.uuid4().hex[:6]}"}
+
+
+# Campaigns: everyone in the agency reads the ones their visibility shows; admins and marketing
+# change any, sales heads their team's, sales people their own; API keys have no access.
+CAMPAIGN_READ = everyone(
+    "ok", other_agency_admin="hidden", api_read="forbidden", api_read_write="forbidden"
+)
+CAMPAIGN_WRITE_OF_NORTH = everyone(
+    "forbidden",
+    admin="ok",
+    head_north="ok",
+    sales_north="ok",
+    marketing="ok",
+    other_agency_admin="hidden",
+)
+CAMPAIGN_CREATE = {**CAMPAIGN_WRITE_OF_NORTH, "sales_south": "ok", "other_agency_admin": "ok"}
 
 
 async def email_account_of_sales_north(world: World) -> str:
@@ -1203,6 +1248,30 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ cancelBroadcast(id: $id) {{ {PAYLOAD} }} }}",
         BROADCAST_WRITE_IN_A,
         fresh_broadcast,
+    ),
+    "campaigns": Case(
+        "{ campaigns { edges { node { id } } } }",
+        CAMPAIGN_READ,
+        target=lambda w: w.ids["campaign_north"],
+    ),
+    "campaign": Case("query($id: ID!) { campaign(id: $id) { id } }", CAMPAIGN_READ, campaign_north),
+    "createCampaign": Case(
+        'mutation($code: String!) { createCampaign(input: {title: "T", code: $code, '
+        f"type: PROMOTION}}) {{ {PAYLOAD} }} }}",
+        CAMPAIGN_CREATE,
+        unique_campaign_code,
+    ),
+    "updateCampaign": Case(
+        "mutation($id: ID!) "
+        f'{{ updateCampaign(input: {{id: $id, title: "New"}}) {{ {PAYLOAD} }} }}',
+        CAMPAIGN_WRITE_OF_NORTH,
+        fresh_campaign,
+    ),
+    "transitionCampaign": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionCampaign(input: {{id: $id, event: SUBMIT}}) {{ {PAYLOAD} }} }}",
+        CAMPAIGN_WRITE_OF_NORTH,
+        fresh_campaign,
     ),
     "emailAccounts": Case(
         "{ emailAccounts { id } }",

@@ -1,0 +1,199 @@
+"""Campaigns through GraphQL: marketing creates, edits, activates and counts a campaign; the
+agency lists what its visibility lets each person see; typed errors for bad input and illegal
+or unready transitions; every change audited and evented."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from strawberry import relay
+
+from db.audit import AuditEntry
+from db.events import Event
+from domain.campaign_counters import CounterKind, count
+from domain.roles import Role
+from tests.e2e.colleagues import colleague
+from tests.e2e.conftest import Api
+from tests.e2e.test_message_templates_api import create as create_template
+from tests.e2e.test_message_templates_api import publish
+
+ERRORS = "errors { field code message }"
+CAMPAIGN = (
+    "id title code type visibility status startsAt endsAt templates cost currency audienceType "
+    "audience embedOrigins allowedEvents owner { name } counts { views likes enrolments }"
+)
+CREATE = f"""mutation($input: CreateCampaignInput!) {{
+  createCampaign(input: $input) {{ campaign {{ {CAMPAIGN} }} {ERRORS} }}
+}}"""
+UPDATE = f"""mutation($input: UpdateCampaignInput!) {{
+  updateCampaign(input: $input) {{ campaign {{ {CAMPAIGN} }} {ERRORS} }}
+}}"""
+TRANSITION = f"""mutation($id: ID!, $event: CampaignEvent!) {{
+  transitionCampaign(input: {{id: $id, event: $event}}) {{ campaign {{ status }} {ERRORS} }}
+}}"""
+LIST = """query($filter: CampaignFilter) {
+  campaigns(first: 10, filter: $filter) { edges { node { code counts { likes } } } }
+}"""
+SERIES = """query($id: ID!, $since: Date!, $until: Date!) {
+  node(id: $id) { ... on Campaign { dailyCounts(since: $since, until: $until) {
+    day views likes enrolments } } }
+}"""
+NOON = datetime(2026, 12, 7, 12, tzinfo=UTC)
+
+
+async def create(api: Api, **fields: Any) -> dict[str, Any]:
+    given = {"title": "Spring", "code": "spring", "type": "PROMOTION", **fields}
+    payload: dict[str, Any] = (await api.graphql(CREATE, {"input": given}))["createCampaign"]
+    return payload
+
+
+async def transition(api: Api, campaign_id: str, event: str) -> dict[str, Any]:
+    data = await api.graphql(TRANSITION, {"id": campaign_id, "event": event})
+    payload: dict[str, Any] = data["transitionCampaign"]
+    return payload
+
+
+def codes(payload: dict[str, Any]) -> list[tuple[str | None, str]]:
+    return [(e["field"], e["code"]) for e in payload["errors"]]
+
+
+async def test_marketing_runs_a_campaign_from_draft_to_active_with_its_counts(api: Api) -> None:
+    marketing, _ = await colleague(api, Role.MARKETING)
+    starts = datetime.now(UTC) - timedelta(hours=1)
+    created = await create(
+        marketing,
+        title="Spring referral",
+        code="Spring-27",
+        type="REFERRAL",
+        visibility="PUBLIC",
+        startsAt=starts.isoformat(),
+        endsAt=(starts + timedelta(days=30)).isoformat(),
+        cost="1500.00",
+        currency="eur",
+        audience={"customers": {"tags": ["vip"]}},
+        embedOrigins=["https://Shop.Example.com/"],
+    )
+    assert created["errors"] == []
+    campaign = created["campaign"]
+    assert {
+        k: campaign[k] for k in ("code", "type", "visibility", "status", "cost", "currency")
+    } == {
+        "code": "Spring-27",
+        "type": "REFERRAL",
+        "visibility": "PUBLIC",
+        "status": "DRAFT",
+        "cost": "1500.00",
+        "currency": "EUR",
+    }
+    assert campaign["audienceType"] == "customer"
+    assert campaign["audience"] == {"tags": ["vip"]}
+    assert campaign["embedOrigins"] == ["https://shop.example.com"]
+    assert campaign["owner"] == {"name": "marketing"}
+    assert campaign["allowedEvents"] == ["SUBMIT", "DISCARD"]
+    campaign_id = campaign["id"]
+
+    assert (await transition(marketing, campaign_id, "SUBMIT"))["errors"] == []
+    unready = await transition(marketing, campaign_id, "ACTIVATE")
+    assert codes(unready) == [("event", "GUARD_FAILED")]
+    assert "a published template" in unready["errors"][0]["message"]
+
+    assert (await create_template(api, key="spring-offer", kind="MARKETING"))["errors"] == []
+    assert (await publish(api, "spring-offer"))["errors"] == []
+    edited = await marketing.graphql(
+        UPDATE, {"input": {"id": campaign_id, "templates": ["spring-offer"]}}
+    )
+    assert edited["updateCampaign"]["errors"] == []
+    assert (await transition(marketing, campaign_id, "ACTIVATE")) == {
+        "campaign": {"status": "ACTIVE"},
+        "errors": [],
+    }
+    illegal = await transition(marketing, campaign_id, "SUBMIT")
+    assert codes(illegal) == [("event", "INVALID_TRANSITION")]
+
+    node_id = relay.GlobalID.from_id(campaign_id).node_id
+    for _ in range(3):
+        await count(UUID(node_id), CounterKind.LIKE, NOON)
+    await count(UUID(node_id), CounterKind.VIEW, NOON + timedelta(days=1), units=7)
+    listed = await api.graphql(LIST, {"filter": {"statusIn": ["ACTIVE"], "typeIn": ["REFERRAL"]}})
+    assert listed["campaigns"]["edges"] == [{"node": {"code": "Spring-27", "counts": {"likes": 3}}}]
+    series = await api.graphql(
+        SERIES, {"id": campaign_id, "since": "2026-12-07", "until": "2026-12-09"}
+    )
+    assert series["node"]["dailyCounts"] == [
+        {"day": "2026-12-07", "views": 0, "likes": 3, "enrolments": 0},
+        {"day": "2026-12-08", "views": 7, "likes": 0, "enrolments": 0},
+        {"day": "2026-12-09", "views": 0, "likes": 0, "enrolments": 0},
+    ]
+
+    events = await Event.filter(aggregate_type="campaign", aggregate_id=node_id).order_by("id")
+    assert [e.type for e in events] == [
+        "campaign.created",
+        "campaign.transitioned",
+        "campaign.updated",
+        "campaign.transitioned",
+    ]
+    actions = await AuditEntry.filter(entity_type="campaign", entity_id=node_id).order_by("id")
+    assert [a.action for a in actions] == [
+        "create",
+        "transition:submit",
+        "update",
+        "transition:activate",
+    ]
+
+
+async def test_each_person_lists_the_campaigns_their_visibility_shows_them(api: Api) -> None:
+    marketing, _ = await colleague(api, Role.MARKETING)
+    sales, _ = await colleague(api, Role.SALES_PERSON)
+    assert (await create(marketing, code="secret"))["errors"] == []
+    assert (await create(marketing, code="team", visibility="INTERNAL"))["errors"] == []
+    own = await create(sales, code="mine", type="REFERRAL", visibility="INTERNAL")
+    assert own["errors"] == []
+
+    def listed(data: dict[str, Any]) -> list[str]:
+        return sorted(edge["node"]["code"] for edge in data["campaigns"]["edges"])
+
+    assert (await create(sales, code="mine-too"))["errors"] == []
+    assert listed(await sales.graphql(LIST)) == ["mine", "mine-too", "team"]
+    assert listed(await marketing.graphql(LIST)) == ["mine", "secret", "team"]
+    assert listed(await api.graphql(LIST)) == ["mine", "mine-too", "secret", "team"]
+    assert listed(await marketing.graphql(LIST, {"filter": {"search": "TEAM"}})) == ["team"]
+    # Sales people change only their own; marketing changes any it sees.
+    theirs = await marketing.graphql(LIST, {"filter": {"search": "team"}})
+    assert theirs["campaigns"]["edges"]
+    refused = await sales.graphql(UPDATE, {"input": {"id": own["campaign"]["id"], "code": "team"}})
+    assert codes(refused["updateCampaign"]) == [("code", "CODE_TAKEN")]
+    taken_by_marketing = await marketing.graphql(
+        UPDATE, {"input": {"id": own["campaign"]["id"], "title": "Renamed by marketing"}}
+    )
+    assert taken_by_marketing["updateCampaign"]["errors"] == []
+
+
+async def test_bad_input_is_refused_field_by_field(api: Api) -> None:
+    refused = await create(
+        api,
+        code="no spaces/please",
+        startsAt="2027-01-02T00:00:00Z",
+        endsAt="2027-01-01T00:00:00Z",
+        embedOrigins=["http://insecure.example.com", "https://ok.example.com/path"],
+        cost="10",
+        currency="EUO",
+        templates=["missing"],
+    )
+    assert sorted(codes(refused)) == [
+        ("code", "INVALID_CODE"),
+        ("currency", "INVALID_CURRENCY"),
+        ("embedOrigins.0", "INVALID_ORIGIN"),
+        ("embedOrigins.1", "INVALID_ORIGIN"),
+    ]
+    assert codes(await create(api, code="x" * 41)) == [("code", "INVALID_CODE")]
+    assert codes(await create(api, templates=["missing"])) == [("templates", "TEMPLATE_NOT_FOUND")]
+    backwards = await create(api, startsAt="2027-01-02T00:00:00Z", endsAt="2027-01-01T00:00:00Z")
+    assert codes(backwards) == [("endsAt", "INVALID_PERIOD")]
+    discarded = await create(api, code="gone")
+    gone_id = discarded["campaign"]["id"]
+    assert (await transition(api, gone_id, "DISCARD"))["errors"] == []
+    assert codes(await transition(api, gone_id, "SUBMIT")) == [("event", "INVALID_TRANSITION")]
+    edit = await api.graphql(UPDATE, {"input": {"id": gone_id, "title": "Back"}})
+    assert codes(edit["updateCampaign"]) == [("id", "DISCARDED")]
