@@ -287,17 +287,24 @@ class CampaignPages:
         state = FormState(values={"ref": _text(form, "ref")[:MAX_CODE_LENGTH]})
         response = self._render(view, in_widget, state=state, status=status, liked=True)
         if not known:
-            response.set_cookie(
-                BROWSER_COOKIE,
-                browser,
-                max_age=BROWSER_COOKIE_DAYS * 86_400,
-                path="/c/",
-                httponly=True,
-                secure=self._secure_cookies,
-                samesite="none" if self._secure_cookies else "lax",
-                partitioned=self._secure_cookies,
-            )
+            response.raw_headers.append((b"set-cookie", self._browser_cookie(browser)))
         return response
+
+    def _browser_cookie(self, browser: str) -> bytes:
+        """The like cookie. Over https it is `SameSite=None; Secure; Partitioned`, which a
+        cross-site iframe needs: written here, as Starlette writes `Partitioned` only on
+        Python 3.14 and later (it raises before)."""
+        # The id is URL-safe base64 (checked by _BROWSER_ID when it comes back): no quoting.
+        parts = [
+            f"{BROWSER_COOKIE}={browser}",
+            f"Max-Age={BROWSER_COOKIE_DAYS * 86_400}",
+            "Path=/c/",
+            "HttpOnly",
+        ]
+        parts += (
+            ["Secure", "SameSite=None", "Partitioned"] if self._secure_cookies else ["SameSite=Lax"]
+        )
+        return "; ".join(parts).encode("latin-1")
 
     async def sign_up(self, request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10)

@@ -300,6 +300,7 @@ async def test_floods_are_refused_per_address_and_per_campaign(
     settings = make_settings(
         database_url,
         tmp_path,
+        public_url="https://crm.example",
         campaign_posts_per_address_per_hour=2,
         campaign_views_per_address_per_minute=2,
     )
@@ -312,6 +313,9 @@ async def test_floods_are_refused_per_address_and_per_campaign(
     assert [like.status_code for like in likes] == [200, 200, 429]
     assert 0 < int(likes[2].headers["retry-after"]) <= 3600
     assert int(views[2].headers["retry-after"]) <= 60
+    # Served over https, the like cookie is one a cross-site iframe keeps (in its partition).
+    cookie = likes[0].headers["set-cookie"].lower()
+    assert all(part in cookie for part in ("samesite=none", "secure", "partitioned", "path=/c/"))
 
     settings = make_settings(database_url, tmp_path, campaign_sign_ups_per_campaign_per_minute=1)
     async with open_api(settings) as api:
