@@ -9,8 +9,10 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
+from strawberry import relay
 
 from crm.flow_files import load_default_flows
 from crm.settings import Settings
@@ -23,7 +25,6 @@ from db.users import User
 from domain.campaign_counters import totals
 from domain.campaign_page import find_campaign, form_token
 from domain.flows.service import seed_default_flows
-from domain.referral_codes import Referrer, ReferrerType, referral_code
 from tests.e2e.conftest import ADMIN_EMAIL, Api, make_settings, open_api
 from tests.fixtures.flows import DEFAULT_FLOWS
 
@@ -75,37 +76,70 @@ async def form(settings: Settings, campaign: Campaign, **fields: str) -> dict[st
 SIGN_UP = "/c/acme/spring/sign-up"
 
 
-async def test_a_sign_up_becomes_one_contact_attributed_to_the_referrer_and_counted(
+REFERRAL_LINKS = """
+query($contact: ID!) {
+  me { referralLink(campaignCode: "spring") promotion: referralLink(campaignCode: "promo") }
+  contact(id: $contact) { referralLink(campaignCode: "spring") }
+}"""
+
+
+async def test_sign_ups_through_referral_links_become_contacts_attributed_and_counted(
     api: Api, settings: Settings
 ) -> None:
     campaign = await a_campaign()
+    await a_campaign("promo", campaign_type="promotion")
     admin = await User.get(email=ADMIN_EMAIL)
     await seed_default_flows(admin.agency_id, load_default_flows(DEFAULT_FLOWS))
-    code = await referral_code(admin.agency_id, Referrer(ReferrerType.USER, admin.id))
-
-    shown = await api.client.get(f"/c/acme/spring?ref={code}")
-    signed = await api.client.post(
-        SIGN_UP, data=await form(settings, campaign, phone="+44 20 7946 0958", ref=code)
+    ada_id = await api.created(
+        "CreateContactInput", "createContact", "contact", {"firstName": "Ada"}
     )
 
+    links = await api.graphql(REFERRAL_LINKS, {"contact": ada_id})
+    again = await api.graphql(REFERRAL_LINKS, {"contact": ada_id})
+    mine, adas = links["me"]["referralLink"], links["contact"]["referralLink"]
+    my_code, adas_code = mine.rpartition("ref=")[2], adas.rpartition("ref=")[2]
+    shown = await api.client.get(mine.removeprefix(settings.public_url))
+    signed = await api.client.post(
+        SIGN_UP, data=await form(settings, campaign, phone="+44 20 7946 0958", ref=my_code)
+    )
+    referred = await api.client.post(
+        SIGN_UP,
+        data=await form(
+            settings, campaign, name="Alan", email="alan@example.com", ref=adas_code.lower()
+        ),
+    )
+
+    assert links == again  # one code per referrer, made once
+    assert mine.startswith(f"{settings.public_url}/c/acme/spring?ref=")
+    assert my_code != adas_code
+    assert links["me"]["promotion"] is None  # not a referral campaign
     assert shown.status_code == 200
     assert "Spring referral" in shown.text
-    assert f'value="{code}"' in shown.text
+    assert f'value="{my_code}"' in shown.text
     assert signed.status_code == 200, signed.text
     assert "Thank you for signing up!" in signed.text
-    [contact] = await Contact.filter(agency_id=admin.agency_id, source="campaign")
-    assert (contact.first_name, contact.last_name) == ("Grace", "Hopper")
-    assert (contact.emails, contact.phones) == (["grace@example.com"], ["+442079460958"])
-    assert contact.owner_id == campaign.owner_id
-    [attribution] = await CampaignAttribution.filter(campaign_id=campaign.id)
-    assert (attribution.contact_id, attribution.referrer_user_id) == (contact.id, admin.id)
+    assert referred.status_code == 200, referred.text
+    grace = await Contact.get(agency_id=admin.agency_id, source="campaign", first_name="Grace")
+    assert grace.last_name == "Hopper"
+    assert (grace.emails, grace.phones) == (["grace@example.com"], ["+442079460958"])
+    assert grace.owner_id == campaign.owner_id
+    alan = await Contact.get(agency_id=admin.agency_id, source="campaign", first_name="Alan")
+    attributions = await CampaignAttribution.filter(campaign_id=campaign.id).order_by("id")
+    assert [(a.contact_id, a.referrer_user_id, a.referrer_contact_id) for a in attributions] == [
+        (grace.id, admin.id, None),
+        (alan.id, None, relay_uuid(ada_id)),
+    ]
     # A new contact like any other: its event, and the contact flow it starts.
-    assert await Event.filter(type="contact.created", aggregate_id=str(contact.id)).exists()
-    [start] = await OutboxMessage.filter(workflow_id__contains=f"contact:{contact.id}")
+    assert await Event.filter(type="contact.created", aggregate_id=str(grace.id)).exists()
+    [start] = await OutboxMessage.filter(workflow_id__contains=f"contact:{grace.id}")
     assert start.workflow_id.startswith("flow:contact-nurture:contact:")
-    [consent] = await ConsentChange.filter(record_id=str(contact.id))
+    [consent] = await ConsentChange.filter(record_id=str(grace.id))
     assert (consent.source, consent.opted_in, consent.opted_out) == ("campaign", ["marketing"], [])
-    assert await counts(campaign) == (1, 0, 1)
+    assert await counts(campaign) == (1, 0, 2)
+
+
+def relay_uuid(global_id: str) -> UUID:
+    return UUID(relay.GlobalID.from_id(global_id).node_id)
 
 
 async def test_a_known_person_signing_up_by_email_or_phone_is_not_a_second_contact(
@@ -153,7 +187,7 @@ async def test_a_known_person_signing_up_by_email_or_phone_is_not_a_second_conta
     assert preference.opted_out_kinds == ["marketing"]
 
 
-async def test_bots_are_not_taken(api: Api, settings: Settings) -> None:
+async def test_bots_and_bad_forms_are_not_taken(api: Api, settings: Settings) -> None:
     campaign = await a_campaign()
     shown = await api.client.get("/c/acme/spring/widget")
     match = re.search(r'name="token" value="([^"]+)"', shown.text)
@@ -167,24 +201,7 @@ async def test_bots_are_not_taken(api: Api, settings: Settings) -> None:
     }
 
     answers = {bot: await api.client.post(SIGN_UP, data=data) for bot, data in bots.items()}
-
-    # The honeypot's bot is thanked; a person who was too quick gets the form back to send.
-    assert {bot: answer.status_code for bot, answer in answers.items()} == {
-        "honeypot": 200,
-        "too fast": 400,
-        "forged token": 400,
-        "no token": 400,
-    }
-    assert "Thank you for signing up!" in answers["honeypot"].text
-    assert 'value="Grace Hopper"' in answers["too fast"].text
-    assert not await Contact.filter(source="campaign").exists()
-    assert (await counts(campaign))[2] == 0
-
-
-async def test_invalid_fields_are_named_and_nothing_is_kept(api: Api, settings: Settings) -> None:
-    campaign = await a_campaign()
-
-    answer = await api.client.post(
+    invalid = await api.client.post(
         SIGN_UP,
         data=await form(
             settings, campaign, name="x" * 201, email="not-an-address", ref="NOSUCHCODE"
@@ -197,14 +214,25 @@ async def test_invalid_fields_are_named_and_nothing_is_kept(api: Api, settings: 
         SIGN_UP, data=await form(settings, campaign, ref="NOSUCHCODE")
     )
 
-    assert answer.status_code == 422
-    assert "at most 200 characters" in answer.text
-    assert "not valid" in answer.text.lower() or "email" in answer.text.lower()
+    # The honeypot's bot is thanked; a person who was too quick gets the form back to send.
+    assert {bot: answer.status_code for bot, answer in answers.items()} == {
+        "honeypot": 200,
+        "too fast": 400,
+        "forged token": 400,
+        "no token": 400,
+    }
+    assert "Thank you for signing up!" in answers["honeypot"].text
+    assert 'value="Grace Hopper"' in answers["too fast"].text
+    # Each bad field is named, the values come back to be corrected.
+    assert invalid.status_code == 422
+    assert "at most 200 characters" in invalid.text
+    assert "not-an-address" in invalid.text
     assert neither.status_code == 422
     assert "email address or a phone" in neither.text
     assert unknown_code.status_code == 422
-    assert "NOSUCHCODE" in unknown_code.text
+    assert "No one has the referral code NOSUCHCODE." in unknown_code.text
     assert not await Contact.filter(source="campaign").exists()
+    assert (await counts(campaign))[2] == 0
 
 
 async def test_a_like_counts_once_per_browser(api: Api) -> None:
@@ -326,37 +354,3 @@ async def test_floods_are_refused_per_address_and_per_campaign(
         )
         assert await Contact.filter(source="campaign").count() == 1
     assert (first.status_code, second.status_code) == (200, 429)
-
-
-REFERRAL_LINKS = """
-query($contact: ID!) {
-  me { referralLink(campaignCode: "spring") promotion: referralLink(campaignCode: "promo") }
-  contact(id: $contact) { referralLink(campaignCode: "spring") }
-}"""
-
-
-async def test_users_and_contacts_share_their_referral_links_and_sign_ups_through_them_count(
-    api: Api, settings: Settings
-) -> None:
-    campaign = await a_campaign()
-    await a_campaign("promo", campaign_type="promotion")
-    contact_id = await api.created(
-        "CreateContactInput", "createContact", "contact", {"firstName": "Ada"}
-    )
-
-    first = await api.graphql(REFERRAL_LINKS, {"contact": contact_id})
-    again = await api.graphql(REFERRAL_LINKS, {"contact": contact_id})
-    contact_link = first["contact"]["referralLink"]
-    code = contact_link.rpartition("ref=")[2]
-    shown = await api.client.get(contact_link.removeprefix(settings.public_url))
-    signed = await api.client.post(SIGN_UP, data=await form(settings, campaign, ref=code.lower()))
-
-    assert first == again  # one code per referrer, made once
-    assert first["me"]["referralLink"].startswith(f"{settings.public_url}/c/acme/spring?ref=")
-    assert first["me"]["referralLink"] != contact_link
-    assert first["me"]["promotion"] is None  # not a referral campaign
-    assert f'value="{code}"' in shown.text
-    assert signed.status_code == 200
-    attribution = await CampaignAttribution.get(campaign_id=campaign.id)
-    ada = await Contact.get(first_name="Ada")
-    assert (attribution.referrer_contact_id, attribution.referrer_user_id) == (ada.id, None)
