@@ -45,6 +45,7 @@ from domain import campaign_counters
 from domain.actors import Actor
 from domain.audit import changed_fields
 from domain.campaign_counters import DayCount, Totals
+from domain.campaign_roi import CampaignReturn, campaign_returns
 from domain.contacts import ContactFilter
 from domain.customers import CustomerFilter
 from domain.errors import DomainError, DomainErrors, input_errors
@@ -102,6 +103,9 @@ class CampaignErrorCode(StrEnum):
     INVALID_ORIGIN = "INVALID_ORIGIN"
     INVALID_AUDIENCE = "INVALID_AUDIENCE"
     TEMPLATE_NOT_FOUND = "TEMPLATE_NOT_FOUND"
+    NOT_PUBLISHED = "NOT_PUBLISHED"
+    TRANSACTIONAL = "TRANSACTIONAL"
+    INVALID_STATE = "INVALID_STATE"
     DISCARDED = "DISCARDED"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     GUARD_FAILED = "GUARD_FAILED"
@@ -559,6 +563,11 @@ async def totals_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Totals]
     """Batch load of the campaigns' totals (views, likes, enrolments), for DataLoaders."""
     visible = await _scoped(actor).filter(id__in=list(ids)).values_list("id", flat=True)
     return await campaign_counters.totals([UUID(str(i)) for i in visible])
+
+
+async def returns_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, CampaignReturn]:
+    """Batch load of the campaigns' ROI (`domain.campaign_roi`), for DataLoaders."""
+    return await campaign_returns(await _scoped(actor).filter(id__in=list(ids)))
 
 
 async def daily_counts(actor: Actor, campaign_id: UUID, since: date, until: date) -> list[DayCount]:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from strawberry import relay
 
-from domain import campaigns
+from domain import campaign_roi, campaign_shares, campaigns
 from domain.campaign_counters import DayCount, Totals
 from domain.campaigns import Campaign, CampaignErrorCode, CampaignOrderField
 from domain.errors import DomainError
@@ -18,7 +18,7 @@ from domain.pagination import Ordering
 from resolvers import contacts, customers
 from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.errors import Outcome, answer, attempt, found_or_none, input_path
-from resolvers.inputs import given, node_uuid, with_user_ids
+from resolvers.inputs import given, node_uuid, recipient_record, with_user_ids
 from resolvers.pagination import connection
 
 TYPE_NAME = "Campaign"
@@ -118,8 +118,37 @@ async def transition(
     )
 
 
+async def share(context: RequestContext, data: Any) -> Outcome[campaign_shares.Share]:
+    actor = actor_of(context)
+
+    async def shared() -> campaign_shares.Share:
+        recipients = []
+        for index, global_id in enumerate(data.recipients or []):
+            record_type, record_id = recipient_record(
+                global_id, CampaignErrorCode, f"recipients.{index}"
+            )
+            recipients.append({"record_type": record_type, "record_id": record_id})
+        request = {
+            "template": data.template,
+            "recipients": recipients,
+            "to_audience": data.to_audience,
+        }
+        return await campaign_shares.share_campaign(actor, _id(data.id), request)
+
+    return await attempt(CampaignErrorCode, shared, _path)
+
+
 async def totals(context: RequestContext, record: Campaign) -> Totals:
     found: Totals = await loaders_of(context).campaign_totals.load(record.id)
+    return found
+
+
+async def campaign_return(
+    context: RequestContext, record: Campaign
+) -> campaign_roi.CampaignReturn | None:
+    found: campaign_roi.CampaignReturn | None = await loaders_of(context).campaign_returns.load(
+        record.id
+    )
     return found
 
 

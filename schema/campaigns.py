@@ -25,6 +25,7 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import campaigns as resolve
 from resolvers import related
 from resolvers.errors import Outcome
+from schema.broadcasts import Broadcast
 from schema.contacts import ContactFilter
 from schema.customers import CustomerFilter
 from schema.payloads import errors_as
@@ -66,6 +67,26 @@ class CampaignDayCount:
     views: int
     likes: int
     enrolments: int
+
+
+@strawberry.type(description="An amount in one currency.")
+class WonAmount:
+    amount: Decimal
+    currency: str = strawberry.field(description="ISO 4217; empty for deals without one.")
+
+
+@strawberry.type(description="What the campaign brought in, against its cost.")
+class CampaignReturn:
+    contacts: int = strawberry.field(description="Contacts attributed to the campaign.")
+    leads: int = strawberry.field(description="Their leads opened since their attribution.")
+    won_deals: int = strawberry.field(description="Won deals of those contacts or leads.")
+    won_amounts: list[WonAmount] = strawberry.field(description="Won amounts per currency.")
+    cost: Decimal | None
+    currency: str | None
+    won_amount: Decimal | None = strawberry.field(description="Won, in the cost's currency.")
+    return_on_cost: Decimal | None = strawberry.field(
+        description="(won - cost) / cost in the cost's currency; null without a cost."
+    )
 
 
 @strawberry.type(description="A referral, promotion or greetings campaign of the agency.")
@@ -118,6 +139,24 @@ class Campaign(relay.Node):
     async def counts(self, info: Info, root: strawberry.Parent[CampaignRecord]) -> CampaignCounts:
         found: Totals = await resolve.totals(info.context, root)
         return CampaignCounts(views=found.views, likes=found.likes, enrolments=found.enrolments)
+
+    @strawberry.field(description="Contacts, leads and won deals it brought in, against its cost.")
+    async def roi(
+        self, info: Info, root: strawberry.Parent[CampaignRecord]
+    ) -> CampaignReturn | None:
+        found = await resolve.campaign_return(info.context, root)
+        if found is None:
+            return None
+        return CampaignReturn(
+            contacts=found.contacts,
+            leads=found.leads,
+            won_deals=found.won_deals,
+            won_amounts=[WonAmount(amount=a, currency=c) for c, a in found.won_amounts.items()],
+            cost=found.cost,
+            currency=found.currency,
+            won_amount=found.won_amount,
+            return_on_cost=found.return_on_cost,
+        )
 
     @strawberry.field(
         description="Counts per UTC day from `since` to `until` (both included, at most 366 "
@@ -205,6 +244,18 @@ class CampaignOrder:
     direction: OrderDirection = OrderDirection.DESC
 
 
+@strawberry.input(description="Send one of the campaign's templates to people, or its audience.")
+class ShareCampaignInput:
+    id: relay.GlobalID
+    template: str = strawberry.field(description="One of the campaign's templates, published.")
+    recipients: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description="Contacts and customers (at most 100)."
+    )
+    to_audience: bool = strawberry.field(
+        default=False, description="Also send to the campaign's audience (as a broadcast)."
+    )
+
+
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class CampaignError:
     field: str | None
@@ -215,6 +266,19 @@ class CampaignError:
 @strawberry.type
 class CampaignPayload:
     campaign: Campaign | None
+    errors: list[CampaignError]
+
+
+@strawberry.type
+class ShareCampaignPayload:
+    campaign: Campaign | None
+    queued: int = strawberry.field(
+        description="Messages queued for the chosen people; consent is checked when each is sent."
+    )
+    without_address: int = strawberry.field(description="Chosen people with no email address.")
+    broadcast: Broadcast | None = strawberry.field(
+        description="The broadcast to the audience, when asked for."
+    )
     errors: list[CampaignError]
 
 
@@ -284,3 +348,18 @@ class CampaignMutation:
     ) -> CampaignPayload:
         event = CampaignEvent(input.event).value
         return _payload(await resolve.transition(info.context, input.id, event))
+
+    @strawberry.mutation(
+        description="Share the campaign through one of its templates with chosen contacts and "
+        "customers, or its audience (admins and marketing); the messaging path checks consent."
+    )
+    async def share_campaign(self, info: Info, input: ShareCampaignInput) -> ShareCampaignPayload:
+        outcome = await resolve.share(info.context, input)
+        shared = outcome.value
+        return ShareCampaignPayload(
+            campaign=shared.campaign if shared else None,  # type: ignore[arg-type]
+            queued=shared.queued if shared else 0,
+            without_address=shared.without_address if shared else 0,
+            broadcast=shared.broadcast if shared else None,  # type: ignore[arg-type]
+            errors=errors_as(CampaignError, outcome.errors),
+        )

@@ -62,6 +62,7 @@ from domain.flows.service import MAX_FLOWS
 from domain.lifecycles.registry import lifecycles
 from domain.meetings import MAX_SLOTS
 from domain.message_templates import MAX_TEMPLATES
+from domain.money import ISO_4217
 from domain.pagination import MAX_PAGE_SIZE
 from domain.pipelines import MAX_STAGES
 from domain.tags import MAX_TAGS_PER_AGENCY
@@ -96,6 +97,7 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Query.broadcasts": MAX_BROADCASTS,
     "Campaign.dailyCounts": MAX_SERIES_DAYS,
     "Campaign.templates": MAX_CAMPAIGN_TEMPLATES,
+    "CampaignReturn.wonAmounts": len(ISO_4217) + 1,
     "Campaign.embedOrigins": MAX_EMBED_ORIGINS,
     "Query.lifecycles": len(lifecycles()),
     "Lifecycle.states": max(len(lifecycle.states) for lifecycle in lifecycles()),

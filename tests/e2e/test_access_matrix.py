@@ -743,6 +743,22 @@ async def fresh_campaign(world: World, caller: str) -> dict[str, Any]:
     return {"id": await campaign_of_sales_north(world)}
 
 
+async def fresh_submitted_campaign(world: World, caller: str) -> dict[str, Any]:
+    created = await campaigns.create_campaign(
+        world.system,
+        {
+            "title": "Offer",
+            "code": f"offer-{uuid.uuid4().hex[:8]}",
+            "campaign_type": "promotion",
+            "visibility": "internal",
+            "template_keys": ["newsletter"],
+            "owner_id": world.sales_north_id(),
+        },
+    )
+    await campaigns.transition_campaign(world.system, created.id, "submit")
+    return {"id": gid("Campaign", created.id), "contact": world.ids["contact_north"]}
+
+
 async def unique_campaign_code(world: World, caller: str) -> dict[str, Any]:
     return {"code": f"{caller.replace('_', '-')}-{uuid.uuid4().hex[:6]}"}
 
@@ -1272,6 +1288,12 @@ CASES: dict[str, Case] = {
         f"{{ transitionCampaign(input: {{id: $id, event: SUBMIT}}) {{ {PAYLOAD} }} }}",
         CAMPAIGN_WRITE_OF_NORTH,
         fresh_campaign,
+    ),
+    "shareCampaign": Case(
+        "mutation($id: ID!, $contact: ID!) { shareCampaign(input: {id: $id, "
+        f'template: "newsletter", recipients: [$contact]}}) {{ {PAYLOAD} }} }}',
+        BROADCAST_WRITE_IN_A,
+        fresh_submitted_campaign,
     ),
     "emailAccounts": Case(
         "{ emailAccounts { id } }",

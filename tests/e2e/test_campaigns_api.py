@@ -4,6 +4,7 @@ or unready transitions; every change audited and evented."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -11,13 +12,21 @@ from uuid import UUID
 from strawberry import relay
 
 from db.audit import AuditEntry
+from db.campaigns import CampaignAttribution
 from db.events import Event
+from db.messages import Message
+from db.pipelines import Stage
+from domain import contacts, deals, leads
+from domain.actors import Actor
 from domain.campaign_counters import CounterKind, count
+from domain.message_preferences import update_preferences
 from domain.roles import Role
-from tests.e2e.colleagues import colleague
+from tests.e2e.colleagues import acme_system, colleague
 from tests.e2e.conftest import Api
 from tests.e2e.test_message_templates_api import create as create_template
 from tests.e2e.test_message_templates_api import publish
+from tests.fixtures.flows import Flows
+from tests.fixtures.smtp import SmtpServer
 
 ERRORS = "errors { field code message }"
 CAMPAIGN = (
@@ -197,3 +206,137 @@ async def test_bad_input_is_refused_field_by_field(api: Api) -> None:
     assert codes(await transition(api, gone_id, "SUBMIT")) == [("event", "INVALID_TRANSITION")]
     edit = await api.graphql(UPDATE, {"input": {"id": gone_id, "title": "Back"}})
     assert codes(edit["updateCampaign"]) == [("id", "DISCARDED")]
+
+
+SHARE = f"""mutation($input: ShareCampaignInput!) {{
+  shareCampaign(input: $input) {{
+    queued withoutAddress broadcast {{ id recordType audience }} {ERRORS}
+  }}
+}}"""
+
+
+async def a_contact(api: Api, name: str, tags: list[str], email: bool = True) -> str:
+    emails = [f"{name.lower()}@example.com"] if email else []
+    return await api.created(
+        "CreateContactInput",
+        "createContact",
+        "contact",
+        {"firstName": name, "emails": emails, "tags": tags},
+    )
+
+
+async def test_marketing_shares_a_promotion_with_chosen_people_and_its_audience_who_consented(
+    api: Api, sending: Flows, smtp_server: SmtpServer
+) -> None:
+    assert (await create_template(api, key="offer", kind="MARKETING"))["errors"] == []
+    assert (await publish(api, "offer"))["errors"] == []
+    marketing, _ = await colleague(api, Role.MARKETING)
+    sales, _ = await colleague(api, Role.SALES_PERSON)
+    ada = await a_contact(api, "Ada", ["vip"])
+    grace = await a_contact(api, "Grace", ["vip"])
+    linus = await a_contact(api, "Linus", [], email=False)
+    await a_contact(api, "Mia", ["vip"])
+    await update_preferences(
+        sending.actor, "contact", UUID(relay.GlobalID.from_id(grace).node_id), {"receives": []}
+    )
+    created = await create(marketing, templates=["offer"], audience={"contacts": {"tags": ["vip"]}})
+    campaign_id = created["campaign"]["id"]
+    share = {"id": campaign_id, "template": "offer", "recipients": [ada, grace, linus]}
+    draft = await marketing.graphql(SHARE, {"input": share})
+    assert codes(draft["shareCampaign"]) == [("id", "INVALID_STATE")]
+    assert (await transition(marketing, campaign_id, "SUBMIT"))["errors"] == []
+    refused = await sales.graphql(SHARE, {"input": share})
+    assert codes(refused["shareCampaign"]) == [(None, "FORBIDDEN")]
+    not_its_own = await marketing.graphql(SHARE, {"input": {**share, "template": "welcome"}})
+    assert codes(not_its_own["shareCampaign"]) == [("template", "TEMPLATE_NOT_FOUND")]
+
+    shared = await marketing.graphql(SHARE, {"input": {**share, "toAudience": True}})
+    payload = shared["shareCampaign"]
+    assert payload["errors"] == []
+    assert (payload["queued"], payload["withoutAddress"]) == (2, 1)
+    assert payload["broadcast"]["audience"] == {"tags": ["vip"]}
+
+    await sending.relay_all()
+    node_id = relay.GlobalID.from_id(campaign_id).node_id
+    queued = await Message.filter(source=f"campaign:{node_id}").order_by("id")
+    broadcast_id = relay.GlobalID.from_id(payload["broadcast"]["id"]).node_id
+    handles = [
+        sending.client.get_workflow_handle(f"message-{sending.agency_id}-{m.id}")
+        for m in queued
+        if m.recipients
+    ] + [sending.client.get_workflow_handle(f"broadcast-{sending.agency_id}-{broadcast_id}")]
+    async with sending.worker():
+        for handle in handles:
+            await sending.result(handle)
+
+    received = Counter(a for m in smtp_server.messages for a in m.rcpt_tos)
+    assert received == Counter({"ada@example.com": 2, "mia@example.com": 1})
+    assert all(m.message["List-Unsubscribe"] for m in smtp_server.messages)
+    skipped = await Message.get(
+        source=f"campaign:{node_id}", record_id=relay.GlobalID.from_id(grace).node_id
+    )
+    assert skipped.status == "skipped"
+    [event] = await Event.filter(type="campaign.shared", aggregate_id=node_id)
+    assert (event.payload["recipients"], event.payload["queued"]) == (3, 2)
+
+
+ROI = """query($id: ID!) { node(id: $id) { ... on Campaign { roi {
+  contacts leads wonDeals wonAmounts { amount currency } cost currency wonAmount returnOnCost
+} } } }"""
+
+
+async def won_deal(actor: Actor, contact: UUID, amount: str, currency: str) -> None:
+    deal = await deals.create_deal(
+        actor,
+        {
+            "name": "Deal",
+            "expected_close_date": "2030-01-01",
+            "contact_id": contact,
+            "amount": amount,
+            "currency": currency,
+        },
+    )
+    [won] = await Stage.filter(pipeline_id=deal.pipeline_id, kind="won")
+    await deals.move_deal(actor, deal.id, {"stage_id": won.id})
+
+
+async def test_the_roi_counts_what_attributed_contacts_brought_against_the_cost(api: Api) -> None:
+    system = await acme_system()
+    created = await create(api, cost="1000.00", currency="EUR")
+    campaign_id = created["campaign"]["id"]
+    campaign = UUID(relay.GlobalID.from_id(campaign_id).node_id)
+
+    async def person(name: str, attributed: bool) -> UUID:
+        found = await contacts.create_contact(system, {"first_name": name})
+        if attributed:
+            await CampaignAttribution.create(
+                agency_id=system.agency_id, campaign_id=campaign, contact_id=found.id
+            )
+        return found.id
+
+    ada, bob, cy = await person("Ada", True), await person("Bob", True), await person("Cy", False)
+    lead = await leads.create_lead(
+        system, {"title": "Site", "services": ["SEO"], "contact_id": ada}
+    )
+    await leads.transition_lead(system, lead.id, "qualify")
+    _, from_lead = await leads.convert_lead(system, lead.id, {"amount": "3000", "currency": "EUR"})
+    [won] = await Stage.filter(pipeline_id=from_lead.pipeline_id, kind="won")
+    await deals.move_deal(system, from_lead.id, {"stage_id": won.id})
+    await won_deal(system, bob, "250.50", "USD")
+    await won_deal(system, cy, "9999", "EUR")  # not brought by the campaign
+    await leads.create_lead(system, {"title": "Other", "contact_id": cy})
+
+    roi = (await api.graphql(ROI, {"id": campaign_id}))["node"]["roi"]
+    assert roi == {
+        "contacts": 2,
+        "leads": 1,
+        "wonDeals": 2,
+        "wonAmounts": [
+            {"amount": "3000.00", "currency": "EUR"},
+            {"amount": "250.50", "currency": "USD"},
+        ],
+        "cost": "1000.00",
+        "currency": "EUR",
+        "wonAmount": "3000.00",
+        "returnOnCost": "2.0000",
+    }
