@@ -8,13 +8,13 @@ about which it was.
 
 A sign-up finds the agency's contact by email, else by phone, or makes one as the API does
 (`domain.contacts.create_contact`: its `contact.created` event starts the contact flows),
-owned by the campaign's owner. Like inbound mail's new senders, it holds the agency's row
-lock while it looks and creates, so one person signing up twice at once is one contact. The
-contact is attributed to the campaign (and to the referrer whose code it gave) once: the
-first sign-up of a person enrols them and counts one enrolment, in the same transaction; a
-second one only records the consent it gave. The consent box is recorded as a consent change
-(source `campaign`): ticked, marketing messages are received (the proof kept even when they
-already were); left empty by a new contact, marketing is off.
+owned by the campaign's owner (no one, if the owner has left). Like inbound mail's new
+senders, it holds the agency's row lock while it looks and creates, so one person signing up
+twice at once is one contact. The contact is attributed to the campaign (and to the referrer
+whose code it gave) once: the first sign-up of a person enrols them and counts one enrolment,
+in the same transaction; a second one only records the consent it gave. The consent box is
+recorded as a consent change (source `campaign`): ticked, marketing messages are received (the
+proof kept even when they already were); left empty by a new contact, marketing is off.
 
 The form carries a signed token (`domain.signed_links`, purpose `campaign_form`) naming the
 campaign and the second it was served: a form sent back sooner than the minimum fill time,
@@ -56,6 +56,7 @@ from domain.referral_codes import (
     referrer_of,
 )
 from domain.signed_links import InvalidLink, LinkConfig, LinkPurpose, sign, subject_of
+from domain.users import assignable_owner
 
 SOURCE = "campaign"
 # What the consent box agrees to: the agency's news, offers and campaigns.
@@ -299,6 +300,9 @@ async def sign_up(view: CampaignView, form: SignUp, now: datetime | None = None)
         created = contact is None
         if contact is None:
             first_name, last_name = _names(form.name)
+            # An owner who has left gets no new contacts: unowned, the agency-wide roles see
+            # them (a sign-up must not fail for it).
+            owner_id = view.owner_id if await assignable_owner(actor, view.owner_id) else None
             contact = await contacts.create_contact(
                 actor,
                 {
@@ -307,7 +311,7 @@ async def sign_up(view: CampaignView, form: SignUp, now: datetime | None = None)
                     "emails": [form.email] if form.email else [],
                     "phones": [form.phone] if form.phone else [],
                     "source": SOURCE,
-                    "owner_id": view.owner_id,
+                    "owner_id": owner_id,
                 },
             )
         if referrer is not None and (referrer.type, referrer.id) == (

@@ -186,6 +186,14 @@ async def test_a_known_person_signing_up_by_email_or_phone_is_not_a_second_conta
     preference = await MessagePreference.get(record_id=str(new.id))
     assert preference.opted_out_kinds == ["marketing"]
 
+    # The campaign's owner has left: a sign-up still works, the contact is left unowned.
+    await User.filter(id=admin.id).update(is_active=False)
+    later = await api.client.post(
+        SIGN_UP, data=await form(settings, campaign, name="Lee Late", email="lee@example.com")
+    )
+    assert later.status_code == 200, later.text
+    assert (await Contact.get(first_name="Lee")).owner_id is None
+
 
 async def test_bots_and_bad_forms_are_not_taken(api: Api, settings: Settings) -> None:
     campaign = await a_campaign()
