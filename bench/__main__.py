@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
-from bench.report import RESULTS_DIR, broadcast_table, table, write_json, write_table
+from bench.report import (
+    RESULTS_DIR,
+    broadcast_table,
+    sign_up_table,
+    table,
+    write_json,
+    write_table,
+)
 from db.throwaway_postgres import throwaway_postgres
 
 BENCH_DATABASE = "crm_bench"
@@ -59,6 +66,13 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         default=defaults.broadcast_recipients,
         help="contacts a broadcast is sent to (0 skips it)",
     )
+    parser.add_argument(
+        "--sign-up-seconds",
+        type=float,
+        default=defaults.sign_up_seconds,
+        help="of public campaign sign-ups (0 skips them)",
+    )
+    parser.add_argument("--sign-up-clients", type=int, default=defaults.sign_up_clients)
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -68,6 +82,8 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         write_seconds=args.write_seconds,
         writers=tuple(args.writers),
         broadcast_recipients=args.broadcast_recipients,
+        sign_up_seconds=args.sign_up_seconds,
+        sign_up_clients=args.sign_up_clients,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -81,7 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"crm-bench-{backend}-") as folder:
             run = run_sqlite if backend == "sqlite" else run_postgres
             results.append(run(options, Path(folder)))
-    tables = [table(results), write_table(results), broadcast_table(results)]
+    tables = [
+        table(results),
+        write_table(results),
+        broadcast_table(results),
+        sign_up_table(results),
+    ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")
     return 0

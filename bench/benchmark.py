@@ -1,6 +1,6 @@
 """One benchmark run on one database: migrate, load, check both queries agree, time them
 in-process, measure requests per second over loopback, then concurrent writes with the worker
-running, then a broadcast into an SMTP sink."""
+running, then a broadcast into an SMTP sink, then public campaign sign-ups."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
+from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
 from bench.timings import Timing, timing
 from bench.write_load import WRITER_COUNTS, WriteLoadResult, write_benchmark
 from crm.app import create_app
@@ -38,6 +39,8 @@ class Options:
     write_seconds: float = 15.0
     writers: tuple[int, ...] = WRITER_COUNTS
     broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
+    sign_up_seconds: float = SECONDS  # 0 skips the public sign-up benchmark
+    sign_up_clients: int = CLIENTS
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class DatabaseResult:
     load: LoadResult
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
+    sign_ups: SignUpLoadResult | None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -126,6 +130,13 @@ async def benchmark_database(
         if options.broadcast_recipients
         else None
     )
+    sign_ups = (
+        await sign_up_benchmark(
+            database_url, workdir, options.sign_up_seconds, options.sign_up_clients
+        )
+        if options.sign_up_seconds
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -139,4 +150,5 @@ async def benchmark_database(
         load=under_load,
         writes=writes,
         broadcast=broadcast,
+        sign_ups=sign_ups,
     )

@@ -17,6 +17,7 @@ from tortoise import Tortoise
 
 from crm.agency_logos_http import AgencyLogos
 from crm.booking_http import BookingPage
+from crm.campaign_http import CampaignPages
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
@@ -34,7 +35,18 @@ from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain import tracing
 from domain.live_events import LiveEvents
-from domain.public_pages import BOOKING_PATH, LOGO_PATH, PASSWORD_RESET_PATH, UNSUBSCRIBE_PATH
+from domain.public_pages import (
+    BOOKING_PATH,
+    CAMPAIGN_LIKE_PATH,
+    CAMPAIGN_PATH,
+    CAMPAIGN_SIGN_UP_PATH,
+    CAMPAIGN_WIDGET_PATH,
+    LOGO_PATH,
+    PASSWORD_RESET_PATH,
+    UNSUBSCRIBE_PATH,
+    WIDGET_SCRIPT_PATH,
+)
+from domain.rate_limits import DatabaseCounters
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -94,6 +106,7 @@ def create_app(settings: Settings) -> Starlette:
         mailbox_policy=settings.mailbox_policy(),
         storage=settings.storage(),
         links=settings.unsubscribe_links(),
+        public_url=settings.public_url,
         ws_ping_seconds=settings.ws_ping_seconds,
         ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,
@@ -105,6 +118,12 @@ def create_app(settings: Settings) -> Starlette:
     booking = BookingPage(settings.unsubscribe_links())
     password_reset = PasswordResetPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
+    campaigns = CampaignPages(
+        settings.unsubscribe_links(),
+        settings.campaign_limits(),
+        DatabaseCounters(),
+        secure_cookies=settings.public_url.startswith("https://"),
+    )
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -161,6 +180,11 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Route(PASSWORD_RESET_PATH, password_reset.show, methods=["GET"]),
             Route(PASSWORD_RESET_PATH, password_reset.reset, methods=["POST"]),
+            Route(CAMPAIGN_PATH, campaigns.page, methods=["GET"]),
+            Route(CAMPAIGN_WIDGET_PATH, campaigns.widget, methods=["GET"]),
+            Route(CAMPAIGN_LIKE_PATH, campaigns.like, methods=["POST"]),
+            Route(CAMPAIGN_SIGN_UP_PATH, campaigns.sign_up, methods=["POST"]),
+            Route(WIDGET_SCRIPT_PATH, campaigns.script, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

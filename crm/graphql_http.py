@@ -98,6 +98,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         mailbox_policy: MailboxPolicy | None = None,
         storage: Storage | None = None,
         links: LinkConfig | None = None,
+        public_url: str = "",
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
@@ -117,6 +118,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self.mailbox_policy = mailbox_policy
         self.storage = storage
         self.links = links
+        self.public_url = public_url
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -134,6 +136,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             mailbox_policy=self.mailbox_policy,
             storage=self.storage,
             links=self.links,
+            public_url=self.public_url,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

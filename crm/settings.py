@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.event_signals import is_postgres_url
 from domain.auth import AuthConfig
+from domain.campaign_page import PublicLimits
 from domain.documents import UploadLimits
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEventsConfig
@@ -79,6 +80,12 @@ class Settings(BaseSettings):
     booking_link_days: int = Field(default=60, gt=0, le=3650)
     # How long an emailed password reset link works (once).
     password_reset_minutes: int = Field(default=30, gt=0, le=24 * 60)
+    # Public campaign pages and widgets (`/c/<agency>/<code>`): a sign-up form sent back sooner
+    # than this is a bot's; requests each client address and each campaign may make.
+    campaign_form_min_seconds: float = Field(default=3.0, ge=0, le=600)
+    campaign_views_per_address_per_minute: int = Field(default=120, gt=0)
+    campaign_posts_per_address_per_hour: int = Field(default=30, gt=0)
+    campaign_sign_ups_per_campaign_per_minute: int = Field(default=300, gt=0)
     # Broadcasts send at most this many messages a second per worker (the SMTP relay's limit).
     broadcast_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
     # Inbound mail (`crm inbound`): each agency receives at <mailbox>@<its slug>.<domain>
@@ -227,6 +234,22 @@ class Settings(BaseSettings):
             booking_lifetime=timedelta(days=self.booking_link_days),
             reset_lifetime=timedelta(minutes=self.password_reset_minutes),
             inbound_domain=self.inbound_domain,
+        )
+
+    def campaign_limits(self) -> PublicLimits:
+        return PublicLimits(
+            views_per_address=RateLimit(
+                "campaign-views", self.campaign_views_per_address_per_minute, timedelta(minutes=1)
+            ),
+            posts_per_address=RateLimit(
+                "campaign-posts", self.campaign_posts_per_address_per_hour, timedelta(hours=1)
+            ),
+            sign_ups_per_campaign=RateLimit(
+                "campaign-sign-ups",
+                self.campaign_sign_ups_per_campaign_per_minute,
+                timedelta(minutes=1),
+            ),
+            min_fill=timedelta(seconds=self.campaign_form_min_seconds),
         )
 
     def mailbox_policy(self) -> MailboxPolicy:

@@ -49,6 +49,8 @@ MODEL_MODULES = [
     "db.meetings",
     "db.rate_limits",
     "db.campaigns",
+    "db.referral_codes",
+    "db.campaign_likes",
 ]
 
 

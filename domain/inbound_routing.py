@@ -95,17 +95,6 @@ async def _answered(email: InboundEmail, parsed: ParsedEmail) -> Message | None:
     )
 
 
-async def contact_with_address(agency_id: UUID, address: str) -> Contact | None:
-    """The earliest live contact with the address among its emails (case aside)."""
-    candidates = await Contact.filter(
-        agency_id=agency_id, deleted_at__isnull=True, search_text__contains=address
-    ).order_by("created_at", "id")
-    for contact in candidates:
-        if address in (known.strip().lower() for known in contact.emails):
-            return contact
-    return None
-
-
 async def _records_of_contact(agency_id: UUID, contact_id: UUID) -> list[tuple[str, str]]:
     """The contact and the records it belongs to now: customers, open leads, open deals."""
     records = [("contact", str(contact_id))]
@@ -156,7 +145,7 @@ async def _new_lead(
     and whether they were made now (False: another message of the sender made them)."""
     async with in_transaction():
         agency = await Agency.filter(id=email.agency_id).select_for_update().get()
-        found = await contact_with_address(email.agency_id, parsed.from_address)
+        found = await contacts.contact_with_address(email.agency_id, parsed.from_address)
         if found is not None:
             lead = await Lead.filter(
                 agency_id=email.agency_id,
@@ -321,7 +310,9 @@ async def process_inbound_email(
             contact = await Contact.get_or_none(
                 id=answered.record_id, agency_id=email.agency_id, deleted_at__isnull=True
             )
-        contact = contact or await contact_with_address(email.agency_id, parsed.from_address)
+        contact = contact or await contacts.contact_with_address(
+            email.agency_id, parsed.from_address
+        )
         if contact is not None:
             email.contact_id = contact.id
             records = await _records_of_contact(email.agency_id, contact.id)

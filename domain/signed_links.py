@@ -35,6 +35,9 @@ class LinkPurpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     BOOKING = "booking"
     PASSWORD_RESET = "password_reset"
+    # A campaign's sign-up form, naming the campaign and when the form was served (the
+    # minimum fill time is measured from it): not a link, but signed the same way.
+    CAMPAIGN_FORM = "campaign_form"
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,13 @@ class LinkConfig:
     inbound_domain: str = ""
     # Password reset links are short-lived (and their row is spent on first use).
     reset_lifetime: timedelta = timedelta(minutes=30)
+    form_lifetime: timedelta = timedelta(hours=12)  # a campaign sign-up form, once served
 
     def lifetime_of(self, purpose: LinkPurpose) -> timedelta:
         if purpose is LinkPurpose.PASSWORD_RESET:
             return self.reset_lifetime
+        if purpose is LinkPurpose.CAMPAIGN_FORM:
+            return self.form_lifetime
         return self.booking_lifetime if purpose is LinkPurpose.BOOKING else self.lifetime
 
     def page_url(self, token: str, purpose: LinkPurpose = LinkPurpose.UNSUBSCRIBE) -> str:

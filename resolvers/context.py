@@ -42,6 +42,8 @@ class RequestContext:
     # How password reset links are signed (None: resets are not offered here) and limited.
     links: LinkConfig | None = None
     reset_limits: ResetLimits = field(default_factory=ResetLimits)
+    # Where people outside the API reach the CRM (the base of referral links).
+    public_url: str = ""
     _loaders: Loaders | None = None
 
 

@@ -15,11 +15,13 @@ from domain.contacts import ContactErrorCode, ContactOrderField
 from domain.custom_fields import CustomFieldRecordType
 from domain.lifecycles.contact import ContactEvent, ContactLifecycle, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from domain.referral_codes import ReferrerType
 from resolvers import contacts as resolve
 from resolvers import customers as resolve_customers
 from resolvers import related
 from resolvers.errors import Outcome
 from resolvers.message_preferences import of_record as preferences_of
+from resolvers.referral_codes import link_of as referral_link_of
 from schema.custom_fields import (
     CustomFieldValue,
     CustomFieldValueInput,
@@ -164,6 +166,18 @@ class Contact(relay.Node):
         self, info: Info, root: strawberry.Parent[ContactRecord]
     ) -> MessagePreferences:
         return await preferences_of(info.context, "contact", root.id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description=(
+            "The link this contact shares to refer people to the agency's public, active "
+            "referral campaign with this code (its page, with the contact's referral code); "
+            "null for any other campaign."
+        )
+    )
+    async def referral_link(
+        self, info: Info, root: strawberry.Parent[ContactRecord], campaign_code: str
+    ) -> str | None:
+        return await referral_link_of(info.context, ReferrerType.CONTACT, root.id, campaign_code)
 
     @strawberry.field(description="Events that may be applied to this contact now.")
     def allowed_events(self, root: strawberry.Parent[ContactRecord]) -> list[ContactEventEnum]:

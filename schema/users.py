@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
 from domain.pagination import DEFAULT_PAGE_SIZE
+from domain.referral_codes import ReferrerType
 from domain.roles import Role
 from domain.users import User as UserRecord
 from domain.users import UserErrorCode
 from resolvers import users as resolve
 from resolvers.errors import Outcome
+from resolvers.referral_codes import link_of as referral_link_of
 from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
 from schema.shared_fields import (
@@ -97,6 +100,21 @@ class User(relay.Node):
     @strawberry.field(description="The User id of their manager, if any.")
     def manager_id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID | None:
         return _gid("User", root.manager_id)
+
+    @strawberry.field(
+        description=(
+            "The link this user shares to refer people to the agency's public, active "
+            "referral campaign with this code (its page, with the user's referral code); "
+            "null for any other campaign, or for a colleague's link unless you are an admin "
+            "or in marketing."
+        )
+    )
+    async def referral_link(
+        self, info: Info, root: strawberry.Parent[UserRecord], campaign_code: str
+    ) -> str | None:
+        return await referral_link_of(
+            info.context, ReferrerType.USER, UUID(str(root.id)), campaign_code
+        )
 
 
 @strawberry.type(description="Who owns or handles a record: a colleague's name only.")
