@@ -5,22 +5,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain.campaign_counters import DayCount, Totals
-from domain.campaigns import Campaign as CampaignRecord
+from domain.campaign_counters import MAX_SERIES_DAYS, DayCount, Totals
+from domain.campaign_shares import MAX_RECIPIENTS
 from domain.campaigns import (
+    MAX_CAMPAIGNS,
+    MAX_DESCRIPTION,
+    MAX_EMBED_ORIGINS,
+    MAX_TEMPLATES,
     CampaignErrorCode,
     CampaignOrderField,
     CampaignType,
     CampaignVisibility,
 )
-from domain.lifecycles.campaign import CampaignEvent, CampaignStatus
+from domain.campaigns import Campaign as CampaignRecord
+from domain.lifecycles.campaign import CampaignEvent, CampaignLifecycle, CampaignStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import campaigns as resolve
 from resolvers import related
@@ -28,50 +33,92 @@ from resolvers.errors import Outcome
 from schema.broadcasts import Broadcast
 from schema.contacts import ContactFilter
 from schema.customers import CustomerFilter
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection
+from schema.shared_fields import (
+    FILTER,
+    MUTATION_INPUT,
+    ORDER,
+    After,
+    First,
+    RecordId,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
     CampaignStatusEnum = StrEnum
     CampaignEventEnum = StrEnum
 else:
-    CampaignStatusEnum = strawberry.enum(
-        CampaignStatus, name="CampaignStatus", description="Where a campaign is in its lifecycle."
-    )
-    CampaignEventEnum = strawberry.enum(
-        CampaignEvent, name="CampaignEvent", description="Events of the campaign lifecycle."
+    CampaignStatusEnum, CampaignEventEnum = lifecycle_enums(
+        CampaignLifecycle, CampaignStatus, CampaignEvent, "Campaign"
     )
 
-strawberry.enum(CampaignErrorCode, name="CampaignErrorCode")
-strawberry.enum(CampaignOrderField, name="CampaignOrderField")
-strawberry.enum(CampaignType, name="CampaignType")
-strawberry.enum(
+error_code_enum(CampaignErrorCode, "CampaignErrorCode", "campaigns")
+described_enum(
+    CampaignOrderField,
+    "CampaignOrderField",
+    "What campaigns can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "STARTS_AT": "The start of its period; where campaigns without one come (first or last) "
+        "depends on the database.",
+        "TITLE": "Its title, alphabetically.",
+    },
+)
+described_enum(
+    CampaignType,
+    "CampaignType",
+    "What a campaign is for.",
+    {
+        "REFERRAL": "People bring people: users and contacts share their `referralLink`, and "
+        "sign-ups through it are attributed to them.",
+        "PROMOTION": "An offer promoted to an audience.",
+        "GREETINGS": "Greetings sent to an audience (a season, an anniversary).",
+    },
+)
+described_enum(
     CampaignVisibility,
-    name="CampaignVisibility",
-    description="PRIVATE: its owner and admins; INTERNAL: the agency; PUBLIC: the agency, and "
-    "anyone through its public page and widget while it is active.",
+    "CampaignVisibility",
+    "Who sees a campaign (on top of the agency); who changes it is the role's business.",
+    {
+        "PRIVATE": "Its owner and the agency's admins.",
+        "INTERNAL": "Everyone in the agency.",
+        "PUBLIC": "Everyone in the agency, and anyone on the web through its public page and "
+        "widget while it is ACTIVE.",
+    },
 )
 
 
 @strawberry.type(description="Views, likes and enrolments (sign-ups) of a campaign.")
 class CampaignCounts:
-    views: int
-    likes: int
-    enrolments: int
+    views: int = strawberry.field(description="Views of its public page and widget.")
+    likes: int = strawberry.field(description="Likes on its public page and widget.")
+    enrolments: int = strawberry.field(
+        description="People brought in by its sign-up form (each counts once per sign-up)."
+    )
 
 
 @strawberry.type(description="A campaign's counts on one UTC day.")
 class CampaignDayCount:
-    day: date
-    views: int
-    likes: int
-    enrolments: int
+    day: date = strawberry.field(description="The UTC day counted.")
+    views: int = strawberry.field(description="Views of its public page and widget that day.")
+    likes: int = strawberry.field(description="Likes that day.")
+    enrolments: int = strawberry.field(description="People its sign-up form brought in that day.")
 
 
 @strawberry.type(description="An amount in one currency.")
 class WonAmount:
-    amount: Decimal
+    amount: Decimal = strawberry.field(description="The sum won in `currency`.")
     currency: str = strawberry.field(description="ISO 4217; empty for deals without one.")
 
 
@@ -81,8 +128,12 @@ class CampaignReturn:
     leads: int = strawberry.field(description="Their leads opened since their attribution.")
     won_deals: int = strawberry.field(description="Won deals of those contacts or leads.")
     won_amounts: list[WonAmount] = strawberry.field(description="Won amounts per currency.")
-    cost: Decimal | None
-    currency: str | None
+    cost: Decimal | None = strawberry.field(
+        description="The campaign's cost; null when none was given."
+    )
+    currency: str | None = strawberry.field(
+        description="ISO 4217 code of the cost; null without a cost."
+    )
     won_amount: Decimal | None = strawberry.field(description="Won, in the cost's currency.")
     return_on_cost: Decimal | None = strawberry.field(
         description="(won - cost) / cost in the cost's currency; null without a cost."
@@ -91,29 +142,40 @@ class CampaignReturn:
 
 @strawberry.type(description="A referral, promotion or greetings campaign of the agency.")
 class Campaign(relay.Node):
-    id: relay.NodeID[str]
-    title: str
+    id: relay.NodeID[str] = node_id()
+    title: str = strawberry.field(description="What the campaign is called (never empty).")
     code: str = strawberry.field(description="Unique in the agency; names it in public links.")
-    description: str
-    starts_at: datetime | None
-    ends_at: datetime | None
-    visibility: CampaignVisibility
-    status: CampaignStatusEnum
-    cost: Decimal | None
+    description: str = strawberry.field(
+        description="What it is about, shown on its public page; may be empty."
+    )
+    starts_at: datetime | None = strawberry.field(
+        description="The start of its period: a NEW campaign is activated then. Null until set."
+    )
+    ends_at: datetime | None = strawberry.field(
+        description="The end of its period: an ACTIVE campaign is deactivated then. Null until set."
+    )
+    visibility: CampaignVisibility = strawberry.field(description="Who sees it.")
+    status: CampaignStatusEnum = strawberry.field(
+        description="Where the campaign is in its lifecycle; changed by `transitionCampaign` "
+        "and by its period."
+    )
+    cost: Decimal | None = strawberry.field(
+        description="What it costs, in `currency`, for its `roi`; null when not given."
+    )
     currency: str | None = strawberry.field(description="ISO 4217 code of the cost.")
     audience: JSON = strawberry.field(description="The saved filter it is shared with.")
     audience_type: str = strawberry.field(description="contact or customer.")
     embed_origins: list[str] = strawberry.field(
         description="https origins whose pages may frame its widget."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, CampaignRecord))
 
-    @strawberry.field(name="type")
+    @strawberry.field(name="type", description="What the campaign is for.")
     def campaign_type(self, root: strawberry.Parent[CampaignRecord]) -> CampaignType:
         return CampaignType(root.campaign_type)
 
@@ -159,11 +221,22 @@ class Campaign(relay.Node):
         )
 
     @strawberry.field(
-        description="Counts per UTC day from `since` to `until` (both included, at most 366 "
-        "days), zeros on days with none."
+        description=f"Counts per UTC day from `since` to `until` (both included, at most "
+        f"{MAX_SERIES_DAYS} days), zeros on days with none, for charts. A longer or backward "
+        "range is an OUT_OF_RANGE error."
     )
     async def daily_counts(
-        self, info: Info, root: strawberry.Parent[CampaignRecord], since: date, until: date
+        self,
+        info: Info,
+        root: strawberry.Parent[CampaignRecord],
+        since: Annotated[date, strawberry.argument(description="The first UTC day.")],
+        until: Annotated[
+            date,
+            strawberry.argument(
+                description=f"The last UTC day: not before `since`, less than "
+                f"{MAX_SERIES_DAYS} days after it."
+            ),
+        ],
     ) -> list[CampaignDayCount]:
         days: list[DayCount] = await resolve.daily_counts(info.context, root, since, until)
         return [
@@ -172,84 +245,190 @@ class Campaign(relay.Node):
         ]
 
 
-@strawberry.input(description="Exactly one of them; neither means every contact.")
+@strawberry.input(
+    description="Exactly one of them (both: INVALID_AUDIENCE); neither means every contact."
+)
 class CampaignAudience:
-    contacts: ContactFilter | None = None
-    customers: CustomerFilter | None = None
-
-
-@strawberry.input
-class CreateCampaignInput:
-    title: str
-    code: str = strawberry.field(
-        description="Unique in the agency: 1 to 40 letters, digits, - and _."
+    contacts: ContactFilter | None = strawberry.field(
+        default=None, description="Contacts matching this filter."
     )
-    type: CampaignType
-    description: str = ""
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    visibility: CampaignVisibility = CampaignVisibility.PRIVATE
+    customers: CustomerFilter | None = strawberry.field(
+        default=None, description="Customers matching this filter."
+    )
+
+
+@strawberry.input(
+    description=f"A new campaign in status DRAFT (at most {MAX_CAMPAIGNS} per agency, else "
+    "TOO_MANY). Errors: REQUIRED, TOO_LONG, INVALID, INVALID_CODE, CODE_TAKEN, INVALID_PERIOD, "
+    "OUT_OF_RANGE, INVALID_CURRENCY, INVALID_ORIGIN, INVALID_AUDIENCE, TEMPLATE_NOT_FOUND, "
+    "TOO_MANY, NOT_FOUND (the owner), FORBIDDEN."
+)
+class CreateCampaignInput:
+    title: str = strawberry.field(description="1 to 200 characters.")
+    code: str = strawberry.field(
+        description="Unique in the agency (else CODE_TAKEN): 1 to 40 letters, digits, - and _, "
+        "starting with a letter or digit (else INVALID_CODE); case matters."
+    )
+    type: CampaignType = strawberry.field(description="What the campaign is for.")
+    description: str = strawberry.field(
+        default="", description=f"At most {MAX_DESCRIPTION} characters; empty when left out."
+    )
+    starts_at: datetime | None = strawberry.field(
+        default=None,
+        description="The start of its period, with a time zone; may be set later, but "
+        "ACTIVATE needs the whole period.",
+    )
+    ends_at: datetime | None = strawberry.field(
+        default=None,
+        description="The end of its period, after the start (else INVALID_PERIOD).",
+    )
+    visibility: CampaignVisibility = strawberry.field(
+        default=CampaignVisibility.PRIVATE, description="PRIVATE when left out."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
     templates: list[str] = strawberry.field(
-        default_factory=list, description="Keys of message templates (at most 10)."
+        default_factory=list,
+        description=f"Keys of the agency's message templates (at most {MAX_TEMPLATES}, else "
+        "TOO_MANY; an unknown key is TEMPLATE_NOT_FOUND); ACTIVATE needs one published.",
     )
-    cost: Decimal | None = None
-    currency: str | None = None
-    audience: CampaignAudience | None = strawberry.UNSET
+    cost: Decimal | None = strawberry.field(
+        default=None,
+        description="What it costs: at least 0, 12 digits before the point and 2 after at "
+        "most (else OUT_OF_RANGE); needs `currency`.",
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217 code of the cost (e.g. EUR); required with a cost."
+    )
+    audience: CampaignAudience | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Who it is shared with by `shareCampaign(toAudience: true)`; left out: "
+        "every contact.",
+    )
     embed_origins: list[str] = strawberry.field(
-        default_factory=list, description="https origins (no path) that may frame the widget."
+        default_factory=list,
+        description=f"At most {MAX_EMBED_ORIGINS} origins whose pages may frame its widget: "
+        "https://host[:port], no path (http only on localhost), else INVALID_ORIGIN.",
     )
 
 
-@strawberry.input(description="Fields left out are unchanged.")
+@strawberry.input(
+    description="Fields left out are unchanged; limits and errors as for createCampaign. A "
+    "DISCARDED campaign accepts no change (DISCARDED); an ACTIVE one keeps its whole period "
+    "(INVALID_PERIOD). A moved period moves its timers."
+)
 class UpdateCampaignInput:
-    id: relay.GlobalID
-    title: str | None = strawberry.UNSET
-    code: str | None = strawberry.UNSET
-    type: CampaignType | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    starts_at: datetime | None = strawberry.UNSET
-    ends_at: datetime | None = strawberry.UNSET
-    visibility: CampaignVisibility | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    templates: list[str] | None = strawberry.UNSET
-    cost: Decimal | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    audience: CampaignAudience | None = strawberry.UNSET
-    embed_origins: list[str] | None = strawberry.UNSET
+    id: relay.GlobalID = strawberry.field(description="The Campaign to change.")
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    code: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new code, unique in the agency: 1 to 40 letters, digits, - and _. "
+        "Links with the old code stop working.",
+    )
+    type: CampaignType | None = strawberry.field(
+        default=strawberry.UNSET, description="What the campaign is for."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description=f"At most {MAX_DESCRIPTION} characters."
+    )
+    starts_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The start of its period; null clears it (not while ACTIVE).",
+    )
+    ends_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The end of its period, after the start; null clears it (not while "
+        "ACTIVE). A new end lets an INACTIVE campaign be activated again.",
+    )
+    visibility: CampaignVisibility | None = strawberry.field(
+        default=strawberry.UNSET, description="Who sees it."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new owner (a User id, active in the agency); needs the right to "
+        "reassign (else FORBIDDEN); null is REQUIRED.",
+    )
+    templates: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=f"The whole list of template keys: at most {MAX_TEMPLATES}.",
+    )
+    cost: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At least 0, 12 digits before the point and 2 after at most; null clears it.",
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217 code of the cost (e.g. EUR)."
+    )
+    audience: CampaignAudience | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole audience; null: every contact."
+    )
+    embed_origins: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=f"The whole list of origins that may frame its widget: at most "
+        f"{MAX_EMBED_ORIGINS}.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A lifecycle event to apply to a campaign.")
 class TransitionCampaignInput:
-    id: relay.GlobalID
-    event: CampaignEventEnum
+    id: relay.GlobalID = strawberry.field(description="The Campaign to move.")
+    event: CampaignEventEnum = strawberry.field(
+        description="ACTIVATE needs a period whose end has not passed and a published template "
+        "(else GUARD_FAILED)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which campaigns to list; conditions combine with AND.")
 class CampaignFilter:
     search: str | None = strawberry.field(
-        default=None, description="Part of the title, or the exact code."
+        default=None,
+        description="Part of the title in any letter case, or the exact code (any case); at "
+        "most 100 characters.",
     )
-    status_in: list[CampaignStatusEnum] | None = None
-    type_in: list[CampaignType] | None = None
-    visibility_in: list[CampaignVisibility] | None = None
-    owner_id: relay.GlobalID | None = None
+    status_in: list[CampaignStatusEnum] | None = strawberry.field(
+        default=None, description="Only campaigns in one of these statuses."
+    )
+    type_in: list[CampaignType] | None = strawberry.field(
+        default=None, description="Only campaigns of one of these types."
+    )
+    visibility_in: list[CampaignVisibility] | None = strawberry.field(
+        default=None, description="Only campaigns with one of these visibilities."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only campaigns owned by this user."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort campaigns.")
 class CampaignOrder:
-    field: CampaignOrderField = CampaignOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: CampaignOrderField = strawberry.field(
+        default=CampaignOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="DESC when left out."
+    )
 
 
-@strawberry.input(description="Send one of the campaign's templates to people, or its audience.")
+@strawberry.input(
+    description="Send one of the campaign's templates to people, or its audience, or both. "
+    "Errors: REQUIRED (neither), NOT_FOUND, INVALID_STATE (a DRAFT or DISCARDED campaign is "
+    "not shared), TEMPLATE_NOT_FOUND, NOT_PUBLISHED, TRANSACTIONAL, TOO_MANY, INVALID, "
+    "FORBIDDEN."
+)
 class ShareCampaignInput:
-    id: relay.GlobalID
-    template: str = strawberry.field(description="One of the campaign's templates, published.")
+    id: relay.GlobalID = strawberry.field(description="The Campaign to share.")
+    template: str = strawberry.field(
+        description="One of the campaign's templates (else TEMPLATE_NOT_FOUND), published "
+        "(else NOT_PUBLISHED) and not transactional (else TRANSACTIONAL)."
+    )
     recipients: list[relay.GlobalID] = strawberry.field(
-        default_factory=list, description="Contacts and customers (at most 100)."
+        default_factory=list,
+        description=f"Contacts and customers you may see (at most {MAX_RECIPIENTS}, else "
+        "TOO_MANY; others are NOT_FOUND or INVALID).",
     )
     to_audience: bool = strawberry.field(
         default=False, description="Also send to the campaign's audience (as a broadcast)."
@@ -258,20 +437,28 @@ class ShareCampaignInput:
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class CampaignError:
-    field: str | None
-    code: CampaignErrorCode
-    message: str
+    field: str | None = error_field()
+    code: CampaignErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CampaignPayload:
-    campaign: Campaign | None
-    errors: list[CampaignError]
+    campaign: Campaign | None = payload_record("campaign")
+    errors: list[CampaignError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What sharing did: messages queued and the audience's broadcast, or the "
+    "errors that stopped it (then nothing was sent)."
+)
 class ShareCampaignPayload:
-    campaign: Campaign | None
+    campaign: Campaign | None = strawberry.field(
+        description="The campaign shared; null when `errors` is not empty."
+    )
     queued: int = strawberry.field(
         description="Messages queued for the chosen people; consent is checked when each is sent."
     )
@@ -279,7 +466,7 @@ class ShareCampaignPayload:
     broadcast: Broadcast | None = strawberry.field(
         description="The broadcast to the audience, when asked for."
     )
-    errors: list[CampaignError]
+    errors: list[CampaignError] = payload_errors()
 
 
 def _payload(outcome: Outcome[CampaignRecord]) -> CampaignPayload:
@@ -305,7 +492,7 @@ def _criteria(where: CampaignFilter | None) -> dict[str, Any] | None:
 @strawberry.type
 class CampaignQuery:
     @strawberry.field(description="One campaign by its global id, or null if not visible.")
-    async def campaign(self, info: Info, id: relay.GlobalID) -> Campaign | None:
+    async def campaign(self, info: Info, id: RecordId) -> Campaign | None:
         return await resolve.campaign(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -314,10 +501,10 @@ class CampaignQuery:
     async def campaigns(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: CampaignFilter | None = None,
-        order_by: CampaignOrder | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        filter: Annotated[CampaignFilter | None, FILTER] = None,
+        order_by: Annotated[CampaignOrder | None, ORDER] = None,
     ) -> relay.Connection[Campaign]:
         order = order_by or CampaignOrder()
         return await resolve.campaigns_page(
@@ -332,19 +519,32 @@ class CampaignQuery:
 
 @strawberry.type
 class CampaignMutation:
-    @strawberry.mutation(description="A new draft campaign (admins, marketing, sales).")
-    async def create_campaign(self, info: Info, input: CreateCampaignInput) -> CampaignPayload:
+    @strawberry.mutation(
+        description="Create a draft campaign (admins, marketing, sales heads and sales people). "
+        "Errors: see CreateCampaignInput."
+    )
+    async def create_campaign(
+        self, info: Info, input: Annotated[CreateCampaignInput, MUTATION_INPUT]
+    ) -> CampaignPayload:
         return _payload(await resolve.create(info.context, input))
 
-    @strawberry.mutation(description="Change a campaign; a moved period moves its timers.")
-    async def update_campaign(self, info: Info, input: UpdateCampaignInput) -> CampaignPayload:
+    @strawberry.mutation(
+        description="Change a campaign you may change (admins and marketing any they see, sales "
+        "heads their team's, sales people their own; else FORBIDDEN); a moved period moves its "
+        "timers. Errors: see UpdateCampaignInput."
+    )
+    async def update_campaign(
+        self, info: Info, input: Annotated[UpdateCampaignInput, MUTATION_INPUT]
+    ) -> CampaignPayload:
         return _payload(await resolve.update(info.context, input))
 
     @strawberry.mutation(
-        description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
+        description="Apply a lifecycle event to a campaign you may change; illegal ones return "
+        "INVALID_TRANSITION, an activation without a period or a published template "
+        "GUARD_FAILED. Errors also: NOT_FOUND, FORBIDDEN."
     )
     async def transition_campaign(
-        self, info: Info, input: TransitionCampaignInput
+        self, info: Info, input: Annotated[TransitionCampaignInput, MUTATION_INPUT]
     ) -> CampaignPayload:
         event = CampaignEvent(input.event).value
         return _payload(await resolve.transition(info.context, input.id, event))
@@ -353,7 +553,9 @@ class CampaignMutation:
         description="Share the campaign through one of its templates with chosen contacts and "
         "customers, or its audience (admins and marketing); the messaging path checks consent."
     )
-    async def share_campaign(self, info: Info, input: ShareCampaignInput) -> ShareCampaignPayload:
+    async def share_campaign(
+        self, info: Info, input: Annotated[ShareCampaignInput, MUTATION_INPUT]
+    ) -> ShareCampaignPayload:
         outcome = await resolve.share(info.context, input)
         shared = outcome.value
         return ShareCampaignPayload(

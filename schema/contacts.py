@@ -37,6 +37,7 @@ from schema.shared_fields import (
     MUTATION_INPUT,
     ORDER,
     After,
+    CampaignCode,
     First,
     RecordId,
     created_at,
@@ -175,7 +176,10 @@ class Contact(relay.Node):
         )
     )
     async def referral_link(
-        self, info: Info, root: strawberry.Parent[ContactRecord], campaign_code: str
+        self,
+        info: Info,
+        root: strawberry.Parent[ContactRecord],
+        campaign_code: CampaignCode,
     ) -> str | None:
         return await referral_link_of(info.context, ReferrerType.CONTACT, root.id, campaign_code)
 

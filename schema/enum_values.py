@@ -110,6 +110,16 @@ ERROR_CODES: Mapping[str, str] = {
     "WRONG_PASSWORD": "The current password given is not yours; it counts as a failed sign-in.",
     "INVALID_LINK": "The reset link is forged, altered, expired or used already: ask for a new "
     "one.",
+    "INVALID_CODE": "Not a code: 1 to 40 letters, digits, - and _, starting with a letter or "
+    "digit.",
+    "CODE_TAKEN": "Another one in your agency already uses this code.",
+    "INVALID_PERIOD": "The period ends before it starts, or an active one would lose its start "
+    "or end; `message` says which.",
+    "INVALID_ORIGIN": "Not an https origin without a path (e.g. https://www.example.com; http "
+    "only on localhost).",
+    "INVALID_STATE": "Its status does not allow this (e.g. a draft or discarded campaign is not "
+    "shared); `message` says why.",
+    "DISCARDED": "It was discarded: it accepts no more changes.",
     "SUBSCRIBER_TOO_SLOW": "The subscriber fell too far behind the live events: reconnect "
     "with `after` set to the last cursor received, and nothing is missed.",
 }

@@ -60,6 +60,7 @@ described_enum(
         "ONE_CLICK": "The mail client's one-click unsubscribe (RFC 8058).",
         "REPLY": "An unsubscribe reply by email.",
         "AGENT": "A user of the agency, for the person.",
+        "CAMPAIGN": "The consent box of a campaign's public sign-up form.",
     },
 )
 error_code_enum(

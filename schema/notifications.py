@@ -39,6 +39,12 @@ described_enum(
         "ESCALATION": "Something overdue was escalated to you.",
         "FLOW": "A flow's notify step.",
         "SYSTEM": "The CRM about itself (e.g. a webhook endpoint turned off).",
+        "CAMPAIGN_STATUS": "A campaign you own became Active or In-active (by hand or by its "
+        "period), or its start was refused (and why).",
+        "CAMPAIGN_ACTIVITY": "New views, likes and sign-ups of a campaign you own, batched: at "
+        "most one an hour while it runs, none when nothing is new.",
+        "CAMPAIGN_SUMMARY": "What your campaigns did today, just after the end of your day in "
+        "your time zone.",
     },
 )
 described_enum(

@@ -80,4 +80,11 @@ RecordId = Annotated[
 FILTER = strawberry.argument(
     description="Only the records matching every condition given; leave out for all you may see."
 )
+CampaignCode = Annotated[
+    str,
+    strawberry.argument(
+        description="A campaign's code, as in its public links (a code longer than 40 "
+        "characters gives null)."
+    ),
+]
 ORDER = strawberry.argument(description="Sort order; newest first when left out.")

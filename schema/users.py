@@ -24,6 +24,7 @@ from schema.payloads import errors_as
 from schema.shared_fields import (
     MUTATION_INPUT,
     After,
+    CampaignCode,
     First,
     RecordId,
     created_at,
@@ -110,7 +111,10 @@ class User(relay.Node):
         )
     )
     async def referral_link(
-        self, info: Info, root: strawberry.Parent[UserRecord], campaign_code: str
+        self,
+        info: Info,
+        root: strawberry.Parent[UserRecord],
+        campaign_code: CampaignCode,
     ) -> str | None:
         return await referral_link_of(
             info.context, ReferrerType.USER, UUID(str(root.id)), campaign_code
