@@ -37,6 +37,7 @@ from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
 from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
+from workflows.ticket_closing import TicketClosing, TicketClosingInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
 
@@ -178,6 +179,8 @@ class OutboxRelay:
                 await self._start_meeting_reminder(message)
             elif message.kind == OutboxKind.CANCEL_MEETING_REMINDER:
                 await self._cancel_meeting_reminder(message)
+            elif message.kind == OutboxKind.START_TICKET_CLOSING:
+                await self._start_ticket_closing(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -272,6 +275,14 @@ class OutboxRelay:
         """A reminder that has gone out (or never started: its start is earlier in the
         outbox, delivered first) has nothing to cancel."""
         await self._signal_if_running(message, MeetingReminder.cancel, "meeting reminder")
+
+    async def _start_ticket_closing(self, message: OutboxMessage) -> None:
+        request = TicketClosingInput(
+            ticket_id=message.payload["ticket_id"],
+            resolved_at=datetime.fromisoformat(message.payload["resolved_at"]),
+            close_at=datetime.fromisoformat(message.payload["close_at"]),
+        )
+        await self._start_once(message, TicketClosing.run, request, "ticket closing")
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

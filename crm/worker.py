@@ -23,6 +23,7 @@ from activities.inbound_emails import InboundEmailActivities
 from activities.mailboxes import MailboxActivities
 from activities.meetings import MEETING_ACTIVITIES
 from activities.messages import MessageActivities
+from activities.tickets import TICKET_ACTIVITIES
 from crm.flow_files import load_default_flows, load_default_templates
 from crm.logging import WORKER_LOGGER
 from crm.outbox_relay import OutboxRelay, RelayTiming
@@ -44,6 +45,7 @@ from workflows.inbound_email import ProcessInboundEmail
 from workflows.mailbox_fetch import FetchMailboxes
 from workflows.meeting_reminder import MeetingReminder
 from workflows.message_delivery import DeliverMessage
+from workflows.ticket_closing import TicketClosing
 
 log = logging.getLogger(WORKER_LOGGER)
 
@@ -159,6 +161,7 @@ async def run_worker(
                 FetchMailboxes,
                 ProcessInboundEmail,
                 MeetingReminder,
+                TicketClosing,
                 PurgeDeletedDocuments,
                 SendBroadcast,
             ],
@@ -182,6 +185,7 @@ async def run_worker(
                 ).activities(),
                 *FLOW_ACTIVITIES,
                 *MEETING_ACTIVITIES,
+                *TICKET_ACTIVITIES,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )

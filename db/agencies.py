@@ -36,6 +36,8 @@ class Agency(Model):
     lead_assignee = fields.CharField(
         max_length=80, default="role:sales_person", db_default="role:sales_person"
     )
+    # Days a resolved ticket may be reopened; after them a timer closes it for good.
+    ticket_reopen_days = fields.IntField(default=7, db_default=7)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

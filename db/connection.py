@@ -47,6 +47,7 @@ MODEL_MODULES = [
     "db.inbound_emails",
     "db.email_accounts",
     "db.meetings",
+    "db.tickets",
 ]
 
 

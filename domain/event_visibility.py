@@ -29,6 +29,7 @@ from db.message_preferences import MessagePreference
 from db.messages import Message
 from db.notes import Note
 from db.notifications import Notification
+from db.tickets import Ticket
 from db.users import User
 from domain.actors import Actor
 from domain.policies import rows, scope
@@ -173,6 +174,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "deal": OwnedRecords(Resource.SALES_RECORDS, Deal),
     "calling_task": OwnedRecords(Resource.SALES_RECORDS, CallingTask, owner_field="assignee_id"),
     "meeting": OwnedRecords(Resource.SALES_RECORDS, Meeting),
+    "ticket": OwnedRecords(Resource.TICKETS, Ticket, owner_field="assignee_id"),
     "pipeline": SharedRecords(Resource.SALES_RECORDS),
     "tag": SharedRecords(Resource.SALES_RECORDS),
     "user": OwnedRecords(Resource.USERS, User, owner_field="id"),

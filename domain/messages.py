@@ -386,7 +386,7 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     reply_to = (
         reply_address(links, agency.slug, message.id)
-        if message.record_type in RECIPIENT_TYPES
+        if message.record_type in (*RECIPIENT_TYPES, "ticket")
         else ""
     )
     if reply_to:

@@ -27,6 +27,7 @@ class OutboxKind(StrEnum):
     PROCESS_INBOUND_EMAIL = "process_inbound"
     START_MEETING_REMINDER = "meeting_reminder"
     CANCEL_MEETING_REMINDER = "cancel_reminder"
+    START_TICKET_CLOSING = "ticket_closing"
 
 
 class OutboxStatus(StrEnum):

@@ -43,6 +43,7 @@ class Resource(StrEnum):
     TEMPLATES = "templates"  # message templates: admins and sysadmins write, senders read
     BROADCASTS = "broadcasts"  # one template to an audience: admins and marketing
     EMAIL_ACCOUNTS = "email_accounts"  # IMAP mailboxes: each person their own, admins all
+    TICKETS = "tickets"  # the service desk: rows scoped by the assignee
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -59,6 +60,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -77,20 +79,27 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        # Breaches escalate to sales heads: they read every ticket and work their team's.
+        Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.TEAM},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        # A sales person sees and works only the tickets handed to them (a question about an
+        # offer, say); the queue is support's.
+        Resource.TICKETS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
     # Support handles calls and tickets for any customer of the agency: it reads sales
-    # records agency-wide and changes only the ones assigned to it.
+    # records agency-wide and changes only the ones assigned to it. Tickets are one queue:
+    # any agent picks up, answers or hands on any of the agency's.
     Role.CUSTOMER_SUPPORT: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Marketing targets campaigns at the whole base and brings in its own contacts.
     Role.MARKETING: {

@@ -23,6 +23,7 @@ from resolvers import (
     meetings,
     messages,
     pipelines,
+    tickets,
     users,
 )
 from resolvers.context import RequestContext
@@ -36,6 +37,7 @@ FETCHERS: dict[str, Fetch] = {
     "Lead": leads.lead,
     "Deal": deals.deal,
     "Meeting": meetings.meeting,
+    "Ticket": tickets.ticket,
     "Pipeline": pipelines.pipeline,
     "User": users.user,
     "Message": messages.message,

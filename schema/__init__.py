@@ -46,6 +46,7 @@ from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.tags import TagMutation, TagQuery
+from schema.tickets import TicketMutation, TicketQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -62,6 +63,7 @@ Query = merge_types(
         LeadQuery,
         DealQuery,
         MeetingQuery,
+        TicketQuery,
         PipelineQuery,
         TagQuery,
         UserQuery,
@@ -89,6 +91,7 @@ Mutation = merge_types(
         LeadMutation,
         DealMutation,
         MeetingMutation,
+        TicketMutation,
         PipelineMutation,
         TagMutation,
         NotificationMutation,

@@ -46,6 +46,9 @@ class Agency:
     website: str = strawberry.field(description="http(s) address, or empty.")
     time_zone: str = strawberry.field(description="An IANA zone name, e.g. Europe/London.")
     locale: str = strawberry.field(description="A language tag, e.g. en-GB.")
+    ticket_reopen_days: int = strawberry.field(
+        description="Days a resolved ticket may be reopened; then it closes for good."
+    )
 
     @strawberry.field(description="The postal address every marketing email carries.")
     def address(self, root: strawberry.Parent[Any]) -> Address:
@@ -163,6 +166,9 @@ class UpdateAgencyInput:
     website: str | None = strawberry.UNSET
     time_zone: str | None = strawberry.UNSET
     locale: str | None = strawberry.UNSET
+    ticket_reopen_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="0 to 365 (OUT_OF_RANGE otherwise)."
+    )
     logo_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET,
         description="An image Document uploaded to the agency (POST /documents?recordId=<agency "

@@ -11,6 +11,7 @@ from domain.lifecycles.customer import CustomerLifecycle
 from domain.lifecycles.deal import DealLifecycle
 from domain.lifecycles.lead import LeadLifecycle
 from domain.lifecycles.meeting import MeetingLifecycle
+from domain.lifecycles.ticket import TicketLifecycle
 
 MACHINES: dict[str, type[StateMachine]] = {
     "Contact": ContactLifecycle,
@@ -19,6 +20,7 @@ MACHINES: dict[str, type[StateMachine]] = {
     "Lead": LeadLifecycle,
     "Deal": DealLifecycle,
     "Meeting": MeetingLifecycle,
+    "Ticket": TicketLifecycle,
 }
 
 

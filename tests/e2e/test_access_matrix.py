@@ -43,6 +43,7 @@ from domain import (
     notes,
     pipelines,
     tags,
+    tickets,
     users,
 )
 from domain.actors import Actor, ApiScope
@@ -165,6 +166,18 @@ class World:
             await meetings.book_meeting(meeting.id, slot.id)
         return gid("Meeting", meeting.id)
 
+    async def ticket_of_sales_north(self) -> str:
+        """A ticket from contact_north handed to sales_north (tickets follow their assignee)."""
+        ticket = await tickets.create_ticket(
+            self.system,
+            {
+                "subject": "Broken",
+                "contact_id": _uuid(self.ids["contact_north"]),
+                "assignee_id": self.sales_north_id(),
+            },
+        )
+        return gid("Ticket", ticket.id)
+
     async def pipeline_of_agency_a(self) -> pipelines.Pipeline:
         name = f"Pipeline {uuid.uuid4().hex[:6]}"
         return await pipelines.create_pipeline(self.system, {"name": name})
@@ -239,6 +252,7 @@ async def build_world(api: Api) -> World:
     world.ids["broadcast"] = await broadcast_of_agency_a(world)
     world.ids["email_account"] = await email_account_of_sales_north(world)
     world.ids["meeting_north"] = await world.meeting_of_sales_north()
+    world.ids["ticket_north"] = await world.ticket_of_sales_north()
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -340,6 +354,16 @@ EMAIL_ACCOUNT_ADD = everyone(
 )
 TEMPLATE_WRITE_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
 TEMPLATE_WRITE_OWN_AGENCY = {**TEMPLATE_WRITE_IN_A, "other_agency_admin": "ok"}
+# Tickets (ticket_north is handed to sales_north): support and admins work the whole queue,
+# sales heads read it all and work their team's, marketing and sysadmins have none.
+TICKET_READ = everyone(
+    "ok",
+    sysadmin="forbidden",
+    sales_south="hidden",
+    marketing="forbidden",
+    other_agency_admin="hidden",
+)
+TICKET_WRITE = {**TICKET_READ, "api_read": "forbidden"}
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -408,6 +432,14 @@ async def fresh_booked_meeting_and_time(world: World, caller: str) -> dict[str, 
 
 async def slot_for_contact_north(world: World, caller: str) -> dict[str, Any]:
     return {"contact": world.ids["contact_north"], "at": next(MEETING_TIMES).isoformat()}
+
+
+async def ticket_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["ticket_north"]}
+
+
+async def fresh_ticket(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.ticket_of_sales_north()}
 
 
 async def lead_north(world: World, caller: str) -> dict[str, Any]:
@@ -817,6 +849,12 @@ CASES: dict[str, Case] = {
         fresh_booked_meeting_and_time,
     ),
     "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
+    "ticket": Case("query($id: ID!) { ticket(id: $id) { id } }", TICKET_READ, ticket_north),
+    "tickets": Case(
+        "{ tickets(first: 100) { edges { node { id } } } }",
+        TICKET_READ,
+        target=lambda w: w.ids["ticket_north"],
+    ),
     "leads": Case(
         "{ leads(first: 100) { edges { node { id } } } }",
         SALES_READ,
@@ -1050,6 +1088,31 @@ CASES: dict[str, Case] = {
             api_read_write="ok",
         ),
         contact_for_sales_north,
+    ),
+    # The contact is contact_north: sales_south cannot see it.
+    "createTicket": Case(
+        "mutation($id: ID!) "
+        f'{{ createTicket(input: {{subject: "Help", contactId: $id}}) {{ {PAYLOAD} }} }}',
+        TICKET_WRITE,
+        contact_north,
+    ),
+    "updateTicket": Case(
+        "mutation($id: ID!) "
+        f"{{ updateTicket(input: {{id: $id, priority: HIGH}}) {{ {PAYLOAD} }} }}",
+        TICKET_WRITE,
+        fresh_ticket,
+    ),
+    "transitionTicket": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionTicket(input: {{id: $id, event: START}}) {{ {PAYLOAD} }} }}",
+        TICKET_WRITE,
+        fresh_ticket,
+    ),
+    "replyToTicket": Case(
+        "mutation($id: ID!) "
+        f'{{ replyToTicket(input: {{id: $id, body: "On it"}}) {{ {PAYLOAD} }} }}',
+        TICKET_WRITE,
+        fresh_ticket,
     ),
     "updateLead": Case(
         f'mutation($id: ID!) {{ updateLead(input: {{id: $id, source: "fair"}}) {{ {PAYLOAD} }} }}',

@@ -1,0 +1,466 @@
+"""Ticket service: open, read, list, change and move tickets through their lifecycle, write
+internal notes (the notes service, on the ticket) and public replies.
+
+A ticket is read and changed under the TICKETS row scope, which follows its assignee
+(`domain.roles`): support and admins work the agency's whole queue, a sales head reads every
+ticket and works their team's, a sales person only the ones handed to them.
+
+A public reply is a message to the ticket's contact through the one sending path
+(`domain.messages`): transactional (a customer who unsubscribed from news still hears about
+their ticket), kept on the ticket as a `message` row about it, and sent with the CRM's
+`Reply-To`, so the answer threads back. Internal notes are notes on the ticket: never sent.
+
+Resolving needs a public reply or a reason (the machine's guard). A resolved ticket may be
+reopened for the agency's `ticket_reopen_days`; a `TicketClosing` run, started through the
+outbox with the resolution, closes it when the window ends (if it is still resolved from that
+same resolution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from db.agencies import Agency, OrgUnit
+from db.contacts import Contact
+from db.customers import Customer
+from db.messages import Message
+from db.tickets import Ticket as Ticket
+from domain.actors import Actor
+from domain.audit import changed_fields, record_audit
+from domain.errors import DomainError, input_errors
+from domain.events import append_event
+from domain.field_types import SearchTerm, input_codes
+from domain.lifecycles import apply_event
+from domain.lifecycles.ticket import TicketLifecycle
+from domain.message_kinds import TemplateKind
+from domain.message_rendering import MAX_LENGTHS, TemplateParts
+from domain.messages import MessageRequest, queue_for_delivery
+from domain.outbox import OutboxKind, enqueue
+from domain.pagination import Ordering, Page, keyset_page
+from domain.policies import may_own
+from domain.record_changes import record_created, record_transitioned, record_updated
+from domain.roles import Access, Resource
+from domain.sales_records import check_links, locked, scoped
+from domain.users import assignable_owner
+
+AGGREGATE = "ticket"
+MAX_SUBJECT_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 20_000
+MAX_REASON_LENGTH = 500
+CLOSING_WORKFLOW = "ticket-closing-{ticket_id}-{resolved}"
+REPLIED_EVENT = "ticket.replied"
+
+
+class TicketErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    GUARD_FAILED = "GUARD_FAILED"
+    NO_ADDRESS = "NO_ADDRESS"
+    CLOSED = "CLOSED"
+
+
+class TicketChannel(StrEnum):
+    EMAIL = "email"
+    PORTAL = "portal"
+    PHONE = "phone"
+    API = "api"
+
+
+class TicketPriority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+_CODES = input_codes(TicketErrorCode)
+
+Subject = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SUBJECT_LENGTH)
+]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+
+
+class TicketChanges(BaseModel):
+    """Fields a caller may set; on update only the fields given are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Subject
+    description: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_LENGTH)] = ""
+    channel: TicketChannel = TicketChannel.API
+    priority: TicketPriority = TicketPriority.NORMAL
+    category: Category = ""
+    customer_id: UUID | None = None
+    contact_id: UUID | None = None
+    assignee_id: UUID | None = None
+    team_id: UUID | None = None
+
+
+class TicketFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status_in: list[str] | None = None
+    priority_in: list[TicketPriority] | None = None
+    channel_in: list[TicketChannel] | None = None
+    category: Category | None = None
+    assignee_id: UUID | None = None
+    unassigned: bool | None = None
+    team_id: UUID | None = None
+    customer_id: UUID | None = None
+    contact_id: UUID | None = None
+    search: SearchTerm | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LENGTHS["text_body"]),
+    ]
+
+
+class TicketOrderField(StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+NEWEST_FIRST = Ordering(TicketOrderField.CREATED_AT, descending=True)
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    """The ticket's fields as JSON values, for audit rows and event payloads."""
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": str(ticket.id),
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "customer_id": text(ticket.customer_id),
+        "contact_id": text(ticket.contact_id),
+        "assignee_id": text(ticket.assignee_id),
+        "team_id": text(ticket.team_id),
+        "status": ticket.status,
+        "resolution_reason": ticket.resolution_reason,
+        "first_response_at": moment(ticket.first_response_at),
+        "resolved_at": moment(ticket.resolved_at),
+        "closed_at": moment(ticket.closed_at),
+    }
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise input_errors(exc, _CODES, TicketErrorCode.INVALID) from exc
+
+
+def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    if partial:
+        changes: TicketChanges = _validate(TicketChanges, {"subject": "-", **data})
+        return changes.model_dump(include=set(data))
+    complete: TicketChanges = _validate(TicketChanges, data)
+    return complete.model_dump()
+
+
+def scoped_tickets(actor: Actor, access: Access = Access.READ) -> QuerySet[Ticket]:
+    """Tickets the actor may read (or change): the TICKETS rule, by assignee."""
+    return scoped(Ticket, actor, access, "assignee_id", Resource.TICKETS)
+
+
+def _not_found(ticket_id: UUID) -> DomainError:
+    return DomainError(TicketErrorCode.NOT_FOUND, f"No ticket with id {ticket_id}.", "id")
+
+
+async def _locked(actor: Actor, ticket_id: UUID, conn: BaseDBAsyncClient) -> Ticket:
+    return await locked(
+        Ticket, actor, ticket_id, conn, TicketErrorCode, "ticket", "assignee_id", Resource.TICKETS
+    )
+
+
+async def get_ticket(actor: Actor, ticket_id: UUID) -> Ticket:
+    ticket = await scoped_tickets(actor).get_or_none(id=ticket_id)
+    if ticket is None:
+        raise _not_found(ticket_id)
+    return ticket
+
+
+async def tickets_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Ticket]:
+    """Batch load for DataLoaders and `node`, scoped like every other read."""
+    return {t.id: t for t in await scoped_tickets(actor).filter(id__in=list(ids))}
+
+
+async def list_tickets(
+    actor: Actor,
+    first: int,
+    after: str | None = None,
+    criteria: dict[str, Any] | None = None,
+    ordering: Ordering = NEWEST_FIRST,
+) -> Page[Ticket]:
+    """The tickets the actor may read, filtered."""
+    query = scoped_tickets(actor)
+    if criteria:
+        where: TicketFilter = _validate(TicketFilter, criteria)
+        exact = ("category", "assignee_id", "team_id", "customer_id", "contact_id")
+        query = query.filter(
+            **{name: getattr(where, name) for name in exact if getattr(where, name) is not None}
+        )
+        for name, column in (
+            ("status_in", "status"),
+            ("priority_in", "priority"),
+            ("channel_in", "channel"),
+        ):
+            values = getattr(where, name)
+            if values is not None:
+                query = query.filter(**{f"{column}__in": [str(v) for v in values]})
+        if where.unassigned is not None:
+            query = query.filter(assignee_id__isnull=where.unassigned)
+        if where.search:
+            query = query.filter(Ticket.matching(where.search))
+        if where.created_after is not None:
+            query = query.filter(created_at__gte=where.created_after)
+        if where.created_before is not None:
+            query = query.filter(created_at__lt=where.created_before)
+    return await keyset_page(query, ordering, first, after)
+
+
+async def _check_fields(actor: Actor, fields: dict[str, Any]) -> None:
+    """The customer and contact must be ones the actor sees, the assignee an active user the
+    actor may hand tickets to, the team an org unit of the agency."""
+    links = {"customer_id": Customer, "contact_id": Contact}
+    await check_links(
+        actor,
+        {name: (model, fields[name]) for name, model in links.items() if name in fields},
+        TicketErrorCode,
+    )
+    if "assignee_id" in fields:
+        assignee = fields["assignee_id"]
+        if not may_own(actor, Resource.TICKETS, assignee):
+            raise DomainError(
+                TicketErrorCode.FORBIDDEN, "You may not give tickets to that person.", "assignee_id"
+            )
+        if not await assignable_owner(actor, assignee):
+            raise DomainError(
+                TicketErrorCode.NOT_FOUND, "No active user with that id.", "assignee_id"
+            )
+    team = fields.get("team_id")
+    if team is not None and not await OrgUnit.exists(id=team, agency_id=actor.agency_id):
+        raise DomainError(TicketErrorCode.NOT_FOUND, "No org unit with that id.", "team_id")
+
+
+async def create_ticket(actor: Actor, data: dict[str, Any]) -> Ticket:
+    """A new ticket (New). A person who opens one without naming an assignee leaves it in
+    the queue (unassigned), unless their role works only their own tickets."""
+    fields = _parse(data, partial=False)
+    if fields["assignee_id"] is None and not may_own(actor, Resource.TICKETS, None):
+        fields["assignee_id"] = actor.user_id
+    await _check_fields(actor, fields)
+    async with in_transaction() as conn:
+        ticket = Ticket(agency_id=actor.agency_id, **fields)
+        await ticket.save(using_db=conn)
+        await record_created(actor, AGGREGATE, str(ticket.id), snapshot(ticket), conn)
+    return ticket
+
+
+async def update_ticket(actor: Actor, ticket_id: UUID, data: dict[str, Any]) -> Ticket:
+    fields = _parse(data, partial=True)
+    await _check_fields(actor, fields)
+    async with in_transaction() as conn:
+        ticket = await _locked(actor, ticket_id, conn)
+        if ticket.status == "closed":
+            raise DomainError(TicketErrorCode.CLOSED, "A closed ticket does not change.", "id")
+        before = snapshot(ticket)
+        ticket.update_from_dict(fields)
+        await ticket.save(using_db=conn)
+        old, new = changed_fields(before, snapshot(ticket))
+        if new:
+            await record_updated(actor, AGGREGATE, str(ticket.id), old, new, conn)
+    return ticket
+
+
+def closing_workflow_id(ticket: Ticket) -> str:
+    assert ticket.resolved_at is not None
+    resolved = int(ticket.resolved_at.timestamp())
+    return CLOSING_WORKFLOW.format(ticket_id=ticket.id, resolved=resolved)
+
+
+async def transition_ticket(
+    actor: Actor, ticket_id: UUID, event: str, reason: str = "", now: datetime | None = None
+) -> Ticket:
+    """Apply a lifecycle event. RESOLVE takes a reason (needed without a public reply) and
+    starts the reopen window's timer; REOPEN works within the window only."""
+    moment = now or datetime.now(UTC)
+    why = reason.strip()
+    if len(why) > MAX_REASON_LENGTH:
+        raise DomainError(
+            TicketErrorCode.TOO_LONG, f"At most {MAX_REASON_LENGTH} characters.", "reason"
+        )
+    async with in_transaction() as conn:
+        ticket = await _locked(actor, ticket_id, conn)
+        agency = await Agency.filter(id=actor.agency_id).using_db(conn).get()
+        window = timedelta(days=agency.ticket_reopen_days)
+        facts = {
+            "has_public_reply": ticket.first_response_at is not None,
+            "reason": why,
+            "reopen_window_open": ticket.resolved_at is not None
+            and moment < ticket.resolved_at + window,
+        }
+        before = snapshot(ticket)
+        await apply_event(
+            TicketLifecycle, ticket, event, TicketErrorCode.INVALID_TRANSITION, facts=facts
+        )
+        if event == "resolve":
+            ticket.resolved_at, ticket.resolution_reason = moment, why
+        elif event == "close":
+            ticket.closed_at = moment
+        await ticket.save(using_db=conn)
+        await _record_transition(actor, ticket, event, before, conn)
+        if event == "resolve":
+            await _start_closing(ticket, moment + window, conn)
+    return ticket
+
+
+async def _record_transition(
+    actor: Actor, ticket: Ticket, event: str, before: dict[str, Any], conn: BaseDBAsyncClient
+) -> None:
+    after = snapshot(ticket)
+    change = {
+        "event": event,
+        "from": before["status"],
+        "to": ticket.status,
+        "customer_id": after["customer_id"],
+        "contact_id": after["contact_id"],
+        "reason": ticket.resolution_reason if event == "resolve" else "",
+    }
+    audited = changed_fields(before, after)
+    await record_transitioned(actor, AGGREGATE, str(ticket.id), event, audited, change, conn)
+
+
+async def _start_closing(ticket: Ticket, close_at: datetime, conn: BaseDBAsyncClient) -> None:
+    assert ticket.resolved_at is not None
+    await enqueue(
+        ticket.agency_id,
+        OutboxKind.START_TICKET_CLOSING,
+        closing_workflow_id(ticket),
+        {
+            "ticket_id": str(ticket.id),
+            "resolved_at": ticket.resolved_at.isoformat(),
+            "close_at": close_at.isoformat(),
+        },
+        conn,
+    )
+
+
+async def close_after_window(ticket_id: UUID, resolved_at: datetime) -> bool:
+    """Inside `TicketClosing`'s activity: close the ticket if it is still resolved from the
+    resolution that started the timer (a reopened and re-resolved ticket has a later one).
+    Whether it closed now; a retry after the close finds it closed and does nothing."""
+    async with in_transaction() as conn:
+        ticket = await Ticket.filter(id=ticket_id).using_db(conn).select_for_update().first()
+        if (
+            ticket is None
+            or ticket.status != "resolved"
+            or ticket.resolved_at is None
+            or abs((ticket.resolved_at - resolved_at).total_seconds()) >= 1
+        ):
+            return False
+        actor = Actor.system(ticket.agency_id, "tickets")
+        before = snapshot(ticket)
+        await apply_event(TicketLifecycle, ticket, "close", TicketErrorCode.INVALID_TRANSITION)
+        ticket.closed_at = datetime.now(UTC)
+        await ticket.save(using_db=conn)
+        await _record_transition(actor, ticket, "close", before, conn)
+    return True
+
+
+# --- public replies --------------------------------------------------------------------------
+
+
+def reply_source(ticket_id: UUID) -> str:
+    """The `source` of a public reply's message: how an answer to it finds the ticket."""
+    return f"ticket:{ticket_id}"
+
+
+async def reply_to_ticket(actor: Actor, ticket_id: UUID, body: str) -> Message:
+    """A public reply to the ticket's contact, queued with its delivery in the ticket's
+    transaction; the first one is the ticket's first response."""
+    text = _validate(Reply, {"body": body}).body
+    async with in_transaction() as conn:
+        ticket = await _locked(actor, ticket_id, conn)
+        if ticket.status == "closed":
+            raise DomainError(TicketErrorCode.CLOSED, "A closed ticket takes no replies.", "id")
+        contact = (
+            await Contact.filter(id=ticket.contact_id, deleted_at__isnull=True)
+            .using_db(conn)
+            .first()
+            if ticket.contact_id
+            else None
+        )
+        address = next(iter(contact.emails), "") if contact else ""
+        if not address:
+            raise DomainError(
+                TicketErrorCode.NO_ADDRESS, "The ticket's contact has no email address.", "id"
+            )
+        sent = (
+            await Message.filter(
+                agency_id=ticket.agency_id, record_type=AGGREGATE, record_id=str(ticket.id)
+            )
+            .using_db(conn)
+            .count()
+        )
+        message = await queue_for_delivery(
+            actor,
+            MessageRequest(
+                record_type=AGGREGATE,
+                record_id=str(ticket.id),
+                idempotency_key=f"ticket:{ticket.id}:reply:{sent + 1}",
+                source=reply_source(ticket.id),
+                text=TemplateParts(f"Re: {ticket.subject}", f"{text}\n"),
+                kind=TemplateKind.TRANSACTIONAL,
+                recipients=[address],
+                to_record=False,
+            ),
+            conn,
+        )
+        before = snapshot(ticket)
+        if ticket.first_response_at is None:
+            ticket.first_response_at = datetime.now(UTC)
+            await ticket.save(using_db=conn, update_fields=["first_response_at", "updated_at"])
+        old, new = changed_fields(before, snapshot(ticket))
+        await record_audit(
+            actor, AGGREGATE, str(ticket.id), "reply", old, {**new, "message_id": message.id}, conn
+        )
+        change = {"message_id": message.id, "contact_id": before["contact_id"]}
+        await append_event(actor, REPLIED_EVENT, AGGREGATE, str(ticket.id), change, conn)
+    return message
+
+
+async def replies_of(actor: Actor, ticket: Ticket) -> list[Message]:
+    """The ticket's public replies, oldest first (the caller has been shown the ticket)."""
+    return await Message.filter(
+        agency_id=actor.agency_id, record_type=AGGREGATE, record_id=str(ticket.id)
+    ).order_by("id")
