@@ -46,6 +46,7 @@ from workflows.mailbox_fetch import FetchMailboxes
 from workflows.meeting_reminder import MeetingReminder
 from workflows.message_delivery import DeliverMessage
 from workflows.ticket_closing import TicketClosing
+from workflows.ticket_sla import TicketSla
 
 log = logging.getLogger(WORKER_LOGGER)
 
@@ -162,6 +163,7 @@ async def run_worker(
                 ProcessInboundEmail,
                 MeetingReminder,
                 TicketClosing,
+                TicketSla,
                 PurgeDeletedDocuments,
                 SendBroadcast,
             ],

@@ -48,6 +48,7 @@ MODEL_MODULES = [
     "db.email_accounts",
     "db.meetings",
     "db.tickets",
+    "db.service_levels",
 ]
 
 

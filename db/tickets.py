@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 
 from db.search import Searchable
@@ -34,6 +36,20 @@ class Ticket(Searchable):
     first_response_at = fields.DatetimeField(null=True)
     resolved_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
+    # SLA: the policy version it opened under (null: none), its targets in business seconds
+    # (null: no target), and the clocks' state (`domain.business_time.ClockState`): both
+    # clocks run from creation and stand still while Pending or Resolved.
+    sla_policy_version = fields.IntField(null=True)
+    sla_calendar: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
+    sla_warning_share = fields.FloatField(default=0.75)
+    first_response_target = fields.IntField(null=True)
+    resolution_target = fields.IntField(null=True)
+    sla_paused_seconds = fields.FloatField(default=0.0)
+    sla_paused_since = fields.DatetimeField(null=True)
+    first_response_warned_at = fields.DatetimeField(null=True)
+    first_response_breached_at = fields.DatetimeField(null=True)
+    resolution_warned_at = fields.DatetimeField(null=True)
+    resolution_breached_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)

@@ -14,10 +14,18 @@ Resolving needs a public reply or a reason (the machine's guard). A resolved tic
 reopened for the agency's `ticket_reopen_days`; a `TicketClosing` run, started through the
 outbox with the resolution, closes it when the window ends (if it is still resolved from that
 same resolution).
+
+SLA clocks. A ticket opened while the agency has an SLA policy takes the current version's
+targets for its priority (and its customer's rating), the agency's business calendar and the
+policy's warning share, copied onto the row, and a `TicketSla` run (through the outbox) keeps
+its clocks. Pending and Resolved pause them, the way back to Open resumes them: the service
+records the pause on the row and signals the run with the same moment, and both compute with
+`domain.business_time`, so the time left the API shows is the run's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -34,8 +42,10 @@ from db.contacts import Contact
 from db.customers import Customer
 from db.messages import Message
 from db.tickets import Ticket as Ticket
+from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
+from domain.business_time import BusinessCalendar, ClockState, due_at, resume, time_left
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import SearchTerm, input_codes
@@ -44,12 +54,15 @@ from domain.lifecycles.ticket import TicketLifecycle
 from domain.message_kinds import TemplateKind
 from domain.message_rendering import MAX_LENGTHS, TemplateParts
 from domain.messages import MessageRequest, queue_for_delivery
+from domain.notification_kinds import NotificationKind
+from domain.notifications import notify_user
 from domain.outbox import OutboxKind, enqueue
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import may_own
 from domain.record_changes import record_created, record_transitioned, record_updated
-from domain.roles import Access, Resource
+from domain.roles import Access, Resource, Role
 from domain.sales_records import check_links, locked, scoped
+from domain.service_levels import calendar_of, calendar_row, current_policy, targets_for
 from domain.users import assignable_owner
 
 AGGREGATE = "ticket"
@@ -58,6 +71,9 @@ MAX_DESCRIPTION_LENGTH = 20_000
 MAX_REASON_LENGTH = 500
 CLOSING_WORKFLOW = "ticket-closing-{ticket_id}-{resolved}"
 REPLIED_EVENT = "ticket.replied"
+SLA_WORKFLOW = "ticket-sla-{ticket_id}"
+# The states in which the SLA clocks stand still.
+CLOCKS_PAUSED = frozenset({"pending", "resolved"})
 
 
 class TicketErrorCode(StrEnum):
@@ -282,6 +298,7 @@ async def create_ticket(actor: Actor, data: dict[str, Any]) -> Ticket:
     async with in_transaction() as conn:
         ticket = Ticket(agency_id=actor.agency_id, **fields)
         await ticket.save(using_db=conn)
+        await _start_clocks(ticket, conn)
         await record_created(actor, AGGREGATE, str(ticket.id), snapshot(ticket), conn)
     return ticket
 
@@ -337,6 +354,7 @@ async def transition_ticket(
             ticket.resolved_at, ticket.resolution_reason = moment, why
         elif event == "close":
             ticket.closed_at = moment
+        await _move_clocks(ticket, before["status"], moment, conn)
         await ticket.save(using_db=conn)
         await _record_transition(actor, ticket, event, before, conn)
         if event == "resolve":
@@ -392,6 +410,7 @@ async def close_after_window(ticket_id: UUID, resolved_at: datetime) -> bool:
         before = snapshot(ticket)
         await apply_event(TicketLifecycle, ticket, "close", TicketErrorCode.INVALID_TRANSITION)
         ticket.closed_at = datetime.now(UTC)
+        await _move_clocks(ticket, before["status"], ticket.closed_at, conn)
         await ticket.save(using_db=conn)
         await _record_transition(actor, ticket, "close", before, conn)
     return True
@@ -450,6 +469,7 @@ async def reply_to_ticket(actor: Actor, ticket_id: UUID, body: str) -> Message:
         if ticket.first_response_at is None:
             ticket.first_response_at = datetime.now(UTC)
             await ticket.save(using_db=conn, update_fields=["first_response_at", "updated_at"])
+            await _signal_clocks(ticket, "responded", ticket.first_response_at, conn)
         old, new = changed_fields(before, snapshot(ticket))
         await record_audit(
             actor, AGGREGATE, str(ticket.id), "reply", old, {**new, "message_id": message.id}, conn
@@ -464,3 +484,181 @@ async def replies_of(actor: Actor, ticket: Ticket) -> list[Message]:
     return await Message.filter(
         agency_id=actor.agency_id, record_type=AGGREGATE, record_id=str(ticket.id)
     ).order_by("id")
+
+
+# --- SLA clocks ------------------------------------------------------------------------------
+
+
+def sla_workflow_id(ticket_id: UUID) -> str:
+    return SLA_WORKFLOW.format(ticket_id=ticket_id)
+
+
+def calendar_of_ticket(ticket: Ticket) -> BusinessCalendar | None:
+    return BusinessCalendar(**ticket.sla_calendar) if ticket.sla_calendar else None
+
+
+def clock_state(ticket: Ticket) -> ClockState:
+    return ClockState(ticket.created_at, ticket.sla_paused_seconds, ticket.sla_paused_since)
+
+
+async def _start_clocks(ticket: Ticket, conn: BaseDBAsyncClient) -> None:
+    """Copy the current policy's targets and the calendar onto a new ticket, and start its
+    `TicketSla` run; a ticket opened without a policy (or a target) has no clocks."""
+    policy = await current_policy(ticket.agency_id, conn)
+    if policy is None:
+        return
+    rating = ""
+    if ticket.customer_id is not None:
+        customer = await Customer.filter(id=ticket.customer_id).using_db(conn).first()
+        rating = customer.rating if customer is not None else ""
+    targets = targets_for(policy, ticket.priority, rating)
+    if targets.first_response is None and targets.resolution is None:
+        return
+    calendar = calendar_of(await calendar_row(ticket.agency_id, conn), ticket.created_at)
+    ticket.sla_policy_version = policy.version
+    ticket.sla_calendar = dataclasses.asdict(calendar)
+    ticket.sla_warning_share = policy.warning_share
+    ticket.first_response_target = targets.first_response
+    ticket.resolution_target = targets.resolution
+    await ticket.save(using_db=conn)
+    await enqueue(
+        ticket.agency_id,
+        OutboxKind.START_TICKET_SLA,
+        sla_workflow_id(ticket.id),
+        {
+            "ticket_id": str(ticket.id),
+            "calendar": ticket.sla_calendar,
+            "started_at": ticket.created_at.isoformat(),
+            "first_response_target": targets.first_response,
+            "resolution_target": targets.resolution,
+            "warning_share": policy.warning_share,
+        },
+        conn,
+    )
+
+
+async def _signal_clocks(
+    ticket: Ticket, signal: str, at: datetime, conn: BaseDBAsyncClient
+) -> None:
+    if ticket.sla_calendar is None:
+        return
+    payload = {"signal": signal, "at": at.isoformat()}
+    workflow_id = sla_workflow_id(ticket.id)
+    await enqueue(ticket.agency_id, OutboxKind.SIGNAL_TICKET_SLA, workflow_id, payload, conn)
+
+
+async def _move_clocks(
+    ticket: Ticket, before: str, moment: datetime, conn: BaseDBAsyncClient
+) -> None:
+    """Pause, resume or stop the clocks as the status changes, on the row and in the run."""
+    calendar = calendar_of_ticket(ticket)
+    if calendar is None:
+        return
+    if ticket.status == "closed":
+        await _signal_clocks(ticket, "stop", moment, conn)
+    elif ticket.status in CLOCKS_PAUSED and before not in CLOCKS_PAUSED:
+        ticket.sla_paused_since = moment
+        await _signal_clocks(ticket, "pause", moment, conn)
+    elif ticket.status not in CLOCKS_PAUSED and before in CLOCKS_PAUSED:
+        state = resume(calendar, clock_state(ticket), moment)
+        ticket.sla_paused_seconds, ticket.sla_paused_since = state.paused_seconds, None
+        await _signal_clocks(ticket, "resume", moment, conn)
+
+
+@dataclasses.dataclass(frozen=True)
+class SlaClock:
+    """One clock as a ticket shows it."""
+
+    name: str
+    target_seconds: int
+    due_at: datetime | None  # None while paused, or once met
+    seconds_left: int
+    paused: bool
+    met_at: datetime | None
+    warned_at: datetime | None
+    breached_at: datetime | None
+
+
+def sla_clocks(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
+    """The ticket's clocks now, from the calendar, targets and pauses the run uses."""
+    calendar = calendar_of_ticket(ticket)
+    if calendar is None:
+        return []
+    moment = now or datetime.now(UTC)
+    state = clock_state(ticket)
+    clocks = []
+    for name, target, met in (
+        ("first_response", ticket.first_response_target, ticket.first_response_at),
+        ("resolution", ticket.resolution_target, ticket.resolved_at),
+    ):
+        if target is None:
+            continue
+        goal = timedelta(seconds=target)
+        done = met is not None and (name == "first_response" or ticket.status in CLOCKS_PAUSED)
+        left = time_left(calendar, state, goal, met if done and met else moment)
+        clocks.append(
+            SlaClock(
+                name=name,
+                target_seconds=target,
+                due_at=None if done else due_at(calendar, state, goal),
+                seconds_left=int(left.total_seconds()),
+                paused=state.paused_since is not None and not done,
+                met_at=met if done else None,
+                warned_at=getattr(ticket, f"{name}_warned_at"),
+                breached_at=getattr(ticket, f"{name}_breached_at"),
+            )
+        )
+    return clocks
+
+
+async def _escalation_users(ticket: Ticket, conn: BaseDBAsyncClient) -> list[UUID]:
+    """Who hears of a breach: the sales heads of the ticket's team, else the agency's sales
+    heads, else its admins (active users only)."""
+    people = await User.filter(agency_id=ticket.agency_id, is_active=True).using_db(conn)
+
+    def holding(role: Role, unit: UUID | None = None) -> list[UUID]:
+        return [
+            p.id
+            for p in people
+            if role.value in p.roles and (unit is None or p.org_unit_id == unit)
+        ]
+
+    if ticket.team_id is not None and (leads := holding(Role.SALES_HEAD, ticket.team_id)):
+        return leads
+    return holding(Role.SALES_HEAD) or holding(Role.ADMIN)
+
+
+async def record_sla_event(ticket_id: UUID, clock: str, kind: str, due: datetime) -> bool:
+    """Inside `TicketSla`'s activity: record a clock's warning (the assignee is told) or
+    breach (escalated), at the time it was due, once. Whether this call recorded it."""
+    column = f"{clock}_{'warned' if kind == 'warning' else 'breached'}_at"
+    async with in_transaction() as conn:
+        ticket = await Ticket.filter(id=ticket_id).using_db(conn).select_for_update().first()
+        if ticket is None or getattr(ticket, column) is not None:
+            return False
+        setattr(ticket, column, due)
+        await ticket.save(using_db=conn, update_fields=[column])
+        actor = Actor.system(ticket.agency_id, "sla")
+        label = clock.replace("_", " ")
+        when = f"{due.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        if kind == "warning":
+            text = f"SLA warning: the {label} of ticket \u201c{ticket.subject}\u201d is due {when}."
+            told = [ticket.assignee_id] if ticket.assignee_id else []
+            notice = NotificationKind.REMINDER
+        else:
+            text = (
+                f"SLA breached: the {label} of ticket \u201c{ticket.subject}\u201d was due {when}."
+            )
+            told = await _escalation_users(ticket, conn)
+            notice = NotificationKind.ESCALATION
+        for user_id in told:
+            await notify_user(
+                actor, user_id, text, AGGREGATE, str(ticket.id), f"ticket:{ticket.id}", conn, notice
+            )
+        payload = {"clock": clock, "due_at": due.isoformat(), "told": [str(u) for u in told]}
+        event_type = f"ticket.sla_{'warning' if kind == 'warning' else 'breached'}"
+        await record_audit(
+            actor, AGGREGATE, str(ticket.id), f"sla_{kind}:{clock}", {}, payload, conn
+        )
+        await append_event(actor, event_type, AGGREGATE, str(ticket.id), payload, conn)
+    return True
