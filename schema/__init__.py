@@ -45,6 +45,7 @@ from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
+from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
 from schema.tags import TagMutation, TagQuery
 from schema.tickets import TicketMutation, TicketQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
@@ -64,6 +65,7 @@ Query = merge_types(
         DealQuery,
         MeetingQuery,
         TicketQuery,
+        ServiceLevelQuery,
         PipelineQuery,
         TagQuery,
         UserQuery,
@@ -92,6 +94,7 @@ Mutation = merge_types(
         DealMutation,
         MeetingMutation,
         TicketMutation,
+        ServiceLevelMutation,
         PipelineMutation,
         TagMutation,
         NotificationMutation,

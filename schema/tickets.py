@@ -18,6 +18,7 @@ from domain.tickets import (
     TicketErrorCode,
     TicketOrderField,
     TicketPriority,
+    sla_clocks,
 )
 from domain.tickets import Ticket as TicketRecord
 from resolvers import related
@@ -26,6 +27,7 @@ from resolvers.errors import Outcome
 from schema.messages import Message
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection
+from schema.service_levels import SlaClock
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -123,6 +125,14 @@ class Ticket(relay.Node):
         from schema.timeline import timeline_field
 
         return await timeline_field(info, "ticket", root.id, first, after)
+
+    sla_policy_version: int | None = strawberry.field(
+        description="The SLA policy version it opened under (null: no SLA)."
+    )
+
+    @strawberry.field(description="Its SLA clocks now (none without an SLA).")
+    def sla(self, root: strawberry.Parent[TicketRecord]) -> list[SlaClock]:
+        return [SlaClock.of(clock) for clock in sla_clocks(root)]
 
     @strawberry.field(description="Events that may be applied to this ticket now.")
     def allowed_events(self, root: strawberry.Parent[TicketRecord]) -> list[TicketEventEnum]:

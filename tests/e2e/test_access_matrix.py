@@ -42,6 +42,7 @@ from domain import (
     message_templates,
     notes,
     pipelines,
+    service_levels,
     tags,
     tickets,
     users,
@@ -364,6 +365,9 @@ TICKET_READ = everyone(
     other_agency_admin="hidden",
 )
 TICKET_WRITE = {**TICKET_READ, "api_read": "forbidden"}
+# The calendar and the SLA policy: read by all who read some tickets (each their agency's),
+# set by admins (API keys: organisation data is not theirs).
+SERVICE_LEVELS_READ = everyone("ok", sysadmin="forbidden", marketing="forbidden")
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -436,6 +440,15 @@ async def slot_for_contact_north(world: World, caller: str) -> dict[str, Any]:
 
 async def ticket_north(world: World, caller: str) -> dict[str, Any]:
     return {"id": world.ids["ticket_north"]}
+
+
+async def acme_sla_policy(world: World, caller: str) -> dict[str, Any]:
+    """Agency A has a policy (agency B none: its admin finds null)."""
+    if "sla_policy" not in world.ids:
+        targets = [{"priority": "urgent", "first_response_minutes": 30}]
+        await service_levels.publish_sla_policy(world.system, {"targets": targets})
+        world.ids["sla_policy"] = "published"
+    return {}
 
 
 async def fresh_ticket(world: World, caller: str) -> dict[str, Any]:
@@ -850,6 +863,12 @@ CASES: dict[str, Case] = {
     ),
     "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
     "ticket": Case("query($id: ID!) { ticket(id: $id) { id } }", TICKET_READ, ticket_north),
+    "businessCalendar": Case("{ businessCalendar { timeZone } }", SERVICE_LEVELS_READ),
+    "slaPolicy": Case(
+        "{ slaPolicy { version } }",
+        {**SERVICE_LEVELS_READ, "other_agency_admin": "hidden"},
+        acme_sla_policy,
+    ),
     "tickets": Case(
         "{ tickets(first: 100) { edges { node { id } } } }",
         TICKET_READ,
@@ -1088,6 +1107,16 @@ CASES: dict[str, Case] = {
             api_read_write="ok",
         ),
         contact_for_sales_north,
+    ),
+    "setBusinessCalendar": Case(
+        "mutation { setBusinessCalendar(input: {weeklyHours: [[[540, 1020]], [], [], [], [], "
+        f'[], []], holidayCountry: "GB"}}) {{ {PAYLOAD} }} }}',
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "publishSlaPolicy": Case(
+        "mutation { publishSlaPolicy(input: {targets: [{priority: HIGH, "
+        f"firstResponseMinutes: 60}}]}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
     ),
     # The contact is contact_north: sales_south cannot see it.
     "createTicket": Case(

@@ -103,8 +103,9 @@ async def test_warnings_and_breaches_fire_on_time_and_a_new_policy_leaves_runnin
     warned = await Notification.filter(user_id=agent.id).values_list("kind", "message")
     assert sorted(kind for kind, _ in warned) == ["reminder", "reminder"]
     assert all("SLA warning" in message for _, message in warned)
-    escalated = await Notification.filter(user_id=head.id).values_list("kind", flat=True)
-    assert escalated == ["escalation"] * 4
+    escalated = await Notification.filter(user_id=head.id).values_list("kind", "message")
+    assert [kind for kind, _ in escalated] == ["escalation"] * 4
+    assert all("SLA breached" in message for _, message in escalated)
 
 
 async def test_a_pending_ticket_stops_its_clocks_and_the_customer_s_answer_restarts_them(
@@ -131,3 +132,58 @@ async def test_a_pending_ticket_stops_its_clocks_and_the_customer_s_answer_resta
     # 45 and 60 minutes of running clock, around the two hours it stood still.
     assert row.first_response_warned_at == at(record, 165)
     assert row.first_response_breached_at == at(record, 180)
+
+
+CALENDAR = """
+mutation($input: SetBusinessCalendarInput!) {
+  setBusinessCalendar(input: $input) {
+    calendar { timeZone weeklyHours holidays holidayCountry } errors { field code }
+  }
+}"""
+PUBLISH = """
+mutation($input: PublishSlaPolicyInput!) {
+  publishSlaPolicy(input: $input) {
+    policy { version warningShare targets { priority rating firstResponseMinutes } }
+    errors { field code }
+  }
+}"""
+
+
+async def test_an_admin_sets_the_calendar_and_policy_and_a_ticket_shows_its_time_left(
+    api: Api,
+) -> None:
+    refused = await api.graphql(
+        CALENDAR, {"input": {"weeklyHours": [[[600, 540]]] * 7, "holidayCountry": "XX"}}
+    )
+    codes = {e["field"]: e["code"] for e in refused["setBusinessCalendar"]["errors"]}
+    assert codes == {"weeklyHours": "INVALID_HOURS", "holidayCountry": "UNKNOWN_COUNTRY"}
+    week_input = {"input": {"timeZone": "Europe/London", "weeklyHours": ALL_WEEK,
+                            "holidays": ["2026-12-31"], "holidayCountry": "gb"}}  # fmt: skip
+    calendar = (await api.graphql(CALENDAR, week_input))["setBusinessCalendar"]
+    assert calendar["errors"] == []
+    assert calendar["calendar"]["holidayCountry"] == "GB"
+    assert calendar["calendar"]["weeklyHours"] == ALL_WEEK
+    targets = [
+        {"priority": "NORMAL", "firstResponseMinutes": 60},
+        {"priority": "NORMAL", "rating": "gold", "firstResponseMinutes": 15},
+    ]
+    published = (await api.graphql(PUBLISH, {"input": {"targets": targets}}))["publishSlaPolicy"]
+    assert published["policy"]["version"] == 1
+    assert published["policy"]["warningShare"] == 0.75
+    gold = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Gold Co", "rating": "Gold"}
+    )
+    created = await api.graphql(
+        'mutation($c: ID!) { createTicket(input: {subject: "Down", customerId: $c}) '
+        "{ ticket { slaPolicyVersion sla { name targetSeconds dueAt secondsLeft paused } } } }",
+        {"c": gold},
+    )
+    ticket = created["createTicket"]["ticket"]
+    assert ticket["slaPolicyVersion"] == 1
+    [clock] = ticket["sla"]
+    assert (clock["name"], clock["targetSeconds"], clock["paused"]) == (
+        "FIRST_RESPONSE",
+        15 * 60,
+        False,
+    )
+    assert 0 < clock["secondsLeft"] <= 15 * 60
