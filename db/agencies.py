@@ -38,6 +38,8 @@ class Agency(Model):
     )
     # Days a resolved ticket may be reopened; after them a timer closes it for good.
     ticket_reopen_days = fields.IntField(default=7, db_default=7)
+    # Whether mail to support@ from a sender opens a ticket (else it is only on timelines).
+    tickets_from_mail = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -86,6 +86,7 @@ class AgencyProfile(BaseModel):
         LEAD_ROLE_PREFIX + Role.SALES_PERSON
     )
     ticket_reopen_days: int = Field(default=7, ge=0, le=365)
+    tickets_from_mail: bool = False
 
 
 # What a logo may be: images every mail client shows (no SVG: it can carry scripts).
@@ -186,6 +187,7 @@ def profile_snapshot(agency: Agency) -> dict[str, Any]:
         "logo_id": str(agency.logo_document_id) if agency.logo_document_id else None,
         "lead_assignee": agency.lead_assignee,
         "ticket_reopen_days": agency.ticket_reopen_days,
+        "tickets_from_mail": agency.tickets_from_mail,
     }
 
 

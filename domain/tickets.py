@@ -288,16 +288,21 @@ async def _check_fields(actor: Actor, fields: dict[str, Any]) -> None:
         raise DomainError(TicketErrorCode.NOT_FOUND, "No org unit with that id.", "team_id")
 
 
-async def create_ticket(actor: Actor, data: dict[str, Any]) -> Ticket:
+async def create_ticket(
+    actor: Actor, data: dict[str, Any], ticket_id: UUID | None = None
+) -> Ticket:
     """A new ticket (New). A person who opens one without naming an assignee leaves it in
-    the queue (unassigned), unless their role works only their own tickets."""
+    the queue (unassigned), unless their role works only their own tickets. `ticket_id`: the
+    id to give it (mail opens its ticket under an id derived from the message, once)."""
     fields = _parse(data, partial=False)
     if fields["assignee_id"] is None and not may_own(actor, Resource.TICKETS, None):
         fields["assignee_id"] = actor.user_id
     await _check_fields(actor, fields)
     async with in_transaction() as conn:
         ticket = Ticket(agency_id=actor.agency_id, **fields)
-        await ticket.save(using_db=conn)
+        if ticket_id is not None:
+            ticket.id = ticket_id
+        await ticket.save(using_db=conn, force_create=True)
         await _start_clocks(ticket, conn)
         await record_created(actor, AGGREGATE, str(ticket.id), snapshot(ticket), conn)
     return ticket
@@ -413,6 +418,20 @@ async def close_after_window(ticket_id: UUID, resolved_at: datetime) -> bool:
         await _move_clocks(ticket, before["status"], ticket.closed_at, conn)
         await ticket.save(using_db=conn)
         await _record_transition(actor, ticket, "close", before, conn)
+    return True
+
+
+async def customer_replied(ticket_id: UUID, agency_id: UUID) -> bool:
+    """The customer answered (mail threaded to the ticket): a Pending ticket is Open again
+    and its clocks run. Whether it moved (a ticket in any other state stays)."""
+    actor = Actor.system(agency_id, "inbound-email")
+    ticket = await Ticket.get_or_none(id=ticket_id, agency_id=agency_id, deleted_at__isnull=True)
+    if ticket is None or ticket.status != "pending":
+        return False
+    try:
+        await transition_ticket(actor, ticket_id, "customer_replied")
+    except DomainError:  # moved on meanwhile (an agent resolved it): it stays where it is
+        return False
     return True
 
 

@@ -49,6 +49,9 @@ class Agency:
     ticket_reopen_days: int = strawberry.field(
         description="Days a resolved ticket may be reopened; then it closes for good."
     )
+    tickets_from_mail: bool = strawberry.field(
+        description="Whether mail to the support address opens tickets (off: timelines only)."
+    )
 
     @strawberry.field(description="The postal address every marketing email carries.")
     def address(self, root: strawberry.Parent[Any]) -> Address:
@@ -169,6 +172,7 @@ class UpdateAgencyInput:
     ticket_reopen_days: int | None = strawberry.field(
         default=strawberry.UNSET, description="0 to 365 (OUT_OF_RANGE otherwise)."
     )
+    tickets_from_mail: bool | None = strawberry.UNSET
     logo_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET,
         description="An image Document uploaded to the agency (POST /documents?recordId=<agency "

@@ -84,4 +84,9 @@ class Migration(migrations.Migration):
             name='ticket_reopen_days',
             field=fields.IntField(default=7, db_default=7),
         ),
+        ops.AddField(
+            model_name='Agency',
+            name='tickets_from_mail',
+            field=fields.BooleanField(default=False, db_default=False),
+        ),
     ]
