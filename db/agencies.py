@@ -58,6 +58,9 @@ class OrgUnit(Model):
     name = fields.CharField(max_length=200)
     parent_id = fields.UUIDField(null=True)
     path = fields.CharField(max_length=1000, db_index=True)
+    # The agent the unit's ticket queue gave the last ticket to (round-robin goes on from
+    # them); the unit's row is locked while a ticket is assigned.
+    last_ticket_assignee_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

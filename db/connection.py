@@ -49,6 +49,7 @@ MODEL_MODULES = [
     "db.meetings",
     "db.tickets",
     "db.service_levels",
+    "db.ticket_assignment",
 ]
 
 

@@ -63,6 +63,7 @@ from domain.record_changes import record_created, record_transitioned, record_up
 from domain.roles import Access, Resource, Role
 from domain.sales_records import check_links, locked, scoped
 from domain.service_levels import calendar_of, calendar_row, current_policy, targets_for
+from domain.ticket_assignment import next_agent, team_by_rules
 from domain.users import assignable_owner
 
 AGGREGATE = "ticket"
@@ -299,6 +300,8 @@ async def create_ticket(
         fields["assignee_id"] = actor.user_id
     await _check_fields(actor, fields)
     async with in_transaction() as conn:
+        if fields["assignee_id"] is None:
+            await _assign(actor.agency_id, fields, conn)
         ticket = Ticket(agency_id=actor.agency_id, **fields)
         if ticket_id is not None:
             ticket.id = ticket_id
@@ -322,6 +325,25 @@ async def update_ticket(actor: Actor, ticket_id: UUID, data: dict[str, Any]) -> 
         if new:
             await record_updated(actor, AGGREGATE, str(ticket.id), old, new, conn)
     return ticket
+
+
+async def _rating(customer_id: UUID | None, conn: BaseDBAsyncClient) -> str:
+    if customer_id is None:
+        return ""
+    customer = await Customer.filter(id=customer_id).using_db(conn).first()
+    return customer.rating if customer is not None else ""
+
+
+async def _assign(agency_id: UUID, fields: dict[str, Any], conn: BaseDBAsyncClient) -> None:
+    """A ticket nobody was named for: the team of the first matching rule (unless one was
+    given), then the team's next agent (`domain.ticket_assignment`)."""
+    if fields["team_id"] is None:
+        rating = await _rating(fields["customer_id"], conn)
+        fields["team_id"] = await team_by_rules(
+            agency_id, fields["category"], str(fields["priority"]), rating, conn
+        )
+    if fields["team_id"] is not None:
+        fields["assignee_id"] = await next_agent(agency_id, fields["team_id"], conn)
 
 
 def closing_workflow_id(ticket: Ticket) -> str:
@@ -526,11 +548,7 @@ async def _start_clocks(ticket: Ticket, conn: BaseDBAsyncClient) -> None:
     policy = await current_policy(ticket.agency_id, conn)
     if policy is None:
         return
-    rating = ""
-    if ticket.customer_id is not None:
-        customer = await Customer.filter(id=ticket.customer_id).using_db(conn).first()
-        rating = customer.rating if customer is not None else ""
-    targets = targets_for(policy, ticket.priority, rating)
+    targets = targets_for(policy, ticket.priority, await _rating(ticket.customer_id, conn))
     if targets.first_response is None and targets.resolution is None:
         return
     calendar = calendar_of(await calendar_row(ticket.agency_id, conn), ticket.created_at)

@@ -47,6 +47,7 @@ from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
 from schema.tags import TagMutation, TagQuery
+from schema.ticket_assignment import TicketAssignmentMutation, TicketAssignmentQuery
 from schema.tickets import TicketMutation, TicketQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
@@ -66,6 +67,7 @@ Query = merge_types(
         MeetingQuery,
         TicketQuery,
         ServiceLevelQuery,
+        TicketAssignmentQuery,
         PipelineQuery,
         TagQuery,
         UserQuery,
@@ -95,6 +97,7 @@ Mutation = merge_types(
         MeetingMutation,
         TicketMutation,
         ServiceLevelMutation,
+        TicketAssignmentMutation,
         PipelineMutation,
         TagMutation,
         NotificationMutation,

@@ -79,6 +79,21 @@ class Migration(migrations.Migration):
             options={'table': 'ticket', 'app': 'crm', 'indexes': [Index(fields=['agency_id', 'created_at', 'id'])], 'pk_attr': 'id', 'table_description': 'A support request from a contact (perhaps of a customer), worked by an assignee of a'},
             bases=['Searchable'],
         ),
+        ops.CreateModel(
+            name='TicketAssignmentRule',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('agency_id', fields.UUIDField(db_index=True)),
+                ('position', fields.IntField()),
+                ('category', fields.CharField(default='', max_length=50)),
+                ('priority', fields.CharField(default='', max_length=10)),
+                ('rating', fields.CharField(default='', max_length=20)),
+                ('team_id', fields.UUIDField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ticket_assignment_rule', 'app': 'crm', 'unique_together': (('agency_id', 'position'),), 'pk_attr': 'id', 'table_description': "One rule of an agency's ordered list: a ticket matching its category, priority and"},
+            bases=['Model'],
+        ),
         ops.AddField(
             model_name='Agency',
             name='ticket_reopen_days',
@@ -88,5 +103,10 @@ class Migration(migrations.Migration):
             model_name='Agency',
             name='tickets_from_mail',
             field=fields.BooleanField(default=False, db_default=False),
+        ),
+        ops.AddField(
+            model_name='OrgUnit',
+            name='last_ticket_assignee_id',
+            field=fields.UUIDField(null=True),
         ),
     ]

@@ -864,6 +864,10 @@ CASES: dict[str, Case] = {
     "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
     "ticket": Case("query($id: ID!) { ticket(id: $id) { id } }", TICKET_READ, ticket_north),
     "businessCalendar": Case("{ businessCalendar { timeZone } }", SERVICE_LEVELS_READ),
+    "ticketAssignmentRules": Case(
+        "{ ticketAssignmentRules { category } }",
+        SERVICE_LEVELS_READ,
+    ),
     "slaPolicy": Case(
         "{ slaPolicy { version } }",
         {**SERVICE_LEVELS_READ, "other_agency_admin": "hidden"},
@@ -1111,6 +1115,10 @@ CASES: dict[str, Case] = {
     "setBusinessCalendar": Case(
         "mutation { setBusinessCalendar(input: {weeklyHours: [[[540, 1020]], [], [], [], [], "
         f'[], []], holidayCountry: "GB"}}) {{ {PAYLOAD} }} }}',
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "setTicketAssignmentRules": Case(
+        f"mutation {{ setTicketAssignmentRules(input: {{rules: []}}) {{ {PAYLOAD} }} }}",
         ADMIN_ONLY_OWN_AGENCY,
     ),
     "publishSlaPolicy": Case(
