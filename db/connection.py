@@ -50,6 +50,7 @@ MODEL_MODULES = [
     "db.tickets",
     "db.service_levels",
     "db.ticket_assignment",
+    "db.knowledge_base",
 ]
 
 

@@ -44,6 +44,7 @@ class Resource(StrEnum):
     BROADCASTS = "broadcasts"  # one template to an audience: admins and marketing
     EMAIL_ACCOUNTS = "email_accounts"  # IMAP mailboxes: each person their own, admins all
     TICKETS = "tickets"  # the service desk: rows scoped by the assignee
+    KNOWLEDGE_BASE = "knowledge_base"  # articles: support writes, every person reads
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -61,6 +62,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -81,6 +83,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         # Breaches escalate to sales heads: they read every ticket and work their team's.
         Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.TEAM},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
@@ -90,6 +93,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         # A sales person sees and works only the tickets handed to them (a question about an
         # offer, say); the queue is support's.
         Resource.TICKETS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
     },
     # Support handles calls and tickets for any customer of the agency: it reads sales
     # records agency-wide and changes only the ones assigned to it. Tickets are one queue:
@@ -100,6 +104,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Marketing targets campaigns at the whole base and brings in its own contacts.
     Role.MARKETING: {

@@ -35,6 +35,7 @@ from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
 from schema.extensions import AccessControl, MaskUnexpectedErrors, OperationLog
 from schema.flows import FlowMutation, FlowQuery
+from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.meetings import MeetingMutation, MeetingQuery
@@ -68,6 +69,7 @@ Query = merge_types(
         TicketQuery,
         ServiceLevelQuery,
         TicketAssignmentQuery,
+        KnowledgeBaseQuery,
         PipelineQuery,
         TagQuery,
         UserQuery,
@@ -98,6 +100,7 @@ Mutation = merge_types(
         TicketMutation,
         ServiceLevelMutation,
         TicketAssignmentMutation,
+        KnowledgeBaseMutation,
         PipelineMutation,
         TagMutation,
         NotificationMutation,

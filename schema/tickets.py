@@ -21,6 +21,7 @@ from domain.tickets import (
     sla_clocks,
 )
 from domain.tickets import Ticket as TicketRecord
+from resolvers import knowledge_base as resolve_articles
 from resolvers import related
 from resolvers import tickets as resolve
 from resolvers.errors import Outcome
@@ -33,6 +34,7 @@ from schema.users import UserSummary
 if TYPE_CHECKING:
     from schema.contacts import Contact
     from schema.customers import Customer
+    from schema.knowledge_base import Article
     from schema.timeline import TimelineConnection
 
     TicketStatusEnum = StrEnum
@@ -133,6 +135,14 @@ class Ticket(relay.Node):
     @strawberry.field(description="Its SLA clocks now (none without an SLA).")
     def sla(self, root: strawberry.Parent[TicketRecord]) -> list[SlaClock]:
         return [SlaClock.of(clock) for clock in sla_clocks(root)]
+
+    @strawberry.field(
+        description="Published articles that share the most words with the subject, best first."
+    )
+    async def suggested_articles(
+        self, info: Info, root: strawberry.Parent[TicketRecord], first: int = 5
+    ) -> list[Annotated[Article, strawberry.lazy("schema.knowledge_base")]]:
+        return await resolve_articles.suggested_for(info.context, root, first)  # type: ignore[return-value]
 
     @strawberry.field(description="Events that may be applied to this ticket now.")
     def allowed_events(self, root: strawberry.Parent[TicketRecord]) -> list[TicketEventEnum]:

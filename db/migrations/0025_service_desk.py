@@ -13,6 +13,26 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='Article',
+            fields=[
+                ('search_text', fields.CharField(default='', db_default='', max_length=4000)),
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('agency_id', fields.UUIDField(db_index=True)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.TextField(default='', unique=False)),
+                ('category', fields.CharField(default='', max_length=50)),
+                ('visibility', fields.CharField(default='internal', max_length=10)),
+                ('status', fields.CharField(default='draft', db_index=True, max_length=10)),
+                ('author_user_id', fields.UUIDField(null=True)),
+                ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'kb_article', 'app': 'crm', 'indexes': [Index(fields=['agency_id', 'created_at', 'id'])], 'pk_attr': 'id', 'table_description': 'An article: a draft until published, internal (staff only) or public (customers may'},
+            bases=['Searchable'],
+        ),
+        ops.CreateModel(
             name='BusinessCalendarRow',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),

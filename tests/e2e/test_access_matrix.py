@@ -37,6 +37,7 @@ from domain import (
     custom_fields,
     customers,
     deals,
+    knowledge_base,
     leads,
     meetings,
     message_templates,
@@ -254,6 +255,10 @@ async def build_world(api: Api) -> World:
     world.ids["email_account"] = await email_account_of_sales_north(world)
     world.ids["meeting_north"] = await world.meeting_of_sales_north()
     world.ids["ticket_north"] = await world.ticket_of_sales_north()
+    article = await knowledge_base.create_article(
+        system, {"title": "Reset a password", "status": "published"}
+    )
+    world.ids["article"] = gid("Article", article.id)
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -368,6 +373,16 @@ TICKET_WRITE = {**TICKET_READ, "api_read": "forbidden"}
 # The calendar and the SLA policy: read by all who read some tickets (each their agency's),
 # set by admins (API keys: organisation data is not theirs).
 SERVICE_LEVELS_READ = everyone("ok", sysadmin="forbidden", marketing="forbidden")
+# The knowledge base: support and admins write, the other people of the agency read.
+KB_READ = everyone(
+    "ok",
+    sysadmin="forbidden",
+    marketing="forbidden",
+    other_agency_admin="hidden",
+    api_read="forbidden",
+    api_read_write="forbidden",
+)
+KB_WRITE_IN_A = everyone("forbidden", admin="ok", support="ok", other_agency_admin="hidden")
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -449,6 +464,11 @@ async def acme_sla_policy(world: World, caller: str) -> dict[str, Any]:
         await service_levels.publish_sla_policy(world.system, {"targets": targets})
         world.ids["sla_policy"] = "published"
     return {}
+
+
+async def article_of_agency_a(world: World, caller: str) -> dict[str, Any]:
+    """A published internal article of agency A (made with the world)."""
+    return {"id": world.ids["article"]}
 
 
 async def fresh_ticket(world: World, caller: str) -> dict[str, Any]:
@@ -863,6 +883,13 @@ CASES: dict[str, Case] = {
     ),
     "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
     "ticket": Case("query($id: ID!) { ticket(id: $id) { id } }", TICKET_READ, ticket_north),
+    "article": Case("query($id: ID!) { article(id: $id) { id } }", KB_READ, article_of_agency_a),
+    "articles": Case(
+        "{ articles(first: 100) { edges { node { id } } } }",
+        KB_READ,
+        article_of_agency_a,
+        target=lambda w: w.ids["article"],
+    ),
     "businessCalendar": Case("{ businessCalendar { timeZone } }", SERVICE_LEVELS_READ),
     "ticketAssignmentRules": Case(
         "{ ticketAssignmentRules { category } }",
@@ -1116,6 +1143,16 @@ CASES: dict[str, Case] = {
         "mutation { setBusinessCalendar(input: {weeklyHours: [[[540, 1020]], [], [], [], [], "
         f'[], []], holidayCountry: "GB"}}) {{ {PAYLOAD} }} }}',
         ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "createArticle": Case(
+        f'mutation {{ createArticle(input: {{title: "How to"}}) {{ {PAYLOAD} }} }}',
+        everyone("forbidden", admin="ok", support="ok", other_agency_admin="ok"),
+    ),
+    "updateArticle": Case(
+        "mutation($id: ID!) "
+        f'{{ updateArticle(input: {{id: $id, category: "access"}}) {{ {PAYLOAD} }} }}',
+        KB_WRITE_IN_A,
+        article_of_agency_a,
     ),
     "setTicketAssignmentRules": Case(
         f"mutation {{ setTicketAssignmentRules(input: {{rules: []}}) {{ {PAYLOAD} }} }}",
