@@ -26,10 +26,11 @@ from crm.middleware import (
     RequestLogMiddleware,
 )
 from crm.settings import Settings
+from crm.survey_http import SurveyPage
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain.live_events import LiveEvents
-from domain.public_pages import BOOKING_PATH, LOGO_PATH, UNSUBSCRIBE_PATH
+from domain.public_pages import BOOKING_PATH, LOGO_PATH, SURVEY_PATH, UNSUBSCRIBE_PATH
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> Starlette:
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
+    survey = SurveyPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
 
     async def healthz(_: Request) -> JSONResponse:
@@ -139,6 +141,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
             Route(BOOKING_PATH, booking.show, methods=["GET"]),
             Route(BOOKING_PATH, booking.book, methods=["POST"]),
+            Route(SURVEY_PATH, survey.show, methods=["GET"]),
+            Route(SURVEY_PATH, survey.rate, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -39,6 +39,10 @@ class Ticket(Searchable):
     # SLA: the policy version it opened under (null: none), its targets in business seconds
     # (null: no target), and the clocks' state (`domain.business_time.ClockState`): both
     # clocks run from creation and stand still while Pending or Resolved.
+    # The satisfaction survey's answer (one per ticket), 1 to 5.
+    satisfaction_score = fields.IntField(null=True)
+    satisfaction_comment = fields.TextField(default="")
+    rated_at = fields.DatetimeField(null=True)
     sla_policy_version = fields.IntField(null=True)
     sla_calendar: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
     sla_warning_share = fields.FloatField(default=0.75)

@@ -295,7 +295,10 @@ def _postal_lines(agency: Agency) -> list[str]:
 
 
 # What a page link says in the message, by purpose.
-PAGE_LINK_LABELS = {LinkPurpose.BOOKING: "Pick the time that suits you"}
+PAGE_LINK_LABELS = {
+    LinkPurpose.BOOKING: "Pick the time that suits you",
+    LinkPurpose.SURVEY: "Tell us how we did",
+}
 
 
 def _page_link(links: LinkConfig, message: Message) -> tuple[str, str]:

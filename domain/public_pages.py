@@ -11,13 +11,15 @@ if TYPE_CHECKING:
 
 UNSUBSCRIBE_PATH = "/unsubscribe/{token}"
 BOOKING_PATH = "/book/{token}"
+SURVEY_PATH = "/survey/{token}"
 LOGO_PATH = "/logos/{id}"
 # Pages whose path ends in a signed link's token (a credential: logged as a fingerprint).
-SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH)
+SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH, SURVEY_PATH)
 
 
 def page_path(purpose: LinkPurpose, token: str) -> str:
-    path = BOOKING_PATH if purpose == "booking" else UNSUBSCRIBE_PATH
+    paths = {"booking": BOOKING_PATH, "survey": SURVEY_PATH}
+    path = paths.get(str(purpose), UNSUBSCRIBE_PATH)
     return path.format(token=token)
 
 

@@ -34,6 +34,7 @@ SUBJECT_CLAIM = "m"
 class LinkPurpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     BOOKING = "booking"
+    SURVEY = "survey"
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from domain.record_changes import record_created, record_transitioned, record_up
 from domain.roles import Access, Resource, Role
 from domain.sales_records import check_links, locked, scoped
 from domain.service_levels import calendar_of, calendar_row, current_policy, targets_for
+from domain.signed_links import LinkPurpose
 from domain.ticket_assignment import next_agent, team_by_rules
 from domain.users import assignable_owner
 
@@ -70,6 +71,7 @@ AGGREGATE = "ticket"
 MAX_SUBJECT_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 20_000
 MAX_REASON_LENGTH = 500
+MAX_COMMENT_LENGTH = 2_000
 CLOSING_WORKFLOW = "ticket-closing-{ticket_id}-{resolved}"
 REPLIED_EVENT = "ticket.replied"
 SLA_WORKFLOW = "ticket-sla-{ticket_id}"
@@ -386,6 +388,7 @@ async def transition_ticket(
         await _record_transition(actor, ticket, event, before, conn)
         if event == "resolve":
             await _start_closing(ticket, moment + window, conn)
+            await _send_survey(actor, ticket, conn)
     return ticket
 
 
@@ -455,6 +458,88 @@ async def customer_replied(ticket_id: UUID, agency_id: UUID) -> bool:
     except DomainError:  # moved on meanwhile (an agent resolved it): it stays where it is
         return False
     return True
+
+
+# --- the satisfaction survey ------------------------------------------------------------------
+
+
+def survey_subject(ticket: Ticket) -> str:
+    """What a survey link names: the ticket and its resolution (a later one sends a new link)."""
+    assert ticket.resolved_at is not None
+    return f"{ticket.id}:{int(ticket.resolved_at.timestamp())}"
+
+
+async def _send_survey(actor: Actor, ticket: Ticket, conn: BaseDBAsyncClient) -> None:
+    """On resolution, the contact gets the satisfaction survey (a one-use signed link to the
+    survey page) through the sending path; not once the ticket was rated, nor without an
+    address."""
+    if ticket.rated_at is not None or ticket.contact_id is None:
+        return
+    contact = await Contact.filter(id=ticket.contact_id).using_db(conn).first()
+    address = next(iter(contact.emails), "") if contact is not None else ""
+    if not address:
+        return
+    subject = survey_subject(ticket)
+    await queue_for_delivery(
+        actor,
+        MessageRequest(
+            record_type=AGGREGATE,
+            record_id=str(ticket.id),
+            idempotency_key=f"ticket:{subject}:survey",
+            source=reply_source(ticket.id),
+            text=TemplateParts(
+                f"How did we do? {ticket.subject}"[:200],
+                f"Hello {contact.first_name if contact else ''},\n\nyour request "
+                f"\u201c{ticket.subject}\u201d is resolved. One click tells us how we did.\n",
+            ),
+            kind=TemplateKind.TRANSACTIONAL,
+            recipients=[address],
+            to_record=False,
+            page_link=(LinkPurpose.SURVEY, subject),
+        ),
+        conn,
+    )
+
+
+class RatingOutcome(StrEnum):
+    RATED = "rated"
+    INVALID_SCORE = "invalid_score"
+
+
+async def surveyed_ticket(subject: str, conn: BaseDBAsyncClient | None = None) -> Ticket | None:
+    """The ticket a survey link names, if the link may still be used: that resolution is the
+    ticket's last one, and nobody rated it yet (a link works once)."""
+    ticket_part = subject.partition(":")[0]
+    try:
+        ticket_id = UUID(ticket_part)
+    except ValueError:
+        return None
+    query = Ticket.filter(id=ticket_id, deleted_at__isnull=True).using_db(conn)
+    ticket = await (query.select_for_update() if conn is not None else query).first()
+    if ticket is None or ticket.resolved_at is None or ticket.rated_at is not None:
+        return None
+    return ticket if survey_subject(ticket) == subject else None
+
+
+async def rate_ticket(subject: str, score: int, comment: str) -> RatingOutcome | None:
+    """Store the contact's answer once; None if the link may not be used (any reason)."""
+    if not 1 <= score <= 5:
+        return RatingOutcome.INVALID_SCORE
+    async with in_transaction() as conn:
+        ticket = await surveyed_ticket(subject, conn)
+        if ticket is None:
+            return None
+        ticket.satisfaction_score = score
+        ticket.satisfaction_comment = comment.strip()[:MAX_COMMENT_LENGTH]
+        ticket.rated_at = datetime.now(UTC)
+        await ticket.save(
+            using_db=conn, update_fields=["satisfaction_score", "satisfaction_comment", "rated_at"]
+        )
+        actor = Actor.system(ticket.agency_id, "survey")
+        rating = {"score": score, "comment": ticket.satisfaction_comment}
+        await record_audit(actor, AGGREGATE, str(ticket.id), "rate", {}, rating, conn)
+        await append_event(actor, "ticket.rated", AGGREGATE, str(ticket.id), rating, conn)
+    return RatingOutcome.RATED
 
 
 # --- public replies --------------------------------------------------------------------------

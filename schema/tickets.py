@@ -128,6 +128,11 @@ class Ticket(relay.Node):
 
         return await timeline_field(info, "ticket", root.id, first, after)
 
+    satisfaction_score: int | None = strawberry.field(
+        description="The contact's survey answer, 1 to 5 (null: not rated)."
+    )
+    satisfaction_comment: str
+    rated_at: datetime | None
     sla_policy_version: int | None = strawberry.field(
         description="The SLA policy version it opened under (null: no SLA)."
     )

@@ -11,13 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from temporalio.client import WorkflowHandle
+
 from db.notifications import Notification
 from db.tickets import Ticket
 from domain import agencies, service_levels, tickets, users
 from domain.roles import Role
 from tests.e2e.conftest import Api
 from tests.fixtures.flows import Flows
-from workflows.ticket_sla import TicketSla, TicketSlaResult
+from workflows.ticket_sla import TicketSlaResult
 
 ALL_WEEK = [[[0, 1440]]] * 7
 MINUTE = timedelta(minutes=1)
@@ -40,7 +42,9 @@ async def clocks_run(flows: Flows, *records: Ticket) -> list[TicketSlaResult]:
     async with flows.worker():
         for record in records:
             workflow_id = tickets.sla_workflow_id(record.id)
-            handle = flows.client.get_workflow_handle_for(TicketSla.run, workflow_id)
+            handle: WorkflowHandle[Any, TicketSlaResult] = flows.client.get_workflow_handle(
+                workflow_id, result_type=TicketSlaResult
+            )
             results.append(await flows.result(handle))
     return results
 

@@ -153,6 +153,7 @@ async def test_an_agent_answers_a_ticket_and_resolves_it_and_it_shows_on_every_t
     entries = (await agent.graphql(TIMELINE, {"id": ticket_id}))["timeline"]["edges"]
     kinds = [(e["node"]["kind"], e["node"].get("event") or "") for e in entries]
     assert kinds == [
+        ("EMAIL", ""),  # the satisfaction survey
         ("STATUS_CHANGE", "resolve"),
         ("EMAIL", ""),
         ("NOTE", ""),
