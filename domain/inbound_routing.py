@@ -156,6 +156,22 @@ def _names(parsed: ParsedEmail) -> tuple[str, str]:
     return first[:100] or "Unknown", last[:100]
 
 
+def _sender_fields(parsed: ParsedEmail, owner_id: UUID | None) -> dict[str, Any]:
+    """A new sender's contact: names, company and phone from the message, source `email`."""
+    first_name, last_name = _names(parsed)
+    data: dict[str, Any] = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "emails": [parsed.from_address],
+        "company_name": parsed.signature.company,
+        "source": SOURCE,
+        "owner_id": owner_id,
+    }
+    if parsed.signature.phone:
+        data["phones"] = [parsed.signature.phone]
+    return data
+
+
 async def _new_lead(
     actor: Actor, email: InboundEmail, parsed: ParsedEmail
 ) -> tuple[UUID, UUID | None, bool]:
@@ -173,18 +189,7 @@ async def _new_lead(
             ).first()
             return found.id, lead.id if lead is not None else None, False
         owner_id = await _lead_owner(actor, agency)
-        first_name, last_name = _names(parsed)
-        data: dict[str, Any] = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "emails": [parsed.from_address],
-            "company_name": parsed.signature.company,
-            "source": SOURCE,
-            "owner_id": owner_id,
-        }
-        if parsed.signature.phone:
-            data["phones"] = [parsed.signature.phone]
-        contact = await contacts.create_contact(actor, data)
+        contact = await contacts.create_contact(actor, _sender_fields(parsed, owner_id))
         title = parsed.subject or f"Email from {contact.full_name}"
         lead = await leads.create_lead(
             actor,
@@ -206,18 +211,7 @@ async def _sender_contact(actor: Actor, email: InboundEmail, parsed: ParsedEmail
         found = await contact_with_address(email.agency_id, parsed.from_address)
         if found is not None:
             return found.id
-        first_name, last_name = _names(parsed)
-        data: dict[str, Any] = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "emails": [parsed.from_address],
-            "company_name": parsed.signature.company,
-            "source": SOURCE,
-            "owner_id": None,
-        }
-        if parsed.signature.phone:
-            data["phones"] = [parsed.signature.phone]
-        return (await contacts.create_contact(actor, data)).id
+        return (await contacts.create_contact(actor, _sender_fields(parsed, None))).id
 
 
 async def _new_ticket(
