@@ -31,6 +31,7 @@ from crm.middleware import (
 from crm.password_reset_http import PasswordResetPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
 from crm.settings import Settings
+from crm.survey_http import SurveyPage
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain import tracing
@@ -43,6 +44,7 @@ from domain.public_pages import (
     CAMPAIGN_WIDGET_PATH,
     LOGO_PATH,
     PASSWORD_RESET_PATH,
+    SURVEY_PATH,
     UNSUBSCRIBE_PATH,
     WIDGET_SCRIPT_PATH,
 )
@@ -117,6 +119,7 @@ def create_app(settings: Settings) -> Starlette:
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
     password_reset = PasswordResetPage(settings.unsubscribe_links())
+    survey = SurveyPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
     campaigns = CampaignPages(
         settings.unsubscribe_links(),
@@ -185,6 +188,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(CAMPAIGN_LIKE_PATH, campaigns.like, methods=["POST"]),
             Route(CAMPAIGN_SIGN_UP_PATH, campaigns.sign_up, methods=["POST"]),
             Route(WIDGET_SCRIPT_PATH, campaigns.script, methods=["GET"]),
+            Route(SURVEY_PATH, survey.show, methods=["GET"]),
+            Route(SURVEY_PATH, survey.rate, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

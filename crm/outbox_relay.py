@@ -31,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from crm.logging import WORKER_LOGGER
 from crm.schedules import broadcast_schedule
 from db.busy import is_busy
+from domain.business_time import BusinessCalendar
 from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETRY_STEP
 from domain.flows.definitions import FlowDefinition
 from domain.metrics import OUTBOX_RELAYED
@@ -42,6 +43,8 @@ from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
 from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
+from workflows.ticket_closing import TicketClosing, TicketClosingInput
+from workflows.ticket_sla import ClockSignal, TicketSla, TicketSlaInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
 
@@ -193,6 +196,12 @@ class OutboxRelay:
                 await self._cancel_meeting_reminder(message)
             elif message.kind == OutboxKind.CAMPAIGN_PERIOD:
                 await self._campaign_period(message)
+            elif message.kind == OutboxKind.START_TICKET_CLOSING:
+                await self._start_ticket_closing(message)
+            elif message.kind == OutboxKind.START_TICKET_SLA:
+                await self._start_ticket_sla(message)
+            elif message.kind == OutboxKind.SIGNAL_TICKET_SLA:
+                await self._signal_ticket_sla(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -304,6 +313,50 @@ class OutboxRelay:
             start_signal_args=[period],
             rpc_timeout=self.timing.rpc_timeout,
         )
+
+    async def _start_ticket_closing(self, message: OutboxMessage) -> None:
+        request = TicketClosingInput(
+            ticket_id=message.payload["ticket_id"],
+            resolved_at=datetime.fromisoformat(message.payload["resolved_at"]),
+            close_at=datetime.fromisoformat(message.payload["close_at"]),
+        )
+        await self._start_once(message, TicketClosing.run, request, "ticket closing")
+
+    async def _start_ticket_sla(self, message: OutboxMessage) -> None:
+        payload = message.payload
+        request = TicketSlaInput(
+            ticket_id=payload["ticket_id"],
+            calendar=BusinessCalendar(**payload["calendar"]),
+            started_at=datetime.fromisoformat(payload["started_at"]),
+            first_response_target=payload["first_response_target"],
+            resolution_target=payload["resolution_target"],
+            warning_share=float(payload["warning_share"]),
+        )
+        await self._start_once(message, TicketSla.run, request, "ticket SLA")
+
+    async def _signal_ticket_sla(self, message: OutboxMessage) -> None:
+        """A ticket's clocks paused, resumed, met or stopped; a run that has ended (every
+        clock met or breached) has nothing to be told."""
+        handle = self.client.get_workflow_handle(message.workflow_id)
+        name = message.payload["signal"]
+        at = ClockSignal(datetime.fromisoformat(message.payload["at"]))
+        signals: dict[str, Any] = {
+            "pause": (TicketSla.pause, at),
+            "resume": (TicketSla.resume, at),
+            "responded": (TicketSla.responded, at),
+        }
+        try:
+            if name == "stop":
+                await handle.signal(TicketSla.stop, rpc_timeout=self.timing.rpc_timeout)
+            elif name in signals:
+                signal, argument = signals[name]
+                await handle.signal(signal, argument, rpc_timeout=self.timing.rpc_timeout)
+            else:
+                raise NotDeliverable(f"unknown ticket SLA signal {name!r}")
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("ticket SLA has ended", extra={"workflow_id": message.workflow_id})
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

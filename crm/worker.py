@@ -25,6 +25,7 @@ from activities.inbound_emails import InboundEmailActivities
 from activities.mailboxes import MailboxActivities
 from activities.meetings import MEETING_ACTIVITIES
 from activities.messages import MessageActivities
+from activities.tickets import TICKET_ACTIVITIES
 from crm.flow_files import load_default_flows, load_default_templates
 from crm.logging import WORKER_LOGGER
 from crm.metrics_http import MetricsPage, free_loopback_address, serve_metrics, temporal_metrics
@@ -50,6 +51,8 @@ from workflows.inbound_email import ProcessInboundEmail
 from workflows.mailbox_fetch import FetchMailboxes
 from workflows.meeting_reminder import MeetingReminder
 from workflows.message_delivery import DeliverMessage
+from workflows.ticket_closing import TicketClosing
+from workflows.ticket_sla import TicketSla
 
 log = logging.getLogger(WORKER_LOGGER)
 
@@ -201,6 +204,8 @@ async def _run_worker(
             MeetingReminder,
             CampaignPeriod,
             CampaignSummaries,
+            TicketClosing,
+            TicketSla,
             PurgeDeletedDocuments,
             SendBroadcast,
         ],
@@ -223,6 +228,7 @@ async def _run_worker(
             *FLOW_ACTIVITIES,
             *MEETING_ACTIVITIES,
             *CAMPAIGN_ACTIVITIES,
+            *TICKET_ACTIVITIES,
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

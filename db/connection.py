@@ -51,6 +51,10 @@ MODEL_MODULES = [
     "db.campaigns",
     "db.referral_codes",
     "db.campaign_likes",
+    "db.tickets",
+    "db.service_levels",
+    "db.ticket_assignment",
+    "db.knowledge_base",
 ]
 
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -86,6 +86,8 @@ class AgencyProfile(BaseModel):
     lead_assignee: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = (
         LEAD_ROLE_PREFIX + Role.SALES_PERSON
     )
+    ticket_reopen_days: int = Field(default=7, ge=0, le=365)
+    tickets_from_mail: bool = False
 
 
 MAX_LOGO_BYTES = 1_000_000
@@ -343,6 +345,8 @@ def profile_snapshot(agency: Agency) -> dict[str, Any]:
         "locale": agency.locale,
         "logo_id": str(agency.logo_document_id) if agency.logo_document_id else None,
         "lead_assignee": agency.lead_assignee,
+        "ticket_reopen_days": agency.ticket_reopen_days,
+        "tickets_from_mail": agency.tickets_from_mail,
     }
 
 

@@ -30,6 +30,7 @@ from db.message_preferences import MessagePreference
 from db.messages import Message
 from db.notes import Note
 from db.notifications import Notification
+from db.tickets import Ticket
 from db.users import User
 from domain.actors import Actor
 from domain.campaigns import readable as readable_campaigns
@@ -189,6 +190,11 @@ RECORD_TYPES: dict[str, Visibility] = {
     "deal": OwnedRecords(Resource.SALES_RECORDS, Deal),
     "calling_task": OwnedRecords(Resource.SALES_RECORDS, CallingTask, owner_field="assignee_id"),
     "meeting": OwnedRecords(Resource.SALES_RECORDS, Meeting),
+    "ticket": OwnedRecords(Resource.TICKETS, Ticket, owner_field="assignee_id"),
+    "business_calendar": SharedRecords(Resource.TICKETS),
+    "sla_policy": SharedRecords(Resource.TICKETS),
+    "ticket_assignment": SharedRecords(Resource.TICKETS),
+    "article": AgencyRecords(Resource.KNOWLEDGE_BASE),
     "pipeline": SharedRecords(Resource.SALES_RECORDS),
     "tag": SharedRecords(Resource.SALES_RECORDS),
     "user": OwnedRecords(Resource.USERS, User, owner_field="id"),

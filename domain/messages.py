@@ -299,6 +299,7 @@ def _postal_lines(agency: Agency) -> list[str]:
 PAGE_LINK_LABELS = {
     LinkPurpose.BOOKING: "Pick the time that suits you",
     LinkPurpose.PASSWORD_RESET: "Choose a new password",
+    LinkPurpose.SURVEY: "Tell us how we did",
 }
 
 
@@ -392,7 +393,7 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     reply_to = (
         reply_address(links, agency.slug, message.id)
-        if message.record_type in RECIPIENT_TYPES
+        if message.record_type in (*RECIPIENT_TYPES, "ticket")
         else ""
     )
     if reply_to:

@@ -29,6 +29,9 @@ class OutboxKind(StrEnum):
     START_MEETING_REMINDER = "meeting_reminder"
     CANCEL_MEETING_REMINDER = "cancel_reminder"
     CAMPAIGN_PERIOD = "campaign_period"
+    START_TICKET_CLOSING = "ticket_closing"
+    START_TICKET_SLA = "ticket_sla"
+    SIGNAL_TICKET_SLA = "ticket_sla_signal"
 
 
 class OutboxStatus(StrEnum):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 UNSUBSCRIBE_PATH = "/unsubscribe/{token}"
 BOOKING_PATH = "/book/{token}"
 PASSWORD_RESET_PATH = "/reset-password/{token}"
+SURVEY_PATH = "/survey/{token}"
 LOGO_PATH = "/logos/{id}"
 # A public campaign, named by its agency's slug and its code: the page, the document its
 # widget frames, and what their forms post to. The widget's script is one file for everyone.
@@ -23,8 +24,8 @@ CAMPAIGN_LIKE_PATH = CAMPAIGN_PATH + "/like"
 CAMPAIGN_SIGN_UP_PATH = CAMPAIGN_PATH + "/sign-up"
 WIDGET_SCRIPT_PATH = "/widget.js"
 # Pages whose path ends in a signed link's token (a credential: logged as a fingerprint).
-SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH, PASSWORD_RESET_PATH)
-_PATHS = {"booking": BOOKING_PATH, "password_reset": PASSWORD_RESET_PATH}
+SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH, PASSWORD_RESET_PATH, SURVEY_PATH)
+_PATHS = {"booking": BOOKING_PATH, "password_reset": PASSWORD_RESET_PATH, "survey": SURVEY_PATH}
 
 
 def page_path(purpose: LinkPurpose, token: str) -> str:

@@ -38,6 +38,7 @@ class LinkPurpose(StrEnum):
     # A campaign's sign-up form, naming the campaign and when the form was served (the
     # minimum fill time is measured from it): not a link, but signed the same way.
     CAMPAIGN_FORM = "campaign_form"
+    SURVEY = "survey"
 
 
 @dataclass(frozen=True)

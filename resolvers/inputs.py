@@ -60,7 +60,13 @@ def with_user_ids(data: dict[str, Any], codes: type[StrEnum], *fields: str) -> d
 
 
 # GraphQL type name -> record type (as in events) of the records notes and documents attach to.
-ATTACHABLE_TYPES = {"Contact": "contact", "Customer": "customer", "Lead": "lead", "Deal": "deal"}
+ATTACHABLE_TYPES = {
+    "Contact": "contact",
+    "Customer": "customer",
+    "Lead": "lead",
+    "Deal": "deal",
+    "Ticket": "ticket",
+}
 
 
 def attachable_record(
@@ -74,7 +80,7 @@ def attachable_record(
             return record_type, UUID(global_id.node_id)
         except ValueError:
             pass
-    message = f"No contact, customer, lead or deal with id {global_id}."
+    message = f"No contact, customer, lead, deal or ticket with id {global_id}."
     raise DomainError(codes("NOT_FOUND"), message, field)
 
 

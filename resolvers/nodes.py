@@ -20,10 +20,12 @@ from resolvers import (
     deals,
     email_accounts,
     inbound_emails,
+    knowledge_base,
     leads,
     meetings,
     messages,
     pipelines,
+    tickets,
     users,
 )
 from resolvers.context import RequestContext
@@ -37,6 +39,8 @@ FETCHERS: dict[str, Fetch] = {
     "Lead": leads.lead,
     "Deal": deals.deal,
     "Meeting": meetings.meeting,
+    "Ticket": tickets.ticket,
+    "Article": knowledge_base.article,
     "Pipeline": pipelines.pipeline,
     "User": users.user,
     "Message": messages.message,

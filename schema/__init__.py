@@ -42,6 +42,7 @@ from schema.extensions import (
     OperationTracing,
 )
 from schema.flows import FlowMutation, FlowQuery
+from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.meetings import MeetingMutation, MeetingQuery
@@ -54,7 +55,10 @@ from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.privacy import PrivacyMutation
 from schema.rate_limits import SpendingLimits
+from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
 from schema.tags import TagMutation, TagQuery
+from schema.ticket_assignment import TicketAssignmentMutation, TicketAssignmentQuery
+from schema.tickets import TicketMutation, TicketQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -71,6 +75,10 @@ Query = merge_types(
         LeadQuery,
         DealQuery,
         MeetingQuery,
+        TicketQuery,
+        ServiceLevelQuery,
+        TicketAssignmentQuery,
+        KnowledgeBaseQuery,
         PipelineQuery,
         TagQuery,
         UserQuery,
@@ -99,6 +107,10 @@ Mutation = merge_types(
         LeadMutation,
         DealMutation,
         MeetingMutation,
+        TicketMutation,
+        ServiceLevelMutation,
+        TicketAssignmentMutation,
+        KnowledgeBaseMutation,
         PipelineMutation,
         TagMutation,
         NotificationMutation,

@@ -65,6 +65,12 @@ class Agency:
     website: str = strawberry.field(description="http(s) address, or empty.")
     time_zone: str = strawberry.field(description="An IANA zone name, e.g. Europe/London.")
     locale: str = strawberry.field(description="A language tag, e.g. en-GB.")
+    ticket_reopen_days: int = strawberry.field(
+        description="Days a resolved ticket may be reopened; then it closes for good."
+    )
+    tickets_from_mail: bool = strawberry.field(
+        description="Whether mail to the support address opens tickets (off: timelines only)."
+    )
 
     @strawberry.field(description="The postal address every marketing email carries.")
     def address(self, root: strawberry.Parent[Any]) -> Address:
@@ -207,6 +213,13 @@ class UpdateAgencyInput:
     )
     locale: str | None = strawberry.field(
         default=strawberry.UNSET, description="A locale tag, e.g. en-GB (else INVALID_LOCALE)."
+    )
+    ticket_reopen_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="0 to 365 (OUT_OF_RANGE otherwise)."
+    )
+    tickets_from_mail: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether new mail to the support address opens a ticket.",
     )
     logo_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET,

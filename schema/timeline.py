@@ -26,6 +26,7 @@ from schema.meetings import Meeting
 from schema.messages import Message
 from schema.notes import Note
 from schema.shared_fields import After, First
+from schema.tickets import Ticket
 
 if TYPE_CHECKING:
     TimelineEntryKindEnum = StrEnum
@@ -54,6 +55,7 @@ _TYPE_NAMES = {
     "deal": "Deal",
     "calling_task": "CallingTask",
     "meeting": "Meeting",
+    "ticket": "Ticket",
 }
 
 
@@ -85,13 +87,19 @@ class MeetingEntry(TimelineEntry):
     meeting: Meeting = strawberry.field(description="The meeting.")
 
 
+@strawberry.type(description="A ticket the record's people (or the customer) opened.")
+class TicketEntry(TimelineEntry):
+    ticket: Ticket
+
+
 @strawberry.type(
     description="A lifecycle event applied to the record, or to one of its calling tasks "
-    "(a call done or aborted) or meetings (booked, held, ...)."
+    "(a call done or aborted), meetings (booked, held, ...) or tickets (resolved, ...)."
 )
 class StatusChangeEntry(TimelineEntry):
     subject_id: relay.GlobalID = strawberry.field(
-        description="The record that changed: this one, or one of its CallingTasks or Meetings."
+        description="The record that changed: this one, or one of its CallingTasks, Meetings "
+        "or Tickets."
     )
     event: str = strawberry.field(description="The lifecycle event, e.g. mark_hot, complete.")
     from_status: str = strawberry.field(description="The status before, as its enum value.")
@@ -136,6 +144,8 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
         )
     if kind is EntryKind.MEETING:
         return MeetingEntry(kind=kind, at=at, meeting=item)
+    if kind is EntryKind.TICKET:
+        return TicketEntry(kind=kind, at=at, ticket=item)
     if kind is EntryKind.STATUS_CHANGE:
         return StatusChangeEntry(
             kind=kind,
@@ -163,6 +173,7 @@ ENTRY_TYPES = (
     DocumentEntry,
     CallingTaskEntry,
     MeetingEntry,
+    TicketEntry,
     StatusChangeEntry,
     EmailEntry,
     ReceivedEmailEntry,
@@ -202,8 +213,8 @@ async def timeline_field(
 @strawberry.type
 class TimelineQuery:
     @strawberry.field(
-        description="The timeline of a contact, customer, lead or deal, newest first (at most "
-        f"{MAX_PAGE_SIZE} a page); null if you cannot see the record."
+        description="The timeline of a contact, customer, lead, deal or ticket, newest first "
+        f"(at most {MAX_PAGE_SIZE} a page); null if you cannot see the record."
     )
     async def timeline(
         self,

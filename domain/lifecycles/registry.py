@@ -12,6 +12,7 @@ from domain.lifecycles.customer import CustomerLifecycle
 from domain.lifecycles.deal import DealLifecycle
 from domain.lifecycles.lead import LeadLifecycle
 from domain.lifecycles.meeting import MeetingLifecycle
+from domain.lifecycles.ticket import TicketLifecycle
 
 MACHINES: dict[str, type[StateMachine]] = {
     "Contact": ContactLifecycle,
@@ -21,6 +22,7 @@ MACHINES: dict[str, type[StateMachine]] = {
     "Deal": DealLifecycle,
     "Meeting": MeetingLifecycle,
     "Campaign": CampaignLifecycle,
+    "Ticket": TicketLifecycle,
 }
 
 

@@ -38,12 +38,15 @@ from domain import (
     custom_fields,
     customers,
     deals,
+    knowledge_base,
     leads,
     meetings,
     message_templates,
     notes,
     pipelines,
+    service_levels,
     tags,
+    tickets,
     users,
 )
 from domain.actors import Actor, ApiScope
@@ -166,6 +169,18 @@ class World:
             await meetings.book_meeting(meeting.id, slot.id)
         return gid("Meeting", meeting.id)
 
+    async def ticket_of_sales_north(self) -> str:
+        """A ticket from contact_north handed to sales_north (tickets follow their assignee)."""
+        ticket = await tickets.create_ticket(
+            self.system,
+            {
+                "subject": "Broken",
+                "contact_id": _uuid(self.ids["contact_north"]),
+                "assignee_id": self.sales_north_id(),
+            },
+        )
+        return gid("Ticket", ticket.id)
+
     async def pipeline_of_agency_a(self) -> pipelines.Pipeline:
         name = f"Pipeline {uuid.uuid4().hex[:6]}"
         return await pipelines.create_pipeline(self.system, {"name": name})
@@ -241,6 +256,11 @@ async def build_world(api: Api) -> World:
     world.ids["email_account"] = await email_account_of_sales_north(world)
     world.ids["meeting_north"] = await world.meeting_of_sales_north()
     world.ids["campaign_north"] = await campaign_of_sales_north(world)
+    world.ids["ticket_north"] = await world.ticket_of_sales_north()
+    article = await knowledge_base.create_article(
+        system, {"title": "Reset a password", "status": "published"}
+    )
+    world.ids["article"] = gid("Article", article.id)
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -342,6 +362,29 @@ EMAIL_ACCOUNT_ADD = everyone(
 )
 TEMPLATE_WRITE_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
 TEMPLATE_WRITE_OWN_AGENCY = {**TEMPLATE_WRITE_IN_A, "other_agency_admin": "ok"}
+# Tickets (ticket_north is handed to sales_north): support and admins work the whole queue,
+# sales heads read it all and work their team's, marketing and sysadmins have none.
+TICKET_READ = everyone(
+    "ok",
+    sysadmin="forbidden",
+    sales_south="hidden",
+    marketing="forbidden",
+    other_agency_admin="hidden",
+)
+TICKET_WRITE = {**TICKET_READ, "api_read": "forbidden"}
+# The calendar and the SLA policy: read by all who read some tickets (each their agency's),
+# set by admins (API keys: organisation data is not theirs).
+SERVICE_LEVELS_READ = everyone("ok", sysadmin="forbidden", marketing="forbidden")
+# The knowledge base: support and admins write, the other people of the agency read.
+KB_READ = everyone(
+    "ok",
+    sysadmin="forbidden",
+    marketing="forbidden",
+    other_agency_admin="hidden",
+    api_read="forbidden",
+    api_read_write="forbidden",
+)
+KB_WRITE_IN_A = everyone("forbidden", admin="ok", support="ok", other_agency_admin="hidden")
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -410,6 +453,28 @@ async def fresh_booked_meeting_and_time(world: World, caller: str) -> dict[str, 
 
 async def slot_for_contact_north(world: World, caller: str) -> dict[str, Any]:
     return {"contact": world.ids["contact_north"], "at": next(MEETING_TIMES).isoformat()}
+
+
+async def ticket_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["ticket_north"]}
+
+
+async def acme_sla_policy(world: World, caller: str) -> dict[str, Any]:
+    """Agency A has a policy (agency B none: its admin finds null)."""
+    if "sla_policy" not in world.ids:
+        targets = [{"priority": "urgent", "first_response_minutes": 30}]
+        await service_levels.publish_sla_policy(world.system, {"targets": targets})
+        world.ids["sla_policy"] = "published"
+    return {}
+
+
+async def article_of_agency_a(world: World, caller: str) -> dict[str, Any]:
+    """A published internal article of agency A (made with the world)."""
+    return {"id": world.ids["article"]}
+
+
+async def fresh_ticket(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.ticket_of_sales_north()}
 
 
 async def lead_north(world: World, caller: str) -> dict[str, Any]:
@@ -903,6 +968,29 @@ CASES: dict[str, Case] = {
         fresh_booked_meeting_and_time,
     ),
     "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
+    "ticket": Case("query($id: ID!) { ticket(id: $id) { id } }", TICKET_READ, ticket_north),
+    "article": Case("query($id: ID!) { article(id: $id) { id } }", KB_READ, article_of_agency_a),
+    "articles": Case(
+        "{ articles(first: 100) { edges { node { id } } } }",
+        KB_READ,
+        article_of_agency_a,
+        target=lambda w: w.ids["article"],
+    ),
+    "businessCalendar": Case("{ businessCalendar { timeZone } }", SERVICE_LEVELS_READ),
+    "ticketAssignmentRules": Case(
+        "{ ticketAssignmentRules { category } }",
+        SERVICE_LEVELS_READ,
+    ),
+    "slaPolicy": Case(
+        "{ slaPolicy { version } }",
+        {**SERVICE_LEVELS_READ, "other_agency_admin": "hidden"},
+        acme_sla_policy,
+    ),
+    "tickets": Case(
+        "{ tickets(first: 100) { edges { node { id } } } }",
+        TICKET_READ,
+        target=lambda w: w.ids["ticket_north"],
+    ),
     "leads": Case(
         "{ leads(first: 100) { edges { node { id } } } }",
         SALES_READ,
@@ -1164,6 +1252,55 @@ CASES: dict[str, Case] = {
             api_read_write="ok",
         ),
         contact_for_sales_north,
+    ),
+    "setBusinessCalendar": Case(
+        "mutation { setBusinessCalendar(input: {weeklyHours: [[[540, 1020]], [], [], [], [], "
+        f'[], []], holidayCountry: "GB"}}) {{ {PAYLOAD} }} }}',
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "createArticle": Case(
+        f'mutation {{ createArticle(input: {{title: "How to"}}) {{ {PAYLOAD} }} }}',
+        everyone("forbidden", admin="ok", support="ok", other_agency_admin="ok"),
+    ),
+    "updateArticle": Case(
+        "mutation($id: ID!) "
+        f'{{ updateArticle(input: {{id: $id, category: "access"}}) {{ {PAYLOAD} }} }}',
+        KB_WRITE_IN_A,
+        article_of_agency_a,
+    ),
+    "setTicketAssignmentRules": Case(
+        f"mutation {{ setTicketAssignmentRules(input: {{rules: []}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "publishSlaPolicy": Case(
+        "mutation { publishSlaPolicy(input: {targets: [{priority: HIGH, "
+        f"firstResponseMinutes: 60}}]}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    # The contact is contact_north: sales_south cannot see it.
+    "createTicket": Case(
+        "mutation($id: ID!) "
+        f'{{ createTicket(input: {{subject: "Help", contactId: $id}}) {{ {PAYLOAD} }} }}',
+        TICKET_WRITE,
+        contact_north,
+    ),
+    "updateTicket": Case(
+        "mutation($id: ID!) "
+        f"{{ updateTicket(input: {{id: $id, priority: HIGH}}) {{ {PAYLOAD} }} }}",
+        TICKET_WRITE,
+        fresh_ticket,
+    ),
+    "transitionTicket": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionTicket(input: {{id: $id, event: START}}) {{ {PAYLOAD} }} }}",
+        TICKET_WRITE,
+        fresh_ticket,
+    ),
+    "replyToTicket": Case(
+        "mutation($id: ID!) "
+        f'{{ replyToTicket(input: {{id: $id, body: "On it"}}) {{ {PAYLOAD} }} }}',
+        TICKET_WRITE,
+        fresh_ticket,
     ),
     "updateLead": Case(
         f'mutation($id: ID!) {{ updateLead(input: {{id: $id, source: "fair"}}) {{ {PAYLOAD} }} }}',
