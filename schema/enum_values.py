@@ -120,6 +120,12 @@ ERROR_CODES: Mapping[str, str] = {
     "INVALID_STATE": "Its status does not allow this (e.g. a draft or discarded campaign is not "
     "shared); `message` says why.",
     "DISCARDED": "It was discarded: it accepts no more changes.",
+    "INVALID_HOURS": "The weekly hours are not seven days of [start minute, end minute] "
+    "intervals within the day, not overlapping, with some time open; `message` says which.",
+    "UNKNOWN_COUNTRY": "No public holidays are known for this country (ISO 3166 code) or "
+    "subdivision.",
+    "DUPLICATE_TARGET": "Two targets are for the same priority and customer rating.",
+    "CLOSED": "The ticket is closed: it takes no more changes or replies (open a new one).",
     "SUBSCRIBER_TOO_SLOW": "The subscriber fell too far behind the live events: reconnect "
     "with `after` set to the last cursor received, and nothing is missed.",
 }

@@ -44,6 +44,7 @@ else:
             "DOCUMENT": "A document attached.",
             "NOTE": "A note.",
             "FLOW_STOPPED": "A flow run ended early by a stop condition.",
+            "TICKET": "A support ticket about the record.",
         },
     )
 
@@ -89,7 +90,7 @@ class MeetingEntry(TimelineEntry):
 
 @strawberry.type(description="A ticket the record's people (or the customer) opened.")
 class TicketEntry(TimelineEntry):
-    ticket: Ticket
+    ticket: Ticket = strawberry.field(description="The ticket.")
 
 
 @strawberry.type(
