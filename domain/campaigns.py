@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -58,7 +58,7 @@ from domain.money import Amount, Currency, money_codes
 from domain.notification_kinds import NotificationKind
 from domain.notifications import notify_user
 from domain.outbox import OutboxKind, enqueue
-from domain.pagination import Ordering, Page, keyset_page
+from domain.pagination import Ordering, Page, keyset_page, nullable_keyset_page
 from domain.policies import require
 from domain.record_changes import record_created, record_transitioned, record_updated
 from domain.roles import Access, Resource, Role, RowScope
@@ -341,6 +341,13 @@ async def list_campaigns(
             query = query.filter(owner_id=where.owner_id)
         if where.search:
             query = query.filter(Q(title__icontains=where.search) | Q(code__iexact=where.search))
+    if ordering.field == CampaignOrderField.STARTS_AT:
+        # Campaigns without a period yet sort last, in either direction, and are not lost
+        # between pages (a cursor's NULL compares to nothing).
+        missing = RawSQL("CASE WHEN starts_at IS NULL THEN 1 ELSE 0 END")
+        return await nullable_keyset_page(
+            query.annotate(no_start=missing), ordering, "no_start", first, after
+        )
     return await keyset_page(query, ordering, first, after)
 
 

@@ -70,9 +70,8 @@ described_enum(
     {
         "CREATED_AT": "When it was created.",
         "UPDATED_AT": "When it last changed.",
-        "STARTS_AT": "The start of its period. Campaigns without one sort first or last "
-        "depending on the database, and paging across them can leave campaigns out of later "
-        "pages: page by another field while some have no start.",
+        "STARTS_AT": "The start of its period; campaigns without one come last in either "
+        "direction.",
         "TITLE": "Its title, alphabetically.",
     },
 )

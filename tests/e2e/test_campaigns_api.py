@@ -375,3 +375,43 @@ async def test_a_page_of_campaigns_with_counts_and_roi_costs_a_constant_number_o
 
     small, large = await statements(2), await statements(12)
     assert small == large, f"{small} statements for 2 campaigns, {large} for 12"
+
+
+async def test_paging_by_start_keeps_campaigns_without_a_period_last_in_either_direction(
+    api: Api,
+) -> None:
+    for day in (3, 1, 2):
+        start = NOON + timedelta(days=day)
+        dated = await create(
+            api,
+            code=f"dated-{day}",
+            startsAt=start.isoformat(),
+            endsAt=(start + timedelta(days=1)).isoformat(),
+        )
+        assert dated["errors"] == []
+    for n in range(3):
+        assert (await create(api, code=f"undated-{n}"))["errors"] == []
+
+    async def every_page(direction: str) -> list[str]:
+        seen: list[str] = []
+        after = None
+        while True:
+            data = await api.graphql(
+                """query($after: String, $direction: OrderDirection!) {
+                  campaigns(first: 2, after: $after,
+                            orderBy: {field: STARTS_AT, direction: $direction}) {
+                    edges { node { code } } pageInfo { hasNextPage endCursor } } }""",
+                {"after": after, "direction": direction},
+            )
+            page = data["campaigns"]
+            seen += [edge["node"]["code"] for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                return seen
+            after = page["pageInfo"]["endCursor"]
+
+    ascending = await every_page("ASC")
+    assert ascending[:3] == ["dated-1", "dated-2", "dated-3"]
+    assert sorted(ascending[3:]) == ["undated-0", "undated-1", "undated-2"]
+    descending = await every_page("DESC")
+    assert descending[:3] == ["dated-3", "dated-2", "dated-1"]
+    assert sorted(descending[3:]) == ["undated-0", "undated-1", "undated-2"]
