@@ -39,6 +39,8 @@ DOCUMENT_PURGE_EVERY = timedelta(days=1)
 CAMPAIGN_SUMMARY_SCHEDULE = "crm-campaign-summaries"
 # At :00, :15, :30 and :45 UTC: every time zone's midnight falls on one of them.
 CAMPAIGN_SUMMARY_EVERY = timedelta(minutes=15)
+# Every schedule `ensure_schedules` keeps: one per namespace, shared by the workers.
+SCHEDULE_IDS = (DOCUMENT_PURGE_SCHEDULE, MAILBOX_FETCH_SCHEDULE, CAMPAIGN_SUMMARY_SCHEDULE)
 
 
 async def ensure_schedules(

@@ -11,6 +11,7 @@ from db.users import User
 from domain import contacts, custom_fields, customers, leads
 from domain.actors import Actor
 from tests.e2e.conftest import ADMIN_EMAIL, Api
+from tests.fixtures.databases import DatabaseSource
 
 PAGE = """
 query($first: Int!) {
@@ -61,13 +62,15 @@ async def statements(api: Api, caplog: pytest.LogCaptureFixture, first: int) -> 
 
 
 async def test_a_page_costs_a_constant_number_of_statements(
-    api: Api, caplog: pytest.LogCaptureFixture
+    api: Api, caplog: pytest.LogCaptureFixture, database_source: DatabaseSource
 ) -> None:
     await seed(100)
     small = await statements(api, caplog, 3)
     large = await statements(api, caplog, 100)
     assert small == large, f"{small} statements for 3 contacts, {large} for 100"
-    assert 0 < large <= 12
+    # On PostgreSQL the caller's rate-limit counters (requests, cost) are two upserts more.
+    counters = 2 if database_source.backend == "postgres" else 0
+    assert 0 < large <= 12 + counters
 
 
 LEADS = """

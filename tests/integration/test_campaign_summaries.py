@@ -20,6 +20,7 @@ from domain import campaigns, contacts, deals
 from domain.campaign_counters import CounterKind, count
 from domain.notification_kinds import NotificationKind
 from tests.fixtures.flows import Flows
+from tests.fixtures.temporal import delete_schedules
 from workflows.campaign_summaries import CampaignSummaries
 
 
@@ -127,6 +128,7 @@ async def test_a_worker_keeps_the_quarter_hourly_summary_schedule(
     temporal_dev_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     client = temporal_dev_env.client
+    await delete_schedules(client)
     await ensure_schedules(client, task_queue)
     schedule = client.get_schedule_handle(CAMPAIGN_SUMMARY_SCHEDULE)
     try:
@@ -138,4 +140,4 @@ async def test_a_worker_keeps_the_quarter_hourly_summary_schedule(
         assert isinstance(action, ScheduleActionStartWorkflow)
         assert action.workflow == "CampaignSummaries"
     finally:
-        await schedule.delete()
+        await delete_schedules(client)

@@ -25,6 +25,7 @@ from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.storage import LocalFolderStorage
 from tests.fixtures.databases import OpenDatabase
+from tests.fixtures.temporal import delete_schedules
 from workflows.document_purge import PurgeDeletedDocuments
 
 RETENTION = timedelta(days=30)
@@ -67,6 +68,7 @@ async def test_the_daily_schedule_purges_documents_past_their_retention(
     await Document.filter(id=stored["old.pdf"].id).update(deleted_at=long_ago)
 
     client = temporal_dev_env.client
+    await delete_schedules(client)
     await ensure_schedules(client, task_queue)
     await ensure_schedules(client, task_queue)  # a second worker start: no error, no copy
     schedule = client.get_schedule_handle(DOCUMENT_PURGE_SCHEDULE)
@@ -95,7 +97,7 @@ async def test_the_daily_schedule_purges_documents_past_their_retention(
                 run = client.get_workflow_handle(started.workflow_id)
                 assert await run.result() == 1
     finally:
-        await schedule.delete()
+        await delete_schedules(client)
 
     left = sorted(document.file_name for document in await Document.all())
     assert left == ["kept.pdf", "recent.pdf"]
