@@ -12,8 +12,8 @@ from strawberry.types import Info
 
 from domain.pagination import DEFAULT_PAGE_SIZE
 from domain.roles import Role
+from domain.users import Colleague, UserErrorCode
 from domain.users import User as UserRecord
-from domain.users import UserErrorCode
 from resolvers import users as resolve
 from resolvers.errors import Outcome
 from schema.payloads import errors_as
@@ -68,7 +68,7 @@ class UserSummary:
     name: str
 
     @strawberry.field
-    def id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID:
+    def id(self, root: strawberry.Parent[Colleague]) -> relay.GlobalID:
         return relay.GlobalID("User", str(root.id))
 
 
