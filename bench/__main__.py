@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
-from bench.report import RESULTS_DIR, broadcast_table, table, write_json, write_table
+from bench.report import (
+    RESULTS_DIR,
+    broadcast_table,
+    floor_table,
+    table,
+    write_json,
+    write_table,
+)
 from db.throwaway_postgres import throwaway_postgres
 
 BENCH_DATABASE = "crm_bench"
@@ -44,6 +51,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
     parser.add_argument("--seconds", type=float, default=defaults.seconds, help="of load")
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
     parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=defaults.api_workers,
+        help="processes of `crm serve --workers` measured beside one (default: the cores)",
+    )
+    parser.add_argument(
         "--write-seconds", type=float, default=defaults.write_seconds, help="per writer count"
     )
     parser.add_argument(
@@ -65,6 +78,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         repetitions=args.repetitions,
         seconds=args.seconds,
         concurrency=args.concurrency,
+        api_workers=args.api_workers,
         write_seconds=args.write_seconds,
         writers=tuple(args.writers),
         broadcast_recipients=args.broadcast_recipients,
@@ -81,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"crm-bench-{backend}-") as folder:
             run = run_sqlite if backend == "sqlite" else run_postgres
             results.append(run(options, Path(folder)))
-    tables = [table(results), write_table(results), broadcast_table(results)]
+    tables = [table(results), floor_table(results), write_table(results), broadcast_table(results)]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")
     return 0

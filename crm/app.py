@@ -20,13 +20,14 @@ from crm.booking_http import BookingPage
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphql_http import CrmGraphQL
+from crm.logging import configure_logging
 from crm.middleware import (
     BodySizeLimitMiddleware,
     DatabaseContextMiddleware,
     RequestLogMiddleware,
 )
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
-from crm.settings import Settings
+from crm.settings import Environment, Settings
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain.live_events import LiveEvents
@@ -157,3 +158,10 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app from the CRM_* settings, for each process of `crm serve --workers N`."""
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.environment is Environment.PRODUCTION)
+    return create_app(settings)
