@@ -305,7 +305,16 @@ class QueryCost(SchemaExtension):
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
+        self.validate()
+        yield
+
+    def validate(self) -> None:
+        """Set the operation's validation errors (the cost's first) before Strawberry would
+        validate it: it then skips its own, uncached, validation. Does nothing when another
+        extension has answered the request already (set `pre_execution_errors`)."""
         context = self.execution_context
+        if context.pre_execution_errors is not None:
+            return
         schema, document = context.schema._schema, context.graphql_document
         assert document is not None  # validation follows a successful parse
         errors = list(_validated(schema, document, tuple(context.validation_rules)))
@@ -313,7 +322,6 @@ class QueryCost(SchemaExtension):
         if self.cost > self.budget:
             errors.insert(0, too_costly(self.cost, self.budget))
         context.pre_execution_errors = errors
-        yield
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:
