@@ -46,6 +46,23 @@ def free_port() -> int:
         return port
 
 
+def load_result(
+    latencies: list[float], failures: list[str], elapsed: float, concurrency: int
+) -> LoadResult:
+    """A load run's summary; a run in which no request succeeded measured nothing."""
+    if not latencies:
+        raise BenchmarkError(f"no request succeeded ({len(failures)} failed): {failures[:1]}")
+    return LoadResult(
+        seconds=round(elapsed, 3),
+        concurrency=concurrency,
+        requests=len(latencies),
+        failures=len(failures),
+        first_failure=failures[0] if failures else None,
+        requests_per_second=round(len(latencies) / elapsed, 2),
+        latency=timing(latencies),
+    )
+
+
 @contextlib.asynccontextmanager
 async def served_app(
     database_url: str,
@@ -175,17 +192,7 @@ async def fire_requests(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    if not latencies:
-        raise BenchmarkError(f"no request succeeded in {seconds} s ({len(failures)} failed)")
-    return LoadResult(
-        seconds=round(elapsed, 3),
-        concurrency=concurrency,
-        requests=len(latencies),
-        failures=len(failures),
-        first_failure=failures[0] if failures else None,
-        requests_per_second=round(len(latencies) / elapsed, 2),
-        latency=timing(latencies),
-    )
+    return load_result(latencies, failures, elapsed, concurrency)
 
 
 async def fire(base_url: str, seconds: float, concurrency: int) -> LoadResult:

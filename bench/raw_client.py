@@ -17,8 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.client import BenchmarkError
-from bench.concurrent_load import LoadResult
-from bench.timings import timing
+from bench.concurrent_load import LoadResult, load_result
 
 
 def graphql_request(
@@ -82,14 +81,4 @@ async def raw_load(base_url: str, request: bytes, seconds: float, concurrency: i
     started = time.perf_counter()
     await asyncio.gather(*(connection(started + seconds) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    if not latencies:
-        raise BenchmarkError(f"no request succeeded in {seconds} s: {failures[:1]}")
-    return LoadResult(
-        seconds=round(elapsed, 3),
-        concurrency=concurrency,
-        requests=len(latencies),
-        failures=len(failures),
-        first_failure=failures[0] if failures else None,
-        requests_per_second=round(len(latencies) / elapsed, 2),
-        latency=timing(latencies),
-    )
+    return load_result(latencies, failures, elapsed, concurrency)
