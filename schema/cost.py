@@ -304,19 +304,20 @@ class QueryCost(SchemaExtension):
         self.budget = budget
         self.cost: int | None = None
 
-    def on_validate(self) -> Iterator[None]:
-        self.validate()
+    def on_parse(self) -> Iterator[None]:
+        # Right after parsing, so that Strawberry's own (uncached) validation is skipped; not
+        # in `on_validate`, which extensions built on this one (rate limits) override.
         yield
+        self.validate()
 
     def validate(self) -> None:
         """Set the operation's validation errors (the cost's first) before Strawberry would
-        validate it: it then skips its own, uncached, validation. Does nothing when another
-        extension has answered the request already (set `pre_execution_errors`)."""
+        validate it: it then skips its own validation and answers these. Does nothing when
+        the document did not parse or another extension has answered the request already."""
         context = self.execution_context
-        if context.pre_execution_errors is not None:
-            return
         schema, document = context.schema._schema, context.graphql_document
-        assert document is not None  # validation follows a successful parse
+        if document is None or context.pre_execution_errors is not None:
+            return
         errors = list(_validated(schema, document, tuple(context.validation_rules)))
         self.cost = operation_cost(schema, document, context.variables, context.operation_name)
         if self.cost > self.budget:
