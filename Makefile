@@ -1,7 +1,8 @@
 # Everything a brand-new machine needs, from Python 3.11, pip, make and git alone.
 #   make run      migrate, then the whole embedded stack (API, worker, Temporal dev server, SMTP sink)
 #   make test     lint, type-check, then the test suite (what CI runs, via .ci/run; installs
-#                 Debian's chromium and dovecot once, for the browser and IMAP tests)
+#                 Debian's chromium, dovecot, nodejs and npm once, for the browser, IMAP and
+#                 GraphQL-over-HTTP audit tests)
 #   make lint     ruff check, ruff format --check, mypy
 #   make schema   regenerate schema.graphql from the code
 #   make bench    the benchmark: GraphQL vs hand SQL and req/s, SQLite and PostgreSQL (minutes)
@@ -25,7 +26,7 @@ SYNCED := $(VENV)/.synced
 # Never let uv fetch an interpreter: the machine's Python 3.11 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help env browser imap-server run test lint schema bench fuzz clean
+.PHONY: help env browser imap-server graphql-http-audit run test lint schema bench fuzz clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -42,9 +43,12 @@ env: $(SYNCED)
 
 # Debian packages the tests need, installed once with apt-get (as root, or through sudo):
 # chromium drives the pages people outside the API see (unsubscribe) in a real headless
-# browser; dovecot is the real IMAP server connected mailboxes are read from.
+# browser; dovecot is the real IMAP server connected mailboxes are read from; Node runs
+# graphql-http's audit of GraphQL over HTTP (the npm package pinned in tests/graphql_http_audit).
 CHROMIUM := /usr/bin/chromium
 DOVECOT := /usr/sbin/dovecot
+NPM := /usr/bin/npm
+AUDIT_DIR := tests/graphql_http_audit
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 $(CHROMIUM):
@@ -54,8 +58,16 @@ $(DOVECOT):
 	$(SUDO) apt-get update -qq
 	$(APT_INSTALL) dovecot-imapd
 
+$(NPM):
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) nodejs npm
+# npm ci (from the registry, at install time only) writes node_modules/.package-lock.json.
+$(AUDIT_DIR)/node_modules/.package-lock.json: $(AUDIT_DIR)/package-lock.json | $(NPM)
+	cd $(AUDIT_DIR) && $(NPM) ci --no-audit --no-fund --loglevel=error
+
 browser: $(CHROMIUM)
 imap-server: $(DOVECOT)
+graphql-http-audit: $(AUDIT_DIR)/node_modules/.package-lock.json
 
 run: env
 	$(BIN)/crm migrate
@@ -68,7 +80,7 @@ lint: env
 
 # Test processes (pytest-xdist): each starts its own PostgreSQL and Temporal servers.
 TEST_WORKERS ?= 3
-test: lint browser imap-server
+test: lint browser imap-server graphql-http-audit
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 schema: env

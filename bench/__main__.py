@@ -14,6 +14,7 @@ from bench.report import (
     RESULTS_DIR,
     broadcast_table,
     floor_table,
+    sign_up_table,
     table,
     write_json,
     write_table,
@@ -72,6 +73,13 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         default=defaults.broadcast_recipients,
         help="contacts a broadcast is sent to (0 skips it)",
     )
+    parser.add_argument(
+        "--sign-up-seconds",
+        type=float,
+        default=defaults.sign_up_seconds,
+        help="of public campaign sign-ups (0 skips them)",
+    )
+    parser.add_argument("--sign-up-clients", type=int, default=defaults.sign_up_clients)
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -82,6 +90,8 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         write_seconds=args.write_seconds,
         writers=tuple(args.writers),
         broadcast_recipients=args.broadcast_recipients,
+        sign_up_seconds=args.sign_up_seconds,
+        sign_up_clients=args.sign_up_clients,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -95,7 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"crm-bench-{backend}-") as folder:
             run = run_sqlite if backend == "sqlite" else run_postgres
             results.append(run(options, Path(folder)))
-    tables = [table(results), floor_table(results), write_table(results), broadcast_table(results)]
+    tables = [
+        table(results),
+        floor_table(results),
+        write_table(results),
+        broadcast_table(results),
+        sign_up_table(results),
+    ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")
     return 0

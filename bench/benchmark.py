@@ -1,6 +1,6 @@
 """One benchmark run on one database: migrate, load, check both queries agree, time them
 in-process, measure requests per second over loopback, then concurrent writes with the worker
-running, then a broadcast into an SMTP sink."""
+running, then a broadcast into an SMTP sink, then public campaign sign-ups."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.floor import FloorResult, floor_test
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
+from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
 from bench.timings import Timing, timing
 from bench.write_load import WRITER_COUNTS, WriteLoadResult, write_benchmark
 from crm.app import create_app
@@ -42,6 +43,8 @@ class Options:
     write_seconds: float = 15.0
     writers: tuple[int, ...] = WRITER_COUNTS
     broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
+    sign_up_seconds: float = SECONDS  # 0 skips the public sign-up benchmark
+    sign_up_clients: int = CLIENTS
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class DatabaseResult:
     floor: FloorResult
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
+    sign_ups: SignUpLoadResult | None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -88,6 +92,9 @@ async def benchmark_database(
         database_url=database_url,
         data_dir=workdir,
         temporal_address=UNREACHABLE_TEMPORAL,
+        # One user measuring the API's capacity goes far past one caller's allowance a minute.
+        rate_requests_per_minute=0,
+        rate_cost_per_minute=0,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -134,6 +141,13 @@ async def benchmark_database(
         if options.broadcast_recipients
         else None
     )
+    sign_ups = (
+        await sign_up_benchmark(
+            database_url, workdir, options.sign_up_seconds, options.sign_up_clients
+        )
+        if options.sign_up_seconds
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -150,4 +164,5 @@ async def benchmark_database(
         floor=floor,
         writes=writes,
         broadcast=broadcast,
+        sign_ups=sign_ups,
     )

@@ -63,6 +63,18 @@ BROADCAST_HEADER = (
 )
 
 
+SIGN_UP_HEADER = (
+    "database",
+    "clients",
+    "sign-ups/s",
+    "sign-up p50/p95 ms",
+    "people",
+    "views",
+    "enrolments",
+    "exact",
+)
+
+
 def _aligned(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
@@ -104,6 +116,25 @@ def broadcast_table(results: Sequence[DatabaseResult]) -> str:
         if (b := r.broadcast) is not None
     ]
     return _aligned(rows) if len(rows) > 1 else "(no broadcast benchmark)"
+
+
+def sign_up_table(results: Sequence[DatabaseResult]) -> str:
+    """Public campaign sign-ups on one API process, and whether the counters were exact."""
+    rows = [SIGN_UP_HEADER] + [
+        (
+            r.database,
+            str(u.clients),
+            f"{u.sign_ups_per_second:.1f}",
+            f"{u.latency.median_ms:.0f} / {u.latency.p95_ms:.0f}",
+            f"{u.people:,}",
+            f"{u.views:,}",
+            f"{u.enrolments:,}",
+            "yes" if u.exact else "NO",
+        )
+        for r in results
+        if (u := r.sign_ups) is not None
+    ]
+    return _aligned(rows) if len(rows) > 1 else "(no sign-up benchmark)"
 
 
 def table(results: Sequence[DatabaseResult]) -> str:

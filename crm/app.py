@@ -17,21 +17,40 @@ from tortoise import Tortoise
 
 from crm.agency_logos_http import AgencyLogos
 from crm.booking_http import BookingPage
+from crm.campaign_http import CampaignPages
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
+from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
 from crm.graphql_http import CrmGraphQL
 from crm.logging import configure_logging
+from crm.metrics_http import MetricsPage
 from crm.middleware import (
     BodySizeLimitMiddleware,
     DatabaseContextMiddleware,
     RequestLogMiddleware,
 )
+from crm.password_reset_http import PasswordResetPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
 from crm.settings import Environment, Settings
+from crm.survey_http import SurveyPage
+from crm.tracing import configure_tracing
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
+from domain import tracing
 from domain.live_events import LiveEvents
-from domain.public_pages import BOOKING_PATH, LOGO_PATH, UNSUBSCRIBE_PATH
+from domain.public_pages import (
+    BOOKING_PATH,
+    CAMPAIGN_LIKE_PATH,
+    CAMPAIGN_PATH,
+    CAMPAIGN_SIGN_UP_PATH,
+    CAMPAIGN_WIDGET_PATH,
+    LOGO_PATH,
+    PASSWORD_RESET_PATH,
+    SURVEY_PATH,
+    UNSUBSCRIBE_PATH,
+    WIDGET_SCRIPT_PATH,
+)
+from domain.rate_limits import DatabaseCounters
 from schema import SchemaLimits, build_schema
 
 log = logging.getLogger("crm.api")
@@ -70,6 +89,7 @@ class Readiness:
 def create_app(settings: Settings) -> Starlette:
     readiness = Readiness(settings)
     live_events = LiveEvents(settings.live_events())
+    ide_page = GraphiQLPage() if settings.graphiql else None
     graphql = CrmGraphQL(
         build_schema(
             SchemaLimits(
@@ -78,15 +98,19 @@ def create_app(settings: Settings) -> Starlette:
                 max_tokens=settings.max_tokens,
                 max_cost=settings.max_query_cost,
                 introspection=settings.introspection,
-            )
+            ),
+            callers=settings.caller_limits(),
+            traced=tracing.enabled(),
         ),
-        graphql_ide="graphiql" if settings.graphiql else None,
+        ide_page=ide_page,
         auth=settings.auth(),
         live_events=live_events,
         webhooks=settings.webhooks(),
         inbound_domain=settings.inbound_domain,
         mailbox_policy=settings.mailbox_policy(),
         storage=settings.storage(),
+        links=settings.unsubscribe_links(),
+        public_url=settings.public_url,
         ws_ping_seconds=settings.ws_ping_seconds,
         ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,
@@ -96,7 +120,15 @@ def create_app(settings: Settings) -> Starlette:
     exports = PrivacyExports(settings.auth(), settings.storage())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
+    password_reset = PasswordResetPage(settings.unsubscribe_links())
+    survey = SurveyPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
+    campaigns = CampaignPages(
+        settings.unsubscribe_links(),
+        settings.campaign_limits(),
+        DatabaseCounters(),
+        secure_cookies=settings.public_url.startswith("https://"),
+    )
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -132,8 +164,10 @@ def create_app(settings: Settings) -> Starlette:
             app.state.live_events = live_events
             yield
 
+    ide_routes = [Route(f"{ASSETS_PATH}/{{name}}", ide_page.asset)] if ide_page else []
     return Starlette(
         routes=[
+            *ide_routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/documents", files.upload, methods=["POST"]),
@@ -144,6 +178,20 @@ def create_app(settings: Settings) -> Starlette:
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
             Route(BOOKING_PATH, booking.show, methods=["GET"]),
             Route(BOOKING_PATH, booking.book, methods=["POST"]),
+            *(
+                [Route("/metrics", MetricsPage(settings.metrics_token).show, methods=["GET"])]
+                if settings.metrics_token.get_secret_value()
+                else []
+            ),
+            Route(PASSWORD_RESET_PATH, password_reset.show, methods=["GET"]),
+            Route(PASSWORD_RESET_PATH, password_reset.reset, methods=["POST"]),
+            Route(CAMPAIGN_PATH, campaigns.page, methods=["GET"]),
+            Route(CAMPAIGN_WIDGET_PATH, campaigns.widget, methods=["GET"]),
+            Route(CAMPAIGN_LIKE_PATH, campaigns.like, methods=["POST"]),
+            Route(CAMPAIGN_SIGN_UP_PATH, campaigns.sign_up, methods=["POST"]),
+            Route(WIDGET_SCRIPT_PATH, campaigns.script, methods=["GET"]),
+            Route(SURVEY_PATH, survey.show, methods=["GET"]),
+            Route(SURVEY_PATH, survey.rate, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
@@ -164,4 +212,5 @@ def app_from_environment() -> Starlette:
     """The app from the CRM_* settings, for each process of `crm serve --workers N`."""
     settings = Settings()
     configure_logging(settings.log_level, json_lines=settings.environment is Environment.PRODUCTION)
+    configure_tracing(settings, "crm-api")
     return create_app(settings)

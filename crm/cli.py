@@ -80,7 +80,9 @@ def serve(settings: Settings) -> int:
         return 0
 
     from crm.app import create_app
+    from crm.tracing import configure_tracing
 
+    configure_tracing(settings, "crm-api")
     server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
     # uvicorn re-raises Ctrl-C after its graceful shutdown; that shutdown was the point.
     with contextlib.suppress(KeyboardInterrupt):
@@ -89,7 +91,10 @@ def serve(settings: Settings) -> int:
 
 
 def worker(settings: Settings) -> int:
+    from crm.tracing import configure_tracing
     from crm.worker import run_worker
+
+    configure_tracing(settings, "crm-worker")
 
     async def until_signal() -> int:
         stop = asyncio.Event()
@@ -129,7 +134,9 @@ def migrate(settings: Settings) -> int:
 
 def dev(settings: Settings) -> int:
     from crm.dev_stack import run_dev_stack
+    from crm.tracing import configure_tracing
 
+    configure_tracing(settings, "crm")
     return run_script(run_dev_stack(settings))
 
 

@@ -8,6 +8,9 @@ An operation refused whole because the database was busy (every root field `BUSY
 done) is a 503 with `Retry-After` in either media type, so retrying HTTP clients and proxies
 retry it. When some root field succeeded it stays a 200: resending the document would repeat
 the part that was done.
+
+An operation refused by the caller's rate limits (`RATE_LIMITED`, `schema/rate_limits.py`)
+is a 429 with `Retry-After` in either media type: nothing of it ran.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -27,6 +30,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from crm.graphiql_page import GraphiQLPage
 from crm.graphql_ws import (
     DEFAULT_PING_SECONDS,
     DEFAULT_PONG_TIMEOUT_SECONDS,
@@ -37,11 +41,13 @@ from domain.auth import AuthConfig, actor_for_credentials
 from domain.email_accounts import MailboxPolicy
 from domain.errors import DomainError
 from domain.live_events import LiveEvents
+from domain.signed_links import LinkConfig
 from domain.storage import Storage
 from domain.webhook_deliveries import WebhookConfig
 from resolvers.context import RequestContext
 from schema.extensions import is_busy_error
 from schema.observability import current_request
+from schema.rate_limits import is_rate_limited_error
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -85,26 +91,34 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self,
         *args: Any,
         auth: AuthConfig,
+        ide_page: GraphiQLPage | None = None,
         live_events: LiveEvents | None = None,
         webhooks: WebhookConfig | None = None,
         inbound_domain: str = "",
         mailbox_policy: MailboxPolicy | None = None,
         storage: Storage | None = None,
+        links: LinkConfig | None = None,
+        public_url: str = "",
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
         **kwargs: Any,
     ) -> None:
+        # GraphiQL from the package's own assets (Strawberry's template loads them from a CDN).
+        kwargs["graphql_ide"] = "graphiql" if ide_page else None
         kwargs["connection_init_wait_timeout"] = timedelta(
             seconds=ws_connection_init_timeout_seconds
         )
         super().__init__(*args, **kwargs)
         self.auth = auth
+        self.ide_page = ide_page
         self.live_events = live_events
         self.webhooks = webhooks or WebhookConfig()
         self.inbound_domain = inbound_domain
         self.mailbox_policy = mailbox_policy
         self.storage = storage
+        self.links = links
+        self.public_url = public_url
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -121,9 +135,15 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             inbound_domain=self.inbound_domain,
             mailbox_policy=self.mailbox_policy,
             storage=self.storage,
+            links=self.links,
+            public_url=self.public_url,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        assert self.ide_page is not None  # only called when graphql_ide is set
+        return self.ide_page.page()
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set headers on websockets: credentials may come in connection_init
@@ -169,6 +189,8 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             request.state.graphql_request_error = True
         if refused_as_busy(result):
             request.state.graphql_busy = True
+        if (retry_after := refused_by_rate_limit(result)) is not None:
+            request.state.graphql_retry_after = retry_after
         response = await super().process_result(request, result)
         if request_error and getattr(request.state, "graphql_media_type", None) == (
             GRAPHQL_RESPONSE_JSON
@@ -207,13 +229,17 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         if getattr(request.state, "graphql_busy", False):
             status = 503
             headers.append((b"retry-after", str(int(RETRY_AFTER.total_seconds())).encode()))
+        rate_retry_after = getattr(request.state, "graphql_retry_after", None)
+        if rate_retry_after is not None:
+            status = 429
+            headers.append((b"retry-after", str(rate_retry_after).encode()))
         if media_type == GRAPHQL_RESPONSE_JSON:
             headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
             if content_type.startswith(JSON):
                 headers.append(
                     (b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode())
                 )
-                if getattr(request.state, "graphql_request_error", False):
+                if getattr(request.state, "graphql_request_error", False) and status == 200:
                     status = 400
             else:
                 headers.append((b"content-type", content_type.encode()))
@@ -232,6 +258,15 @@ def refused_as_busy(result: ExecutionResult) -> bool:
     if not result.errors or not all(is_busy_error(error) for error in result.errors):
         return False
     return result.data is None or all(value is None for value in result.data.values())
+
+
+def refused_by_rate_limit(result: ExecutionResult) -> int | None:
+    """Seconds until the caller may send again, when a rate limit refused the operation."""
+    if result.data is not None or not result.errors:
+        return None
+    if not all(is_rate_limited_error(error) for error in result.errors):
+        return None
+    return max(int((error.extensions or {}).get("retryAfter", 1)) for error in result.errors)
 
 
 def message_content_type(message: Any) -> str:

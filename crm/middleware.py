@@ -7,10 +7,13 @@ import re
 import time
 import uuid
 
+from opentelemetry.trace import SpanKind
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.context import TortoiseContext, _current_context
 
+from domain import tracing
+from domain.metrics import REQUEST_SECONDS
 from domain.public_pages import SIGNED_PATHS
 from domain.signed_links import fingerprint
 from schema.observability import RequestLog, current_request
@@ -60,25 +63,64 @@ class RequestLogMiddleware:
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
                 ]
+            elif message["type"] == "websocket.accept":
+                status = 101
+            elif message["type"] == "websocket.close" and status == 500:
+                status = 403  # closed before it was accepted
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            current_request.reset(token)
-            log.info(
-                "%s %s %s",
-                scope.get("method", "WS"),
-                logged_path(scope["path"]),
-                status,
-                extra={
-                    "request_id": request_id,
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "operation": entry.operation_name,
-                    "operation_type": entry.operation_type,
-                },
-            )
+        method = scope.get("method", "WS")
+        extra: dict[str, object] = {}
+        # A server span when tracing is on (`crm/tracing.py`), continuing a caller's
+        # `traceparent`; it carries the request id, and the log line its trace id.
+        with tracing.span(
+            f"{method} {scope['path'] if scope['type'] == 'websocket' else 'request'}",
+            SpanKind.SERVER,
+            {"crm.request_id": request_id, "http.request.method": method},
+            parent=traceparent(headers),
+        ) as span:
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                current_request.reset(token)
+                elapsed = time.perf_counter() - started
+                route = getattr(scope.get("route"), "path", "other")
+                operation = (
+                    f"{entry.operation_type} {entry.root_field or ''}".rstrip()
+                    if entry.operation_type
+                    else ""
+                )
+                REQUEST_SECONDS.labels(route, method, str(status), operation).observe(elapsed)
+                if span is not None:
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)
+                    span.set_attribute("http.response.status_code", status)
+                    extra["trace_id"] = tracing.current_trace_id()
+                log.info(
+                    "%s %s %s",
+                    method,
+                    logged_path(scope["path"]),
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 1),
+                        "operation": entry.operation_name,
+                        "operation_type": entry.operation_type,
+                        **extra,
+                    },
+                )
+
+
+def traceparent(headers: dict[bytes, bytes]) -> dict[str, str] | None:
+    """A caller's W3C trace context, to continue its trace."""
+    given = headers.get(b"traceparent")
+    if given is None:
+        return None
+    carrier = {"traceparent": given.decode("latin-1")}
+    if state := headers.get(b"tracestate"):
+        carrier["tracestate"] = state.decode("latin-1")
+    return carrier
 
 
 class DatabaseContextMiddleware:

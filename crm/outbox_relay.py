@@ -1,7 +1,8 @@
 """The outbox relay: delivers the domain's outbox to Temporal, retrying with backoff.
 
 It starts flow runs and signals them, starts the deliveries of queued messages, starts,
-schedules and cancels broadcasts, and starts and cancels meeting reminders. It lives in
+schedules and cancels broadcasts, starts and cancels meeting reminders, and tells campaigns'
+period runs their period. It lives in
 `crm` because it talks to Temporal; the rows come from the domain, written in the same
 transaction as the change that caused them, so nothing is lost while Temporal is away: the
 rows wait, and the relay backs off and tries again.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from temporalio.client import Client, ScheduleAlreadyRunningError, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -29,14 +31,20 @@ from temporalio.service import RPCError, RPCStatusCode
 from crm.logging import WORKER_LOGGER
 from crm.schedules import broadcast_schedule
 from db.busy import is_busy
+from domain.business_time import BusinessCalendar
 from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RECORD_EVENT, SIGNAL_RETRY_STEP
 from domain.flows.definitions import FlowDefinition
+from domain.metrics import OUTBOX_RELAYED
 from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivered, mark_failed
+from domain.tracing import span, trace_of
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
+from workflows.campaign_period import CampaignPeriod, CampaignPeriodInput, Period
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
 from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
+from workflows.ticket_closing import TicketClosing, TicketClosingInput
+from workflows.ticket_sla import ClockSignal, TicketSla, TicketSlaInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
 
@@ -105,7 +113,13 @@ class OutboxRelay:
             if message.workflow_id in held_back:
                 continue
             try:
-                await self._deliver(message)
+                with span(
+                    f"outbox relay {message.kind}",
+                    SpanKind.PRODUCER,
+                    {"crm.outbox.kind": message.kind},
+                    parent=trace_of(message.payload),
+                ):
+                    await self._deliver(message)
             except TemporalUnreachable as error:
                 await mark_failed(message, str(error), self.timing.backoff(message.attempts + 1))
                 log.warning(
@@ -127,9 +141,11 @@ class OutboxRelay:
                     },
                 )
                 held_back.add(message.workflow_id)
+                OUTBOX_RELAYED.labels("retried").inc()
                 failed += 1
                 continue
             await mark_delivered(message)
+            OUTBOX_RELAYED.labels("delivered").inc()
             delivered += 1
         return RelayRound(delivered, failed)
 
@@ -178,6 +194,14 @@ class OutboxRelay:
                 await self._start_meeting_reminder(message)
             elif message.kind == OutboxKind.CANCEL_MEETING_REMINDER:
                 await self._cancel_meeting_reminder(message)
+            elif message.kind == OutboxKind.CAMPAIGN_PERIOD:
+                await self._campaign_period(message)
+            elif message.kind == OutboxKind.START_TICKET_CLOSING:
+                await self._start_ticket_closing(message)
+            elif message.kind == OutboxKind.START_TICKET_SLA:
+                await self._start_ticket_sla(message)
+            elif message.kind == OutboxKind.SIGNAL_TICKET_SLA:
+                await self._signal_ticket_sla(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -272,6 +296,67 @@ class OutboxRelay:
         """A reminder that has gone out (or never started: its start is earlier in the
         outbox, delivered first) has nothing to cancel."""
         await self._signal_if_running(message, MeetingReminder.cancel, "meeting reminder")
+
+    async def _campaign_period(self, message: OutboxMessage) -> None:
+        """Signal-with-start: the campaign's run (started if none runs) waits for this period.
+        A second delivery tells the run the same period again, which changes nothing."""
+        period = Period(
+            starts_at=datetime.fromisoformat(message.payload["starts_at"]),
+            ends_at=datetime.fromisoformat(message.payload["ends_at"]),
+        )
+        await self.client.start_workflow(
+            CampaignPeriod.run,
+            CampaignPeriodInput(message.payload["campaign_id"], period),
+            id=message.workflow_id,
+            task_queue=self.task_queue,
+            start_signal="move",
+            start_signal_args=[period],
+            rpc_timeout=self.timing.rpc_timeout,
+        )
+
+    async def _start_ticket_closing(self, message: OutboxMessage) -> None:
+        request = TicketClosingInput(
+            ticket_id=message.payload["ticket_id"],
+            resolved_at=datetime.fromisoformat(message.payload["resolved_at"]),
+            close_at=datetime.fromisoformat(message.payload["close_at"]),
+        )
+        await self._start_once(message, TicketClosing.run, request, "ticket closing")
+
+    async def _start_ticket_sla(self, message: OutboxMessage) -> None:
+        payload = message.payload
+        request = TicketSlaInput(
+            ticket_id=payload["ticket_id"],
+            calendar=BusinessCalendar(**payload["calendar"]),
+            started_at=datetime.fromisoformat(payload["started_at"]),
+            first_response_target=payload["first_response_target"],
+            resolution_target=payload["resolution_target"],
+            warning_share=float(payload["warning_share"]),
+        )
+        await self._start_once(message, TicketSla.run, request, "ticket SLA")
+
+    async def _signal_ticket_sla(self, message: OutboxMessage) -> None:
+        """A ticket's clocks paused, resumed, met or stopped; a run that has ended (every
+        clock met or breached) has nothing to be told."""
+        handle = self.client.get_workflow_handle(message.workflow_id)
+        name = message.payload["signal"]
+        at = ClockSignal(datetime.fromisoformat(message.payload["at"]))
+        signals: dict[str, Any] = {
+            "pause": (TicketSla.pause, at),
+            "resume": (TicketSla.resume, at),
+            "responded": (TicketSla.responded, at),
+        }
+        try:
+            if name == "stop":
+                await handle.signal(TicketSla.stop, rpc_timeout=self.timing.rpc_timeout)
+            elif name in signals:
+                signal, argument = signals[name]
+                await handle.signal(signal, argument, rpc_timeout=self.timing.rpc_timeout)
+            else:
+                raise NotDeliverable(f"unknown ticket SLA signal {name!r}")
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("ticket SLA has ended", extra={"workflow_id": message.workflow_id})
 
     async def _signal(self, message: OutboxMessage) -> None:
         handle = self.client.get_workflow_handle(message.workflow_id)

@@ -1,5 +1,6 @@
 """The Temporal schedules a worker keeps (the daily purge of deleted documents, reading the
-connected mailboxes every minute), and those of
+connected mailboxes every minute, the campaign owners' daily summaries every quarter hour),
+and those of
 yearly broadcasts, which the outbox relay creates and deletes.
 
 A schedule lives on the Temporal server, so the purge runs once a day however many workers
@@ -27,6 +28,7 @@ from temporalio.client import (
 )
 
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
+from workflows.campaign_summaries import CampaignSummaries
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.mailbox_fetch import FetchMailboxes
 
@@ -34,6 +36,9 @@ MAILBOX_FETCH_SCHEDULE = "crm-mailbox-fetch"
 DOCUMENT_PURGE_SCHEDULE = "crm-document-purge"
 # Every day at 00:00 UTC (interval schedules are aligned to the Unix epoch).
 DOCUMENT_PURGE_EVERY = timedelta(days=1)
+CAMPAIGN_SUMMARY_SCHEDULE = "crm-campaign-summaries"
+# At :00, :15, :30 and :45 UTC: every time zone's midnight falls on one of them.
+CAMPAIGN_SUMMARY_EVERY = timedelta(minutes=15)
 
 
 async def ensure_schedules(
@@ -61,6 +66,15 @@ async def ensure_schedules(
     )
     with contextlib.suppress(ScheduleAlreadyRunningError):
         await client.create_schedule(MAILBOX_FETCH_SCHEDULE, mailboxes)
+    summaries = Schedule(
+        action=ScheduleActionStartWorkflow(
+            CampaignSummaries.run, id=CAMPAIGN_SUMMARY_SCHEDULE, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=CAMPAIGN_SUMMARY_EVERY)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    with contextlib.suppress(ScheduleAlreadyRunningError):
+        await client.create_schedule(CAMPAIGN_SUMMARY_SCHEDULE, summaries)
 
 
 def broadcast_schedule(payload: dict[str, Any], schedule_id: str, task_queue: str) -> Schedule:

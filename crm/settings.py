@@ -11,10 +11,13 @@ import yaml
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.event_signals import is_postgres_url
 from domain.auth import AuthConfig
+from domain.campaign_page import PublicLimits
 from domain.documents import UploadLimits
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEventsConfig
+from domain.rate_limits import CallerLimits, RateLimit, api_counters
 from domain.signed_links import LinkConfig
 from domain.storage import LocalFolderStorage, Storage
 from domain.webhook_deliveries import WebhookConfig
@@ -77,6 +80,14 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     unsubscribe_link_days: int = Field(default=365, gt=0, le=3650)
     booking_link_days: int = Field(default=60, gt=0, le=3650)
+    # How long an emailed password reset link works (once).
+    password_reset_minutes: int = Field(default=30, gt=0, le=24 * 60)
+    # Public campaign pages and widgets (`/c/<agency>/<code>`): a sign-up form sent back sooner
+    # than this is a bot's; requests each client address and each campaign may make.
+    campaign_form_min_seconds: float = Field(default=3.0, ge=0, le=600)
+    campaign_views_per_address_per_minute: int = Field(default=120, gt=0)
+    campaign_posts_per_address_per_hour: int = Field(default=30, gt=0)
+    campaign_sign_ups_per_campaign_per_minute: int = Field(default=300, gt=0)
     # Broadcasts send at most this many messages a second per worker (the SMTP relay's limit).
     broadcast_rate_per_second: float = Field(default=20.0, gt=0, le=10_000)
     # Inbound mail (`crm inbound`): each agency receives at <mailbox>@<its slug>.<domain>
@@ -101,6 +112,9 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=5, gt=0)
     login_max_failures_per_address: int = Field(default=50, gt=0)
+    # An account that signed in from an address this recently is not held by that address's
+    # limit (`domain/auth.py`: an office behind one NAT).
+    login_known_address_days: int = Field(default=30, gt=0, le=365)
     graphiql: bool | None = None
     introspection: bool = True
     max_body_bytes: int = Field(default=1_000_000, gt=0)
@@ -109,6 +123,19 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2_000, gt=0)
     # The most objects one operation may ask for (`schema/cost.py`); the README says how.
     max_query_cost: int = Field(default=50_000, gt=0)
+    # What one caller (a user, an API key, an anonymous address) may spend a minute: requests,
+    # and query cost (the objects its operations may ask for). 0 turns a limit off.
+    rate_requests_per_minute: int = Field(default=1_200, ge=0)
+    rate_cost_per_minute: int = Field(default=2_000_000, ge=0)
+    # Prometheus metrics (docs/operations.md): the API serves /metrics only with this token set
+    # and sent (`Authorization: Bearer ...`); the worker serves it on its own listener
+    # (`host:port`, empty: none), asking for the token too when it is set.
+    metrics_token: SecretStr = SecretStr("")
+    worker_metrics_address: str = ""
+    # OpenTelemetry traces (crm/tracing.py): an OTLP/HTTP traces URL turns them on (so do the
+    # standard OTEL_EXPORTER_OTLP_* variables); the service name defaults to the process's part.
+    otel_endpoint: str = ""
+    otel_service_name: str = ""
     # Subscriptions (graphql-transport-ws): see the README, "Following every change".
     subscription_queue_size: int = Field(default=1_000, gt=0)
     subscription_poll_seconds: float = Field(default=2.0, gt=0)
@@ -162,6 +189,19 @@ class Settings(BaseSettings):
     def task_queues(self) -> TaskQueues:
         return self._task_queues
 
+    def caller_limits(self) -> CallerLimits | None:
+        """The API's limits per caller, counted in the database on PostgreSQL (shared by every
+        API process) and in the process on SQLite (`domain/rate_limits.py` says why)."""
+        minute = timedelta(minutes=1)
+        requests, cost = self.rate_requests_per_minute, self.rate_cost_per_minute
+        if not requests and not cost:
+            return None
+        return CallerLimits(
+            counters=api_counters(postgres=is_postgres_url(self.database_url)),
+            requests=RateLimit("requests", requests, minute) if requests else None,
+            cost=RateLimit("cost", cost, minute) if cost else None,
+        )
+
     def live_events(self) -> LiveEventsConfig:
         return LiveEventsConfig(
             queue_size=self.subscription_queue_size,
@@ -194,7 +234,24 @@ class Settings(BaseSettings):
             secret_key=self.secret_key,
             lifetime=timedelta(days=self.unsubscribe_link_days),
             booking_lifetime=timedelta(days=self.booking_link_days),
+            reset_lifetime=timedelta(minutes=self.password_reset_minutes),
             inbound_domain=self.inbound_domain,
+        )
+
+    def campaign_limits(self) -> PublicLimits:
+        return PublicLimits(
+            views_per_address=RateLimit(
+                "campaign-views", self.campaign_views_per_address_per_minute, timedelta(minutes=1)
+            ),
+            posts_per_address=RateLimit(
+                "campaign-posts", self.campaign_posts_per_address_per_hour, timedelta(hours=1)
+            ),
+            sign_ups_per_campaign=RateLimit(
+                "campaign-sign-ups",
+                self.campaign_sign_ups_per_campaign_per_minute,
+                timedelta(minutes=1),
+            ),
+            min_fill=timedelta(seconds=self.campaign_form_min_seconds),
         )
 
     def mailbox_policy(self) -> MailboxPolicy:
@@ -210,4 +267,5 @@ class Settings(BaseSettings):
             failure_window=timedelta(minutes=self.login_window_minutes),
             max_failures_per_account=self.login_max_failures_per_account,
             max_failures_per_address=self.login_max_failures_per_address,
+            known_address_window=timedelta(days=self.login_known_address_days),
         )

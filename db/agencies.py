@@ -36,6 +36,10 @@ class Agency(Model):
     lead_assignee = fields.CharField(
         max_length=80, default="role:sales_person", db_default="role:sales_person"
     )
+    # Days a resolved ticket may be reopened; after them a timer closes it for good.
+    ticket_reopen_days = fields.IntField(default=7, db_default=7)
+    # Whether mail to support@ from a sender opens a ticket (else it is only on timelines).
+    tickets_from_mail = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -54,6 +58,9 @@ class OrgUnit(Model):
     name = fields.CharField(max_length=200)
     parent_id = fields.UUIDField(null=True)
     path = fields.CharField(max_length=1000, db_index=True)
+    # The agent the unit's ticket queue gave the last ticket to (round-robin goes on from
+    # them); the unit's row is locked while a ticket is assigned.
+    last_ticket_assignee_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -48,6 +48,13 @@ MODEL_MODULES = [
     "db.email_accounts",
     "db.meetings",
     "db.rate_limits",
+    "db.campaigns",
+    "db.referral_codes",
+    "db.campaign_likes",
+    "db.tickets",
+    "db.service_levels",
+    "db.ticket_assignment",
+    "db.knowledge_base",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Sign-in sessions and their rotating refresh tokens; failed sign-ins for throttling."""
+"""Sign-in sessions and their rotating refresh tokens, failed sign-ins for throttling, and
+password reset requests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ class Session(Model):
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)
     user_id = fields.UUIDField(db_index=True)
+    # The client address it was opened from: a place the user is known to sign in from.
+    address = fields.CharField(max_length=64, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)
 
@@ -44,3 +47,20 @@ class LoginFailure(Model):
 
     class Meta:
         table = "login_failure"
+
+
+class PasswordReset(Model):
+    """One request to reset a forgotten password, made whether or not the email has an
+    account (user_id is null when it has none), so requests are counted alike for throttling.
+    The emailed link names the row, and is good until `expires_at` and for one use."""
+
+    id = fields.UUIDField(primary_key=True)
+    email = fields.CharField(max_length=254, db_index=True)
+    address = fields.CharField(max_length=64, db_index=True)
+    user_id = fields.UUIDField(null=True, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_reset"

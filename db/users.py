@@ -20,6 +20,10 @@ class User(Model):
     designation_id = fields.UUIDField(null=True)
     manager_id = fields.UUIDField(null=True)
     is_active = fields.BooleanField(default=True)
+    # E.164, or empty; set by the user on their own profile.
+    phone = fields.CharField(max_length=40, default="", db_default="")
+    # An image document on the user (`record_type` user): their picture.
+    picture_document_id = fields.UUIDField(null=True)
     # An IANA zone name; null: the agency's.
     time_zone = fields.CharField(max_length=64, null=True)
     # Notification kind -> in_app, email, both or none; a kind left out goes in-app.

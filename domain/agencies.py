@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -23,7 +23,6 @@ from db.agencies import Agency as Agency
 from db.agencies import Department as Department
 from db.agencies import Designation as Designation
 from db.agencies import OrgUnit as OrgUnit
-from db.documents import Document
 from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -38,9 +37,10 @@ from domain.field_types import (
     address_snapshot,
     input_codes,
 )
+from domain.images import attached_image
 from domain.passwords import hash_password
 from domain.policies import forbidden, require, rows
-from domain.record_changes import record_created, record_updated
+from domain.record_changes import record_created, record_deleted, record_updated
 from domain.roles import Access, Resource, Role, RowScope
 from domain.users import validate_new_user
 
@@ -59,6 +59,7 @@ class OrganisationErrorCode(StrEnum):
     INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
     INVALID_LOCALE = "INVALID_LOCALE"
     INVALID_URL = "INVALID_URL"
+    IN_USE = "IN_USE"
 
 
 class AgencyKind(StrEnum):
@@ -85,10 +86,10 @@ class AgencyProfile(BaseModel):
     lead_assignee: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = (
         LEAD_ROLE_PREFIX + Role.SALES_PERSON
     )
+    ticket_reopen_days: int = Field(default=7, ge=0, le=365)
+    tickets_from_mail: bool = False
 
 
-# What a logo may be: images every mail client shows (no SVG: it can carry scripts).
-LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 MAX_LOGO_BYTES = 1_000_000
 
 _PROFILE_CODES = input_codes(OrganisationErrorCode)
@@ -157,6 +158,166 @@ async def create_designation(actor: Actor, name: str) -> Designation:
     return designation
 
 
+async def _locked_unit(actor: Actor, unit_id: UUID, conn: BaseDBAsyncClient) -> OrgUnit:
+    unit: OrgUnit | None = (
+        await OrgUnit.filter(id=unit_id, agency_id=actor.agency_id)
+        .using_db(conn)
+        .select_for_update()
+        .first()
+    )
+    if unit is None:
+        raise DomainError(OrganisationErrorCode.NOT_FOUND, f"No unit with id {unit_id}.", "id")
+    return unit
+
+
+async def update_org_unit(actor: Actor, unit_id: UUID, data: dict[str, Any]) -> OrgUnit:
+    """Rename a unit and/or move it (with everything below it) under another parent, or to the
+    top with `parent_id` None. A unit cannot move under itself or its own descendants.
+
+    Moving changes who its Sales Heads see: a head's team is their unit and all below it, so
+    the moved subtree leaves the old ancestors' heads and joins the new ones'."""
+    _require_admin(actor)
+    async with in_transaction() as conn:
+        unit = await _locked_unit(actor, unit_id, conn)
+        before = _unit_snapshot(unit)
+        if "name" in data:
+            unit.name = _name(data["name"])
+        if "parent_id" in data and data["parent_id"] != unit.parent_id:
+            await _move(actor, unit, data["parent_id"], conn)
+        await unit.save(using_db=conn)
+        old, new = changed_fields(before, _unit_snapshot(unit))
+        if new:
+            await record_updated(actor, "org_unit", str(unit.id), old, new, conn)
+    return unit
+
+
+def _unit_snapshot(unit: OrgUnit) -> dict[str, Any]:
+    return {"name": unit.name, "parent_id": str(unit.parent_id) if unit.parent_id else None}
+
+
+async def _move(
+    actor: Actor, unit: OrgUnit, parent_id: UUID | None, conn: BaseDBAsyncClient
+) -> None:
+    """Re-root the unit's subtree: every path under the old one is rewritten."""
+    new_path = f"/{unit.id}/"
+    if parent_id is not None:
+        parent = (
+            await OrgUnit.filter(id=parent_id, agency_id=actor.agency_id).using_db(conn).first()
+        )
+        if parent is None:
+            raise DomainError(OrganisationErrorCode.NOT_FOUND, "No such parent unit.", "parent_id")
+        if parent.path.startswith(unit.path):
+            raise DomainError(
+                OrganisationErrorCode.INVALID,
+                "A unit cannot move under itself or a unit below it.",
+                "parent_id",
+            )
+        new_path = f"{parent.path}{unit.id}/"
+    old_path = unit.path
+    subtree = await OrgUnit.filter(agency_id=actor.agency_id, path__startswith=old_path).using_db(
+        conn
+    )
+    for below in subtree:
+        if below.id != unit.id:
+            below.path = new_path + below.path[len(old_path) :]
+            await below.save(using_db=conn, update_fields=["path"])
+    unit.parent_id = parent_id
+    unit.path = new_path
+
+
+def _blockers(counts: dict[str, int]) -> str:
+    return " and ".join(f"{n} {what}{'' if n == 1 else 's'}" for what, n in counts.items() if n)
+
+
+async def remove_org_unit(actor: Actor, unit_id: UUID) -> OrgUnit:
+    """Retire an empty unit. One that still has users or child units is IN_USE, naming them:
+    move them first (`updateUser`, `updateOrgUnit`)."""
+    _require_admin(actor)
+    async with in_transaction() as conn:
+        unit = await _locked_unit(actor, unit_id, conn)
+        counts = {
+            "user": await User.filter(agency_id=actor.agency_id, org_unit_id=unit.id)
+            .using_db(conn)
+            .count(),
+            "child unit": await OrgUnit.filter(agency_id=actor.agency_id, parent_id=unit.id)
+            .using_db(conn)
+            .count(),
+        }
+        if any(counts.values()):
+            raise DomainError(
+                OrganisationErrorCode.IN_USE,
+                f"{unit.name!r} still has {_blockers(counts)}: move them to another unit first.",
+                "id",
+            )
+        await unit.delete(using_db=conn)
+        await record_deleted(actor, "org_unit", str(unit.id), _unit_snapshot(unit), conn)
+    return unit
+
+
+_NAMED_FIELD = {"department": "department_id", "designation": "designation_id"}
+
+
+async def _locked_named(
+    actor: Actor, model: type[Model], aggregate: str, row_id: UUID, conn: BaseDBAsyncClient
+) -> Any:
+    row = (
+        await model.filter(id=row_id, agency_id=actor.agency_id)
+        .using_db(conn)
+        .select_for_update()
+        .first()
+    )
+    if row is None:
+        raise DomainError(
+            OrganisationErrorCode.NOT_FOUND, f"No {aggregate} with id {row_id}.", "id"
+        )
+    return row
+
+
+async def rename_named(
+    actor: Actor, model: type[Model], aggregate: str, row_id: UUID, name: str
+) -> Any:
+    """Rename a department or designation (names stay unique in the agency)."""
+    _require_admin(actor)
+    name = _name(name)
+    async with in_transaction() as conn:
+        row = await _locked_named(actor, model, aggregate, row_id, conn)
+        taken = (
+            await model.filter(agency_id=actor.agency_id, name=name)
+            .exclude(id=row_id)
+            .using_db(conn)
+            .exists()
+        )
+        if taken:
+            raise DomainError(OrganisationErrorCode.NAME_TAKEN, f"{name!r} exists already.", "name")
+        if row.name != name:
+            old, row.name = row.name, name
+            await row.save(using_db=conn, update_fields=["name"])
+            await record_updated(actor, aggregate, str(row_id), {"name": old}, {"name": name}, conn)
+    return row
+
+
+async def remove_named(actor: Actor, model: type[Model], aggregate: str, row_id: UUID) -> Any:
+    """Retire a department or designation nobody holds; IN_USE (naming how many hold it)
+    otherwise: give those users another one first."""
+    _require_admin(actor)
+    async with in_transaction() as conn:
+        row = await _locked_named(actor, model, aggregate, row_id, conn)
+        holders = (
+            await User.filter(agency_id=actor.agency_id, **{_NAMED_FIELD[aggregate]: row_id})
+            .using_db(conn)
+            .count()
+        )
+        if holders:
+            raise DomainError(
+                OrganisationErrorCode.IN_USE,
+                f"{row.name!r} is held by {_blockers({'user': holders})}: change theirs first.",
+                "id",
+            )
+        await row.delete(using_db=conn)
+        await record_deleted(actor, aggregate, str(row_id), {"name": row.name}, conn)
+    return row
+
+
 async def org_units(actor: Actor) -> list[OrgUnit]:
     return await OrgUnit.filter(rows(actor, Resource.ORGANISATION, Access.READ, "id")).order_by(
         "path"
@@ -184,6 +345,8 @@ def profile_snapshot(agency: Agency) -> dict[str, Any]:
         "locale": agency.locale,
         "logo_id": str(agency.logo_document_id) if agency.logo_document_id else None,
         "lead_assignee": agency.lead_assignee,
+        "ticket_reopen_days": agency.ticket_reopen_days,
+        "tickets_from_mail": agency.tickets_from_mail,
     }
 
 
@@ -214,7 +377,18 @@ async def update_agency(actor: Actor, data: dict[str, Any]) -> Agency:
     async with in_transaction() as conn:
         agency = await _locked_agency(actor, conn)
         if changes.get("logo_id") is not None:
-            await _check_logo(agency, changes["logo_id"], conn)
+            # An image document uploaded to the agency itself (POST /documents with the
+            # Agency's id), small enough for every email to carry.
+            await attached_image(
+                agency.id,
+                AGENCY,
+                agency.id,
+                changes["logo_id"],
+                MAX_LOGO_BYTES,
+                conn,
+                OrganisationErrorCode,
+                "logo_id",
+            )
         if "lead_assignee" in changes:
             await _check_assignee(agency, changes["lead_assignee"], conn)
         before = profile_snapshot(agency)
@@ -249,34 +423,6 @@ async def _check_assignee(agency: Agency, assignee: str, conn: BaseDBAsyncClient
     if not active:
         raise DomainError(
             OrganisationErrorCode.NOT_FOUND, "No active user with that id.", "lead_assignee"
-        )
-
-
-async def _check_logo(agency: Agency, document_id: UUID, conn: BaseDBAsyncClient) -> None:
-    """A logo is an image document uploaded to the agency itself (POST /documents with the
-    Agency's id), small enough for every email to carry."""
-    document = (
-        await Document.filter(
-            id=document_id,
-            agency_id=agency.id,
-            record_type=AGENCY,
-            record_id=agency.id,
-            deleted_at__isnull=True,
-        )
-        .using_db(conn)
-        .first()
-    )
-    if document is None:
-        raise DomainError(
-            OrganisationErrorCode.NOT_FOUND,
-            "No such document on the agency: upload the logo to the agency first.",
-            "logo_id",
-        )
-    if document.content_type not in LOGO_TYPES or document.size > MAX_LOGO_BYTES:
-        raise DomainError(
-            OrganisationErrorCode.INVALID,
-            f"A logo is a PNG, JPEG, GIF or WebP image of at most {MAX_LOGO_BYTES:,} bytes.",
-            "logo_id",
         )
 
 

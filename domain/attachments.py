@@ -1,5 +1,5 @@
-"""The records notes and documents attach to (contacts, customers, leads and deals), and the
-rule for them:
+"""The records notes and documents attach to (contacts, customers, leads, deals and tickets),
+and the rule for them:
 whoever may read the record reads what is attached to it, whoever may change the record
 changes it. The checks are the records' own (`domain.sales_records`), so they cannot drift.
 """
@@ -17,6 +17,8 @@ from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
 from db.leads import Lead
+from db.tickets import Ticket
+from db.users import User
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.policies import scope
@@ -29,7 +31,14 @@ ATTACHABLE: dict[str, type[Model]] = {
     "customer": Customer,
     "lead": Lead,
     "deal": Deal,
+    "ticket": Ticket,
 }
+# Records not under the sales records' rule: (resource, the column row scope follows).
+_OWN_RULES: dict[str, tuple[Resource, str]] = {"ticket": (Resource.TICKETS, "assignee_id")}
+
+
+def _rule(record_type: str) -> tuple[Resource, str]:
+    return _OWN_RULES.get(record_type, (Resource.SALES_RECORDS, "owner_id"))
 
 
 def _model(record_type: str, codes: type[StrEnum]) -> type[Model]:
@@ -42,6 +51,21 @@ def _model(record_type: str, codes: type[StrEnum]) -> type[Model]:
 # Documents (its logo) may also be on the agency itself: everyone in it reads them, admins
 # change them. Notes are not (their resolvers take sales records only).
 AGENCY = "agency"
+
+
+# Documents (their picture) may be on a user: everyone in the agency reads them, the user
+# and admins change them.
+USER = "user"
+
+
+async def _user_access(
+    actor: Actor, record_id: UUID, codes: type[StrEnum], field: str, write: bool
+) -> None:
+    if not await User.filter(id=record_id, agency_id=actor.agency_id).exists():
+        raise DomainError(codes("NOT_FOUND"), "No such user.", field)
+    admin = scope(actor, Resource.USERS, Access.WRITE) is RowScope.AGENCY
+    if write and actor.user_id != record_id and not admin:
+        raise DomainError(codes("FORBIDDEN"), "Only the user and admins change their files.", field)
 
 
 def _agency_access(
@@ -60,8 +84,16 @@ async def check_readable(
     if record_type == AGENCY:
         _agency_access(actor, record_id, codes, field, write=False)
         return
+    if record_type == USER:
+        await _user_access(actor, record_id, codes, field, write=False)
+        return
     model = _model(record_type, codes)
-    if not await scoped(model, actor).filter(id=record_id).exists():
+    resource, owner_field = _rule(record_type)
+    if (
+        not await scoped(model, actor, Access.READ, owner_field, resource)
+        .filter(id=record_id)
+        .exists()
+    ):
         raise DomainError(codes("NOT_FOUND"), f"No {record_type} with id {record_id}.", field)
 
 
@@ -73,8 +105,16 @@ async def check_writable(
     if record_type == AGENCY:
         _agency_access(actor, record_id, codes, field, write=True)
         return
+    if record_type == USER:
+        await _user_access(actor, record_id, codes, field, write=True)
+        return
     model = _model(record_type, codes)
-    if await scoped(model, actor, Access.WRITE).filter(id=record_id).exists():
+    resource, owner_field = _rule(record_type)
+    if (
+        await scoped(model, actor, Access.WRITE, owner_field, resource)
+        .filter(id=record_id)
+        .exists()
+    ):
         return
     await check_readable(actor, record_type, record_id, codes, field)
     raise DomainError(codes("FORBIDDEN"), f"You may not change this {record_type}.", field)
@@ -94,9 +134,14 @@ async def lock_record(
         _agency_access(actor, record_id, codes, field, write=True)
         await Agency.filter(id=record_id).using_db(conn).select_for_update().first()
         return
+    if record_type == USER:
+        await _user_access(actor, record_id, codes, field, write=True)
+        await User.filter(id=record_id).using_db(conn).select_for_update().first()
+        return
     model = _model(record_type, codes)
     try:
-        await locked(model, actor, record_id, conn, codes, record_type)
+        resource, owner_field = _rule(record_type)
+        await locked(model, actor, record_id, conn, codes, record_type, owner_field, resource)
     except DomainError as exc:
         raise DomainError(exc.code, exc.message, field) from exc
 

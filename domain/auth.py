@@ -3,6 +3,27 @@
 Access tokens are short-lived JWTs naming a session; each request re-reads the user and the
 session, so deactivating a user or signing out takes effect at once. Refresh tokens are
 opaque, stored hashed, and good for one use: a reused one revokes its whole session.
+
+Throttling failed sign-ins
+--------------------------
+Two counts over a window (`failure_window`, 15 minutes by default), both of failures only:
+
+* per account (`max_failures_per_account`, 5): guessing one account's password, from
+  anywhere, locks that account for the rest of the window.
+* per client address (`max_failures_per_address`, 50): one address trying many accounts (a
+  password-spraying bot) is stopped, but only for accounts that have no recent successful
+  sign-in from that address (a session opened from it within `known_address_window`, 30
+  days). An office behind one NAT shares one address: a colleague's typos, or a bot on the
+  same network, must not lock out everyone there who signs in correctly every day.
+
+Alternatives weighed: a much higher per-address limit alone still locks the whole office once
+reached, only later; per-(account, address) counts alone let a bot spray every account from
+one address. Exempting known (account, address) pairs keeps both defences: the spraying bot
+meets the address limit for every account that never signed in from there, and the account
+limit still caps guesses on a known account. What it gives away: someone on that shared
+address learns, after the address limit, which accounts sign in from it (their next attempt is
+not refused as throttled); the per-account limit still holds for those. A person signing in
+from a new place behind a busy address waits out the window (at most 15 minutes).
 """
 
 from __future__ import annotations
@@ -51,6 +72,9 @@ class AuthConfig(BaseModel):
     failure_window: timedelta = timedelta(minutes=15)
     max_failures_per_account: int = 5
     max_failures_per_address: int = 50
+    # A session opened from an address within this long makes the account known there: the
+    # per-address limit does not apply to it (module docstring).
+    known_address_window: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,32 +98,57 @@ def _invalid_credentials() -> DomainError:
 
 
 async def _throttled(config: AuthConfig, email: str, address: str) -> bool:
+    """Too many recent failures on the account, or from the address for an account not known
+    there (see the module docstring)."""
     since = _now() - config.failure_window
     by_account = await LoginFailure.filter(email=email, occurred_at__gte=since).count()
     if by_account >= config.max_failures_per_account:
         return True
     by_address = await LoginFailure.filter(address=address, occurred_at__gte=since).count()
-    return by_address >= config.max_failures_per_address
+    if by_address < config.max_failures_per_address:
+        return False
+    return not await _known_at(config, email, address)
 
 
-async def login(config: AuthConfig, email: str, password: str, address: str) -> Tokens:
-    """Check the password and open a session; throttled per account and per client address."""
-    email = email.strip().lower()[:254]
+async def _known_at(config: AuthConfig, email: str, address: str) -> bool:
+    """Has the account signed in successfully from `address` recently?"""
+    user = await User.get_or_none(email=email)
+    if user is None or not address:
+        return False
+    since = _now() - config.known_address_window
+    return await Session.filter(user_id=user.id, address=address, created_at__gte=since).exists()
+
+
+async def check_not_throttled(config: AuthConfig, email: str, address: str) -> None:
+    """TOO_MANY_ATTEMPTS while the account or the address is locked (see the docstring)."""
     if await _throttled(config, email, address):
         raise DomainError(
             AuthErrorCode.TOO_MANY_ATTEMPTS,
             "Too many failed sign-ins; wait a few minutes and try again.",
         )
+
+
+async def record_failure(email: str, address: str) -> None:
+    """A wrong password given for `email` (a sign-in, or a password change)."""
+    await LoginFailure.create(email=email, address=address[:64])
+
+
+async def login(config: AuthConfig, email: str, password: str, address: str) -> Tokens:
+    """Check the password and open a session; throttled per account and per client address."""
+    email = email.strip().lower()[:254]
+    await check_not_throttled(config, email, address)
     user = await User.get_or_none(email=email, is_active=True)
     if not verify_password(user.password_hash if user else None, password[:256]) or user is None:
-        await LoginFailure.create(email=email, address=address[:64])
+        await record_failure(email, address)
         raise _invalid_credentials()
     actor = Actor(agency_id=user.agency_id, id=f"user:{user.id}", user_id=user.id)
     async with in_transaction() as conn:
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
             await user.save(using_db=conn, update_fields=["password_hash"])
-        session = await Session.create(agency_id=user.agency_id, user_id=user.id, using_db=conn)
+        session = await Session.create(
+            agency_id=user.agency_id, user_id=user.id, address=address[:64], using_db=conn
+        )
         refresh = await _new_refresh_token(config, session.id, conn)
         await record_audit(actor, "session", str(session.id), "login", {}, {}, conn)
     await LoginFailure.filter(email=email).delete()

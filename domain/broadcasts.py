@@ -135,7 +135,9 @@ def _parsed(data: dict[str, Any]) -> BroadcastInput:
         raise input_errors(exc, _CODES, BroadcastErrorCode.INVALID) from exc
 
 
-async def _check_template(actor: Actor, key: str) -> None:
+async def check_sendable_template(actor: Actor, key: str) -> None:
+    """A template that may go to many people: it exists, is published, and is not
+    transactional (campaign shares check theirs here too)."""
     template = await MessageTemplate.get_or_none(agency_id=actor.agency_id, key=key)
     if template is None:
         raise DomainError(
@@ -247,7 +249,7 @@ async def create_broadcast(actor: Actor, data: dict[str, Any]) -> Broadcast:
     require(actor, Resource.BROADCASTS, Access.WRITE)
     given = _parsed(data)
     audience = _checked_audience(given.record_type, given.audience)
-    await _check_template(actor, given.template)
+    await check_sendable_template(actor, given.template)
     await _check_date_field(actor, given)
     if given.recurrence == Recurrence.ONCE and given.send_at < datetime.now(UTC) - GRACE:
         raise DomainError(BroadcastErrorCode.IN_THE_PAST, "That time has passed.", "send_at")

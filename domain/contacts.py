@@ -176,6 +176,29 @@ async def get_contact(actor: Actor, contact_id: UUID) -> Contact:
     return contact
 
 
+async def contact_with_address(agency_id: UUID, address: str) -> Contact | None:
+    """The earliest live contact with the address among its emails (case aside)."""
+    address = address.strip().lower()
+    candidates = await Contact.filter(
+        agency_id=agency_id, deleted_at__isnull=True, search_text__contains=address
+    ).order_by("created_at", "id")
+    for contact in candidates:
+        if address in (known.strip().lower() for known in contact.emails):
+            return contact
+    return None
+
+
+async def contact_with_phone(agency_id: UUID, phone: str) -> Contact | None:
+    """The earliest live contact with the phone (E.164, as contacts store them)."""
+    candidates = await Contact.filter(
+        Contact.matching(phone), agency_id=agency_id, deleted_at__isnull=True
+    ).order_by("created_at", "id")
+    for contact in candidates:
+        if phone in contact.phones:
+            return contact
+    return None
+
+
 async def list_contacts(
     actor: Actor,
     first: int,

@@ -36,10 +36,12 @@ from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, parseaddr
 
 import aiosmtplib
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from tortoise.exceptions import IntegrityError
 
 from db.emails import SentEmail
+from domain import tracing
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +180,10 @@ async def send_email(
         return already_sent
 
     message = compose_email(smtp, idempotency_key, to, subject, body, html, headers, calendar)
-    accepted = await _hand_to_smtp(smtp, message, recipients)
+    with tracing.span(
+        "smtp send", SpanKind.CLIENT, {"server.address": smtp.host, "server.port": smtp.port}
+    ):
+        accepted = await _hand_to_smtp(smtp, message, recipients)
     try:
         return await SentEmail.create(
             idempotency_key=key,

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from tortoise.models import Model
 
 from db.calling_tasks import CallingTask
+from db.campaigns import Campaign
 from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
@@ -29,8 +30,10 @@ from db.message_preferences import MessagePreference
 from db.messages import Message
 from db.notes import Note
 from db.notifications import Notification
+from db.tickets import Ticket
 from db.users import User
 from domain.actors import Actor
+from domain.campaigns import readable as readable_campaigns
 from domain.policies import rows, scope
 from domain.roles import Access, Resource, RowScope
 
@@ -165,6 +168,20 @@ class RecordsAbout:
         return {str(pk) for pk, kind, subject in found if (kind, str(subject)) in seen}
 
 
+@dataclass(frozen=True)
+class CampaignRecords:
+    """Campaigns: seen by whoever their visibility shows them to (`domain.campaigns`)."""
+
+    def may_see_some(self, actor: Actor) -> bool:
+        return scope(actor, Resource.CAMPAIGNS, Access.READ) is not RowScope.NONE
+
+    async def visible(self, actor: Actor, record_ids: set[str]) -> set[str]:
+        if not self.may_see_some(actor):
+            return set()
+        query = Campaign.filter(readable_campaigns(actor), id__in=_keys(Campaign, record_ids))
+        return {str(key) for key in await query.values_list("id", flat=True)}
+
+
 # Record type (the event's aggregate type) -> how the visibility of its events is decided.
 RECORD_TYPES: dict[str, Visibility] = {
     "contact": OwnedRecords(Resource.SALES_RECORDS, Contact),
@@ -173,6 +190,11 @@ RECORD_TYPES: dict[str, Visibility] = {
     "deal": OwnedRecords(Resource.SALES_RECORDS, Deal),
     "calling_task": OwnedRecords(Resource.SALES_RECORDS, CallingTask, owner_field="assignee_id"),
     "meeting": OwnedRecords(Resource.SALES_RECORDS, Meeting),
+    "ticket": OwnedRecords(Resource.TICKETS, Ticket, owner_field="assignee_id"),
+    "business_calendar": SharedRecords(Resource.TICKETS),
+    "sla_policy": SharedRecords(Resource.TICKETS),
+    "ticket_assignment": SharedRecords(Resource.TICKETS),
+    "article": AgencyRecords(Resource.KNOWLEDGE_BASE),
     "pipeline": SharedRecords(Resource.SALES_RECORDS),
     "tag": SharedRecords(Resource.SALES_RECORDS),
     "user": OwnedRecords(Resource.USERS, User, owner_field="id"),
@@ -193,6 +215,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "broadcast": AgencyRecords(Resource.BROADCASTS),
     # Connecting and removing mailboxes: admins follow them (people list their own).
     "email_account": AgencyRecords(Resource.EMAIL_ACCOUNTS),
+    "campaign": CampaignRecords(),
 }
 
 

@@ -116,6 +116,12 @@ OptionalEmail = Annotated[
     AfterValidator(lambda value: _email(value) if value else value),
 ]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
+# Empty means "none given"; anything else must be an international phone number.
+OptionalPhone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=40),
+    AfterValidator(lambda value: _phone(value) if value else value),
+]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 # What a list filter's `search` may be.
 SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]

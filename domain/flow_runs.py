@@ -25,6 +25,7 @@ from domain.errors import DomainError
 from domain.events import append_event
 from domain.flow_triggers import SIGNAL_CANCEL, SIGNAL_RETRY_STEP, signal_run
 from domain.flows.definitions import ACTIVE_RUN_STATUSES, FlowRunStatus
+from domain.metrics import FLOW_RUN_REPORTS
 
 AGGREGATE = "flow_run"
 MAX_KEY_LENGTH = 255  # FlowStepEffect.idempotency_key
@@ -89,6 +90,7 @@ async def record_progress(
         )
         if not stored:
             return
+        FLOW_RUN_REPORTS.labels(str(status)).inc()
         run = (
             await FlowRun.filter(agency_id=agency_id, workflow_id=workflow_id).using_db(conn).get()
         )

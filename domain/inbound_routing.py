@@ -13,7 +13,11 @@ Run by the `ProcessInboundEmail` workflow's activity, once per stored message:
 * an unknown sender writing to a sales address becomes a contact and a lead (source
   `email`, owned as the agency's `lead_assignee` says); the contact is found, not made
   again, by the next message from the same address;
-* attachments become documents of the contact (the documents' storage and limits).
+* attachments become documents of the contact (the documents' storage and limits);
+* an answer to a ticket's public reply goes on the ticket too (outcome `ticket_reply`), and
+  moves a Pending ticket back to Open; where the agency turned `tickets_from_mail` on, a new
+  message to the support address opens a ticket (outcome `new_ticket`; an unknown sender
+  becomes a contact first, as for sales).
 
 The row is processed once: its status moves from `received` in the transaction that does
 the work, and a retried activity finds it done. Creating a sender's contact takes the
@@ -41,8 +45,9 @@ from db.documents import Document
 from db.inbound_emails import InboundEmail, InboundEmailLink
 from db.leads import Lead
 from db.messages import Message
+from db.tickets import Ticket
 from db.users import User
-from domain import contacts, leads
+from domain import contacts, leads, tickets
 from domain.actors import Actor
 from domain.documents import UploadLimits, upload_document
 from domain.errors import DomainError
@@ -72,6 +77,8 @@ class Outcome:
     UNSUBSCRIBE = "unsubscribe"
     BOUNCE = "bounce"
     UNMATCHED = "unmatched"
+    TICKET_REPLY = "ticket_reply"
+    NEW_TICKET = "new_ticket"
 
 
 async def _bytes(storage: Storage, key: str) -> bytes:
@@ -93,17 +100,6 @@ async def _answered(email: InboundEmail, parsed: ParsedEmail) -> Message | None:
         .order_by("-created_at")
         .first()
     )
-
-
-async def contact_with_address(agency_id: UUID, address: str) -> Contact | None:
-    """The earliest live contact with the address among its emails (case aside)."""
-    candidates = await Contact.filter(
-        agency_id=agency_id, deleted_at__isnull=True, search_text__contains=address
-    ).order_by("created_at", "id")
-    for contact in candidates:
-        if address in (known.strip().lower() for known in contact.emails):
-            return contact
-    return None
 
 
 async def _records_of_contact(agency_id: UUID, contact_id: UUID) -> list[tuple[str, str]]:
@@ -149,6 +145,22 @@ def _names(parsed: ParsedEmail) -> tuple[str, str]:
     return first[:100] or "Unknown", last[:100]
 
 
+def _sender_fields(parsed: ParsedEmail, owner_id: UUID | None) -> dict[str, Any]:
+    """A new sender's contact: names, company and phone from the message, source `email`."""
+    first_name, last_name = _names(parsed)
+    data: dict[str, Any] = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "emails": [parsed.from_address],
+        "company_name": parsed.signature.company,
+        "source": SOURCE,
+        "owner_id": owner_id,
+    }
+    if parsed.signature.phone:
+        data["phones"] = [parsed.signature.phone]
+    return data
+
+
 async def _new_lead(
     actor: Actor, email: InboundEmail, parsed: ParsedEmail
 ) -> tuple[UUID, UUID | None, bool]:
@@ -156,7 +168,7 @@ async def _new_lead(
     and whether they were made now (False: another message of the sender made them)."""
     async with in_transaction():
         agency = await Agency.filter(id=email.agency_id).select_for_update().get()
-        found = await contact_with_address(email.agency_id, parsed.from_address)
+        found = await contacts.contact_with_address(email.agency_id, parsed.from_address)
         if found is not None:
             lead = await Lead.filter(
                 agency_id=email.agency_id,
@@ -166,18 +178,7 @@ async def _new_lead(
             ).first()
             return found.id, lead.id if lead is not None else None, False
         owner_id = await _lead_owner(actor, agency)
-        first_name, last_name = _names(parsed)
-        data: dict[str, Any] = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "emails": [parsed.from_address],
-            "company_name": parsed.signature.company,
-            "source": SOURCE,
-            "owner_id": owner_id,
-        }
-        if parsed.signature.phone:
-            data["phones"] = [parsed.signature.phone]
-        contact = await contacts.create_contact(actor, data)
+        contact = await contacts.create_contact(actor, _sender_fields(parsed, owner_id))
         title = parsed.subject or f"Email from {contact.full_name}"
         lead = await leads.create_lead(
             actor,
@@ -189,6 +190,36 @@ async def _new_lead(
             },
         )
         return contact.id, lead.id, True
+
+
+async def _sender_contact(actor: Actor, email: InboundEmail, parsed: ParsedEmail) -> UUID:
+    """The sender's contact, made if none has the address (the agency locked, as for leads:
+    one contact per address)."""
+    async with in_transaction():
+        await Agency.filter(id=email.agency_id).select_for_update().get()
+        found = await contacts.contact_with_address(email.agency_id, parsed.from_address)
+        if found is not None:
+            return found.id
+        return (await contacts.create_contact(actor, _sender_fields(parsed, None))).id
+
+
+async def _new_ticket(
+    actor: Actor, email: InboundEmail, parsed: ParsedEmail, records: list[tuple[str, str]]
+) -> UUID:
+    """The ticket a support message opens, once: its id derives from the message's, so a
+    retried activity finds it."""
+    ticket_id = uuid.uuid5(email.id, "ticket")
+    if await Ticket.exists(id=ticket_id):
+        return ticket_id
+    customer = next((UUID(i) for t, i in records if t == "customer"), None)
+    data = {
+        "subject": (parsed.subject or f"Email from {parsed.from_address}")[:200],
+        "description": (parsed.reply_text or parsed.text)[: tickets.MAX_DESCRIPTION_LENGTH],
+        "channel": tickets.TicketChannel.EMAIL,
+        "contact_id": email.contact_id,
+        "customer_id": customer,
+    }
+    return (await tickets.create_ticket(actor, data, ticket_id=ticket_id)).id
 
 
 async def _link(
@@ -313,7 +344,14 @@ async def process_inbound_email(
     if answered is not None:
         email.reply_to_message_id = answered.id
     records: list[tuple[str, str]] = []
-    if answered is not None and answered.record_type == "customer":
+    ticket: Ticket | None = None
+    if answered is not None and answered.record_type == tickets.AGGREGATE:
+        ticket = await Ticket.get_or_none(id=answered.record_id, agency_id=email.agency_id)
+    if ticket is not None:
+        if ticket.contact_id is not None:
+            email.contact_id = ticket.contact_id
+            records = await _records_of_contact(email.agency_id, ticket.contact_id)
+    elif answered is not None and answered.record_type == "customer":
         records = [("customer", answered.record_id)]
     else:
         contact: Contact | None = None
@@ -321,12 +359,24 @@ async def process_inbound_email(
             contact = await Contact.get_or_none(
                 id=answered.record_id, agency_id=email.agency_id, deleted_at__isnull=True
             )
-        contact = contact or await contact_with_address(email.agency_id, parsed.from_address)
+        contact = contact or await contacts.contact_with_address(
+            email.agency_id, parsed.from_address
+        )
         if contact is not None:
             email.contact_id = contact.id
             records = await _records_of_contact(email.agency_id, contact.id)
+    agency = await Agency.get(id=email.agency_id)
     if parsed.auto_reply:
         outcome = Outcome.AUTO_REPLY
+    elif ticket is not None:
+        await tickets.customer_replied(ticket.id, email.agency_id)
+        outcome = Outcome.TICKET_REPLY
+    elif answered is None and email.mailbox == Mailbox.SUPPORT and agency.tickets_from_mail:
+        if email.contact_id is None:
+            email.contact_id = await _sender_contact(actor, email, parsed)
+            records = await _records_of_contact(email.agency_id, email.contact_id)
+        ticket = await Ticket.get(id=await _new_ticket(actor, email, parsed, records))
+        outcome = Outcome.NEW_TICKET
     elif answered is not None and parsed.unsubscribe:
         await _unsubscribe(actor, answered)
         outcome = Outcome.UNSUBSCRIBE
@@ -342,6 +392,8 @@ async def process_inbound_email(
         outcome = Outcome.UNMATCHED
     if email.lead_id is None and email.contact_id is not None:
         email.lead_id = next((UUID(i) for t, i in records if t == "lead"), None)
+    if ticket is not None:  # on the ticket's timeline too; the contact's stay first
+        records.append((tickets.AGGREGATE, str(ticket.id)))
     # An auto-reply is no answer; an unsubscribe request is a consent change (its own event),
     # not a conversation.
     announce = outcome not in (Outcome.AUTO_REPLY, Outcome.UNSUBSCRIBE)

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from db.events import Event
+from domain.metrics import EVENT_FAN_OUT_LAG
 
 log = logging.getLogger("crm.events")
 
@@ -120,6 +122,7 @@ class AgencyFeed:
             # No await from here to the end of the loop body: a subscriber joins either before
             # (and is offered these rows) or after (and starts at the new position).
             self.position = rows[-1].id
+            EVENT_FAN_OUT_LAG.observe(max(0.0, time.time() - rows[0].occurred_at.timestamp()))
             for subscriber in list(self.subscribers):
                 if not subscriber.offer(rows):
                     self.subscribers.discard(subscriber)

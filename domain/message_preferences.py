@@ -50,6 +50,7 @@ class ConsentSource(StrEnum):
     ONE_CLICK = "one_click"  # RFC 8058 POST from the mail client
     REPLY = "reply"  # an "unsubscribe" reply (inbound email)
     AGENT = "agent"  # a user of the agency, for the person
+    CAMPAIGN = "campaign"  # the consent box of a campaign's sign-up form
 
 
 class SkipReason(StrEnum):
@@ -193,9 +194,12 @@ async def save_preferences(
     source: ConsentSource,
     conn: BaseDBAsyncClient,
     message_id: int | None = None,
+    affirmed: Sequence[str] = (),
 ) -> Preferences:
     """Apply `changes` (`opted_out_kinds`, `channel`, `topics`) in the caller's transaction,
-    with the consent change, audit row and event when anything changed."""
+    with the consent change, audit row and event when anything changed. `affirmed` kinds are
+    ones the person said yes to just now (a ticked consent box): their consent change is kept
+    as proof even when they already received those kinds."""
     row = await preference_row(actor.agency_id, record_type, record_id, conn)
     if row is None:
         try:
@@ -216,24 +220,24 @@ async def save_preferences(
     after = {**before, **changes}
     after["opted_out_kinds"] = sorted({str(kind) for kind in after["opted_out_kinds"]})
     changed = {k: v for k, v in after.items() if before[k] != v}
+    old_out, new_out = set(before["opted_out_kinds"]), set(after["opted_out_kinds"])
+    if old_out != new_out or affirmed:
+        await ConsentChange.create(
+            agency_id=actor.agency_id,
+            record_type=record_type,
+            record_id=record_id,
+            opted_in=sorted((old_out - new_out) | {str(kind) for kind in affirmed}),
+            opted_out=sorted(new_out - old_out),
+            source=source,
+            message_id=message_id,
+            changed_by=actor.id,
+            using_db=conn,
+        )
     if changed:
         row.opted_out_kinds = after["opted_out_kinds"]
         row.channel = str(after["channel"])
         row.topics = after["topics"]
         await row.save(using_db=conn)
-        old_out, new_out = set(before["opted_out_kinds"]), set(after["opted_out_kinds"])
-        if old_out != new_out:
-            await ConsentChange.create(
-                agency_id=actor.agency_id,
-                record_type=record_type,
-                record_id=record_id,
-                opted_in=sorted(old_out - new_out),
-                opted_out=sorted(new_out - old_out),
-                source=source,
-                message_id=message_id,
-                changed_by=actor.id,
-                using_db=conn,
-            )
         subject = {"record_type": record_type, "record_id": record_id, "source": str(source)}
         old = {k: before[k] for k in changed}
         await record_updated(actor, AGGREGATE, str(row.id), old, {**changed, **subject}, conn)

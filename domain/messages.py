@@ -53,6 +53,7 @@ from domain.message_templates import (
     parts_of,
     recipient_variables,
 )
+from domain.metrics import MESSAGES
 from domain.outbox import OutboxKind, enqueue
 from domain.policies import require
 from domain.roles import Access, Resource
@@ -295,7 +296,11 @@ def _postal_lines(agency: Agency) -> list[str]:
 
 
 # What a page link says in the message, by purpose.
-PAGE_LINK_LABELS = {LinkPurpose.BOOKING: "Pick the time that suits you"}
+PAGE_LINK_LABELS = {
+    LinkPurpose.BOOKING: "Pick the time that suits you",
+    LinkPurpose.PASSWORD_RESET: "Choose a new password",
+    LinkPurpose.SURVEY: "Tell us how we did",
+}
 
 
 def _page_link(links: LinkConfig, message: Message) -> tuple[str, str]:
@@ -339,6 +344,8 @@ async def _conclude(
         if status is MessageStatus.SENT:
             message.sent_at = datetime.now(UTC)
         await message.save(using_db=conn)
+        # A skip's reason is a SkipReason; a failure's is the server's text: not a label.
+        MESSAGES.labels(str(status), reason if status is MessageStatus.SKIPPED else "").inc()
         actor = Actor.system(message.agency_id, "messages")
         payload = {
             "record_type": message.record_type,
@@ -386,7 +393,7 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     reply_to = (
         reply_address(links, agency.slug, message.id)
-        if message.record_type in RECIPIENT_TYPES
+        if message.record_type in (*RECIPIENT_TYPES, "ticket")
         else ""
     )
     if reply_to:

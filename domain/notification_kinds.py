@@ -14,6 +14,9 @@ class NotificationKind(StrEnum):
     ESCALATION = "escalation"
     FLOW = "flow"  # anything else a flow's notify step says
     SYSTEM = "system"  # the CRM about itself (a webhook endpoint switched off)
+    CAMPAIGN_STATUS = "campaign_status"  # an owner's campaign became Active or In-active
+    CAMPAIGN_ACTIVITY = "campaign_activity"  # views, likes and sign-ups, batched hourly
+    CAMPAIGN_SUMMARY = "campaign_summary"  # the day's summary at the end of the owner's day
 
 
 class NotificationChannel(StrEnum):

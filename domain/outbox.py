@@ -13,6 +13,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.outbox import OutboxMessage as OutboxMessage
+from domain.tracing import with_trace
 
 MAX_ERROR_LENGTH = 2_000
 
@@ -27,6 +28,10 @@ class OutboxKind(StrEnum):
     PROCESS_INBOUND_EMAIL = "process_inbound"
     START_MEETING_REMINDER = "meeting_reminder"
     CANCEL_MEETING_REMINDER = "cancel_reminder"
+    CAMPAIGN_PERIOD = "campaign_period"
+    START_TICKET_CLOSING = "ticket_closing"
+    START_TICKET_SLA = "ticket_sla"
+    SIGNAL_TICKET_SLA = "ticket_sla_signal"
 
 
 class OutboxStatus(StrEnum):
@@ -46,7 +51,8 @@ async def enqueue(
         agency_id=agency_id,
         kind=kind,
         workflow_id=workflow_id,
-        payload=payload,
+        # The trace of the request that wrote it, continued by the relay.
+        payload=with_trace(payload),
         status=OutboxStatus.PENDING,
         next_attempt_at=datetime.now(UTC),
         using_db=connection,

@@ -26,6 +26,8 @@ class AccessErrorCode(StrEnum):
 # What an API key's scopes open: integrators work with the sales data, agency-wide.
 _API_KEY_ACCESS: dict[Resource, dict[Access, ApiScope]] = {
     Resource.SALES_RECORDS: {Access.READ: ApiScope.READ, Access.WRITE: ApiScope.WRITE},
+    # Tickets come in through the API too (channel API): a help form, a monitoring system.
+    Resource.TICKETS: {Access.READ: ApiScope.READ, Access.WRITE: ApiScope.WRITE},
 }
 
 

@@ -11,6 +11,13 @@ API processes on one PostgreSQL share them; `MemoryCounters` keeps them in the p
 a single process where a database write per request would only cost time (SQLite). Refused
 requests count too: hammering does not open the window sooner, and nothing about the
 counter leaks beyond `Retry-After`.
+
+The API's limits per caller (`CallerLimits`: requests and query cost a minute, per user, per
+API key, per address for anonymous requests) use the database store on PostgreSQL, where
+several API processes serve one database and must count together. On SQLite they use the
+process's store: SQLite serves one API process (its writers queue on one file lock), and a
+counter write on every request, reads included, would queue behind real writes and could be
+refused as BUSY with them, for a count only this one process needs.
 """
 
 from __future__ import annotations
@@ -80,6 +87,22 @@ async def take(
         remaining=max(0, limit.limit - spent),
         retry_after=retry_after,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLimits:
+    """How much one caller may spend on the API a window: requests, and query cost (the
+    objects its operations may return, `schema/cost.py`). A limit of None is no limit."""
+
+    counters: RateCounters
+    requests: RateLimit | None
+    cost: RateLimit | None
+
+
+def api_counters(postgres: bool) -> RateCounters:
+    """The store for the API's limits: shared through PostgreSQL, else this process's own
+    (see the module's docstring for why)."""
+    return DatabaseCounters() if postgres else MemoryCounters()
 
 
 class MemoryCounters:

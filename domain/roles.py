@@ -44,6 +44,11 @@ class Resource(StrEnum):
     BROADCASTS = "broadcasts"  # one template to an audience: admins and marketing
     EMAIL_ACCOUNTS = "email_accounts"  # IMAP mailboxes: each person their own, admins all
     PERSONAL_DATA = "personal_data"  # privacy requests: a person's export and erasure
+    # Campaigns: everyone reads those their visibility shows them; marketing and admins run
+    # any, sales people their own (a referral form), sales heads their team's.
+    CAMPAIGNS = "campaigns"
+    TICKETS = "tickets"  # the service desk: rows scoped by the assignee
+    KNOWLEDGE_BASE = "knowledge_base"  # articles: support writes, every person reads
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -61,6 +66,9 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.PERSONAL_DATA: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -69,6 +77,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.FLOWS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY},
     },
     Role.SALES_HEAD: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
@@ -79,20 +88,33 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.TEAM},
+        # Breaches escalate to sales heads: they read every ticket and work their team's.
+        Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.TEAM},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
+        # A sales person sees and works only the tickets handed to them (a question about an
+        # offer, say); the queue is support's.
+        Resource.TICKETS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
     },
     # Support handles calls and tickets for any customer of the agency: it reads sales
-    # records agency-wide and changes only the ones assigned to it.
+    # records agency-wide and changes only the ones assigned to it. Tickets are one queue:
+    # any agent picks up, answers or hands on any of the agency's.
     Role.CUSTOMER_SUPPORT: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
         Resource.USERS: {Access.READ: RowScope.OWN},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY},
+        Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Marketing targets campaigns at the whole base and brings in its own contacts.
     Role.MARKETING: {
@@ -101,6 +123,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
+        Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
 }
 

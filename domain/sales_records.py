@@ -25,12 +25,14 @@ M = TypeVar("M", bound=Model)
 
 
 def scoped(
-    model: type[M], actor: Actor, access: Access = Access.READ, owner_field: str = "owner_id"
+    model: type[M],
+    actor: Actor,
+    access: Access = Access.READ,
+    owner_field: str = "owner_id",
+    resource: Resource = Resource.SALES_RECORDS,
 ) -> QuerySet[M]:
     """Rows of `model` the actor may read (or change), never soft-deleted ones."""
-    return model.filter(
-        rows(actor, Resource.SALES_RECORDS, access, owner_field), deleted_at__isnull=True
-    )
+    return model.filter(rows(actor, resource, access, owner_field), deleted_at__isnull=True)
 
 
 async def locked(
@@ -41,17 +43,18 @@ async def locked(
     codes: type[StrEnum],
     label: str,
     owner_field: str = "owner_id",
+    resource: Resource = Resource.SALES_RECORDS,
 ) -> M:
     """Read a row for writing, row-locked on PostgreSQL so concurrent writes serialise.
 
     A row the actor can see but not change is FORBIDDEN; one it cannot see is NOT_FOUND.
     """
-    query = scoped(model, actor, Access.WRITE, owner_field).using_db(conn)
+    query = scoped(model, actor, Access.WRITE, owner_field, resource).using_db(conn)
     found: M | None = await query.select_for_update().get_or_none(id=record_id)
     if found is not None:
         return found
     if (
-        await scoped(model, actor, Access.READ, owner_field)
+        await scoped(model, actor, Access.READ, owner_field, resource)
         .using_db(conn)
         .filter(id=record_id)
         .exists()

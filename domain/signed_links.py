@@ -7,7 +7,7 @@ never pass for a link, nor a link of one purpose for another (the purpose is bot
 derivation and the `aud` claim). Everything else is read from the subject's row, so the link
 carries nothing worth reading, and a forged, altered or expired one is refused without saying
 which of the three it was. Each page has its purpose here and its path in
-`domain.public_pages`; `domain.unsubscribe_links` and `domain.meeting_links` name theirs.
+`domain.public_pages`; `domain.unsubscribe_links` and `domain.password_resets` name theirs.
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ SUBJECT_CLAIM = "m"
 class LinkPurpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     BOOKING = "booking"
+    PASSWORD_RESET = "password_reset"
+    # A campaign's sign-up form, naming the campaign and when the form was served (the
+    # minimum fill time is measured from it): not a link, but signed the same way.
+    CAMPAIGN_FORM = "campaign_form"
+    SURVEY = "survey"
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,15 @@ class LinkConfig:
     lifetime: timedelta = timedelta(days=365)  # unsubscribe links
     booking_lifetime: timedelta = timedelta(days=60)
     inbound_domain: str = ""
+    # Password reset links are short-lived (and their row is spent on first use).
+    reset_lifetime: timedelta = timedelta(minutes=30)
+    form_lifetime: timedelta = timedelta(hours=12)  # a campaign sign-up form, once served
 
     def lifetime_of(self, purpose: LinkPurpose) -> timedelta:
+        if purpose is LinkPurpose.PASSWORD_RESET:
+            return self.reset_lifetime
+        if purpose is LinkPurpose.CAMPAIGN_FORM:
+            return self.form_lifetime
         return self.booking_lifetime if purpose is LinkPurpose.BOOKING else self.lifetime
 
     def page_url(self, token: str, purpose: LinkPurpose = LinkPurpose.UNSUBSCRIBE) -> str:

@@ -29,6 +29,10 @@ holds, the history of statuses:
 - received email: mail from the record's people (`inbound_email_link` rows: a message from a
   contact is linked to the contact and to its customers, open leads and open deals), when
   it arrived;
+- ticket: live `ticket` rows of the record (a contact's or a customer's) that the caller may
+  read, at their creation; their status changes with the record's. A ticket's own timeline
+  holds its internal notes, its public replies (`message` rows about the ticket) and its
+  status changes;
 - flow stopped: the record's `flow_run` rows that a `stop_when` condition ended (a nurture
   sequence the contact replied to), when they ended, with the condition as the reason. Runs
   that simply end are not news on a timeline; the flow runs API lists every run.
@@ -64,12 +68,15 @@ from db.inbound_emails import InboundEmailLink
 from db.meetings import Meeting
 from db.messages import Message
 from db.notes import Note
+from db.tickets import Ticket
 from domain.actors import Actor
 from domain.attachments import check_readable
 from domain.errors import DomainError
 from domain.flows.definitions import FlowRunStatus
 from domain.meetings import EVENT_TYPES as MEETING_EVENT_TYPES
 from domain.pagination import PageErrorCode, check_page_size
+from domain.policies import scope
+from domain.roles import Access, Resource, RowScope
 from domain.sales_records import scoped
 
 
@@ -86,6 +93,7 @@ class EntryKind(StrEnum):
     STATUS_CHANGE = "status_change"
     CALLING_TASK = "calling_task"
     MEETING = "meeting"
+    TICKET = "ticket"
     DOCUMENT = "document"
     NOTE = "note"
     FLOW_STOPPED = "flow_stopped"
@@ -101,7 +109,7 @@ _INTEGER_IDS = frozenset(
 class TimelineEntry:
     kind: EntryKind
     at: datetime
-    item: Any  # Note, Document, CallingTask, Meeting, Event, Message, InboundEmailLink, FlowRun
+    item: Any  # Note, Document, CallingTask, Meeting, Ticket, Event, Message, InboundEmailLink...
 
     @property
     def sort_key(self) -> tuple[datetime, int, Any]:
@@ -175,6 +183,7 @@ class _RecordsAbout:
     owner_field: str
     links: dict[str, str]  # record type -> the column naming it
     status_events: tuple[str, ...]
+    resource: Resource = Resource.SALES_RECORDS
 
 
 _RECORDS_ABOUT = (
@@ -193,6 +202,15 @@ _RECORDS_ABOUT = (
         "owner_id",
         {"contact": "contact_id", "lead": "lead_id", "deal": "deal_id"},
         tuple(MEETING_EVENT_TYPES.values()),
+    ),
+    _RecordsAbout(
+        EntryKind.TICKET,
+        "ticket",
+        Ticket,
+        "assignee_id",
+        {"contact": "contact_id", "customer": "customer_id"},
+        ("ticket.transitioned",),
+        Resource.TICKETS,
     ),
 )
 
@@ -216,9 +234,11 @@ async def timeline(
     )
     for about_it in _RECORDS_ABOUT:
         link = about_it.links.get(record_type)
-        if link is None:
+        if link is None or scope(actor, about_it.resource, Access.READ) is RowScope.NONE:
             continue
-        related = scoped(about_it.model, actor, owner_field=about_it.owner_field)
+        related = scoped(
+            about_it.model, actor, Access.READ, about_it.owner_field, about_it.resource
+        )
         related = related.filter(**{link: record_id})
         sources.append((about_it.kind, related, "created_at"))
         related_ids = [str(i) for i in await related.values_list("id", flat=True)]

@@ -1,4 +1,5 @@
-"""Employees: create, change roles and place in the organisation, deactivate, list by scope."""
+"""Employees: create, change roles and place in the organisation, deactivate, list by scope;
+each person's own profile."""
 
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ from db.users import User as User
 from domain.actors import Actor
 from domain.audit import changed_fields
 from domain.errors import DomainError, input_errors
-from domain.field_types import Email, TimeZone, input_codes
+from domain.field_types import Email, Phone, RequiredName, TimeZone, input_codes
+from domain.images import attached_image
 from domain.pagination import Ordering, Page, keyset_page
 from domain.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from domain.policies import forbidden, require, rows
 from domain.record_changes import record_created, record_updated
 from domain.roles import Access, Resource, Role, RowScope
+from domain.user_departures import hand_over, successor
 
 AGGREGATE = "user"
 
@@ -44,6 +47,7 @@ class UserErrorCode(StrEnum):
     EMAIL_TAKEN = "EMAIL_TAKEN"
     WEAK_PASSWORD = "WEAK_PASSWORD"
     INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
+    INVALID_PHONE = "INVALID_PHONE"
     FORBIDDEN = "FORBIDDEN"
 
 
@@ -99,6 +103,8 @@ def snapshot(user: User) -> dict[str, Any]:
         "manager_id": str(user.manager_id) if user.manager_id else None,
         "is_active": user.is_active,
         "time_zone": user.time_zone,
+        "phone": user.phone,
+        "picture_id": str(user.picture_document_id) if user.picture_document_id else None,
     }
 
 
@@ -169,15 +175,22 @@ async def create_user(actor: Actor, data: dict[str, Any]) -> User:
 
 
 async def update_user(actor: Actor, user_id: UUID, data: dict[str, Any]) -> User:
-    """Change a user's details, roles, place or active flag; a new password is re-hashed."""
+    """Change a user's details, roles, place or active flag; a new password is re-hashed.
+    Deactivating hands the user's open work to `reassign_to_id` or a default successor."""
     if require(actor, Resource.USERS, Access.WRITE) is not RowScope.AGENCY:
         raise forbidden(Resource.USERS, Access.WRITE)
+    data = dict(data)
+    reassign_to = data.pop("reassign_to_id", None)
     fields = _parse(data, partial=True)
     await _check_references(actor, fields)
     async with in_transaction() as conn:
         user = await User.filter(id=user_id, agency_id=actor.agency_id).using_db(conn).first()
         if user is None:
             raise DomainError(UserErrorCode.NOT_FOUND, f"No user with id {user_id}.", "id")
+        if user.is_active and fields.get("is_active") is False:
+            # Their open work moves on with the deactivation (`domain.user_departures`).
+            to = await successor(actor, user, reassign_to, conn, UserErrorCode)
+            await hand_over(actor, user, to, conn)
         new_email = fields.get("email", user.email)
         if new_email != user.email and await User.filter(email=new_email).using_db(conn).exists():
             raise DomainError(UserErrorCode.EMAIL_TAKEN, "That email has an account.", "email")
@@ -219,3 +232,63 @@ async def colleagues_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Col
 
 def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
+
+
+class ProfileChanges(BaseModel):
+    """What a person changes on their own profile; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: RequiredName
+    phone: Phone | None = None  # None or empty: no phone
+    picture_id: UUID | None = None  # an image document on the user; None removes it
+    time_zone: TimeZone | None = None  # None: the agency's
+
+
+MAX_PICTURE_BYTES = 2_000_000
+
+
+async def update_profile(actor: Actor, data: dict[str, Any]) -> User:
+    """The signed-in person's own name, phone, picture and time zone (any role: everyone owns
+    their profile); audited like an admin's change."""
+    if actor.user_id is None:
+        raise DomainError(UserErrorCode.FORBIDDEN, "Only a person has a profile, not an API key.")
+    if data.get("phone") == "":
+        data = {**data, "phone": None}
+    try:
+        changes = ProfileChanges.model_validate({"name": "-", **data}).model_dump(include=set(data))
+    except ValidationError as exc:
+        raise input_errors(exc, _PYDANTIC_CODES, UserErrorCode.INVALID) from exc
+    columns = {key: value for key, value in changes.items() if key != "picture_id"}
+    if "phone" in columns:
+        columns["phone"] = columns["phone"] or ""
+    async with in_transaction() as conn:
+        user = (
+            await User.filter(id=actor.user_id, agency_id=actor.agency_id)
+            .using_db(conn)
+            .select_for_update()
+            .first()
+        )
+        if user is None:
+            raise DomainError(UserErrorCode.NOT_FOUND, "No such user.", "id")
+        if "picture_id" in changes:
+            if changes["picture_id"] is not None:
+                # An image document uploaded to the user themselves (POST /documents).
+                await attached_image(
+                    user.agency_id,
+                    AGGREGATE,
+                    user.id,
+                    changes["picture_id"],
+                    MAX_PICTURE_BYTES,
+                    conn,
+                    UserErrorCode,
+                    "picture_id",
+                )
+            columns["picture_document_id"] = changes["picture_id"]
+        before = snapshot(user)
+        user.update_from_dict(columns)
+        await user.save(using_db=conn)
+        old, new = changed_fields(before, snapshot(user))
+        if new:
+            await record_updated(actor, AGGREGATE, str(user.id), old, new, conn)
+    return user

@@ -16,16 +16,19 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from db.events import Event
 from db.users import User
 from db.webhooks import WebhookDelivery, WebhookEndpoint
+from domain import tracing
 from domain.actors import Actor
 from domain.audit import record_audit
 from domain.event_subscriptions import event_cursor
 from domain.events import append_event
+from domain.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES_FAILED
 from domain.notification_kinds import NotificationKind
 from domain.notifications import notify_user
 from domain.roles import Role
@@ -104,6 +107,7 @@ async def _finish(delivery_id: int, status: DeliveryStatus, error: str) -> None:
 async def _record_attempt(
     delivery: WebhookDelivery, status_code: int | None, error: str, delivered: bool
 ) -> None:
+    WEBHOOK_ATTEMPTS.labels("delivered" if delivered else "failed").inc()
     async with in_transaction() as connection:
         changes: dict[str, Any] = {
             "attempts": F("attempts") + 1,
@@ -138,25 +142,36 @@ async def _post(
         DELIVERY_ID_HEADER: str(delivery.id),
     }
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    status_code: int | None
     try:
-        async with (
-            httpx.AsyncClient(
-                timeout=config.timeout_seconds, follow_redirects=False, trust_env=False
-            ) as client,
-            client.stream(
-                "POST", target.connect_url, content=body, headers=headers, extensions=extensions
-            ) as response,
-        ):
-            # The answer's body is never read: an endpoint cannot make us hold a large one.
-            status_code: int | None = response.status_code
+        with tracing.span("webhook post", SpanKind.CLIENT, {"server.address": target.host}):
+            status_code = await _send(config, target.connect_url, body, headers, extensions)
     except httpx.HTTPError as exc:
         status_code, error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
     else:
-        assert status_code is not None
         error = "" if 200 <= status_code < 300 else f"HTTP {status_code}"
     delivered = not error
     await _record_attempt(delivery, status_code, error, delivered)
     return AttemptOutcome(delivered, status_code, error)
+
+
+async def _send(
+    config: WebhookConfig,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    extensions: dict[str, str],
+) -> int:
+    async with (
+        httpx.AsyncClient(
+            timeout=config.timeout_seconds, follow_redirects=False, trust_env=False
+        ) as client,
+        client.stream(
+            "POST", url, content=body, headers=headers, extensions=extensions
+        ) as response,
+    ):
+        # The answer's body is never read: an endpoint cannot make us hold a large one.
+        return response.status_code
 
 
 async def attempt_delivery(config: WebhookConfig, delivery_id: int) -> AttemptOutcome:
@@ -203,6 +218,7 @@ async def record_failed_delivery(config: WebhookConfig, delivery_id: int) -> boo
         delivery.status = DeliveryStatus.FAILED
         delivery.finished_at = _now()
         await delivery.save(using_db=connection, update_fields=["status", "finished_at"])
+        WEBHOOK_DELIVERIES_FAILED.inc()
         endpoint = (
             await WebhookEndpoint.filter(id=delivery.endpoint_id)
             .using_db(connection)

@@ -72,3 +72,61 @@ async def create_department(context: RequestContext, name: str) -> Outcome[Any]:
 async def create_designation(context: RequestContext, name: str) -> Outcome[Any]:
     actor = actor_of(context)
     return await attempt(OrganisationErrorCode, lambda: agencies.create_designation(actor, name))
+
+
+def _unit_changes(data: Any) -> dict[str, Any]:
+    return with_node_ids(given(data), OrganisationErrorCode, {"parent_id": "OrgUnit"})
+
+
+async def update_org_unit(context: RequestContext, data: Any) -> Outcome[Any]:
+    actor = actor_of(context)
+
+    async def update() -> Any:
+        changes = _unit_changes(data)
+        unit_id = node_uuid(changes.pop("id"), "OrgUnit", OrganisationErrorCode)
+        return await agencies.update_org_unit(actor, unit_id, changes)
+
+    return await attempt(OrganisationErrorCode, update)
+
+
+async def remove_org_unit(context: RequestContext, global_id: relay.GlobalID) -> Outcome[Any]:
+    actor = actor_of(context)
+
+    async def remove() -> Any:
+        unit_id = node_uuid(global_id, "OrgUnit", OrganisationErrorCode)
+        return await agencies.remove_org_unit(actor, unit_id)
+
+    return await attempt(OrganisationErrorCode, remove)
+
+
+# GraphQL type name -> (model, aggregate) of the agency's named lists.
+NAMED = {
+    "Department": (agencies.Department, "department"),
+    "Designation": (agencies.Designation, "designation"),
+}
+
+
+async def rename_named(
+    context: RequestContext, type_name: str, global_id: relay.GlobalID, name: str
+) -> Outcome[Any]:
+    actor = actor_of(context)
+    model, aggregate = NAMED[type_name]
+
+    async def rename() -> Any:
+        row_id = node_uuid(global_id, type_name, OrganisationErrorCode)
+        return await agencies.rename_named(actor, model, aggregate, row_id, name)
+
+    return await attempt(OrganisationErrorCode, rename)
+
+
+async def remove_named(
+    context: RequestContext, type_name: str, global_id: relay.GlobalID
+) -> Outcome[Any]:
+    actor = actor_of(context)
+    model, aggregate = NAMED[type_name]
+
+    async def remove() -> Any:
+        row_id = node_uuid(global_id, type_name, OrganisationErrorCode)
+        return await agencies.remove_named(actor, model, aggregate, row_id)
+
+    return await attempt(OrganisationErrorCode, remove)

@@ -11,7 +11,9 @@ from domain.actors import Actor
 from domain.auth import AuthConfig
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEvents
+from domain.password_resets import ResetLimits
 from domain.policies import AccessErrorCode
+from domain.signed_links import LinkConfig
 from domain.storage import Storage
 from domain.webhook_deliveries import WebhookConfig
 from resolvers.loaders import Loaders
@@ -37,6 +39,11 @@ class RequestContext:
     mailbox_policy: MailboxPolicy | None = None
     # Where document files and raw mail are kept (None: not served here), for erasures.
     storage: Storage | None = None
+    # How password reset links are signed (None: resets are not offered here) and limited.
+    links: LinkConfig | None = None
+    reset_limits: ResetLimits = field(default_factory=ResetLimits)
+    # Where people outside the API reach the CRM (the base of referral links).
+    public_url: str = ""
     _loaders: Loaders | None = None
 
 

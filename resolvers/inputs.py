@@ -60,7 +60,13 @@ def with_user_ids(data: dict[str, Any], codes: type[StrEnum], *fields: str) -> d
 
 
 # GraphQL type name -> record type (as in events) of the records notes and documents attach to.
-ATTACHABLE_TYPES = {"Contact": "contact", "Customer": "customer", "Lead": "lead", "Deal": "deal"}
+ATTACHABLE_TYPES = {
+    "Contact": "contact",
+    "Customer": "customer",
+    "Lead": "lead",
+    "Deal": "deal",
+    "Ticket": "ticket",
+}
 
 
 def attachable_record(
@@ -74,17 +80,18 @@ def attachable_record(
             return record_type, UUID(global_id.node_id)
         except ValueError:
             pass
-    message = f"No contact, customer, lead or deal with id {global_id}."
+    message = f"No contact, customer, lead, deal or ticket with id {global_id}."
     raise DomainError(codes("NOT_FOUND"), message, field)
 
 
 def document_record(
     global_id: relay.GlobalID, codes: type[StrEnum], field: str = "record_id"
 ) -> tuple[str, UUID]:
-    """What a document may be on: a sales record, or the agency itself (its logo)."""
-    if global_id.type_name == "Agency":
+    """What a document may be on: a sales record, the agency itself (its logo), or a user
+    (their picture)."""
+    if global_id.type_name in ("Agency", "User"):
         try:
-            return "agency", UUID(global_id.node_id)
+            return global_id.type_name.lower(), UUID(global_id.node_id)
         except ValueError:
             pass
     return attachable_record(global_id, codes, field)

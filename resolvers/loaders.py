@@ -10,8 +10,10 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from domain import contacts, customers, deals, leads, meetings, users
+from domain import campaigns, contacts, customers, deals, leads, meetings, users
 from domain.actors import Actor
+from domain.campaign_counters import Totals
+from domain.campaign_roi import CampaignReturn
 from domain.contacts import Contact
 from domain.custom_field_values import FieldValue, RecordKey, values_of_records
 from domain.customers import ContactLink, Customer
@@ -57,6 +59,8 @@ class Loaders:
     contact_preferences: DataLoader[UUID, Preferences] = field(init=False)
     customer_preferences: DataLoader[UUID, Preferences] = field(init=False)
     meeting_slots: DataLoader[UUID, list[MeetingSlot]] = field(init=False)
+    campaign_totals: DataLoader[UUID, Totals] = field(init=False)
+    campaign_returns: DataLoader[UUID, CampaignReturn | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.colleagues = _by_key(self.actor, users.colleagues_by_ids, None)
@@ -70,6 +74,8 @@ class Loaders:
         self.contact_preferences = _by_key(self.actor, _preferences_of("contact"), None)
         self.customer_preferences = _by_key(self.actor, _preferences_of("customer"), None)
         self.meeting_slots = _by_key(self.actor, meetings.slots_of_meetings, [])
+        self.campaign_totals = _by_key(self.actor, campaigns.totals_by_ids, Totals())
+        self.campaign_returns = _by_key(self.actor, campaigns.returns_by_ids, None)
 
     async def _custom_field_values(self, keys: list[RecordKey]) -> list[list[FieldValue]]:
         found = await values_of_records(self.actor, keys)

@@ -14,15 +14,18 @@ from strawberry import relay
 from resolvers import (
     broadcasts,
     calling_tasks,
+    campaigns,
     contacts,
     customers,
     deals,
     email_accounts,
     inbound_emails,
+    knowledge_base,
     leads,
     meetings,
     messages,
     pipelines,
+    tickets,
     users,
 )
 from resolvers.context import RequestContext
@@ -36,10 +39,13 @@ FETCHERS: dict[str, Fetch] = {
     "Lead": leads.lead,
     "Deal": deals.deal,
     "Meeting": meetings.meeting,
+    "Ticket": tickets.ticket,
+    "Article": knowledge_base.article,
     "Pipeline": pipelines.pipeline,
     "User": users.user,
     "Message": messages.message,
     "Broadcast": broadcasts.broadcast,
+    "Campaign": campaigns.campaign,
     "ReceivedEmail": inbound_emails.received_email,
     "EmailAccount": email_accounts.email_account,
 }

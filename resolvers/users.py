@@ -19,6 +19,7 @@ REFERENCES = {
     "department_id": "Department",
     "designation_id": "Designation",
     "manager_id": "User",
+    "reassign_to_id": "User",
 }
 
 
@@ -54,5 +55,15 @@ async def update_user(context: RequestContext, data: Any) -> Outcome[User]:
     async def change() -> User:
         user_id = node_uuid(global_id, TYPE_NAME, UserErrorCode)
         return await users.update_user(actor, user_id, _references(changes))
+
+    return await attempt(UserErrorCode, change)
+
+
+async def update_my_profile(context: RequestContext, data: Any) -> Outcome[User]:
+    actor = actor_of(context)
+
+    async def change() -> User:
+        changes = with_node_ids(given(data), UserErrorCode, {"picture_id": "Document"})
+        return await users.update_profile(actor, changes)
 
     return await attempt(UserErrorCode, change)

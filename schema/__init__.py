@@ -21,12 +21,14 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from domain.rate_limits import CallerLimits
 from schema.agencies import AgencyMutation, AgencyQuery
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit import AuditQuery
 from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
 from schema.broadcasts import BroadcastMutation, BroadcastQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
+from schema.campaigns import CampaignMutation, CampaignQuery
 from schema.contacts import ContactMutation, ContactQuery
 from schema.cost import DEFAULT_MAX_QUERY_COST, VALIDATION_CACHE_SIZE, QueryCost
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
@@ -35,8 +37,14 @@ from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
-from schema.extensions import MaskUnexpectedErrors, OperationLog, guard_root_fields
+from schema.extensions import (
+    MaskUnexpectedErrors,
+    OperationLog,
+    OperationTracing,
+    guard_root_fields,
+)
 from schema.flows import FlowMutation, FlowQuery
+from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.meetings import MeetingMutation, MeetingQuery
@@ -48,7 +56,11 @@ from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.privacy import PrivacyMutation
+from schema.rate_limits import SpendingLimits
+from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
 from schema.tags import TagMutation, TagQuery
+from schema.ticket_assignment import TicketAssignmentMutation, TicketAssignmentQuery
+from schema.tickets import TicketMutation, TicketQuery
 from schema.timeline import ENTRY_TYPES, TimelineQuery
 from schema.users import UserMutation, UserQuery
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -65,6 +77,10 @@ Query = merge_types(
         LeadQuery,
         DealQuery,
         MeetingQuery,
+        TicketQuery,
+        ServiceLevelQuery,
+        TicketAssignmentQuery,
+        KnowledgeBaseQuery,
         PipelineQuery,
         TagQuery,
         UserQuery,
@@ -78,6 +94,7 @@ Query = merge_types(
         MessageTemplateQuery,
         MessagePreferenceQuery,
         BroadcastQuery,
+        CampaignQuery,
         CustomFieldQuery,
         TimelineQuery,
     ),
@@ -92,6 +109,10 @@ Mutation = merge_types(
         LeadMutation,
         DealMutation,
         MeetingMutation,
+        TicketMutation,
+        ServiceLevelMutation,
+        TicketAssignmentMutation,
+        KnowledgeBaseMutation,
         PipelineMutation,
         TagMutation,
         NotificationMutation,
@@ -105,6 +126,7 @@ Mutation = merge_types(
         MessageMutation,
         MessagePreferenceMutation,
         BroadcastMutation,
+        CampaignMutation,
         CustomFieldMutation,
         NoteMutation,
         DocumentMutation,
@@ -112,6 +134,22 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))
+# merge_types takes no description: the root types get theirs here.
+for root, description in (
+    (
+        Query,
+        "Everything a client can read. Every field needs `Authorization: Bearer <access "
+        "token or API key>`: anonymous callers may only introspect (and sign in).",
+    ),
+    (
+        Mutation,
+        "Everything a client can change. Each mutation takes one `input` and answers "
+        "a payload with `errors { field code message }`: expected failures come back there, "
+        "with nothing changed.",
+    ),
+    (Subscription, "Live events over graphql-transport-ws, resumable with `after`."),
+):
+    root.__strawberry_definition__.description = description  # type: ignore[attr-defined]
 
 
 # Parsed documents kept for repeated query texts (a bounded LRU, shared by every request).
@@ -136,7 +174,13 @@ class CrmSchema(strawberry.Schema):
         """Client errors are answers, not incidents; bugs are logged by MaskUnexpectedErrors."""
 
 
-def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
+def build_schema(
+    limits: SchemaLimits = SchemaLimits(),
+    callers: CallerLimits | None = None,
+    traced: bool = False,
+) -> strawberry.Schema:
+    """The schema with its per-request limits; `callers`: each caller's limits a minute;
+    `traced`: a span per operation (only when tracing is on: it costs nothing otherwise)."""
     # The depth and alias rules are made once (strawberry's limiter extensions make new rule
     # classes per request), so a repeated document's validation is found in the cache that
     # `QueryCost` keeps: the cache's key is the document and the rule classes.
@@ -149,10 +193,16 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
         partial(AddValidationRules, shape_rules),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         partial(ParserCache, maxsize=PARSER_CACHE_SIZE),
-        partial(QueryCost, budget=limits.max_cost),
+        partial(QueryCost, budget=limits.max_cost)
+        if callers is None
+        else partial(SpendingLimits, callers, budget=limits.max_cost),
         OperationLog,
         MaskUnexpectedErrors,
     ]
+    if traced:
+        # First: its span encloses the other extensions' work. Before OperationLog in the
+        # list, so its end (after theirs) sees the operation's name.
+        extensions.insert(0, OperationTracing)
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     built = CrmSchema(

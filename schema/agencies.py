@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -17,10 +17,25 @@ from domain.public_pages import logo_path
 from resolvers import agencies as resolve
 from resolvers.errors import Outcome
 from schema.contacts import Address, AddressInput, address_of
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
-strawberry.enum(OrganisationErrorCode, name="OrganisationErrorCode")
-strawberry.enum(AgencyKind, name="AgencyKind")
+error_code_enum(OrganisationErrorCode, "OrganisationErrorCode", "the agency")
+described_enum(
+    AgencyKind,
+    "AgencyKind",
+    "What the agency does.",
+    {"SALES": "It sells.", "SUPPORT": "It supports its customers.", "SALES_AND_SUPPORT": "Both."},
+)
 
 
 @strawberry.type(description="The agency's inbound mail addresses.")
@@ -40,12 +55,22 @@ class Agency:
     def id(self, root: strawberry.Parent[Any]) -> relay.GlobalID:
         return relay.GlobalID("Agency", str(root.id))
 
-    name: str
-    slug: str
-    kind: AgencyKind
+    name: str = strawberry.field(description="The agency's name.")
+    slug: str = strawberry.field(
+        description="Its short unique name: lower-case letters, digits and dashes."
+    )
+    kind: AgencyKind = strawberry.field(
+        description="What the agency does: sells, supports, or both."
+    )
     website: str = strawberry.field(description="http(s) address, or empty.")
     time_zone: str = strawberry.field(description="An IANA zone name, e.g. Europe/London.")
     locale: str = strawberry.field(description="A language tag, e.g. en-GB.")
+    ticket_reopen_days: int = strawberry.field(
+        description="Days a resolved ticket may be reopened; then it closes for good."
+    )
+    tickets_from_mail: bool = strawberry.field(
+        description="Whether mail to the support address opens tickets (off: timelines only)."
+    )
 
     @strawberry.field(description="The postal address every marketing email carries.")
     def address(self, root: strawberry.Parent[Any]) -> Address:
@@ -92,77 +117,110 @@ class Agency:
 
 @strawberry.type(description="A unit of the organisation tree; Sales Heads see their subtree.")
 class OrgUnit(relay.Node):
-    id: relay.NodeID[str]
-    name: str
+    id: relay.NodeID[str] = node_id()
+    name: str = strawberry.field(description="Its name.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, OrgUnitRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The OrgUnit id it sits under; null for a top unit.")
     def parent_id(self, root: strawberry.Parent[OrgUnitRecord]) -> relay.GlobalID | None:
         return relay.GlobalID("OrgUnit", str(root.parent_id)) if root.parent_id else None
 
 
-@strawberry.type
+@strawberry.type(description="A department users can belong to.")
 class Department(relay.Node):
-    id: relay.NodeID[str]
-    name: str
+    id: relay.NodeID[str] = node_id()
+    name: str = strawberry.field(description="Its name.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, DepartmentRecord))
 
 
-@strawberry.type
+@strawberry.type(description="A job title users can hold.")
 class Designation(relay.Node):
-    id: relay.NodeID[str]
-    name: str
+    id: relay.NodeID[str] = node_id()
+    name: str = strawberry.field(description="Its name.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, DesignationRecord))
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class OrganisationError:
-    field: str | None
-    code: OrganisationErrorCode
-    message: str
+    field: str | None = error_field()
+    code: OrganisationErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class OrgUnitPayload:
-    org_unit: OrgUnit | None
-    errors: list[OrganisationError]
+    org_unit: OrgUnit | None = payload_record("org unit")
+    errors: list[OrganisationError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class DepartmentPayload:
-    department: Department | None
-    errors: list[OrganisationError]
+    department: Department | None = payload_record("department")
+    errors: list[OrganisationError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class DesignationPayload:
-    designation: Designation | None
-    errors: list[OrganisationError]
+    designation: Designation | None = payload_record("designation")
+    errors: list[OrganisationError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class AgencyPayload:
-    agency: Agency | None
-    errors: list[OrganisationError]
+    agency: Agency | None = payload_record("agency")
+    errors: list[OrganisationError] = payload_errors()
 
 
 @strawberry.input(description="Fields left out are unchanged; an address given replaces the old.")
 class UpdateAgencyInput:
-    name: str | None = strawberry.UNSET
-    kind: AgencyKind | None = strawberry.UNSET
-    address: AddressInput | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    time_zone: str | None = strawberry.UNSET
-    locale: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    kind: AgencyKind | None = strawberry.field(
+        default=strawberry.UNSET, description="What the agency does."
+    )
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new address."
+    )
+    website: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An http(s) address, at most 500 characters (else INVALID_URL).",
+    )
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IANA name, e.g. Europe/London (else INVALID_TIME_ZONE).",
+    )
+    locale: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A locale tag, e.g. en-GB (else INVALID_LOCALE)."
+    )
+    ticket_reopen_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="0 to 365 (OUT_OF_RANGE otherwise)."
+    )
+    tickets_from_mail: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether new mail to the support address opens a ticket.",
+    )
     logo_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET,
         description="An image Document uploaded to the agency (POST /documents?recordId=<agency "
@@ -175,15 +233,44 @@ class UpdateAgencyInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A unit of the organisation tree.")
 class CreateOrgUnitInput:
-    name: str
-    parent_id: relay.GlobalID | None = None
+    name: str = strawberry.field(description="1 to 200 characters.")
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The OrgUnit to put it under; null for a top unit."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A name for a new department or designation.")
 class CreateNamedInput:
-    name: str
+    name: str = strawberry.field(
+        description="1 to 200 characters, unique in the agency (else NAME_TAKEN)."
+    )
+
+
+@strawberry.input(description="Fields left out are unchanged.")
+class UpdateOrgUnitInput:
+    id: relay.GlobalID = strawberry.field(description="The OrgUnit to change.")
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new name, 1 to 100 characters (NAME_TAKEN beside a sibling of that name).",
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Move the unit (and all below it) under this one; null: to the top. "
+        "INVALID under itself or a unit below it.",
+    )
+
+
+@strawberry.input(description="What to remove.")
+class RemoveInput:
+    id: relay.GlobalID = strawberry.field(description="The OrgUnit, Department or Designation.")
+
+
+@strawberry.input(description="What to rename, and its new name.")
+class RenameInput:
+    id: relay.GlobalID = strawberry.field(description="The Department or Designation.")
+    name: str = strawberry.field(description="1 to 100 characters, unique in the agency.")
 
 
 @strawberry.type
@@ -192,15 +279,15 @@ class AgencyQuery:
     async def agency(self, info: Info) -> Agency:
         return await resolve.agency(info.context)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="The agency's organisation units.")
     async def org_units(self, info: Info) -> list[OrgUnit]:
         return await resolve.org_units(info.context)
 
-    @strawberry.field
+    @strawberry.field(description="The agency's departments.")
     async def departments(self, info: Info) -> list[Department]:
         return await resolve.departments(info.context)
 
-    @strawberry.field
+    @strawberry.field(description="The agency's designations (job titles).")
     async def designations(self, info: Info) -> list[Designation]:
         return await resolve.designations(info.context)
 
@@ -212,21 +299,87 @@ def _errors(outcome: Outcome[Any]) -> list[OrganisationError]:
 @strawberry.type
 class AgencyMutation:
     @strawberry.mutation(description="Admins change the agency's profile; audited.")
-    async def update_agency(self, info: Info, input: UpdateAgencyInput) -> AgencyPayload:
+    async def update_agency(
+        self, info: Info, input: Annotated[UpdateAgencyInput, MUTATION_INPUT]
+    ) -> AgencyPayload:
         outcome = await resolve.update_agency(info.context, input)
         return AgencyPayload(agency=outcome.value, errors=_errors(outcome))  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Admins build the organisation tree.")
-    async def create_org_unit(self, info: Info, input: CreateOrgUnitInput) -> OrgUnitPayload:
+    async def create_org_unit(
+        self, info: Info, input: Annotated[CreateOrgUnitInput, MUTATION_INPUT]
+    ) -> OrgUnitPayload:
         outcome = await resolve.create_org_unit(info.context, input.name, input.parent_id)
         return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
 
-    @strawberry.mutation
-    async def create_department(self, info: Info, input: CreateNamedInput) -> DepartmentPayload:
+    @strawberry.mutation(
+        description="Admins: add a department users can belong to. Errors: REQUIRED, "
+        "TOO_LONG, NAME_TAKEN, FORBIDDEN."
+    )
+    async def create_department(
+        self, info: Info, input: Annotated[CreateNamedInput, MUTATION_INPUT]
+    ) -> DepartmentPayload:
         outcome = await resolve.create_department(info.context, input.name)
         return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
 
-    @strawberry.mutation
-    async def create_designation(self, info: Info, input: CreateNamedInput) -> DesignationPayload:
+    @strawberry.mutation(
+        description="Admins: add a designation (job title) users can hold. Errors: REQUIRED, "
+        "TOO_LONG, NAME_TAKEN, FORBIDDEN."
+    )
+    async def create_designation(
+        self, info: Info, input: Annotated[CreateNamedInput, MUTATION_INPUT]
+    ) -> DesignationPayload:
         outcome = await resolve.create_designation(info.context, input.name)
+        return DesignationPayload(designation=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins rename a unit or move it, with everything below it, under another "
+        "parent (Sales Heads' teams follow the tree). Audited."
+    )
+    async def update_org_unit(
+        self, info: Info, input: Annotated[UpdateOrgUnitInput, MUTATION_INPUT]
+    ) -> OrgUnitPayload:
+        outcome = await resolve.update_org_unit(info.context, input)
+        return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire an empty unit. IN_USE, naming what blocks it, while users "
+        "or child units are in it: move them first. Returns the unit as it was."
+    )
+    async def remove_org_unit(
+        self, info: Info, input: Annotated[RemoveInput, MUTATION_INPUT]
+    ) -> OrgUnitPayload:
+        outcome = await resolve.remove_org_unit(info.context, input.id)
+        return OrgUnitPayload(org_unit=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(description="Admins rename a department (NAME_TAKEN if it exists).")
+    async def update_department(
+        self, info: Info, input: Annotated[RenameInput, MUTATION_INPUT]
+    ) -> DepartmentPayload:
+        outcome = await resolve.rename_named(info.context, "Department", input.id, input.name)
+        return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire a department nobody is in (IN_USE, naming how many are)."
+    )
+    async def remove_department(
+        self, info: Info, input: Annotated[RemoveInput, MUTATION_INPUT]
+    ) -> DepartmentPayload:
+        outcome = await resolve.remove_named(info.context, "Department", input.id)
+        return DepartmentPayload(department=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(description="Admins rename a designation (NAME_TAKEN if it exists).")
+    async def update_designation(
+        self, info: Info, input: Annotated[RenameInput, MUTATION_INPUT]
+    ) -> DesignationPayload:
+        outcome = await resolve.rename_named(info.context, "Designation", input.id, input.name)
+        return DesignationPayload(designation=outcome.value, errors=_errors(outcome))
+
+    @strawberry.mutation(
+        description="Admins retire a designation nobody holds (IN_USE, naming how many do)."
+    )
+    async def remove_designation(
+        self, info: Info, input: Annotated[RemoveInput, MUTATION_INPUT]
+    ) -> DesignationPayload:
+        outcome = await resolve.remove_named(info.context, "Designation", input.id)
         return DesignationPayload(designation=outcome.value, errors=_errors(outcome))

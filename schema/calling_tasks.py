@@ -13,7 +13,7 @@ from strawberry.types import Info
 from domain.calling_tasks import CallingTask as CallingTaskRecord
 from domain.calling_tasks import CallingTaskErrorCode, CallingTaskOrderField
 from domain.custom_fields import CustomFieldRecordType
-from domain.lifecycles.calling_task import CallingTaskEvent, CallingTaskStatus
+from domain.lifecycles.calling_task import CallingTaskEvent, CallingTaskLifecycle, CallingTaskStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import calling_tasks as resolve
 from resolvers import related
@@ -23,8 +23,25 @@ from schema.custom_fields import (
     CustomFieldValueInput,
     custom_field_values,
 )
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    FILTER,
+    MUTATION_INPUT,
+    ORDER,
+    After,
+    First,
+    RecordId,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -36,11 +53,17 @@ if TYPE_CHECKING:
     CallingTaskStatusEnum = StrEnum
     CallingTaskEventEnum = StrEnum
 else:
-    CallingTaskStatusEnum = strawberry.enum(CallingTaskStatus, name="CallingTaskStatus")
-    CallingTaskEventEnum = strawberry.enum(CallingTaskEvent, name="CallingTaskEvent")
+    CallingTaskStatusEnum, CallingTaskEventEnum = lifecycle_enums(
+        CallingTaskLifecycle, CallingTaskStatus, CallingTaskEvent, "CallingTask"
+    )
 
-strawberry.enum(CallingTaskErrorCode, name="CallingTaskErrorCode")
-strawberry.enum(CallingTaskOrderField, name="CallingTaskOrderField")
+error_code_enum(CallingTaskErrorCode, "CallingTaskErrorCode", "calling tasks")
+described_enum(
+    CallingTaskOrderField,
+    "CallingTaskOrderField",
+    "What calling tasks can be sorted by.",
+    {"CREATED_AT": "When it was created.", "DUE_AT": "Due time."},
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
@@ -51,34 +74,40 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
     description="A call to make to a contact or a customer, perhaps about a lead or a deal."
 )
 class CallingTask(relay.Node):
-    id: relay.NodeID[str]
-    subject: str
-    due_at: datetime | None
+    id: relay.NodeID[str] = node_id()
+    subject: str = strawberry.field(description="What the call is about (never empty).")
+    due_at: datetime | None = strawberry.field(
+        description="When the call should be made; null when not scheduled."
+    )
     notes: str = strawberry.field(description="What the call is for (briefing for the caller).")
-    outcome_notes: str
-    reschedule_count: int
+    outcome_notes: str = strawberry.field(
+        description="What came of the call, written when it is done or aborted."
+    )
+    reschedule_count: int = strawberry.field(description="How many times it was re-scheduled.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
-    status: CallingTaskStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    status: CallingTaskStatusEnum = strawberry.field(
+        description="Where the task is in its lifecycle; changed only by `transitionCallingTask`."
+    )
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, CallingTaskRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Contact id it is about, if any.")
     def contact_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Contact", root.contact_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Customer id it is about, if any.")
     def customer_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Customer", root.customer_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Lead id it is about, if any.")
     def lead_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Lead", root.lead_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Deal id it is about, if any.")
     def deal_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
 
@@ -106,7 +135,7 @@ class CallingTask(relay.Node):
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
         return await related.customer(info.context, root.customer_id)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="Who is to make the call.")
     async def assignee(
         self, info: Info, root: strawberry.Parent[CallingTaskRecord]
     ) -> UserSummary | None:
@@ -127,17 +156,20 @@ class CallingTask(relay.Node):
         return [CallingTaskEvent(e) for e in resolve.calling_task_allowed_events(root)]
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class CallingTaskError:
-    field: str | None
-    code: CallingTaskErrorCode
-    message: str
+    field: str | None = error_field()
+    code: CallingTaskErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CallingTaskPayload:
-    calling_task: CallingTask | None
-    errors: list[CallingTaskError]
+    calling_task: CallingTask | None = payload_record("calling task")
+    errors: list[CallingTaskError] = payload_errors()
 
 
 def _payload(outcome: Outcome[CallingTaskRecord]) -> CallingTaskPayload:
@@ -147,12 +179,22 @@ def _payload(outcome: Outcome[CallingTaskRecord]) -> CallingTaskPayload:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new calling task (status NEW, or SCHEDULED with `dueAt`), about a contact "
+    "or a customer and perhaps a lead or a deal. Errors: REQUIRED, TOO_LONG, "
+    "TOO_MANY, NOT_FOUND, FORBIDDEN."
+)
 class CreateCallingTaskInput:
-    subject: str
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
+    subject: str = strawberry.field(description="What the call is about: 1 to 200 characters.")
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Contact to call (this or `customerId`)."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Customer to call (this or `contactId`)."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Lead the call is about, if any."
+    )
     deal_id: relay.GlobalID | None = strawberry.field(
         default=None,
         description="With neither contactId nor customerId, the call goes to the deal's (else "
@@ -161,9 +203,13 @@ class CreateCallingTaskInput:
     assignee_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    due_at: datetime | None = None
-    notes: str = ""
-    tags: list[str] = strawberry.field(default_factory=list)
+    due_at: datetime | None = strawberry.field(
+        default=None, description="When to call; left out: not scheduled yet."
+    )
+    notes: str = strawberry.field(default="", description="At most 10,000 characters.")
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="At most 20 tags, each 1 to 50 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -171,69 +217,108 @@ class CreateCallingTaskInput:
 
 @strawberry.input(description="Fields left out are unchanged; status moves by events only.")
 class UpdateCallingTaskInput:
-    id: relay.GlobalID
-    subject: str | None = strawberry.UNSET
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
-    lead_id: relay.GlobalID | None = strawberry.UNSET
-    deal_id: relay.GlobalID | None = strawberry.UNSET
-    assignee_id: relay.GlobalID | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    id: relay.GlobalID = node_id()
+    subject: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Contact id, or null to unlink."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Customer id, or null to unlink."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Lead id, or null to unlink."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Deal id, or null to unlink."
+    )
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The user to give the task to (a User id); needs the right to reassign.",
+    )
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 10,000 characters."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole list: at most 20 tags."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The calling task to delete (soft).")
 class DeleteCallingTaskInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input(
     description="SCHEDULE and RESCHEDULE take a future dueAt; COMPLETE takes outcomeNotes."
 )
 class TransitionCallingTaskInput:
-    id: relay.GlobalID
-    event: CallingTaskEventEnum
-    due_at: datetime | None = None
-    outcome_notes: str | None = None
+    id: relay.GlobalID = node_id()
+    event: CallingTaskEventEnum = strawberry.field(
+        description="The event; `allowedEvents` on the task lists those possible now."
+    )
+    due_at: datetime | None = strawberry.field(
+        default=None, description="The new time, for SCHEDULE and RESCHEDULE (required there)."
+    )
+    outcome_notes: str | None = strawberry.field(
+        default=None,
+        description="What came of the call, for DONE and ABORT; at most 10,000 characters.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which calling tasks to list; conditions combine with AND.")
 class CallingTaskFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the subject or outcome notes, in any letter case."
     )
-    status_in: list[CallingTaskStatusEnum] | None = None
-    assignee_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
-    deal_id: relay.GlobalID | None = None
+    status_in: list[CallingTaskStatusEnum] | None = strawberry.field(
+        default=None, description="Only tasks in one of these statuses."
+    )
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks given to this user (a User id)."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this contact."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this customer."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this lead."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks about this deal."
+    )
     due_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     due_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
-@strawberry.input
+@strawberry.input(description="How to sort calling tasks.")
 class CallingTaskOrder(RecordOrder):
-    field: CallingTaskOrderField = CallingTaskOrderField.CREATED_AT
+    field: CallingTaskOrderField = strawberry.field(
+        default=CallingTaskOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
 class CallingTaskQuery:
     @strawberry.field(description="One calling task by its global id, or null if not visible.")
-    async def calling_task(self, info: Info, id: relay.GlobalID) -> CallingTask | None:
+    async def calling_task(self, info: Info, id: RecordId) -> CallingTask | None:
         return await resolve.calling_task(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Calling tasks; at most {MAX_PAGE_SIZE} a page.")
     async def calling_tasks(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: CallingTaskFilter | None = None,
-        order_by: CallingTaskOrder | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        filter: Annotated[CallingTaskFilter | None, FILTER] = None,
+        order_by: Annotated[CallingTaskOrder | None, ORDER] = None,
     ) -> relay.Connection[CallingTask]:
         order = order_by or CallingTaskOrder()
         return await resolve.calling_tasks_page(
@@ -249,27 +334,33 @@ class CallingTaskQuery:
 
 @strawberry.type
 class CallingTaskMutation:
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Create a calling task, given to you unless `assigneeId` says otherwise. "
+        "Errors: see CreateCallingTaskInput."
+    )
     async def create_calling_task(
-        self, info: Info, input: CreateCallingTaskInput
+        self, info: Info, input: Annotated[CreateCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         return _payload(await resolve.create_calling_task(info.context, input))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Change a calling task you may edit: only the fields given. Errors as "
+        "for createCallingTask."
+    )
     async def update_calling_task(
-        self, info: Info, input: UpdateCallingTaskInput
+        self, info: Info, input: Annotated[UpdateCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         return _payload(await resolve.update_calling_task(info.context, input))
 
     @strawberry.mutation(description="Soft delete.")
     async def delete_calling_task(
-        self, info: Info, input: DeleteCallingTaskInput
+        self, info: Info, input: Annotated[DeleteCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         return _payload(await resolve.delete_calling_task(info.context, input.id))
 
     @strawberry.mutation(description="Apply a lifecycle event (see the input's description).")
     async def transition_calling_task(
-        self, info: Info, input: TransitionCallingTaskInput
+        self, info: Info, input: Annotated[TransitionCallingTaskInput, MUTATION_INPUT]
     ) -> CallingTaskPayload:
         event = CallingTaskEvent(input.event).value
         outcome = await resolve.transition_calling_task(

@@ -13,22 +13,41 @@ from strawberry.types import Info
 from domain.contacts import Contact as ContactRecord
 from domain.contacts import ContactErrorCode, ContactOrderField
 from domain.custom_fields import CustomFieldRecordType
-from domain.lifecycles.contact import ContactEvent, ContactStatus
+from domain.lifecycles.contact import ContactEvent, ContactLifecycle, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from domain.referral_codes import ReferrerType
 from resolvers import contacts as resolve
 from resolvers import customers as resolve_customers
 from resolvers import related
 from resolvers.errors import Outcome
 from resolvers.message_preferences import of_record as preferences_of
+from resolvers.referral_codes import link_of as referral_link_of
 from schema.custom_fields import (
     CustomFieldValue,
     CustomFieldValueInput,
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    FILTER,
+    MUTATION_INPUT,
+    ORDER,
+    After,
+    CampaignCode,
+    First,
+    RecordId,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -38,26 +57,38 @@ if TYPE_CHECKING:
     ContactStatusEnum = StrEnum
     ContactEventEnum = StrEnum
 else:
-    ContactStatusEnum = strawberry.enum(
-        ContactStatus, name="ContactStatus", description="Where a contact is in its lifecycle."
-    )
-    ContactEventEnum = strawberry.enum(
-        ContactEvent, name="ContactEvent", description="Events of the contact lifecycle."
+    ContactStatusEnum, ContactEventEnum = lifecycle_enums(
+        ContactLifecycle, ContactStatus, ContactEvent, "Contact"
     )
 
-strawberry.enum(ContactErrorCode, name="ContactErrorCode")
-strawberry.enum(ContactOrderField, name="ContactOrderField")
+error_code_enum(ContactErrorCode, "ContactErrorCode", "contacts")
+described_enum(
+    ContactOrderField,
+    "ContactOrderField",
+    "What contacts can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "FIRST_NAME": "Given name, alphabetically.",
+        "LAST_NAME": "Family name, alphabetically.",
+        "COMPANY_NAME": "Company name, alphabetically.",
+    },
+)
 
 
 @strawberry.type(description="A postal address with optional coordinates.")
 class Address:
-    street: str
-    city: str
-    region: str
-    postal_code: str
+    street: str = strawberry.field(description="Street and number.")
+    city: str = strawberry.field(description="City or town.")
+    region: str = strawberry.field(description="State, county or province.")
+    postal_code: str = strawberry.field(description="Postal or ZIP code.")
     country: str = strawberry.field(description="ISO 3166-1 alpha-2 code, e.g. GB.")
-    latitude: float | None
-    longitude: float | None
+    latitude: float | None = strawberry.field(
+        description="Degrees north (negative: south), if known."
+    )
+    longitude: float | None = strawberry.field(
+        description="Degrees east (negative: west), if known."
+    )
 
 
 def address_of(root: Any) -> Address:
@@ -75,19 +106,30 @@ def address_of(root: Any) -> Address:
 
 @strawberry.type(description="A person the agency sells to.")
 class Contact(relay.Node):
-    id: relay.NodeID[str]
-    first_name: str
-    last_name: str
-    emails: list[str]
+    id: relay.NodeID[str] = node_id()
+    first_name: str = strawberry.field(description="Given name (never empty).")
+    last_name: str = strawberry.field(description="Family name; may be empty.")
+    emails: list[str] = strawberry.field(
+        description="Email addresses, the first being the one messages go to."
+    )
     phones: list[str] = strawberry.field(description="E.164, e.g. +442079460958.")
-    company_name: str
-    job_title: str
-    source: str
-    tags: list[str]
-    notes: str
-    status: ContactStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    company_name: str = strawberry.field(
+        description="The company they work for, as they gave it (the linked `customer` "
+        "is the record)."
+    )
+    job_title: str = strawberry.field(description="Their role at their company.")
+    source: str = strawberry.field(
+        description="Where the contact came from (e.g. web form, event, email); free text."
+    )
+    tags: list[str] = strawberry.field(
+        description="Tags from the agency's catalogue, in the order given."
+    )
+    notes: str = strawberry.field(description="Free-form notes (timeline notes are `addNote`).")
+    status: ContactStatusEnum = strawberry.field(
+        description="Where the contact is in its lifecycle; changed only by `transitionContact`."
+    )
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -108,7 +150,7 @@ class Contact(relay.Node):
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
         return await resolve_customers.customer_of_contact(info.context, root.id)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="The postal address (empty parts are empty strings).")
     def address(self, root: strawberry.Parent[ContactRecord]) -> Address:
         return address_of(root)
 
@@ -126,6 +168,21 @@ class Contact(relay.Node):
     ) -> MessagePreferences:
         return await preferences_of(info.context, "contact", root.id)  # type: ignore[return-value]
 
+    @strawberry.field(
+        description=(
+            "The link this contact shares to refer people to the agency's public, active "
+            "referral campaign with this code (its page, with the contact's referral code); "
+            "null for any other campaign."
+        )
+    )
+    async def referral_link(
+        self,
+        info: Info,
+        root: strawberry.Parent[ContactRecord],
+        campaign_code: CampaignCode,
+    ) -> str | None:
+        return await referral_link_of(info.context, ReferrerType.CONTACT, root.id, campaign_code)
+
     @strawberry.field(description="Events that may be applied to this contact now.")
     def allowed_events(self, root: strawberry.Parent[ContactRecord]) -> list[ContactEventEnum]:
         return [ContactEvent(e) for e in resolve.contact_allowed_events(root)]
@@ -135,8 +192,8 @@ class Contact(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[ContactRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "contact", root.id, first, after)
 
@@ -148,8 +205,8 @@ class Contact(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[ContactRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -160,44 +217,78 @@ class Contact(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class ContactError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. emails.0.")
-    code: ContactErrorCode
-    message: str
+    code: ContactErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class ContactPayload:
-    contact: Contact | None
-    errors: list[ContactError]
+    contact: Contact | None = payload_record("contact")
+    errors: list[ContactError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="A postal address; every part optional, texts trimmed.")
 class AddressInput:
-    street: str = ""
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
+    street: str = strawberry.field(
+        default="", description="Street and number, at most 200 characters."
+    )
+    city: str = strawberry.field(default="", description="City or town, at most 100 characters.")
+    region: str = strawberry.field(
+        default="", description="State, county or province, at most 100 characters."
+    )
+    postal_code: str = strawberry.field(
+        default="", description="Postal or ZIP code, at most 20 characters."
+    )
     country: str = strawberry.field(default="", description="ISO 3166-1 alpha-2 code.")
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = strawberry.field(
+        default=None, description="Degrees north, -90 to 90 (else OUT_OF_RANGE)."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Degrees east, -180 to 180 (else OUT_OF_RANGE)."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new contact: only `firstName` is required. Errors: REQUIRED, "
+    "TOO_LONG, TOO_MANY, "
+    "INVALID_EMAIL, INVALID_PHONE, NOT_FOUND (owner), FORBIDDEN and the custom-field "
+    "codes."
+)
 class CreateContactInput:
-    first_name: str
-    last_name: str = ""
-    emails: list[str] = strawberry.field(default_factory=list)
+    first_name: str = strawberry.field(description="Given name: 1 to 100 characters, trimmed.")
+    last_name: str = strawberry.field(
+        default="", description="Family name, at most 100 characters."
+    )
+    emails: list[str] = strawberry.field(
+        default_factory=list,
+        description="Email addresses, at most 10, no repeats (INVALID_EMAIL for one that is not "
+        "deliverable); the first is the one messages go to.",
+    )
     phones: list[str] = strawberry.field(
         default_factory=list, description="International form, e.g. +44 20 7946 0958."
     )
-    company_name: str = ""
-    job_title: str = ""
-    address: AddressInput | None = strawberry.UNSET
-    source: str = ""
-    tags: list[str] = strawberry.field(default_factory=list)
+    company_name: str = strawberry.field(
+        default="", description="The company they work for, at most 200 characters."
+    )
+    job_title: str = strawberry.field(default="", description="Their role, at most 200 characters.")
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Postal address; left out: empty."
+    )
+    source: str = strawberry.field(
+        default="", description="Where the contact came from, at most 50 characters."
+    )
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="Tags, at most 20, each 1 to 50 characters, no repeats."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    notes: str = ""
+    notes: str = strawberry.field(
+        default="", description="Free-form notes, at most 10,000 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -205,64 +296,102 @@ class CreateContactInput:
 
 @strawberry.input(description="Fields left out are unchanged; `address` is replaced whole.")
 class UpdateContactInput:
-    id: relay.GlobalID
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    emails: list[str] | None = strawberry.UNSET
-    phones: list[str] | None = strawberry.UNSET
-    company_name: str | None = strawberry.UNSET
-    job_title: str | None = strawberry.UNSET
-    address: AddressInput | None = strawberry.UNSET
-    source: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
+    id: relay.GlobalID = node_id()
+    first_name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Given name: 1 to 100 characters (null or blank: REQUIRED).",
+    )
+    last_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Family name, at most 100 characters."
+    )
+    emails: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new list: at most 10, no repeats."
+    )
+    phones: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole new list: at most 10, international form (e.g. +44 20 7946 0958).",
+    )
+    company_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 200 characters."
+    )
+    job_title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 200 characters."
+    )
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new address (parts left out become empty)."
+    )
+    source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole new list: at most 20, each 1 to 50 characters.",
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A User id of the agency: the new owner (needs the right to reassign; else "
+        "FORBIDDEN).",
+    )
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 10,000 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The contact to delete (soft: it leaves every list, its history stays)."
+)
 class DeleteContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="A lifecycle event to apply to a contact.")
 class TransitionContactInput:
-    id: relay.GlobalID
-    event: ContactEventEnum
+    id: relay.GlobalID = node_id()
+    event: ContactEventEnum = strawberry.field(
+        description="The event; `allowedEvents` on the contact lists those possible now."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which contacts to list; conditions combine with AND.")
 class ContactFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None,
         description="Part of a name, company name, email address or phone number "
         "(any format, e.g. 020 7946 0958).",
     )
-    status_in: list[ContactStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
+    status_in: list[ContactStatusEnum] | None = strawberry.field(
+        default=None, description="Only contacts in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only contacts owned by this user (a User id)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort contacts.")
 class ContactOrder(RecordOrder):
-    field: ContactOrderField = ContactOrderField.CREATED_AT
+    field: ContactOrderField = strawberry.field(
+        default=ContactOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
 class ContactQuery:
     @strawberry.field(description="One contact by its global id, or null if not visible.")
-    async def contact(self, info: Info, id: relay.GlobalID) -> Contact | None:
+    async def contact(self, info: Info, id: RecordId) -> Contact | None:
         return await resolve.contact(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Contacts, newest first by default; at most {MAX_PAGE_SIZE}.")
     async def contacts(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: ContactFilter | None = None,
-        order_by: ContactOrder | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        filter: Annotated[ContactFilter | None, FILTER] = None,
+        order_by: Annotated[ContactOrder | None, ORDER] = None,
     ) -> relay.Connection[Contact]:
         order = order_by or ContactOrder()
         return await resolve.contacts_page(
@@ -285,21 +414,36 @@ def _payload(outcome: Outcome[ContactRecord]) -> ContactPayload:
 
 @strawberry.type
 class ContactMutation:
-    @strawberry.mutation
-    async def create_contact(self, info: Info, input: CreateContactInput) -> ContactPayload:
+    @strawberry.mutation(
+        description="Create a contact, owned by you unless `ownerId` says otherwise; "
+        "status NEW. Sales "
+        "roles and admins."
+    )
+    async def create_contact(
+        self, info: Info, input: Annotated[CreateContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         return _payload(await resolve.create_contact(info.context, input))
 
-    @strawberry.mutation
-    async def update_contact(self, info: Info, input: UpdateContactInput) -> ContactPayload:
+    @strawberry.mutation(
+        description="Change a contact you may edit: only the fields given. Errors as for "
+        "createContact, plus NOT_FOUND."
+    )
+    async def update_contact(
+        self, info: Info, input: Annotated[UpdateContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         return _payload(await resolve.update_contact(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the contact disappears from every query.")
-    async def delete_contact(self, info: Info, input: DeleteContactInput) -> ContactPayload:
+    async def delete_contact(
+        self, info: Info, input: Annotated[DeleteContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         return _payload(await resolve.delete_contact(info.context, input.id))
 
     @strawberry.mutation(
         description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
     )
-    async def transition_contact(self, info: Info, input: TransitionContactInput) -> ContactPayload:
+    async def transition_contact(
+        self, info: Info, input: Annotated[TransitionContactInput, MUTATION_INPUT]
+    ) -> ContactPayload:
         event = ContactEvent(input.event).value
         return _payload(await resolve.transition_contact(info.context, input.id, event))

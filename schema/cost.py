@@ -51,6 +51,9 @@ from strawberry.schema.schema import validate_document
 
 from domain.api_keys import MAX_KEYS_PER_AGENCY
 from domain.broadcasts import MAX_BROADCASTS
+from domain.campaign_counters import MAX_SERIES_DAYS
+from domain.campaigns import MAX_EMBED_ORIGINS
+from domain.campaigns import MAX_TEMPLATES as MAX_CAMPAIGN_TEMPLATES
 from domain.custom_fields import MAX_FIELDS_PER_RECORD_TYPE, CustomFieldRecordType
 from domain.customers import MAX_BILLING_UNITS
 from domain.email_accounts import MAX_ACCOUNTS
@@ -58,6 +61,7 @@ from domain.flows.service import MAX_FLOWS
 from domain.lifecycles.registry import lifecycles
 from domain.meetings import MAX_SLOTS
 from domain.message_templates import MAX_TEMPLATES
+from domain.money import ISO_4217
 from domain.pagination import MAX_PAGE_SIZE
 from domain.pipelines import MAX_STAGES
 from domain.tags import MAX_TAGS_PER_AGENCY
@@ -90,6 +94,10 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Query.flows": MAX_FLOWS,
     "Query.messageTemplates": MAX_TEMPLATES,
     "Query.broadcasts": MAX_BROADCASTS,
+    "Campaign.dailyCounts": MAX_SERIES_DAYS,
+    "Campaign.templates": MAX_CAMPAIGN_TEMPLATES,
+    "CampaignReturn.wonAmounts": len(ISO_4217) + 1,
+    "Campaign.embedOrigins": MAX_EMBED_ORIGINS,
     "Query.lifecycles": len(lifecycles()),
     "Lifecycle.states": max(len(lifecycle.states) for lifecycle in lifecycles()),
     "Lifecycle.events": max(len(lifecycle.events) for lifecycle in lifecycles()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date as Date
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -17,30 +17,69 @@ from domain.custom_fields import CustomFieldErrorCode, CustomFieldRecordType, Cu
 from resolvers import custom_fields as resolve
 from resolvers.context import RequestContext
 from resolvers.errors import Outcome
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
-
-strawberry.enum(
-    CustomFieldRecordType, name="CustomFieldRecordType", description="Records with custom fields."
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
 )
-strawberry.enum(CustomFieldType, name="CustomFieldType", description="What a custom field holds.")
-strawberry.enum(CustomFieldErrorCode, name="CustomFieldErrorCode")
+
+described_enum(
+    CustomFieldRecordType,
+    "CustomFieldRecordType",
+    "Records with custom fields.",
+    {
+        "CONTACT": "Contacts.",
+        "CUSTOMER": "Customers.",
+        "LEAD": "Leads.",
+        "DEAL": "Deals.",
+        "CALLING_TASK": "Calling tasks.",
+    },
+)
+described_enum(
+    CustomFieldType,
+    "CustomFieldType",
+    "What a custom field holds.",
+    {
+        "TEXT": "Text, up to the field's maximum length.",
+        "NUMBER": "A number, within the field's range.",
+        "DATE": "A calendar date.",
+        "BOOLEAN": "Yes or no.",
+        "CHOICE": "One of the field's choices.",
+        "MULTI_CHOICE": "Any number of the field's choices.",
+    },
+)
+error_code_enum(CustomFieldErrorCode, "CustomFieldErrorCode", "custom fields")
 
 
 @strawberry.type(description="A typed field an admin added to one record type.")
 class CustomField(relay.Node):
-    id: relay.NodeID[str]
-    record_type: CustomFieldRecordType
+    id: relay.NodeID[str] = node_id()
+    record_type: CustomFieldRecordType = strawberry.field(
+        description="The kind of record it belongs to."
+    )
     key: str = strawberry.field(description="The field's name in inputs, filters and values.")
-    label: str
-    type: CustomFieldType
+    label: str = strawberry.field(description="What users see, e.g. Contract end.")
+    type: CustomFieldType = strawberry.field(description="What it holds.")
     choices: list[str] = strawberry.field(description="Allowed values of (multi-)choice fields.")
-    required: bool
+    required: bool = strawberry.field(description="Whether records must have a value.")
     max_length: int | None = strawberry.field(description="Longest text value (default 500).")
-    min_value: float | None
-    max_value: float | None
+    min_value: float | None = strawberry.field(
+        description="The smallest number allowed (NUMBER fields), if any."
+    )
+    max_value: float | None = strawberry.field(
+        description="The largest number allowed (NUMBER fields), if any."
+    )
     position: int = strawberry.field(description="Place in the record type's form.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -56,14 +95,18 @@ class CustomField(relay.Node):
     "set (choices for choice and multi-choice fields), or none when the value is unset."
 )
 class CustomFieldValue:
-    key: str
-    label: str
-    type: CustomFieldType
-    text: str | None
-    number: float | None
-    date: Date | None
-    boolean: bool | None
-    choices: list[str]
+    key: str = strawberry.field(description="The field's key.")
+    label: str = strawberry.field(description="The field's label.")
+    type: CustomFieldType = strawberry.field(
+        description="What the field holds: which of the value fields is set."
+    )
+    text: str | None = strawberry.field(description="The value of a TEXT field.")
+    number: float | None = strawberry.field(description="The value of a NUMBER field.")
+    date: Date | None = strawberry.field(description="The value of a DATE field.")
+    boolean: bool | None = strawberry.field(description="The value of a BOOLEAN field.")
+    choices: list[str] = strawberry.field(
+        description="The chosen values of a CHOICE (one) or MULTI_CHOICE field."
+    )
 
 
 def as_values(found: list[FieldValue]) -> list[CustomFieldValue]:
@@ -94,22 +137,38 @@ async def custom_field_values(
     "(`choices` with one item for a choice field). None of them clears the value."
 )
 class CustomFieldValueInput:
-    key: str
-    text: str | None = strawberry.UNSET
-    number: float | None = strawberry.UNSET
-    date: Date | None = strawberry.UNSET
-    boolean: bool | None = strawberry.UNSET
-    choices: list[str] | None = strawberry.UNSET
+    key: str = strawberry.field(description="The field's key (else UNKNOWN_FIELD).")
+    text: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="For TEXT fields, at most the field's maximum length.",
+    )
+    number: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For NUMBER fields, within the field's range."
+    )
+    date: Date | None = strawberry.field(default=strawberry.UNSET, description="For DATE fields.")
+    boolean: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="For BOOLEAN fields."
+    )
+    choices: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="For CHOICE (one item) and MULTI_CHOICE fields: each one of its choices.",
+    )
 
 
 @strawberry.input(
     description="A value to compare with: the member of the field's type (`text` for choices)."
 )
 class CustomFieldOperand:
-    text: str | None = strawberry.UNSET
-    number: float | None = strawberry.UNSET
-    date: Date | None = strawberry.UNSET
-    boolean: bool | None = strawberry.UNSET
+    text: str | None = strawberry.field(
+        default=strawberry.UNSET, description="For text and choice fields."
+    )
+    number: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For number fields."
+    )
+    date: Date | None = strawberry.field(default=strawberry.UNSET, description="For date fields.")
+    boolean: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="For boolean fields."
+    )
 
 
 @strawberry.input(
@@ -117,8 +176,10 @@ class CustomFieldOperand:
     "field they hold when one of the chosen values meets them."
 )
 class CustomFieldCondition:
-    key: str
-    equals: CustomFieldOperand | None = strawberry.UNSET
+    key: str = strawberry.field(description="The custom field's key.")
+    equals: CustomFieldOperand | None = strawberry.field(
+        default=strawberry.UNSET, description="The value must be this."
+    )
     at_least: CustomFieldOperand | None = strawberry.field(
         default=strawberry.UNSET, description="Numbers and dates, inclusive."
     )
@@ -138,28 +199,47 @@ class CustomFieldCondition:
 
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class CustomFieldError:
-    field: str | None
-    code: CustomFieldErrorCode
-    message: str
+    field: str | None = error_field()
+    code: CustomFieldErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CustomFieldPayload:
-    custom_field: CustomField | None
-    errors: list[CustomFieldError]
+    custom_field: CustomField | None = payload_record("custom field")
+    errors: list[CustomFieldError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new custom field (at most 100 per record type). Errors: REQUIRED, "
+    "TOO_LONG, TOO_MANY, INVALID, DUPLICATE_KEY, FORBIDDEN."
+)
 class DefineCustomFieldInput:
-    record_type: CustomFieldRecordType
+    record_type: CustomFieldRecordType = strawberry.field(
+        description="The kind of record it belongs to."
+    )
     key: str = strawberry.field(description="Lower case letters, digits and _, e.g. budget.")
-    label: str
-    type: CustomFieldType
-    choices: list[str] | None = strawberry.UNSET
-    required: bool | None = strawberry.UNSET
-    max_length: int | None = strawberry.UNSET
-    min_value: float | None = strawberry.UNSET
-    max_value: float | None = strawberry.UNSET
+    label: str = strawberry.field(description="1 to 100 characters.")
+    type: CustomFieldType = strawberry.field(description="What it holds; it never changes.")
+    choices: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="For CHOICE and MULTI_CHOICE: at most 100, each 1 to 100 characters.",
+    )
+    required: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Records must then have a value."
+    )
+    max_length: int | None = strawberry.field(
+        default=strawberry.UNSET, description="For TEXT: 1 to 500 characters."
+    )
+    min_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For NUMBER: the smallest value allowed."
+    )
+    max_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="For NUMBER: the largest value allowed."
+    )
     position: int | None = strawberry.field(
         default=strawberry.UNSET, description="Defaults to after the last field."
     )
@@ -169,19 +249,35 @@ class DefineCustomFieldInput:
     description="Fields left out are unchanged; key, record type and type never change."
 )
 class UpdateCustomFieldInput:
-    id: relay.GlobalID
-    label: str | None = strawberry.UNSET
-    choices: list[str] | None = strawberry.UNSET
-    required: bool | None = strawberry.UNSET
-    max_length: int | None = strawberry.UNSET
-    min_value: float | None = strawberry.UNSET
-    max_value: float | None = strawberry.UNSET
-    position: int | None = strawberry.UNSET
+    id: relay.GlobalID = node_id()
+    label: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 100 characters."
+    )
+    choices: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list (a choice records hold cannot go: CHOICE_IN_USE).",
+    )
+    required: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Records must then have a value."
+    )
+    max_length: int | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 500 characters."
+    )
+    min_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="The smallest value allowed."
+    )
+    max_value: float | None = strawberry.field(
+        default=strawberry.UNSET, description="The largest value allowed."
+    )
+    position: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Its place among the record type's fields, 0 to 10,000.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The custom field to archive: it is hidden and its values kept.")
 class ArchiveCustomFieldInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 def _payload(outcome: Outcome[CustomFieldRecord]) -> CustomFieldPayload:
@@ -197,8 +293,13 @@ class CustomFieldQuery:
     async def custom_fields(
         self,
         info: Info,
-        record_type: CustomFieldRecordType | None = None,
-        include_archived: bool = False,
+        record_type: Annotated[
+            CustomFieldRecordType | None,
+            strawberry.argument(description="Only this record type; all when left out."),
+        ] = None,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Also the archived fields.")
+        ] = False,
     ) -> list[CustomField]:
         kind = record_type.value if record_type is not None else None
         return await resolve.custom_fields_list(info.context, kind, include_archived)  # type: ignore[return-value]
@@ -208,18 +309,18 @@ class CustomFieldQuery:
 class CustomFieldMutation:
     @strawberry.mutation(description="Admins and sysadmins add a typed field to a record type.")
     async def define_custom_field(
-        self, info: Info, input: DefineCustomFieldInput
+        self, info: Info, input: Annotated[DefineCustomFieldInput, MUTATION_INPUT]
     ) -> CustomFieldPayload:
         return _payload(await resolve.define_custom_field(info.context, input))
 
     @strawberry.mutation(description="Change a field's label, choices, limits or position.")
     async def update_custom_field(
-        self, info: Info, input: UpdateCustomFieldInput
+        self, info: Info, input: Annotated[UpdateCustomFieldInput, MUTATION_INPUT]
     ) -> CustomFieldPayload:
         return _payload(await resolve.update_custom_field(info.context, input))
 
     @strawberry.mutation(description="Hide a field; its values are kept, its key stays taken.")
     async def archive_custom_field(
-        self, info: Info, input: ArchiveCustomFieldInput
+        self, info: Info, input: Annotated[ArchiveCustomFieldInput, MUTATION_INPUT]
     ) -> CustomFieldPayload:
         return _payload(await resolve.archive_custom_field(info.context, input.id))

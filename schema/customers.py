@@ -15,7 +15,7 @@ from domain.custom_fields import CustomFieldRecordType
 from domain.customers import MAX_BILLING_UNITS, CustomerErrorCode, CustomerOrderField
 from domain.customers import ContactLink as ContactLinkRecord
 from domain.customers import Customer as CustomerRecord
-from domain.lifecycles.customer import CustomerEvent, CustomerStatus
+from domain.lifecycles.customer import CustomerEvent, CustomerLifecycle, CustomerStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import customers as resolve
 from resolvers import related
@@ -28,9 +28,26 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    FILTER,
+    MUTATION_INPUT,
+    ORDER,
+    After,
+    First,
+    RecordId,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -39,23 +56,31 @@ if TYPE_CHECKING:
     CustomerStatusEnum = StrEnum
     CustomerEventEnum = StrEnum
 else:
-    CustomerStatusEnum = strawberry.enum(
-        CustomerStatus, name="CustomerStatus", description="Where a customer is in its lifecycle."
-    )
-    CustomerEventEnum = strawberry.enum(
-        CustomerEvent, name="CustomerEvent", description="Events of the customer lifecycle."
+    CustomerStatusEnum, CustomerEventEnum = lifecycle_enums(
+        CustomerLifecycle, CustomerStatus, CustomerEvent, "Customer"
     )
 
-strawberry.enum(CustomerErrorCode, name="CustomerErrorCode")
-strawberry.enum(CustomerOrderField, name="CustomerOrderField")
+error_code_enum(CustomerErrorCode, "CustomerErrorCode", "customers")
+described_enum(
+    CustomerOrderField,
+    "CustomerOrderField",
+    "What customers can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "NAME": "Name, alphabetically.",
+    },
+)
 
 
 @strawberry.type(description="A contact's role at a customer.")
 class CustomerContactLink:
-    role: str
-    is_primary: bool
+    role: str = strawberry.field(
+        description="The contact's role at the customer (e.g. buyer), free text."
+    )
+    is_primary: bool = strawberry.field(description="The customer's main contact; at most one is.")
 
-    @strawberry.field
+    @strawberry.field(description="The linked contact.")
     async def contact(
         self, info: Info, root: strawberry.Parent[ContactLinkRecord]
     ) -> Contact | None:
@@ -67,45 +92,73 @@ class CustomerContactLink:
     "centre); empty details fall back to the customer's own."
 )
 class BillingUnit:
-    name: str
-    billing_email: str
-    billing_address: str
-    tax_id: str
-    currency: str
-    payment_terms_days: int | None
+    name: str = strawberry.field(description="Its name, distinct within the customer.")
+    billing_email: str = strawberry.field(
+        description="Where its invoices go; empty: the customer's."
+    )
+    billing_address: str = strawberry.field(
+        description="The address its invoices carry; empty: the customer's."
+    )
+    tax_id: str = strawberry.field(description="Its tax number; empty: the customer's.")
+    currency: str = strawberry.field(description="ISO 4217 code; empty: the customer's.")
+    payment_terms_days: int | None = strawberry.field(
+        description="Days to pay; null: the customer's."
+    )
     purchase_order: str = strawberry.field(description="The reference its invoices quote.")
 
 
 @strawberry.input(description="A billing unit; names are distinct within a customer.")
 class BillingUnitInput:
-    name: str
-    billing_email: str = ""
-    billing_address: str = ""
-    tax_id: str = ""
+    name: str = strawberry.field(
+        description="1 to 200 characters, distinct (case-insensitive) within the customer."
+    )
+    billing_email: str = strawberry.field(default="", description="An email address, or empty.")
+    billing_address: str = strawberry.field(default="", description="At most 2,000 characters.")
+    tax_id: str = strawberry.field(default="", description="At most 50 characters.")
     currency: str = strawberry.field(default="", description="ISO 4217.")
-    payment_terms_days: int | None = None
-    purchase_order: str = ""
+    payment_terms_days: int | None = strawberry.field(
+        default=None, description="0 to 365, or null."
+    )
+    purchase_order: str = strawberry.field(
+        default="", description="The reference its invoices quote, at most 100 characters."
+    )
 
 
 @strawberry.type(description="A company the agency serves.")
 class Customer(relay.Node):
-    id: relay.NodeID[str]
-    name: str
-    legal_name: str
-    website: str
-    industry: str
-    category: str
-    rating: str
-    tags: list[str]
-    services: list[str]
-    billing_email: str
-    billing_address: str
-    tax_id: str
-    currency: str
-    payment_terms_days: int | None
-    status: CustomerStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    id: relay.NodeID[str] = node_id()
+    name: str = strawberry.field(
+        description="The name the agency calls the customer by (never empty)."
+    )
+    legal_name: str = strawberry.field(description="The registered name invoices carry.")
+    website: str = strawberry.field(description="Its website (an http or https URL), or empty.")
+    industry: str = strawberry.field(description="Its industry, free text.")
+    category: str = strawberry.field(
+        description="The agency's own grouping (e.g. A, key account), free text."
+    )
+    rating: str = strawberry.field(description="The agency's own rating, free text.")
+    tags: list[str] = strawberry.field(description="Tags from the agency's catalogue.")
+    services: list[str] = strawberry.field(
+        description="What the agency provides to this customer, free text, in order."
+    )
+    billing_email: str = strawberry.field(
+        description="Where invoices go; empty: the primary contact's address."
+    )
+    billing_address: str = strawberry.field(
+        description="The address invoices carry, as lines of text."
+    )
+    tax_id: str = strawberry.field(description="VAT or tax number.")
+    currency: str = strawberry.field(
+        description="ISO 4217 code invoices use (e.g. EUR); empty: the agency's."
+    )
+    payment_terms_days: int | None = strawberry.field(
+        description="Days to pay an invoice (0 to 365); null: the agency's default."
+    )
+    status: CustomerStatusEnum = strawberry.field(
+        description="Where the customer is in its lifecycle; changed only by `transitionCustomer`."
+    )
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @strawberry.field(description="What the customer receives, and on which channel.")
     async def message_preferences(
@@ -121,7 +174,10 @@ class Customer(relay.Node):
         preferences = await preferences_of(info.context, "customer", root.id)
         return str(preferences.channel)
 
-    @strawberry.field(deprecation_reason="Use messagePreferences { topics }.")
+    @strawberry.field(
+        deprecation_reason="Use messagePreferences { topics }.",
+        description="Topics the customer receives (same as `messagePreferences.topics`).",
+    )
     async def notification_subscriptions(
         self, info: Info, root: strawberry.Parent[CustomerRecord]
     ) -> list[str]:
@@ -177,8 +233,8 @@ class Customer(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[CustomerRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "customer", root.id, first, after)
 
@@ -190,8 +246,8 @@ class Customer(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[CustomerRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -199,17 +255,20 @@ class Customer(relay.Node):
         return await timeline_field(info, "customer", root.id, first, after)
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class CustomerError:
-    field: str | None
-    code: CustomerErrorCode
-    message: str
+    field: str | None = error_field()
+    code: CustomerErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class CustomerPayload:
-    customer: Customer | None
-    errors: list[CustomerError]
+    customer: Customer | None = payload_record("customer")
+    errors: list[CustomerError] = payload_errors()
 
 
 def _payload(outcome: Outcome[CustomerRecord]) -> CustomerPayload:
@@ -219,35 +278,72 @@ def _payload(outcome: Outcome[CustomerRecord]) -> CustomerPayload:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Customer fields shared by create and update; on update, fields left out are "
+    "unchanged."
+)
 class CustomerFields:
     """Shared by create and update; on update, fields left out are unchanged."""
 
-    legal_name: str | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    industry: str | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
-    rating: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    parent_id: relay.GlobalID | None = strawberry.UNSET
+    legal_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Registered name, at most 200 characters."
+    )
+    website: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An http or https URL, at most 300 characters (else INVALID).",
+    )
+    industry: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 100 characters."
+    )
+    category: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
+    rating: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 20 characters."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list: at most 20 tags, each 1 to 50 characters.",
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A Customer id: the group this customer belongs to (a cycle is PARENT_CYCLE).",
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="The relationship manager (a User id)."
     )
-    operations_user_id: relay.GlobalID | None = strawberry.UNSET
+    operations_user_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Who runs the customer's operations (a User id)."
+    )
     preferred_channel: str | None = strawberry.field(
+        description="email, phone, sms or whatsapp.",
         default=strawberry.UNSET,
         deprecation_reason="Use updateMessagePreferences (channel).",
     )
     notification_subscriptions: list[str] | None = strawberry.field(
+        description="Topics the customer receives.",
         default=strawberry.UNSET,
         deprecation_reason="Use updateMessagePreferences (topics).",
     )
-    services: list[str] | None = strawberry.UNSET
-    billing_email: str | None = strawberry.UNSET
-    billing_address: str | None = strawberry.UNSET
-    tax_id: str | None = strawberry.UNSET
+    services: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list: at most 50, each at most 200 characters.",
+    )
+    billing_email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Where invoices go: an email address, or empty."
+    )
+    billing_address: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The address invoices carry, at most 2,000 characters.",
+    )
+    tax_id: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
     currency: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 4217.")
-    payment_terms_days: int | None = strawberry.UNSET
+    payment_terms_days: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Days to pay, 0 to 365 (else OUT_OF_RANGE); null: the agency's default.",
+    )
     billing_units: list[BillingUnitInput] | None = strawberry.field(
         default=strawberry.UNSET,
         description=f"The whole list, replacing the old one; at most {MAX_BILLING_UNITS}.",
@@ -257,45 +353,58 @@ class CustomerFields:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new customer, in status DRAFT. Errors: REQUIRED, TOO_LONG, TOO_MANY, INVALID, "
+    "INVALID_EMAIL, OUT_OF_RANGE, PARENT_CYCLE, NOT_FOUND, FORBIDDEN and the custom-field "
+    "codes."
+)
 class CreateCustomerInput(CustomerFields):
-    name: str
+    name: str = strawberry.field(description="1 to 200 characters, trimmed.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a customer; fields left out are unchanged.")
 class UpdateCustomerInput(CustomerFields):
-    id: relay.GlobalID
-    name: str | None = strawberry.UNSET
+    id: relay.GlobalID = node_id()
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters (blank: REQUIRED)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The customer to act on.")
 class CustomerIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="A lifecycle event to apply to a customer.")
 class TransitionCustomerInput:
-    id: relay.GlobalID
-    event: CustomerEventEnum
+    id: relay.GlobalID = node_id()
+    event: CustomerEventEnum = strawberry.field(
+        description="The event; `allowedEvents` on the customer lists those possible now."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A contact to link to a customer (or a link to change).")
 class LinkCustomerContactInput:
-    id: relay.GlobalID
-    contact_id: relay.GlobalID
-    role: str = ""
-    is_primary: bool = False
+    id: relay.GlobalID = node_id()
+    contact_id: relay.GlobalID = strawberry.field(description="A Contact id.")
+    role: str = strawberry.field(
+        default="", description="The contact's role there, at most 100 characters."
+    )
+    is_primary: bool = strawberry.field(
+        default=False,
+        description="Make this the primary contact (the previous one stops being it).",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A contact to unlink from a customer.")
 class UnlinkCustomerContactInput:
-    id: relay.GlobalID
-    contact_id: relay.GlobalID
+    id: relay.GlobalID = node_id()
+    contact_id: relay.GlobalID = strawberry.field(description="A Contact id that is linked.")
 
 
 @strawberry.input(description="Convert a Hot contact: link an existing customer or create one.")
 class ConvertContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     customer_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Link this customer; leave out to create one."
     )
@@ -304,42 +413,54 @@ class ConvertContactInput:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class ConvertContactPayload:
-    contact: Contact | None
-    customer: Customer | None
-    errors: list[ContactError]
+    contact: Contact | None = payload_record("contact")
+    customer: Customer | None = payload_record("customer")
+    errors: list[ContactError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="Which customers to list; conditions combine with AND.")
 class CustomerFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the name, legal name, website or billing email."
     )
-    status_in: list[CustomerStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
-    parent_id: relay.GlobalID | None = None
+    status_in: list[CustomerStatusEnum] | None = strawberry.field(
+        default=None, description="Only customers in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only customers this user manages (a User id)."
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only the direct children of this customer (a Customer id)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort customers.")
 class CustomerOrder(RecordOrder):
-    field: CustomerOrderField = CustomerOrderField.CREATED_AT
+    field: CustomerOrderField = strawberry.field(
+        default=CustomerOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
 class CustomerQuery:
     @strawberry.field(description="One customer by its global id, or null if not visible.")
-    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
+    async def customer(self, info: Info, id: RecordId) -> Customer | None:
         return await resolve.customer(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Customers, newest first by default; at most {MAX_PAGE_SIZE}.")
     async def customers(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: CustomerFilter | None = None,
-        order_by: CustomerOrder | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        filter: Annotated[CustomerFilter | None, FILTER] = None,
+        order_by: Annotated[CustomerOrder | None, ORDER] = None,
     ) -> relay.Connection[Customer]:
         order = order_by or CustomerOrder()
         return await resolve.customers_page(
@@ -355,16 +476,27 @@ class CustomerQuery:
 
 @strawberry.type
 class CustomerMutation:
-    @strawberry.mutation
-    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Create a customer in status DRAFT. Errors: see CreateCustomerInput."
+    )
+    async def create_customer(
+        self, info: Info, input: Annotated[CreateCustomerInput, MUTATION_INPUT]
+    ) -> CustomerPayload:
         return _payload(await resolve.create_customer(info.context, input))
 
-    @strawberry.mutation
-    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Change a customer you may edit: only the fields given. Errors as for "
+        "createCustomer, plus NOT_FOUND."
+    )
+    async def update_customer(
+        self, info: Info, input: Annotated[UpdateCustomerInput, MUTATION_INPUT]
+    ) -> CustomerPayload:
         return _payload(await resolve.update_customer(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the customer disappears from every query.")
-    async def delete_customer(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+    async def delete_customer(
+        self, info: Info, input: Annotated[CustomerIdInput, MUTATION_INPUT]
+    ) -> CustomerPayload:
         return _payload(await resolve.delete_customer(info.context, input.id))
 
     @strawberry.mutation(
@@ -372,23 +504,27 @@ class CustomerMutation:
         "details (GUARD_FAILED otherwise)."
     )
     async def transition_customer(
-        self, info: Info, input: TransitionCustomerInput
+        self, info: Info, input: Annotated[TransitionCustomerInput, MUTATION_INPUT]
     ) -> CustomerPayload:
         event = CustomerEvent(input.event).value
         return _payload(await resolve.transition_customer(info.context, input.id, event))
 
     @strawberry.mutation(description="Link a contact with a role (or change its role).")
     async def link_customer_contact(
-        self, info: Info, input: LinkCustomerContactInput
+        self, info: Info, input: Annotated[LinkCustomerContactInput, MUTATION_INPUT]
     ) -> CustomerPayload:
         outcome = await resolve.link_contact(
             info.context, input.id, input.contact_id, input.role, input.is_primary
         )
         return _payload(outcome)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Unlink a contact from a customer; the contact itself stays. Errors: "
+        "NOT_FOUND, "
+        "FORBIDDEN."
+    )
     async def unlink_customer_contact(
-        self, info: Info, input: UnlinkCustomerContactInput
+        self, info: Info, input: Annotated[UnlinkCustomerContactInput, MUTATION_INPUT]
     ) -> CustomerPayload:
         return _payload(await resolve.unlink_contact(info.context, input.id, input.contact_id))
 
@@ -396,7 +532,7 @@ class CustomerMutation:
         description="Convert a Hot contact into (or onto) a customer, in one transaction."
     )
     async def convert_contact(
-        self, info: Info, input: ConvertContactInput
+        self, info: Info, input: Annotated[ConvertContactInput, MUTATION_INPUT]
     ) -> ConvertContactPayload:
         outcome: Outcome[Conversion] = await resolve.convert_contact(
             info.context, input.id, input.customer_id, input.new_customer

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from domain.custom_fields import CustomFieldRecordType
 from domain.deals import Deal as DealRecord
 from domain.deals import DealErrorCode, DealOrderField
-from domain.lifecycles.deal import DealEvent, DealStatus
+from domain.lifecycles.deal import DealEvent, DealLifecycle, DealStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import deals as resolve
 from resolvers import related
@@ -25,9 +25,25 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.pipelines import Stage
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    FILTER,
+    MUTATION_INPUT,
+    ORDER,
+    After,
+    First,
+    RecordId,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -38,19 +54,27 @@ if TYPE_CHECKING:
     DealStatusEnum = StrEnum
     DealEventEnum = StrEnum
 else:
-    DealStatusEnum = strawberry.enum(
+    DealStatusEnum, DealEventEnum = lifecycle_enums(
+        DealLifecycle,
         DealStatus,
-        name="DealStatus",
-        description="Open, won or lost: the kind of the deal's stage.",
-    )
-    DealEventEnum = strawberry.enum(
         DealEvent,
-        name="DealEvent",
-        description="Events of the deal lifecycle; moveDeal picks one from the target stage.",
+        "Deal",
+        "Open, won or lost: the kind of the deal's stage.",
+        "Events of the deal lifecycle; moveDeal picks one from the target stage.",
     )
 
-strawberry.enum(DealErrorCode, name="DealErrorCode")
-strawberry.enum(DealOrderField, name="DealOrderField")
+error_code_enum(DealErrorCode, "DealErrorCode", "deals")
+described_enum(
+    DealOrderField,
+    "DealOrderField",
+    "What deals can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "NAME": "Name, alphabetically.",
+        "EXPECTED_CLOSE_DATE": "Expected close date.",
+    },
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
@@ -59,25 +83,31 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 
 @strawberry.type(description="An opportunity in a pipeline (also called a deal).")
 class Deal(relay.Node):
-    id: relay.NodeID[str]
-    name: str
-    status: DealStatusEnum
-    amount: Decimal
+    id: relay.NodeID[str] = node_id()
+    name: str = strawberry.field(description="What is being sold (never empty).")
+    status: DealStatusEnum = strawberry.field(
+        description="OPEN, WON or LOST: the kind of its stage; changed only by `moveDeal`."
+    )
+    amount: Decimal = strawberry.field(
+        description="Its value in `currency`, at most 2 decimal places."
+    )
     currency: str | None = strawberry.field(description="ISO 4217 code of the amount, e.g. EUR.")
-    expected_close_date: date
-    competitors: list[str]
+    expected_close_date: date = strawberry.field(description="When it is expected to close.")
+    competitors: list[str] = strawberry.field(description="Who else is bidding, in order.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     close_reason: str = strawberry.field(description="Why it was won or lost.")
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    closed_at: datetime | None = strawberry.field(
+        description="When it was won or lost; null while open."
+    )
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         """Resolvers return domain records; this type is their GraphQL view."""
         return isinstance(obj, (cls, DealRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Pipeline id its stage belongs to.")
     def pipeline_id(self, root: strawberry.Parent[DealRecord]) -> relay.GlobalID:
         return relay.GlobalID("Pipeline", str(root.pipeline_id))
 
@@ -138,8 +168,8 @@ class Deal(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[DealRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "deal", root.id, first, after)
 
@@ -150,8 +180,8 @@ class Deal(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[DealRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -166,21 +196,32 @@ class Deal(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class DealError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. reason.")
-    code: DealErrorCode
-    message: str
+    code: DealErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class DealPayload:
-    deal: Deal | None
-    errors: list[DealError]
+    deal: Deal | None = payload_record("deal")
+    errors: list[DealError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new open deal, in an open stage of a pipeline. Errors: REQUIRED, "
+    "TOO_LONG, TOO_MANY, OUT_OF_RANGE, INVALID_CURRENCY, STAGE_CLOSED, "
+    "NOT_FOUND, FORBIDDEN."
+)
 class CreateDealInput:
-    name: str
-    expected_close_date: date
-    amount: Decimal = Decimal(0)
+    name: str = strawberry.field(description="What is being sold: 1 to 200 characters.")
+    expected_close_date: date = strawberry.field(description="When it is expected to close.")
+    amount: Decimal = strawberry.field(
+        default=Decimal(0),
+        description="Its value: at least 0, 12 digits before the point and 2 after at most; "
+        "0 when left out.",
+    )
     currency: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 4217; required with a non-zero amount."
     )
@@ -190,14 +231,25 @@ class CreateDealInput:
     stage_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="An open stage; defaults to the first open one."
     )
-    competitors: list[str] = strawberry.field(default_factory=list)
-    tags: list[str] = strawberry.field(default_factory=list)
+    competitors: list[str] = strawberry.field(
+        default_factory=list,
+        description="Who else is bidding: at most 20, each 1 to 100 characters.",
+    )
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="At most 20 tags, each 1 to 50 characters."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
-    lead_id: relay.GlobalID | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Contact it is with, if any."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Customer it is with, if any."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Lead it came from, if any."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -205,24 +257,45 @@ class CreateDealInput:
 
 @strawberry.input(description="Fields left out are unchanged; the stage changes with moveDeal.")
 class UpdateDealInput:
-    id: relay.GlobalID
-    name: str | None = strawberry.UNSET
-    amount: Decimal | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    expected_close_date: date | None = strawberry.UNSET
-    competitors: list[str] | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
+    id: relay.GlobalID = node_id()
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    amount: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At least 0, 12 digits before the point and 2 after at most.",
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217 code (e.g. EUR)."
+    )
+    expected_close_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is expected to close."
+    )
+    competitors: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list: at most 20, each 1 to 100 characters.",
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole list: at most 20 tags."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new owner (a User id); needs the right to reassign.",
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Contact id, or null to unlink."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Customer id, or null to unlink."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The deal to delete (soft).")
 class DeleteDealInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input(
@@ -230,46 +303,63 @@ class DeleteDealInput:
     "needs a reason), REOPEN (from won or lost back to open, admins only)."
 )
 class MoveDealInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     stage_id: relay.GlobalID = strawberry.field(description="A stage of the deal's pipeline.")
     reason: str = strawberry.field(default="", description="Why it was won or lost.")
 
 
-@strawberry.input
+@strawberry.input(description="Which deals to list; conditions combine with AND.")
 class DealFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the name, in any letter case."
     )
-    status_in: list[DealStatusEnum] | None = None
-    pipeline_id: relay.GlobalID | None = None
-    stage_id: relay.GlobalID | None = None
-    owner_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
+    status_in: list[DealStatusEnum] | None = strawberry.field(
+        default=None, description="Only deals in one of these statuses."
+    )
+    pipeline_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals in this pipeline."
+    )
+    stage_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals in this stage."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals owned by this user."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals with this contact."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals with this customer."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only deals converted from this lead."
+    )
     expected_close_after: date | None = strawberry.field(default=None, description="Inclusive.")
     expected_close_before: date | None = strawberry.field(default=None, description="Exclusive.")
 
 
-@strawberry.input
+@strawberry.input(description="How to sort deals.")
 class DealOrder(RecordOrder):
-    field: DealOrderField = DealOrderField.CREATED_AT
+    field: DealOrderField = strawberry.field(
+        default=DealOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
 class DealQuery:
     @strawberry.field(description="One deal by its global id, or null if not visible.")
-    async def deal(self, info: Info, id: relay.GlobalID) -> Deal | None:
+    async def deal(self, info: Info, id: RecordId) -> Deal | None:
         return await resolve.deal(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Deals, newest first by default; at most {MAX_PAGE_SIZE}.")
     async def deals(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: DealFilter | None = None,
-        order_by: DealOrder | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        filter: Annotated[DealFilter | None, FILTER] = None,
+        order_by: Annotated[DealOrder | None, ORDER] = None,
     ) -> relay.Connection[Deal]:
         order = order_by or DealOrder()
         return await resolve.deals_page(
@@ -293,20 +383,31 @@ def _payload(outcome: Outcome[DealRecord]) -> DealPayload:
 @strawberry.type
 class DealMutation:
     @strawberry.mutation(description="A new open deal, in an open stage.")
-    async def create_deal(self, info: Info, input: CreateDealInput) -> DealPayload:
+    async def create_deal(
+        self, info: Info, input: Annotated[CreateDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.create_deal(info.context, input))
 
-    @strawberry.mutation
-    async def update_deal(self, info: Info, input: UpdateDealInput) -> DealPayload:
+    @strawberry.mutation(
+        description="Change a deal you may edit (not its stage: that is `moveDeal`). Errors "
+        "as for createDeal."
+    )
+    async def update_deal(
+        self, info: Info, input: Annotated[UpdateDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.update_deal(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the deal disappears from every query.")
-    async def delete_deal(self, info: Info, input: DeleteDealInput) -> DealPayload:
+    async def delete_deal(
+        self, info: Info, input: Annotated[DeleteDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.delete_deal(info.context, input.id))
 
     @strawberry.mutation(
         description="Move the deal to another stage of its pipeline: the lifecycle transition. "
         "Illegal moves return INVALID_TRANSITION, a loss without a reason REASON_REQUIRED."
     )
-    async def move_deal(self, info: Info, input: MoveDealInput) -> DealPayload:
+    async def move_deal(
+        self, info: Info, input: Annotated[MoveDealInput, MUTATION_INPUT]
+    ) -> DealPayload:
         return _payload(await resolve.move_deal(info.context, input))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,23 +14,36 @@ from domain.documents import Document as DocumentRecord
 from domain.documents import DocumentErrorCode
 from resolvers import documents as resolve
 from resolvers import related
+from schema.enum_values import error_code_enum
 from schema.notes import record_global_id
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 from schema.users import UserSummary
 
-strawberry.enum(DocumentErrorCode, name="DocumentErrorCode")
+error_code_enum(DocumentErrorCode, "DocumentErrorCode", "documents")
 
 DOWNLOAD_PATH = "/documents"
 
 
 @strawberry.type(description="A file on a contact, a customer, a lead or a deal.")
 class Document(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     file_name: str = strawberry.field(description="The uploaded file's name, made safe.")
-    content_type: str
+    content_type: str = strawberry.field(
+        description="Its media type as uploaded, e.g. application/pdf."
+    )
     size: int = strawberry.field(description="In bytes.")
     sha256: str = strawberry.field(description="Hex digest of the content.")
-    created_at: datetime
+    created_at: datetime = created_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -54,22 +67,25 @@ class Document(relay.Node):
         return f"{DOWNLOAD_PATH}/{relay.GlobalID('Document', str(root.id))}"
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class DocumentError:
-    field: str | None
-    code: DocumentErrorCode
-    message: str
+    field: str | None = error_field()
+    code: DocumentErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class DocumentPayload:
-    document: Document | None
-    errors: list[DocumentError]
+    document: Document | None = payload_record("document")
+    errors: list[DocumentError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="The document to delete (soft).")
 class DeleteDocumentInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 async def documents_of(
@@ -81,7 +97,9 @@ async def documents_of(
 @strawberry.type
 class DocumentMutation:
     @strawberry.mutation(description="Soft delete: the document is no longer listed or served.")
-    async def delete_document(self, info: Info, input: DeleteDocumentInput) -> DocumentPayload:
+    async def delete_document(
+        self, info: Info, input: Annotated[DeleteDocumentInput, MUTATION_INPUT]
+    ) -> DocumentPayload:
         outcome = await resolve.delete_document(info.context, input.id)
         return DocumentPayload(
             document=outcome.value,  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ never comes out."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,12 +14,45 @@ from domain.email_accounts import AccountStatus, EmailAccountErrorCode, MailboxP
 from domain.email_accounts import EmailAccount as EmailAccountRecord
 from resolvers import email_accounts as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+)
 
-strawberry.enum(EmailAccountErrorCode, name="EmailAccountErrorCode")
-strawberry.enum(Security, name="MailboxSecurity")
-strawberry.enum(AccountStatus, name="MailboxStatus")
-strawberry.enum(MailboxPurpose, name="MailboxPurpose")
+error_code_enum(EmailAccountErrorCode, "EmailAccountErrorCode", "connected mailboxes")
+described_enum(
+    Security,
+    "MailboxSecurity",
+    "How the connection to an IMAP server is secured.",
+    {
+        "SSL": "IMAPS, port 993 by default.",
+        "STARTTLS": "Port 143, upgraded before signing in.",
+        "NONE": "Plain text: private hosts only.",
+    },
+)
+described_enum(
+    AccountStatus,
+    "MailboxStatus",
+    "Whether a mailbox's last fetch worked.",
+    {"OK": "It worked.", "FAILING": "It failed; `lastError` says why."},
+)
+described_enum(
+    MailboxPurpose,
+    "MailboxPurpose",
+    "How a mailbox's mail is routed.",
+    {
+        "SALES": "As mail to the sales address: new senders become leads.",
+        "SUPPORT": "As mail to the support address.",
+    },
+)
 
 
 @strawberry.type(
@@ -27,22 +60,26 @@ strawberry.enum(MailboxPurpose, name="MailboxPurpose")
     "as if it had been sent to the agency's own inbound addresses."
 )
 class EmailAccount(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     purpose: MailboxPurpose = strawberry.field(
         description="SALES (unknown senders become leads) or SUPPORT."
     )
-    host: str
-    port: int
-    security: Security
-    username: str
-    folder: str
+    host: str = strawberry.field(description="The IMAP server's host name.")
+    port: int = strawberry.field(description="The IMAP server's port.")
+    security: Security = strawberry.field(description="How the connection is secured.")
+    username: str = strawberry.field(description="The mailbox's sign-in name.")
+    folder: str = strawberry.field(description="The folder read, e.g. INBOX.")
     status: AccountStatus = strawberry.field(
         description="FAILING when the last fetch could not sign in or connect (see lastError); "
         "the next fetch tries again."
     )
-    last_error: str
-    last_fetched_at: datetime | None
-    created_at: datetime
+    last_error: str = strawberry.field(
+        description="Why the last fetch failed; empty when it worked."
+    )
+    last_fetched_at: datetime | None = strawberry.field(
+        description="When mail was last fetched; null before the first fetch."
+    )
+    created_at: datetime = created_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -53,17 +90,20 @@ class EmailAccount(relay.Node):
         return relay.GlobalID("User", str(root.user_id))
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class EmailAccountError:
-    field: str | None
-    code: EmailAccountErrorCode
-    message: str
+    field: str | None = error_field()
+    code: EmailAccountErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class EmailAccountPayload:
-    email_account: EmailAccount | None
-    errors: list[EmailAccountError]
+    email_account: EmailAccount | None = payload_record("email account")
+    errors: list[EmailAccountError] = payload_errors()
 
 
 @strawberry.input(
@@ -72,21 +112,26 @@ class EmailAccountPayload:
 )
 class AddEmailAccountInput:
     host: str = strawberry.field(description="e.g. imap.gmail.com (public hosts only).")
-    username: str
+    username: str = strawberry.field(description="The mailbox's sign-in name.")
     password: str = strawberry.field(
         description="The password or an app password; stored encrypted, never shown again."
     )
-    purpose: MailboxPurpose = MailboxPurpose.SALES
-    security: Security = Security.SSL
+    purpose: MailboxPurpose = strawberry.field(
+        default=MailboxPurpose.SALES,
+        description="How its mail is routed (as sales or support mail).",
+    )
+    security: Security = strawberry.field(default=Security.SSL, description="SSL when left out.")
     port: int | None = strawberry.field(
         default=None, description="993 for SSL, 143 for STARTTLS unless given."
     )
-    folder: str = "INBOX"
+    folder: str = strawberry.field(
+        default="INBOX", description="The folder to read; INBOX when left out."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The connected mailbox to remove.")
 class RemoveEmailAccountInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 def _payload(outcome: Outcome[EmailAccountRecord]) -> EmailAccountPayload:
@@ -110,12 +155,12 @@ class EmailAccountMutation:
         "why the CRM could not use it; nothing is kept then."
     )
     async def add_email_account(
-        self, info: Info, input: AddEmailAccountInput
+        self, info: Info, input: Annotated[AddEmailAccountInput, MUTATION_INPUT]
     ) -> EmailAccountPayload:
         return _payload(await resolve.add_email_account(info.context, input))
 
     @strawberry.mutation(description="Disconnect a mailbox; mail already taken in stays.")
     async def remove_email_account(
-        self, info: Info, input: RemoveEmailAccountInput
+        self, info: Info, input: Annotated[RemoveEmailAccountInput, MUTATION_INPUT]
     ) -> EmailAccountPayload:
         return _payload(await resolve.remove_email_account(info.context, input.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -14,8 +15,10 @@ from strawberry.types import Info
 from domain.event_subscriptions import Event as EventRecord
 from domain.event_subscriptions import EventStreamErrorCode, event_cursor
 from resolvers import events as resolve
+from schema.enum_values import error_code_enum
+from schema.shared_fields import FILTER, After
 
-strawberry.enum(EventStreamErrorCode, name="EventStreamErrorCode")
+error_code_enum(EventStreamErrorCode, "EventStreamErrorCode", "event streams")
 
 
 @strawberry.type(description="One committed change, as the event log keeps it.")
@@ -24,11 +27,11 @@ class Event:
     id: strawberry.ID = strawberry.field(description="The event's id (also `X-CRM-Event-Id`).")
     type: str = strawberry.field(description="What happened, e.g. contact.transitioned.")
     record_type: str = strawberry.field(description="The kind of record, e.g. contact.")
-    record_id: str
+    record_id: str = strawberry.field(description="The global id of the record it is about.")
     node_id: relay.GlobalID | None = strawberry.field(
         description="The record's global id, for record types the schema has as a Node."
     )
-    occurred_at: datetime
+    occurred_at: datetime = strawberry.field(description="When it was committed.")
     payload: JSON = strawberry.field(description="The change: a snapshot, or the changed fields.")
 
 
@@ -80,7 +83,7 @@ class EventSubscription:
         )
     )
     async def events(
-        self, info: Info, after: str | None = None, filter: EventFilter | None = None
+        self, info: Info, after: After = None, filter: Annotated[EventFilter | None, FILTER] = None
     ) -> AsyncGenerator[Event, None]:
         stream = resolve.events(info.context, after, filter)
         node_types = _node_types(info)

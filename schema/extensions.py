@@ -6,10 +6,19 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    default_field_resolver,
+)
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types import ExecutionContext
 
 from db.busy import RETRY_AFTER, DatabaseBusy, is_busy
+from domain import tracing
 from resolvers.context import unauthenticated
 from schema.observability import current_request
 
@@ -29,6 +38,46 @@ class OperationLog(SchemaExtension):
                 request.operation_type = context.operation_type.value
             except RuntimeError:  # the document did not parse
                 request.operation_type = None
+                return
+            request.root_field = first_root_field(context)
+
+
+def first_root_field(context: ExecutionContext) -> str | None:
+    """The first root field the operation selects, if the schema has it (so the name is one
+    of a bounded set, fit for a metric label)."""
+    document = context.graphql_document
+    if document is None:
+        return None
+    name = context.operation_name
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if name is not None and (definition.name is None or definition.name.value != name):
+            continue
+        root = context.schema._schema.get_root_type(definition.operation)
+        for selection in definition.selection_set.selections:
+            if isinstance(selection, FieldNode):
+                field = selection.name.value
+                return field if root is not None and field in root.fields else None
+        return None
+    return None
+
+
+class OperationTracing(SchemaExtension):
+    """A span around the operation while tracing is on (`crm/tracing.py`): its resolvers' SQL
+    and the outbox rows they write are its children. The document and variables are not
+    recorded (they can hold personal data), only the operation's type, name and root field."""
+
+    def on_operation(self) -> Iterator[None]:
+        with tracing.span("graphql") as span:
+            yield
+            if span is not None:
+                request = current_request.get()
+                if request is not None and request.operation_type:
+                    name = f"{request.operation_type} {request.root_field or ''}".rstrip()
+                    span.update_name(f"graphql {name}")
+                    span.set_attribute("graphql.operation.type", request.operation_type)
+                    span.set_attribute("graphql.operation.name", request.operation_name or "")
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

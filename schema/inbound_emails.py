@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from domain.inbound_emails import InboundEmail as InboundEmailRecord
+from schema.shared_fields import node_id
 
 
 @strawberry.type(
@@ -18,14 +19,14 @@ from domain.inbound_emails import InboundEmail as InboundEmailRecord
     "of a message is never served."
 )
 class ReceivedEmail(relay.Node):
-    id: relay.NodeID[str]
+    id: relay.NodeID[str] = node_id()
     mailbox: str = strawberry.field(
         description="sales, support or reply (a reply address); mail fetched from a connected "
         "mailbox has the mailbox's purpose."
     )
-    from_address: str
-    from_name: str
-    subject: str
+    from_address: str = strawberry.field(description="The sender's address.")
+    from_name: str = strawberry.field(description="The sender's display name, if any.")
+    subject: str = strawberry.field(description="The subject.")
     text_body: str = strawberry.field(description="The whole text (HTML turned into text).")
     reply_text: str = strawberry.field(
         description="What is new: the text without the quoted history and the signature."
@@ -37,7 +38,7 @@ class ReceivedEmail(relay.Node):
     authentication_results: str = strawberry.field(
         description="The Authentication-Results header as received (SPF, DKIM, DMARC)."
     )
-    received_at: datetime
+    received_at: datetime = strawberry.field(description="When it arrived.")
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from domain.custom_fields import CustomFieldRecordType
 from domain.leads import Lead as LeadRecord
 from domain.leads import LeadErrorCode, LeadOrderField
-from domain.lifecycles.lead import LeadEvent, LeadStatus
+from domain.lifecycles.lead import LeadEvent, LeadLifecycle, LeadStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import leads as resolve
 from resolvers import related
@@ -26,8 +26,24 @@ from schema.custom_fields import (
 )
 from schema.deals import Deal
 from schema.documents import Document, documents_of
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection, RecordFilter, RecordOrder
+from schema.shared_fields import (
+    FILTER,
+    MUTATION_INPUT,
+    ORDER,
+    After,
+    First,
+    RecordId,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -38,15 +54,19 @@ if TYPE_CHECKING:
     LeadStatusEnum = StrEnum
     LeadEventEnum = StrEnum
 else:
-    LeadStatusEnum = strawberry.enum(
-        LeadStatus, name="LeadStatus", description="Where a lead is in its lifecycle."
-    )
-    LeadEventEnum = strawberry.enum(
-        LeadEvent, name="LeadEvent", description="Events of the lead lifecycle."
-    )
+    LeadStatusEnum, LeadEventEnum = lifecycle_enums(LeadLifecycle, LeadStatus, LeadEvent, "Lead")
 
-strawberry.enum(LeadErrorCode, name="LeadErrorCode")
-strawberry.enum(LeadOrderField, name="LeadOrderField")
+error_code_enum(LeadErrorCode, "LeadErrorCode", "leads")
+described_enum(
+    LeadOrderField,
+    "LeadOrderField",
+    "What leads can be sorted by.",
+    {
+        "CREATED_AT": "When it was created.",
+        "UPDATED_AT": "When it last changed.",
+        "TITLE": "Title, alphabetically.",
+    },
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
@@ -55,16 +75,21 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 
 @strawberry.type(description="A sales opportunity before it is qualified and becomes a deal.")
 class Lead(relay.Node):
-    id: relay.NodeID[str]
-    title: str
+    id: relay.NodeID[str] = node_id()
+    title: str = strawberry.field(description="What the opportunity is (never empty).")
     services: list[str] = strawberry.field(description="The scope of work.")
     source: str = strawberry.field(description="Where the lead came from, e.g. referral.")
-    estimated_value: Decimal | None
+    estimated_value: Decimal | None = strawberry.field(
+        description="What it may be worth, in `currency`; null when not estimated."
+    )
     currency: str | None = strawberry.field(description="ISO 4217 code of the value, e.g. EUR.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
-    status: LeadStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    status: LeadStatusEnum = strawberry.field(
+        description="Where the lead is in its lifecycle; changed only by `transitionLead` "
+        "and `convertLead`."
+    )
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -120,8 +145,8 @@ class Lead(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[LeadRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> relay.Connection[Document]:
         return await documents_of(info, "lead", root.id, first, after)
 
@@ -132,8 +157,8 @@ class Lead(relay.Node):
         self,
         info: Info,
         root: strawberry.Parent[LeadRecord],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.timeline")]:
         # Imported here: schema.timeline reaches this module through schema.calling_tasks.
         from schema.timeline import timeline_field
@@ -144,40 +169,63 @@ class Lead(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class LeadError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. services.0.")
-    code: LeadErrorCode
-    message: str
+    code: LeadErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class LeadPayload:
-    lead: Lead | None
-    errors: list[LeadError]
+    lead: Lead | None = payload_record("lead")
+    errors: list[LeadError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class ConvertLeadPayload:
-    lead: Lead | None
+    lead: Lead | None = payload_record("lead")
     deal: Deal | None = strawberry.field(description="The deal the conversion created.")
-    errors: list[LeadError]
+    errors: list[LeadError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new lead in status NEW, owned by you unless `ownerId` says otherwise. "
+    "Errors: REQUIRED, TOO_LONG, TOO_MANY, OUT_OF_RANGE, INVALID_CURRENCY, "
+    "NOT_FOUND, FORBIDDEN."
+)
 class CreateLeadInput:
-    title: str
+    title: str = strawberry.field(description="What the opportunity is: 1 to 200 characters.")
     services: list[str] = strawberry.field(
         default_factory=list, description='The scope of work, e.g. ["SEO", "Web design"].'
     )
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Contact it came from, if any."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The Customer it is for, if any."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
-    source: str = ""
-    estimated_value: Decimal | None = strawberry.UNSET
+    source: str = strawberry.field(
+        default="",
+        description="Where it came from (e.g. web form, referral), at most 50 characters.",
+    )
+    estimated_value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="What it may be worth: at least 0, at most 12 digits before the point "
+        "and 2 after.",
+    )
     currency: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 4217; required with a non-zero value."
     )
-    tags: list[str] = strawberry.field(default_factory=list)
+    tags: list[str] = strawberry.field(
+        default_factory=list, description="At most 20 tags, each 1 to 50 characters."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
@@ -185,29 +233,50 @@ class CreateLeadInput:
 
 @strawberry.input(description="Fields left out are unchanged.")
 class UpdateLeadInput:
-    id: relay.GlobalID
-    title: str | None = strawberry.UNSET
-    services: list[str] | None = strawberry.UNSET
-    contact_id: relay.GlobalID | None = strawberry.UNSET
-    customer_id: relay.GlobalID | None = strawberry.UNSET
-    owner_id: relay.GlobalID | None = strawberry.UNSET
-    source: str | None = strawberry.UNSET
-    estimated_value: Decimal | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    id: relay.GlobalID = node_id()
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters."
+    )
+    services: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list of services it asks for: at most 20, each 1 to 100 characters.",
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Contact id, or null to unlink."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Customer id, or null to unlink."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new owner (a User id); needs the right to reassign.",
+    )
+    source: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 50 characters."
+    )
+    estimated_value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At least 0, 12 digits before the point and 2 after at most; null clears it.",
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217 code (e.g. EUR)."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole list: at most 20 tags."
+    )
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="Values of the agency's custom fields."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The lead to delete (soft).")
 class DeleteLeadInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
-@strawberry.input
+@strawberry.input(description="A lifecycle event to apply to a lead.")
 class TransitionLeadInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     event: LeadEventEnum = strawberry.field(
         description="CONVERT converts with every deal field defaulted (see convertLead)."
     )
@@ -215,7 +284,7 @@ class TransitionLeadInput:
 
 @strawberry.input(description="The deal to create; every field defaults from the lead.")
 class ConvertLeadInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
     name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Defaults to the lead's title."
     )
@@ -236,37 +305,50 @@ class ConvertLeadInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which leads to list; conditions combine with AND.")
 class LeadFilter(RecordFilter):
     search: str | None = strawberry.field(
         default=None, description="Part of the title or source, in any letter case."
     )
-    status_in: list[LeadStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
-    source: str | None = None
+    status_in: list[LeadStatusEnum] | None = strawberry.field(
+        default=None, description="Only leads in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only leads owned by this user."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only leads of this contact."
+    )
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only leads of this customer."
+    )
+    source: str | None = strawberry.field(
+        default=None, description="Only leads from this source (exact, at most 50 characters)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort leads.")
 class LeadOrder(RecordOrder):
-    field: LeadOrderField = LeadOrderField.CREATED_AT
+    field: LeadOrderField = strawberry.field(
+        default=LeadOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
 
 
 @strawberry.type
 class LeadQuery:
     @strawberry.field(description="One lead by its global id, or null if not visible.")
-    async def lead(self, info: Info, id: relay.GlobalID) -> Lead | None:
+    async def lead(self, info: Info, id: RecordId) -> Lead | None:
         return await resolve.lead(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Leads, newest first by default; at most {MAX_PAGE_SIZE}.")
     async def leads(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: LeadFilter | None = None,
-        order_by: LeadOrder | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        filter: Annotated[LeadFilter | None, FILTER] = None,
+        order_by: Annotated[LeadOrder | None, ORDER] = None,
     ) -> relay.Connection[Lead]:
         order = order_by or LeadOrder()
         return await resolve.leads_page(
@@ -289,29 +371,41 @@ def _payload(outcome: Outcome[LeadRecord]) -> LeadPayload:
 
 @strawberry.type
 class LeadMutation:
-    @strawberry.mutation
-    async def create_lead(self, info: Info, input: CreateLeadInput) -> LeadPayload:
+    @strawberry.mutation(description="Create a lead. Errors: see CreateLeadInput.")
+    async def create_lead(
+        self, info: Info, input: Annotated[CreateLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         return _payload(await resolve.create_lead(info.context, input))
 
-    @strawberry.mutation
-    async def update_lead(self, info: Info, input: UpdateLeadInput) -> LeadPayload:
+    @strawberry.mutation(
+        description="Change a lead you may edit: only the fields given. Errors as for createLead."
+    )
+    async def update_lead(
+        self, info: Info, input: Annotated[UpdateLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         return _payload(await resolve.update_lead(info.context, input))
 
     @strawberry.mutation(description="Soft delete: the lead disappears from every query.")
-    async def delete_lead(self, info: Info, input: DeleteLeadInput) -> LeadPayload:
+    async def delete_lead(
+        self, info: Info, input: Annotated[DeleteLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         return _payload(await resolve.delete_lead(info.context, input.id))
 
     @strawberry.mutation(
         description="Apply a lifecycle event; illegal ones return INVALID_TRANSITION."
     )
-    async def transition_lead(self, info: Info, input: TransitionLeadInput) -> LeadPayload:
+    async def transition_lead(
+        self, info: Info, input: Annotated[TransitionLeadInput, MUTATION_INPUT]
+    ) -> LeadPayload:
         event = LeadEvent(input.event).value
         return _payload(await resolve.transition_lead(info.context, input.id, event))
 
     @strawberry.mutation(
         description="Convert a qualified lead into a deal, in one transaction; returns both."
     )
-    async def convert_lead(self, info: Info, input: ConvertLeadInput) -> ConvertLeadPayload:
+    async def convert_lead(
+        self, info: Info, input: Annotated[ConvertLeadInput, MUTATION_INPUT]
+    ) -> ConvertLeadPayload:
         outcome = await resolve.convert_lead(info.context, input)
         lead, deal = outcome.value if outcome.value is not None else (None, None)
         return ConvertLeadPayload(

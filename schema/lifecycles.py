@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -12,8 +12,8 @@ from resolvers import lifecycles as resolve
 @strawberry.type(description="One state of a lifecycle.")
 class LifecycleState:
     id: str = strawberry.field(description="The state as its status enum value, e.g. HOT.")
-    name: str
-    initial: bool
+    name: str = strawberry.field(description="The state in words, e.g. Not interested.")
+    initial: bool = strawberry.field(description="Where new records start.")
     final: bool = strawberry.field(description="No event leaves a final state.")
 
     @classmethod
@@ -24,22 +24,24 @@ class LifecycleState:
 @strawberry.type(description="An event that moves a record between states.")
 class LifecycleEvent:
     id: str = strawberry.field(description="The event as its enum value, e.g. MARK_HOT.")
-    name: str
+    name: str = strawberry.field(description="The event in words, e.g. Mark hot.")
 
 
 @strawberry.type(description="An edge of the lifecycle graph.")
 class LifecycleTransition:
-    event: str
-    source: str
-    target: str
+    event: str = strawberry.field(description="The event, as its enum value (e.g. MARK_HOT).")
+    source: str = strawberry.field(description="The state it leaves, as its status enum value.")
+    target: str = strawberry.field(description="The state it reaches, as its status enum value.")
 
 
 @strawberry.type(description="A record type's lifecycle, derived from its state machine.")
 class Lifecycle:
-    record_type: str
-    states: list[LifecycleState]
-    events: list[LifecycleEvent]
-    transitions: list[LifecycleTransition]
+    record_type: str = strawberry.field(description="The record type, e.g. Contact.")
+    states: list[LifecycleState] = strawberry.field(description="Its states, in declaration order.")
+    events: list[LifecycleEvent] = strawberry.field(description="Its events, in declaration order.")
+    transitions: list[LifecycleTransition] = strawberry.field(
+        description="Every edge: which event leads from which state to which."
+    )
     diagram: str = strawberry.field(description="Mermaid stateDiagram-v2 source.")
 
     @classmethod
@@ -65,6 +67,11 @@ class LifecycleQuery:
         return [Lifecycle.of(lc) for lc in resolve.lifecycles()]
 
     @strawberry.field(description="One record type's lifecycle (e.g. Contact), or null.")
-    def lifecycle(self, record_type: str) -> Lifecycle | None:
+    def lifecycle(
+        self,
+        record_type: Annotated[
+            str, strawberry.argument(description="A record type, e.g. Contact or CallingTask.")
+        ],
+    ) -> Lifecycle | None:
         found = resolve.lifecycle(record_type)
         return Lifecycle.of(found) if found else None

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from domain.lifecycles.meeting import MeetingEvent, MeetingStatus
+from domain.lifecycles.meeting import MeetingEvent, MeetingLifecycle, MeetingStatus
 from domain.meetings import MAX_SLOTS, MeetingErrorCode, MeetingOrderField
 from domain.meetings import Meeting as MeetingRecord
 from domain.meetings import MeetingSlot as MeetingSlotRecord
@@ -18,8 +18,25 @@ from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers import meetings as resolve
 from resolvers import related
 from resolvers.errors import Outcome
+from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.payloads import errors_as
 from schema.record_filters import OrderDirection
+from schema.shared_fields import (
+    FILTER,
+    MUTATION_INPUT,
+    ORDER,
+    After,
+    First,
+    RecordId,
+    created_at,
+    error_code,
+    error_field,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
+)
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
@@ -30,11 +47,17 @@ if TYPE_CHECKING:
     MeetingStatusEnum = StrEnum
     MeetingEventEnum = StrEnum
 else:
-    MeetingStatusEnum = strawberry.enum(MeetingStatus, name="MeetingStatus")
-    MeetingEventEnum = strawberry.enum(MeetingEvent, name="MeetingEvent")
+    MeetingStatusEnum, MeetingEventEnum = lifecycle_enums(
+        MeetingLifecycle, MeetingStatus, MeetingEvent, "Meeting"
+    )
 
-strawberry.enum(MeetingErrorCode, name="MeetingErrorCode")
-strawberry.enum(MeetingOrderField, name="MeetingOrderField")
+error_code_enum(MeetingErrorCode, "MeetingErrorCode", "meetings")
+described_enum(
+    MeetingOrderField,
+    "MeetingOrderField",
+    "What meetings can be sorted by.",
+    {"CREATED_AT": "When it was created.", "STARTS_AT": "Booked start time."},
+)
 
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
@@ -43,8 +66,10 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
 
 @strawberry.type(description="A time the owner offered.")
 class MeetingSlot:
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime = strawberry.field(description="When this time starts.")
+    ends_at: datetime = strawberry.field(
+        description="When this time ends (start plus the meeting's duration)."
+    )
 
 
 @strawberry.type(
@@ -52,37 +77,41 @@ class MeetingSlot:
     "proposed with time slots, booked when the contact picks one."
 )
 class Meeting(relay.Node):
-    id: relay.NodeID[str]
-    title: str
+    id: relay.NodeID[str] = node_id()
+    title: str = strawberry.field(description="What the meeting is (never empty).")
     location: str = strawberry.field(description="A place or a video link.")
-    duration_minutes: int
+    duration_minutes: int = strawberry.field(description="How long it lasts, 5 to 480 minutes.")
     time_zone: str = strawberry.field(description="The contact's (the agency's) time zone.")
     starts_at: datetime | None = strawberry.field(description="The booked time; null until.")
-    ends_at: datetime | None
+    ends_at: datetime | None = strawberry.field(
+        description="When the booked time ends; null until booked."
+    )
     sequence: int = strawberry.field(
         description="The invitation's revision: one more at each new time or cancellation."
     )
-    status: MeetingStatusEnum
-    created_at: datetime
-    updated_at: datetime
+    status: MeetingStatusEnum = strawberry.field(
+        description="Where the meeting is in its lifecycle."
+    )
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, MeetingRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Contact it is with.")
     def contact_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("Contact", root.contact_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Lead it is about, if any.")
     def lead_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("Lead", root.lead_id)
 
-    @strawberry.field
+    @strawberry.field(description="The Deal it is about, if any.")
     def deal_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
 
-    @strawberry.field
+    @strawberry.field(description="The CallingTask it came from, if any.")
     def calling_task_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("CallingTask", root.calling_task_id)
 
@@ -118,17 +147,20 @@ class Meeting(relay.Node):
         return [MeetingEvent(e) for e in resolve.meeting_allowed_events(root)]
 
 
-@strawberry.type
+@strawberry.type(description="A problem with the input; nothing was changed.")
 class MeetingError:
-    field: str | None
-    code: MeetingErrorCode
-    message: str
+    field: str | None = error_field()
+    code: MeetingErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class MeetingPayload:
-    meeting: Meeting | None
-    errors: list[MeetingError]
+    meeting: Meeting | None = payload_record("meeting")
+    errors: list[MeetingError] = payload_errors()
 
 
 def _payload(outcome: Outcome[MeetingRecord]) -> MeetingPayload:
@@ -143,67 +175,97 @@ def _payload(outcome: Outcome[MeetingRecord]) -> MeetingPayload:
     "email with a link to pick one."
 )
 class ProposeMeetingInput:
-    contact_id: relay.GlobalID
-    title: str
-    slots: list[datetime]
-    duration_minutes: int
+    contact_id: relay.GlobalID = strawberry.field(
+        description="The Contact to meet (needs an email address, else NO_ADDRESS)."
+    )
+    title: str = strawberry.field(description="1 to 200 characters.")
+    slots: list[datetime] = strawberry.field(
+        description="Start times to offer: 1 to 10, none in the past (IN_THE_PAST), none "
+        "overlapping (SLOT_OVERLAPS)."
+    )
+    duration_minutes: int = strawberry.field(description="5 to 480 (else OUT_OF_RANGE).")
     location: str = strawberry.field(default="", description="A place or a video link.")
     template: str = strawberry.field(
         default="",
         description="A published message template's key for the proposal; a default text "
         "listing the times without one. The booking link is added either way.",
     )
-    lead_id: relay.GlobalID | None = None
-    deal_id: relay.GlobalID | None = None
-    calling_task_id: relay.GlobalID | None = None
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Lead it is about, if any."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Deal it is about, if any."
+    )
+    calling_task_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The CallingTask it came from, if any."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to you."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The meeting to act on.")
 class MeetingInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.input(description="A booked meeting's new start; its length is kept.")
 class RescheduleMeetingInput:
-    id: relay.GlobalID
-    starts_at: datetime
+    id: relay.GlobalID = node_id()
+    starts_at: datetime = strawberry.field(
+        description="The new start (not in the past, not overlapping your booked meetings)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which meetings to list; conditions combine with AND.")
 class MeetingFilter:
-    status_in: list[MeetingStatusEnum] | None = None
-    owner_id: relay.GlobalID | None = None
-    contact_id: relay.GlobalID | None = None
-    lead_id: relay.GlobalID | None = None
-    deal_id: relay.GlobalID | None = None
-    calling_task_id: relay.GlobalID | None = None
+    status_in: list[MeetingStatusEnum] | None = strawberry.field(
+        default=None, description="Only meetings in one of these statuses."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings owned by this user."
+    )
+    contact_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings with this contact."
+    )
+    lead_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings about this lead."
+    )
+    deal_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings about this deal."
+    )
+    calling_task_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings that came from this calling task."
+    )
     starts_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     starts_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
 @strawberry.input(description="By STARTS_AT, meetings not booked yet are left out.")
 class MeetingOrder:
-    field: MeetingOrderField = MeetingOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: MeetingOrderField = strawberry.field(
+        default=MeetingOrderField.CREATED_AT,
+        description="The field to sort by; CREATED_AT when left out.",
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="DESC when left out."
+    )
 
 
 @strawberry.type
 class MeetingQuery:
     @strawberry.field(description="One meeting by its global id, or null if not visible.")
-    async def meeting(self, info: Info, id: relay.GlobalID) -> Meeting | None:
+    async def meeting(self, info: Info, id: RecordId) -> Meeting | None:
         return await resolve.meeting(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Meetings (yours, your team's...); at most {MAX_PAGE_SIZE}.")
     async def meetings(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: MeetingFilter | None = None,
-        order_by: MeetingOrder | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        filter: Annotated[MeetingFilter | None, FILTER] = None,
+        order_by: Annotated[MeetingOrder | None, ORDER] = None,
     ) -> relay.Connection[Meeting]:
         order = order_by or MeetingOrder()
         return await resolve.meetings_page(
@@ -219,26 +281,36 @@ class MeetingQuery:
 @strawberry.type
 class MeetingMutation:
     @strawberry.mutation(description="Propose time slots to a contact (see the input).")
-    async def propose_meeting(self, info: Info, input: ProposeMeetingInput) -> MeetingPayload:
+    async def propose_meeting(
+        self, info: Info, input: Annotated[ProposeMeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.propose_meeting(info.context, input))
 
     @strawberry.mutation(description="The booked meeting took place (HOLD).")
-    async def hold_meeting(self, info: Info, input: MeetingInput) -> MeetingPayload:
+    async def hold_meeting(
+        self, info: Info, input: Annotated[MeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.hold_meeting(info.context, input.id))
 
     @strawberry.mutation(description="The contact did not come (MARK_NO_SHOW).")
-    async def mark_meeting_no_show(self, info: Info, input: MeetingInput) -> MeetingPayload:
+    async def mark_meeting_no_show(
+        self, info: Info, input: Annotated[MeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.mark_meeting_no_show(info.context, input.id))
 
     @strawberry.mutation(
         description="Cancel a proposed or booked meeting; a booked one's invitation is "
         "withdrawn on both sides (METHOD:CANCEL)."
     )
-    async def cancel_meeting(self, info: Info, input: MeetingInput) -> MeetingPayload:
+    async def cancel_meeting(
+        self, info: Info, input: Annotated[MeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.cancel_meeting(info.context, input.id))
 
     @strawberry.mutation(
         description="Move a booked meeting; both sides get the updated invitation (SEQUENCE+1)."
     )
-    async def reschedule_meeting(self, info: Info, input: RescheduleMeetingInput) -> MeetingPayload:
+    async def reschedule_meeting(
+        self, info: Info, input: Annotated[RescheduleMeetingInput, MUTATION_INPUT]
+    ) -> MeetingPayload:
         return _payload(await resolve.reschedule_meeting(info.context, input.id, input.starts_at))

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from resolvers import nodes as resolve
 from resolvers.nodes import FETCHERS
+from schema.shared_fields import RecordId
 
 
 @strawberry.type
@@ -17,5 +18,5 @@ class NodeQuery:
         + ", ".join(FETCHERS)
         + ". Null if it does not exist, is not visible to you, or is of another type."
     )
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(self, info: Info, id: RecordId) -> relay.Node | None:
         return await resolve.node(info.context, id)  # type: ignore[no-any-return]

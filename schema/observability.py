@@ -15,6 +15,8 @@ class RequestLog:
     request_id: str
     operation_name: str | None = None
     operation_type: str | None = None
+    # The operation's first root field, when the schema has it: a bounded metric label.
+    root_field: str | None = None
 
 
 current_request: ContextVar[RequestLog | None] = ContextVar("current_request", default=None)

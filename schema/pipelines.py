@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,39 +14,58 @@ from domain.pipelines import PipelineErrorCode, StageKind
 from domain.pipelines import Stage as StageRecord
 from resolvers import pipelines as resolve
 from resolvers.errors import Outcome
+from schema.enum_values import described_enum, error_code_enum
 from schema.payloads import errors_as
-
-strawberry.enum(
-    StageKind,
-    name="StageKind",
-    description="What reaching a stage means: the deal is still OPEN, WON or LOST.",
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    RecordId,
+    created_at,
+    error_code,
+    error_message,
+    node_id,
+    payload_errors,
+    payload_record,
+    updated_at,
 )
-strawberry.enum(PipelineErrorCode, name="PipelineErrorCode")
+
+described_enum(
+    StageKind,
+    "StageKind",
+    "What reaching a stage means: the deal is still OPEN, WON or LOST.",
+    {
+        "OPEN": "The deal is still being worked on.",
+        "WON": "The deal was won.",
+        "LOST": "The deal was lost (needs a reason).",
+    },
+)
+error_code_enum(PipelineErrorCode, "PipelineErrorCode", "pipelines or deal stages")
 
 
 @strawberry.type(description="A step of a pipeline, with the chance a deal in it is won.")
 class Stage(relay.Node):
-    id: relay.NodeID[str]
-    name: str
+    id: relay.NodeID[str] = node_id()
+    name: str = strawberry.field(description="Its name, unique in the pipeline.")
     position: int = strawberry.field(description="0-based place in the pipeline.")
     probability: int = strawberry.field(description="Win probability in percent (0..100).")
-    kind: StageKind
+    kind: StageKind = strawberry.field(
+        description="OPEN, WON or LOST: what reaching it means for a deal."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
         return isinstance(obj, (cls, StageRecord))
 
-    @strawberry.field
+    @strawberry.field(description="The Pipeline id it belongs to.")
     def pipeline_id(self, root: strawberry.Parent[StageRecord]) -> relay.GlobalID:
         return relay.GlobalID("Pipeline", str(root.pipeline_id))
 
 
 @strawberry.type(description="An agency's ordered list of stages that deals move through.")
 class Pipeline(relay.Node):
-    id: relay.NodeID[str]
-    name: str
-    created_at: datetime
-    updated_at: datetime
+    id: relay.NodeID[str] = node_id()
+    name: str = strawberry.field(description="Its name, unique in the agency.")
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
@@ -64,42 +83,50 @@ class Pipeline(relay.Node):
 @strawberry.type(description="A problem with the input; nothing was changed.")
 class PipelineError:
     field: str | None = strawberry.field(description="Path of the input field, e.g. stages.0.")
-    code: PipelineErrorCode
-    message: str
+    code: PipelineErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the mutation answers: the record as saved, or the errors that "
+    "stopped it (then nothing was changed)."
+)
 class PipelinePayload:
-    pipeline: Pipeline | None
+    pipeline: Pipeline | None = payload_record("pipeline")
     stage: Stage | None = strawberry.field(description="The stage the mutation was about.")
-    errors: list[PipelineError]
+    errors: list[PipelineError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="One stage of a new pipeline.")
 class StageInput:
-    name: str
+    name: str = strawberry.field(description="1 to 100 characters.")
     probability: int = strawberry.field(description="Win probability in percent (0..100).")
-    kind: StageKind = StageKind.OPEN
+    kind: StageKind = strawberry.field(default=StageKind.OPEN, description="OPEN when left out.")
 
 
 @strawberry.input(description="Without stages, the pipeline gets the default ones.")
 class CreatePipelineInput:
-    name: str
-    stages: list[StageInput] | None = strawberry.UNSET
+    name: str = strawberry.field(
+        description="1 to 100 characters, unique in the agency (else DUPLICATE_NAME)."
+    )
+    stages: list[StageInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At most 20, in order; at least one open (else NO_OPEN_STAGE).",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new name for a pipeline.")
 class UpdatePipelineInput:
-    id: relay.GlobalID
-    name: str
+    id: relay.GlobalID = node_id()
+    name: str = strawberry.field(description="1 to 100 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="A stage to add (a pipeline has at most 20).")
 class AddStageInput:
-    pipeline_id: relay.GlobalID
-    name: str
+    pipeline_id: relay.GlobalID = strawberry.field(description="The Pipeline to add it to.")
+    name: str = strawberry.field(description="1 to 100 characters, unique in the pipeline.")
     probability: int = strawberry.field(description="Win probability in percent (0..100).")
-    kind: StageKind = StageKind.OPEN
+    kind: StageKind = strawberry.field(default=StageKind.OPEN, description="OPEN when left out.")
     position: int | None = strawberry.field(
         default=strawberry.UNSET, description="0-based; appended at the end by default."
     )
@@ -109,29 +136,36 @@ class AddStageInput:
     description="Fields left out are unchanged. A kind changes only while no deal is in the stage."
 )
 class UpdateStageInput:
-    id: relay.GlobalID
-    name: str | None = strawberry.UNSET
-    probability: int | None = strawberry.UNSET
-    kind: StageKind | None = strawberry.UNSET
+    id: relay.GlobalID = node_id()
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 100 characters."
+    )
+    probability: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Win probability in percent, 0 to 100 (won stages 100, lost 0).",
+    )
+    kind: StageKind | None = strawberry.field(
+        default=strawberry.UNSET, description="Refused (STAGE_IN_USE) while deals are in it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A pipeline's stages in their new order.")
 class ReorderStagesInput:
-    pipeline_id: relay.GlobalID
+    pipeline_id: relay.GlobalID = strawberry.field(description="The Pipeline.")
     stage_ids: list[relay.GlobalID] = strawberry.field(
         description="Every stage of the pipeline, once each, in the new order."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The stage to delete.")
 class DeleteStageInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = node_id()
 
 
 @strawberry.type
 class PipelineQuery:
     @strawberry.field(description="One pipeline by its global id, or null if not visible.")
-    async def pipeline(self, info: Info, id: relay.GlobalID) -> Pipeline | None:
+    async def pipeline(self, info: Info, id: RecordId) -> Pipeline | None:
         return await resolve.pipeline(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -152,28 +186,40 @@ def _payload(outcome: Outcome[Any]) -> PipelinePayload:
 @strawberry.type
 class PipelineMutation:
     @strawberry.mutation(description="Admins: a new pipeline (default stages unless given).")
-    async def create_pipeline(self, info: Info, input: CreatePipelineInput) -> PipelinePayload:
+    async def create_pipeline(
+        self, info: Info, input: Annotated[CreatePipelineInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.create_pipeline(info.context, input))
 
     @strawberry.mutation(description="Admins: rename a pipeline.")
-    async def update_pipeline(self, info: Info, input: UpdatePipelineInput) -> PipelinePayload:
+    async def update_pipeline(
+        self, info: Info, input: Annotated[UpdatePipelineInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.rename_pipeline(info.context, input.id, input.name))
 
     @strawberry.mutation(description="Admins: add a stage to a pipeline.")
-    async def add_stage(self, info: Info, input: AddStageInput) -> PipelinePayload:
+    async def add_stage(
+        self, info: Info, input: Annotated[AddStageInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.add_stage(info.context, input))
 
     @strawberry.mutation(description="Admins: rename a stage or change its probability or kind.")
-    async def update_stage(self, info: Info, input: UpdateStageInput) -> PipelinePayload:
+    async def update_stage(
+        self, info: Info, input: Annotated[UpdateStageInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.update_stage(info.context, input))
 
     @strawberry.mutation(description="Admins: put a pipeline's stages in a new order.")
-    async def reorder_stages(self, info: Info, input: ReorderStagesInput) -> PipelinePayload:
+    async def reorder_stages(
+        self, info: Info, input: Annotated[ReorderStagesInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         outcome = await resolve.reorder_stages(info.context, input.pipeline_id, input.stage_ids)
         return _payload(outcome)
 
     @strawberry.mutation(
         description="Admins: delete a stage; refused (STAGE_IN_USE) while deals are in it."
     )
-    async def delete_stage(self, info: Info, input: DeleteStageInput) -> PipelinePayload:
+    async def delete_stage(
+        self, info: Info, input: Annotated[DeleteStageInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
         return _payload(await resolve.delete_stage(info.context, input.id))

@@ -3,39 +3,48 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
 from domain.personal_data import PersonalDataErrorCode
 from resolvers import privacy as resolve
+from schema.enum_values import error_code_enum
 from schema.payloads import errors_as
-
-strawberry.enum(
-    PersonalDataErrorCode,
-    name="PersonalDataErrorCode",
-    description="Why a privacy request was refused.",
+from schema.shared_fields import (
+    MUTATION_INPUT,
+    error_code,
+    error_field,
+    error_message,
+    payload_errors,
 )
 
+error_code_enum(PersonalDataErrorCode, "PersonalDataErrorCode", "a person's data")
 
-@strawberry.type(description="A privacy request's problem; `field` is the input's path.")
+
+@strawberry.type(description="Why a privacy request changed nothing.")
 class PersonalDataError:
-    field: str | None
-    code: PersonalDataErrorCode
-    message: str
+    field: str | None = error_field()
+    code: PersonalDataErrorCode = error_code()
+    message: str = error_message()
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of `eraseContact`.")
 class EraseContactPayload:
     erased_contact_id: relay.GlobalID | None = strawberry.field(
-        description="The contact's id; the record stays, emptied, so links to it resolve."
+        description="The erased contact's id; the record stays, emptied, so links to it "
+        "resolve. Null when `errors` is not empty."
     )
-    errors: list[PersonalDataError]
+    errors: list[PersonalDataError] = payload_errors()
 
 
-@strawberry.input(description="The contact to erase, deleted ones included.")
+@strawberry.input(description="Which contact to erase.")
 class EraseContactInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(
+        description="The contact's global id; deleted contacts can be erased too."
+    )
 
 
 @strawberry.type
@@ -44,9 +53,12 @@ class PrivacyMutation:
         description="Erase a contact on the person's request (admins): their data is removed "
         "or replaced with [erased] wherever the CRM holds it, files and received mail "
         "included, their flows stop, and webhooks hear contact.erased. Only the fact stays in "
-        "the audit log. ALREADY_ERASED if it was; not undoable."
+        "the audit log. ALREADY_ERASED if it was; not undoable. The export that comes before "
+        "is a download: GET /privacy/contacts/{id}/export."
     )
-    async def erase_contact(self, info: Info, input: EraseContactInput) -> EraseContactPayload:
+    async def erase_contact(
+        self, info: Info, input: Annotated[EraseContactInput, MUTATION_INPUT]
+    ) -> EraseContactPayload:
         outcome = await resolve.erase_contact(info.context, input.id)
         return EraseContactPayload(
             erased_contact_id=(

@@ -12,10 +12,10 @@ import strawberry
 from schema.custom_fields import CustomFieldCondition
 
 
-@strawberry.enum
+@strawberry.enum(description="Which way a list is sorted.")
 class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Smallest, earliest or A first.")
+    DESC = strawberry.enum_value("desc", description="Largest, latest or Z first.")
 
 
 @strawberry.input(description="Criteria every sales record list takes; all given ones hold.")
@@ -38,7 +38,10 @@ class RecordFilter:
 
 @strawberry.input(description="How a sales record list is ordered.")
 class RecordOrder:
-    direction: OrderDirection = OrderDirection.DESC
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC,
+        description="Ascending or descending; DESC (newest or highest first) when left out.",
+    )
     custom_field: str | None = strawberry.field(
         default=None, description="A custom field's key: order by its value instead of `field`."
     )

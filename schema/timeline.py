@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -19,16 +19,34 @@ from domain.timeline import TimelineEntry as TimelineEntryRecord
 from resolvers import timeline as resolve
 from schema.calling_tasks import CallingTask
 from schema.documents import Document
+from schema.enum_values import described_enum
 from schema.flows import FlowRun
 from schema.inbound_emails import ReceivedEmail
 from schema.meetings import Meeting
 from schema.messages import Message
 from schema.notes import Note
+from schema.shared_fields import After, First
+from schema.tickets import Ticket
 
 if TYPE_CHECKING:
     TimelineEntryKindEnum = StrEnum
 else:
-    TimelineEntryKindEnum = strawberry.enum(EntryKind, name="TimelineEntryKind")
+    TimelineEntryKindEnum = described_enum(
+        EntryKind,
+        "TimelineEntryKind",
+        "What a timeline entry is.",
+        {
+            "RECEIVED_EMAIL": "Mail the record sent in.",
+            "EMAIL": "A message sent to the record.",
+            "STATUS_CHANGE": "A lifecycle transition.",
+            "CALLING_TASK": "A calling task about the record.",
+            "MEETING": "A meeting with the record.",
+            "DOCUMENT": "A document attached.",
+            "NOTE": "A note.",
+            "FLOW_STOPPED": "A flow run ended early by a stop condition.",
+            "TICKET": "A support ticket about the record.",
+        },
+    )
 
 # GraphQL type name of each record type whose status changes appear on a timeline.
 _TYPE_NAMES = {
@@ -38,46 +56,55 @@ _TYPE_NAMES = {
     "deal": "Deal",
     "calling_task": "CallingTask",
     "meeting": "Meeting",
+    "ticket": "Ticket",
 }
 
 
 @strawberry.interface(description="One thing that happened to a record.")
 class TimelineEntry:
-    kind: TimelineEntryKindEnum
+    kind: TimelineEntryKindEnum = strawberry.field(
+        description="What the entry is: which type it is."
+    )
     at: datetime = strawberry.field(description="When it happened (created, sent, changed).")
 
 
 @strawberry.type(description="A note written on the record.")
 class NoteEntry(TimelineEntry):
-    note: Note
+    note: Note = strawberry.field(description="The note.")
 
 
 @strawberry.type(description="A document uploaded to the record.")
 class DocumentEntry(TimelineEntry):
-    document: Document
+    document: Document = strawberry.field(description="The document.")
 
 
 @strawberry.type(description="A call to make about the record (its status says if it was made).")
 class CallingTaskEntry(TimelineEntry):
-    calling_task: CallingTask
+    calling_task: CallingTask = strawberry.field(description="The calling task.")
 
 
 @strawberry.type(description="A meeting with the record's contact, about the record.")
 class MeetingEntry(TimelineEntry):
-    meeting: Meeting
+    meeting: Meeting = strawberry.field(description="The meeting.")
+
+
+@strawberry.type(description="A ticket the record's people (or the customer) opened.")
+class TicketEntry(TimelineEntry):
+    ticket: Ticket = strawberry.field(description="The ticket.")
 
 
 @strawberry.type(
     description="A lifecycle event applied to the record, or to one of its calling tasks "
-    "(a call done or aborted) or meetings (booked, held, ...)."
+    "(a call done or aborted), meetings (booked, held, ...) or tickets (resolved, ...)."
 )
 class StatusChangeEntry(TimelineEntry):
     subject_id: relay.GlobalID = strawberry.field(
-        description="The record that changed: this one, or one of its CallingTasks or Meetings."
+        description="The record that changed: this one, or one of its CallingTasks, Meetings "
+        "or Tickets."
     )
     event: str = strawberry.field(description="The lifecycle event, e.g. mark_hot, complete.")
-    from_status: str
-    to_status: str
+    from_status: str = strawberry.field(description="The status before, as its enum value.")
+    to_status: str = strawberry.field(description="The status after, as its enum value.")
 
 
 @strawberry.type(
@@ -85,15 +112,15 @@ class StatusChangeEntry(TimelineEntry):
     "did not agree, or the address bounced), failed, or still queued."
 )
 class EmailEntry(TimelineEntry):
-    message: Message
-    subject: str
-    recipients: list[str]
+    message: Message = strawberry.field(description="The message sent.")
+    subject: str = strawberry.field(description="Its subject.")
+    recipients: list[str] = strawberry.field(description="The addresses it went to.")
     message_id: str = strawberry.field(description="The Message-ID header, once sent.")
 
 
 @strawberry.type(description="A message received from the record's people.")
 class ReceivedEmailEntry(TimelineEntry):
-    email: ReceivedEmail
+    email: ReceivedEmail = strawberry.field(description="The mail received.")
 
 
 @strawberry.type(
@@ -101,7 +128,7 @@ class ReceivedEmailEntry(TimelineEntry):
     "(the contact replied, converted, ...): `flowRun.stopReason` says which."
 )
 class FlowStoppedEntry(TimelineEntry):
-    flow_run: FlowRun
+    flow_run: FlowRun = strawberry.field(description="The run that stopped.")
 
 
 def _item(entry: TimelineEntryRecord) -> TimelineEntry:
@@ -118,6 +145,8 @@ def _item(entry: TimelineEntryRecord) -> TimelineEntry:
         )
     if kind is EntryKind.MEETING:
         return MeetingEntry(kind=kind, at=at, meeting=item)
+    if kind is EntryKind.TICKET:
+        return TicketEntry(kind=kind, at=at, ticket=item)
     if kind is EntryKind.STATUS_CHANGE:
         return StatusChangeEntry(
             kind=kind,
@@ -145,6 +174,7 @@ ENTRY_TYPES = (
     DocumentEntry,
     CallingTaskEntry,
     MeetingEntry,
+    TicketEntry,
     StatusChangeEntry,
     EmailEntry,
     ReceivedEmailEntry,
@@ -184,15 +214,18 @@ async def timeline_field(
 @strawberry.type
 class TimelineQuery:
     @strawberry.field(
-        description="The timeline of a contact, customer, lead or deal, newest first (at most "
-        f"{MAX_PAGE_SIZE} a page); null if you cannot see the record."
+        description="The timeline of a contact, customer, lead, deal or ticket, newest first "
+        f"(at most {MAX_PAGE_SIZE} a page); null if you cannot see the record."
     )
     async def timeline(
         self,
         info: Info,
-        record_id: relay.GlobalID,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        record_id: Annotated[
+            relay.GlobalID,
+            strawberry.argument(description="A Contact, Customer, Lead, Deal or CallingTask id."),
+        ],
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> TimelineConnection | None:
         page = await resolve.timeline_of_record(info.context, record_id, first, after)
         return timeline_connection(page) if page is not None else None

@@ -40,6 +40,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -891,37 +892,53 @@ def _loops_without_pause(definition: FlowDefinition) -> list[list[str]]:
     return loops
 
 
-def _graph_problems(definition: FlowDefinition) -> list[DefinitionProblem]:
+def _reference_problems(
+    steps: Mapping[int, Step], ids: Mapping[str, int]
+) -> list[DefinitionProblem]:
+    """Duplicate ids and references to steps that do not exist (or create no calling task).
+
+    `steps` are the parsed steps by their index; `ids` every step id of the document with its
+    first index, those of steps that did not parse included (a reference to one is not unknown).
+    """
     problems: list[DefinitionProblem] = []
-    index: dict[str, int] = {}
-    for i, step in enumerate(definition.steps):
-        if step.id in index:
+    for i, step in steps.items():
+        if ids[step.id] != i:
             problems.append(
                 DefinitionProblem(
-                    f"steps[{i}].id",
-                    f"duplicate step id '{step.id}' (also steps[{index[step.id]}])",
+                    f"steps[{i}].id", f"duplicate step id '{step.id}' (also steps[{ids[step.id]}])"
                 )
             )
-        else:
-            index[step.id] = i
-    for i, step in enumerate(definition.steps):
+    for i, step in steps.items():
         for field, target in _references(step):
-            if target not in index:
+            if target not in ids:
                 problems.append(
                     DefinitionProblem(f"steps[{i}].{field}", f"unknown step '{target}'")
                 )
-    for i, step in enumerate(definition.steps):
+    for i, step in steps.items():
         for field, target in _task_steps(step):
-            if target not in index:
+            if target not in ids:
                 problems.append(
                     DefinitionProblem(f"steps[{i}].{field}", f"unknown step '{target}'")
                 )
-            elif not isinstance(definition.steps[index[target]], CreateCallingTaskStep):
+            elif ids[target] in steps and not isinstance(steps[ids[target]], CreateCallingTaskStep):
                 problems.append(
                     DefinitionProblem(
                         f"steps[{i}].{field}", f"step '{target}' does not create a calling task"
                     )
                 )
+    return problems
+
+
+def _first_indexes(ids: list[str]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, step_id in enumerate(ids):
+        index.setdefault(step_id, i)
+    return index
+
+
+def _graph_problems(definition: FlowDefinition) -> list[DefinitionProblem]:
+    index = _first_indexes([step.id for step in definition.steps])
+    problems = _reference_problems(dict(enumerate(definition.steps)), index)
     if problems:
         return problems  # reachability and loops only mean something over sound references
 
@@ -1119,33 +1136,74 @@ def _step_problems(
 
 
 def _vocabulary_problems(
-    definition: FlowDefinition, vocabulary: FlowVocabulary
+    record_type: str,
+    trigger: Trigger | None,
+    steps: Mapping[int, Step],
+    stop_when: list[StopCondition] | None,
+    vocabulary: FlowVocabulary,
 ) -> list[DefinitionProblem]:
-    record = vocabulary.get(definition.record_type)
+    """The names the parts use (events, states, fields, people), checked against the record
+    type's vocabulary; a part that did not parse (None, or missing from `steps`) is skipped."""
+    record = vocabulary.get(record_type)
     if record is None:
         return [
             DefinitionProblem(
                 "record_type",
-                f"unknown record type '{definition.record_type}' "
-                f"(known: {_listing(frozenset(vocabulary))})",
+                f"unknown record type '{record_type}' (known: {_listing(frozenset(vocabulary))})",
             )
         ]
     problems: list[DefinitionProblem] = []
-    trigger = definition.trigger
-    if trigger.event is not None:
-        problems += _event_problems(
-            "trigger", trigger.event, trigger.status, definition.record_type, record
-        )
-    for i, step in enumerate(definition.steps):
-        problems += _step_problems(i, step, definition.record_type, vocabulary)
-    if definition.stop_when and definition.record_type != STOP_RECORD_TYPE:
+    if trigger is not None and trigger.event is not None:
+        problems += _event_problems("trigger", trigger.event, trigger.status, record_type, record)
+    for i, step in steps.items():
+        problems += _step_problems(i, step, record_type, vocabulary)
+    if stop_when and record_type != STOP_RECORD_TYPE:
         problems.append(
             DefinitionProblem(
                 "stop_when",
                 f"stop conditions are about a contact (its replies, status, consent and "
-                f"calling tasks): flows on {definition.record_type} records cannot use them",
+                f"calling tasks): flows on {record_type} records cannot use them",
             )
         )
+    return problems
+
+
+_STEP: TypeAdapter[Step] = TypeAdapter(Step)
+_RECORD_TYPE: TypeAdapter[str] = TypeAdapter(RecordType)
+_TRIGGER: TypeAdapter[Trigger] = TypeAdapter(Trigger)
+
+
+def _parsed_or_none(adapter: TypeAdapter[Any], value: object) -> Any:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _problems_of_sound_parts(
+    data: object, vocabulary: FlowVocabulary | None
+) -> list[DefinitionProblem]:
+    """For a document that did not parse: the problems of the parts that did (the references
+    of its sound steps, the names they and the trigger use), so one check lists every problem.
+    Reachability and loops need every step, so they wait for a document that parses."""
+    raw_steps = data.get("steps") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(raw_steps, list):
+        return []
+    steps: dict[int, Step] = {}
+    ids: list[str] = []
+    for i, raw in enumerate(raw_steps):
+        step = _parsed_or_none(_STEP, raw)
+        if step is not None:
+            steps[i] = step
+        raw_id = (
+            step.id if step is not None else raw.get("id") if isinstance(raw, Mapping) else None
+        )
+        ids.append(raw_id if isinstance(raw_id, str) else f"#{i}")
+    problems = _reference_problems(steps, _first_indexes(ids))
+    record_type = _parsed_or_none(_RECORD_TYPE, data.get("record_type"))
+    if vocabulary is not None and record_type is not None:
+        trigger = _parsed_or_none(_TRIGGER, data.get("trigger"))
+        problems += _vocabulary_problems(record_type, trigger, steps, None, vocabulary)
     return problems
 
 
@@ -1161,10 +1219,13 @@ def definition_problems(
             data if isinstance(data, FlowDefinition) else FlowDefinition.model_validate(data)
         )
     except ValidationError as exc:
-        return _pydantic_problems(exc)
+        return _pydantic_problems(exc) + _problems_of_sound_parts(data, vocabulary)
     problems = _graph_problems(definition)
     if vocabulary is not None:
-        problems += _vocabulary_problems(definition, vocabulary)
+        steps = dict(enumerate(definition.steps))
+        problems += _vocabulary_problems(
+            definition.record_type, definition.trigger, steps, definition.stop_when, vocabulary
+        )
     return problems
 
 

@@ -6,11 +6,13 @@ from statemachine import StateMachine
 
 from domain.lifecycles import Lifecycle, describe
 from domain.lifecycles.calling_task import CallingTaskLifecycle
+from domain.lifecycles.campaign import CampaignLifecycle
 from domain.lifecycles.contact import ContactLifecycle
 from domain.lifecycles.customer import CustomerLifecycle
 from domain.lifecycles.deal import DealLifecycle
 from domain.lifecycles.lead import LeadLifecycle
 from domain.lifecycles.meeting import MeetingLifecycle
+from domain.lifecycles.ticket import TicketLifecycle
 
 MACHINES: dict[str, type[StateMachine]] = {
     "Contact": ContactLifecycle,
@@ -19,6 +21,8 @@ MACHINES: dict[str, type[StateMachine]] = {
     "Lead": LeadLifecycle,
     "Deal": DealLifecycle,
     "Meeting": MeetingLifecycle,
+    "Campaign": CampaignLifecycle,
+    "Ticket": TicketLifecycle,
 }
 
 

@@ -1,6 +1,7 @@
 """The benchmark at a tiny scale, so it cannot rot: it loads, agrees with the hand SQL, times
 both, serves real requests over loopback (one API process and `crm serve --workers 2`, and
-`contact(id)` beside a bare Strawberry app) and sends a broadcast, on SQLite and PostgreSQL."""
+`contact(id)` beside a bare Strawberry app), sends a broadcast and takes public campaign
+sign-ups with exact counters, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import json
 from pathlib import Path
 
 from bench.benchmark import Options, benchmark_database
-from bench.report import broadcast_table, floor_table, table, write_json, write_table
+from bench.report import (
+    broadcast_table,
+    floor_table,
+    sign_up_table,
+    table,
+    write_json,
+    write_table,
+)
 from tests.fixtures.databases import DatabaseSource
 
 TINY = Options(
@@ -21,6 +29,8 @@ TINY = Options(
     write_seconds=1.0,
     writers=(2,),
     broadcast_recipients=60,
+    sign_up_seconds=1.0,
+    sign_up_clients=2,
 )
 
 
@@ -55,9 +65,17 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert broadcast.restart_sent == 60
     assert broadcast.duplicates == 0
 
+    sign_ups = result.sign_ups
+    assert sign_ups is not None
+    assert sign_ups.exact
+    assert sign_ups.sign_ups_per_second > 0
+    assert sign_ups.enrolments == sign_ups.people > 0
+    assert sign_ups.views == sign_ups.sign_ups
+
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
     assert database_source.backend in table([result])
     assert "hello" in floor_table([result])
     assert "writes/s" in write_table([result])
     assert "duplicates" in broadcast_table([result])
+    assert "sign-ups/s" in sign_up_table([result])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from db.users import User
 from domain import agencies, users
 from domain.actors import Actor
 from domain.roles import Role
@@ -34,3 +36,9 @@ async def other_agency_admin(api: Api) -> Api:
     """The admin of a second agency, signed in."""
     await agencies.bootstrap_agency("Bolt", "bolt", "admin@bolt.example.com", "Bo", PASSWORD)
     return await api.sign_in("admin@bolt.example.com", PASSWORD)
+
+
+async def member(email: str, role: Role, **fields: Any) -> User:
+    """A new user of Acme (not signed in) with `role` and more fields (`org_unit_id`, ...)."""
+    data = {"email": email, "name": email.split("@")[0], "password": PASSWORD, "roles": [role]}
+    return await users.create_user(await acme_system(), {**data, **fields})

@@ -33,16 +33,20 @@ from domain import (
     api_keys,
     broadcasts,
     calling_tasks,
+    campaigns,
     contacts,
     custom_fields,
     customers,
     deals,
+    knowledge_base,
     leads,
     meetings,
     message_templates,
     notes,
     pipelines,
+    service_levels,
     tags,
+    tickets,
     users,
 )
 from domain.actors import Actor, ApiScope
@@ -165,6 +169,18 @@ class World:
             await meetings.book_meeting(meeting.id, slot.id)
         return gid("Meeting", meeting.id)
 
+    async def ticket_of_sales_north(self) -> str:
+        """A ticket from contact_north handed to sales_north (tickets follow their assignee)."""
+        ticket = await tickets.create_ticket(
+            self.system,
+            {
+                "subject": "Broken",
+                "contact_id": _uuid(self.ids["contact_north"]),
+                "assignee_id": self.sales_north_id(),
+            },
+        )
+        return gid("Ticket", ticket.id)
+
     async def pipeline_of_agency_a(self) -> pipelines.Pipeline:
         name = f"Pipeline {uuid.uuid4().hex[:6]}"
         return await pipelines.create_pipeline(self.system, {"name": name})
@@ -239,6 +255,12 @@ async def build_world(api: Api) -> World:
     world.ids["broadcast"] = await broadcast_of_agency_a(world)
     world.ids["email_account"] = await email_account_of_sales_north(world)
     world.ids["meeting_north"] = await world.meeting_of_sales_north()
+    world.ids["campaign_north"] = await campaign_of_sales_north(world)
+    world.ids["ticket_north"] = await world.ticket_of_sales_north()
+    article = await knowledge_base.create_article(
+        system, {"title": "Reset a password", "status": "published"}
+    )
+    world.ids["article"] = gid("Article", article.id)
 
     world.callers["anonymous"] = api.as_(None)
     world.callers["admin"] = await api.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -340,6 +362,29 @@ EMAIL_ACCOUNT_ADD = everyone(
 )
 TEMPLATE_WRITE_IN_A = everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="hidden")
 TEMPLATE_WRITE_OWN_AGENCY = {**TEMPLATE_WRITE_IN_A, "other_agency_admin": "ok"}
+# Tickets (ticket_north is handed to sales_north): support and admins work the whole queue,
+# sales heads read it all and work their team's, marketing and sysadmins have none.
+TICKET_READ = everyone(
+    "ok",
+    sysadmin="forbidden",
+    sales_south="hidden",
+    marketing="forbidden",
+    other_agency_admin="hidden",
+)
+TICKET_WRITE = {**TICKET_READ, "api_read": "forbidden"}
+# The calendar and the SLA policy: read by all who read some tickets (each their agency's),
+# set by admins (API keys: organisation data is not theirs).
+SERVICE_LEVELS_READ = everyone("ok", sysadmin="forbidden", marketing="forbidden")
+# The knowledge base: support and admins write, the other people of the agency read.
+KB_READ = everyone(
+    "ok",
+    sysadmin="forbidden",
+    marketing="forbidden",
+    other_agency_admin="hidden",
+    api_read="forbidden",
+    api_read_write="forbidden",
+)
+KB_WRITE_IN_A = everyone("forbidden", admin="ok", support="ok", other_agency_admin="hidden")
 # Pipelines are the sales team's shared settings: anyone reading sales records reads them all.
 PIPELINE_READ = everyone("ok", sysadmin="forbidden", other_agency_admin="hidden")
 
@@ -408,6 +453,28 @@ async def fresh_booked_meeting_and_time(world: World, caller: str) -> dict[str, 
 
 async def slot_for_contact_north(world: World, caller: str) -> dict[str, Any]:
     return {"contact": world.ids["contact_north"], "at": next(MEETING_TIMES).isoformat()}
+
+
+async def ticket_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["ticket_north"]}
+
+
+async def acme_sla_policy(world: World, caller: str) -> dict[str, Any]:
+    """Agency A has a policy (agency B none: its admin finds null)."""
+    if "sla_policy" not in world.ids:
+        targets = [{"priority": "urgent", "first_response_minutes": 30}]
+        await service_levels.publish_sla_policy(world.system, {"targets": targets})
+        world.ids["sla_policy"] = "published"
+    return {}
+
+
+async def article_of_agency_a(world: World, caller: str) -> dict[str, Any]:
+    """A published internal article of agency A (made with the world)."""
+    return {"id": world.ids["article"]}
+
+
+async def fresh_ticket(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.ticket_of_sales_north()}
 
 
 async def lead_north(world: World, caller: str) -> dict[str, Any]:
@@ -510,6 +577,31 @@ async def user_sales_north(world: World, caller: str) -> dict[str, Any]:
 
 async def org_unit_north(world: World, caller: str) -> dict[str, Any]:
     return {"parent": world.ids["org_unit_north"], "name": f"Unit {caller}"}
+
+
+async def own_passwords(world: World, caller: str) -> dict[str, Any]:
+    """The caller's own current password, kept as the new one (API keys have none)."""
+    current = ADMIN_PASSWORD if caller == "admin" else PASSWORD
+    return {"current": current, "new": current}
+
+
+async def unknown_email(world: World, caller: str) -> dict[str, Any]:
+    return {"email": f"{caller}@nowhere.example.com"}
+
+
+async def fresh_org_unit(world: World, caller: str) -> dict[str, Any]:
+    unit = await agencies.create_org_unit(world.system, f"Unit {uuid.uuid4().hex[:6]}", None)
+    return {"id": gid("OrgUnit", unit.id), "name": f"Renamed {uuid.uuid4().hex[:6]}"}
+
+
+async def fresh_department(world: World, caller: str) -> dict[str, Any]:
+    row = await agencies.create_department(world.system, f"Dept {uuid.uuid4().hex[:6]}")
+    return {"id": gid("Department", row.id), "name": f"Renamed {uuid.uuid4().hex[:6]}"}
+
+
+async def fresh_designation(world: World, caller: str) -> dict[str, Any]:
+    row = await agencies.create_designation(world.system, f"Title {uuid.uuid4().hex[:6]}")
+    return {"id": gid("Designation", row.id), "name": f"Renamed {uuid.uuid4().hex[:6]}"}
 
 
 async def contact_for_sales_north(world: World, caller: str) -> dict[str, Any]:
@@ -718,6 +810,65 @@ async def fresh_broadcast(world: World, caller: str) -> dict[str, Any]:
     return {"id": await broadcast_of_agency_a(world)}
 
 
+async def campaign_of_sales_north(world: World) -> str:
+    """An INTERNAL draft campaign of sales_north: the whole agency sees it."""
+    created = await campaigns.create_campaign(
+        world.system,
+        {
+            "title": "Referrals",
+            "code": f"north-{uuid.uuid4().hex[:8]}",
+            "campaign_type": "referral",
+            "visibility": "internal",
+            "owner_id": world.sales_north_id(),
+        },
+    )
+    return gid("Campaign", created.id)
+
+
+async def campaign_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["campaign_north"]}
+
+
+async def fresh_campaign(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await campaign_of_sales_north(world)}
+
+
+async def fresh_submitted_campaign(world: World, caller: str) -> dict[str, Any]:
+    created = await campaigns.create_campaign(
+        world.system,
+        {
+            "title": "Offer",
+            "code": f"offer-{uuid.uuid4().hex[:8]}",
+            "campaign_type": "promotion",
+            "visibility": "internal",
+            "template_keys": ["newsletter"],
+            "owner_id": world.sales_north_id(),
+        },
+    )
+    await campaigns.transition_campaign(world.system, created.id, "submit")
+    return {"id": gid("Campaign", created.id), "contact": world.ids["contact_north"]}
+
+
+async def unique_campaign_code(world: World, caller: str) -> dict[str, Any]:
+    return {"code": f"{caller.replace('_', '-')}-{uuid.uuid4().hex[:6]}"}
+
+
+# Campaigns: everyone in the agency reads the ones their visibility shows; admins and marketing
+# change any, sales heads their team's, sales people their own; API keys have no access.
+CAMPAIGN_READ = everyone(
+    "ok", other_agency_admin="hidden", api_read="forbidden", api_read_write="forbidden"
+)
+CAMPAIGN_WRITE_OF_NORTH = everyone(
+    "forbidden",
+    admin="ok",
+    head_north="ok",
+    sales_north="ok",
+    marketing="ok",
+    other_agency_admin="hidden",
+)
+CAMPAIGN_CREATE = {**CAMPAIGN_WRITE_OF_NORTH, "sales_south": "ok", "other_agency_admin": "ok"}
+
+
 async def email_account_of_sales_north(world: World) -> str:
     """A connected mailbox, written as `addEmailAccount` would after signing in to it."""
     account = await EmailAccount.create(
@@ -817,6 +968,29 @@ CASES: dict[str, Case] = {
         fresh_booked_meeting_and_time,
     ),
     "lead": Case("query($id: ID!) { lead(id: $id) { id } }", SALES_READ, lead_north),
+    "ticket": Case("query($id: ID!) { ticket(id: $id) { id } }", TICKET_READ, ticket_north),
+    "article": Case("query($id: ID!) { article(id: $id) { id } }", KB_READ, article_of_agency_a),
+    "articles": Case(
+        "{ articles(first: 100) { edges { node { id } } } }",
+        KB_READ,
+        article_of_agency_a,
+        target=lambda w: w.ids["article"],
+    ),
+    "businessCalendar": Case("{ businessCalendar { timeZone } }", SERVICE_LEVELS_READ),
+    "ticketAssignmentRules": Case(
+        "{ ticketAssignmentRules { category } }",
+        SERVICE_LEVELS_READ,
+    ),
+    "slaPolicy": Case(
+        "{ slaPolicy { version } }",
+        {**SERVICE_LEVELS_READ, "other_agency_admin": "hidden"},
+        acme_sla_policy,
+    ),
+    "tickets": Case(
+        "{ tickets(first: 100) { edges { node { id } } } }",
+        TICKET_READ,
+        target=lambda w: w.ids["ticket_north"],
+    ),
     "leads": Case(
         "{ leads(first: 100) { edges { node { id } } } }",
         SALES_READ,
@@ -905,6 +1079,29 @@ CASES: dict[str, Case] = {
     "logout": Case(
         f"mutation {{ logout {{ {PAYLOAD} }} }}",
         everyone("ok", api_read="unauthenticated", api_read_write="unauthenticated"),
+    ),
+    "changePassword": Case(
+        "mutation($current: String!, $new: String!) { changePassword(input: "
+        f"{{currentPassword: $current, newPassword: $new}}) {{ {PAYLOAD} }} }}",
+        everyone("ok", api_read="unauthenticated", api_read_write="unauthenticated"),
+        own_passwords,
+    ),
+    "requestPasswordReset": Case(
+        "mutation($email: String!) "
+        f"{{ requestPasswordReset(input: {{email: $email}}) {{ {PAYLOAD} }} }}",
+        dict.fromkeys(CALLERS, "ok"),
+        unknown_email,
+    ),
+    # Anyone may try a token; one that was never emailed is refused alike for everyone
+    # (tests/e2e/test_passwords_api.py resets with real ones).
+    "resetPassword": Case(
+        'mutation { resetPassword(input: {token: "not.a.link", newPassword: "long enough!"}) '
+        f"{{ {PAYLOAD} }} }}",
+        dict.fromkeys(CALLERS, "payload error INVALID_LINK"),
+    ),
+    "updateMyProfile": Case(
+        f'mutation {{ updateMyProfile(input: {{timeZone: "UTC"}}) {{ {PAYLOAD} }} }}',
+        everyone("ok", api_read="forbidden", api_read_write="forbidden"),
     ),
     "createContact": Case(
         "mutation($owner: ID!) "
@@ -1055,6 +1252,55 @@ CASES: dict[str, Case] = {
             api_read_write="ok",
         ),
         contact_for_sales_north,
+    ),
+    "setBusinessCalendar": Case(
+        "mutation { setBusinessCalendar(input: {weeklyHours: [[[540, 1020]], [], [], [], [], "
+        f'[], []], holidayCountry: "GB"}}) {{ {PAYLOAD} }} }}',
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "createArticle": Case(
+        f'mutation {{ createArticle(input: {{title: "How to"}}) {{ {PAYLOAD} }} }}',
+        everyone("forbidden", admin="ok", support="ok", other_agency_admin="ok"),
+    ),
+    "updateArticle": Case(
+        "mutation($id: ID!) "
+        f'{{ updateArticle(input: {{id: $id, category: "access"}}) {{ {PAYLOAD} }} }}',
+        KB_WRITE_IN_A,
+        article_of_agency_a,
+    ),
+    "setTicketAssignmentRules": Case(
+        f"mutation {{ setTicketAssignmentRules(input: {{rules: []}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "publishSlaPolicy": Case(
+        "mutation { publishSlaPolicy(input: {targets: [{priority: HIGH, "
+        f"firstResponseMinutes: 60}}]}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    # The contact is contact_north: sales_south cannot see it.
+    "createTicket": Case(
+        "mutation($id: ID!) "
+        f'{{ createTicket(input: {{subject: "Help", contactId: $id}}) {{ {PAYLOAD} }} }}',
+        TICKET_WRITE,
+        contact_north,
+    ),
+    "updateTicket": Case(
+        "mutation($id: ID!) "
+        f"{{ updateTicket(input: {{id: $id, priority: HIGH}}) {{ {PAYLOAD} }} }}",
+        TICKET_WRITE,
+        fresh_ticket,
+    ),
+    "transitionTicket": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionTicket(input: {{id: $id, event: START}}) {{ {PAYLOAD} }} }}",
+        TICKET_WRITE,
+        fresh_ticket,
+    ),
+    "replyToTicket": Case(
+        "mutation($id: ID!) "
+        f'{{ replyToTicket(input: {{id: $id, body: "On it"}}) {{ {PAYLOAD} }} }}',
+        TICKET_WRITE,
+        fresh_ticket,
     ),
     "updateLead": Case(
         f'mutation($id: ID!) {{ updateLead(input: {{id: $id, source: "fair"}}) {{ {PAYLOAD} }} }}',
@@ -1209,6 +1455,36 @@ CASES: dict[str, Case] = {
         BROADCAST_WRITE_IN_A,
         fresh_broadcast,
     ),
+    "campaigns": Case(
+        "{ campaigns { edges { node { id } } } }",
+        CAMPAIGN_READ,
+        target=lambda w: w.ids["campaign_north"],
+    ),
+    "campaign": Case("query($id: ID!) { campaign(id: $id) { id } }", CAMPAIGN_READ, campaign_north),
+    "createCampaign": Case(
+        'mutation($code: String!) { createCampaign(input: {title: "T", code: $code, '
+        f"type: PROMOTION}}) {{ {PAYLOAD} }} }}",
+        CAMPAIGN_CREATE,
+        unique_campaign_code,
+    ),
+    "updateCampaign": Case(
+        "mutation($id: ID!) "
+        f'{{ updateCampaign(input: {{id: $id, title: "New"}}) {{ {PAYLOAD} }} }}',
+        CAMPAIGN_WRITE_OF_NORTH,
+        fresh_campaign,
+    ),
+    "transitionCampaign": Case(
+        "mutation($id: ID!) "
+        f"{{ transitionCampaign(input: {{id: $id, event: SUBMIT}}) {{ {PAYLOAD} }} }}",
+        CAMPAIGN_WRITE_OF_NORTH,
+        fresh_campaign,
+    ),
+    "shareCampaign": Case(
+        "mutation($id: ID!, $contact: ID!) { shareCampaign(input: {id: $id, "
+        f'template: "newsletter", recipients: [$contact]}}) {{ {PAYLOAD} }} }}',
+        BROADCAST_WRITE_IN_A,
+        fresh_submitted_campaign,
+    ),
     "emailAccounts": Case(
         "{ emailAccounts { id } }",
         EMAIL_ACCOUNTS_OF_NORTH,
@@ -1247,6 +1523,39 @@ CASES: dict[str, Case] = {
         f"{{ createOrgUnit(input: {{name: $name, parentId: $parent}}) {{ {PAYLOAD} }} }}",
         ADMIN_ONLY_IN_A,
         org_unit_north,
+    ),
+    "updateOrgUnit": Case(
+        "mutation($id: ID!, $name: String!) "
+        f"{{ updateOrgUnit(input: {{id: $id, name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_org_unit,
+    ),
+    "removeOrgUnit": Case(
+        f"mutation($id: ID!) {{ removeOrgUnit(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_org_unit,
+    ),
+    "updateDepartment": Case(
+        "mutation($id: ID!, $name: String!) "
+        f"{{ updateDepartment(input: {{id: $id, name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_department,
+    ),
+    "removeDepartment": Case(
+        f"mutation($id: ID!) {{ removeDepartment(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_department,
+    ),
+    "updateDesignation": Case(
+        "mutation($id: ID!, $name: String!) "
+        f"{{ updateDesignation(input: {{id: $id, name: $name}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_designation,
+    ),
+    "removeDesignation": Case(
+        f"mutation($id: ID!) {{ removeDesignation(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_designation,
     ),
     "createDepartment": Case(
         f"mutation($name: String!) {{ createDepartment(input: {{name: $name}}) {{ {PAYLOAD} }} }}",

@@ -8,11 +8,12 @@ from typing import Any
 
 from strawberry import relay
 
-from db.agencies import Agency
+from db.agencies import Agency, OrgUnit
 from db.audit import AuditEntry
 from db.events import Event
+from domain import agencies, users
 from domain.roles import Role
-from tests.e2e.colleagues import colleague
+from tests.e2e.colleagues import PASSWORD, acme_system, colleague, member
 from tests.e2e.conftest import Api
 
 PROFILE = "name slug kind website timeZone locale address { street city postalCode country }"
@@ -206,3 +207,125 @@ async def test_a_logo_is_an_image_on_the_agency_and_only_admins_set_it(api: Api)
     # A document that is not a logo is not public.
     contact_document = relay.GlobalID.from_id(on_contact["id"]).node_id
     assert (await api.as_(None).client.get(f"/logos/{contact_document}")).status_code == 404
+
+
+UNIT = "orgUnit { name parentId } errors { field code message }"
+UPDATE_UNIT = f"""
+mutation($input: UpdateOrgUnitInput!) {{ updateOrgUnit(input: $input) {{ {UNIT} }} }}"""
+REMOVE_UNIT = f"""mutation($id: ID!) {{ removeOrgUnit(input: {{id: $id}}) {{ {UNIT} }} }}"""
+
+
+async def test_an_admin_moves_a_unit_with_its_subtree_and_sales_heads_teams_follow(
+    api: Api,
+) -> None:
+    system = await acme_system()
+    east = await agencies.create_org_unit(system, "East", None)
+    west = await agencies.create_org_unit(system, "West", None)
+    team = await agencies.create_org_unit(system, "Team", east.id)
+    squad = await agencies.create_org_unit(system, "Squad", team.id)
+    head_email = "west.head@acme.example.com"
+    await member(head_email, Role.SALES_HEAD, org_unit_id=west.id)
+    rep = await member("squad.rep@acme.example.com", Role.SALES_PERSON, org_unit_id=squad.id)
+    head = await api.sign_in(head_email, PASSWORD)
+    rep_id = str(relay.GlobalID("User", str(rep.id)))
+    seen_before = await head.graphql("query($id: ID!) { user(id: $id) { name } }", {"id": rep_id})
+
+    moved = await api.graphql(
+        UPDATE_UNIT,
+        {
+            "input": {
+                "id": gid("OrgUnit", team.id),
+                "name": "Team West",
+                "parentId": gid("OrgUnit", west.id),
+            }
+        },
+    )
+    under_itself = await api.graphql(
+        UPDATE_UNIT,
+        {"input": {"id": gid("OrgUnit", team.id), "parentId": gid("OrgUnit", squad.id)}},
+    )
+    seen_after = await head.graphql("query($id: ID!) { user(id: $id) { name } }", {"id": rep_id})
+
+    assert moved["updateOrgUnit"] == {
+        "orgUnit": {"name": "Team West", "parentId": gid("OrgUnit", west.id)},
+        "errors": [],
+    }
+    assert under_itself["updateOrgUnit"]["errors"][0]["field"] == "parentId"
+    assert under_itself["updateOrgUnit"]["errors"][0]["code"] == "INVALID"
+    assert (await OrgUnit.get(id=squad.id)).path == f"/{west.id}/{team.id}/{squad.id}/"
+    assert seen_before == {"user": None}
+    assert seen_after == {"user": {"name": "squad.rep"}}
+
+
+async def test_a_unit_department_or_designation_in_use_is_not_removed_until_emptied(
+    api: Api,
+) -> None:
+    system = await acme_system()
+    parent = await agencies.create_org_unit(system, "Parent", None)
+    child = await agencies.create_org_unit(system, "Child", parent.id)
+    department = await agencies.create_department(system, "Field Sales")
+    designation = await agencies.create_designation(system, "Account Executive")
+    holder = await member(
+        "member@acme.example.com",
+        Role.SALES_PERSON,
+        org_unit_id=parent.id,
+        department_id=department.id,
+        designation_id=designation.id,
+    )
+    remove_named = """mutation($d: ID!, $g: ID!) {
+      removeDepartment(input: {id: $d}) { department { name } errors { field code message } }
+      removeDesignation(input: {id: $g}) { designation { name } errors { code } }
+    }"""
+    ids = {"d": gid("Department", department.id), "g": gid("Designation", designation.id)}
+
+    blocked = await api.graphql(REMOVE_UNIT, {"id": gid("OrgUnit", parent.id)})
+    held = await api.graphql(remove_named, ids)
+    await users.update_user(
+        system, holder.id, {"org_unit_id": None, "department_id": None, "designation_id": None}
+    )
+    renamed = await api.graphql(
+        'mutation($d: ID!) { updateDepartment(input: {id: $d, name: "Inside Sales"}) '
+        "{ department { name } errors { code } } }",
+        {"d": ids["d"]},
+    )
+    still_a_child = await api.graphql(REMOVE_UNIT, {"id": gid("OrgUnit", parent.id)})
+    removed_child = await api.graphql(REMOVE_UNIT, {"id": gid("OrgUnit", child.id)})
+    removed = await api.graphql(REMOVE_UNIT, {"id": gid("OrgUnit", parent.id)})
+    emptied = await api.graphql(remove_named, ids)
+
+    assert blocked["removeOrgUnit"]["errors"] == [
+        {
+            "field": "id",
+            "code": "IN_USE",
+            "message": "'Parent' still has 1 user and 1 child unit: move them to another unit "
+            "first.",
+        }
+    ]
+    assert held["removeDepartment"]["errors"] == [
+        {
+            "field": "id",
+            "code": "IN_USE",
+            "message": "'Field Sales' is held by 1 user: change theirs first.",
+        }
+    ]
+    assert held["removeDesignation"]["errors"] == [{"code": "IN_USE"}]
+    assert renamed["updateDepartment"] == {"department": {"name": "Inside Sales"}, "errors": []}
+    assert still_a_child["removeOrgUnit"]["errors"][0]["message"].endswith(
+        "still has 1 child unit: move them to another unit first."
+    )
+    assert removed_child["removeOrgUnit"]["errors"] == []
+    assert removed["removeOrgUnit"] == {
+        "orgUnit": {"name": "Parent", "parentId": None},
+        "errors": [],
+    }
+    assert emptied["removeDepartment"]["errors"] == []
+    assert emptied["removeDesignation"]["errors"] == []
+    assert not await OrgUnit.filter(id=parent.id).exists()
+    [audit] = await AuditEntry.filter(
+        entity_type="org_unit", entity_id=str(parent.id), action="delete"
+    )
+    assert audit.before == {"name": "Parent", "parent_id": None}
+
+
+def gid(type_name: str, value: object) -> str:
+    return str(relay.GlobalID(type_name, str(value)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -13,8 +14,10 @@ from crm.settings import Settings
 from db.api_keys import ApiKey
 from db.sessions import LoginFailure
 from db.users import User
+from domain import users
+from domain.actors import Actor
 from domain.auth import JWT_ALGORITHM
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, Api
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, Api, make_settings, open_api
 
 ME = "{ me { email roles } }"
 REFRESH = """
@@ -76,6 +79,41 @@ async def test_repeated_failures_lock_the_account_for_a_while(api: Api) -> None:
     assert locked["accessToken"] is None
     await LoginFailure.all().update(occurred_at=datetime.now(UTC) - timedelta(hours=1))
     assert (await login(api, ADMIN_EMAIL, ADMIN_PASSWORD))["errors"] == []
+
+
+async def test_failures_from_a_shared_address_do_not_lock_out_who_signs_in_there(
+    tmp_path: Path, database_url: str
+) -> None:
+    """An office behind one NAT: a bot (or many typos) fails for other accounts from the
+    office's address until the address limit; colleagues who signed in from there before still
+    get in, an account never used from there is held, and guessing one account still locks it."""
+    settings = make_settings(database_url, tmp_path, login_max_failures_per_address=10)
+    async with open_api(settings) as api:  # the admin signed in: known at this address
+        colleague_email = "new.hire@acme.example.com"
+        admin = await User.get(email=ADMIN_EMAIL)
+        await users.create_user(
+            Actor.system(admin.agency_id, "test"),
+            {
+                "email": colleague_email,
+                "name": "New",
+                "password": ADMIN_PASSWORD,
+                "roles": ["sales_person"],
+            },
+        )
+        for n in range(10):
+            failed = await login(api, f"someone.{n}@acme.example.com", "spraying")
+            assert failed["errors"][0]["code"] == "INVALID_CREDENTIALS"
+
+        known = await login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
+        never_here = await login(api, colleague_email, ADMIN_PASSWORD)
+        sprayed = await login(api, "someone.11@acme.example.com", "spraying")
+        assert known["errors"] == []
+        assert never_here["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+        assert sprayed["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+        for _ in range(5):
+            await login(api, ADMIN_EMAIL, "guessing")
+        guessed = await login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert guessed["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
 
 
 async def test_anonymous_callers_reach_only_sign_in_and_the_schema(api: Api) -> None:

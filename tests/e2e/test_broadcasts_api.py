@@ -29,7 +29,7 @@ CREATE = f"""mutation($input: CreateBroadcastInput!) {{
   createBroadcast(input: $input) {{ broadcast {{ {BROADCAST} }} {ERRORS} }}
 }}"""
 CANCEL = f"""mutation($id: ID!) {{
-  cancelBroadcast(id: $id) {{ broadcast {{ status }} {ERRORS} }}
+  cancelBroadcast(input: {{id: $id}}) {{ broadcast {{ status }} {ERRORS} }}
 }}"""
 READ = f"""query($id: ID!) {{ node(id: $id) {{ ... on Broadcast {{ {BROADCAST} }} }} }}"""
 SEND = f"""mutation($input: SendMessageInput!) {{

@@ -16,10 +16,12 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
+import httpx
 from strawberry import relay
 from temporalio.testing import WorkflowEnvironment
 
 from bench.write_load import fire_writes, writing_stack
+from crm.metrics_http import free_loopback_address
 from db.audit import AuditEntry
 from db.calling_tasks import CallingTask
 from db.contacts import Contact
@@ -33,6 +35,7 @@ from domain.webhook_deliveries import WebhookConfig
 from domain.webhook_signatures import EVENT_ID_HEADER
 from domain.webhooks import create_endpoint
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.test_metrics import sample
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.webhook_receiver import WebhookReceiver
 
@@ -55,6 +58,37 @@ async def settled(agency_id: object, contacts: int, receiver: WebhookReceiver) -
             await asyncio.sleep(0.2)
 
 
+METRICS_TOKEN = "metrics-token-of-the-load-test"
+
+
+async def the_worker_and_api_metrics_show_the_load(
+    api_url: str, worker_address: str, contacts: int, postgres: bool
+) -> None:
+    """The worker's own listener serves its metrics and the Temporal SDK's, to the token only;
+    the API's page counts the writers' requests."""
+    scrape = {"authorization": f"Bearer {METRICS_TOKEN}"}
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+        refused = await client.get(f"http://{worker_address}/metrics")
+        assert refused.status_code == 401
+        worker = (await client.get(f"http://{worker_address}/metrics", headers=scrape)).text
+        api = (await client.get(f"{api_url}/metrics", headers=scrape)).text
+    assert sample(worker, "crm_outbox_relayed_total", outcome="delivered") >= 2 * contacts
+    assert sample(worker, "crm_flow_run_reports_total") >= contacts
+    assert sample(worker, "crm_webhook_attempts_total", outcome="delivered") >= 3 * contacts
+    assert sample(worker, "crm_outbox_backlog") == 0
+    if postgres:  # read from the worker's own pool when scraped
+        assert sample(worker, "crm_database_pool_connections", state="max") >= 1
+    assert "temporal_workflow_completed" in worker or "temporal_request" in worker, worker[-2000:]
+    creates = sample(
+        api,
+        "crm_http_request_duration_seconds_count",
+        route="/graphql",
+        status="200",
+        operation="mutation createContact",
+    )
+    assert creates >= contacts
+
+
 async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
     db: OpenDatabase,
     own_dev_server: WorkflowEnvironment,
@@ -68,8 +102,13 @@ async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
         {"url": webhook_receiver.url, "event_types": ["contact.*"]},
     )
     address = own_dev_server.client.service_client.config.target_host
-    loopback_webhooks = {"CRM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
-    async with writing_stack(db.url, tmp_path, address, loopback_webhooks) as base_url:
+    worker_metrics = free_loopback_address()
+    settings = {
+        "CRM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "CRM_METRICS_TOKEN": METRICS_TOKEN,
+        "CRM_WORKER_METRICS_ADDRESS": worker_metrics,
+    }
+    async with writing_stack(db.url, tmp_path, address, settings) as base_url:
         load = await fire_writes(base_url, ADMIN_EMAIL, ADMIN_PASSWORD, WRITERS, SECONDS)
         result = load.result
         assert result.failures == 0, f"{result.failures} failed, first: {result.first_failure}"
@@ -79,6 +118,9 @@ async def test_concurrent_writers_all_succeed_and_each_change_is_recorded_once(
         ids = {relay.GlobalID.from_id(global_id).node_id for global_id in load.contact_ids}
         assert len(ids) >= WRITERS, f"the load made too few contacts to show anything: {result}"
         await settled(agency.id, len(ids), webhook_receiver)
+        await the_worker_and_api_metrics_show_the_load(
+            base_url, worker_metrics, len(ids), postgres=db.backend == "postgres"
+        )
 
     stored = {
         str(c) for c in await Contact.filter(agency_id=agency.id).values_list("id", flat=True)

@@ -27,19 +27,19 @@ FLOW = """query($key: String!) {
   flow(key: $key) { key publishedVersion hasDraft versions { number status publishedAt document } }
 }"""
 CREATE_DRAFT = f"""mutation($key: String!) {{
-  createFlowDraft(key: $key) {{ {VERSION} {ERRORS} }}
+  createFlowDraft(input: {{key: $key}}) {{ {VERSION} {ERRORS} }}
 }}"""
 UPDATE_DRAFT = f"""mutation($key: String!, $document: JSON!) {{
-  updateFlowDraft(key: $key, document: $document) {{ {VERSION} {ERRORS} }}
+  updateFlowDraft(input: {{key: $key, document: $document}}) {{ {VERSION} {ERRORS} }}
 }}"""
 VALIDATE = f"""mutation($document: JSON!) {{
-  validateFlowDefinition(document: $document) {{ valid {ERRORS} }}
+  validateFlowDefinition(input: {{document: $document}}) {{ valid {ERRORS} }}
 }}"""
 PUBLISH = f"""mutation($key: String!) {{
-  publishFlowDraft(key: $key) {{ {VERSION} {ERRORS} }}
+  publishFlowDraft(input: {{key: $key}}) {{ {VERSION} {ERRORS} }}
 }}"""
 ROLLBACK = f"""mutation($key: String!, $version: Int!) {{
-  rollbackFlow(key: $key, version: $version) {{ {VERSION} {ERRORS} }}
+  rollbackFlow(input: {{key: $key, version: $version}}) {{ {VERSION} {ERRORS} }}
 }}"""
 
 
@@ -243,7 +243,7 @@ async def test_another_agency_cannot_see_the_flows(api: Api) -> None:
 
 
 CREATE_FLOW = f"""mutation($document: JSON!) {{
-  createFlow(document: $document) {{ {VERSION} {ERRORS} }}
+  createFlow(input: {{document: $document}}) {{ {VERSION} {ERRORS} }}
 }}"""
 LEAD_RUNS = """query($id: ID!) { flowRuns(recordId: $id) { flowKey version status } }"""
 
@@ -281,3 +281,63 @@ async def test_a_deal_flow_that_would_change_the_deal_status_is_refused_at_its_s
         ("steps[1].event", "INVALID_DEFINITION")
     ]
     assert "flows change no deal status" in checked["errors"][0]["message"]
+
+
+# The loose arguments these mutations took before they took one `input`: deprecated, working.
+LOOSE = {
+    "createFlowDraft": f"mutation($key: String!) {{ createFlowDraft(key: $key) {{ {VERSION} "
+    f"{ERRORS} }} }}",
+    "updateFlowDraft": "mutation($key: String!, $document: JSON!) { updateFlowDraft(key: $key, "
+    f"document: $document) {{ {VERSION} {ERRORS} }} }}",
+    "validateFlowDefinition": "mutation($document: JSON!) { validateFlowDefinition(document: "
+    f"$document) {{ valid {ERRORS} }} }}",
+    "publishFlowDraft": f"mutation($key: String!) {{ publishFlowDraft(key: $key) {{ {VERSION} "
+    f"{ERRORS} }} }}",
+    "rollbackFlow": "mutation($key: String!, $version: Int!) { rollbackFlow(key: $key, "
+    f"version: $version) {{ {VERSION} {ERRORS} }} }}",
+    "cancelFlowRun": f'mutation {{ cancelFlowRun(id: "Rmxvd1J1bjo5OTk=") {{ {ERRORS} }} }}',
+}
+DEPRECATED_ARGUMENTS = """{ __type(name: "Mutation") {
+  fields { name args(includeDeprecated: true) { name isDeprecated } } } }"""
+
+
+async def test_the_loose_arguments_still_work_and_are_deprecated(api: Api) -> None:
+    await acme_with_flows(api)
+
+    async def loose(name: str, **variables: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = (await api.graphql(LOOSE[name], variables))[name]
+        assert payload["errors"] == [] or name == "cancelFlowRun", payload["errors"]
+        return payload
+
+    draft = await loose("createFlowDraft", key=NURTURE)
+    document = copy.deepcopy(draft["version"]["document"])
+    step(document, "wait-after-day-3")[1]["timeout"] = "1w"
+    await loose("updateFlowDraft", key=NURTURE, document=document)
+    assert (await loose("validateFlowDefinition", document=document))["valid"] is True
+    assert (await loose("publishFlowDraft", key=NURTURE))["version"]["number"] == 2
+    assert (await loose("rollbackFlow", key=NURTURE, version=1))["version"]["basedOn"] == 1
+    cancelled = await loose("cancelFlowRun")
+    assert [(e["field"], e["code"]) for e in cancelled["errors"]] == [("id", "NOT_FOUND")]
+
+    fields = (await api.graphql(DEPRECATED_ARGUMENTS))["__type"]["fields"]
+    arguments = {f["name"]: {a["name"]: a["isDeprecated"] for a in f["args"]} for f in fields}
+    assert arguments["updateFlowDraft"] == {"input": False, "key": True, "document": True}
+    assert arguments["rollbackFlow"] == {"input": False, "key": True, "version": True}
+    assert arguments["cancelBroadcast"] == {"input": False, "id": True}
+    assert arguments["setNotificationChannels"] == {"input": False, "channels": True}
+
+
+async def test_a_mutation_takes_its_input_or_its_loose_arguments_not_both_nor_neither(
+    api: Api,
+) -> None:
+    await acme_with_flows(api)
+    both = await api.post(
+        {"query": f'mutation {{ publishFlowDraft(input: {{key: "a"}}, key: "a") {{ {ERRORS} }} }}'}
+    )
+    neither = await api.post({"query": f'mutation {{ updateFlowDraft(key: "a") {{ {ERRORS} }} }}'})
+
+    for response in (both, neither):
+        assert response.status_code == 200
+        [error] = response.json()["errors"]
+        assert "takes `input`" in error["message"]
+        assert "Internal" not in error["message"]

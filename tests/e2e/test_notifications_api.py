@@ -84,7 +84,9 @@ async def test_an_api_key_has_no_notifications(api: Api) -> None:
 CHANNELS = "{ notificationChannels { kind channel } }"
 SET_CHANNELS = """
 mutation($channels: [NotificationChannelChoice!]!) {
-  setNotificationChannels(channels: $channels) { channels { kind channel } errors { code } }
+  setNotificationChannels(input: {channels: $channels}) {
+    channels { kind channel } errors { code }
+  }
 }"""
 ASSIGN = """
 mutation($input: CreateCallingTaskInput!) {
@@ -121,6 +123,9 @@ async def test_each_person_chooses_how_each_kind_reaches_them(
         "ESCALATION",
         "FLOW",
         "SYSTEM",
+        "CAMPAIGN_STATUS",
+        "CAMPAIGN_ACTIVITY",
+        "CAMPAIGN_SUMMARY",
     }
 
     chosen = (

@@ -8,7 +8,8 @@ when the default flows themselves change, and keep the old files for runs still 
 booked meetings through calling tasks; contact-conversion-meeting-converts one before it
 waited for the contact to book a meeting from the owner's time slots; contact-nurture-cools-down
 and -turns-hot are runs of the nurture flow before it was a four-email sequence with
-`stop_when`).
+`stop_when`). campaign-period-moved is a campaign's period run whose period moved
+(tests/integration/test_campaign_period.py records it the same way).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from workflows import DATA_CONVERTER
+from workflows.campaign_period import CampaignPeriod
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
 
@@ -50,7 +52,9 @@ def test_histories_of_every_default_flow_are_recorded() -> None:
 @pytest.mark.parametrize("name", list(HISTORIES))
 async def test_a_recorded_run_replays_on_the_current_workflow_code(name: str) -> None:
     history = WorkflowHistory.from_json(name, json.loads(HISTORIES[name]))
-    replayer = Replayer(workflows=[FlowRun, DeliverEmail], data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=[FlowRun, DeliverEmail, CampaignPeriod], data_converter=DATA_CONVERTER
+    )
 
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
 

@@ -294,7 +294,27 @@ def test_reading_an_invalid_definition_raises_with_every_problem() -> None:
         read_definition(document)
 
     assert [str(p) for p in invalid.value.problems] == [
-        "steps[1].duration: 'soon' is not a duration like 30m, 2h, 3d or 1w2d"
+        "steps[1].duration: 'soon' is not a duration like 30m, 2h, 3d or 1w2d",
+        "steps[4].goto: unknown step 'x'",
+    ]
+
+
+def test_a_malformed_part_does_not_hide_the_problems_of_the_others() -> None:
+    document = with_step(0, type="shout")  # the first step does not parse
+    document["trigger"] = {"event": "contact.vanished"}
+    document["steps"][1]["duration"] = "soon"
+    document["steps"][3]["then"] = "hello"  # a reference to the malformed step is fine
+    document["steps"][4].update(goto="x", event="mark_warm")
+
+    assert problems(document) == [
+        "steps[0]: unknown step type 'shout' (known: assign, branch, create_calling_task, end, "
+        "notify, repeat, send_email, transition, wait, wait_for_signal)",
+        "steps[1].duration: 'soon' is not a duration like 30m, 2h, 3d or 1w2d",
+        "steps[4].goto: unknown step 'x'",
+        "trigger.event: unknown event 'contact.vanished' for contact records "
+        "(known: contact.created, contact.transitioned, contact.updated)",
+        "steps[4].event: unknown lifecycle event 'mark_warm' for contact records "
+        "(known: convert, mark_cold, mark_hot, mark_not_interested, reopen)",
     ]
 
 

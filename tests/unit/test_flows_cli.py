@@ -51,9 +51,10 @@ def test_problems_are_printed_with_the_path_of_the_bad_step_and_exit_1(
     output = capsys.readouterr()
     assert output.out.splitlines() == [
         f"{file}: flows[1].steps[0].duration: '2 days' is not a duration like 30m, 2h, 3d or 1w2d",
+        f"{file}: flows[1].steps[1].goto: unknown step 'x'",
         f"{file}: flows[1].key: duplicate key (also flows[0])",
     ]
-    assert "2 problem(s) found" in output.err
+    assert "3 problem(s) found" in output.err
 
 
 def test_a_json_file_with_one_definition_validates(

@@ -1,6 +1,6 @@
-"""Signed links (unsubscribe, booking): signed for one subject and purpose, refused when
-forged, altered, expired, of another purpose, or when something else signed with the same
-secret (an access token) is presented."""
+"""Signed links (unsubscribe, booking, password reset): signed for one subject and purpose,
+refused when forged, altered, expired, of another purpose, or when something else signed with
+the same secret (an access token) is presented."""
 
 from __future__ import annotations
 
@@ -64,3 +64,19 @@ def test_the_request_log_writes_only_a_fingerprint_of_either_pages_token() -> No
     assert logged_path(f"/book/{token}") == f"/book/{fingerprint(token)}"
     assert logged_path(f"/unsubscribe/{token}") == f"/unsubscribe/{fingerprint(token)}"
     assert logged_path("/graphql") == "/graphql"
+
+
+def test_a_reset_link_is_short_lived_its_own_page_and_only_its_fingerprint_is_logged() -> None:
+    issued = datetime.now(UTC)
+    token = sign(LINKS, LinkPurpose.PASSWORD_RESET, "a-reset", now=issued)
+    late = sign(LINKS, LinkPurpose.PASSWORD_RESET, "a-reset", now=issued - timedelta(minutes=31))
+
+    assert subject_of(LINKS, LinkPurpose.PASSWORD_RESET, token) == "a-reset"
+    assert LINKS.page_url(token, LinkPurpose.PASSWORD_RESET) == (
+        f"https://crm.example.com/reset-password/{token}"
+    )
+    with pytest.raises(InvalidLink):
+        subject_of(LINKS, LinkPurpose.PASSWORD_RESET, late)
+    with pytest.raises(InvalidLink):
+        subject_of(LINKS, LinkPurpose.BOOKING, token)
+    assert logged_path(f"/reset-password/{token}") == f"/reset-password/{fingerprint(token)}"

@@ -1,0 +1,63 @@
+"""The ticket table: a customer's request to the support team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+
+from db.search import Searchable
+
+
+class Ticket(Searchable):
+    """A support request from a contact (perhaps of a customer), worked by an assignee of a
+    team (an org unit). The status column is owned by the ticket lifecycle.
+
+    `resolution_reason` is why it was resolved without a public reply. `first_response_at` is
+    the first public reply, `resolved_at` the last resolution (the reopen window runs from
+    it), `closed_at` when it closed for good.
+    """
+
+    SEARCH_FIELDS = ("subject", "category")
+
+    id = fields.UUIDField(primary_key=True)
+    agency_id = fields.UUIDField(db_index=True)
+    customer_id = fields.UUIDField(null=True, db_index=True)
+    contact_id = fields.UUIDField(null=True, db_index=True)
+    subject = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    channel = fields.CharField(max_length=10, default="api")
+    priority = fields.CharField(max_length=10, default="normal", db_index=True)
+    category = fields.CharField(max_length=50, default="")
+    assignee_id = fields.UUIDField(null=True, db_index=True)
+    team_id = fields.UUIDField(null=True, db_index=True)
+    status = fields.CharField(max_length=20, default="new", db_index=True)
+    resolution_reason = fields.CharField(max_length=500, default="")
+    first_response_at = fields.DatetimeField(null=True)
+    resolved_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    # SLA: the policy version it opened under (null: none), its targets in business seconds
+    # (null: no target), and the clocks' state (`domain.business_time.ClockState`): both
+    # clocks run from creation and stand still while Pending or Resolved.
+    # The satisfaction survey's answer (one per ticket), 1 to 5.
+    satisfaction_score = fields.IntField(null=True)
+    satisfaction_comment = fields.TextField(default="")
+    rated_at = fields.DatetimeField(null=True)
+    sla_policy_version = fields.IntField(null=True)
+    sla_calendar: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
+    sla_warning_share = fields.FloatField(default=0.75)
+    first_response_target = fields.IntField(null=True)
+    resolution_target = fields.IntField(null=True)
+    sla_paused_seconds = fields.FloatField(default=0.0)
+    sla_paused_since = fields.DatetimeField(null=True)
+    first_response_warned_at = fields.DatetimeField(null=True)
+    first_response_breached_at = fields.DatetimeField(null=True)
+    resolution_warned_at = fields.DatetimeField(null=True)
+    resolution_breached_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "ticket"
+        indexes = (("agency_id", "created_at", "id"),)
