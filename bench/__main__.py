@@ -13,6 +13,7 @@ from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
 from bench.report import (
     RESULTS_DIR,
     broadcast_table,
+    floor_table,
     sign_up_table,
     table,
     write_json,
@@ -51,6 +52,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
     parser.add_argument("--seconds", type=float, default=defaults.seconds, help="of load")
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
     parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=defaults.api_workers,
+        help="processes of `crm serve --workers` measured beside one (default: the cores)",
+    )
+    parser.add_argument(
         "--write-seconds", type=float, default=defaults.write_seconds, help="per writer count"
     )
     parser.add_argument(
@@ -79,6 +86,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         repetitions=args.repetitions,
         seconds=args.seconds,
         concurrency=args.concurrency,
+        api_workers=args.api_workers,
         write_seconds=args.write_seconds,
         writers=tuple(args.writers),
         broadcast_recipients=args.broadcast_recipients,
@@ -99,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(run(options, Path(folder)))
     tables = [
         table(results),
+        floor_table(results),
         write_table(results),
         broadcast_table(results),
         sign_up_table(results),

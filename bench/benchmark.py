@@ -4,9 +4,10 @@ running, then a broadcast into an SMTP sink, then public campaign sign-ups."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from tortoise.context import TortoiseContext
 from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmark
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
+from bench.floor import FloorResult, floor_test
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
@@ -36,6 +38,8 @@ class Options:
     warmup: int = 5
     seconds: float = 20.0
     concurrency: int = 16
+    # `crm serve --workers N` measured beside one process: one per core by default.
+    api_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     write_seconds: float = 15.0
     writers: tuple[int, ...] = WRITER_COUNTS
     broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
@@ -54,6 +58,9 @@ class DatabaseResult:
     sql: Timing
     ratio: float
     load: LoadResult
+    api_workers: int
+    load_workers: LoadResult  # the same load on `crm serve --workers api_workers`
+    floor: FloorResult
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
     sign_ups: SignUpLoadResult | None
@@ -122,6 +129,10 @@ async def benchmark_database(
                     graphql_times.append(await _time(by_graphql))
                     sql_times.append(await _time(by_sql))
     under_load = await load_test(database_url, workdir, options.seconds, options.concurrency)
+    under_load_workers = await load_test(
+        database_url, workdir, options.seconds, options.concurrency, options.api_workers
+    )
+    floor = await floor_test(database_url, workdir, options.seconds, options.concurrency)
     writes = await write_benchmark(
         database_url, workdir, ADMIN_EMAIL, ADMIN_PASSWORD, options.write_seconds, options.writers
     )
@@ -148,6 +159,9 @@ async def benchmark_database(
         sql=sql,
         ratio=round(graphql.median_ms / sql.median_ms, 2),
         load=under_load,
+        api_workers=options.api_workers,
+        load_workers=under_load_workers,
+        floor=floor,
         writes=writes,
         broadcast=broadcast,
         sign_ups=sign_ups,

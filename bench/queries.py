@@ -29,6 +29,12 @@ query BenchContacts($first: Int!) {
   }
 }"""
 
+# The smallest signed-in read: what the API costs per request beyond a bare Strawberry app.
+ONE_CONTACT = """
+query BenchContact($id: ID!) {
+  contact(id: $id) { id firstName lastName status }
+}"""
+
 Row = dict[str, Any]
 
 

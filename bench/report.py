@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.benchmark import DatabaseResult, Options
+from bench.concurrent_load import LoadResult
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -22,8 +23,20 @@ HEADER = (
     "GraphQL p50/p95 ms",
     "SQL p50/p95 ms",
     "ratio",
-    "req/s",
+    "req/s 1 proc",
     "load p50/p95 ms",
+    "req/s N proc",
+    "failed",
+)
+
+
+FLOOR_HEADER = (
+    "database",
+    "contact(id) req/s",
+    "p50/p95 ms",
+    "bare { hello } req/s",
+    "p50/p95 ms",
+    "ratio",
     "failed",
 )
 
@@ -135,7 +148,29 @@ def table(results: Sequence[DatabaseResult]) -> str:
             f"{r.ratio:.1f}x",
             f"{r.load.requests_per_second:.1f}",
             f"{r.load.latency.median_ms:.0f} / {r.load.latency.p95_ms:.0f}",
-            str(r.load.failures),
+            f"{r.load_workers.requests_per_second:.1f} ({r.api_workers})",
+            str(r.load.failures + r.load_workers.failures),
+        )
+        for r in results
+    ]
+    return _aligned(rows)
+
+
+def _p50_p95(load: LoadResult) -> str:
+    return f"{load.latency.median_ms:.1f} / {load.latency.p95_ms:.1f}"
+
+
+def floor_table(results: Sequence[DatabaseResult]) -> str:
+    """The smallest signed-in read on one process against a bare Strawberry app's."""
+    rows = [FLOOR_HEADER] + [
+        (
+            r.database,
+            f"{r.floor.one_contact.requests_per_second:.0f}",
+            _p50_p95(r.floor.one_contact),
+            f"{r.floor.hello.requests_per_second:.0f}",
+            _p50_p95(r.floor.hello),
+            f"{r.floor.ratio:.0%}",
+            str(r.floor.one_contact.failures + r.floor.hello.failures),
         )
         for r in results
     ]

@@ -22,6 +22,7 @@ from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
 from crm.graphql_http import CrmGraphQL
+from crm.logging import configure_logging
 from crm.metrics_http import MetricsPage
 from crm.middleware import (
     BodySizeLimitMiddleware,
@@ -30,8 +31,9 @@ from crm.middleware import (
 )
 from crm.password_reset_http import PasswordResetPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
-from crm.settings import Settings
+from crm.settings import Environment, Settings
 from crm.survey_http import SurveyPage
+from crm.tracing import configure_tracing
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain import tracing
@@ -204,3 +206,11 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app from the CRM_* settings, for each process of `crm serve --workers N`."""
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.environment is Environment.PRODUCTION)
+    configure_tracing(settings, "crm-api")
+    return create_app(settings)

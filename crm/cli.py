@@ -22,6 +22,9 @@ from db.busy import is_busy
 
 log = logging.getLogger("crm.cli")
 
+# What each of `crm serve --workers N`'s processes builds its app with.
+APP_FACTORY = "crm.app:app_from_environment"
+
 Command = Callable[[Settings], int]
 # A command that also takes its own command-line arguments (`crm bootstrap --agency-name ...`,
 # `crm flows validate FILE`).
@@ -57,22 +60,30 @@ def run_script(main: Coroutine[Any, Any, int]) -> int:
 
 
 def serve(settings: Settings) -> int:
+    """The API on CRM_API_HOST:CRM_API_PORT, in CRM_API_WORKERS processes."""
     import uvicorn
+
+    options: dict[str, Any] = {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_config": None,
+        "lifespan": "on",
+        "access_log": False,  # the app logs every request itself, with its request id
+        "server_header": False,
+    }
+    workers = settings.api_workers
+    if workers > 1:
+        # uvicorn's supervisor starts the processes on one socket; each builds its app from the
+        # same CRM_* settings. It returns after SIGTERM/Ctrl-C has stopped them all.
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+        return 0
 
     from crm.app import create_app
     from crm.tracing import configure_tracing
 
     configure_tracing(settings, "crm-api")
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_config=None,
-        lifespan="on",
-        access_log=False,  # the app logs every request itself, with its request id
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
     # uvicorn re-raises Ctrl-C after its graceful shutdown; that shutdown was the point.
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
@@ -294,6 +305,30 @@ def _add_documents_commands(commands: Any) -> None:
     purge.set_defaults(command_function=documents_purge, takes_arguments=True)
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _add_serve_command(commands: Any) -> None:
+    serve_help = "run the GraphQL API (uvicorn) on CRM_API_HOST:CRM_API_PORT"
+    parser = commands.add_parser("serve", help=serve_help, description=serve_help)
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="API processes sharing the port, one per core (default CRM_API_WORKERS, 1)",
+    )
+    parser.set_defaults(
+        command_function=lambda settings, args: serve(
+            settings.model_copy(update={"api_workers": args.workers}) if args.workers else settings
+        ),
+        takes_arguments=True,
+    )
+
+
 def bound_command(args: argparse.Namespace) -> Command:
     """The chosen command; one that takes its own arguments gets them bound."""
     if getattr(args, "takes_arguments", False):
@@ -310,7 +345,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     table: list[tuple[str, Command, str]] = [
-        ("serve", serve, "run the GraphQL API (uvicorn) on CRM_API_HOST:CRM_API_PORT"),
         ("worker", worker, "run the Temporal worker on the flows task queue"),
         (
             "inbound",
@@ -330,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=help_text, description=help_text).set_defaults(
             command_function=command
         )
+    _add_serve_command(commands)
     _add_bootstrap_command(commands)
     _add_flows_commands(commands)
     _add_documents_commands(commands)

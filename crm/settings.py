@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     temporal_namespace: str = ""
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # API processes `crm serve` starts on the one port (uvicorn workers): one per core.
+    api_workers: int = Field(default=1, ge=1, le=64)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_username: str = ""

@@ -39,6 +39,7 @@ from uuid import UUID
 import jwt
 from pydantic import BaseModel, SecretStr
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from db.api_keys import ApiKey
@@ -258,20 +259,63 @@ async def actor_for_credentials(config: AuthConfig, credentials: str, request_id
         user_id, session_id = UUID(claims["sub"]), UUID(claims["sid"])
     except ValueError as exc:
         raise _unauthenticated("The access token is not valid.") from exc
-    session = await Session.get_or_none(id=session_id, user_id=user_id, revoked_at__isnull=True)
-    user = await User.get_or_none(id=user_id, is_active=True)
-    if session is None or user is None:
+    signed_in = await _signed_in_user(session_id, user_id)
+    if signed_in is None:
         raise _unauthenticated("The session has ended; sign in again.")
-    roles = frozenset(Role(r) for r in user.roles)
+    roles, team = await _roles_and_team(signed_in)
     return Actor(
-        agency_id=user.agency_id,
-        id=f"user:{user.id}",
+        agency_id=signed_in.agency_id,
+        id=f"user:{user_id}",
         request_id=request_id,
-        user_id=user.id,
+        user_id=user_id,
         roles=roles,
-        team=await team_of(user) if Role.SALES_HEAD in roles else frozenset({user.id}),
-        session_id=session.id,
+        team=team,
+        session_id=session_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _SignedInUser:
+    id: UUID
+    agency_id: UUID
+    roles: list[str]
+    org_unit_id: UUID | None
+
+
+async def _signed_in_user(session_id: UUID, user_id: UUID) -> _SignedInUser | None:
+    """The active user of an open session, read with one statement on every request.
+
+    Nothing about it is cached: a signed-out session or a deactivated user is refused by the
+    very next request, whichever API process serves it. It is one indexed lookup by primary
+    keys returning a plain row (no model object); docs/benchmark.md says what caching it
+    would and would not save.
+    """
+    open_session = Session.filter(id=session_id, user_id=user_id, revoked_at__isnull=True)
+    rows = await (
+        User.filter(id=user_id, is_active=True, id__in=Subquery(open_session.values("user_id")))
+        .limit(1)
+        .values("agency_id", "roles", "org_unit_id")
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return _SignedInUser(
+        id=user_id,
+        agency_id=_as_uuid(row["agency_id"]),
+        roles=list(row["roles"] or []),
+        org_unit_id=None if row["org_unit_id"] is None else _as_uuid(row["org_unit_id"]),
+    )
+
+
+def _as_uuid(value: object) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+async def _roles_and_team(user: _SignedInUser) -> tuple[frozenset[Role], frozenset[UUID]]:
+    roles = frozenset(Role(r) for r in user.roles)
+    if Role.SALES_HEAD not in roles:
+        return roles, frozenset({user.id})
+    return roles, await team_of(user.id, user.agency_id, user.org_unit_id)
 
 
 async def _api_key_actor(key: str, request_id: str) -> Actor:
@@ -311,14 +355,10 @@ async def current_actor(actor: Actor) -> Actor | None:
         return replace(actor, api_scopes=frozenset(ApiScope(s) for s in stored.scopes))
     if actor.user_id is None or actor.session_id is None:
         return actor  # the system acts for as long as it runs
-    session = await Session.get_or_none(
-        id=actor.session_id, user_id=actor.user_id, revoked_at__isnull=True
-    )
-    user = await User.get_or_none(id=actor.user_id, is_active=True)
-    if session is None or user is None:
+    signed_in = await _signed_in_user(actor.session_id, actor.user_id)
+    if signed_in is None:
         return None
-    roles = frozenset(Role(r) for r in user.roles)
-    team = await team_of(user) if Role.SALES_HEAD in roles else frozenset({user.id})
+    roles, team = await _roles_and_team(signed_in)
     return replace(actor, roles=roles, team=team)
 
 

@@ -446,19 +446,25 @@ async def links_of_customers(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, li
     return grouped
 
 
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
 def _uuids(values: Sequence[Any]) -> set[UUID]:
-    return {value if isinstance(value, UUID) else UUID(str(value)) for value in values}
+    return {_uuid(value) for value in values}
 
 
 async def customer_ids_of_contacts(actor: Actor, contact_ids: Sequence[UUID]) -> dict[UUID, UUID]:
     """Each contact's customer (its primary link first) among customers the actor can see."""
-    links = await CustomerContact.filter(
-        agency_id=actor.agency_id, contact_id__in=list(contact_ids)
-    ).order_by("-is_primary", "created_at")
+    links = (
+        await CustomerContact.filter(agency_id=actor.agency_id, contact_id__in=list(contact_ids))
+        .order_by("-is_primary", "created_at")
+        .values_list("contact_id", "customer_id")
+    )
     first: dict[UUID, UUID] = {}
-    for link in links:
-        first.setdefault(link.contact_id, link.customer_id)
-    visible = set(
+    for contact_id, customer_id in links:
+        first.setdefault(_uuid(contact_id), _uuid(customer_id))
+    visible = _uuids(
         await _scoped(actor).filter(id__in=list(set(first.values()))).values_list("id", flat=True)
     )
     return {contact: customer for contact, customer in first.items() if customer in visible}

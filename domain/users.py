@@ -4,6 +4,7 @@ each person's own profile."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -107,20 +108,20 @@ def snapshot(user: User) -> dict[str, Any]:
     }
 
 
-async def team_of(user: User) -> frozenset[UUID]:
+async def team_of(user_id: UUID, agency_id: UUID, org_unit_id: UUID | None) -> frozenset[UUID]:
     """The user and everyone in the user's org unit or below (a Sales Head's team)."""
-    if user.org_unit_id is None:
-        return frozenset({user.id})
-    unit = await OrgUnit.get_or_none(id=user.org_unit_id, agency_id=user.agency_id)
+    if org_unit_id is None:
+        return frozenset({user_id})
+    unit = await OrgUnit.get_or_none(id=org_unit_id, agency_id=agency_id)
     if unit is None:
-        return frozenset({user.id})
-    units = await OrgUnit.filter(agency_id=user.agency_id, path__startswith=unit.path).values_list(
+        return frozenset({user_id})
+    units = await OrgUnit.filter(agency_id=agency_id, path__startswith=unit.path).values_list(
         "id", flat=True
     )
-    members = await User.filter(agency_id=user.agency_id, org_unit_id__in=units).values_list(
+    members = await User.filter(agency_id=agency_id, org_unit_id__in=units).values_list(
         "id", flat=True
     )
-    return frozenset({user.id, *(UUID(str(member)) for member in members)})
+    return frozenset({user_id, *(UUID(str(member)) for member in members)})
 
 
 def _visible(actor: Actor) -> Any:
@@ -212,11 +213,25 @@ async def assignable_owner(actor: Actor, owner_id: UUID | None) -> bool:
     return await User.filter(id=owner_id, agency_id=actor.agency_id, is_active=True).exists()
 
 
-async def colleagues_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, User]:
+@dataclass(frozen=True, slots=True)
+class Colleague:
+    """Who owns or handles a record: a user's id and name, all a colleague may see."""
+
+    id: UUID
+    name: str
+
+
+async def colleagues_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Colleague]:
     """Users of the actor's agency by id, for showing who owns or handles a record (name
-    only: the full user record stays behind the USERS policy)."""
-    found = await User.filter(agency_id=actor.agency_id, id__in=list(ids))
-    return {user.id: user for user in found}
+    only: the full user record stays behind the USERS policy). Plain rows: a page of records
+    names the same few owners many times."""
+    found = await User.filter(agency_id=actor.agency_id, id__in=list(ids)).values_list("id", "name")
+    colleagues = (Colleague(_uuid(user_id), name) for user_id, name in found)
+    return {colleague.id: colleague for colleague in colleagues}
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 class ProfileChanges(BaseModel):

@@ -21,7 +21,7 @@ from domain.deals import Deal
 from domain.leads import Lead
 from domain.meetings import MeetingSlot
 from domain.message_preferences import Preferences, preferences_of_records
-from domain.users import User
+from domain.users import Colleague
 
 V = TypeVar("V")
 
@@ -48,7 +48,7 @@ def _preferences_of(
 @dataclass
 class Loaders:
     actor: Actor
-    colleagues: DataLoader[UUID, User | None] = field(init=False)
+    colleagues: DataLoader[UUID, Colleague | None] = field(init=False)
     contacts: DataLoader[UUID, Contact | None] = field(init=False)
     customers: DataLoader[UUID, Customer | None] = field(init=False)
     leads: DataLoader[UUID, Lead | None] = field(init=False)

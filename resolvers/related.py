@@ -15,7 +15,7 @@ from domain.contacts import Contact
 from domain.customers import Customer
 from domain.deals import Deal
 from domain.leads import Lead
-from domain.users import User
+from domain.users import Colleague
 from resolvers.context import RequestContext, loaders_of
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ async def _linked(loader: DataLoader[UUID, T | None], record_id: UUID | None) ->
     return None if record_id is None else await loader.load(record_id)
 
 
-async def colleague(context: RequestContext, user_id: UUID | None) -> User | None:
+async def colleague(context: RequestContext, user_id: UUID | None) -> Colleague | None:
     return await _linked(loaders_of(context).colleagues, user_id)
 
 

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -28,7 +30,7 @@ from schema.broadcasts import BroadcastMutation, BroadcastQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.campaigns import CampaignMutation, CampaignQuery
 from schema.contacts import ContactMutation, ContactQuery
-from schema.cost import DEFAULT_MAX_QUERY_COST, QueryCost
+from schema.cost import DEFAULT_MAX_QUERY_COST, VALIDATION_CACHE_SIZE, QueryCost
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
@@ -36,10 +38,10 @@ from schema.documents import DocumentMutation
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
 from schema.extensions import (
-    AccessControl,
     MaskUnexpectedErrors,
     OperationLog,
     OperationTracing,
+    guard_root_fields,
 )
 from schema.flows import FlowMutation, FlowQuery
 from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
@@ -150,6 +152,10 @@ for root, description in (
     root.__strawberry_definition__.description = description  # type: ignore[attr-defined]
 
 
+# Parsed documents kept for repeated query texts (a bounded LRU, shared by every request).
+PARSER_CACHE_SIZE = VALIDATION_CACHE_SIZE
+
+
 @dataclass(frozen=True, slots=True)
 class SchemaLimits:
     """Per-request limits; the defaults are what `crm.settings.Settings` defaults to."""
@@ -175,16 +181,22 @@ def build_schema(
 ) -> strawberry.Schema:
     """The schema with its per-request limits; `callers`: each caller's limits a minute;
     `traced`: a span per operation (only when tracing is on: it costs nothing otherwise)."""
+    # The depth and alias rules are made once (strawberry's limiter extensions make new rule
+    # classes per request), so a repeated document's validation is found in the cache that
+    # `QueryCost` keeps: the cache's key is the document and the rule classes.
+    shape_rules: list[type[ASTValidationRule]] = [
+        max_depth_rule(limits.max_depth, None, None),
+        max_aliases_rule(limits.max_aliases),
+    ]
     # Factories, not instances: each request gets fresh extension state.
     extensions: list[Callable[[], SchemaExtension]] = [
-        partial(QueryDepthLimiter, max_depth=limits.max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(AddValidationRules, shape_rules),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(ParserCache, maxsize=PARSER_CACHE_SIZE),
         partial(QueryCost, budget=limits.max_cost)
         if callers is None
         else partial(SpendingLimits, callers, budget=limits.max_cost),
         OperationLog,
-        partial(AccessControl, public_fields=PUBLIC_FIELDS),
         MaskUnexpectedErrors,
     ]
     if traced:
@@ -193,13 +205,15 @@ def build_schema(
         extensions.insert(0, OperationTracing)
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    return CrmSchema(
+    built = CrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         types=ENTRY_TYPES,
     )
+    guard_root_fields(built._schema, PUBLIC_FIELDS)
+    return built
 
 
 schema = build_schema()

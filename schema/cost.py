@@ -20,6 +20,7 @@ memory, bounded by the schema's own size and the depth limit, and production can
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -36,7 +37,6 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationRule,
     get_named_type,
     get_nullable_type,
     is_abstract_type,
@@ -46,9 +46,8 @@ from graphql import (
     value_from_ast,
     value_from_ast_untyped,
 )
-from graphql.language import VisitorAction
-from graphql.language.visitor import SKIP
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from domain.api_keys import MAX_KEYS_PER_AGENCY
 from domain.broadcasts import MAX_BROADCASTS
@@ -291,32 +290,47 @@ def too_costly(cost: int, budget: int) -> GraphQLError:
     )
 
 
+# Validation depends only on the schema, the document and the (fixed) rules, so its answer is
+# cached per parsed document: with `ParserCache` in front, a repeated query text is the same
+# document object. Bounded, so unique query texts cannot grow memory.
+VALIDATION_CACHE_SIZE = 256
+_validated = lru_cache(maxsize=VALIDATION_CACHE_SIZE)(validate_document)
+
+
 class QueryCost(SchemaExtension):
-    """Refuse an operation costing more than the budget before any resolver runs (as a
-    validation error: HTTP 400 with `application/graphql-response+json`), and report the cost
-    of every operation in the response's `extensions.cost`."""
+    """Validate the document (cached for repeated ones) and refuse an operation costing more
+    than the budget before any resolver runs (as a validation error: HTTP 400 with
+    `application/graphql-response+json`), and report the cost of every operation in the
+    response's `extensions.cost`.
+
+    The cost depends on the request's variables, so it is computed for every request; the
+    rest of validation (the spec's rules, depth and alias limits) depends on the document
+    alone and is answered from a cache when the document was seen before.
+    """
 
     def __init__(self, budget: int = DEFAULT_MAX_QUERY_COST) -> None:
         self.budget = budget
         self.cost: int | None = None
 
-    def on_operation(self) -> Iterator[None]:
-        # A validation rule sees the document but not the request: this one is made per
-        # request, for its variables and operation name.
-        extension, context = self, self.execution_context
-
-        class WithinBudget(ValidationRule):
-            def enter_document(self, node: DocumentNode, *_: Any) -> VisitorAction:
-                cost = operation_cost(
-                    self.context.schema, node, context.variables, context.operation_name
-                )
-                extension.cost = cost
-                if cost > extension.budget:
-                    self.report_error(too_costly(cost, extension.budget))
-                return SKIP
-
-        context.validation_rules = (*context.validation_rules, WithinBudget)
+    def on_parse(self) -> Iterator[None]:
+        # Right after parsing, so that Strawberry's own (uncached) validation is skipped; not
+        # in `on_validate`, which extensions built on this one (rate limits) override.
         yield
+        self.validate()
+
+    def validate(self) -> None:
+        """Set the operation's validation errors (the cost's first) before Strawberry would
+        validate it: it then skips its own validation and answers these. Does nothing when
+        the document did not parse or another extension has answered the request already."""
+        context = self.execution_context
+        schema, document = context.schema._schema, context.graphql_document
+        if document is None or context.pre_execution_errors is not None:
+            return
+        errors = list(_validated(schema, document, tuple(context.validation_rules)))
+        self.cost = operation_cost(schema, document, context.variables, context.operation_name)
+        if self.cost > self.budget:
+            errors.insert(0, too_costly(self.cost, self.budget))
+        context.pre_execution_errors = errors
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:

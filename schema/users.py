@@ -14,8 +14,8 @@ from strawberry.types import Info
 from domain.pagination import DEFAULT_PAGE_SIZE
 from domain.referral_codes import ReferrerType
 from domain.roles import Role
+from domain.users import Colleague, UserErrorCode
 from domain.users import User as UserRecord
-from domain.users import UserErrorCode
 from resolvers import users as resolve
 from resolvers.errors import Outcome
 from resolvers.referral_codes import link_of as referral_link_of
@@ -126,7 +126,7 @@ class UserSummary:
     name: str = strawberry.field(description="Their full name.")
 
     @strawberry.field(description="The User's global id.")
-    def id(self, root: strawberry.Parent[UserRecord]) -> relay.GlobalID:
+    def id(self, root: strawberry.Parent[Colleague]) -> relay.GlobalID:
         return relay.GlobalID("User", str(root.id))
 
 

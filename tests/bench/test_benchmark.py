@@ -1,6 +1,7 @@
 """The benchmark at a tiny scale, so it cannot rot: it loads, agrees with the hand SQL, times
-both, serves real requests over loopback, sends a broadcast and takes public campaign sign-ups with
-exact counters, on SQLite and PostgreSQL."""
+both, serves real requests over loopback (one API process and `crm serve --workers 2`, and
+`contact(id)` beside a bare Strawberry app), sends a broadcast and takes public campaign
+sign-ups with exact counters, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import json
 from pathlib import Path
 
 from bench.benchmark import Options, benchmark_database
-from bench.report import broadcast_table, sign_up_table, table, write_json, write_table
+from bench.report import (
+    broadcast_table,
+    floor_table,
+    sign_up_table,
+    table,
+    write_json,
+    write_table,
+)
 from tests.fixtures.databases import DatabaseSource
 
 TINY = Options(
@@ -17,6 +25,7 @@ TINY = Options(
     warmup=1,
     seconds=1.0,
     concurrency=2,
+    api_workers=2,
     write_seconds=1.0,
     writers=(2,),
     broadcast_recipients=60,
@@ -36,6 +45,13 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert result.sql.samples == result.graphql.samples == TINY.repetitions
     assert result.load.requests_per_second > 0
     assert result.load.failures == 0, result.load.first_failure
+    assert result.load_workers.requests_per_second > 0
+    assert result.load_workers.failures == 0, result.load_workers.first_failure
+    floor = result.floor
+    assert floor.one_contact.failures == floor.hello.failures == 0
+    assert floor.ratio == round(
+        floor.one_contact.requests_per_second / floor.hello.requests_per_second, 3
+    )
     [writes] = result.writes
     assert writes.writers == 2
     assert writes.requests > 0
@@ -59,6 +75,7 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
     assert database_source.backend in table([result])
+    assert "hello" in floor_table([result])
     assert "writes/s" in write_table([result])
     assert "duplicates" in broadcast_table([result])
     assert "sign-ups/s" in sign_up_table([result])

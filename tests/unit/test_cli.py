@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import logging
@@ -296,3 +297,21 @@ def test_a_command_failing_otherwise_still_raises() -> None:
 
     with pytest.raises(RuntimeError, match="a bug"):
         cli.run_script(broken_command())
+
+
+def test_serve_with_workers_starts_that_many_processes_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append((app, options)))
+
+    assert cli.main(["serve", "--workers", "3"]) == 0
+    assert cli.serve(Settings(api_workers=2, api_port=9002)) == 0
+
+    [(app, options), (_, from_settings)] = runs
+    assert app == cli.APP_FACTORY
+    assert options["factory"] is True
+    assert (options["workers"], from_settings["workers"], from_settings["port"]) == (3, 2, 9002)
+    assert options["log_config"] is None, "uvicorn must log through our handler"
+    module, _, name = cli.APP_FACTORY.partition(":")
+    assert callable(getattr(importlib.import_module(module), name))
