@@ -23,13 +23,13 @@ TINY = Options(
     contacts=200,
     repetitions=3,
     warmup=1,
-    seconds=1.0,
+    seconds=0.5,
     concurrency=2,
     api_workers=2,
-    write_seconds=1.0,
+    write_seconds=0.5,
     writers=(2,),
-    broadcast_recipients=60,
-    sign_up_seconds=1.0,
+    broadcast_recipients=30,
+    sign_up_seconds=0.5,
     sign_up_clients=2,
 )
 
@@ -60,9 +60,9 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
 
     broadcast = result.broadcast
     assert broadcast is not None
-    assert broadcast.recipients == 60
+    assert broadcast.recipients == TINY.broadcast_recipients
     assert broadcast.messages_per_second > 0
-    assert broadcast.restart_sent == 60
+    assert broadcast.restart_sent == TINY.broadcast_recipients
     assert broadcast.duplicates == 0
 
     sign_ups = result.sign_ups

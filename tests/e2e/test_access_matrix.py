@@ -1,4 +1,5 @@
-"""Who may do what, for every root field of the schema, checked through the API.
+"""Who may do what, for every root field of the schema, checked through the API (on SQLite:
+see `database_source` below).
 
 The operations are read from the schema itself: a new query or mutation without a case here
 fails `test_every_root_field_has_an_access_case`. For each field, every kind of caller (each
@@ -61,6 +62,17 @@ from domain.webhook_deliveries import DeliveryStatus, WebhookConfig
 from domain.webhooks import WebhookDelivery, create_endpoint
 from schema import schema
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+from tests.fixtures.databases import DatabaseSource
+
+
+@pytest.fixture
+def database_source(sqlite_template: Path) -> DatabaseSource:
+    """The matrix runs on SQLite only. Who may do what is decided in `domain/policies.py`
+    before any SQL; what differs between the databases is how each row scope filters, and
+    every record's own API tests check those scopes on SQLite and PostgreSQL. Running these
+    few hundred cases twice cost a fifth of the suite's time for no check of its own."""
+    return DatabaseSource("sqlite", sqlite_template=sqlite_template)
+
 
 PASSWORD = "long enough password"
 CALLERS = (
