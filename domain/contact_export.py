@@ -55,7 +55,7 @@ Everything {agency} holds about {name}, exported on {date}.
 contact.json      the contact, its custom fields and tags
 notes.json        notes written on the contact
 documents.json    documents attached to the contact (files in documents/)
-records.json      customers it belongs to; leads, deals, calling tasks and meetings about it
+records.json      customers it belongs to; leads, deals, calling tasks, meetings, tickets about it
 messages.json     messages sent to it
 received.json     mail received from it (the messages as received in received/)
 consent.json      what it agreed to receive, and every change to that

@@ -2,7 +2,7 @@
 
 A person's data is the contact row and what hangs off it by design (custom values, notes,
 documents, consent, messages to it, mail from it) and the records made about them (their
-leads, deals, calling tasks and meetings), whose events and audit entries tell their story.
+leads, deals, calling tasks, meetings and tickets), whose events and audit entries tell their story.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from db.inbound_emails import InboundEmail, InboundEmailLink
 from db.leads import Lead
 from db.meetings import Meeting
 from db.messages import Message
+from db.tickets import Ticket
 from domain.actors import Actor
 from domain.errors import DomainError
 
 AGGREGATE = "contact"
-RECORDS_ABOUT_A_CONTACT = (Lead, Deal, CallingTask, Meeting)
+RECORDS_ABOUT_A_CONTACT = (Lead, Deal, CallingTask, Meeting, Ticket)
 
 
 class PersonalDataErrorCode(StrEnum):
