@@ -21,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -152,13 +153,49 @@ def inbound_limits(settings: Settings) -> InboundLimits:
     )
 
 
+class _Session(SMTP):
+    """aiosmtpd's protocol, remembered while its client is connected."""
+
+    def __init__(self, sessions: set[_Session], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sessions = sessions
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._sessions.add(self)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._sessions.discard(self)
+        super().connection_lost(error)
+
+
+@dataclass
+class InboundServer:
+    """The listening server and its open sessions. Stopping ends both: asyncio's own server
+    (before Python 3.13) leaves accepted connections open, each a socket nobody closes."""
+
+    server: asyncio.Server
+    sessions: set[_Session]
+
+    def close(self) -> None:
+        self.server.close()
+        for session in list(self.sessions):
+            if session.transport is not None:
+                session.transport.close()
+
+    async def wait_closed(self) -> None:
+        await self.server.wait_closed()
+
+
 async def start_server(
     handler: InboundHandler, host: str, port: int, max_bytes: int
-) -> asyncio.Server:
+) -> InboundServer:
     """Listen on the running loop; each connection gets its own SMTP protocol."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(
-        lambda: SMTP(
+    sessions: set[_Session] = set()
+    server = await loop.create_server(
+        lambda: _Session(
+            sessions,
             handler,
             data_size_limit=max_bytes,
             hostname="crm-inbound",
@@ -168,6 +205,7 @@ async def start_server(
         host=host,
         port=port,
     )
+    return InboundServer(server, sessions)
 
 
 async def run_inbound(
