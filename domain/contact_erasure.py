@@ -224,16 +224,12 @@ async def _empty_what_is_theirs(actor: Actor, contact: Contact, conn: BaseDBAsyn
         .using_db(conn)
         .update(before={}, after={})
     )
-    runs = await FlowRun.filter(agency_id=agency_id, **_record(record_id)).using_db(conn)
+    runs = await FlowRun.filter(**as_text).using_db(conn)
     await (
         FlowStepEffect.filter(workflow_id__in=[r.workflow_id for r in runs])
         .using_db(conn)
         .update(result={})
     )
-
-
-def _record(record_id: str) -> dict[str, str]:
-    return {"record_type": AGGREGATE, "record_id": record_id}
 
 
 async def _anonymise(actor: Actor, contact: Contact, conn: BaseDBAsyncClient) -> None:
