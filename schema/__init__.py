@@ -3,6 +3,8 @@ aggregate."""
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -205,15 +207,24 @@ def build_schema(
         extensions.insert(0, OperationTracing)
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    built = CrmSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        extensions=extensions,
-        types=ENTRY_TYPES,
-    )
-    guard_root_fields(built._schema, PUBLIC_FIELDS)
+    built = copy.copy(_converted())
+    built.extensions = tuple(extensions)
     return built
+
+
+@functools.cache
+def _converted() -> CrmSchema:
+    """The schema's types converted to graphql-core's, once a process.
+
+    The conversion takes about 0.2 s of CPU, and every app (a test makes one each) would pay
+    it again; schemas built here differ only in their extensions, which Strawberry reads from
+    the schema object on each request, so each gets a shallow copy with its own.
+    """
+    converted = CrmSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, types=ENTRY_TYPES
+    )
+    guard_root_fields(converted._schema, PUBLIC_FIELDS)
+    return converted
 
 
 schema = build_schema()
