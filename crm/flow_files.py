@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from crm.settings import read_yaml
 from domain.flows.definitions import (
     DefinitionProblem,
     FlowDefinition,
@@ -26,7 +27,7 @@ class FlowFileError(Exception):
 
 def read_flow_file(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise FlowFileError(f"{path}: {error.strerror or error}") from error
     except yaml.YAMLError as error:
