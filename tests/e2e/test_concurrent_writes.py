@@ -40,7 +40,7 @@ from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.webhook_receiver import WebhookReceiver
 
 WRITERS = 6
-SECONDS = 4.0
+SECONDS = 2.0  # the writers contend from their first request: more seconds add more of the same
 SETTLE_SECONDS = 90.0  # for the worker to catch up with every flow the load started
 
 
