@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.webhook_receiver",
     "tests.fixtures.browser",
     "tests.fixtures.imap",
+    "tests.fixtures.cards",
 ]
 
 TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env", "own_dev_server"}
