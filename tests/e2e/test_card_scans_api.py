@@ -63,7 +63,7 @@ async def scan(api: Api, body: bytes, content_type: str, file_name: str = "card"
     )
 
 
-async def test_a_card_photo_becomes_a_draft_and_then_a_contact(api: Api) -> None:
+async def test_a_card_photo_becomes_a_draft_and_then_a_contact(api: Api, tmp_path: Path) -> None:
     photo = render(MARIA)
     response = await scan(api, photo, "image/png", "maria.png")
     assert response.status_code == 201, response.text
@@ -136,6 +136,16 @@ async def test_a_card_photo_becomes_a_draft_and_then_a_contact(api: Api) -> None
     assert listed["cardScans"]["edges"] == []
     download = await api.client.get(draft["photo"]["downloadPath"], headers=seller.headers())
     assert download.status_code == 404
+
+    # Erasing the person erases the card they were scanned from: its text and its photo.
+    erased = await api.graphql(
+        "mutation($id: ID!) { eraseContact(input: {id: $id}) { errors { code } } }",
+        {"id": contact["id"]},
+    )
+    assert erased["eraseContact"]["errors"] == []
+    assert await CardScan.all().count() == 0
+    assert await Document.all().count() == 0
+    assert not [p for p in (tmp_path / "documents").rglob("*") if p.is_file()]
 
 
 async def test_scanning_needs_a_role_that_creates_contacts(api: Api) -> None:
