@@ -25,7 +25,8 @@ RECORD = "cardScan"
 
 
 def card_scan_json(scan: CardScan) -> dict[str, Any]:
-    """The scan as the GraphQL `CardScan` type names its fields."""
+    """The draft: its global id and status as GraphQL gives them, the fields read (each a
+    value and a confidence), the lines read, and where to download the photo."""
     photo = str(relay.GlobalID("Document", str(scan.document_id)))
     return {
         "id": str(relay.GlobalID("CardScan", str(scan.id))),
