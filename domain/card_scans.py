@@ -1,5 +1,5 @@
 """Card scan service: a photographed visiting card becomes a draft contact, which the user
-confirms (correcting what the OCR misread) into a real one.
+confirms (correcting what the OCR misread) into a real one, or discards it.
 
 Scanning reads the photo first (`domain.card_reader`, off the event loop) and stores nothing
 if it is not an image, too large, or unreadable in time. Then the scan is written (its
@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from db.agencies import Agency
 from db.card_scans import CardScan as CardScan
+from db.documents import Document
 from domain import contacts, documents
 from domain.actors import Actor
 from domain.card_fields import extract_fields, split_address, split_name
@@ -34,8 +35,9 @@ from domain.images import IMAGE_TYPES
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import require
 from domain.record_changes import record_created, record_updated
+from domain.record_deletion import soft_delete
 from domain.roles import Access, Resource
-from domain.sales_records import scoped
+from domain.sales_records import locked, scoped
 from domain.storage import Storage
 
 AGGREGATE = "card_scan"
@@ -254,3 +256,28 @@ async def confirm_card_scan(
         scan = await CardScan.filter(id=scan.id).using_db(conn).get()
         await record_updated(actor, AGGREGATE, str(scan.id), before, snapshot(scan), conn)
     return scan, contact
+
+
+async def discard_card_scan(actor: Actor, scan_id: UUID) -> CardScan:
+    """Soft delete a draft and its photo (a card read badly, or scanned twice): no query
+    finds them again, and the photo's bytes go with the documents' purge."""
+    async with in_transaction() as conn:
+        scan = await locked(CardScan, actor, scan_id, conn, CardScanErrorCode, "card scan")
+        if scan.status != CardScanStatus.DRAFT:
+            raise DomainError(
+                CardScanErrorCode.ALREADY_CONFIRMED,
+                "This card is a contact already: delete the contact instead.",
+                "id",
+            )
+        await soft_delete(actor, scan, AGGREGATE, snapshot, conn)
+        await (
+            Document.filter(
+                agency_id=actor.agency_id,
+                record_type=AGGREGATE,
+                record_id=scan.id,
+                deleted_at__isnull=True,
+            )
+            .using_db(conn)
+            .update(deleted_at=scan.deleted_at)
+        )
+    return scan

@@ -59,3 +59,12 @@ async def confirm_card_scan(
         CardScanErrorCode,
         lambda: card_scans.confirm_card_scan(actor, _id(global_id), corrections),
     )
+
+
+async def discard_card_scan(
+    context: RequestContext, global_id: relay.GlobalID
+) -> Outcome[CardScan]:
+    actor = actor_of(context)
+    return await attempt(
+        CardScanErrorCode, lambda: card_scans.discard_card_scan(actor, _id(global_id))
+    )

@@ -203,6 +203,17 @@ class ConfirmCardScanInput:
     )
 
 
+@strawberry.type(description="The outcome of `discardCardScan`.")
+class DiscardCardScanPayload:
+    card_scan: CardScan | None = payload_record("card scan")
+    errors: list[CardScanError] = payload_errors()
+
+
+@strawberry.input(description="Which draft to discard.")
+class DiscardCardScanInput:
+    id: relay.GlobalID = strawberry.field(description="The card scan's global id.")
+
+
 @strawberry.type
 class CardScanQuery:
     @strawberry.field(description="One card scan by its global id, or null if not visible.")
@@ -243,5 +254,19 @@ class CardScanMutation:
         return ConfirmCardScanPayload(
             card_scan=scan,  # type: ignore[arg-type]
             contact=contact,  # type: ignore[arg-type]
+            errors=errors_as(CardScanError, outcome.errors),
+        )
+
+    @strawberry.mutation(
+        description="Discard a draft (a card read badly, or scanned twice): it and its photo "
+        "are no longer listed or served. ALREADY_CONFIRMED for a confirmed scan (delete its "
+        "contact instead)."
+    )
+    async def discard_card_scan(
+        self, info: Info, input: Annotated[DiscardCardScanInput, MUTATION_INPUT]
+    ) -> DiscardCardScanPayload:
+        outcome = await resolve.discard_card_scan(info.context, input.id)
+        return DiscardCardScanPayload(
+            card_scan=outcome.value,  # type: ignore[arg-type]
             errors=errors_as(CardScanError, outcome.errors),
         )

@@ -1266,6 +1266,11 @@ CASES: dict[str, Case] = {
         SALES_WRITE,
         card_scan_of_sales_north,
     ),
+    "discardCardScan": Case(
+        f"mutation($id: ID!) {{ discardCardScan(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        card_scan_of_sales_north,
+    ),
     "deleteDocument": Case(
         f"mutation($id: ID!) {{ deleteDocument(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,

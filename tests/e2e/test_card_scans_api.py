@@ -12,15 +12,19 @@ from urllib.parse import quote
 import httpx
 import pytest
 from PIL import Image
+from strawberry import relay
 
 from crm.settings import Settings
 from db.card_scans import CardScan
 from db.documents import Document
 from db.events import Event
+from db.users import User
+from domain import documents
 from domain.card_reader import CardReader
+from domain.documents import UploadLimits
 from domain.roles import Role
-from tests.e2e.colleagues import colleague, other_agency_admin
-from tests.e2e.conftest import Api, make_settings, open_api
+from tests.e2e.colleagues import acme_system, colleague, other_agency_admin
+from tests.e2e.conftest import ADMIN_EMAIL, Api, make_settings, open_api
 from tests.fixtures.cards import CARDS, render
 
 SCAN = """
@@ -45,6 +49,10 @@ mutation($input: ConfirmCardScanInput!) {
     }
     errors { field code message }
   }
+}"""
+DISCARD = """
+mutation($id: ID!) {
+  discardCardScan(input: {id: $id}) { cardScan { id } errors { field code message } }
 }"""
 MARIA = CARDS[0]
 
@@ -124,6 +132,8 @@ async def test_a_card_photo_becomes_a_draft_and_then_a_contact(api: Api, tmp_pat
     again = await api.graphql(CONFIRM, {"input": {"id": scan_id}})
     assert [e["code"] for e in again["confirmCardScan"]["errors"]] == ["ALREADY_CONFIRMED"]
     assert await Event.filter(type="contact.created").count() == 1
+    kept = await api.graphql(DISCARD, {"id": scan_id})
+    assert [e["code"] for e in kept["discardCardScan"]["errors"]] == ["ALREADY_CONFIRMED"]
 
     # Others see the scan and its photo only under its row scope.
     outsider = await other_agency_admin(api)
@@ -146,6 +156,38 @@ async def test_a_card_photo_becomes_a_draft_and_then_a_contact(api: Api, tmp_pat
     assert await CardScan.all().count() == 0
     assert await Document.all().count() == 0
     assert not [p for p in (tmp_path / "documents").rglob("*") if p.is_file()]
+
+
+async def test_a_discarded_draft_and_its_photo_are_gone(api: Api, settings: Settings) -> None:
+    # A draft as scanning writes it, without the OCR (the test above reads a real card).
+    system = await acme_system()
+    owner = await User.get(email=ADMIN_EMAIL)
+    draft = await CardScan.create(agency_id=system.agency_id, owner_id=owner.id)
+    photo = await documents.upload_document(
+        system,
+        settings.storage(),
+        UploadLimits(),
+        "card_scan",
+        draft.id,
+        "card.png",
+        "image/png",
+        one_chunk(b"photo"),
+    )
+    scan_id = str(relay.GlobalID("CardScan", str(draft.id)))
+    path = f"/documents/{relay.GlobalID('Document', str(photo.id))}"
+    assert (await api.client.get(path, headers=api.headers())).status_code == 200
+
+    discarded = await api.graphql(DISCARD, {"id": scan_id})
+    assert discarded["discardCardScan"] == {"cardScan": {"id": scan_id}, "errors": []}
+    assert (await api.graphql(SCAN, {"id": scan_id}))["cardScan"] is None
+    assert (await api.client.get(path, headers=api.headers())).status_code == 404
+    gone = await api.graphql(CONFIRM, {"input": {"id": scan_id}})
+    assert [e["code"] for e in gone["confirmCardScan"]["errors"]] == ["NOT_FOUND"]
+    assert await Event.filter(type="card_scan.deleted").count() == 1
+
+
+async def one_chunk(body: bytes) -> AsyncIterator[bytes]:
+    yield body
 
 
 async def test_scanning_needs_a_role_that_creates_contacts(api: Api) -> None:
