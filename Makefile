@@ -1,8 +1,8 @@
 # Everything a brand-new machine needs, from Python 3.11, pip, make and git alone.
 #   make run      migrate, then the whole embedded stack (API, worker, Temporal dev server, SMTP sink)
 #   make test     lint, type-check, then the test suite (what CI runs, via .ci/run; installs
-#                 Debian's chromium, dovecot, nodejs and npm once, for the browser, IMAP and
-#                 GraphQL-over-HTTP audit tests)
+#                 Debian's chromium, dovecot, nodejs, npm and fonts-dejavu-core once, for the
+#                 browser, IMAP, GraphQL-over-HTTP audit and visiting-card tests)
 #   make lint     ruff check, ruff format --check, mypy
 #   make schema   regenerate schema.graphql from the code
 #   make bench    the benchmark: GraphQL vs hand SQL and req/s, SQLite and PostgreSQL (minutes)
@@ -26,7 +26,7 @@ SYNCED := $(VENV)/.synced
 # Never let uv fetch an interpreter: the machine's Python 3.11 is the one to use.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help env browser imap-server graphql-http-audit run test lint schema bench fuzz clean
+.PHONY: help env browser imap-server graphql-http-audit card-fonts run test lint schema bench fuzz clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -44,8 +44,10 @@ env: $(SYNCED)
 # Debian packages the tests need, installed once with apt-get (as root, or through sudo):
 # chromium drives the pages people outside the API see (unsubscribe) in a real headless
 # browser; dovecot is the real IMAP server connected mailboxes are read from; Node runs
-# graphql-http's audit of GraphQL over HTTP (the npm package pinned in tests/graphql_http_audit).
+# graphql-http's audit of GraphQL over HTTP (the npm package pinned in tests/graphql_http_audit);
+# the DejaVu fonts draw the visiting cards the OCR tests read (tests/fixtures/cards.py).
 CHROMIUM := /usr/bin/chromium
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 DOVECOT := /usr/sbin/dovecot
 NPM := /usr/bin/npm
 AUDIT_DIR := tests/graphql_http_audit
@@ -57,6 +59,9 @@ $(CHROMIUM):
 $(DOVECOT):
 	$(SUDO) apt-get update -qq
 	$(APT_INSTALL) dovecot-imapd
+$(DEJAVU):
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) fonts-dejavu-core
 
 $(NPM):
 	$(SUDO) apt-get update -qq
@@ -67,6 +72,7 @@ $(AUDIT_DIR)/node_modules/.package-lock.json: $(AUDIT_DIR)/package-lock.json | $
 
 browser: $(CHROMIUM)
 imap-server: $(DOVECOT)
+card-fonts: $(DEJAVU)
 graphql-http-audit: $(AUDIT_DIR)/node_modules/.package-lock.json
 
 run: env
@@ -80,7 +86,7 @@ lint: env
 
 # Test processes (pytest-xdist): each starts its own PostgreSQL and Temporal servers.
 TEST_WORKERS ?= 3
-test: lint browser imap-server graphql-http-audit
+test: lint browser imap-server graphql-http-audit card-fonts
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 schema: env

@@ -18,6 +18,7 @@ from tortoise import Tortoise
 from crm.agency_logos_http import AgencyLogos
 from crm.booking_http import BookingPage
 from crm.campaign_http import CampaignPages
+from crm.card_scans_http import CardScanUploads
 from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
@@ -37,6 +38,7 @@ from crm.tracing import configure_tracing
 from crm.unsubscribe_http import UnsubscribePage
 from db.connection import database
 from domain import tracing
+from domain.card_reader import CardReader
 from domain.live_events import LiveEvents
 from domain.public_pages import (
     BOOKING_PATH,
@@ -86,7 +88,8 @@ class Readiness:
             return False
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, card_reader: CardReader | None = None) -> Starlette:
+    """The app; `card_reader` shares one OCR model between apps (tests), else it has its own."""
     readiness = Readiness(settings)
     live_events = LiveEvents(settings.live_events())
     ide_page = GraphiQLPage() if settings.graphiql else None
@@ -118,6 +121,8 @@ def create_app(settings: Settings) -> Starlette:
 
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
     exports = PrivacyExports(settings.auth(), settings.storage())
+    reader = card_reader or settings.card_reader()
+    cards = CardScanUploads(settings.auth(), reader, settings.storage())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
     password_reset = PasswordResetPage(settings.unsubscribe_links())
@@ -162,7 +167,11 @@ def create_app(settings: Settings) -> Starlette:
         ):
             app.state.database = context
             app.state.live_events = live_events
-            yield
+            try:
+                yield
+            finally:
+                if card_reader is None:
+                    reader.close()
 
     ide_routes = [Route(f"{ASSETS_PATH}/{{name}}", ide_page.asset)] if ide_page else []
     return Starlette(
@@ -172,6 +181,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/documents", files.upload, methods=["POST"]),
             Route("/documents/{id}", files.download, methods=["GET"]),
+            Route("/card-scans", cards.upload, methods=["POST"]),
             Route(EXPORT_PATH, exports.export, methods=["GET"]),
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
@@ -200,7 +210,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(
                 BodySizeLimitMiddleware,
                 max_bytes=settings.max_body_bytes,
-                own_limit_prefixes=("/documents",),
+                own_limit_prefixes=("/documents", "/card-scans"),
             ),
             Middleware(DatabaseContextMiddleware),
         ],

@@ -39,18 +39,22 @@ STATUS_OF = {
     "NOT_FOUND": 404,
     "FILE_TOO_LARGE": 413,
     "CONTENT_TYPE_NOT_ALLOWED": 415,
+    "IMAGE_TOO_LARGE": 413,
+    "INVALID_IMAGE": 422,
+    "UNREADABLE": 422,
 }
 
 
-def _error(code: str, message: str, field: str | None = None) -> Response:
-    body = {"document": None, "errors": [{"field": field, "code": code, "message": message}]}
+def _error(code: str, message: str, field: str | None = None, record: str = "document") -> Response:
+    body = {record: None, "errors": [{"field": field, "code": code, "message": message}]}
     return JSONResponse(body, status_code=STATUS_OF.get(code, 400))
 
 
-def _errors(exc: DomainError | DomainErrors) -> Response:
+def error_response(exc: DomainError | DomainErrors, record: str = "document") -> Response:
+    """Expected errors as `{<record>: null, errors: [...]}` with the HTTP status of the first."""
     found = errors_of(exc)
     body = {
-        "document": None,
+        record: None,
         "errors": [
             {"field": input_path(e.field), "code": str(e.code), "message": e.message} for e in found
         ],
@@ -72,18 +76,22 @@ def document_json(document: Document) -> dict[str, Any]:
     }
 
 
-async def request_actor(auth: AuthConfig, request: Request) -> Actor | Response:
+async def request_actor(
+    auth: AuthConfig, request: Request, record: str = "document"
+) -> Actor | Response:
     """The actor of `Authorization: Bearer <access token or API key>`, or a 401 answer."""
     credentials = bearer(request.headers.get("authorization"))
     if credentials is None:
         return _error(
-            "UNAUTHENTICATED", "Sign in first (Authorization: Bearer <token or API key>)."
+            "UNAUTHENTICATED",
+            "Sign in first (Authorization: Bearer <token or API key>).",
+            record=record,
         )
     log = current_request.get()
     try:
         return await actor_for_credentials(auth, credentials, log.request_id if log else "")
     except DomainError as exc:
-        return _error("UNAUTHENTICATED", exc.message)
+        return _error("UNAUTHENTICATED", exc.message, record=record)
 
 
 class DocumentFiles:
@@ -129,7 +137,7 @@ class DocumentFiles:
                 request.stream(),
             )
         except (DomainError, DomainErrors) as exc:
-            return _errors(exc)
+            return error_response(exc)
         return JSONResponse({"document": document_json(document), "errors": []}, status_code=201)
 
     async def download(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from db.event_signals import is_postgres_url
 from domain.auth import AuthConfig
 from domain.campaign_page import PublicLimits
+from domain.card_reader import CardReader, CardReaderLimits
 from domain.documents import UploadLimits
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEventsConfig
@@ -163,6 +164,10 @@ class Settings(BaseSettings):
     # purge (the worker's schedule, or `crm documents purge`) erases them.
     document_retention_days: int = Field(default=30, ge=0, le=3650)
     upload_content_types: list[str] = []  # e.g. ["application/pdf"]; empty accepts any
+    # Visiting cards: the largest photo (bytes, pixels) and how long reading one may take.
+    card_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    card_max_pixels: int = Field(default=40_000_000, gt=0)
+    card_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
 
@@ -232,6 +237,16 @@ class Settings(BaseSettings):
         return UploadLimits(
             max_bytes=self.max_upload_bytes,
             allowed_content_types=frozenset(t.lower() for t in self.upload_content_types),
+        )
+
+    def card_reader(self) -> CardReader:
+        """A reader with its own OCR thread (one per process: the API's app makes one)."""
+        return CardReader(
+            CardReaderLimits(
+                max_bytes=self.card_max_bytes,
+                max_pixels=self.card_max_pixels,
+                timeout_seconds=self.card_read_timeout_seconds,
+            )
         )
 
     def unsubscribe_links(self) -> LinkConfig:

@@ -40,6 +40,7 @@ MODEL_MODULES = [
     "db.custom_fields",
     "db.notes",
     "db.documents",
+    "db.card_scans",
     "db.message_templates",
     "db.messages",
     "db.message_preferences",

@@ -13,6 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from db.agencies import Agency
+from db.card_scans import CardScan
 from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
@@ -32,6 +33,7 @@ ATTACHABLE: dict[str, type[Model]] = {
     "lead": Lead,
     "deal": Deal,
     "ticket": Ticket,
+    "card_scan": CardScan,  # its photo (no notes: their resolvers take sales records)
 }
 # Records not under the sales records' rule: (resource, the column row scope follows).
 _OWN_RULES: dict[str, tuple[Resource, str]] = {"ticket": (Resource.TICKETS, "assignee_id")}

@@ -2,7 +2,8 @@
 removed or replaced with `[erased]` everywhere it lives, and only the fact remains.
 
 Two passes. The first knows where the person's data is by design and empties it whole: the
-contact row, its custom values, notes, documents (and their files), consent history, the
+contact row, its custom values, notes, documents (and their files), the visiting cards it
+was scanned from (their photos and the text read), consent history, the
 messages sent to it (and the delivery log's copy), the mail it sent (and the raw message in
 storage), its own events' payloads and audit values; its flows are cancelled by the
 `contact.erased` event, as a deletion cancels them.
@@ -38,6 +39,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from db.audit import AuditEntry
+from db.card_scans import CardScan
 from db.connection import MODEL_MODULES
 from db.contacts import Contact
 from db.custom_fields import CustomFieldValue
@@ -54,6 +56,8 @@ from domain.audit import record_audit
 from domain.events import append_event
 from domain.personal_data import (
     AGGREGATE,
+    CARD_SCAN,
+    card_scans_of,
     documents_of,
     held_contact,
     mail_from,
@@ -178,6 +182,10 @@ async def _empty_what_is_theirs(actor: Actor, contact: Contact, conn: BaseDBAsyn
     await CustomFieldValue.filter(**mine).using_db(conn).delete()
     await Note.filter(**mine).using_db(conn).delete()
     await Document.filter(**mine).using_db(conn).delete()
+    # The cards it was scanned from: their photos (bytes deleted with the files) and text.
+    scans = await card_scans_of(contact, conn)
+    await Document.filter(record_type=CARD_SCAN, record_id__in=scans).using_db(conn).delete()
+    await CardScan.filter(id__in=scans).using_db(conn).delete()
     await MessagePreference.filter(**as_text).using_db(conn).delete()
     await ConsentChange.filter(**as_text).using_db(conn).delete()
     emails = [e.lower() for e in contact.emails]

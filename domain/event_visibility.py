@@ -18,6 +18,7 @@ from tortoise.models import Model
 
 from db.calling_tasks import CallingTask
 from db.campaigns import Campaign
+from db.card_scans import CardScan
 from db.contacts import Contact
 from db.customers import Customer
 from db.deals import Deal
@@ -190,6 +191,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "deal": OwnedRecords(Resource.SALES_RECORDS, Deal),
     "calling_task": OwnedRecords(Resource.SALES_RECORDS, CallingTask, owner_field="assignee_id"),
     "meeting": OwnedRecords(Resource.SALES_RECORDS, Meeting),
+    "card_scan": OwnedRecords(Resource.SALES_RECORDS, CardScan),
     "ticket": OwnedRecords(Resource.TICKETS, Ticket, owner_field="assignee_id"),
     "business_calendar": SharedRecords(Resource.TICKETS),
     "sla_policy": SharedRecords(Resource.TICKETS),

@@ -11,8 +11,10 @@ from enum import StrEnum
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 
 from db.calling_tasks import CallingTask
+from db.card_scans import CardScan
 from db.contacts import Contact
 from db.deals import Deal
 from db.documents import Document
@@ -25,6 +27,7 @@ from domain.actors import Actor
 from domain.errors import DomainError
 
 AGGREGATE = "contact"
+CARD_SCAN = "card_scan"
 RECORDS_ABOUT_A_CONTACT = (Lead, Deal, CallingTask, Meeting, Ticket)
 
 
@@ -74,9 +77,18 @@ async def mail_from(contact: Contact, conn: BaseDBAsyncClient) -> list[InboundEm
     return list(found.values())
 
 
+async def card_scans_of(contact: Contact, conn: BaseDBAsyncClient) -> list[UUID]:
+    """Ids of the visiting-card scans confirmed as this contact."""
+    query = CardScan.filter(agency_id=contact.agency_id, contact_id=contact.id).using_db(conn)
+    return [scan.id for scan in await query.only("id")]
+
+
 async def documents_of(contact: Contact, conn: BaseDBAsyncClient) -> list[Document]:
+    """The contact's documents, and the photos of the visiting cards it was scanned from."""
     query = Document.filter(
-        agency_id=contact.agency_id, record_type=AGGREGATE, record_id=contact.id
+        Q(record_type=AGGREGATE, record_id=contact.id)
+        | Q(record_type=CARD_SCAN, record_id__in=await card_scans_of(contact, conn)),
+        agency_id=contact.agency_id,
     )
     return list(await query.using_db(conn).order_by("created_at"))
 

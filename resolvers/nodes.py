@@ -15,6 +15,7 @@ from resolvers import (
     broadcasts,
     calling_tasks,
     campaigns,
+    card_scans,
     contacts,
     customers,
     deals,
@@ -34,6 +35,7 @@ Fetch = Callable[[RequestContext, relay.GlobalID], Awaitable[Any]]
 
 FETCHERS: dict[str, Fetch] = {
     "Contact": contacts.contact,
+    "CardScan": card_scans.card_scan,
     "Customer": customers.customer,
     "CallingTask": calling_tasks.calling_task,
     "Lead": leads.lead,

@@ -31,6 +31,7 @@ from schema.auth import PUBLIC_FIELDS, AuthMutation, AuthQuery
 from schema.broadcasts import BroadcastMutation, BroadcastQuery
 from schema.calling_tasks import CallingTaskMutation, CallingTaskQuery
 from schema.campaigns import CampaignMutation, CampaignQuery
+from schema.card_scans import CardScanMutation, CardScanQuery
 from schema.contacts import ContactMutation, ContactQuery
 from schema.cost import DEFAULT_MAX_QUERY_COST, VALIDATION_CACHE_SIZE, QueryCost
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
@@ -74,6 +75,7 @@ Query = merge_types(
         NodeQuery,
         NotificationQuery,
         ContactQuery,
+        CardScanQuery,
         CustomerQuery,
         CallingTaskQuery,
         LeadQuery,
@@ -106,6 +108,7 @@ Mutation = merge_types(
     (
         AuthMutation,
         ContactMutation,
+        CardScanMutation,
         CustomerMutation,
         CallingTaskMutation,
         LeadMutation,

@@ -126,6 +126,11 @@ ERROR_CODES: Mapping[str, str] = {
     "subdivision.",
     "DUPLICATE_TARGET": "Two targets are for the same priority and customer rating.",
     "CLOSED": "The ticket is closed: it takes no more changes or replies (open a new one).",
+    "INVALID_IMAGE": "The file is not an image that can be read (PNG, JPEG or WebP).",
+    "IMAGE_TOO_LARGE": "The image has more pixels than the limit; `message` gives it.",
+    "UNREADABLE": "The card could not be read in the time allowed: try a smaller or sharper "
+    "photo, or create the contact by hand.",
+    "ALREADY_CONFIRMED": "The card scan was confirmed already: its contact exists.",
     "SUBSCRIBER_TOO_SLOW": "The subscriber fell too far behind the live events: reconnect "
     "with `after` set to the last cursor received, and nothing is missed.",
 }

@@ -32,11 +32,13 @@ from schema.users import UserSummary
 
 error_code_enum(NoteErrorCode, "NoteErrorCode", "notes")
 
-# Documents may also be on the agency (its logo) and on a user (their picture).
+# Documents may also be on the agency (its logo), on a user (their picture) and on a card
+# scan (the card's photo).
 _TYPE_OF_RECORD = {
     **{record: type_name for type_name, record in ATTACHABLE_TYPES.items()},
     "agency": "Agency",
     "user": "User",
+    "card_scan": "CardScan",
 }
 
 

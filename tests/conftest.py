@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.imap",
     "tests.fixtures.hang_report",
+    "tests.fixtures.cards",
 ]
 
 TEMPORAL_FIXTURES = {"temporal_env", "temporal_dev_env", "own_dev_server"}

@@ -19,6 +19,7 @@ from crm.settings import Settings
 from db.agencies import Agency
 from db.users import User
 from domain.agencies import bootstrap_agency
+from domain.card_reader import CardReader
 from tests.fixtures.flows import Flows
 from tests.fixtures.smtp import SmtpServer
 
@@ -119,9 +120,10 @@ async def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @asynccontextmanager
-async def open_api(settings: Settings) -> AsyncIterator[Api]:
-    """The app with its real lifespan (database opened and closed by the app itself)."""
-    app = create_app(settings)
+async def open_api(settings: Settings, card_reader: CardReader | None = None) -> AsyncIterator[Api]:
+    """The app with its real lifespan (database opened and closed by the app itself), reading
+    visiting cards with `card_reader` if given (one OCR model for the run)."""
+    app = create_app(settings, card_reader)
     async with app.router.lifespan_context(app):
         # Tests read and write the database directly too, in the app's own Tortoise context.
         with app.state.database:

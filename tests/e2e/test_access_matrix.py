@@ -25,6 +25,7 @@ from strawberry import relay
 from tortoise.transactions import in_transaction
 
 from crm.flow_files import load_default_flows
+from db.card_scans import CardScan
 from db.email_accounts import EmailAccount
 from db.events import Event
 from db.flow_runs import FlowRun as FlowRunRow
@@ -881,6 +882,21 @@ CAMPAIGN_WRITE_OF_NORTH = everyone(
 CAMPAIGN_CREATE = {**CAMPAIGN_WRITE_OF_NORTH, "sales_south": "ok", "other_agency_admin": "ok"}
 
 
+async def card_scan_of_sales_north(world: World, caller: str) -> dict[str, Any]:
+    """A draft as scanning a card writes it (the OCR itself is tested in test_card_scans_api)."""
+    scan = await CardScan.create(
+        agency_id=world.system.agency_id,
+        owner_id=world.sales_north_id(),
+        extracted={"name": {"value": "Kim Lee", "confidence": 0.9}},
+    )
+    return {"id": gid("CardScan", scan.id)}
+
+
+async def card_scans_of_sales_north(world: World, caller: str) -> dict[str, Any]:
+    await card_scan_of_sales_north(world, caller)
+    return {}
+
+
 async def email_account_of_sales_north(world: World) -> str:
     """A connected mailbox, written as `addEmailAccount` would after signing in to it."""
     account = await EmailAccount.create(
@@ -1235,6 +1251,25 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ deleteNote(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
         NOTE_EDIT,
         fresh_note,
+    ),
+    "cardScan": Case(
+        "query($id: ID!) { cardScan(id: $id) { id } }", SALES_READ, card_scan_of_sales_north
+    ),
+    "cardScans": Case(
+        "{ cardScans(first: 100) { edges { node { name { value } } } } }",
+        SALES_READ,
+        card_scans_of_sales_north,
+        target=lambda w: "Kim Lee",
+    ),
+    "confirmCardScan": Case(
+        f"mutation($id: ID!) {{ confirmCardScan(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        card_scan_of_sales_north,
+    ),
+    "discardCardScan": Case(
+        f"mutation($id: ID!) {{ discardCardScan(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        card_scan_of_sales_north,
     ),
     "deleteDocument": Case(
         f"mutation($id: ID!) {{ deleteDocument(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
