@@ -292,11 +292,15 @@ async def _check_fields(actor: Actor, fields: dict[str, Any]) -> None:
 
 
 async def create_ticket(
-    actor: Actor, data: dict[str, Any], ticket_id: UUID | None = None
+    actor: Actor,
+    data: dict[str, Any],
+    ticket_id: UUID | None = None,
+    follows_ticket_id: UUID | None = None,
 ) -> Ticket:
     """A new ticket (New). A person who opens one without naming an assignee leaves it in
     the queue (unassigned), unless their role works only their own tickets. `ticket_id`: the
-    id to give it (mail opens its ticket under an id derived from the message, once)."""
+    id to give it (mail opens its ticket under an id derived from the message, once);
+    `follows_ticket_id`: the earlier ticket it follows up."""
     fields = _parse(data, partial=False)
     if fields["assignee_id"] is None and not may_own(actor, Resource.TICKETS, None):
         fields["assignee_id"] = actor.user_id
@@ -304,7 +308,7 @@ async def create_ticket(
     async with in_transaction() as conn:
         if fields["assignee_id"] is None:
             await _assign(actor.agency_id, fields, conn)
-        ticket = Ticket(agency_id=actor.agency_id, **fields)
+        ticket = Ticket(agency_id=actor.agency_id, follows_ticket_id=follows_ticket_id, **fields)
         if ticket_id is not None:
             ticket.id = ticket_id
         await ticket.save(using_db=conn, force_create=True)
@@ -446,18 +450,34 @@ async def close_after_window(ticket_id: UUID, resolved_at: datetime) -> bool:
     return True
 
 
-async def customer_replied(ticket_id: UUID, agency_id: UUID) -> bool:
-    """The customer answered (mail threaded to the ticket): a Pending ticket is Open again
-    and its clocks run. Whether it moved (a ticket in any other state stays)."""
-    actor = Actor.system(agency_id, "inbound-email")
+class CustomerAnswer(StrEnum):
+    """What a customer's answer (mail threaded to the ticket, a portal reply) did to it."""
+
+    REOPENED = "reopened"  # Pending or Resolved (within the reopen window): Open again
+    STAYED = "stayed"  # New or Open: it stays
+    TOO_LATE = "too_late"  # Closed, or Resolved past the window: a new ticket is needed
+
+
+async def customer_replied(
+    ticket_id: UUID, agency_id: UUID, by: str = "inbound-email"
+) -> CustomerAnswer:
+    """The customer answered: a Pending ticket is Open again (`CUSTOMER_REPLIED`), a Resolved
+    one is reopened while the agency's reopen window holds (`REOPEN`), and the clocks run
+    again; a Closed one, or a Resolved one past the window, is TOO_LATE."""
+    actor = Actor.system(agency_id, by)
     ticket = await Ticket.get_or_none(id=ticket_id, agency_id=agency_id, deleted_at__isnull=True)
-    if ticket is None or ticket.status != "pending":
-        return False
+    if ticket is None or ticket.status == "closed":
+        return CustomerAnswer.TOO_LATE
+    event = {"pending": "customer_replied", "resolved": "reopen"}.get(ticket.status)
+    if event is None:
+        return CustomerAnswer.STAYED
     try:
-        await transition_ticket(actor, ticket_id, "customer_replied")
-    except DomainError:  # moved on meanwhile (an agent resolved it): it stays where it is
-        return False
-    return True
+        await transition_ticket(actor, ticket_id, event)
+    except DomainError as refused:
+        if refused.code == TicketErrorCode.GUARD_FAILED:  # resolved too long ago
+            return CustomerAnswer.TOO_LATE
+        return CustomerAnswer.STAYED  # moved on meanwhile (an agent resolved it): it stays
+    return CustomerAnswer.REOPENED
 
 
 # --- the satisfaction survey ------------------------------------------------------------------

@@ -55,6 +55,7 @@ from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
+from schema.portal import PORTAL_FIELDS, PORTAL_PUBLIC_FIELDS, PortalMutation, PortalQuery
 from schema.privacy import PrivacyMutation
 from schema.rate_limits import SpendingLimits
 from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
@@ -78,6 +79,7 @@ Query = merge_types(
         DealQuery,
         MeetingQuery,
         TicketQuery,
+        PortalQuery,
         ServiceLevelQuery,
         TicketAssignmentQuery,
         KnowledgeBaseQuery,
@@ -110,6 +112,7 @@ Mutation = merge_types(
         DealMutation,
         MeetingMutation,
         TicketMutation,
+        PortalMutation,
         ServiceLevelMutation,
         TicketAssignmentMutation,
         KnowledgeBaseMutation,
@@ -212,7 +215,7 @@ def build_schema(
         extensions=extensions,
         types=ENTRY_TYPES,
     )
-    guard_root_fields(built._schema, PUBLIC_FIELDS)
+    guard_root_fields(built._schema, PUBLIC_FIELDS | PORTAL_PUBLIC_FIELDS, PORTAL_FIELDS)
     return built
 
 
