@@ -41,6 +41,7 @@ from db.agencies import Agency, OrgUnit
 from db.contacts import Contact
 from db.customers import Customer
 from db.messages import Message
+from db.service_levels import SlaPolicy
 from db.tickets import Ticket as Ticket
 from db.users import User
 from domain.actors import Actor
@@ -326,6 +327,8 @@ async def update_ticket(actor: Actor, ticket_id: UUID, data: dict[str, Any]) -> 
             raise DomainError(TicketErrorCode.CLOSED, "A closed ticket does not change.", "id")
         before = snapshot(ticket)
         ticket.update_from_dict(fields)
+        if ticket.priority != before["priority"]:
+            await _retarget_clocks(ticket, conn)
         await ticket.save(using_db=conn)
         old, new = changed_fields(before, snapshot(ticket))
         if new:
@@ -679,12 +682,39 @@ async def _start_clocks(ticket: Ticket, conn: BaseDBAsyncClient) -> None:
     )
 
 
+async def _retarget_clocks(ticket: Ticket, conn: BaseDBAsyncClient) -> None:
+    """A new priority: the targets of the same policy version the ticket opened under (and
+    its customer's rating), on the row and in the run. A ticket opened without clocks keeps
+    none."""
+    if ticket.sla_calendar is None or ticket.sla_policy_version is None:
+        return
+    policy = (
+        await SlaPolicy.filter(agency_id=ticket.agency_id, version=ticket.sla_policy_version)
+        .using_db(conn)
+        .first()
+    )
+    if policy is None:
+        return
+    targets = targets_for(policy, ticket.priority, await _rating(ticket.customer_id, conn))
+    ticket.first_response_target = targets.first_response
+    ticket.resolution_target = targets.resolution
+    extra = {
+        "first_response_target": targets.first_response,
+        "resolution_target": targets.resolution,
+    }
+    await _signal_clocks(ticket, "retarget", datetime.now(UTC), conn, extra)
+
+
 async def _signal_clocks(
-    ticket: Ticket, signal: str, at: datetime, conn: BaseDBAsyncClient
+    ticket: Ticket,
+    signal: str,
+    at: datetime,
+    conn: BaseDBAsyncClient,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     if ticket.sla_calendar is None:
         return
-    payload = {"signal": signal, "at": at.isoformat()}
+    payload = {"signal": signal, "at": at.isoformat(), **(extra or {})}
     workflow_id = sla_workflow_id(ticket.id)
     await enqueue(ticket.agency_id, OutboxKind.SIGNAL_TICKET_SLA, workflow_id, payload, conn)
 
