@@ -43,6 +43,7 @@ from db.customers import Customer
 from db.messages import Message
 from db.service_levels import SlaPolicy
 from db.tickets import Ticket as Ticket
+from db.tickets import TicketPortalReply
 from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -626,6 +627,14 @@ async def reply_to_ticket(actor: Actor, ticket_id: UUID, body: str) -> Message:
         change = {"message_id": message.id, "contact_id": before["contact_id"]}
         await append_event(actor, REPLIED_EVENT, AGGREGATE, str(ticket.id), change, conn)
     return message
+
+
+async def portal_replies_of(actor: Actor, ticket: Ticket) -> list[TicketPortalReply]:
+    """The contact's answers written in the customer portal, oldest first (the caller has
+    been shown the ticket)."""
+    return await TicketPortalReply.filter(agency_id=actor.agency_id, ticket_id=ticket.id).order_by(
+        "created_at", "id"
+    )
 
 
 async def replies_of(actor: Actor, ticket: Ticket) -> list[Message]:

@@ -14,7 +14,7 @@ from domain.lifecycles.ticket import TicketLifecycle
 from domain.meetings import Meeting
 from domain.messages import Message
 from domain.pagination import Ordering
-from domain.tickets import Ticket, TicketErrorCode, TicketOrderField
+from domain.tickets import Ticket, TicketErrorCode, TicketOrderField, TicketPortalReply
 from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_node_ids
@@ -104,6 +104,10 @@ async def calling_tasks(context: RequestContext, record: Ticket) -> list[Calling
 async def meetings(context: RequestContext, record: Ticket) -> list[Meeting]:
     linked: list[Meeting] = await loaders_of(context).ticket_meetings.load(record.id)
     return linked
+
+
+async def portal_replies(context: RequestContext, record: Ticket) -> list[TicketPortalReply]:
+    return await answer(tickets.portal_replies_of(actor_of(context), record))
 
 
 async def replies(context: RequestContext, record: Ticket) -> list[Message]:

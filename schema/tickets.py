@@ -91,6 +91,13 @@ def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
     return relay.GlobalID(type_name, str(value)) if value else None
 
 
+@strawberry.type(description="A contact's answer written in the customer portal.")
+class PortalReplyEntry:
+    body: str = strawberry.field(description="The text.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+    contact_id: relay.GlobalID | None = strawberry.field(description="The Contact who wrote it.")
+
+
 @strawberry.type(
     description="A customer's request to the support team: New, Open, Pending (waiting on the "
     "customer), Resolved (may be reopened for the agency's ticketReopenDays), Closed."
@@ -174,6 +181,21 @@ class Ticket(relay.Node):
     @strawberry.field(description="The earlier ticket this one follows up, if any.")
     def follows_ticket_id(self, root: strawberry.Parent[TicketRecord]) -> relay.GlobalID | None:
         return _gid("Ticket", root.follows_ticket_id)
+
+    @strawberry.field(
+        description="The contact's answers written in the customer portal, oldest first (mail "
+        "answers are on the timeline)."
+    )
+    async def portal_replies(
+        self, info: Info, root: strawberry.Parent[TicketRecord]
+    ) -> list[PortalReplyEntry]:
+        found = await resolve.portal_replies(info.context, root)
+        return [
+            PortalReplyEntry(
+                body=r.body, created_at=r.created_at, contact_id=_gid("Contact", r.contact_id)
+            )
+            for r in found
+        ]
 
     @strawberry.field(description="The public replies sent to the contact, oldest first.")
     async def replies(self, info: Info, root: strawberry.Parent[TicketRecord]) -> list[Message]:

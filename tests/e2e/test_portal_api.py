@@ -119,6 +119,14 @@ async def test_a_contact_follows_only_their_customers_tickets_in_the_portal(
         ],
     }
 
+    seen_by_staff = await api.graphql(
+        "query($id: ID!) { ticket(id: $id) { portalReplies { body contactId } } }",
+        {"id": gid("Ticket", ours.id)},
+    )
+    assert seen_by_staff["ticket"]["portalReplies"] == [
+        {"body": "Done.", "contactId": gid("Contact", grace)}
+    ]
+
     opened = await grace_api.graphql(OPEN)
     ticket = opened["openPortalTicket"]["ticket"]
     assert (ticket["status"], ticket["channel"]) == ("NEW", "PORTAL")
