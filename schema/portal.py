@@ -170,7 +170,9 @@ class OpenPortalTicketInput:
 
 @strawberry.input(description="Your reply on one of your customer's tickets.")
 class ReplyToPortalTicketInput:
-    id: RecordId
+    id: relay.GlobalID = strawberry.field(
+        description="The ticket's global id (NOT_FOUND for any ticket not of your customer)."
+    )
     body: str = strawberry.field(description=f"1 to {MAX_REPLY_LENGTH} characters.")
 
 
@@ -208,7 +210,12 @@ class PortalQuery:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        search: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Text search over the title, category and the body's start."
+            ),
+        ] = None,
     ) -> relay.Connection[PortalArticle]:  # type: ignore[type-var]
         page: Any = await resolve.articles_page(info.context, first, after, search)
         return page  # type: ignore[no-any-return]
