@@ -297,8 +297,8 @@ def _unauthenticated() -> DomainError:
 
 async def portal_actor(links: LinkConfig, credentials: str, request_id: str = "") -> Actor:
     """The portal actor behind a session token, or UNAUTHENTICATED. Checked against the
-    database on every request: a session signed out, or a contact no longer of the customer,
-    ends at once."""
+    database on every request: a session signed out, or a contact no longer of the customer
+    (or deleted), ends at once."""
     try:
         row_id = _row_id(links, LinkPurpose.PORTAL_SESSION, credentials.removeprefix(TOKEN_PREFIX))
     except InvalidLink as exc:
@@ -307,7 +307,12 @@ async def portal_actor(links: LinkConfig, credentials: str, request_id: str = ""
         id=row_id, signed_in_at__isnull=False, ended_at__isnull=True, session_expires_at__gt=_now()
     )
     if row is None or not await CustomerContact.exists(
-        agency_id=row.agency_id, customer_id=row.customer_id, contact_id=row.contact_id
+        agency_id=row.agency_id,
+        customer_id=row.customer_id,
+        contact_id=row.contact_id,
+        contact_id__in=Subquery(
+            Contact.filter(id=row.contact_id, deleted_at__isnull=True).values("id")
+        ),
     ):
         raise _unauthenticated()
     return Actor(
