@@ -1,6 +1,7 @@
 """One benchmark run on one database: migrate, load, check both queries agree, time them
 in-process, measure requests per second over loopback, then concurrent writes with the worker
-running, then a broadcast into an SMTP sink, then public campaign sign-ups."""
+running, then a broadcast into an SMTP sink, then public campaign sign-ups; and the service desk's
+queue page among 10,000 tickets."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from bench.floor import FloorResult, floor_test
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
+from bench.ticket_load import TICKETS, TicketListResult, ticket_list_benchmark
 from bench.timings import Timing, timing
 from bench.write_load import WRITER_COUNTS, WriteLoadResult, write_benchmark
 from crm.app import create_app
@@ -45,6 +47,7 @@ class Options:
     broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
     sign_up_seconds: float = SECONDS  # 0 skips the public sign-up benchmark
     sign_up_clients: int = CLIENTS
+    tickets: int = TICKETS  # 0 skips the ticket list benchmark
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class DatabaseResult:
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
     sign_ups: SignUpLoadResult | None
+    tickets: TicketListResult | None = None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -128,6 +132,13 @@ async def benchmark_database(
                 for _ in range(options.repetitions):
                     graphql_times.append(await _time(by_graphql))
                     sql_times.append(await _time(by_sql))
+                ticket_list = (
+                    await ticket_list_benchmark(
+                        client, options.tickets, options.repetitions, options.warmup
+                    )
+                    if options.tickets
+                    else None
+                )
     under_load = await load_test(database_url, workdir, options.seconds, options.concurrency)
     under_load_workers = await load_test(
         database_url, workdir, options.seconds, options.concurrency, options.api_workers
@@ -165,4 +176,5 @@ async def benchmark_database(
         writes=writes,
         broadcast=broadcast,
         sign_ups=sign_ups,
+        tickets=ticket_list,
     )

@@ -137,6 +137,25 @@ def sign_up_table(results: Sequence[DatabaseResult]) -> str:
     return _aligned(rows) if len(rows) > 1 else "(no sign-up benchmark)"
 
 
+TICKET_HEADER = ("database", "tickets", "open urgent", "page rows", "queue page p50/p95 ms")
+
+
+def ticket_table(results: Sequence[DatabaseResult]) -> str:
+    """The service desk's queue page: open urgent tickets with their SLA time left."""
+    rows = [TICKET_HEADER] + [
+        (
+            r.database,
+            f"{t.tickets:,}",
+            f"{t.open_urgent:,}",
+            str(t.rows),
+            f"{t.latency.median_ms:.1f} / {t.latency.p95_ms:.1f}",
+        )
+        for r in results
+        if (t := r.tickets) is not None
+    ]
+    return _aligned(rows) if len(rows) > 1 else "(no ticket benchmark)"
+
+
 def table(results: Sequence[DatabaseResult]) -> str:
     rows = [HEADER] + [
         (

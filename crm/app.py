@@ -31,6 +31,7 @@ from crm.middleware import (
     RequestLogMiddleware,
 )
 from crm.password_reset_http import PasswordResetPage
+from crm.portal_http import PortalPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
 from crm.settings import Environment, Settings
 from crm.survey_http import SurveyPage
@@ -48,6 +49,11 @@ from domain.public_pages import (
     CAMPAIGN_WIDGET_PATH,
     LOGO_PATH,
     PASSWORD_RESET_PATH,
+    PORTAL_LINK_PATH,
+    PORTAL_SIGN_IN_PATH,
+    PORTAL_SIGN_OUT_PATH,
+    PORTAL_TICKET_ROUTE,
+    PORTAL_TICKETS_PATH,
     SURVEY_PATH,
     UNSUBSCRIBE_PATH,
     WIDGET_SCRIPT_PATH,
@@ -127,6 +133,9 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
     booking = BookingPage(settings.unsubscribe_links())
     password_reset = PasswordResetPage(settings.unsubscribe_links())
     survey = SurveyPage(settings.unsubscribe_links())
+    portal = PortalPage(
+        settings.unsubscribe_links(), secure_cookies=settings.public_url.startswith("https://")
+    )
     logos = AgencyLogos(settings.storage())
     campaigns = CampaignPages(
         settings.unsubscribe_links(),
@@ -202,6 +211,15 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
             Route(WIDGET_SCRIPT_PATH, campaigns.script, methods=["GET"]),
             Route(SURVEY_PATH, survey.show, methods=["GET"]),
             Route(SURVEY_PATH, survey.rate, methods=["POST"]),
+            Route(PORTAL_TICKETS_PATH, portal.tickets, methods=["GET"]),
+            Route(PORTAL_TICKETS_PATH, portal.open_ticket, methods=["POST"]),
+            Route(PORTAL_TICKET_ROUTE, portal.ticket, methods=["GET"]),
+            Route(PORTAL_TICKET_ROUTE, portal.reply, methods=["POST"]),
+            Route(PORTAL_SIGN_OUT_PATH, portal.sign_out, methods=["POST"]),
+            Route(PORTAL_LINK_PATH, portal.show_link, methods=["GET"]),
+            Route(PORTAL_LINK_PATH, portal.use_link, methods=["POST"]),
+            Route(PORTAL_SIGN_IN_PATH, portal.sign_in_form, methods=["GET"]),
+            Route(PORTAL_SIGN_IN_PATH, portal.request_link, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

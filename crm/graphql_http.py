@@ -37,6 +37,7 @@ from crm.graphql_ws import (
     KeepAliveTransportWSHandler,
 )
 from db.busy import RETRY_AFTER
+from domain import portal
 from domain.auth import AuthConfig, actor_for_credentials
 from domain.email_accounts import MailboxPolicy
 from domain.errors import DomainError
@@ -165,7 +166,14 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             context.auth_problem = "Use `Authorization: Bearer <access token or API key>`."
             return
         try:
-            context.actor = await actor_for_credentials(self.auth, credentials, context.request_id)
+            if credentials.startswith(portal.TOKEN_PREFIX) and self.links is not None:
+                context.actor = await portal.portal_actor(
+                    self.links, credentials, context.request_id
+                )
+            else:
+                context.actor = await actor_for_credentials(
+                    self.auth, credentials, context.request_id
+                )
         except DomainError as exc:
             context.actor, context.auth_problem = None, exc.message
 

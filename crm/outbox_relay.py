@@ -44,7 +44,7 @@ from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInpu
 from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
 from workflows.ticket_closing import TicketClosing, TicketClosingInput
-from workflows.ticket_sla import ClockSignal, TicketSla, TicketSlaInput
+from workflows.ticket_sla import ClockSignal, ClockTargets, TicketSla, TicketSlaInput
 
 log = logging.getLogger(f"{WORKER_LOGGER}.outbox")
 
@@ -335,15 +335,20 @@ class OutboxRelay:
         await self._start_once(message, TicketSla.run, request, "ticket SLA")
 
     async def _signal_ticket_sla(self, message: OutboxMessage) -> None:
-        """A ticket's clocks paused, resumed, met or stopped; a run that has ended (every
-        clock met or breached) has nothing to be told."""
+        """A ticket's clocks paused, resumed, met, retargeted or stopped; a run that has ended
+        (every clock met or breached) has nothing to be told."""
         handle = self.client.get_workflow_handle(message.workflow_id)
         name = message.payload["signal"]
         at = ClockSignal(datetime.fromisoformat(message.payload["at"]))
+        targets = ClockTargets(
+            message.payload.get("first_response_target"),
+            message.payload.get("resolution_target"),
+        )
         signals: dict[str, Any] = {
             "pause": (TicketSla.pause, at),
             "resume": (TicketSla.resume, at),
             "responded": (TicketSla.responded, at),
+            "retarget": (TicketSla.retarget, targets),
         }
         try:
             if name == "stop":

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     booking_link_days: int = Field(default=60, gt=0, le=3650)
     # How long an emailed password reset link works (once).
     password_reset_minutes: int = Field(default=30, gt=0, le=24 * 60)
+    # The customer portal: how long an emailed sign-in link works (once), and the session.
+    portal_link_minutes: int = Field(default=15, gt=0, le=24 * 60)
+    portal_session_hours: int = Field(default=8, gt=0, le=24 * 30)
     # Public campaign pages and widgets (`/c/<agency>/<code>`): a sign-up form sent back sooner
     # than this is a bot's; requests each client address and each campaign may make.
     campaign_form_min_seconds: float = Field(default=3.0, ge=0, le=600)
@@ -257,6 +260,8 @@ class Settings(BaseSettings):
             booking_lifetime=timedelta(days=self.booking_link_days),
             reset_lifetime=timedelta(minutes=self.password_reset_minutes),
             inbound_domain=self.inbound_domain,
+            portal_link_lifetime=timedelta(minutes=self.portal_link_minutes),
+            portal_session_lifetime=timedelta(hours=self.portal_session_hours),
         )
 
     def campaign_limits(self) -> PublicLimits:

@@ -27,6 +27,8 @@ class CallingTask(Searchable):
     reschedule_count = fields.IntField(default=0)
     tags: fields.Field[list[str]] = fields.JSONField(default=list, db_default="[]")
     status = fields.CharField(max_length=20, default="new", db_index=True)
+    # The support ticket it is part of (null: none).
+    ticket_id = fields.UUIDField(null=True, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)

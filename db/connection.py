@@ -56,6 +56,7 @@ MODEL_MODULES = [
     "db.service_levels",
     "db.ticket_assignment",
     "db.knowledge_base",
+    "db.portal",
 ]
 
 

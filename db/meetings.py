@@ -31,6 +31,8 @@ class Meeting(Model):
     ends_at = fields.DatetimeField(null=True)
     sequence = fields.IntField(default=0)
     status = fields.CharField(max_length=20, default="proposed", db_index=True)
+    # The support ticket it is part of (null: none).
+    ticket_id = fields.UUIDField(null=True, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import fields
+from tortoise.models import Model
 
 from db.search import Searchable
 
@@ -54,6 +55,8 @@ class Ticket(Searchable):
     first_response_breached_at = fields.DatetimeField(null=True)
     resolution_warned_at = fields.DatetimeField(null=True)
     resolution_breached_at = fields.DatetimeField(null=True)
+    # The earlier ticket this one follows up (a customer's mail to a ticket closed for good).
+    follows_ticket_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
@@ -61,3 +64,18 @@ class Ticket(Searchable):
     class Meta:
         table = "ticket"
         indexes = (("agency_id", "created_at", "id"),)
+
+
+class TicketPortalReply(Model):
+    """A contact's answer to a ticket, written in the customer portal (the agency's public
+    replies are messages, `db.messages`)."""
+
+    id = fields.UUIDField(primary_key=True)
+    agency_id = fields.UUIDField()
+    ticket_id = fields.UUIDField(db_index=True)
+    contact_id = fields.UUIDField(null=True)
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "ticket_portal_reply"

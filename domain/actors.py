@@ -19,11 +19,11 @@ class ApiScope(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """A person, an API key or the system (flows) acting inside one agency.
+    """A person, an API key, a portal contact or the system (flows) acting inside one agency.
 
     `agency_id` scopes every read and write; `id` is what the audit log records
-    (`user:<uuid>`, `api_key:<uuid>`, `system:<name>`). `team` holds the ids of the users in
-    the actor's org unit and below, for Sales Heads.
+    (`user:<uuid>`, `api_key:<uuid>`, `portal:<contact uuid>`, `system:<name>`). `team`
+    holds the ids of the users in the actor's org unit and below, for Sales Heads.
     """
 
     agency_id: UUID
@@ -34,10 +34,19 @@ class Actor:
     team: frozenset[UUID] = frozenset()
     api_scopes: frozenset[ApiScope] | None = None  # None: not an API key
     session_id: UUID | None = None
+    # A customer portal session (`domain.portal`): a contact acting for their customer, with
+    # no role, so every staff policy refuses it; only the portal's services serve it.
+    portal_customer_id: UUID | None = None
+    portal_contact_id: UUID | None = None
+    portal_session_id: UUID | None = None
 
     @property
     def is_api_key(self) -> bool:
         return self.api_scopes is not None
+
+    @property
+    def is_portal(self) -> bool:
+        return self.portal_customer_id is not None
 
     @classmethod
     def system(cls, agency_id: UUID, name: str) -> Actor:

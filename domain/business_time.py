@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 MINUTES_A_DAY = 24 * 60
@@ -58,22 +59,30 @@ def check_weekly_hours(weekly_hours: list[list[list[int]]]) -> str | None:
     return None
 
 
-def _open_intervals(calendar: BusinessCalendar, day: date) -> list[tuple[datetime, datetime]]:
+def _open_intervals(calendar: BusinessCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
     """The day's working intervals as UTC moments (none on a holiday)."""
     if day.isoformat() in calendar.holidays:
-        return []
-    zone = ZoneInfo(calendar.time_zone)
-    intervals = []
-    for start, end in sorted(calendar.weekly_hours[day.weekday()]):
-        opens = datetime.combine(day, time()) + timedelta(minutes=start)
-        closes = datetime.combine(day, time()) + timedelta(minutes=end)
-        intervals.append(
-            (
-                opens.replace(tzinfo=zone).astimezone(UTC),
-                closes.replace(tzinfo=zone).astimezone(UTC),
-            )
+        return ()
+    hours = tuple((start, end) for start, end in sorted(calendar.weekly_hours[day.weekday()]))
+    return _day_intervals(calendar.time_zone, hours, day)
+
+
+@lru_cache(maxsize=4096)
+def _day_intervals(
+    time_zone: str, hours: tuple[tuple[int, int], ...], day: date
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Working intervals of a day in a zone as UTC moments. Kept: a page of tickets (and a
+    workflow's every wake-up) walks the same few days again and again, and this time zone
+    arithmetic is most of a ticket's SLA figures' cost. A pure function of its arguments."""
+    zone = ZoneInfo(time_zone)
+    midnight = datetime.combine(day, time())
+    return tuple(
+        (
+            (midnight + timedelta(minutes=start)).replace(tzinfo=zone).astimezone(UTC),
+            (midnight + timedelta(minutes=end)).replace(tzinfo=zone).astimezone(UTC),
         )
-    return intervals
+        for start, end in hours
+    )
 
 
 def _local_day(calendar: BusinessCalendar, moment: datetime) -> date:

@@ -4,6 +4,7 @@ reschedule, complete with an outcome, abort)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -34,12 +35,12 @@ from domain.lifecycles.calling_task import CallingTaskLifecycle
 from domain.notification_kinds import NotificationKind
 from domain.notifications import notify_user
 from domain.pagination import Ordering, Page
-from domain.policies import may_own
+from domain.policies import may_own, scope
 from domain.record_changes import record_created, record_transitioned, record_updated
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
-from domain.roles import Access, Resource
-from domain.sales_records import locked, scoped
+from domain.roles import Access, Resource, RowScope
+from domain.sales_records import locked, scoped, ticket_visible
 from domain.users import assignable_owner
 
 AGGREGATE = "calling_task"
@@ -78,6 +79,7 @@ class CallingTaskChanges(BaseModel):
     customer_id: UUID | None = None
     lead_id: UUID | None = None
     deal_id: UUID | None = None
+    ticket_id: UUID | None = None
     assignee_id: UUID | None = None
     due_at: datetime | None = None
     notes: LongText = ""
@@ -91,6 +93,7 @@ class CallingTaskFilter(RecordFilter):
     customer_id: UUID | None = None
     lead_id: UUID | None = None
     deal_id: UUID | None = None
+    ticket_id: UUID | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
 
@@ -114,6 +117,7 @@ def snapshot(task: CallingTask) -> dict[str, Any]:
         "customer_id": text(task.customer_id),
         "lead_id": text(task.lead_id),
         "deal_id": text(task.deal_id),
+        "ticket_id": text(task.ticket_id),
         "assignee_id": text(task.assignee_id),
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "notes": task.notes,
@@ -162,6 +166,9 @@ async def _check_links(actor: Actor, fields: dict[str, Any], conn: BaseDBAsyncCl
         value = fields.get(field)
         if value is not None and not await _visible(actor, model, value, conn):
             raise DomainError(CallingTaskErrorCode.NOT_FOUND, f"No such {field[:-3]}.", field)
+    ticket = fields.get("ticket_id")
+    if ticket is not None and not await ticket_visible(actor, ticket, conn):
+        raise DomainError(CallingTaskErrorCode.NOT_FOUND, "No such ticket.", "ticket_id")
     if "assignee_id" in fields:
         if not may_own(actor, Resource.SALES_RECORDS, fields["assignee_id"]):
             raise DomainError(
@@ -182,6 +189,21 @@ async def get_calling_task(actor: Actor, task_id: UUID) -> CallingTask:
     return task
 
 
+async def tasks_of_tickets(
+    actor: Actor, ticket_ids: Sequence[UUID]
+) -> dict[UUID, list[CallingTask]]:
+    """The calling tasks linked to tickets the actor has been shown, those the actor may read,
+    in one query, by due time (unscheduled last)."""
+    if scope(actor, Resource.SALES_RECORDS, Access.READ) is RowScope.NONE:
+        return {}
+    found: dict[UUID, list[CallingTask]] = {}
+    linked = _scoped(actor).filter(ticket_id__in=list(ticket_ids))
+    for task in await linked.order_by("due_at", "created_at", "id"):
+        if task.ticket_id is not None:
+            found.setdefault(task.ticket_id, []).append(task)
+    return found
+
+
 async def list_calling_tasks(
     actor: Actor,
     first: int,
@@ -199,7 +221,7 @@ async def list_calling_tasks(
             query = query.filter(due_at__gte=where.due_after)
         if where.due_before is not None:
             query = query.filter(due_at__lt=where.due_before)
-        exact = {"assignee_id", "contact_id", "customer_id", "lead_id", "deal_id"}
+        exact = {"assignee_id", "contact_id", "customer_id", "lead_id", "deal_id", "ticket_id"}
         query = await filtered(query, actor, AGGREGATE, where, exact)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
 

@@ -50,6 +50,8 @@ from db.events import Event
 from db.flow_runs import FlowRun, FlowStepEffect
 from db.message_preferences import ConsentChange, MessagePreference, UndeliverableAddress
 from db.notes import Note
+from db.portal import PortalSignIn
+from db.tickets import TicketPortalReply
 from domain import tags
 from domain.actors import Actor
 from domain.audit import record_audit
@@ -193,6 +195,13 @@ async def _empty_what_is_theirs(actor: Actor, contact: Contact, conn: BaseDBAsyn
         UndeliverableAddress.filter(agency_id=agency_id, address__in=emails).using_db(conn).delete()
     )
     await tags.untag_record(actor, AGGREGATE, contact.id, conn)
+    # What they wrote in the customer portal, and their portal sign-ins (sessions end).
+    await (
+        TicketPortalReply.filter(agency_id=agency_id, contact_id=contact.id)
+        .using_db(conn)
+        .update(body=ERASED)
+    )
+    await PortalSignIn.filter(agency_id=agency_id, contact_id=contact.id).using_db(conn).delete()
     messages = await messages_to(contact, conn)
     for message in messages:
         message.update_from_dict(

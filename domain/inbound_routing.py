@@ -204,14 +204,21 @@ async def _sender_contact(actor: Actor, email: InboundEmail, parsed: ParsedEmail
 
 
 async def _new_ticket(
-    actor: Actor, email: InboundEmail, parsed: ParsedEmail, records: list[tuple[str, str]]
+    actor: Actor,
+    email: InboundEmail,
+    parsed: ParsedEmail,
+    records: list[tuple[str, str]],
+    follows: Ticket | None = None,
 ) -> UUID:
     """The ticket a support message opens, once: its id derives from the message's, so a
-    retried activity finds it."""
+    retried activity finds it. `follows`: the ticket the mail answered, too late to reopen
+    (the new one names it, and keeps its customer)."""
     ticket_id = uuid.uuid5(email.id, "ticket")
     if await Ticket.exists(id=ticket_id):
         return ticket_id
     customer = next((UUID(i) for t, i in records if t == "customer"), None)
+    if follows is not None and follows.customer_id is not None:
+        customer = follows.customer_id
     data = {
         "subject": (parsed.subject or f"Email from {parsed.from_address}")[:200],
         "description": (parsed.reply_text or parsed.text)[: tickets.MAX_DESCRIPTION_LENGTH],
@@ -219,7 +226,9 @@ async def _new_ticket(
         "contact_id": email.contact_id,
         "customer_id": customer,
     }
-    return (await tickets.create_ticket(actor, data, ticket_id=ticket_id)).id
+    follows_id = follows.id if follows is not None else None
+    created = await tickets.create_ticket(actor, data, ticket_id, follows_ticket_id=follows_id)
+    return created.id
 
 
 async def _link(
@@ -369,8 +378,12 @@ async def process_inbound_email(
     if parsed.auto_reply:
         outcome = Outcome.AUTO_REPLY
     elif ticket is not None:
-        await tickets.customer_replied(ticket.id, email.agency_id)
+        answer = await tickets.customer_replied(ticket.id, email.agency_id)
         outcome = Outcome.TICKET_REPLY
+        if answer is tickets.CustomerAnswer.TOO_LATE:  # closed for good: a follow-up ticket
+            follows = ticket
+            ticket = await Ticket.get(id=await _new_ticket(actor, email, parsed, records, follows))
+            outcome = Outcome.NEW_TICKET
     elif answered is None and email.mailbox == Mailbox.SUPPORT and agency.tickets_from_mail:
         if email.contact_id is None:
             email.contact_id = await _sender_contact(actor, email, parsed)

@@ -53,8 +53,10 @@ from domain.notification_kinds import NotificationKind
 from domain.notifications import notify_user
 from domain.outbox import OutboxKind, enqueue
 from domain.pagination import Ordering, Page, keyset_page
+from domain.policies import scope
 from domain.record_changes import record_created, record_transitioned
-from domain.sales_records import check_owner, locked, scoped
+from domain.roles import Access, Resource, RowScope
+from domain.sales_records import check_owner, locked, scoped, ticket_visible
 from domain.signed_links import LinkPurpose
 
 AGGREGATE = "meeting"
@@ -95,6 +97,7 @@ class ProposeMeeting(BaseModel):
     lead_id: UUID | None = None
     deal_id: UUID | None = None
     calling_task_id: UUID | None = None
+    ticket_id: UUID | None = None
     owner_id: UUID | None = None
     title: RequiredName
     slots: list[datetime] = Field(min_length=1, max_length=MAX_SLOTS)
@@ -112,6 +115,7 @@ class MeetingFilter(BaseModel):
     lead_id: UUID | None = None
     deal_id: UUID | None = None
     calling_task_id: UUID | None = None
+    ticket_id: UUID | None = None
     starts_after: datetime | None = None
     starts_before: datetime | None = None
 
@@ -136,6 +140,7 @@ def snapshot(meeting: Meeting) -> dict[str, Any]:
         "lead_id": text(meeting.lead_id),
         "deal_id": text(meeting.deal_id),
         "calling_task_id": text(meeting.calling_task_id),
+        "ticket_id": text(meeting.ticket_id),
         "location": meeting.location,
         "duration_minutes": meeting.duration_minutes,
         "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,
@@ -179,7 +184,7 @@ async def list_meetings(
             where = MeetingFilter.model_validate(criteria)
         except ValidationError as exc:
             raise input_errors(exc, _CODES, MeetingErrorCode.INVALID) from exc
-        exact = ("owner_id", "contact_id", "lead_id", "deal_id", "calling_task_id")
+        exact = ("owner_id", "contact_id", "lead_id", "deal_id", "calling_task_id", "ticket_id")
         query = query.filter(
             **{name: getattr(where, name) for name in exact if getattr(where, name) is not None}
         )
@@ -192,6 +197,21 @@ async def list_meetings(
     if ordering.field == MeetingOrderField.STARTS_AT:
         query = query.filter(starts_at__isnull=False)  # a proposed meeting has no time yet
     return await keyset_page(query, ordering, first, after)
+
+
+async def meetings_of_tickets(
+    actor: Actor, ticket_ids: Sequence[UUID]
+) -> dict[UUID, list[Meeting]]:
+    """The meetings linked to tickets the actor has been shown, those the actor may read, in
+    one query, earliest first (unbooked ones last)."""
+    if scope(actor, Resource.SALES_RECORDS, Access.READ) is RowScope.NONE:
+        return {}
+    found: dict[UUID, list[Meeting]] = {}
+    linked = _scoped(actor).filter(ticket_id__in=list(ticket_ids))
+    for meeting in await linked.order_by("starts_at", "created_at", "id"):
+        if meeting.ticket_id is not None:
+            found.setdefault(meeting.ticket_id, []).append(meeting)
+    return found
 
 
 async def slots_of_meetings(
@@ -314,6 +334,8 @@ async def _check_links(actor: Actor, command: ProposeMeeting, conn: BaseDBAsyncC
             raise DomainError(
                 MeetingErrorCode.NOT_FOUND, "No such calling task.", "calling_task_id"
             )
+    if command.ticket_id is not None and not await ticket_visible(actor, command.ticket_id, conn):
+        raise DomainError(MeetingErrorCode.NOT_FOUND, "No such ticket.", "ticket_id")
     if not contact.emails:
         raise DomainError(
             MeetingErrorCode.NO_ADDRESS, "The contact has no email address.", "contact_id"
@@ -349,6 +371,7 @@ async def propose_meeting(actor: Actor, data: dict[str, Any]) -> Meeting:
             lead_id=command.lead_id,
             deal_id=command.deal_id,
             calling_task_id=command.calling_task_id,
+            ticket_id=command.ticket_id,
             title=command.title,
             location=command.location,
             duration_minutes=command.duration_minutes,

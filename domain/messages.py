@@ -300,6 +300,7 @@ PAGE_LINK_LABELS = {
     LinkPurpose.BOOKING: "Pick the time that suits you",
     LinkPurpose.PASSWORD_RESET: "Choose a new password",
     LinkPurpose.SURVEY: "Tell us how we did",
+    LinkPurpose.PORTAL_SIGN_IN: "Sign in to the support portal",
 }
 
 

@@ -15,6 +15,13 @@ UNSUBSCRIBE_PATH = "/unsubscribe/{token}"
 BOOKING_PATH = "/book/{token}"
 PASSWORD_RESET_PATH = "/reset-password/{token}"
 SURVEY_PATH = "/survey/{token}"
+# The customer portal: an agency's sign-in page, the emailed link, and the signed-in pages.
+PORTAL_SIGN_IN_PATH = "/portal/{agency}/sign-in"
+PORTAL_LINK_PATH = "/portal/link/{token}"
+PORTAL_TICKETS_PATH = "/portal/tickets"
+# The route of one ticket's page: its id is a UUID (so no agency's sign-in page is shadowed).
+PORTAL_TICKET_ROUTE = "/portal/tickets/{id:uuid}"
+PORTAL_SIGN_OUT_PATH = "/portal/sign-out"
 LOGO_PATH = "/logos/{id}"
 # A public campaign, named by its agency's slug and its code: the page, the document its
 # widget frames, and what their forms post to. The widget's script is one file for everyone.
@@ -24,8 +31,19 @@ CAMPAIGN_LIKE_PATH = CAMPAIGN_PATH + "/like"
 CAMPAIGN_SIGN_UP_PATH = CAMPAIGN_PATH + "/sign-up"
 WIDGET_SCRIPT_PATH = "/widget.js"
 # Pages whose path ends in a signed link's token (a credential: logged as a fingerprint).
-SIGNED_PATHS = (UNSUBSCRIBE_PATH, BOOKING_PATH, PASSWORD_RESET_PATH, SURVEY_PATH)
-_PATHS = {"booking": BOOKING_PATH, "password_reset": PASSWORD_RESET_PATH, "survey": SURVEY_PATH}
+SIGNED_PATHS = (
+    UNSUBSCRIBE_PATH,
+    BOOKING_PATH,
+    PASSWORD_RESET_PATH,
+    SURVEY_PATH,
+    PORTAL_LINK_PATH,
+)
+_PATHS = {
+    "booking": BOOKING_PATH,
+    "password_reset": PASSWORD_RESET_PATH,
+    "survey": SURVEY_PATH,
+    "portal_sign_in": PORTAL_LINK_PATH,
+}
 
 
 def page_path(purpose: LinkPurpose, token: str) -> str:

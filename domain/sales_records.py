@@ -15,10 +15,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from db.tickets import Ticket
 from domain.actors import Actor
 from domain.errors import DomainError
-from domain.policies import may_own, rows
-from domain.roles import Access, Resource
+from domain.policies import may_own, rows, scope
+from domain.roles import Access, Resource, RowScope
 from domain.users import assignable_owner
 
 M = TypeVar("M", bound=Model)
@@ -33,6 +34,15 @@ def scoped(
 ) -> QuerySet[M]:
     """Rows of `model` the actor may read (or change), never soft-deleted ones."""
     return model.filter(rows(actor, resource, access, owner_field), deleted_at__isnull=True)
+
+
+async def ticket_visible(actor: Actor, ticket_id: UUID, conn: BaseDBAsyncClient) -> bool:
+    """May the actor read the ticket? A calling task or a meeting is linked only to one it
+    sees (an actor with no access to tickets sees none)."""
+    if scope(actor, Resource.TICKETS, Access.READ) is RowScope.NONE:
+        return False
+    tickets = scoped(Ticket, actor, Access.READ, "assignee_id", Resource.TICKETS)
+    return await tickets.using_db(conn).filter(id=ticket_id).exists()
 
 
 async def locked(

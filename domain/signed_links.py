@@ -39,6 +39,10 @@ class LinkPurpose(StrEnum):
     # minimum fill time is measured from it): not a link, but signed the same way.
     CAMPAIGN_FORM = "campaign_form"
     SURVEY = "survey"
+    # The customer portal: the emailed one-time sign-in link, and the session it opens (a
+    # bearer token for the API and the portal page's cookie, naming the sign-in's row).
+    PORTAL_SIGN_IN = "portal_sign_in"
+    PORTAL_SESSION = "portal_session"
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,14 @@ class LinkConfig:
     # Password reset links are short-lived (and their row is spent on first use).
     reset_lifetime: timedelta = timedelta(minutes=30)
     form_lifetime: timedelta = timedelta(hours=12)  # a campaign sign-up form, once served
+    portal_link_lifetime: timedelta = timedelta(minutes=15)
+    portal_session_lifetime: timedelta = timedelta(hours=8)
 
     def lifetime_of(self, purpose: LinkPurpose) -> timedelta:
+        if purpose is LinkPurpose.PORTAL_SIGN_IN:
+            return self.portal_link_lifetime
+        if purpose is LinkPurpose.PORTAL_SESSION:
+            return self.portal_session_lifetime
         if purpose is LinkPurpose.PASSWORD_RESET:
             return self.reset_lifetime
         if purpose is LinkPurpose.CAMPAIGN_FORM:

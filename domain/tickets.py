@@ -41,7 +41,9 @@ from db.agencies import Agency, OrgUnit
 from db.contacts import Contact
 from db.customers import Customer
 from db.messages import Message
+from db.service_levels import SlaPolicy
 from db.tickets import Ticket as Ticket
+from db.tickets import TicketPortalReply
 from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
@@ -292,11 +294,15 @@ async def _check_fields(actor: Actor, fields: dict[str, Any]) -> None:
 
 
 async def create_ticket(
-    actor: Actor, data: dict[str, Any], ticket_id: UUID | None = None
+    actor: Actor,
+    data: dict[str, Any],
+    ticket_id: UUID | None = None,
+    follows_ticket_id: UUID | None = None,
 ) -> Ticket:
     """A new ticket (New). A person who opens one without naming an assignee leaves it in
     the queue (unassigned), unless their role works only their own tickets. `ticket_id`: the
-    id to give it (mail opens its ticket under an id derived from the message, once)."""
+    id to give it (mail opens its ticket under an id derived from the message, once);
+    `follows_ticket_id`: the earlier ticket it follows up."""
     fields = _parse(data, partial=False)
     if fields["assignee_id"] is None and not may_own(actor, Resource.TICKETS, None):
         fields["assignee_id"] = actor.user_id
@@ -304,7 +310,7 @@ async def create_ticket(
     async with in_transaction() as conn:
         if fields["assignee_id"] is None:
             await _assign(actor.agency_id, fields, conn)
-        ticket = Ticket(agency_id=actor.agency_id, **fields)
+        ticket = Ticket(agency_id=actor.agency_id, follows_ticket_id=follows_ticket_id, **fields)
         if ticket_id is not None:
             ticket.id = ticket_id
         await ticket.save(using_db=conn, force_create=True)
@@ -322,6 +328,8 @@ async def update_ticket(actor: Actor, ticket_id: UUID, data: dict[str, Any]) -> 
             raise DomainError(TicketErrorCode.CLOSED, "A closed ticket does not change.", "id")
         before = snapshot(ticket)
         ticket.update_from_dict(fields)
+        if ticket.priority != before["priority"]:
+            await _retarget_clocks(ticket, conn)
         await ticket.save(using_db=conn)
         old, new = changed_fields(before, snapshot(ticket))
         if new:
@@ -446,18 +454,34 @@ async def close_after_window(ticket_id: UUID, resolved_at: datetime) -> bool:
     return True
 
 
-async def customer_replied(ticket_id: UUID, agency_id: UUID) -> bool:
-    """The customer answered (mail threaded to the ticket): a Pending ticket is Open again
-    and its clocks run. Whether it moved (a ticket in any other state stays)."""
-    actor = Actor.system(agency_id, "inbound-email")
+class CustomerAnswer(StrEnum):
+    """What a customer's answer (mail threaded to the ticket, a portal reply) did to it."""
+
+    REOPENED = "reopened"  # Pending or Resolved (within the reopen window): Open again
+    STAYED = "stayed"  # New or Open: it stays
+    TOO_LATE = "too_late"  # Closed, or Resolved past the window: a new ticket is needed
+
+
+async def customer_replied(
+    ticket_id: UUID, agency_id: UUID, by: str = "inbound-email"
+) -> CustomerAnswer:
+    """The customer answered: a Pending ticket is Open again (`CUSTOMER_REPLIED`), a Resolved
+    one is reopened while the agency's reopen window holds (`REOPEN`), and the clocks run
+    again; a Closed one, or a Resolved one past the window, is TOO_LATE."""
+    actor = Actor.system(agency_id, by)
     ticket = await Ticket.get_or_none(id=ticket_id, agency_id=agency_id, deleted_at__isnull=True)
-    if ticket is None or ticket.status != "pending":
-        return False
+    if ticket is None or ticket.status == "closed":
+        return CustomerAnswer.TOO_LATE
+    event = {"pending": "customer_replied", "resolved": "reopen"}.get(ticket.status)
+    if event is None:
+        return CustomerAnswer.STAYED
     try:
-        await transition_ticket(actor, ticket_id, "customer_replied")
-    except DomainError:  # moved on meanwhile (an agent resolved it): it stays where it is
-        return False
-    return True
+        await transition_ticket(actor, ticket_id, event)
+    except DomainError as refused:
+        if refused.code == TicketErrorCode.GUARD_FAILED:  # resolved too long ago
+            return CustomerAnswer.TOO_LATE
+        return CustomerAnswer.STAYED  # moved on meanwhile (an agent resolved it): it stays
+    return CustomerAnswer.REOPENED
 
 
 # --- the satisfaction survey ------------------------------------------------------------------
@@ -605,6 +629,14 @@ async def reply_to_ticket(actor: Actor, ticket_id: UUID, body: str) -> Message:
     return message
 
 
+async def portal_replies_of(actor: Actor, ticket: Ticket) -> list[TicketPortalReply]:
+    """The contact's answers written in the customer portal, oldest first (the caller has
+    been shown the ticket)."""
+    return await TicketPortalReply.filter(agency_id=actor.agency_id, ticket_id=ticket.id).order_by(
+        "created_at", "id"
+    )
+
+
 async def replies_of(actor: Actor, ticket: Ticket) -> list[Message]:
     """The ticket's public replies, oldest first (the caller has been shown the ticket)."""
     return await Message.filter(
@@ -659,12 +691,39 @@ async def _start_clocks(ticket: Ticket, conn: BaseDBAsyncClient) -> None:
     )
 
 
+async def _retarget_clocks(ticket: Ticket, conn: BaseDBAsyncClient) -> None:
+    """A new priority: the targets of the same policy version the ticket opened under (and
+    its customer's rating), on the row and in the run. A ticket opened without clocks keeps
+    none."""
+    if ticket.sla_calendar is None or ticket.sla_policy_version is None:
+        return
+    policy = (
+        await SlaPolicy.filter(agency_id=ticket.agency_id, version=ticket.sla_policy_version)
+        .using_db(conn)
+        .first()
+    )
+    if policy is None:
+        return
+    targets = targets_for(policy, ticket.priority, await _rating(ticket.customer_id, conn))
+    ticket.first_response_target = targets.first_response
+    ticket.resolution_target = targets.resolution
+    extra = {
+        "first_response_target": targets.first_response,
+        "resolution_target": targets.resolution,
+    }
+    await _signal_clocks(ticket, "retarget", datetime.now(UTC), conn, extra)
+
+
 async def _signal_clocks(
-    ticket: Ticket, signal: str, at: datetime, conn: BaseDBAsyncClient
+    ticket: Ticket,
+    signal: str,
+    at: datetime,
+    conn: BaseDBAsyncClient,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     if ticket.sla_calendar is None:
         return
-    payload = {"signal": signal, "at": at.isoformat()}
+    payload = {"signal": signal, "at": at.isoformat(), **(extra or {})}
     workflow_id = sla_workflow_id(ticket.id)
     await enqueue(ticket.agency_id, OutboxKind.SIGNAL_TICKET_SLA, workflow_id, payload, conn)
 

@@ -24,6 +24,7 @@ LINKS = {
     "customer_id": "Customer",
     "lead_id": "Lead",
     "deal_id": "Deal",
+    "ticket_id": "Ticket",
 }
 
 

@@ -13,6 +13,7 @@ from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEvents
 from domain.password_resets import ResetLimits
 from domain.policies import AccessErrorCode
+from domain.portal import PortalLimits
 from domain.signed_links import LinkConfig
 from domain.storage import Storage
 from domain.webhook_deliveries import WebhookConfig
@@ -42,6 +43,7 @@ class RequestContext:
     # How password reset links are signed (None: resets are not offered here) and limited.
     links: LinkConfig | None = None
     reset_limits: ResetLimits = field(default_factory=ResetLimits)
+    portal_limits: PortalLimits = field(default_factory=PortalLimits)
     # Where people outside the API reach the CRM (the base of referral links).
     public_url: str = ""
     _loaders: Loaders | None = None

@@ -10,8 +10,9 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from domain import campaigns, contacts, customers, deals, leads, meetings, users
+from domain import calling_tasks, campaigns, contacts, customers, deals, leads, meetings, users
 from domain.actors import Actor
+from domain.calling_tasks import CallingTask
 from domain.campaign_counters import Totals
 from domain.campaign_roi import CampaignReturn
 from domain.contacts import Contact
@@ -19,7 +20,7 @@ from domain.custom_field_values import FieldValue, RecordKey, values_of_records
 from domain.customers import ContactLink, Customer
 from domain.deals import Deal
 from domain.leads import Lead
-from domain.meetings import MeetingSlot
+from domain.meetings import Meeting, MeetingSlot
 from domain.message_preferences import Preferences, preferences_of_records
 from domain.users import Colleague
 
@@ -59,6 +60,8 @@ class Loaders:
     contact_preferences: DataLoader[UUID, Preferences] = field(init=False)
     customer_preferences: DataLoader[UUID, Preferences] = field(init=False)
     meeting_slots: DataLoader[UUID, list[MeetingSlot]] = field(init=False)
+    ticket_calling_tasks: DataLoader[UUID, list[CallingTask]] = field(init=False)
+    ticket_meetings: DataLoader[UUID, list[Meeting]] = field(init=False)
     campaign_totals: DataLoader[UUID, Totals] = field(init=False)
     campaign_returns: DataLoader[UUID, CampaignReturn | None] = field(init=False)
 
@@ -74,6 +77,8 @@ class Loaders:
         self.contact_preferences = _by_key(self.actor, _preferences_of("contact"), None)
         self.customer_preferences = _by_key(self.actor, _preferences_of("customer"), None)
         self.meeting_slots = _by_key(self.actor, meetings.slots_of_meetings, [])
+        self.ticket_calling_tasks = _by_key(self.actor, calling_tasks.tasks_of_tickets, [])
+        self.ticket_meetings = _by_key(self.actor, meetings.meetings_of_tickets, [])
         self.campaign_totals = _by_key(self.actor, campaigns.totals_by_ids, Totals())
         self.campaign_returns = _by_key(self.actor, campaigns.returns_by_ids, None)
 

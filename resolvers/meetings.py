@@ -23,6 +23,7 @@ LINKS = {
     "contact_id": "Contact",
     "lead_id": "Lead",
     "deal_id": "Deal",
+    "ticket_id": "Ticket",
     "calling_task_id": "CallingTask",
     "owner_id": "User",
 }

@@ -8,12 +8,14 @@ from uuid import UUID
 from strawberry import relay
 
 from domain import tickets
+from domain.calling_tasks import CallingTask
 from domain.lifecycles import allowed_events
 from domain.lifecycles.ticket import TicketLifecycle
+from domain.meetings import Meeting
 from domain.messages import Message
 from domain.pagination import Ordering
-from domain.tickets import Ticket, TicketErrorCode, TicketOrderField
-from resolvers.context import RequestContext, actor_of
+from domain.tickets import Ticket, TicketErrorCode, TicketOrderField, TicketPortalReply
+from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_node_ids
 from resolvers.pagination import connection
@@ -92,6 +94,20 @@ async def reply_to_ticket(
     return await attempt(
         TicketErrorCode, lambda: tickets.reply_to_ticket(actor, _id(global_id), body)
     )
+
+
+async def calling_tasks(context: RequestContext, record: Ticket) -> list[CallingTask]:
+    linked: list[CallingTask] = await loaders_of(context).ticket_calling_tasks.load(record.id)
+    return linked
+
+
+async def meetings(context: RequestContext, record: Ticket) -> list[Meeting]:
+    linked: list[Meeting] = await loaders_of(context).ticket_meetings.load(record.id)
+    return linked
+
+
+async def portal_replies(context: RequestContext, record: Ticket) -> list[TicketPortalReply]:
+    return await answer(tickets.portal_replies_of(actor_of(context), record))
 
 
 async def replies(context: RequestContext, record: Ticket) -> list[Message]:

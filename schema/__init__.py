@@ -58,6 +58,7 @@ from schema.nodes import NodeQuery
 from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
+from schema.portal import PORTAL_FIELDS, PORTAL_PUBLIC_FIELDS, PortalMutation, PortalQuery
 from schema.privacy import PrivacyMutation
 from schema.rate_limits import SpendingLimits
 from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
@@ -82,6 +83,7 @@ Query = merge_types(
         DealQuery,
         MeetingQuery,
         TicketQuery,
+        PortalQuery,
         ServiceLevelQuery,
         TicketAssignmentQuery,
         KnowledgeBaseQuery,
@@ -115,6 +117,7 @@ Mutation = merge_types(
         DealMutation,
         MeetingMutation,
         TicketMutation,
+        PortalMutation,
         ServiceLevelMutation,
         TicketAssignmentMutation,
         KnowledgeBaseMutation,
@@ -226,7 +229,7 @@ def _converted() -> CrmSchema:
     converted = CrmSchema(
         query=Query, mutation=Mutation, subscription=Subscription, types=ENTRY_TYPES
     )
-    guard_root_fields(converted._schema, PUBLIC_FIELDS)
+    guard_root_fields(converted._schema, PUBLIC_FIELDS | PORTAL_PUBLIC_FIELDS, PORTAL_FIELDS)
     return converted
 
 

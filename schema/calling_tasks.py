@@ -111,6 +111,10 @@ class CallingTask(relay.Node):
     def deal_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
 
+    @strawberry.field(description="The Ticket it is part of, if any.")
+    def ticket_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
+        return _gid("Ticket", root.ticket_id)
+
     @strawberry.field(description="The lead the call is about, if visible to you.")
     async def lead(
         self, info: Info, root: strawberry.Parent[CallingTaskRecord]
@@ -200,6 +204,9 @@ class CreateCallingTaskInput:
         description="With neither contactId nor customerId, the call goes to the deal's (else "
         "the lead's) contact and customer.",
     )
+    ticket_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The support Ticket it is part of, if any (one you may read)."
+    )
     assignee_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to the creator."
     )
@@ -232,6 +239,9 @@ class UpdateCallingTaskInput:
     )
     deal_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A Deal id, or null to unlink."
+    )
+    ticket_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A Ticket id, or null to unlink."
     )
     assignee_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET,
@@ -292,6 +302,9 @@ class CallingTaskFilter(RecordFilter):
     )
     deal_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Only tasks about this deal."
+    )
+    ticket_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only tasks linked to this ticket."
     )
     due_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     due_before: datetime | None = strawberry.field(default=None, description="Exclusive.")

@@ -138,15 +138,19 @@ class MaskUnexpectedErrors(MaskErrors):
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 
 
-def guard_root_fields(schema: GraphQLSchema, public_fields: frozenset[str]) -> None:
-    """Every root field but the public ones (sign-in, introspection) needs a signed-in actor.
+def guard_root_fields(
+    schema: GraphQLSchema, public_fields: frozenset[str], portal_fields: frozenset[str]
+) -> None:
+    """Every root field but the public ones (sign-in, introspection) needs a signed-in actor,
+    and a customer portal session reaches only the portal's fields (`portal_fields`).
 
     This is the gate in front of everything; what a signed-in actor may see is decided by
-    the domain's policies. It wraps the resolvers of the root types' fields once, when the
-    schema is built, rather than running as an extension's `resolve` hook: graphql-core calls
-    such a hook for every field of every row (about 1,200 on a page of 100 contacts) only for
-    it to let all but the root ones through. Introspection's root fields (`__schema`,
-    `__type`, `__typename`) are not fields of the root types, so they stay public.
+    the domain's policies (which give a portal session, having no role, nothing). It wraps
+    the resolvers of the root types' fields once, when the schema is built, rather than
+    running as an extension's `resolve` hook: graphql-core calls such a hook for every field
+    of every row (about 1,200 on a page of 100 contacts) only for it to let all but the root
+    ones through. Introspection's root fields (`__schema`, `__type`, `__typename`) are not
+    fields of the root types, so they stay public.
     """
     allowed = public_fields | INTROSPECTION_FIELDS
     for root_type in (schema.query_type, schema.mutation_type, schema.subscription_type):
@@ -154,13 +158,42 @@ def guard_root_fields(schema: GraphQLSchema, public_fields: frozenset[str]) -> N
             continue
         for name, field in root_type.fields.items():
             if name not in allowed:
-                field.resolve = _signed_in_only(field.resolve or default_field_resolver)
+                field.resolve = _signed_in_only(
+                    field.resolve or default_field_resolver, portal=name in portal_fields
+                )
+            if root_type is schema.subscription_type and name not in portal_fields:
+                field.subscribe = _staff_subscription(field.subscribe)
 
 
-def _signed_in_only(resolve: Callable[..., Any]) -> Callable[..., Any]:
+def _signed_in_only(resolve: Callable[..., Any], portal: bool) -> Callable[..., Any]:
     def signed_in_only(root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any) -> Any:
-        if info.context.actor is None:
+        actor = info.context.actor
+        if actor is None:
             raise unauthenticated(info.context)
+        if actor.is_portal and not portal:
+            raise _portal_refused()
         return resolve(root, info, *args, **kwargs)
 
     return signed_in_only
+
+
+def _portal_refused() -> GraphQLError:
+    return GraphQLError(
+        "A customer portal session reaches only the portal's fields.",
+        extensions={"code": "FORBIDDEN"},
+    )
+
+
+def _staff_subscription(subscribe: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """Subscriptions start from `subscribe`, before any resolver: refuse a portal session
+    there too."""
+    if subscribe is None:
+        return None
+
+    def staff_only(root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any) -> Any:
+        actor = info.context.actor
+        if actor is not None and actor.is_portal:
+            raise _portal_refused()
+        return subscribe(root, info, *args, **kwargs)
+
+    return staff_only

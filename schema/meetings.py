@@ -111,6 +111,10 @@ class Meeting(relay.Node):
     def deal_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("Deal", root.deal_id)
 
+    @strawberry.field(description="The Ticket it is part of, if any.")
+    def ticket_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
+        return _gid("Ticket", root.ticket_id)
+
     @strawberry.field(description="The CallingTask it came from, if any.")
     def calling_task_id(self, root: strawberry.Parent[MeetingRecord]) -> relay.GlobalID | None:
         return _gid("CallingTask", root.calling_task_id)
@@ -199,6 +203,9 @@ class ProposeMeetingInput:
     calling_task_id: relay.GlobalID | None = strawberry.field(
         default=None, description="The CallingTask it came from, if any."
     )
+    ticket_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The support Ticket it is part of, if any (one you may read)."
+    )
     owner_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User id; defaults to you."
     )
@@ -236,6 +243,9 @@ class MeetingFilter:
     )
     calling_task_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Only meetings that came from this calling task."
+    )
+    ticket_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only meetings linked to this ticket."
     )
     starts_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     starts_before: datetime | None = strawberry.field(default=None, description="Exclusive.")

@@ -53,9 +53,11 @@ from schema.shared_fields import (
 from schema.users import UserSummary
 
 if TYPE_CHECKING:
+    from schema.calling_tasks import CallingTask
     from schema.contacts import Contact
     from schema.customers import Customer
     from schema.knowledge_base import Article
+    from schema.meetings import Meeting
     from schema.timeline import TimelineConnection
 
     TicketStatusEnum = StrEnum
@@ -87,6 +89,13 @@ described_enum(
 
 def _gid(type_name: str, value: Any) -> relay.GlobalID | None:
     return relay.GlobalID(type_name, str(value)) if value else None
+
+
+@strawberry.type(description="A contact's answer written in the customer portal.")
+class PortalReplyEntry:
+    body: str = strawberry.field(description="The text.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+    contact_id: relay.GlobalID | None = strawberry.field(description="The Contact who wrote it.")
 
 
 @strawberry.type(
@@ -150,6 +159,43 @@ class Ticket(relay.Node):
         self, info: Info, root: strawberry.Parent[TicketRecord]
     ) -> UserSummary | None:
         return await related.colleague(info.context, root.assignee_id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The calling tasks linked to it (`ticketId` on a task) that you may read, "
+        "by due time."
+    )
+    async def calling_tasks(
+        self, info: Info, root: strawberry.Parent[TicketRecord]
+    ) -> list[Annotated[CallingTask, strawberry.lazy("schema.calling_tasks")]]:
+        return await resolve.calling_tasks(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The meetings linked to it (`ticketId` on a meeting) that you may read, "
+        "earliest first."
+    )
+    async def meetings(
+        self, info: Info, root: strawberry.Parent[TicketRecord]
+    ) -> list[Annotated[Meeting, strawberry.lazy("schema.meetings")]]:
+        return await resolve.meetings(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(description="The earlier ticket this one follows up, if any.")
+    def follows_ticket_id(self, root: strawberry.Parent[TicketRecord]) -> relay.GlobalID | None:
+        return _gid("Ticket", root.follows_ticket_id)
+
+    @strawberry.field(
+        description="The contact's answers written in the customer portal, oldest first (mail "
+        "answers are on the timeline)."
+    )
+    async def portal_replies(
+        self, info: Info, root: strawberry.Parent[TicketRecord]
+    ) -> list[PortalReplyEntry]:
+        found = await resolve.portal_replies(info.context, root)
+        return [
+            PortalReplyEntry(
+                body=r.body, created_at=r.created_at, contact_id=_gid("Contact", r.contact_id)
+            )
+            for r in found
+        ]
 
     @strawberry.field(description="The public replies sent to the contact, oldest first.")
     async def replies(self, info: Info, root: strawberry.Parent[TicketRecord]) -> list[Message]:

@@ -6,6 +6,8 @@ the calendar copied onto the ticket; `pause` (Pending or Resolved) stops them an
 database recorded. At its policy's warning share a clock has the assignee warned; at its
 target it is breached and escalated (the `record_sla_event` activity). The first public reply
 meets the first-response clock (`responded`); closing the ticket ends the run (`stop`).
+A change of the ticket's priority gives its clocks new targets (`retarget`, from the same
+policy version): alarms still to come are timed by them, alarms already fired stay fired.
 
 Due times come from `domain.business_time`, the same pure functions the API uses for the
 time left a ticket shows.
@@ -47,6 +49,14 @@ class ClockSignal:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ClockTargets:
+    """New targets in business seconds (None: that clock has none any more)."""
+
+    first_response_target: int | None
+    resolution_target: int | None
+
+
 @dataclass
 class TicketSlaResult:
     fired: list[str] = field(default_factory=list)  # "<clock>:<warning|breach>", in order
@@ -62,6 +72,7 @@ class TicketSla:
         self._responded = False
         self._stopped = False
         self._changed = False
+        self._targets = ClockTargets(request.first_response_target, request.resolution_target)
 
     @workflow.signal
     def pause(self, signal: ClockSignal) -> None:
@@ -79,6 +90,11 @@ class TicketSla:
         self._changed = True
 
     @workflow.signal
+    def retarget(self, targets: ClockTargets) -> None:
+        self._targets = targets
+        self._changed = True
+
+    @workflow.signal
     def stop(self) -> None:
         self._stopped = True
         self._changed = True
@@ -87,8 +103,8 @@ class TicketSla:
         """The (key, share, target) alarms still to come."""
         alarms = []
         for clock, target in (
-            (FIRST_RESPONSE, request.first_response_target),
-            (RESOLUTION, request.resolution_target),
+            (FIRST_RESPONSE, self._targets.first_response_target),
+            (RESOLUTION, self._targets.resolution_target),
         ):
             if target is None or (clock == FIRST_RESPONSE and self._responded):
                 continue

@@ -1,7 +1,8 @@
 """The benchmark at a tiny scale, so it cannot rot: it loads, agrees with the hand SQL, times
 both, serves real requests over loopback (one API process and `crm serve --workers 2`, and
 `contact(id)` beside a bare Strawberry app), sends a broadcast and takes public campaign
-sign-ups with exact counters, on SQLite and PostgreSQL."""
+sign-ups with exact counters, and lists the service desk's queue page, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bench.report import (
     floor_table,
     sign_up_table,
     table,
+    ticket_table,
     write_json,
     write_table,
 )
@@ -31,6 +33,7 @@ TINY = Options(
     broadcast_recipients=30,
     sign_up_seconds=0.5,
     sign_up_clients=2,
+    tickets=120,
 )
 
 
@@ -72,6 +75,12 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert sign_ups.enrolments == sign_ups.people > 0
     assert sign_ups.views == sign_ups.sign_ups
 
+    desk = result.tickets
+    assert desk is not None
+    assert desk.tickets == TINY.tickets
+    assert desk.rows == min(50, desk.open_urgent) > 0
+    assert desk.latency.samples == TINY.repetitions
+
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
     assert database_source.backend in table([result])
@@ -79,3 +88,4 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert "writes/s" in write_table([result])
     assert "duplicates" in broadcast_table([result])
     assert "sign-ups/s" in sign_up_table([result])
+    assert "queue page" in ticket_table([result])

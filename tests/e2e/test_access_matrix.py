@@ -25,10 +25,12 @@ from strawberry import relay
 from tortoise.transactions import in_transaction
 
 from crm.flow_files import load_default_flows
+from crm.settings import Settings
 from db.card_scans import CardScan
 from db.email_accounts import EmailAccount
 from db.events import Event
 from db.flow_runs import FlowRun as FlowRunRow
+from db.portal import PortalSignIn
 from db.users import User
 from domain import (
     agencies,
@@ -46,6 +48,7 @@ from domain import (
     message_templates,
     notes,
     pipelines,
+    portal,
     service_levels,
     tags,
     tickets,
@@ -58,7 +61,10 @@ from domain.flows import service as flows_service
 from domain.flows.definitions import FlowRunStatus
 from domain.flows.service import seed_default_flows
 from domain.notifications import notify_user
+from domain.portal import PortalLimits
+from domain.rate_limits import MemoryCounters
 from domain.roles import Role
+from domain.signed_links import LinkConfig, LinkPurpose, sign
 from domain.webhook_deliveries import DeliveryStatus, WebhookConfig
 from domain.webhooks import WebhookDelivery, create_endpoint
 from schema import schema
@@ -88,6 +94,7 @@ CALLERS = (
     "other_agency_admin",
     "api_read",
     "api_read_write",
+    "portal",  # a customer portal session: a contact of agency A's customer Portal Co
 )
 
 
@@ -215,7 +222,35 @@ class World:
         return gid("ApiKey", created.api_key.id)
 
 
-async def build_world(api: Api) -> World:
+async def portal_session(system: Actor, links: LinkConfig) -> str:
+    """Agency A's customer Portal Co, its contact, a ticket of theirs, and the contact's
+    portal session token (signed in with a real emailed link's row)."""
+    customer = await customers.create_customer(system, {"name": "Portal Co"})
+    contact = await contacts.create_contact(
+        system, {"first_name": "Pat", "emails": ["pat@portal.example.com"]}
+    )
+    await customers.link_contact(system, customer.id, contact.id, "buyer", True)
+    limits = PortalLimits(answer_floor=timedelta(0))
+    await portal.request_sign_in_link(
+        links, limits, "acme", "pat@portal.example.com", "10.9.9.9", MemoryCounters()
+    )
+    row = await PortalSignIn.get(contact_id=contact.id)
+    session = await portal.sign_in(links, sign(links, LinkPurpose.PORTAL_SIGN_IN, str(row.id)))
+    return session.token
+
+
+async def portal_ticket_and_article(world: World, customer_id: uuid.UUID) -> None:
+    ticket = await tickets.create_ticket(
+        world.system, {"subject": "Portal Co asks", "customer_id": customer_id}
+    )
+    world.ids["ticket_portal"] = gid("Ticket", ticket.id)
+    article = await knowledge_base.create_article(
+        world.system, {"title": "For customers", "status": "published", "visibility": "public"}
+    )
+    world.ids["article_public"] = gid("Article", article.id)
+
+
+async def build_world(api: Api, links: LinkConfig) -> World:
     agency_a, admin_a, _ = await agencies.bootstrap_agency(
         "Acme", "acme", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD
     )
@@ -286,6 +321,9 @@ async def build_world(api: Api) -> World:
     ):
         key = await api_keys.create_api_key(system, name, scopes, None)
         world.callers[name] = api.as_(key.secret)
+    world.callers["portal"] = api.as_(await portal_session(system, links))
+    portal_row = await PortalSignIn.get(agency_id=agency_a.id)
+    await portal_ticket_and_article(world, portal_row.customer_id)
     return world
 
 
@@ -307,7 +345,13 @@ class Case:
 
 def everyone(outcome: str, **exceptions: str) -> dict[str, str]:
     """`outcome` for every signed-in caller, `unauthenticated` for nobody, then exceptions."""
-    return {"anonymous": "unauthenticated", **dict.fromkeys(CALLERS[1:], outcome), **exceptions}
+    """A portal session reaches no staff field: `forbidden` unless an exception says."""
+    return {
+        "anonymous": "unauthenticated",
+        **dict.fromkeys(CALLERS[1:], outcome),
+        "portal": "forbidden",
+        **exceptions,
+    }
 
 
 # Reading and changing agency A's sales records (contact_north belongs to sales_north).
@@ -484,6 +528,15 @@ async def acme_sla_policy(world: World, caller: str) -> dict[str, Any]:
 async def article_of_agency_a(world: World, caller: str) -> dict[str, Any]:
     """A published internal article of agency A (made with the world)."""
     return {"id": world.ids["article"]}
+
+
+async def portal_ticket(world: World, caller: str) -> dict[str, Any]:
+    """A ticket of Portal Co, the portal caller's customer."""
+    return {"id": world.ids["ticket_portal"]}
+
+
+async def public_article(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["article_public"]}
 
 
 async def fresh_ticket(world: World, caller: str) -> dict[str, Any]:
@@ -1767,6 +1820,54 @@ CASES: dict[str, Case] = {
     ),
 }
 
+# The customer portal: its own fields answer a portal session only (staff: FORBIDDEN);
+# requesting a link and signing in are public (an unknown address and a made-up token are
+# answered alike for everyone).
+PORTAL_ONLY = everyone("forbidden", portal="ok")
+CASES.update(
+    {
+        "portalMe": Case("{ portalMe { contactName } }", PORTAL_ONLY),
+        "portalTickets": Case(
+            "{ portalTickets(first: 100) { edges { node { id } } } }",
+            PORTAL_ONLY,
+            target=lambda w: w.ids["ticket_portal"],
+        ),
+        "portalTicket": Case(
+            "query($id: ID!) { portalTicket(id: $id) { id } }", PORTAL_ONLY, portal_ticket
+        ),
+        "portalArticles": Case(
+            "{ portalArticles(first: 100) { edges { node { id } } } }",
+            PORTAL_ONLY,
+            target=lambda w: w.ids["article_public"],
+        ),
+        "portalArticle": Case(
+            "query($id: ID!) { portalArticle(id: $id) { id } }", PORTAL_ONLY, public_article
+        ),
+        "openPortalTicket": Case(
+            f'mutation {{ openPortalTicket(input: {{subject: "Help"}}) {{ {PAYLOAD} }} }}',
+            PORTAL_ONLY,
+        ),
+        "replyToPortalTicket": Case(
+            "mutation($id: ID!) "
+            f'{{ replyToPortalTicket(input: {{id: $id, body: "Hi"}}) {{ {PAYLOAD} }} }}',
+            PORTAL_ONLY,
+            portal_ticket,
+        ),
+        # The portal caller comes last: ending its session ends nobody else's case.
+        "signOutOfPortal": Case(f"mutation {{ signOutOfPortal {{ {PAYLOAD} }} }}", PORTAL_ONLY),
+        "requestPortalLink": Case(
+            "mutation($email: String!) { requestPortalLink(input: "
+            f'{{agency: "acme", email: $email}}) {{ {PAYLOAD} }} }}',
+            dict.fromkeys(CALLERS, "ok"),
+            unknown_email,
+        ),
+        "signInToPortal": Case(
+            f'mutation {{ signInToPortal(input: {{token: "not.a.link"}}) {{ {PAYLOAD} }} }}',
+            dict.fromkeys(CALLERS, "payload error INVALID_LINK"),
+        ),
+    }
+)
+
 ERROR_OUTCOMES = {
     "UNAUTHENTICATED": "unauthenticated",
     "FORBIDDEN": "forbidden",
@@ -1837,10 +1938,12 @@ def test_every_case_names_every_caller() -> None:
 
 
 @pytest.mark.parametrize("field_name", sorted(CASES))
-async def test_each_caller_gets_exactly_the_access_of_its_role(api: Api, field_name: str) -> None:
+async def test_each_caller_gets_exactly_the_access_of_its_role(
+    api: Api, settings: Settings, field_name: str
+) -> None:
     """Agency B never reaches agency A's rows; each role of A gets what its role allows."""
     # The `api` fixture already bootstrapped agency A; this world re-uses it.
-    world = await build_world(api)
+    world = await build_world(api, settings.unsubscribe_links())
     case = CASES[field_name]
     target = case.target(world) if case.target else None
     actual: dict[str, str] = {}

@@ -138,6 +138,33 @@ async def test_a_pending_ticket_stops_its_clocks_and_the_customer_s_answer_resta
     assert row.first_response_breached_at == at(record, 180)
 
 
+async def test_a_new_priority_retargets_the_running_clocks_from_the_ticket_s_policy_version(
+    api: Api, sending: Flows
+) -> None:
+    system = sending.actor
+    await service_levels.set_business_calendar(system, {"weekly_hours": ALL_WEEK})
+    first_version = [
+        {"priority": "normal", "first_response_minutes": 60},
+        {"priority": "urgent", "first_response_minutes": 10},
+    ]
+    await service_levels.publish_sla_policy(system, {"targets": first_version})
+    record = await tickets.create_ticket(system, {"subject": "Slow site"})
+    later = [{"priority": "urgent", "first_response_minutes": 30}]
+    await service_levels.publish_sla_policy(system, {"targets": later})
+
+    await tickets.update_ticket(system, record.id, {"priority": "urgent"})
+
+    row = await Ticket.get(id=record.id)
+    assert (row.sla_policy_version, row.first_response_target) == (1, 10 * 60)
+    [result] = await clocks_run(sending, record)
+    assert result.fired == ["first_response:warning", "first_response:breach"]
+    row = await Ticket.get(id=record.id)
+    assert (row.first_response_warned_at, row.first_response_breached_at) == (
+        at(record, 7.5),
+        at(record, 10),
+    )
+
+
 CALENDAR = """
 mutation($input: SetBusinessCalendarInput!) {
   setBusinessCalendar(input: $input) {

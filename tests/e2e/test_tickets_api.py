@@ -19,6 +19,7 @@ from domain import tickets
 from domain.roles import Role
 from tests.e2e.colleagues import colleague
 from tests.e2e.conftest import Api
+from tests.e2e.test_meetings_api import a_contact, at, propose
 from tests.e2e.test_messages_api import delivered
 from tests.fixtures.flows import Flows
 from tests.fixtures.smtp import SmtpServer
@@ -266,3 +267,36 @@ async def test_a_reply_needs_a_contact_with_an_address_and_closed_tickets_do_not
     assert [e["code"] for e in changed["updateTicket"]["errors"]] == ["CLOSED"]
     since = datetime.now(UTC) - timedelta(minutes=1)
     assert (await tickets.Ticket.get(id=_uuid(ticket["id"]))).closed_at > since  # type: ignore[operator]
+
+
+LINKED = """query($id: ID!) { ticket(id: $id) {
+  callingTasks { subject ticketId } meetings { title ticketId } } }"""
+
+
+async def test_calls_and_meetings_linked_to_a_ticket_show_on_it_for_those_who_may_read_them(
+    api: Api,
+) -> None:
+    sales, sales_id = await colleague(api, Role.SALES_PERSON)  # reads only their tickets
+    contact = await a_contact(api, owner=sales_id)
+    fields = {"subject": "Slow site", "contactId": contact}
+    ticket = await api.created("CreateTicketInput", "createTicket", "ticket", fields)
+    task = await api.graphql(
+        "mutation($input: CreateCallingTaskInput!) { createCallingTask(input: $input) "
+        "{ callingTask { ticketId } errors { field code } } }",
+        {"input": {"subject": "Call about the site", "contactId": contact, "ticketId": ticket}},
+    )
+    assert task["createCallingTask"] == {"callingTask": {"ticketId": ticket}, "errors": []}
+    meeting = await propose(api, contact, at(48), ticketId=ticket)
+    assert meeting["errors"] == []
+
+    shown = await api.graphql(LINKED, {"id": ticket})
+    assert shown["ticket"] == {
+        "callingTasks": [{"subject": "Call about the site", "ticketId": ticket}],
+        "meetings": [{"title": "Discovery call", "ticketId": ticket}],
+    }
+    refused = await sales.graphql(
+        "mutation($input: CreateCallingTaskInput!) { createCallingTask(input: $input) "
+        "{ errors { field code } } }",
+        {"input": {"subject": "Sneak", "contactId": contact, "ticketId": ticket}},
+    )
+    assert refused["createCallingTask"]["errors"] == [{"field": "ticketId", "code": "NOT_FOUND"}]
