@@ -14,6 +14,8 @@ from bench.report import (
     RESULTS_DIR,
     broadcast_table,
     floor_table,
+    goals_table,
+    keyset_table,
     sign_up_table,
     table,
     write_json,
@@ -80,6 +82,20 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         help="of public campaign sign-ups (0 skips them)",
     )
     parser.add_argument("--sign-up-clients", type=int, default=defaults.sign_up_clients)
+    parser.add_argument(
+        "--keyset-sizes",
+        type=int,
+        nargs="*",
+        default=list(defaults.keyset_sizes),
+        help="contacts of the PostgreSQL keyset page, grown in turn (none skips it)",
+    )
+    parser.add_argument("--keyset-repetitions", type=int, default=defaults.keyset_repetitions)
+    parser.add_argument(
+        "--sleeping-runs",
+        type=int,
+        default=defaults.sleeping_runs,
+        help="flow runs asleep at once on one worker, in the SQLite run (0 skips them)",
+    )
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -92,6 +108,9 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         broadcast_recipients=args.broadcast_recipients,
         sign_up_seconds=args.sign_up_seconds,
         sign_up_clients=args.sign_up_clients,
+        keyset_sizes=tuple(args.keyset_sizes),
+        keyset_repetitions=args.keyset_repetitions,
+        sleeping_runs=args.sleeping_runs,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -111,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_table(results),
         broadcast_table(results),
         sign_up_table(results),
+        keyset_table(results),
+        goals_table(results),
     ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")

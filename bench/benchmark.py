@@ -19,9 +19,11 @@ from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmar
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.floor import FloorResult, floor_test
+from bench.keyset_scale import SIZES, KeysetScaleResult, keyset_scale_benchmark
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
+from bench.sleeping_flows import SLEEPING_RUNS, SleepingFlowsResult, sleeping_flows_benchmark
 from bench.timings import Timing, timing
 from bench.write_load import WRITER_COUNTS, WriteLoadResult, write_benchmark
 from crm.app import create_app
@@ -45,6 +47,12 @@ class Options:
     broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
     sign_up_seconds: float = SECONDS  # 0 skips the public sign-up benchmark
     sign_up_clients: int = CLIENTS
+    # PostgreSQL only: the filtered keyset page at each size in turn (() skips it).
+    keyset_sizes: tuple[int, ...] = SIZES
+    keyset_repetitions: int = 200
+    # SQLite only (the flows figure is the worker's and Temporal's, measured once): flow runs
+    # asleep at once on one worker (0 skips it).
+    sleeping_runs: int = SLEEPING_RUNS
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class DatabaseResult:
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
     sign_ups: SignUpLoadResult | None
+    keyset: KeysetScaleResult | None
+    sleeping_flows: SleepingFlowsResult | None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -148,6 +158,17 @@ async def benchmark_database(
         if options.sign_up_seconds
         else None
     )
+    # Last: it grows the database by an agency of a million contacts.
+    keyset = (
+        await keyset_scale_benchmark(database_url, options.keyset_sizes, options.keyset_repetitions)
+        if backend == "postgres" and options.keyset_sizes
+        else None
+    )
+    sleeping_flows = (
+        await sleeping_flows_benchmark(workdir, options.sleeping_runs)
+        if backend == "sqlite" and options.sleeping_runs
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -165,4 +186,6 @@ async def benchmark_database(
         writes=writes,
         broadcast=broadcast,
         sign_ups=sign_ups,
+        keyset=keyset,
+        sleeping_flows=sleeping_flows,
     )
