@@ -24,12 +24,11 @@ import asyncpg
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
-from bench.load import ADMIN_PASSWORD, CONTACT_STATUSES, DELETED_EVERY, TAG_NAMES
+from bench.load import ADMIN_PASSWORD, CONTACT_STATUSES, DELETED_EVERY, TAG_NAMES, add_owners
 from bench.timings import percentile
 from db.connection import database, migrate
 from db.custom_fields import CustomField
 from db.tags import Tag
-from db.users import User
 from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.contacts import NEWEST_FIRST, list_contacts
@@ -40,7 +39,6 @@ from domain.roles import Role
 SIZES = (100_000, 1_000_000)
 # An agency of its own, so the run can share a database with the rest of the benchmark.
 SCALE_ADMIN_EMAIL = "admin@scale.example.com"
-OWNERS = 20
 SCORE_KEY = "score"
 # Each tag is on about 3 contacts in 10, independently of status and owner.
 TAG_PERCENT = 30
@@ -90,18 +88,7 @@ async def _agency() -> _Agency:
     agency, admin, _ = await bootstrap_agency(
         "Scale Agency", "scale", SCALE_ADMIN_EMAIL, "Scale Admin", ADMIN_PASSWORD
     )
-    owners = [
-        User(
-            id=uuid4(),
-            agency_id=agency.id,
-            email=f"owner{n}@scale.example.com",
-            name=f"Owner {n}",
-            password_hash=admin.password_hash,
-            roles=[Role.SALES_PERSON.value],
-        )
-        for n in range(OWNERS)
-    ]
-    await User.bulk_create(owners)
+    owner_ids = await add_owners(admin, "scale.example.com")
     tags = [Tag(id=uuid4(), agency_id=agency.id, name=name, key=name) for name in TAG_NAMES]
     await Tag.bulk_create(tags)
     score = await CustomField.create(
@@ -118,7 +105,7 @@ async def _agency() -> _Agency:
         user_id=admin.id,
         roles=frozenset({Role.ADMIN}),
     )
-    return _Agency(actor, [admin.id, *(o.id for o in owners)], [t.id for t in tags], score.id)
+    return _Agency(actor, [admin.id, *owner_ids], [t.id for t in tags], score.id)
 
 
 # Contact n: status n mod 4, owner n mod 21 (coprime, so every pair occurs), tag t when a hash

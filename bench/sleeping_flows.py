@@ -27,7 +27,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from tortoise.context import TortoiseContext
 
-from bench.broadcast_load import peak_mib
+from bench.broadcast_load import peak_mib, process_mib
 from bench.client import BenchmarkError
 from bench.concurrent_load import WORKER_STARTED, start_crm, stop_crm, wait_for_line
 from bench.timings import percentile
@@ -65,18 +65,6 @@ class SleepingFlowsResult:
         if self.worker_idle_mib is None or self.worker_asleep_mib is None:
             return None
         return round((self.worker_asleep_mib - self.worker_idle_mib) * 1024 / self.runs, 1)
-
-
-def resident_mib(pid: int) -> float | None:
-    """The process's resident memory now (Linux)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
 
 
 def _definition(sleep: timedelta) -> FlowDefinition:
@@ -151,7 +139,7 @@ async def sleeping_flows_benchmark(
         worker, log = await start_crm(["worker"], env, workdir / "sleeping-worker.log")
         try:
             await wait_for_line(worker, log, WORKER_STARTED)
-            idle = resident_mib(worker.pid)
+            idle = process_mib(worker.pid, "VmRSS")
             prefix = f"bench-sleep-{uuid.uuid4().hex[:8]}-"
             definition = _definition(sleep)
             agency_id, record_type = str(uuid.uuid4()), "contact"
@@ -180,7 +168,7 @@ async def sleeping_flows_benchmark(
             # Every run has taken its first task (reported progress, set its timer) when the
             # worker has nothing left to do before the first timer: wait out a quiet moment.
             await asyncio.sleep(min(10.0, max(0.0, sleep.total_seconds() - start_seconds) / 2))
-            asleep = resident_mib(worker.pid)
+            asleep = process_mib(worker.pid, "VmRSS")
             deadline = loop.time() + sleep.total_seconds() + TIMEOUT.total_seconds()
             while await _running(client):
                 if loop.time() > deadline:
