@@ -96,6 +96,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         default=defaults.sleeping_runs,
         help="flow runs asleep at once on one worker, in the SQLite run (0 skips them)",
     )
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        default=defaults.subscribers,
+        help="live subscribers on one API process, and on two on PostgreSQL (0 skips them)",
+    )
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -111,6 +117,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         keyset_sizes=tuple(args.keyset_sizes),
         keyset_repetitions=args.keyset_repetitions,
         sleeping_runs=args.sleeping_runs,
+        subscribers=args.subscribers,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends

@@ -24,6 +24,7 @@ from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
 from bench.sleeping_flows import SLEEPING_RUNS, SleepingFlowsResult, sleeping_flows_benchmark
+from bench.subscriber_load import SUBSCRIBERS, SubscriberResult, subscriber_benchmark
 from bench.timings import Timing, timing
 from bench.write_load import WRITER_COUNTS, WriteLoadResult, write_benchmark
 from crm.app import create_app
@@ -53,6 +54,8 @@ class Options:
     # SQLite only (the flows figure is the worker's and Temporal's, measured once): flow runs
     # asleep at once on one worker (0 skips it).
     sleeping_runs: int = SLEEPING_RUNS
+    # Live subscribers on one API process (and on two, on PostgreSQL) (0 skips them).
+    subscribers: int = SUBSCRIBERS
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class DatabaseResult:
     sign_ups: SignUpLoadResult | None
     keyset: KeysetScaleResult | None
     sleeping_flows: SleepingFlowsResult | None
+    subscribers: list[SubscriberResult]
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -164,6 +168,13 @@ async def benchmark_database(
         if backend == "postgres" and options.keyset_sizes
         else None
     )
+    subscribers = [
+        await subscriber_benchmark(
+            database_url, workdir, ADMIN_EMAIL, ADMIN_PASSWORD, options.subscribers, api_workers=n
+        )
+        for n in ((1, 2) if backend == "postgres" else (1,))
+        if options.subscribers
+    ]
     sleeping_flows = (
         await sleeping_flows_benchmark(workdir, options.sleeping_runs)
         if backend == "sqlite" and options.sleeping_runs
@@ -188,4 +199,5 @@ async def benchmark_database(
         sign_ups=sign_ups,
         keyset=keyset,
         sleeping_flows=sleeping_flows,
+        subscribers=subscribers,
     )

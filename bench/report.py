@@ -353,4 +353,15 @@ def goals_table(results: Sequence[DatabaseResult]) -> str:
                     _met(f.completed == f.sampled),
                 ),
             ]
+        rows += [
+            (
+                f"{s.subscribers:,} subscribers, {s.api_workers} process(es): delivery p50 / p99",
+                db,
+                f"{s.p50_ms:.0f} / {s.p99_ms:.0f} ms ({s.kib_per_subscriber} KiB each)",
+                "",
+                f"p99 < {s.goal_p99_ms:.0f} ms",
+                _met(s.p99_ms < s.goal_p99_ms),
+            )
+            for s in r.subscribers
+        ]
     return _aligned(rows)
