@@ -127,7 +127,13 @@ async def subscriber_benchmark(
     ) as base_url:
         [server] = pids
         limits = httpx.Limits(max_connections=subscribers + 10)
-        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        # The writer connects afresh for each change: a kept-alive connection idle past the
+        # server's keep-alive timeout (while subscribers connect) is closed under it.
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        async with (
+            httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client,
+            httpx.AsyncClient(base_url=base_url, limits=fresh, timeout=60) as writer,
+        ):
             token = await sign_in(client, email, password)
             await asyncio.sleep(1.0)
             before = server_mib(server)
@@ -154,7 +160,7 @@ async def subscriber_benchmark(
                 after = server_mib(server)
                 for n in range(changes):
                     sent = time.perf_counter()
-                    answer = await client.post(
+                    answer = await writer.post(
                         "/graphql",
                         json={"query": CREATE, "variables": {"name": f"Live {n}"}},
                         headers={"authorization": f"Bearer {token}"},
