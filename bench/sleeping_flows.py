@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from tortoise.context import TortoiseContext
 
@@ -36,7 +36,7 @@ from crm.dev_stack import find_temporal_binary
 from db.connection import migrate
 from domain.flows.definitions import FlowDefinition, FlowRunStatus
 from workflows import DATA_CONVERTER
-from workflows.flow_run import FlowRun, FlowRunInput
+from workflows.flow_run import FlowRun, FlowRunInput, FlowRunResult
 
 SLEEPING_RUNS = 10_000
 SLEEP = timedelta(minutes=3)  # longer than starting them all takes on 2 shared cores
@@ -182,7 +182,7 @@ async def sleeping_flows_benchmark(
         late: list[float] = []
         completed = 0
         for low in range(0, len(picked), STARTING_AT_ONCE):
-            handles = [
+            handles: list[WorkflowHandle[FlowRun, FlowRunResult]] = [
                 client.get_workflow_handle_for(FlowRun.run, f"{prefix}{n}")
                 for n in picked[low : low + STARTING_AT_ONCE]
             ]
