@@ -5,7 +5,7 @@
 #                 browser, IMAP, GraphQL-over-HTTP audit and visiting-card tests)
 #   make lint     ruff check, ruff format --check, mypy
 #   make schema   regenerate schema.graphql from the code
-#   make bench    the benchmark: GraphQL vs hand SQL and req/s, SQLite and PostgreSQL (minutes)
+#   make bench    the benchmark: GraphQL vs hand SQL, req/s, writes, scale (tens of minutes)
 #   make fuzz     generated queries and mutations against the API as each role (minutes)
 #   make clean    remove the tool and project venvs and caches (data/ is kept)
 
@@ -93,8 +93,9 @@ schema: env
 	$(BIN)/crm export-schema > schema.graphql.new || { rm -f schema.graphql.new; exit 1; }
 	mv schema.graphql.new schema.graphql
 
-# Not part of `make test`: it loads 100,000 contacts per database. BENCH_ARGS passes options,
-# e.g. make bench BENCH_ARGS="--database sqlite --contacts 10000".
+# Not part of `make test`: it loads 100,000 contacts per database, a million more on PostgreSQL
+# (the keyset page), and starts 10,000 flow runs and 1,000 subscribers: tens of minutes.
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--database sqlite --contacts 10000".
 BENCH_ARGS ?=
 bench: env
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -14,6 +14,8 @@ from bench.report import (
     RESULTS_DIR,
     broadcast_table,
     floor_table,
+    goals_table,
+    keyset_table,
     sign_up_table,
     table,
     ticket_table,
@@ -87,6 +89,26 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         default=defaults.tickets,
         help="tickets of the service desk's queue page (0 skips it)",
     )
+    parser.add_argument(
+        "--keyset-sizes",
+        type=int,
+        nargs="*",
+        default=list(defaults.keyset_sizes),
+        help="contacts of the PostgreSQL keyset page, grown in turn (none skips it)",
+    )
+    parser.add_argument("--keyset-repetitions", type=int, default=defaults.keyset_repetitions)
+    parser.add_argument(
+        "--sleeping-runs",
+        type=int,
+        default=defaults.sleeping_runs,
+        help="flow runs asleep at once on one worker, in the SQLite run (0 skips them)",
+    )
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        default=defaults.subscribers,
+        help="live subscribers on one API process, and on two on PostgreSQL (0 skips them)",
+    )
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -100,6 +122,10 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         sign_up_seconds=args.sign_up_seconds,
         sign_up_clients=args.sign_up_clients,
         tickets=args.tickets,
+        keyset_sizes=tuple(args.keyset_sizes),
+        keyset_repetitions=args.keyset_repetitions,
+        sleeping_runs=args.sleeping_runs,
+        subscribers=args.subscribers,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -120,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         broadcast_table(results),
         sign_up_table(results),
         ticket_table(results),
+        keyset_table(results),
+        goals_table(results),
     ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")

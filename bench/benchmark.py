@@ -20,9 +20,12 @@ from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmar
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.floor import FloorResult, floor_test
+from bench.keyset_scale import SIZES, KeysetScaleResult, keyset_scale_benchmark
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
+from bench.sleeping_flows import SLEEPING_RUNS, SleepingFlowsResult, sleeping_flows_benchmark
+from bench.subscriber_load import SUBSCRIBERS, SubscriberResult, subscriber_benchmark
 from bench.ticket_load import TICKETS, TicketListResult, ticket_list_benchmark
 from bench.timings import Timing, timing
 from bench.write_load import WRITER_COUNTS, WriteLoadResult, write_benchmark
@@ -48,6 +51,14 @@ class Options:
     sign_up_seconds: float = SECONDS  # 0 skips the public sign-up benchmark
     sign_up_clients: int = CLIENTS
     tickets: int = TICKETS  # 0 skips the ticket list benchmark
+    # PostgreSQL only: the filtered keyset page at each size in turn (() skips it).
+    keyset_sizes: tuple[int, ...] = SIZES
+    keyset_repetitions: int = 200
+    # SQLite only (the flows figure is the worker's and Temporal's, measured once): flow runs
+    # asleep at once on one worker (0 skips it).
+    sleeping_runs: int = SLEEPING_RUNS
+    # Live subscribers on one API process (and on two, on PostgreSQL) (0 skips them).
+    subscribers: int = SUBSCRIBERS
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,9 @@ class DatabaseResult:
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
     sign_ups: SignUpLoadResult | None
+    keyset: KeysetScaleResult | None
+    sleeping_flows: SleepingFlowsResult | None
+    subscribers: list[SubscriberResult]
     tickets: TicketListResult | None = None
 
 
@@ -159,6 +173,24 @@ async def benchmark_database(
         if options.sign_up_seconds
         else None
     )
+    # Last: it grows the database by an agency of a million contacts.
+    keyset = (
+        await keyset_scale_benchmark(database_url, options.keyset_sizes, options.keyset_repetitions)
+        if backend == "postgres" and options.keyset_sizes
+        else None
+    )
+    subscribers = [
+        await subscriber_benchmark(
+            database_url, workdir, ADMIN_EMAIL, ADMIN_PASSWORD, options.subscribers, api_workers=n
+        )
+        for n in ((1, 2) if backend == "postgres" else (1,))
+        if options.subscribers
+    ]
+    sleeping_flows = (
+        await sleeping_flows_benchmark(workdir, options.sleeping_runs)
+        if backend == "sqlite" and options.sleeping_runs
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -177,4 +209,7 @@ async def benchmark_database(
         broadcast=broadcast,
         sign_ups=sign_ups,
         tickets=ticket_list,
+        keyset=keyset,
+        sleeping_flows=sleeping_flows,
+        subscribers=subscribers,
     )

@@ -139,16 +139,22 @@ async def audience(recipients: int) -> uuid.UUID:
     return agency.id
 
 
-def peak_mib(pid: int) -> float | None:
-    """The process's peak resident memory (Linux), read while it still runs."""
+def process_mib(pid: int, field: str = "VmHWM") -> float | None:
+    """A memory figure of a running process (Linux `/proc/<pid>/status`), in MiB: its peak
+    resident memory (`VmHWM`) unless another field (`VmRSS`: resident now) is named."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return None
+
+
+def peak_mib(pid: int) -> float | None:
+    """The process's peak resident memory, read while it still runs."""
+    return process_mib(pid, "VmHWM")
 
 
 async def _run_status(broadcast_id: uuid.UUID) -> str:

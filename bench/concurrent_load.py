@@ -73,11 +73,13 @@ async def served_app(
     with_worker: bool = False,
     settings: Mapping[str, str] | None = None,
     api_workers: int = 1,
+    server_pids: list[int] | None = None,
 ) -> AsyncIterator[str]:
     """`crm serve` on the database in a subprocess (`api_workers` uvicorn processes, request
     logs off), and `crm worker` beside it if asked (its outbox and webhook relays write to the
     same database); yields the API's base URL once both are up, and stops them on exit.
-    `settings` adds `CRM_*` variables to both."""
+    `settings` adds `CRM_*` variables to both; `server_pids`, if given, receives the API's
+    process id."""
     port = free_port()
     env = {
         **os.environ,
@@ -101,6 +103,8 @@ async def served_app(
             ["serve", "--workers", str(api_workers)], env, workdir / f"server-{port}.log"
         )
         started.append(server)
+        if server_pids is not None:
+            server_pids.append(server.pid)
         worker: tuple[asyncio.subprocess.Process, Path] | None = None
         if with_worker:
             # INFO: the worker says when it polls; it logs nothing per request.

@@ -72,25 +72,30 @@ async def load_tags(agency_id: UUID, tags: Sequence[tuple[UUID, list[str]]]) -> 
     await RecordTag.bulk_create(index, batch_size=BATCH)
 
 
+async def add_owners(admin: User, domain: str, count: int = OWNERS) -> list[UUID]:
+    """Sales people of the admin's agency (`owner<n>@<domain>`, the admin's password)."""
+    owners = [
+        User(
+            id=uuid4(),
+            agency_id=admin.agency_id,
+            email=f"owner{n}@{domain}",
+            name=f"Owner {n}",
+            password_hash=admin.password_hash,
+            roles=[Role.SALES_PERSON.value],
+        )
+        for n in range(count)
+    ]
+    await User.bulk_create(owners, batch_size=BATCH)
+    return [owner.id for owner in owners]
+
+
 async def load(contacts: int, seed: int = 5) -> LoadedData:
     """Fill the (migrated, empty) database Tortoise is open on; returns what was written."""
     rng = random.Random(seed)
     agency, admin, _ = await bootstrap_agency(
         "Bench Agency", "bench", ADMIN_EMAIL, "Bench Admin", ADMIN_PASSWORD
     )
-    owners = [
-        User(
-            id=uuid4(),
-            agency_id=agency.id,
-            email=f"owner{n}@bench.example.com",
-            name=f"Owner {n}",
-            password_hash=admin.password_hash,
-            roles=[Role.SALES_PERSON.value],
-        )
-        for n in range(OWNERS)
-    ]
-    await User.bulk_create(owners, batch_size=BATCH)
-    owner_ids = [admin.id, *(owner.id for owner in owners)]
+    owner_ids = [admin.id, *await add_owners(admin, "bench.example.com")]
 
     # Oldest first, one second apart: the list's order (newest first) is unambiguous.
     start = datetime.now(UTC) - timedelta(seconds=contacts + 86_400)

@@ -46,6 +46,7 @@ WRITE_HEADER = (
     "writers",
     "writes/s",
     "write p50/p95 ms",
+    "createContact p50/p95 ms",
     "busy",
     "failed",
 )
@@ -90,6 +91,7 @@ def write_table(results: Sequence[DatabaseResult]) -> str:
             str(w.writers),
             f"{w.writes_per_second:.1f}",
             f"{w.latency.median_ms:.0f} / {w.latency.p95_ms:.0f}",
+            f"{w.create_latency.median_ms:.0f} / {w.create_latency.p95_ms:.0f}",
             str(w.busy),
             str(w.failures),
         )
@@ -218,3 +220,167 @@ def write_json(options: Options, results: Sequence[DatabaseResult], folder: Path
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
+
+
+KEYSET_HEADER = (
+    "ordering",
+    "page",
+    "contacts",
+    "matching",
+    "p50 ms",
+    "p99 ms",
+    "goal p99 ms",
+)
+
+
+def keyset_table(results: Sequence[DatabaseResult]) -> str:
+    """The filtered keyset page (status, tag, owner) at each size, on PostgreSQL."""
+    scaled = [k for r in results if (k := r.keyset) is not None]
+    if not scaled:
+        return "(no keyset page benchmark)"
+    lines: list[str] = []
+    for k in scaled:
+        rows = [KEYSET_HEADER] + [
+            (
+                t.ordering,
+                t.page,
+                f"{t.contacts:,}",
+                f"{t.matching:,}",
+                f"{t.median_ms:.1f}",
+                f"{t.p99_ms:.1f}",
+                f"< {k.goal_p99_ms:.0f}",
+            )
+            for t in k.timings
+        ]
+        lines.append(_aligned(rows))
+        lines += [f"indexes in the plan ({o}): {', '.join(i)}" for o, i in k.indexes_used.items()]
+        lines.append(f"worst p99 at {k.sizes[-1]:,} over {k.sizes[0]:,}: {k.growth():.2f}x")
+    return "\n".join(lines)
+
+
+GOALS_HEADER = ("figure (issue 17)", "database", "measured", "baseline", "goal", "met")
+# The issue's own measurements (one `make bench` run before the read-path work), by database.
+BASELINE_RATIO = {"sqlite": 16.9, "postgres": 10.7}
+BASELINE_P95_OVER_P50 = {"sqlite": 137.5 / 36.7, "postgres": 149.6 / 33.2}
+BASELINE_PAGES_PER_SECOND = {"sqlite": 18.0, "postgres": 20.0}
+GOAL_RATIO = {"sqlite": 5.0, "postgres": 4.0}
+KEYSET_GROWTH_GOAL = 1.5  # "does not grow": within the noise of a shared machine
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def goals_table(results: Sequence[DatabaseResult]) -> str:
+    """Every figure issue 17 asks for, with its baseline and its goal, in one table."""
+    rows: list[tuple[str, ...]] = [GOALS_HEADER]
+    for r in results:
+        db = r.database
+        spread = r.graphql.p95_ms / r.graphql.median_ms
+        rows += [
+            (
+                "page of 100: GraphQL / hand SQL p50",
+                db,
+                f"{r.ratio:.1f}x",
+                f"{BASELINE_RATIO[db]}x",
+                f"<= {GOAL_RATIO[db]:.0f}x",
+                _met(r.ratio <= GOAL_RATIO[db]),
+            ),
+            (
+                "page of 100: p95 / p50",
+                db,
+                f"{spread:.1f}x",
+                f"{BASELINE_P95_OVER_P50[db]:.1f}x",
+                "<= 2x",
+                _met(spread <= 2),
+            ),
+            (
+                "pages/s, 16 clients, 1 process",
+                db,
+                f"{r.load.requests_per_second:.1f}",
+                f"{BASELINE_PAGES_PER_SECOND[db]:.0f}",
+                ">= 60",
+                _met(r.load.requests_per_second >= 60),
+            ),
+            (
+                f"pages/s, 16 clients, {r.api_workers} processes",
+                db,
+                f"{r.load_workers.requests_per_second:.1f}",
+                "",
+                "every core used",
+                "",
+            ),
+            (
+                "contact(id) / bare { hello } req/s",
+                db,
+                f"{r.floor.ratio:.0%}",
+                "20%",
+                ">= 50%",
+                _met(r.floor.ratio >= 0.5),
+            ),
+        ]
+        rows += [
+            (
+                f"createContact p50 / p95, {w.writers} writers",
+                db,
+                f"{w.create_latency.median_ms:.0f} / {w.create_latency.p95_ms:.0f} ms",
+                "",
+                "reported",
+                "",
+            )
+            for w in r.writes
+        ]
+        if (k := r.keyset) is not None:
+            rows += [
+                (
+                    f"keyset page p99, {size:,} contacts (worst ordering)",
+                    db,
+                    f"{k.worst_p99_ms(size):.1f} ms",
+                    "",
+                    f"< {k.goal_p99_ms:.0f} ms",
+                    _met(k.worst_p99_ms(size) < k.goal_p99_ms),
+                )
+                for size in k.sizes
+            ]
+            rows.append(
+                (
+                    f"keyset page p99 growth, {k.sizes[0]:,} to {k.sizes[-1]:,}",
+                    db,
+                    f"{k.growth():.2f}x",
+                    "",
+                    f"<= {KEYSET_GROWTH_GOAL}x",
+                    _met(k.growth() <= KEYSET_GROWTH_GOAL),
+                )
+            )
+        if (f := r.sleeping_flows) is not None:
+            rows += [
+                (
+                    f"worker memory, {f.runs:,} flow runs asleep",
+                    db,
+                    f"{f.worker_asleep_mib} MiB ({f.kib_per_run} KiB a run), peak "
+                    f"{f.worker_peak_mib} MiB",
+                    f"idle {f.worker_idle_mib} MiB",
+                    "reported",
+                    "",
+                ),
+                (
+                    f"timer lateness p50 / p99, {f.sampled:,} of the runs",
+                    db,
+                    f"{f.late_p50_ms:.0f} / {f.late_p99_ms:.0f} ms",
+                    "",
+                    "reported",
+                    _met(f.completed == f.sampled),
+                ),
+            ]
+        rows += [
+            (
+                f"{s.subscribers:,} subscribers, {s.api_workers} process(es): delivery p50 / p99",
+                db,
+                f"{s.p50_ms:.0f} / {s.p99_ms:.0f} ms ({s.kib_per_subscriber} KiB each)",
+                "",
+                f"p99 < {s.goal_p99_ms:.0f} ms",
+                _met(s.p99_ms < s.goal_p99_ms),
+            )
+            for s in r.subscribers
+        ]
+    return _aligned(rows)

@@ -45,4 +45,9 @@ class Contact(Searchable):
 
     class Meta:
         table = "contact"
-        indexes = (("agency_id", "created_at", "id"),)
+        # The second serves a person's own list (owner and status filters) in keyset order
+        # without sorting: the million-contact bench (bench/keyset_scale.py) shows its plan.
+        indexes = (
+            ("agency_id", "created_at", "id"),
+            ("agency_id", "owner_id", "status", "created_at", "id"),
+        )

@@ -102,6 +102,13 @@ STALLED_RUN_KEPT = timedelta(days=30)
 MESSAGING_PATCH = "messages-recorded-and-consented"
 # Event ids remembered across continue-as-new, so a re-delivered event is still recognised.
 REMEMBERED_EVENTS = 500
+# Past this many history events, a run continues as new at its next step, so a year-long
+# sequence keeps each run's history under 1,000 events (a step adds at most a few dozen).
+# Temporal itself suggests it only at about 4,000, and replaying a long history is what a
+# worker pays when it picks a sleeping run up again. Runs already past the limit when this
+# came in take the old path on replay (`workflow.patched`).
+HISTORY_LIMIT = 800
+HISTORY_LIMIT_PATCH = "continue-as-new-past-800-events"
 
 
 @dataclass(frozen=True)
@@ -272,7 +279,7 @@ class FlowRun:
             self._notice_stop(event)
         try:
             while step_id is not None and not self._stopping:
-                if workflow.info().is_continue_as_new_suggested():
+                if self._history_is_long():
                     self._continue_as_new(request, step_id)
                 step = definition.step(step_id)
                 self._step = step.id
@@ -289,6 +296,16 @@ class FlowRun:
             await self._report()
             raise
         return await self._finish()
+
+    @staticmethod
+    def _history_is_long() -> bool:
+        info = workflow.info()
+        if info.is_continue_as_new_suggested():
+            return True
+        # Asked only once past the limit, so shorter runs record no patch marker.
+        return info.get_current_history_length() >= HISTORY_LIMIT and workflow.patched(
+            HISTORY_LIMIT_PATCH
+        )
 
     def _continue_as_new(self, request: FlowRunInput, step_id: str) -> None:
         carried = CarriedState(

@@ -2,7 +2,9 @@
 both, serves real requests over loopback (one API process and `crm serve --workers 2`, and
 `contact(id)` beside a bare Strawberry app), sends a broadcast and takes public campaign
 sign-ups with exact counters, and lists the service desk's queue page, on SQLite and
-PostgreSQL."""
+PostgreSQL; on PostgreSQL it also grows an agency from 2,000 to 4,000 contacts and times
+the filtered keyset page at each (`keyset_sizes`, which `make bench` runs at 100,000 and
+1,000,000), and explains its plan."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from bench.benchmark import Options, benchmark_database
 from bench.report import (
     broadcast_table,
     floor_table,
+    goals_table,
+    keyset_table,
     sign_up_table,
     table,
     ticket_table,
@@ -34,6 +38,16 @@ TINY = Options(
     sign_up_seconds=0.5,
     sign_up_clients=2,
     tickets=120,
+    keyset_sizes=(2_000, 4_000),  # PostgreSQL only: a few contacts match the filter
+    keyset_repetitions=3,
+    # Skipped here, on purpose: it starts a Temporal dev server and a `crm worker` of its own
+    # (about a minute on this machine, most of the tiny run again). The flow-run history it
+    # depends on is tested in tests/integration/test_flow_runs.py (the year-long sequence).
+    sleeping_runs=0,
+    # Skipped here too (another `crm serve` and websockets, seconds of the tiny run's time):
+    # live delivery to subscribers is tested in tests/e2e/test_event_subscriptions.py and, across
+    # processes, test_event_fan_out.py.
+    subscribers=0,
 )
 
 
@@ -80,6 +94,20 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert desk.tickets == TINY.tickets
     assert desk.rows == min(50, desk.open_urgent) > 0
     assert desk.latency.samples == TINY.repetitions
+    assert writes.create_latency.samples > 0
+    if database_source.backend == "postgres":
+        keyset = result.keyset
+        assert keyset is not None
+        assert [(t.contacts, t.samples) for t in keyset.timings] == [
+            (size, TINY.keyset_repetitions) for size in TINY.keyset_sizes for _ in range(4)
+        ]
+        assert all(t.matching > 0 for t in keyset.timings)
+        assert set(keyset.plans) == {"created", "custom field"}
+        assert "contact" in keyset_table([result])
+    else:
+        assert result.keyset is None
+    assert (result.sleeping_flows, result.subscribers) == (None, [])
+    assert "createContact" in goals_table([result])
 
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio

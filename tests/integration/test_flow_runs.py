@@ -21,8 +21,9 @@ from uuid import UUID
 import pytest
 from google.protobuf.empty_pb2 import Empty
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from db.calling_tasks import CallingTask
 from db.contacts import Contact
@@ -56,6 +57,7 @@ from domain.notification_kinds import NotificationKind
 from tests.fixtures.databases import OpenDatabase
 from tests.fixtures.flows import REAL_TIME_LIMIT, FlowHandle, Flows, prepare_flows
 from tests.fixtures.smtp import SmtpServer
+from workflows import DATA_CONVERTER
 from workflows.flow_run import FlowRun, FlowRunResult
 
 pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
@@ -665,3 +667,56 @@ async def test_a_worker_stopped_mid_flow_and_restarted_finishes_without_repeatin
     assert scheduled.count("send_flow_message") == 1
     assert scheduled.count("notify_user") == 1
     assert await Notification.filter(message="Ada Lovelace is Hot: time to call.").count() == 1
+
+
+WEEKLY_FOR_A_YEAR = {
+    "key": "weekly-for-a-year",
+    "name": "Weekly for a year",
+    "record_type": "contact",
+    "trigger": {"manual": True},
+    "steps": [
+        {"id": "week", "type": "wait", "duration": "1w"},
+        {"id": "note", "type": "notify", "to": "owner", "message": "Another week"},
+        {"id": "again", "type": "repeat", "times": 52, "again": "week", "then": "done"},
+        {"id": "done", "type": "end"},
+    ],
+}
+
+
+async def runs_of(flows: Flows, handle: FlowHandle) -> list[WorkflowHistory]:
+    """Every run of a workflow id, oldest first: each run's start names the run it continues."""
+    histories = [await handle.fetch_history()]
+    while (
+        previous := histories[0]
+        .events[0]
+        .workflow_execution_started_event_attributes.continued_execution_run_id
+    ):
+        earlier = flows.client.get_workflow_handle(handle.id, run_id=previous)
+        histories.insert(0, await earlier.fetch_history())
+    return histories
+
+
+async def test_a_year_long_sequence_continues_as_new_under_1000_events_a_run_and_replays(
+    flows: Flows,
+) -> None:
+    await create_flow(flows.actor, WEEKLY_FOR_A_YEAR)
+    await publish_draft(flows.actor, "weekly-for-a-year")
+    ada = await flows.create_contact()
+    await cancel_run(flows.actor, (await flows.run_row("contact-nurture", ada)).id)
+    await start_flow_manually(flows.actor, "weekly-for-a-year", str(ada.id))
+    await flows.relay_all()
+
+    async with flows.worker():
+        handle = await flows.run_of("weekly-for-a-year", ada)
+        result = await flows.result(handle)
+    runs = await runs_of(flows, handle)
+
+    assert result.status == FlowRunStatus.COMPLETED
+    assert len(await notifications(flows)) == 52, "a week was repeated or lost across runs"
+    lengths = [len(run.events) for run in runs]
+    assert len(runs) >= 2, f"one run of {lengths[0]} events"
+    assert max(lengths) < 1000, lengths
+    replayer = Replayer(workflows=[FlowRun], data_converter=DATA_CONVERTER)
+    for run in runs:
+        replayed = await replayer.replay_workflow(run, raise_on_replay_failure=False)
+        assert replayed.replay_failure is None, replayed.replay_failure
