@@ -27,6 +27,10 @@ class CallingTask(Searchable):
     reschedule_count = fields.IntField(default=0)
     tags: fields.Field[list[str]] = fields.JSONField(default=list, db_default="[]")
     status = fields.CharField(max_length=20, default="new", db_index=True)
+    # Made by a pipeline stage's activity for its deal: the stage, and whether the deal may
+    # leave it while this task is open.
+    stage_id = fields.UUIDField(null=True)
+    required = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)

@@ -55,6 +55,8 @@ MODEL_MODULES = [
     "db.service_levels",
     "db.ticket_assignment",
     "db.knowledge_base",
+    "db.lead_scoring",
+    "db.lead_assignment",
 ]
 
 

@@ -45,6 +45,8 @@ from schema.extensions import (
 )
 from schema.flows import FlowMutation, FlowQuery
 from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
+from schema.lead_assignment import LeadAssignmentMutation, LeadAssignmentQuery
+from schema.lead_scoring import LeadScoringMutation, LeadScoringQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.meetings import MeetingMutation, MeetingQuery
@@ -80,6 +82,8 @@ Query = merge_types(
         TicketQuery,
         ServiceLevelQuery,
         TicketAssignmentQuery,
+        LeadScoringQuery,
+        LeadAssignmentQuery,
         KnowledgeBaseQuery,
         PipelineQuery,
         TagQuery,
@@ -112,6 +116,8 @@ Mutation = merge_types(
         TicketMutation,
         ServiceLevelMutation,
         TicketAssignmentMutation,
+        LeadScoringMutation,
+        LeadAssignmentMutation,
         KnowledgeBaseMutation,
         PipelineMutation,
         TagMutation,
