@@ -211,6 +211,10 @@ async def record_behaviour(actor: Actor, data: dict[str, Any]) -> ContactScore |
         )
     contact = await scoped(Contact, actor, Access.WRITE).get_or_none(id=report.contact_id)
     if contact is None:
+        if await scoped(Contact, actor).filter(id=report.contact_id).exists():
+            raise DomainError(
+                ScoringErrorCode.FORBIDDEN, "You may not change this contact.", "contact_id"
+            )
         raise DomainError(ScoringErrorCode.NOT_FOUND, "No such contact.", "contact_id")
     async with in_transaction() as conn:
         await note_behaviour(
