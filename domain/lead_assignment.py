@@ -71,7 +71,7 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     country: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^([A-Z]{2})?$")
+        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^([A-Za-z]{2})?$")
     ] = ""
     region: Lower = ""
     postcode_prefix: Annotated[

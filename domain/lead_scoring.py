@@ -43,6 +43,7 @@ from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
 from domain.lead_scoring_rules import (
+    SCORED_FIELDS,
     Behaviour,
     ContactFacts,
     Happened,
@@ -164,10 +165,7 @@ async def _facts(contact: Contact) -> ContactFacts:
         chosen = next((v for v in single if v is not None), None)
         custom[value.definition.key] = value.choices or chosen
     done = await ContactBehaviour.filter(contact_id=contact.id, agency_id=contact.agency_id)
-    fields = {name: getattr(contact, name) for name in contacts.snapshot(contact)}
-    fields.update(
-        {name: getattr(contact, name) for name in ("city", "region", "postal_code", "country")}
-    )
+    fields = {name: getattr(contact, name) for name in SCORED_FIELDS}
     return ContactFacts(
         fields=fields,
         custom=custom,
