@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from strawberry import relay
 
 from db.events import Event
-from domain import api_keys
+from db.users import User
+from domain import api_keys, meetings
 from domain.actors import ApiScope
 from tests.e2e.colleagues import acme_system
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import ADMIN_EMAIL, Api
 
 PUBLISH = """
 mutation($input: PublishScoringRulesInput!) {
@@ -37,7 +39,8 @@ query($id: ID!, $asOf: DateTime) {
 }"""
 CONTACT = """
 mutation {
-  createContact(input: {firstName: "Ada", jobTitle: "IT Director", tags: ["vip"]}) {
+  createContact(input: {firstName: "Ada", jobTitle: "IT Director", tags: ["vip"],
+      emails: ["ada@example.com"]}) {
     contact { id status }
   }
 }"""
@@ -108,7 +111,8 @@ async def test_scoring_rules_are_versioned_and_checked_and_behaviour_reports_are
     api: Api,
 ) -> None:
     await api.graphql(PUBLISH, {"input": {"rules": RULES}})
-    again = await api.graphql(PUBLISH, {"input": {"rules": RULES[:1], "threshold": 20}})
+    met = {"name": "Met", "kind": "BEHAVIOUR", "behaviour": "MEETING_HELD", "points": 25}
+    again = await api.graphql(PUBLISH, {"input": {"rules": [RULES[0], met], "threshold": 20}})
     assert again["publishScoringRules"]["scoringRules"]["version"] == 2
     broken = [{"name": "Visits", "kind": "BEHAVIOUR", "points": 5}]
     refused = (await api.graphql(PUBLISH, {"input": {"rules": broken}}))["publishScoringRules"]
@@ -121,6 +125,25 @@ async def test_scoring_rules_are_versioned_and_checked_and_behaviour_reports_are
     assert answer["errors"] == [{"field": "occurredAt", "code": "OUT_OF_RANGE"}]
     score = (await api.graphql(SCORE, {"id": contact}))["contactScore"]
     assert (score["total"], score["threshold"], score["version"]) == (20, 20, 2)
+
+    # A meeting held with the contact is behaviour the CRM notes by itself.
+    system = await acme_system()
+    admin = await User.get(email=ADMIN_EMAIL)
+    meeting = await meetings.propose_meeting(
+        system,
+        {
+            "contact_id": UUID(contact_uuid(contact)),
+            "owner_id": admin.id,
+            "title": "Demo",
+            "slots": [datetime(2090, 1, 1, 9, tzinfo=UTC)],
+            "duration_minutes": 30,
+        },
+    )
+    await meetings.book_meeting(meeting.id, (await meetings.slots_of(meeting))[0].id)
+    await meetings.hold_meeting(system, meeting.id)
+    score = (await api.graphql(SCORE, {"id": contact}))["contactScore"]
+    assert score["total"] == 45
+    assert score["parts"][-1] == {"rule": "Met", "points": 25.0, "matches": 1}
 
 
 def contact_uuid(global_id: str) -> str:
