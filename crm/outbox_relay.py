@@ -39,6 +39,8 @@ from domain.outbox import OutboxKind, OutboxMessage, due_messages, mark_delivere
 from domain.tracing import span, trace_of
 from workflows.broadcast import SendBroadcast, SendBroadcastInput
 from workflows.campaign_period import CampaignPeriod, CampaignPeriodInput, Period
+from workflows.contact_score import SIGNAL as SCORE_SIGNAL
+from workflows.contact_score import ContactScoreWatch, ScoreWatchInput
 from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
 from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
@@ -202,6 +204,8 @@ class OutboxRelay:
                 await self._start_ticket_sla(message)
             elif message.kind == OutboxKind.SIGNAL_TICKET_SLA:
                 await self._signal_ticket_sla(message)
+            elif message.kind == OutboxKind.WATCH_SCORE:
+                await self._watch_score(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -311,6 +315,18 @@ class OutboxRelay:
             task_queue=self.task_queue,
             start_signal="move",
             start_signal_args=[period],
+            rpc_timeout=self.timing.rpc_timeout,
+        )
+
+    async def _watch_score(self, message: OutboxMessage) -> None:
+        """Signal-with-start: the contact's score watch (started if none runs) looks again. A
+        second delivery makes it look once more, which changes nothing."""
+        await self.client.start_workflow(
+            ContactScoreWatch.run,
+            ScoreWatchInput(message.payload["agency_id"], message.payload["contact_id"]),
+            id=message.workflow_id,
+            task_queue=self.task_queue,
+            start_signal=SCORE_SIGNAL,
             rpc_timeout=self.timing.rpc_timeout,
         )
 

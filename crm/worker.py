@@ -22,6 +22,7 @@ from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
 from activities.inbound_emails import InboundEmailActivities
+from activities.lead_scoring import SCORING_ACTIVITIES
 from activities.mailboxes import MailboxActivities
 from activities.meetings import MEETING_ACTIVITIES
 from activities.messages import MessageActivities
@@ -44,6 +45,7 @@ from workflows import DATA_CONVERTER
 from workflows.broadcast import SendBroadcast
 from workflows.campaign_period import CampaignPeriod
 from workflows.campaign_summaries import CampaignSummaries
+from workflows.contact_score import ContactScoreWatch
 from workflows.document_purge import PurgeDeletedDocuments
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
@@ -206,6 +208,7 @@ async def _run_worker(
             CampaignSummaries,
             TicketClosing,
             TicketSla,
+            ContactScoreWatch,
             PurgeDeletedDocuments,
             SendBroadcast,
         ],
@@ -229,6 +232,7 @@ async def _run_worker(
             *MEETING_ACTIVITIES,
             *CAMPAIGN_ACTIVITIES,
             *TICKET_ACTIVITIES,
+            *SCORING_ACTIVITIES,
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

@@ -61,6 +61,8 @@ class OrgUnit(Model):
     # The agent the unit's ticket queue gave the last ticket to (round-robin goes on from
     # them); the unit's row is locked while a ticket is assigned.
     last_ticket_assignee_id = fields.UUIDField(null=True)
+    # The same for the unit's sales people and new contacts and leads (domain.round_robin).
+    last_lead_assignee_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -29,6 +29,10 @@ class CallingTask(Searchable):
     status = fields.CharField(max_length=20, default="new", db_index=True)
     # The support ticket it is part of (null: none).
     ticket_id = fields.UUIDField(null=True, db_index=True)
+    # Made by a pipeline stage's activity for its deal: the stage, and whether the deal may
+    # leave it while this task is open.
+    stage_id = fields.UUIDField(null=True)
+    required = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)

@@ -57,6 +57,8 @@ MODEL_MODULES = [
     "db.ticket_assignment",
     "db.knowledge_base",
     "db.portal",
+    "db.lead_scoring",
+    "db.lead_assignment",
 ]
 
 

@@ -19,6 +19,8 @@ class Pipeline(Model):
     agency_id = fields.UUIDField(db_index=True)
     name = fields.CharField(max_length=100)
     is_default = fields.BooleanField(null=True)
+    # One more on every change to the pipeline, its stages or their activities.
+    version = fields.IntField(default=1, db_default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -45,6 +47,9 @@ class Stage(Model):
     position = fields.IntField()
     probability = fields.SmallIntField()
     kind = fields.CharField(max_length=10)
+    # What a deal entering the stage needs done: a list of {name, required, due_in_days}, made
+    # calling tasks for the deal's owner (domain.stage_activities).
+    activities: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list, db_default="[]")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)

@@ -269,6 +269,14 @@ async def create_calling_task(actor: Actor, data: dict[str, Any]) -> CallingTask
     return task
 
 
+async def insert_calling_task(actor: Actor, task: CallingTask, conn: BaseDBAsyncClient) -> None:
+    """Write a task the CRM makes by itself (a pipeline stage's activity), in the caller's
+    transaction, with its audit row and event; its assignee hears of it."""
+    await task.save(using_db=conn)
+    await record_created(actor, AGGREGATE, str(task.id), snapshot(task), conn)
+    await _tell_assignee(actor, task, conn)
+
+
 async def update_calling_task(actor: Actor, task_id: UUID, data: dict[str, Any]) -> CallingTask:
     data, custom = await custom_values(actor, AGGREGATE, data, creating=False)
     fields = _parse(data, partial=True)

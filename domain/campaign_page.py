@@ -43,8 +43,10 @@ from domain import contacts
 from domain.actors import Actor
 from domain.campaign_counters import CounterKind, count
 from domain.campaigns import CampaignType, get_public_campaign
+from domain.contact_behaviour import note_behaviour
 from domain.errors import DomainError, DomainErrors, input_errors
 from domain.field_types import OptionalEmail, OptionalPhone, input_codes
+from domain.lead_scoring_rules import Behaviour
 from domain.message_kinds import TemplateKind
 from domain.message_preferences import ConsentSource, preference_row, save_preferences
 from domain.rate_limits import RateLimit
@@ -338,5 +340,13 @@ async def sign_up(view: CampaignView, form: SignUp, now: datetime | None = None)
                 using_db=conn,
             )
             await count(view.campaign_id, CounterKind.ENROLMENT, at, connection=conn)
+            await note_behaviour(
+                view.agency_id,
+                contact.id,
+                Behaviour.CAMPAIGN_SIGN_UP,
+                str(view.campaign_id),
+                at,
+                conn,
+            )
         await _record_consent(actor, contact.id, form.consent, created, conn)
     return SignUpResult(contact.id, created, enrolled)

@@ -27,6 +27,7 @@ from db.customers import Customer
 from domain import customers, tags
 from domain.actors import Actor
 from domain.audit import changed_fields
+from domain.contact_behaviour import watch_score
 from domain.custom_field_queries import (
     CustomFieldOrdering,
     records_page,
@@ -45,6 +46,7 @@ from domain.field_types import (
     distinct,
     input_codes,
 )
+from domain.lead_assignment import contact_facts, owner_by_rules, tell_reassigned
 from domain.lifecycles import apply_event
 from domain.lifecycles.contact import ContactLifecycle
 from domain.pagination import Ordering, Page
@@ -217,18 +219,22 @@ async def list_contacts(
 
 
 async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
-    """A new contact, owned by its creator unless another owner is given."""
+    """A new contact, owned by its creator unless another owner is given; one left without an
+    owner (an API key's, inbound mail's, a sign-up's) gets one by the assignment rules."""
     data, custom = await custom_values(actor, AGGREGATE, data, creating=True)
     fields = _parse(data, partial=False)
     if "owner_id" not in data:
         fields["owner_id"] = actor.user_id
     await _check_owner(actor, fields["owner_id"])
     async with in_transaction() as conn:
+        if fields["owner_id"] is None:
+            fields["owner_id"] = await owner_by_rules(actor.agency_id, contact_facts(fields), conn)
         contact = Contact(agency_id=actor.agency_id, **_columns(fields))
         contact.tags = await tags.tag_record(actor, AGGREGATE, contact.id, contact.tags, conn)
         await contact.save(using_db=conn)
         after = {**snapshot(contact), **await custom.write(actor, contact.id, conn)}
         await record_created(actor, AGGREGATE, str(contact.id), after, conn)
+        await watch_score(actor.agency_id, contact.id, conn)
     return contact
 
 
@@ -250,6 +256,11 @@ async def update_contact(actor: Actor, contact_id: UUID, data: dict[str, Any]) -
         old, new = changed_fields(before, after)
         if new:
             await record_updated(actor, AGGREGATE, str(contact.id), old, new, conn)
+            await watch_score(actor.agency_id, contact.id, conn)
+        if "owner_id" in new:
+            label = f"Contact {contact.full_name}"
+            was, now = (UUID(o) if o else None for o in (old["owner_id"], new["owner_id"]))
+            await tell_reassigned(actor, AGGREGATE, contact.id, label, was, now, conn)
     return contact
 
 
@@ -303,6 +314,14 @@ async def convert_contact(
             )
         await customers.link_contact_in(actor, customer, contact.id, "primary", True, conn)
     return Conversion(contact=contact, customer=customer)
+
+
+async def transition_locked(
+    actor: Actor, contact: Contact, event: str, conn: BaseDBAsyncClient
+) -> None:
+    """Apply a lifecycle event to a contact the caller read and row-locked on `conn` (lead
+    scoring does, for contacts crossing its threshold)."""
+    await _transition(actor, contact, event, conn)
 
 
 async def _transition(actor: Actor, contact: Contact, event: str, conn: BaseDBAsyncClient) -> None:

@@ -51,6 +51,7 @@ from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Role
 from domain.sales_records import check_links, check_owner, locked, scoped
+from domain.stage_activities import check_required_done, open_stage_activities
 
 AGGREGATE = "deal"
 
@@ -65,6 +66,7 @@ class DealErrorCode(StrEnum):
     INVALID_CURRENCY = "INVALID_CURRENCY"
     STAGE_CLOSED = "STAGE_CLOSED"
     SAME_STAGE = "SAME_STAGE"
+    ACTIVITIES_OPEN = "ACTIVITIES_OPEN"
     REASON_REQUIRED = "REASON_REQUIRED"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     FORBIDDEN = "FORBIDDEN"
@@ -274,6 +276,7 @@ async def insert_deal(
     written = await custom.write(actor, deal.id, conn) if custom is not None else {}
     after = {**snapshot(deal), **written}
     await record_created(actor, AGGREGATE, str(deal.id), after, conn)
+    await open_stage_activities(actor, deal, stage, conn)
     return deal
 
 
@@ -327,7 +330,9 @@ async def delete_deal(actor: Actor, deal_id: UUID) -> Deal:
 async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
     """Move the deal to another stage of its pipeline: the lifecycle event the stage implies.
 
-    Losing needs a reason (REASON_REQUIRED); leaving a won or lost stage needs an admin.
+    Losing needs a reason (REASON_REQUIRED); leaving a won or lost stage needs an admin;
+    leaving a stage (but for a lost one) waits for its required activities (ACTIVITIES_OPEN).
+    The new stage's activities become the owner's calling tasks.
     Status, stage, audit row and event commit together or not at all.
     """
     command = _validate(MoveDeal, data)
@@ -346,6 +351,7 @@ async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
             )
         if stage.id == deal.stage_id:
             raise DomainError(DealErrorCode.SAME_STAGE, "The deal is in that stage.", "stage_id")
+        await check_required_done(deal, stage, DealErrorCode.ACTIVITIES_OPEN, conn)
         before = snapshot(deal)
         event = _event_towards(deal, stage)
         facts = {
@@ -369,6 +375,7 @@ async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
         }
         audited = changed_fields(before, snapshot(deal))
         await record_transitioned(actor, AGGREGATE, str(deal.id), event, audited, change, conn)
+        await open_stage_activities(actor, deal, stage, conn)
     return deal
 
 

@@ -49,6 +49,7 @@ from db.tickets import Ticket
 from db.users import User
 from domain import contacts, leads, tickets
 from domain.actors import Actor
+from domain.contact_behaviour import note_behaviour
 from domain.documents import UploadLimits, upload_document
 from domain.errors import DomainError
 from domain.events import append_event
@@ -56,6 +57,8 @@ from domain.flows.people import user_with_role
 from domain.inbound_addresses import Mailbox
 from domain.inbound_emails import InboundStatus
 from domain.inbound_parsing import MalformedEmail, ParsedEmail, parse
+from domain.lead_assignment import Facts, owner_by_rules
+from domain.lead_scoring_rules import Behaviour
 from domain.message_kinds import RECIPIENT_TYPES
 from domain.message_preferences import ConsentSource, mark_undeliverable, opt_out_of_kind
 from domain.storage import Storage
@@ -123,9 +126,14 @@ async def _records_of_contact(agency_id: UUID, contact_id: UUID) -> list[tuple[s
     return records
 
 
-async def _lead_owner(actor: Actor, agency: Agency) -> UUID:
-    """The agency's `lead_assignee`; a chosen user who has left since is replaced by the
-    least busy sales person (a lead must not wait for someone who will never see it)."""
+async def _lead_owner(actor: Actor, agency: Agency, conn: BaseDBAsyncClient) -> UUID:
+    """The owner the agency's assignment rules give a lead from mail (`domain.lead_assignment`);
+    without rules, or when none fits, the agency's `lead_assignee`; a chosen user who has left
+    since is replaced by the least busy sales person (a lead must not wait for someone who
+    will never see it)."""
+    by_rules = await owner_by_rules(agency.id, Facts(source=SOURCE), conn)
+    if by_rules is not None:
+        return by_rules
     assignee = agency.lead_assignee or DEFAULT_ASSIGNEE
     if not assignee.startswith(_ROLE_PREFIX):
         user_id = UUID(assignee)
@@ -166,7 +174,7 @@ async def _new_lead(
 ) -> tuple[UUID, UUID | None, bool]:
     """A contact and a lead for a new sender (the agency locked: one contact per address),
     and whether they were made now (False: another message of the sender made them)."""
-    async with in_transaction():
+    async with in_transaction() as conn:
         agency = await Agency.filter(id=email.agency_id).select_for_update().get()
         found = await contacts.contact_with_address(email.agency_id, parsed.from_address)
         if found is not None:
@@ -177,7 +185,7 @@ async def _new_lead(
                 deleted_at__isnull=True,
             ).first()
             return found.id, lead.id if lead is not None else None, False
-        owner_id = await _lead_owner(actor, agency)
+        owner_id = await _lead_owner(actor, agency, conn)
         contact = await contacts.create_contact(actor, _sender_fields(parsed, owner_id))
         title = parsed.subject or f"Email from {contact.full_name}"
         lead = await leads.create_lead(
@@ -279,6 +287,15 @@ async def _conclude(
                 "lead_id": str(email.lead_id) if email.lead_id else None,
             }
             await append_event(actor, RECEIVED_EVENT, record_type, record_id, payload, conn)
+            if record_type == "contact":
+                await note_behaviour(
+                    email.agency_id,
+                    UUID(record_id),
+                    Behaviour.EMAIL_REPLIED,
+                    email.subject,
+                    email.received_at,
+                    conn,
+                )
     return email
 
 

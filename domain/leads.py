@@ -40,6 +40,7 @@ from domain.custom_field_queries import (
 from domain.custom_field_values import custom_values
 from domain.errors import DomainError, input_errors
 from domain.field_types import Tags, distinct, input_codes
+from domain.lead_assignment import lead_facts, owner_by_rules, tell_reassigned
 from domain.lifecycles import apply_event
 from domain.lifecycles.lead import LeadLifecycle
 from domain.money import Amount, Currency, money_codes
@@ -232,6 +233,9 @@ async def create_lead(actor: Actor, data: dict[str, Any]) -> Lead:
     await _check_owner(actor, fields["owner_id"])
     await _check_links(actor, fields)
     async with in_transaction() as conn:
+        if fields["owner_id"] is None:
+            facts = await lead_facts(actor.agency_id, fields, conn)
+            fields["owner_id"] = await owner_by_rules(actor.agency_id, facts, conn)
         lead = Lead(agency_id=actor.agency_id, **fields)
         lead.tags = await tags.tag_record(actor, AGGREGATE, lead.id, lead.tags, conn)
         await lead.save(using_db=conn)
@@ -259,6 +263,10 @@ async def update_lead(actor: Actor, lead_id: UUID, data: dict[str, Any]) -> Lead
         old, new = changed_fields(before, after)
         if new:
             await record_updated(actor, AGGREGATE, str(lead.id), old, new, conn)
+        if "owner_id" in new:
+            label = f"Lead {lead.title}"
+            was, now = (UUID(o) if o else None for o in (old["owner_id"], new["owner_id"]))
+            await tell_reassigned(actor, AGGREGATE, lead.id, label, was, now, conn)
     return lead
 
 

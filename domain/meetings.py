@@ -41,8 +41,10 @@ from db.messages import Message
 from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields
+from domain.contact_behaviour import note_behaviour
 from domain.errors import DomainError, input_errors
 from domain.field_types import RequiredName, input_codes
+from domain.lead_scoring_rules import Behaviour
 from domain.lifecycles import apply_event
 from domain.lifecycles.meeting import MeetingLifecycle
 from domain.meeting_invitations import Attendee, InvitationDetails, InvitationMethod, invitation
@@ -601,6 +603,16 @@ async def _announce(
         conn,
         event_type=EVENT_TYPES[event],
     )
+    if event == "hold" and meeting.contact_id is not None:
+        held_at = meeting.ends_at or datetime.now(UTC)
+        await note_behaviour(
+            meeting.agency_id,
+            meeting.contact_id,
+            Behaviour.MEETING_HELD,
+            str(meeting.id),
+            min(held_at, datetime.now(UTC)),
+            conn,
+        )
 
 
 async def _invite(

@@ -17,6 +17,7 @@ class NotificationKind(StrEnum):
     CAMPAIGN_STATUS = "campaign_status"  # an owner's campaign became Active or In-active
     CAMPAIGN_ACTIVITY = "campaign_activity"  # views, likes and sign-ups, batched hourly
     CAMPAIGN_SUMMARY = "campaign_summary"  # the day's summary at the end of the owner's day
+    RECORD_REASSIGNED = "record_reassigned"  # a contact or lead of yours went to someone else
 
 
 class NotificationChannel(StrEnum):

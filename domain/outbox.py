@@ -32,6 +32,7 @@ class OutboxKind(StrEnum):
     START_TICKET_CLOSING = "ticket_closing"
     START_TICKET_SLA = "ticket_sla"
     SIGNAL_TICKET_SLA = "ticket_sla_signal"
+    WATCH_SCORE = "watch_score"
 
 
 class OutboxStatus(StrEnum):

@@ -5,6 +5,14 @@ Qualification 25, Proposal 50, Negotiation 75, Closed Won 100, Closed Lost 0). A
 pipelines and add, rename, re-weight, reorder and delete stages. Pipelines are the sales
 team's shared settings: whoever may read sales records reads every pipeline of the agency.
 
+Each stage lists its activities: what a deal entering it needs done (the default pipeline's
+Prospecting has "Initial Contact" and "Qualification Call", Proposal "Send Proposal" and
+"Follow-up", ...). They become calling tasks for the deal's owner when a deal enters the stage
+(`domain.stage_activities`); an admin marks some required, and a deal cannot leave the stage
+(but to a lost one) while a required one is open. Activities are part of the pipeline: every
+edit of the pipeline, its stages or their activities raises its `version` and is audited with
+the whole pipeline before and after; tasks already made keep what they were made with.
+
 Invariants kept here: stage names are unique within a pipeline, positions run 0..n-1, a won
 stage is 100 % and a lost one 0 %, every pipeline keeps at least one open stage (where new
 deals start), and a stage holding deals is neither deleted nor changes kind.
@@ -18,7 +26,15 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.query_utils import Prefetch
@@ -60,6 +76,16 @@ DEFAULT_STAGES: tuple[tuple[str, int, StageKind], ...] = (
     ("Closed Lost", 0, StageKind.LOST),
 )
 
+# What the default pipeline's stages ask of a deal entering them: (name, due in days).
+DEFAULT_ACTIVITIES: dict[str, tuple[tuple[str, int], ...]] = {
+    "Prospecting": (("Initial Contact", 1), ("Qualification Call", 3)),
+    "Qualification": (("Needs Analysis", 3), ("Decision Maker Call", 5)),
+    "Proposal": (("Send Proposal", 2), ("Follow-up", 5)),
+    "Negotiation": (("Contract Review", 3), ("Negotiation Call", 5)),
+    "Closed Won": (("Hand-over Call", 2),),
+}
+MAX_ACTIVITIES = 10
+
 # A closed stage's probability is not a guess: a won deal is certain, a lost one is gone.
 FIXED_PROBABILITY = {StageKind.WON: 100, StageKind.LOST: 0}
 
@@ -73,6 +99,7 @@ class PipelineErrorCode(StrEnum):
     OUT_OF_RANGE = "OUT_OF_RANGE"
     DUPLICATE_NAME = "DUPLICATE_NAME"
     STAGE_IN_USE = "STAGE_IN_USE"
+    DUPLICATE_ACTIVITY = "DUPLICATE_ACTIVITY"
     NO_OPEN_STAGE = "NO_OPEN_STAGE"
     FORBIDDEN = "FORBIDDEN"
 
@@ -83,11 +110,37 @@ class DealStageCode(StrEnum):
     STAGE_CLOSED = "STAGE_CLOSED"
 
 
-_PYDANTIC_CODES = input_codes(PipelineErrorCode)
+_PYDANTIC_CODES = {
+    **input_codes(PipelineErrorCode),
+    "duplicate_activity": PipelineErrorCode.DUPLICATE_ACTIVITY,
+}
 
 Command = TypeVar("Command", bound=BaseModel)
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Probability = Annotated[int, Field(ge=0, le=100)]
+
+
+class StageActivity(BaseModel):
+    """Something a deal entering the stage needs done: a calling task for its owner, due some
+    days after, which (when required) must be done or aborted before the deal moves on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortName
+    required: bool = False
+    due_in_days: Annotated[int, Field(ge=0, le=365)] = 1
+
+
+def _distinct_activities(activities: list[StageActivity]) -> list[StageActivity]:
+    names = [activity.name.casefold() for activity in activities]
+    if len(set(names)) != len(names):
+        raise PydanticCustomError("duplicate_activity", "Two activities have the same name.")
+    return activities
+
+
+Activities = Annotated[
+    list[StageActivity], Field(max_length=MAX_ACTIVITIES), AfterValidator(_distinct_activities)
+]
 
 
 class StageSpec(BaseModel):
@@ -96,6 +149,13 @@ class StageSpec(BaseModel):
     name: ShortName
     probability: Probability
     kind: StageKind = StageKind.OPEN
+    activities: Activities = []
+
+
+class StageActivitiesInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activities: Activities
 
 
 class NewPipeline(BaseModel):
@@ -215,6 +275,7 @@ def snapshot(pipeline: Pipeline, stages: Sequence[Stage]) -> dict[str, Any]:
                 "name": s.name,
                 "probability": s.probability,
                 "kind": s.kind,
+                "activities": list(s.activities),
             }
             for s in stages
         ],
@@ -243,6 +304,7 @@ async def _insert_pipeline(
             position=position,
             probability=spec.probability,
             kind=spec.kind.value,
+            activities=[activity.model_dump() for activity in spec.activities],
             using_db=conn,
         )
         for position, spec in enumerate(stages)
@@ -253,7 +315,18 @@ async def _insert_pipeline(
 
 
 def _default_specs() -> list[StageSpec]:
-    return [StageSpec(name=n, probability=p, kind=k) for n, p, k in DEFAULT_STAGES]
+    return [
+        StageSpec(
+            name=name,
+            probability=probability,
+            kind=kind,
+            activities=[
+                StageActivity(name=activity, due_in_days=days)
+                for activity, days in DEFAULT_ACTIVITIES.get(name, ())
+            ],
+        )
+        for name, probability, kind in DEFAULT_STAGES
+    ]
 
 
 async def ensure_default_pipeline(agency_id: UUID) -> Pipeline:
@@ -362,6 +435,9 @@ async def _record_change(
 ) -> None:
     old, new = changed_fields(before, snapshot(pipeline, stages))
     if new:
+        pipeline.version += 1
+        await pipeline.save(using_db=conn, update_fields=["version", "updated_at"])
+        old["version"], new["version"] = pipeline.version - 1, pipeline.version
         await record_audit(actor, AGGREGATE, str(pipeline.id), action, old, new, conn)
         await append_event(
             actor, "pipeline.updated", AGGREGATE, str(pipeline.id), {"changes": new}, conn
@@ -456,6 +532,27 @@ async def update_stage(
         _check_stage_set(stages, "")
         await stage.save(using_db=conn)
         await _record_change(actor, pipeline, before, stages, "update_stage", conn)
+    return await _load(actor, pipeline.id), stage
+
+
+async def set_stage_activities(
+    actor: Actor, stage_id: UUID, data: dict[str, Any]
+) -> tuple[Pipeline, Stage]:
+    """Replace what a deal entering the stage needs done (admins): a new pipeline version.
+    Deals entering from now on get the new list; tasks already made stay as they are."""
+    _require_admin(actor)
+    command = _parse(StageActivitiesInput, data)
+    found = await _stage_of_agency(actor, stage_id)
+    async with in_transaction() as conn:
+        pipeline = await _locked(actor, found.pipeline_id, conn)
+        stages = await _stages(pipeline, conn)
+        stage = next((s for s in stages if s.id == stage_id), None)
+        if stage is None:
+            raise _not_found("stage", stage_id)
+        before = snapshot(pipeline, stages)
+        stage.activities = [activity.model_dump() for activity in command.activities]
+        await stage.save(using_db=conn, update_fields=["activities", "updated_at"])
+        await _record_change(actor, pipeline, before, stages, "set_stage_activities", conn)
     return await _load(actor, pipeline.id), stage
 
 

@@ -4,9 +4,7 @@ A ticket opened without a team or an assignee goes to the team of the first of t
 assignment rules that matches it (category, priority, customer rating; an empty one matches
 anything); admins edit the rules as data (`set_rules`). A ticket in a team's queue with no
 assignee goes to the team's next active agent (users of that org unit with the Customer
-Support role), round-robin: the unit's row remembers who got the last ticket and is locked
-while the next is chosen, so tickets opened at once are dealt out in turn, never twice to one
-agent (SQLite gets the same from its single writer). Inactive users are skipped. A team
+Support role), round-robin (`domain.round_robin`, shared with lead assignment). A team
 without an active agent keeps the ticket in its queue, unassigned.
 """
 
@@ -22,7 +20,6 @@ from tortoise.transactions import in_transaction
 
 from db.agencies import OrgUnit
 from db.ticket_assignment import TicketAssignmentRule as TicketAssignmentRule
-from db.users import User
 from domain.actors import Actor
 from domain.audit import record_audit
 from domain.errors import DomainError, input_errors
@@ -30,6 +27,7 @@ from domain.events import append_event
 from domain.field_types import input_codes
 from domain.policies import require
 from domain.roles import Access, Resource, Role
+from domain.round_robin import Queue, next_in_turn
 
 MAX_RULES = 50
 AGGREGATE = "ticket_assignment"
@@ -131,24 +129,7 @@ async def team_by_rules(
 
 
 async def next_agent(agency_id: UUID, team_id: UUID, conn: BaseDBAsyncClient) -> UUID | None:
-    """The team's next active agent after the last one given a ticket (the unit's row locked
-    until the caller's transaction ends); None if it has none."""
-    unit = (
-        await OrgUnit.filter(id=team_id, agency_id=agency_id)
-        .using_db(conn)
-        .select_for_update()
-        .first()
+    """The team's next active agent (Customer Support) in turn; None if it has none."""
+    return await next_in_turn(
+        agency_id, team_id, frozenset({Role.CUSTOMER_SUPPORT}), Queue.TICKETS, conn
     )
-    if unit is None:
-        return None
-    members = await User.filter(agency_id=agency_id, org_unit_id=team_id, is_active=True).using_db(
-        conn
-    )
-    agents = sorted(str(m.id) for m in members if Role.CUSTOMER_SUPPORT.value in m.roles)
-    if not agents:
-        return None
-    last = str(unit.last_ticket_assignee_id) if unit.last_ticket_assignee_id else ""
-    chosen = next((agent for agent in agents if agent > last), agents[0])
-    unit.last_ticket_assignee_id = UUID(chosen)
-    await unit.save(using_db=conn, update_fields=["last_ticket_assignee_id"])
-    return UUID(chosen)

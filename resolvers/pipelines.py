@@ -78,6 +78,18 @@ async def update_stage(context: RequestContext, data: Any) -> Outcome[tuple[Pipe
     )
 
 
+async def set_stage_activities(
+    context: RequestContext, data: Any
+) -> Outcome[tuple[Pipeline, Stage]]:
+    actor = actor_of(context)
+    fields = given(data)
+    global_id = fields.pop("stage_id")
+    return await attempt(
+        PipelineErrorCode,
+        lambda: pipelines.set_stage_activities(actor, _stage_id(global_id, "stage_id"), fields),
+    )
+
+
 async def reorder_stages(
     context: RequestContext, global_id: relay.GlobalID, stage_ids: list[relay.GlobalID]
 ) -> Outcome[Pipeline]:

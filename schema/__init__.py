@@ -48,6 +48,8 @@ from schema.extensions import (
 )
 from schema.flows import FlowMutation, FlowQuery
 from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
+from schema.lead_assignment import LeadAssignmentMutation, LeadAssignmentQuery
+from schema.lead_scoring import LeadScoringMutation, LeadScoringQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
 from schema.meetings import MeetingMutation, MeetingQuery
@@ -86,6 +88,8 @@ Query = merge_types(
         PortalQuery,
         ServiceLevelQuery,
         TicketAssignmentQuery,
+        LeadScoringQuery,
+        LeadAssignmentQuery,
         KnowledgeBaseQuery,
         PipelineQuery,
         TagQuery,
@@ -120,6 +124,8 @@ Mutation = merge_types(
         PortalMutation,
         ServiceLevelMutation,
         TicketAssignmentMutation,
+        LeadScoringMutation,
+        LeadAssignmentMutation,
         KnowledgeBaseMutation,
         PipelineMutation,
         TagMutation,

@@ -88,6 +88,10 @@ class CallingTask(relay.Node):
     status: CallingTaskStatusEnum = strawberry.field(
         description="Where the task is in its lifecycle; changed only by `transitionCallingTask`."
     )
+    required: bool = strawberry.field(
+        description="Made by a required activity of its deal's stage: the deal cannot leave "
+        "the stage (but to a lost one) until it is done or aborted."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -114,6 +118,10 @@ class CallingTask(relay.Node):
     @strawberry.field(description="The Ticket it is part of, if any.")
     def ticket_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
         return _gid("Ticket", root.ticket_id)
+
+    @strawberry.field(description="The pipeline Stage whose activity made it, if one did.")
+    def stage_id(self, root: strawberry.Parent[CallingTaskRecord]) -> relay.GlobalID | None:
+        return _gid("Stage", root.stage_id)
 
     @strawberry.field(description="The lead the call is about, if visible to you.")
     async def lead(

@@ -58,12 +58,14 @@ from domain.custom_fields import MAX_FIELDS_PER_RECORD_TYPE, CustomFieldRecordTy
 from domain.customers import MAX_BILLING_UNITS
 from domain.email_accounts import MAX_ACCOUNTS
 from domain.flows.service import MAX_FLOWS
+from domain.lead_assignment import MAX_RULES as MAX_ASSIGNMENT_RULES
+from domain.lead_scoring_rules import MAX_RULES as MAX_SCORING_RULES
 from domain.lifecycles.registry import lifecycles
 from domain.meetings import MAX_SLOTS
 from domain.message_templates import MAX_TEMPLATES
 from domain.money import ISO_4217
 from domain.pagination import MAX_PAGE_SIZE
-from domain.pipelines import MAX_STAGES
+from domain.pipelines import MAX_ACTIVITIES, MAX_STAGES
 from domain.tags import MAX_TAGS_PER_AGENCY
 from domain.webhooks import MAX_ENDPOINTS_PER_AGENCY
 
@@ -86,6 +88,10 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Customer.billingUnits": MAX_BILLING_UNITS,
     "Meeting.slots": MAX_SLOTS,
     "Pipeline.stages": MAX_STAGES,
+    "Stage.activities": MAX_ACTIVITIES,
+    "ScoringRules.rules": MAX_SCORING_RULES,
+    "ContactScore.parts": MAX_SCORING_RULES,
+    "LeadAssignmentRules.rules": MAX_ASSIGNMENT_RULES,
     "Query.tags": MAX_TAGS_PER_AGENCY,
     "TagWithUsage.usage": len(CustomFieldRecordType),
     "Query.apiKeys": MAX_KEYS_PER_AGENCY,

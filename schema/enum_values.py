@@ -61,6 +61,8 @@ ERROR_CODES: Mapping[str, str] = {
     "UNAUTHENTICATED": "Sign in first: send `Authorization: Bearer <access token or API key>`.",
     "INVALID_PHONE": "Not a phone number in international form (e.g. +44 20 7946 0958).",
     "SAME_STAGE": "The deal is in that stage already.",
+    "ACTIVITIES_OPEN": "Required activities of the deal's stage are open; `message` names them.",
+    "DUPLICATE_ACTIVITY": "Two activities of the stage have the same name.",
     "REASON_REQUIRED": "Closing a deal as lost needs a reason.",
     "SLOT_OVERLAPS": "Two proposed times overlap, or a time overlaps a meeting you have booked.",
     "STAGE_IN_USE": "Deals are still in this stage: move them out first.",

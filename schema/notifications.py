@@ -45,6 +45,8 @@ described_enum(
         "most one an hour while it runs, none when nothing is new.",
         "CAMPAIGN_SUMMARY": "What your campaigns did today, just after the end of your day in "
         "your time zone.",
+        "RECORD_REASSIGNED": "A contact or lead of yours was given to someone else, or one "
+        "was given to you.",
     },
 )
 described_enum(

@@ -41,6 +41,17 @@ described_enum(
 error_code_enum(PipelineErrorCode, "PipelineErrorCode", "pipelines or deal stages")
 
 
+@strawberry.type(
+    description="Something a deal entering the stage needs done: a calling task for its owner."
+)
+class StageActivity:
+    name: str = strawberry.field(description="The task's subject.")
+    required: bool = strawberry.field(
+        description="The deal cannot leave the stage (but to a lost one) while it is open."
+    )
+    due_in_days: int = strawberry.field(description="The task is due this many days after.")
+
+
 @strawberry.type(description="A step of a pipeline, with the chance a deal in it is won.")
 class Stage(relay.Node):
     id: relay.NodeID[str] = node_id()
@@ -59,11 +70,19 @@ class Stage(relay.Node):
     def pipeline_id(self, root: strawberry.Parent[StageRecord]) -> relay.GlobalID:
         return relay.GlobalID("Pipeline", str(root.pipeline_id))
 
+    @strawberry.field(description="What a deal entering it needs done, in order.")
+    def activities(self, root: strawberry.Parent[StageRecord]) -> list[StageActivity]:
+        return [StageActivity(**activity) for activity in root.activities]
+
 
 @strawberry.type(description="An agency's ordered list of stages that deals move through.")
 class Pipeline(relay.Node):
     id: relay.NodeID[str] = node_id()
     name: str = strawberry.field(description="Its name, unique in the agency.")
+    version: int = strawberry.field(
+        description="1, then one more on every change to it, its stages or their activities "
+        "(each audited with the whole pipeline before and after)."
+    )
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -149,6 +168,26 @@ class UpdateStageInput:
     )
 
 
+@strawberry.input(description="One activity of a stage.")
+class StageActivityInput:
+    name: str = strawberry.field(description="1 to 100 characters, unique in the stage.")
+    required: bool = strawberry.field(
+        default=False, description="Whether a deal must finish it before leaving the stage."
+    )
+    due_in_days: int = strawberry.field(default=1, description="0 to 365; 1 by default.")
+
+
+@strawberry.input(
+    description="A stage's activities, replacing the old list (a new pipeline version). Errors: "
+    "TOO_MANY, DUPLICATE_ACTIVITY, OUT_OF_RANGE, TOO_LONG, REQUIRED, NOT_FOUND, FORBIDDEN."
+)
+class SetStageActivitiesInput:
+    stage_id: relay.GlobalID = strawberry.field(description="The Stage.")
+    activities: list[StageActivityInput] = strawberry.field(
+        description="At most 10, in order; an empty list: none."
+    )
+
+
 @strawberry.input(description="A pipeline's stages in their new order.")
 class ReorderStagesInput:
     pipeline_id: relay.GlobalID = strawberry.field(description="The Pipeline.")
@@ -208,6 +247,15 @@ class PipelineMutation:
         self, info: Info, input: Annotated[UpdateStageInput, MUTATION_INPUT]
     ) -> PipelinePayload:
         return _payload(await resolve.update_stage(info.context, input))
+
+    @strawberry.mutation(
+        description="Admins: what deals entering a stage need done (calling tasks for the "
+        "deal's owner, some required before the deal moves on)."
+    )
+    async def set_stage_activities(
+        self, info: Info, input: Annotated[SetStageActivitiesInput, MUTATION_INPUT]
+    ) -> PipelinePayload:
+        return _payload(await resolve.set_stage_activities(info.context, input))
 
     @strawberry.mutation(description="Admins: put a pipeline's stages in a new order.")
     async def reorder_stages(

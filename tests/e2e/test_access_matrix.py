@@ -43,6 +43,7 @@ from domain import (
     customers,
     deals,
     knowledge_base,
+    lead_scoring,
     leads,
     meetings,
     message_templates,
@@ -473,6 +474,20 @@ async def fresh_customer_linked(world: World, caller: str) -> dict[str, Any]:
 
 async def fresh_hot_contact(world: World, caller: str) -> dict[str, Any]:
     return {"id": await world.hot_contact_of_sales_north()}
+
+
+async def acme_scoring_rules(world: World, caller: str) -> dict[str, Any]:
+    """Agency A scores contacts (agency B does not: its admin finds null)."""
+    if "scoring_rules" not in world.ids:
+        rules = [{"name": "VIP", "kind": "tag", "value": "vip", "points": 10}]
+        await lead_scoring.publish_scoring_rules(world.system, {"rules": rules})
+        world.ids["scoring_rules"] = "published"
+    return {}
+
+
+async def scored_contact_north(world: World, caller: str) -> dict[str, Any]:
+    await acme_scoring_rules(world, caller)
+    return await contact_north(world, caller)
 
 
 async def task_north(world: World, caller: str) -> dict[str, Any]:
@@ -1062,6 +1077,24 @@ CASES: dict[str, Case] = {
         "{ ticketAssignmentRules { category } }",
         SERVICE_LEVELS_READ,
     ),
+    "scoringRules": Case(
+        "{ scoringRules { version } }",
+        everyone("ok", sysadmin="forbidden", other_agency_admin="hidden"),
+        acme_scoring_rules,
+    ),
+    "contactScore": Case(
+        "query($id: ID!) { contactScore(contactId: $id) { total } }",
+        SALES_READ,
+        scored_contact_north,
+    ),
+    "leadAssignmentRules": Case(
+        "{ leadAssignmentRules { fallbackOwnerId } }", everyone("ok", sysadmin="forbidden")
+    ),
+    # Who oversees others sees the spread: not sales people (their own records only).
+    "leadDistribution": Case(
+        "{ leadDistribution { name } }",
+        everyone("ok", sysadmin="forbidden", sales_north="forbidden", sales_south="forbidden"),
+    ),
     "slaPolicy": Case(
         "{ slaPolicy { version } }",
         {**SERVICE_LEVELS_READ, "other_agency_admin": "hidden"},
@@ -1372,6 +1405,21 @@ CASES: dict[str, Case] = {
         f"mutation {{ setTicketAssignmentRules(input: {{rules: []}}) {{ {PAYLOAD} }} }}",
         ADMIN_ONLY_OWN_AGENCY,
     ),
+    "publishScoringRules": Case(
+        f"mutation {{ publishScoringRules(input: {{rules: []}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "setLeadAssignmentRules": Case(
+        f"mutation {{ setLeadAssignmentRules(input: {{rules: []}}) {{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_OWN_AGENCY,
+    ),
+    "recordContactBehaviour": Case(
+        "mutation($id: ID!) "
+        "{ recordContactBehaviour(input: {contactId: $id, behaviour: PAGE_VISIT}) "
+        f"{{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        contact_north,
+    ),
     "publishSlaPolicy": Case(
         "mutation { publishSlaPolicy(input: {targets: [{priority: HIGH, "
         f"firstResponseMinutes: 60}}]}}) {{ {PAYLOAD} }} }}",
@@ -1500,6 +1548,13 @@ CASES: dict[str, Case] = {
         f"{{ reorderStages(input: {{pipelineId: $id, stageIds: $stages}}) {{ {PAYLOAD} }} }}",
         ADMIN_ONLY_IN_A,
         fresh_pipeline_reversed,
+    ),
+    "setStageActivities": Case(
+        "mutation($id: ID!) "
+        f'{{ setStageActivities(input: {{stageId: $id, activities: [{{name: "Call"}}]}}) '
+        f"{{ {PAYLOAD} }} }}",
+        ADMIN_ONLY_IN_A,
+        fresh_stage,
     ),
     "deleteStage": Case(
         f"mutation($id: ID!) {{ deleteStage(input: {{id: $id}}) {{ {PAYLOAD} }} }}",

@@ -126,6 +126,7 @@ async def test_each_person_chooses_how_each_kind_reaches_them(
         "CAMPAIGN_STATUS",
         "CAMPAIGN_ACTIVITY",
         "CAMPAIGN_SUMMARY",
+        "RECORD_REASSIGNED",
     }
 
     chosen = (

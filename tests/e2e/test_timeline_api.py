@@ -300,14 +300,18 @@ async def test_a_deals_timeline_has_its_notes_documents_and_stage_moves(api: Api
         f"query($id: ID!) {{ deal(id: $id) {{ timeline {{ edges {{ node {{ {ENTRY} }} }} }} }} }}",
         {"id": deal_id},
     )
-    entries = [edge["node"] for edge in nested["deal"]["timeline"]["edges"]]
+    everything = [edge["node"] for edge in nested["deal"]["timeline"]["edges"]]
+    # The stages' activities (two on entry to Prospecting, one on winning) are its calls.
+    calls = [e for e in everything if e["kind"] == "CALLING_TASK"]
+    assert len(calls) == 3
+    entries = [e for e in everything if e["kind"] != "CALLING_TASK"]
     assert [e["kind"] for e in entries] == ["STATUS_CHANGE", "DOCUMENT", "NOTE"]
     assert (entries[0]["subjectId"], entries[0]["event"]) == (deal_id, "win")
     assert (entries[0]["fromStatus"], entries[0]["toStatus"]) == ("open", "won")
     assert entries[1]["document"] == {"fileName": "contract.pdf"}
     assert entries[2]["note"] == {"body": "Kick-off booked."}
     root = await api.graphql(ROOT_TIMELINE, {"id": deal_id, "first": 10})
-    assert [edge["node"] for edge in root["timeline"]["edges"]] == entries
+    assert [edge["node"] for edge in root["timeline"]["edges"]] == everything
 
 
 async def test_a_lead_or_deal_timeline_follows_the_records_row_scope(api: Api) -> None:
@@ -317,7 +321,9 @@ async def test_a_lead_or_deal_timeline_follows_the_records_row_scope(api: Api) -
     for record_id, field in ((await new_lead(owner), "lead"), (await new_deal(owner), "deal")):
         await note(owner, record_id, "Owner's eyes only.")
         mine = await owner.graphql(ROOT_TIMELINE, {"id": record_id, "first": 10})
-        assert [e["node"]["kind"] for e in mine["timeline"]["edges"]] == ["NOTE"]
+        kinds = [e["node"]["kind"] for e in mine["timeline"]["edges"]]
+        # (a deal has its first stage's activities as calls too)
+        assert [kind for kind in kinds if kind != "CALLING_TASK"] == ["NOTE"]
         for other in (stranger, outsider):
             assert (await other.graphql(ROOT_TIMELINE, {"id": record_id, "first": 10})) == {
                 "timeline": None
