@@ -33,6 +33,7 @@ from schema.contacts import ContactMutation, ContactQuery
 from schema.cost import DEFAULT_MAX_QUERY_COST, VALIDATION_CACHE_SIZE, QueryCost
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
+from schema.dashboards import DashboardQuery
 from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
@@ -97,6 +98,7 @@ Query = merge_types(
         CampaignQuery,
         CustomFieldQuery,
         TimelineQuery,
+        DashboardQuery,
     ),
 )
 Mutation = merge_types(

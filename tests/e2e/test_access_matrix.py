@@ -1009,6 +1009,19 @@ CASES: dict[str, Case] = {
         target=lambda w: w.ids["lead_north"],
     ),
     "deal": Case("query($id: ID!) { deal(id: $id) { id } }", SALES_READ, deal_north),
+    # deal_north is due to close in January 2030: it counts for those who may read it.
+    "salesDashboard": Case(
+        '{ salesDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) '
+        "{ openDealsByStage { deals } } }",
+        SALES_READ,
+        target=lambda w: '"deals": 1',
+    ),
+    "salesHeadDashboard": Case(
+        '{ salesHeadDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) '
+        "{ pipelineByStageAndOwner { ownerId } } }",
+        SALES_READ,
+        target=lambda w: w.ids["sales_north"],
+    ),
     "deals": Case(
         "{ deals(first: 100) { edges { node { id } } } }",
         SALES_READ,

@@ -1,0 +1,488 @@
+"""Dashboards over GraphQL/HTTP: every figure, and every point of its series, equals the same
+figure counted here in Python from the generated records, for the viewer's row scope and the
+period, team and owner filters."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from strawberry import relay
+
+from db.calling_tasks import CallingTask
+from db.contacts import Contact
+from db.deals import Deal
+from db.leads import Lead
+from db.meetings import Meeting
+from db.pipelines import Stage
+from domain import agencies, pipelines
+from domain.roles import Role
+from tests.e2e.colleagues import PASSWORD, acme_system, member
+from tests.e2e.conftest import Api
+
+FIGURE = "{ value series { start value } }"
+SALES = f"""
+query($filter: DashboardFilterInput!) {{
+  salesDashboard(filter: $filter) {{
+    openDeals {FIGURE} pipelineAmount {FIGURE} weightedPipeline {FIGURE}
+    openDealsByStage {{ stageName probability deals amount weightedAmount ownerId }}
+    callingTasksDueToday callingTasksOverdue callingTasksDue {FIGURE} callsDone {FIGURE}
+    meetings {FIGURE} newContacts {FIGURE} convertedContacts {FIGURE}
+    contactConversionRate {FIGURE}
+  }}
+}}"""
+HEAD = f"""
+query($filter: DashboardFilterInput!) {{
+  salesHeadDashboard(filter: $filter) {{
+    pipelineByStageAndOwner {{ stageName probability deals amount weightedAmount ownerId }}
+    weightedForecast {FIGURE} wonDeals {FIGURE} lostDeals {FIGURE} wonAmount {FIGURE}
+    winRate {FIGURE} averageDealSize {FIGURE} salesCycleDays {FIGURE} salesVelocity
+    closeReasons {{ status reason deals amount }}
+    revenueByOwner {{ ownerId ownerName wonDeals wonAmount share }}
+    leadSources {{ source leads converted }}
+  }}
+}}"""
+START, END = date(2026, 1, 1), date(2026, 6, 30)
+CENT, RATIO = Decimal("0.01"), Decimal("0.0001")
+
+
+def _q(value: Decimal, quantum: Decimal = CENT) -> str:
+    return str(value.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def _per(part: Decimal, whole: Decimal, quantum: Decimal = RATIO) -> str:
+    return _q(part / whole, quantum) if whole else "0"
+
+
+@dataclass
+class Records:
+    """What the test generated, as plain rows (the deleted ones included)."""
+
+    stages: dict[uuid.UUID, Stage]
+    users: dict[str, uuid.UUID]
+    names: dict[uuid.UUID, str]
+    north: uuid.UUID
+    deals: list[Deal] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    tasks: list[CallingTask] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+    leads: list[Lead] = field(default_factory=list)
+
+
+def _moment(rng: random.Random) -> datetime:
+    """A time from a month before the period to a month after it."""
+    day = date(2025, 12, 1) + timedelta(days=rng.randrange(245))
+    return datetime.combine(day, time(rng.randrange(24), rng.randrange(60)), UTC)
+
+
+async def generate(seed: int = 16) -> Records:
+    """Sales (North: a head and two people, South: one) and a few dozen of each record, their
+    dates spread around the period, written straight to the tables."""
+    rng = random.Random(seed)
+    system = await acme_system()
+    sales = await agencies.create_org_unit(system, "Sales", None)
+    north = await agencies.create_org_unit(system, "North", sales.id)
+    south = await agencies.create_org_unit(system, "South", sales.id)
+    people = {
+        "head": (Role.SALES_HEAD, north.id),
+        "north1": (Role.SALES_PERSON, north.id),
+        "north2": (Role.SALES_PERSON, north.id),
+        "south1": (Role.SALES_PERSON, south.id),
+    }
+    users: dict[str, uuid.UUID] = {}
+    for name, (role, unit) in people.items():
+        users[name] = (await member(f"{name}@acme.example.com", role, org_unit_id=unit)).id
+    pipeline = await pipelines.ensure_default_pipeline(system.agency_id)
+    stages = {s.id: s for s in await Stage.filter(pipeline_id=pipeline.id)}
+    records = Records(stages, users, {v: k for k, v in users.items()}, north.id)
+    owners: list[uuid.UUID | None] = [*users.values(), None]
+    agency = system.agency_id
+    for index in range(60):
+        stage = rng.choice(list(stages.values()))
+        created = _moment(rng)
+        closed = created + timedelta(days=rng.randrange(90), hours=rng.randrange(24))
+        records.deals.append(
+            Deal(
+                id=uuid.uuid4(),
+                agency_id=agency,
+                name=f"Deal {index}",
+                pipeline_id=pipeline.id,
+                stage_id=stage.id,
+                status=stage.kind,
+                amount=Decimal(rng.randrange(100, 100000)) / 100,
+                currency=rng.choice(["EUR", "EUR", "EUR", "USD"]),
+                expected_close_date=_moment(rng).date(),
+                close_reason=rng.choice(["price", "fit", ""]) if stage.kind != "open" else "",
+                closed_at=closed if stage.kind != "open" else None,
+                owner_id=rng.choice(owners),
+                created_at=created,
+                deleted_at=created if index % 13 == 0 else None,
+            )
+        )
+    for index in range(30):
+        records.contacts.append(
+            Contact(
+                id=uuid.uuid4(),
+                agency_id=agency,
+                first_name=f"Contact {index}",
+                owner_id=rng.choice(owners),
+                status=rng.choice(["new", "hot", "converted"]),
+                created_at=_moment(rng),
+            )
+        )
+    now = datetime.now(UTC)
+    for index in range(30):
+        due = _moment(rng) if index % 5 else now + timedelta(hours=rng.choice([-30, -1, 2]))
+        records.tasks.append(
+            CallingTask(
+                id=uuid.uuid4(),
+                agency_id=agency,
+                subject=f"Call {index}",
+                assignee_id=rng.choice(owners),
+                status=rng.choice(["new", "scheduled", "done", "aborted"]),
+                due_at=due,
+                updated_at=_moment(rng),
+            )
+        )
+    for index in range(20):
+        start = _moment(rng)
+        records.meetings.append(
+            Meeting(
+                id=uuid.uuid4(),
+                agency_id=agency,
+                owner_id=rng.choice(owners),
+                contact_id=records.contacts[index].id,
+                title=f"Meeting {index}",
+                duration_minutes=30,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+                status=rng.choice(["proposed", "booked", "held", "cancelled"]),
+            )
+        )
+    for index in range(20):
+        records.leads.append(
+            Lead(
+                id=uuid.uuid4(),
+                agency_id=agency,
+                title=f"Lead {index}",
+                services=[],
+                owner_id=rng.choice(owners),
+                source=rng.choice(["web", "referral", ""]),
+                status=rng.choice(["new", "qualified", "converted"]),
+                created_at=_moment(rng),
+            )
+        )
+    tables: list[tuple[Any, list[Any]]] = [
+        (Deal, records.deals),
+        (Contact, records.contacts),
+        (CallingTask, records.tasks),
+        (Meeting, records.meetings),
+        (Lead, records.leads),
+    ]
+    for model, rows in tables:
+        await model.bulk_create(rows)
+        # The automatic timestamps are the database's own on insert: put the generated back.
+        for row in rows:
+            stamps = {
+                name: getattr(row, name)
+                for name in ("created_at", "updated_at")
+                if name in model._meta.fields_map
+            }
+            await model.filter(id=row.id).update(**stamps)
+    return records
+
+
+# What the dashboards should say, counted from the generated rows.
+
+
+def bucket_of(day: date, bucket: str) -> date:
+    if bucket == "DAY":
+        return day
+    if bucket == "WEEK":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def buckets(bucket: str) -> list[date]:
+    starts: list[date] = []
+    day = START
+    while day <= END:
+        start = bucket_of(day, bucket)
+        if start not in starts:
+            starts.append(start)
+        day += timedelta(days=1)
+    return starts
+
+
+def in_period(moment: datetime | date | None) -> bool:
+    if moment is None:
+        return False
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return START <= day <= END
+
+
+def _day(moment: datetime | date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def figure(
+    rows: Iterable[Any],
+    when: Callable[[Any], Any],
+    bucket: str,
+    value: Callable[[Any], Decimal] = lambda row: Decimal(1),
+    money: bool = False,
+) -> dict[str, Any]:
+    totals: dict[date, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        totals[bucket_of(_day(when(row)), bucket)] += value(row)
+    show = _q if money else (lambda v: str(v.normalize()) if v else "0")
+    series = [{"start": s.isoformat(), "value": show(totals[s])} for s in buckets(bucket)]
+    return {"value": show(sum(totals.values(), Decimal(0))), "series": series}
+
+
+def ratio_figure(part: dict[str, Any], whole: dict[str, Any], quantum: Decimal) -> dict[str, Any]:
+    return {
+        "value": _per(Decimal(part["value"]), Decimal(whole["value"]), quantum),
+        "series": [
+            {"start": p["start"], "value": _per(Decimal(p["value"]), Decimal(w["value"]), quantum)}
+            for p, w in zip(part["series"], whole["series"], strict=True)
+        ],
+    }
+
+
+def gid(type_name: str, value: uuid.UUID | None) -> str | None:
+    return str(relay.GlobalID(type_name, str(value))) if value else None
+
+
+def by_stage(records: Records, deals: list[Deal], by_owner: bool) -> list[dict[str, Any]]:
+    groups: dict[tuple[Any, ...], list[Deal]] = defaultdict(list)
+    for deal in deals:
+        groups[(deal.stage_id, deal.owner_id if by_owner else None)].append(deal)
+    found = []
+    for (stage_id, owner), group in groups.items():
+        stage = records.stages[stage_id]
+        amount = sum((d.amount for d in group), Decimal(0))
+        found.append(
+            {
+                "stageName": stage.name,
+                "probability": stage.probability,
+                "deals": len(group),
+                "amount": _q(amount),
+                "weightedAmount": _q(amount * stage.probability / 100),
+                "ownerId": gid("User", owner),
+            }
+        )
+    return found
+
+
+def _normal(value: Any) -> Any:
+    """Decimal strings compared as numbers, lists of groups in any order."""
+    if isinstance(value, dict):
+        return {key: _normal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [_normal(item) for item in value]
+        return sorted(items, key=repr) if items and isinstance(items[0], dict) else items
+    if isinstance(value, str):
+        try:
+            return Decimal(value).normalize()
+        except ArithmeticError:
+            return value
+    return value
+
+
+def sales_expected(
+    records: Records, owners: set[uuid.UUID] | set[uuid.UUID | None], bucket: str
+) -> dict[str, Any]:
+    def mine(row: Any, by: str = "owner_id") -> bool:
+        return row.deleted_at is None and getattr(row, by) in owners
+
+    pipeline = [
+        d
+        for d in records.deals
+        if mine(d) and d.status == "open" and in_period(d.expected_close_date)
+    ]
+    close = lambda d: d.expected_close_date  # noqa: E731
+    weighted = lambda d: d.amount * records.stages[d.stage_id].probability / 100  # noqa: E731
+    tasks = [t for t in records.tasks if mine(t, "assignee_id")]
+    waiting: list[Any] = [t for t in tasks if t.status in ("new", "scheduled")]
+    now = datetime.now(UTC)
+    contacts = [c for c in records.contacts if mine(c) and in_period(c.created_at)]
+    created = lambda row: row.created_at  # noqa: E731
+    new_contacts = figure(contacts, created, bucket)
+    converted = figure([c for c in contacts if c.status == "converted"], created, bucket)
+    return {
+        "openDeals": figure(pipeline, close, bucket),
+        "pipelineAmount": figure(pipeline, close, bucket, lambda d: d.amount, money=True),
+        "weightedPipeline": figure(pipeline, close, bucket, weighted, money=True),
+        "openDealsByStage": by_stage(records, pipeline, by_owner=False),
+        "callingTasksDueToday": sum(1 for t in waiting if t.due_at.date() == now.date()),
+        "callingTasksOverdue": sum(1 for t in waiting if t.due_at < now),
+        "callingTasksDue": figure(
+            [t for t in tasks if in_period(t.due_at)], lambda t: t.due_at, bucket
+        ),
+        "callsDone": figure(
+            [t for t in tasks if t.status == "done" and in_period(t.updated_at)],
+            lambda t: t.updated_at,
+            bucket,
+        ),
+        "meetings": figure(
+            [
+                m
+                for m in records.meetings
+                if mine(m) and m.status in ("booked", "held") and in_period(m.starts_at)
+            ],
+            lambda m: m.starts_at,
+            bucket,
+        ),
+        "newContacts": new_contacts,
+        "convertedContacts": converted,
+        "contactConversionRate": ratio_figure(converted, new_contacts, RATIO),
+    }
+
+
+def head_expected(
+    records: Records,
+    owners: set[uuid.UUID] | set[uuid.UUID | None],
+    bucket: str,
+    currency: str | None = None,
+) -> dict[str, Any]:
+    deals = [
+        d
+        for d in records.deals
+        if d.deleted_at is None and d.owner_id in owners and currency in (None, d.currency)
+    ]
+    pipeline = [d for d in deals if d.status == "open" and in_period(d.expected_close_date)]
+    won = [d for d in deals if d.status == "won" and in_period(d.closed_at)]
+    lost = [d for d in deals if d.status == "lost" and in_period(d.closed_at)]
+    closed_at = lambda d: d.closed_at  # noqa: E731
+    won_deals, lost_deals = figure(won, closed_at, bucket), figure(lost, closed_at, bucket)
+    won_amount = figure(won, closed_at, bucket, lambda d: d.amount, money=True)
+    decided = figure(won + lost, closed_at, bucket)
+    win_rate = ratio_figure(won_deals, decided, RATIO)
+    average = ratio_figure(won_amount, won_deals, CENT)
+    days = figure(
+        won, closed_at, bucket, lambda d: Decimal((d.closed_at - d.created_at).total_seconds())
+    )
+    days = {
+        "value": str(Decimal(days["value"]) / 86400),
+        "series": [{**p, "value": str(Decimal(p["value"]) / 86400)} for p in days["series"]],
+    }
+    cycle = ratio_figure(days, won_deals, CENT)
+    velocity = (
+        _q(
+            len(pipeline)
+            * Decimal(win_rate["value"])
+            * Decimal(average["value"])
+            / Decimal(cycle["value"])
+        )
+        if Decimal(cycle["value"])
+        else "0"
+    )
+    reasons: dict[tuple[str, str], list[Deal]] = defaultdict(list)
+    for deal in won + lost:
+        reasons[(deal.status, deal.close_reason)].append(deal)
+    revenue: dict[uuid.UUID | None, list[Deal]] = defaultdict(list)
+    for deal in won:
+        revenue[deal.owner_id].append(deal)
+    total_won = Decimal(won_amount["value"])
+    sources: dict[str, list[Lead]] = defaultdict(list)
+    for lead in records.leads:
+        if lead.deleted_at is None and lead.owner_id in owners and in_period(lead.created_at):
+            sources[lead.source].append(lead)
+    weighted = lambda d: d.amount * records.stages[d.stage_id].probability / 100  # noqa: E731
+    return {
+        "pipelineByStageAndOwner": by_stage(records, pipeline, by_owner=True),
+        "weightedForecast": figure(
+            pipeline, lambda d: d.expected_close_date, bucket, weighted, money=True
+        ),
+        "wonDeals": won_deals,
+        "lostDeals": lost_deals,
+        "wonAmount": won_amount,
+        "winRate": win_rate,
+        "averageDealSize": average,
+        "salesCycleDays": cycle,
+        "salesVelocity": velocity,
+        "closeReasons": [
+            {
+                "status": s,
+                "reason": r,
+                "deals": len(g),
+                "amount": _q(sum((d.amount for d in g), Decimal(0))),
+            }
+            for (s, r), g in reasons.items()
+        ],
+        "revenueByOwner": [
+            {
+                "ownerId": gid("User", owner),
+                "ownerName": records.names.get(owner, "") if owner else "",
+                "wonDeals": len(group),
+                "wonAmount": _q(sum((d.amount for d in group), Decimal(0))),
+                "share": _per(Decimal(_q(sum((d.amount for d in group), Decimal(0)))), total_won),
+            }
+            for owner, group in revenue.items()
+        ],
+        "leadSources": [
+            {
+                "source": source,
+                "leads": len(group),
+                "converted": sum(1 for lead in group if lead.status == "converted"),
+            }
+            for source, group in sources.items()
+        ],
+    }
+
+
+def assert_same(answer: dict[str, Any], expected: dict[str, Any]) -> None:
+    for name, value in expected.items():
+        assert _normal(answer[name]) == _normal(value), f"{name}: {answer[name]} != {value}"
+
+
+def period(bucket: str, **more: Any) -> dict[str, Any]:
+    return {"filter": {"from": START.isoformat(), "to": END.isoformat(), "bucket": bucket, **more}}
+
+
+async def test_every_figure_matches_the_records_for_each_viewers_scope(api: Api) -> None:
+    records = await generate()
+    everyone: set[uuid.UUID | None] = {*records.users.values(), None}
+    users = records.users
+    north = {users["head"], users["north1"], users["north2"]}
+
+    data = await api.graphql(SALES, period("MONTH"))
+    assert_same(data["salesDashboard"], sales_expected(records, everyone, "MONTH"))
+    data = await api.graphql(HEAD, period("WEEK"))
+    assert_same(data["salesHeadDashboard"], head_expected(records, everyone, "WEEK"))
+
+    head = await api.sign_in("head@acme.example.com", PASSWORD)
+    data = await head.graphql(HEAD, period("MONTH"))
+    assert_same(data["salesHeadDashboard"], head_expected(records, north, "MONTH"))
+
+    # A sales person sees only their own figures, whatever owner or team they ask for.
+    north1 = await head.sign_in("north1@acme.example.com", PASSWORD)
+    data = await north1.graphql(SALES, period("WEEK"))
+    assert_same(data["salesDashboard"], sales_expected(records, {users["north1"]}, "WEEK"))
+    south = gid("User", users["south1"])
+    data = await north1.graphql(HEAD, period("MONTH", ownerId=south))
+    assert_same(data["salesHeadDashboard"], head_expected(records, set(), "MONTH"))
+
+    # The admin narrows to a team, an owner, a currency.
+    team = gid("OrgUnit", records.north)
+    data = await api.graphql(HEAD, period("MONTH", teamId=team, currency="EUR"))
+    assert_same(data["salesHeadDashboard"], head_expected(records, north, "MONTH", "EUR"))
+    data = await api.graphql(SALES, period("DAY", ownerId=south))
+    assert_same(data["salesDashboard"], sales_expected(records, {users["south1"]}, "DAY"))
+
+
+async def test_a_period_that_ends_before_it_starts_or_is_too_fine_is_refused(api: Api) -> None:
+    for filter, name in (
+        ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
+        ({"from": "2020-01-01", "to": "2026-01-01", "bucket": "DAY"}, "bucket"),
+    ):
+        response = await api.post({"query": SALES, "variables": {"filter": filter}})
+        error = response.json()["errors"][0]
+        assert error["extensions"] == {"code": "INVALID", "field": name}, error
