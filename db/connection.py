@@ -55,6 +55,7 @@ MODEL_MODULES = [
     "db.service_levels",
     "db.ticket_assignment",
     "db.knowledge_base",
+    "db.quotas",
 ]
 
 

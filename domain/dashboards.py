@@ -42,6 +42,7 @@ from db.users import User
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.policies import rows
+from domain.quotas import Attainment, quotas
 from domain.roles import Access, Resource
 from domain.users import unit_members
 
@@ -78,9 +79,7 @@ class DashboardFilter:
 
     def checked(self) -> DashboardFilter:
         if self.end < self.start:
-            raise DomainError(
-                DashboardErrorCode.INVALID, "The period ends before it starts.", "to"
-            )
+            raise DomainError(DashboardErrorCode.INVALID, "The period ends before it starts.", "to")
         if len(bucket_starts(self)) > MAX_BUCKETS:
             raise DomainError(
                 DashboardErrorCode.INVALID,
@@ -163,6 +162,7 @@ class SalesDashboard:
     new_contacts: Figure
     converted_contacts: Figure
     contact_conversion_rate: Figure
+    quotas: list[Attainment]
 
 
 @dataclass(frozen=True)
@@ -417,6 +417,7 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
         new_contacts=new_contacts,
         converted_contacts=converted,
         contact_conversion_rate=_rate(converted, new_contacts),
+        quotas=await quotas(actor, period.start, period.end),
     )
 
 

@@ -57,6 +57,7 @@ from schema.notes import NoteMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.privacy import PrivacyMutation
+from schema.quotas import QuotaMutation, QuotaQuery
 from schema.rate_limits import SpendingLimits
 from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
 from schema.tags import TagMutation, TagQuery
@@ -99,6 +100,7 @@ Query = merge_types(
         CustomFieldQuery,
         TimelineQuery,
         DashboardQuery,
+        QuotaQuery,
     ),
 )
 Mutation = merge_types(
@@ -133,6 +135,7 @@ Mutation = merge_types(
         NoteMutation,
         DocumentMutation,
         PrivacyMutation,
+        QuotaMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))

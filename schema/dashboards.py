@@ -14,6 +14,7 @@ from domain import dashboards
 from domain.dashboards import Bucket
 from resolvers import dashboards as resolve
 from schema.enum_values import described_enum
+from schema.quotas import QuotaAttainment, attainments
 
 described_enum(
     Bucket,
@@ -134,6 +135,13 @@ class SalesDashboard:
     contact_conversion_rate: DashboardFigure = strawberry.field(
         description="Converted over created, 0 to 1."
     )
+
+    @strawberry.field(
+        description="The quotas the viewer may read whose period overlaps this one, with "
+        "their attainment from the deals won in the quota's own period."
+    )
+    def quotas(self, root: strawberry.Parent[dashboards.SalesDashboard]) -> list[QuotaAttainment]:
+        return attainments(root.quotas)
 
 
 @strawberry.type(

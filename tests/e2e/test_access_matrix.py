@@ -45,6 +45,7 @@ from domain import (
     message_templates,
     notes,
     pipelines,
+    quotas,
     service_levels,
     tags,
     tickets,
@@ -559,6 +560,29 @@ async def fresh_notification(world: World, caller: str) -> dict[str, Any]:
     return {"ids": [await world.notification_of_sales_north()]}
 
 
+async def quota_of_sales_north(world: World, caller: str) -> dict[str, Any]:
+    """A quota of sales_north in 2030 (set again for each caller: an upsert)."""
+    quota = await quotas.set_quota(
+        world.system,
+        {
+            "owner_id": world.sales_north_id(),
+            "start": "2030-01-01",
+            "end": "2030-12-31",
+            "amount": "4242",
+        },
+    )
+    return {"id": gid("Quota", quota.id)}
+
+
+async def sales_north_to_set_quota(world: World, caller: str) -> dict[str, Any]:
+    return {"owner": world.ids["sales_north"]}
+
+
+async def after_quota_of_sales_north(world: World, caller: str) -> dict[str, Any]:
+    await quota_of_sales_north(world, caller)
+    return {}
+
+
 async def fresh_tag(world: World, caller: str) -> dict[str, Any]:
     return {"id": await world.tag_of_agency_a()}
 
@@ -1016,6 +1040,12 @@ CASES: dict[str, Case] = {
         SALES_READ,
         target=lambda w: '"deals": 1',
     ),
+    "quotas": Case(
+        '{ quotas(from: "2030-06-01", to: "2030-06-30") { quota { amount } } }',
+        SALES_READ,
+        after_quota_of_sales_north,
+        target=lambda w: "4242",
+    ),
     "salesHeadDashboard": Case(
         '{ salesHeadDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) '
         "{ pipelineByStageAndOwner { ownerId } } }",
@@ -1381,6 +1411,21 @@ CASES: dict[str, Case] = {
         f"mutation($ids: [ID!]) {{ markNotificationsRead(input: {{ids: $ids}}) {{ {PAYLOAD} }} }}",
         OWN_NOTIFICATIONS,
         fresh_notification,
+    ),
+    # Sales heads set their team's quotas, admins anyone's; never an API key.
+    "setQuota": Case(
+        'mutation($owner: ID!) { setQuota(input: {ownerId: $owner, from: "2030-01-01", '
+        f'to: "2030-03-31", amount: "10"}}) {{ {PAYLOAD} }} }}',
+        everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden"),
+        sales_north_to_set_quota,
+    ),
+    "deleteQuota": Case(
+        f"mutation($id: ID!) {{ deleteQuota(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        {
+            **everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden"),
+            "sales_south": "hidden",
+        },
+        quota_of_sales_north,
     ),
     "createTag": Case(
         f"mutation($name: String!) {{ createTag(input: {{name: $name}}) {{ {PAYLOAD} }} }}",

@@ -477,6 +477,73 @@ async def test_every_figure_matches_the_records_for_each_viewers_scope(api: Api)
     data = await api.graphql(SALES, period("DAY", ownerId=south))
     assert_same(data["salesDashboard"], sales_expected(records, {users["south1"]}, "DAY"))
 
+    await quotas_are_set_by_heads_and_attained_by_won_deals(records, api, head, north1)
+
+
+SET_QUOTA = """
+mutation($input: SetQuotaInput!) {
+  setQuota(input: $input) { quota { id ownerId teamId from to amount } errors { field code } }
+}"""
+QUOTAS = "query($from: Date!, $to: Date!) { quotas(from: $from, to: $to) { %s } }"
+ATTAINMENT = "quota { ownerId teamId amount currency } wonDeals wonAmount share"
+
+
+def attained(
+    records: Records, owners: set[uuid.UUID], target: str, currency: str | None
+) -> dict[str, Any]:
+    won = [
+        d
+        for d in records.deals
+        if d.deleted_at is None
+        and d.status == "won"
+        and d.owner_id in owners
+        and in_period(d.closed_at)
+        and currency in (None, d.currency)
+    ]
+    amount = sum((d.amount for d in won), Decimal(0))
+    return {"wonDeals": len(won), "wonAmount": _q(amount), "share": _per(amount, Decimal(target))}
+
+
+async def quotas_are_set_by_heads_and_attained_by_won_deals(
+    records: Records, admin: Api, head: Api, north1: Api
+) -> None:
+    users = records.users
+    mine = {"ownerId": gid("User", users["north1"]), "from": "2026-01-01", "to": "2026-06-30"}
+    quota = (await head.graphql(SET_QUOTA, {"input": {**mine, "amount": "900.00"}}))["setQuota"]
+    assert quota["errors"] == [], quota
+    assert quota["quota"]["amount"] == "900.00", quota
+    again = {**mine, "amount": "1000.00", "currency": "EUR"}  # the same period: changed
+    quota = (await head.graphql(SET_QUOTA, {"input": again}))["setQuota"]
+    team = {"teamId": gid("OrgUnit", records.north), "from": "2026-01-01", "to": "2026-06-30"}
+    quota = (await head.graphql(SET_QUOTA, {"input": {**team, "amount": "5000"}}))["setQuota"]
+    assert quota["errors"] == [], quota
+    south = {**mine, "ownerId": gid("User", users["south1"]), "amount": "10"}
+    refused = (await head.graphql(SET_QUOTA, {"input": south}))["setQuota"]
+    assert refused["errors"] == [{"field": None, "code": "FORBIDDEN"}], refused
+    refused = (await north1.graphql(SET_QUOTA, {"input": {**mine, "amount": "1"}}))["setQuota"]
+    assert refused["errors"] == [{"field": None, "code": "FORBIDDEN"}], refused
+    neither = {"from": "2026-01-01", "to": "2026-06-30", "amount": "1"}
+    refused = (await head.graphql(SET_QUOTA, {"input": neither}))["setQuota"]
+    assert refused["errors"] == [{"field": "ownerId", "code": "INVALID"}], refused
+
+    north = {users["head"], users["north1"], users["north2"]}
+    person = attained(records, {users["north1"]}, "1000", "EUR")
+    whole_team = attained(records, north, "5000", None)
+    span = {"from": "2026-03-01", "to": "2026-03-31"}
+    found = (await head.graphql(QUOTAS % ATTAINMENT, span))["quotas"]
+    # The team's first (quotas come by period, then team before person).
+    assert [{k: v for k, v in q.items() if k != "quota"} for q in found] == [whole_team, person]
+    # The sales person sees their own quota and their team's, on their dashboard too.
+    dashboard = await north1.graphql(
+        "query($filter: DashboardFilterInput!) { salesDashboard(filter: $filter) "
+        "{ quotas { wonAmount quota { amount } } } }",
+        period("MONTH"),
+    )
+    amounts = sorted(q["quota"]["amount"] for q in dashboard["salesDashboard"]["quotas"])
+    assert amounts == ["1000.00", "5000.00"], dashboard
+    south1 = await admin.sign_in("south1@acme.example.com", PASSWORD)
+    assert (await south1.graphql(QUOTAS % "wonDeals", span))["quotas"] == []
+
 
 async def test_a_period_that_ends_before_it_starts_or_is_too_fine_is_refused(api: Api) -> None:
     for filter, name in (
