@@ -32,16 +32,21 @@ from tortoise.functions import Count, Sum
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from db.broadcasts import Broadcast, BroadcastRun
 from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.deals import Deal
+from db.flow_runs import FlowRun
 from db.leads import Lead
 from db.meetings import Meeting
+from db.outbox import OutboxMessage
 from db.pipelines import Stage
+from db.tickets import Ticket
 from db.users import User
+from db.webhooks import WebhookDelivery
 from domain.actors import Actor
 from domain.errors import DomainError
-from domain.policies import rows
+from domain.policies import require, rows
 from domain.quotas import Attainment, quotas
 from domain.roles import Access, Resource
 from domain.users import unit_members
@@ -275,11 +280,14 @@ async def _by_bucket(
     return grouped
 
 
-async def _owners(actor: Actor, period: DashboardFilter, owner_field: str = "owner_id") -> Q:
+async def _owners(
+    actor: Actor,
+    period: DashboardFilter,
+    owner_field: str = "owner_id",
+    resource: Resource = Resource.SALES_RECORDS,
+) -> Q:
     """The viewer's rows narrowed to the filter's team and owner."""
-    narrowed = rows(actor, Resource.SALES_RECORDS, Access.READ, owner_field) & Q(
-        deleted_at__isnull=True
-    )
+    narrowed = rows(actor, resource, Access.READ, owner_field) & Q(deleted_at__isnull=True)
     if period.team_id is not None:
         members = await unit_members(actor.agency_id, period.team_id)
         team: dict[str, Any] = {f"{owner_field}__in": list(members)}
@@ -519,5 +527,245 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
         lead_sources=[
             LeadSource(source, count, converted_leads.get(source, 0))
             for source, count in sorted(all_leads.items())
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class TicketCount:
+    status: str
+    priority: str
+    tickets: int
+
+
+@dataclass(frozen=True)
+class SupportDashboard:
+    """The service desk over the tickets the viewer may read (by assignee)."""
+
+    open_tickets: list[TicketCount]  # now: new, open and pending, by status and priority
+    new_tickets: Figure
+    resolved_tickets: Figure
+    first_response_breaches: Figure
+    resolution_breaches: Figure
+    sla_attainment: Figure
+    first_response_hours: Figure
+    resolution_hours: Figure
+    satisfaction: Figure
+    ratings: Figure
+
+
+def _hours(days: Figure, count: Figure) -> Figure:
+    """Average hours from summed days (rounded to the microhour first: the databases' float
+    day arithmetic leaves noise that could tip a cent) and a count."""
+
+    def hours(value: Decimal) -> Decimal:
+        return (value * 24).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+    summed = Figure(hours(days.value), [Point(p.start, hours(p.value)) for p in days.series])
+    return _rate(summed, count, CENT)
+
+
+async def support_dashboard(actor: Actor, period: DashboardFilter) -> SupportDashboard:
+    period = period.checked()
+    scoped = Ticket.filter(await _owners(actor, period, "assignee_id", Resource.TICKETS))
+    open_tickets = [
+        TicketCount(row["status"], row["priority"], row["n"])
+        for row in await scoped.filter(status__in=["new", "open", "pending"])
+        .annotate(n=Count("id"))
+        .group_by("status", "priority")
+        .values("status", "priority", "n")
+    ]
+    open_tickets.sort(key=lambda c: (c.status, c.priority))
+
+    def between(column: str) -> QuerySet[Ticket]:
+        return scoped.filter(**{f"{column}__gte": period.since, f"{column}__lt": period.until})
+
+    created = await _by_bucket(between("created_at"), Ticket, "created_at", period.bucket)
+    with_target = await _by_bucket(
+        between("created_at").filter(resolution_target__isnull=False),
+        Ticket,
+        "created_at",
+        period.bucket,
+    )
+    breached = await _by_bucket(
+        between("created_at").filter(
+            Q(resolution_target__isnull=False)
+            & (
+                Q(resolution_breached_at__isnull=False)
+                | Q(first_response_breached_at__isnull=False)
+            )
+        ),
+        Ticket,
+        "created_at",
+        period.bucket,
+    )
+    targeted, missed = with_target.figure(period), breached.figure(period)
+    met = Figure(
+        targeted.value - missed.value,
+        [
+            Point(t.start, t.value - m.value)
+            for t, m in zip(targeted.series, missed.series, strict=True)
+        ],
+    )
+    first = await _by_bucket(
+        between("first_response_at"),
+        Ticket,
+        "first_response_at",
+        period.bucket,
+        sums={"days": _days_between_sql(Ticket, "created_at", "first_response_at")},
+    )
+    resolved = await _by_bucket(
+        between("resolved_at"),
+        Ticket,
+        "resolved_at",
+        period.bucket,
+        sums={"days": _days_between_sql(Ticket, "created_at", "resolved_at")},
+    )
+    rated = await _by_bucket(
+        between("rated_at").filter(satisfaction_score__isnull=False),
+        Ticket,
+        "rated_at",
+        period.bucket,
+        sums={"score": Sum("satisfaction_score")},
+    )
+    first_breaches = await _by_bucket(
+        between("first_response_breached_at"), Ticket, "first_response_breached_at", period.bucket
+    )
+    resolution_breaches = await _by_bucket(
+        between("resolution_breached_at"), Ticket, "resolution_breached_at", period.bucket
+    )
+    return SupportDashboard(
+        open_tickets=open_tickets,
+        new_tickets=created.figure(period),
+        resolved_tickets=resolved.figure(period),
+        first_response_breaches=first_breaches.figure(period),
+        resolution_breaches=resolution_breaches.figure(period),
+        sla_attainment=_rate(met, targeted),
+        first_response_hours=_hours(first.figure(period, "days"), first.figure(period)),
+        resolution_hours=_hours(resolved.figure(period, "days"), resolved.figure(period)),
+        satisfaction=_rate(rated.figure(period, "score"), rated.figure(period), CENT),
+        ratings=rated.figure(period),
+    )
+
+
+@dataclass(frozen=True)
+class FlowRunCount:
+    flow_key: str
+    version: int
+    status: str
+    runs: int
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    count: int
+
+
+@dataclass(frozen=True)
+class BroadcastProgress:
+    broadcast_id: UUID
+    name: str
+    occurrence: str
+    status: str
+    targeted: int
+    sent: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class SysadminDashboard:
+    """The machinery of the viewer's agency: flow runs, the outbox, webhooks, broadcasts."""
+
+    flow_runs: list[FlowRunCount]  # started in the period, by definition version and status
+    flow_runs_started: Figure
+    flow_runs_failed: Figure  # runs that failed or stalled, by their last change
+    outbox_pending: int  # now
+    outbox_retrying: int  # pending after at least one failed attempt
+    outbox_oldest_pending_seconds: int
+    webhook_deliveries: list[StatusCount]  # created in the period, by status
+    webhook_failures: Figure
+    webhook_retried: Figure  # deliveries that needed more than one attempt
+    broadcast_runs: list[BroadcastProgress]  # runs started in the period
+
+
+MAX_BROADCAST_RUNS = 100
+
+
+async def sysadmin_dashboard(actor: Actor, period: DashboardFilter) -> SysadminDashboard:
+    period = period.checked()
+    require(actor, Resource.FLOWS, Access.READ)
+    agency = Q(agency_id=actor.agency_id)
+    started = FlowRun.filter(agency, created_at__gte=period.since, created_at__lt=period.until)
+    flow_runs = [
+        FlowRunCount(row["flow_key"], row["version"], row["status"], row["n"])
+        for row in await started.annotate(n=Count("id"))
+        .group_by("flow_key", "version", "status")
+        .values("flow_key", "version", "status", "n")
+    ]
+    flow_runs.sort(key=lambda c: (c.flow_key, c.version, c.status))
+    failed = await _by_bucket(
+        FlowRun.filter(
+            agency,
+            status__in=["failed", "stalled"],
+            updated_at__gte=period.since,
+            updated_at__lt=period.until,
+        ),
+        FlowRun,
+        "updated_at",
+        period.bucket,
+    )
+    pending = OutboxMessage.filter(agency, status="pending")
+    oldest = await pending.order_by("created_at").first()
+    age = int((datetime.now(UTC) - oldest.created_at).total_seconds()) if oldest else 0
+    deliveries = WebhookDelivery.filter(
+        agency, created_at__gte=period.since, created_at__lt=period.until
+    )
+    by_status = [
+        StatusCount(row["status"], row["n"])
+        for row in await deliveries.annotate(n=Count("id")).group_by("status").values("status", "n")
+    ]
+    by_status.sort(key=lambda c: c.status)
+    runs = (
+        await BroadcastRun.filter(agency, started_at__gte=period.since, started_at__lt=period.until)
+        .order_by("-started_at")
+        .limit(MAX_BROADCAST_RUNS)
+    )
+    names = dict(
+        await Broadcast.filter(agency, id__in=[run.broadcast_id for run in runs]).values_list(
+            "id", "name"
+        )
+    )
+    return SysadminDashboard(
+        flow_runs=flow_runs,
+        flow_runs_started=(await _by_bucket(started, FlowRun, "created_at", period.bucket)).figure(
+            period
+        ),
+        flow_runs_failed=failed.figure(period),
+        outbox_pending=await pending.count(),
+        outbox_retrying=await pending.filter(attempts__gt=0).count(),
+        outbox_oldest_pending_seconds=max(age, 0),
+        webhook_deliveries=by_status,
+        webhook_failures=(
+            await _by_bucket(
+                deliveries.filter(status="failed"), WebhookDelivery, "created_at", period.bucket
+            )
+        ).figure(period),
+        webhook_retried=(
+            await _by_bucket(
+                deliveries.filter(attempts__gt=1), WebhookDelivery, "created_at", period.bucket
+            )
+        ).figure(period),
+        broadcast_runs=[
+            BroadcastProgress(
+                broadcast_id=run.broadcast_id,
+                name=names.get(run.broadcast_id, ""),
+                occurrence=run.occurrence,
+                status=run.status,
+                targeted=run.targeted,
+                sent=run.sent,
+                failed=run.failed,
+            )
+            for run in runs
         ],
     )

@@ -55,3 +55,21 @@ async def sales_head_dashboard(context: RequestContext, data: Any) -> dashboards
         return await dashboards.sales_head_dashboard(actor, dashboard_filter(data))
 
     return await answer(work())
+
+
+async def support_dashboard(context: RequestContext, data: Any) -> dashboards.SupportDashboard:
+    actor = actor_of(context)
+
+    async def work() -> dashboards.SupportDashboard:
+        return await dashboards.support_dashboard(actor, dashboard_filter(data))
+
+    return await answer(work())
+
+
+async def sysadmin_dashboard(context: RequestContext, data: Any) -> dashboards.SysadminDashboard:
+    actor = actor_of(context)
+
+    async def work() -> dashboards.SysadminDashboard:
+        return await dashboards.sysadmin_dashboard(actor, dashboard_filter(data))
+
+    return await answer(work())

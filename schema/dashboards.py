@@ -172,6 +172,101 @@ class SalesHeadDashboard:
     lead_sources: list[LeadSourceFigure] = strawberry.field(description="Leads by source.")
 
 
+@strawberry.type(description="Tickets still to be worked, of one status and priority.")
+class TicketCount:
+    status: str = strawberry.field(description="new, open or pending.")
+    priority: str = strawberry.field(description="low, normal, high or urgent.")
+    tickets: int = strawberry.field(description="How many.")
+
+
+@strawberry.type(
+    description="The service desk over the tickets the viewer may read (the filter's owner "
+    "and team are the assignee's). Times are wall-clock hours, not business hours."
+)
+class SupportDashboard:
+    open_tickets: list[TicketCount] = strawberry.field(
+        description="Now, whatever the period: new, open and pending tickets."
+    )
+    new_tickets: DashboardFigure = strawberry.field(description="Tickets created.")
+    resolved_tickets: DashboardFigure = strawberry.field(description="By last resolution.")
+    first_response_breaches: DashboardFigure = strawberry.field(
+        description="First-response SLA breaches, by when they happened."
+    )
+    resolution_breaches: DashboardFigure = strawberry.field(
+        description="Resolution SLA breaches, by when they happened."
+    )
+    sla_attainment: DashboardFigure = strawberry.field(
+        description="Of the tickets created with SLA targets, the share with no breach, 0 to 1."
+    )
+    first_response_hours: DashboardFigure = strawberry.field(
+        description="Average hours from creation to the first public reply, by reply."
+    )
+    resolution_hours: DashboardFigure = strawberry.field(
+        description="Average hours from creation to resolution, by resolution."
+    )
+    satisfaction: DashboardFigure = strawberry.field(
+        description="Average satisfaction score (1 to 5), by when it was given."
+    )
+    ratings: DashboardFigure = strawberry.field(description="How many scores were given.")
+
+
+@strawberry.type(description="Flow runs of one definition version in one status.")
+class FlowRunCount:
+    flow_key: str = strawberry.field(description="The flow definition's key.")
+    version: int = strawberry.field(description="The version the runs are pinned to.")
+    status: str = strawberry.field(description="Where the runs are.")
+    runs: int = strawberry.field(description="How many.")
+
+
+@strawberry.type(description="How many of something are in one status.")
+class StatusCount:
+    status: str = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="How many.")
+
+
+@strawberry.type(description="One sending of a broadcast and how far it got.")
+class BroadcastProgress:
+    name: str = strawberry.field(description="The broadcast's name.")
+    occurrence: str = strawberry.field(description="The local date it is for.")
+    status: str = strawberry.field(description="sending, or how it ended.")
+    targeted: int = strawberry.field(description="Recipients in the audience.")
+    sent: int = strawberry.field(description="Messages sent.")
+    failed: int = strawberry.field(description="Messages that failed.")
+
+    @strawberry.field(description="The Broadcast's global id.")
+    def broadcast_id(self, root: strawberry.Parent[dashboards.BroadcastProgress]) -> relay.GlobalID:
+        return relay.GlobalID("Broadcast", str(root.broadcast_id))
+
+
+@strawberry.type(description="The machinery of the agency: flows, outbox, webhooks, broadcasts.")
+class SysadminDashboard:
+    flow_runs: list[FlowRunCount] = strawberry.field(
+        description="Runs started in the period, by definition version and status."
+    )
+    flow_runs_started: DashboardFigure = strawberry.field(description="Runs started.")
+    flow_runs_failed: DashboardFigure = strawberry.field(
+        description="Runs failed or stalled (a step failing, waiting for a retry), by their "
+        "last change."
+    )
+    outbox_pending: int = strawberry.field(description="Now: flow starts and signals waiting.")
+    outbox_retrying: int = strawberry.field(
+        description="Now: of those, the ones whose delivery to Temporal failed at least once."
+    )
+    outbox_oldest_pending_seconds: int = strawberry.field(
+        description="Now: how long the oldest waiting one has waited (0: none waits)."
+    )
+    webhook_deliveries: list[StatusCount] = strawberry.field(
+        description="Webhook deliveries of events in the period, by status."
+    )
+    webhook_failures: DashboardFigure = strawberry.field(description="Deliveries that failed.")
+    webhook_retried: DashboardFigure = strawberry.field(
+        description="Deliveries that took more than one attempt."
+    )
+    broadcast_runs: list[BroadcastProgress] = strawberry.field(
+        description="Broadcast sendings started in the period (the latest 100)."
+    )
+
+
 DASHBOARD_FILTER = strawberry.argument(description="The period, its bucket and whose records.")
 
 
@@ -197,4 +292,26 @@ class DashboardQuery:
         self, info: Info, filter: Annotated[DashboardFilterInput, DASHBOARD_FILTER]
     ) -> SalesHeadDashboard:
         found: Any = await resolve.sales_head_dashboard(info.context, filter)
+        return found  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The support dashboard: open tickets, SLA attainment and breaches, "
+        "response and resolution times, satisfaction. Needs read access to tickets; counts "
+        "only the tickets the viewer may read."
+    )
+    async def support_dashboard(
+        self, info: Info, filter: Annotated[DashboardFilterInput, DASHBOARD_FILTER]
+    ) -> SupportDashboard:
+        found: Any = await resolve.support_dashboard(info.context, filter)
+        return found  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The sysadmin dashboard: flow runs, outbox backlog, webhook delivery "
+        "health and broadcast progress (admins and sysadmins). The team and owner filters "
+        "do not apply."
+    )
+    async def sysadmin_dashboard(
+        self, info: Info, filter: Annotated[DashboardFilterInput, DASHBOARD_FILTER]
+    ) -> SysadminDashboard:
+        found: Any = await resolve.sysadmin_dashboard(info.context, filter)
         return found  # type: ignore[no-any-return]

@@ -1040,6 +1040,18 @@ CASES: dict[str, Case] = {
         SALES_READ,
         target=lambda w: '"deals": 1',
     ),
+    # ticket_north (new, handed to sales_north) is the one open ticket.
+    "supportDashboard": Case(
+        '{ supportDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) '
+        "{ openTickets { tickets } } }",
+        TICKET_READ,
+        target=lambda w: '"tickets": 1',
+    ),
+    # The machinery: each agency's admins and sysadmins see their own (filtered by agency).
+    "sysadminDashboard": Case(
+        '{ sysadminDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) { outboxPending } }',
+        everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="ok"),
+    ),
     "quotas": Case(
         '{ quotas(from: "2030-06-01", to: "2030-06-30") { quota { amount } } }',
         SALES_READ,

@@ -15,12 +15,17 @@ from typing import Any
 
 from strawberry import relay
 
+from db.broadcasts import Broadcast, BroadcastRun
 from db.calling_tasks import CallingTask
 from db.contacts import Contact
 from db.deals import Deal
+from db.flow_runs import FlowRun
 from db.leads import Lead
 from db.meetings import Meeting
+from db.outbox import OutboxMessage
 from db.pipelines import Stage
+from db.tickets import Ticket
+from db.webhooks import WebhookDelivery, WebhookEndpoint
 from domain import agencies, pipelines
 from domain.roles import Role
 from tests.e2e.colleagues import PASSWORD, acme_system, member
@@ -553,3 +558,254 @@ async def test_a_period_that_ends_before_it_starts_or_is_too_fine_is_refused(api
         response = await api.post({"query": SALES, "variables": {"filter": filter}})
         error = response.json()["errors"][0]
         assert error["extensions"] == {"code": "INVALID", "field": name}, error
+
+
+SUPPORT = f"""
+query($filter: DashboardFilterInput!) {{
+  supportDashboard(filter: $filter) {{
+    openTickets {{ status priority tickets }}
+    newTickets {FIGURE} resolvedTickets {FIGURE} firstResponseBreaches {FIGURE}
+    resolutionBreaches {FIGURE} slaAttainment {FIGURE} firstResponseHours {FIGURE}
+    resolutionHours {FIGURE} satisfaction {FIGURE} ratings {FIGURE}
+  }}
+}}"""
+SYSADMIN = f"""
+query($filter: DashboardFilterInput!) {{
+  sysadminDashboard(filter: $filter) {{
+    flowRuns {{ flowKey version status runs }} flowRunsStarted {FIGURE} flowRunsFailed {FIGURE}
+    outboxPending outboxRetrying webhookDeliveries {{ status count }}
+    webhookFailures {FIGURE} webhookRetried {FIGURE}
+    broadcastRuns {{ name occurrence status targeted sent failed }}
+  }}
+}}"""
+
+
+def _later(rng: random.Random, moment: datetime) -> datetime | None:
+    return moment + timedelta(hours=rng.randrange(1, 200)) if rng.random() < 0.6 else None
+
+
+async def generate_operations(records: Records, seed: int = 17) -> dict[str, list[Any]]:
+    """Tickets, flow runs, outbox messages, webhook deliveries and broadcast runs."""
+    rng = random.Random(seed)
+    agency = (await acme_system()).agency_id
+    assignees: list[uuid.UUID | None] = [*records.users.values(), None]
+    tickets = []
+    for index in range(40):
+        created = _moment(rng)
+        rated = _later(rng, created)
+        tickets.append(
+            Ticket(
+                id=uuid.uuid4(),
+                agency_id=agency,
+                subject=f"Ticket {index}",
+                assignee_id=rng.choice(assignees),
+                status=rng.choice(["new", "open", "pending", "resolved", "closed"]),
+                priority=rng.choice(["low", "normal", "urgent"]),
+                created_at=created,
+                resolution_target=rng.choice([None, 3600, 7200]),
+                first_response_at=_later(rng, created),
+                resolved_at=_later(rng, created),
+                first_response_breached_at=_later(rng, created),
+                resolution_breached_at=_later(rng, created),
+                satisfaction_score=rng.randint(1, 5) if rated else None,
+                rated_at=rated,
+            )
+        )
+    runs = [
+        FlowRun(
+            agency_id=agency,
+            workflow_id=f"flow:{uuid.uuid4()}",
+            flow_key=rng.choice(["onboarding", "nurture"]),
+            version=rng.choice([1, 2]),
+            record_type="contact",
+            record_id=str(uuid.uuid4()),
+            status=rng.choice(["running", "completed", "failed", "stalled"]),
+            created_at=_moment(rng),
+            updated_at=_moment(rng),
+        )
+        for _ in range(30)
+    ]
+    outbox = [
+        OutboxMessage(
+            agency_id=agency,
+            kind="start_flow",
+            workflow_id=f"flow:{index}",
+            status="pending" if index < 5 else "delivered",
+            attempts=index % 3,
+            next_attempt_at=datetime.now(UTC),
+        )
+        for index in range(8)
+    ]
+    endpoint = await WebhookEndpoint.create(agency_id=agency, url="https://x.test", secret="s")
+    deliveries = [
+        WebhookDelivery(
+            agency_id=agency,
+            endpoint_id=endpoint.id,
+            event_id=index,
+            event_type="contact.created",
+            status=rng.choice(["pending", "delivered", "failed"]),
+            attempts=rng.randrange(0, 4),
+            created_at=_moment(rng),
+        )
+        for index in range(30)
+    ]
+    broadcast = await Broadcast.create(
+        agency_id=agency,
+        name="Newsletter",
+        template_key="newsletter",
+        record_type="contact",
+        time_zone="UTC",
+        send_at=datetime(2026, 1, 1, tzinfo=UTC),
+        status="scheduled",
+        created_by="test",
+    )
+    sendings = [
+        BroadcastRun(
+            agency_id=agency,
+            broadcast_id=broadcast.id,
+            occurrence=f"2026-{month:02}-01",
+            status="finished",
+            targeted=10 * month,
+            sent=9 * month,
+            failed=month,
+            started_at=datetime(2026, month, 1, 9, tzinfo=UTC),
+        )
+        for month in range(1, 9)
+    ]
+    # Each table's rows, the column that finds each again, and its automatic timestamps.
+    tables: list[tuple[Any, list[Any], str, tuple[str, ...]]] = [
+        (Ticket, tickets, "id", ("created_at",)),
+        (FlowRun, runs, "workflow_id", ("created_at", "updated_at")),
+        (OutboxMessage, outbox, "workflow_id", ()),
+        (WebhookDelivery, deliveries, "event_id", ("created_at",)),
+        (BroadcastRun, sendings, "occurrence", ("started_at",)),
+    ]
+    for model, rows, key, stamps in tables:
+        await model.bulk_create(rows)
+        for row in rows if stamps else []:
+            found = {key: getattr(row, key), "agency_id": agency}
+            await model.filter(**found).update(**{name: getattr(row, name) for name in stamps})
+    return {"tickets": tickets, "runs": runs, "deliveries": deliveries}
+
+
+def support_expected(
+    tickets: list[Ticket], assignees: set[uuid.UUID] | set[uuid.UUID | None], bucket: str
+) -> dict[str, Any]:
+    mine = [t for t in tickets if t.assignee_id in assignees]
+    still_open: dict[tuple[str, str], int] = defaultdict(int)
+    for ticket in mine:
+        if ticket.status in ("new", "open", "pending"):
+            still_open[(ticket.status, ticket.priority)] += 1
+
+    def when(column: str) -> list[Ticket]:
+        return [t for t in mine if in_period(getattr(t, column))]
+
+    def at(column: str) -> Callable[[Ticket], Any]:
+        return lambda t: getattr(t, column)
+
+    created = when("created_at")
+    targeted = [t for t in created if t.resolution_target is not None]
+    met = [
+        t
+        for t in targeted
+        if t.resolution_breached_at is None and t.first_response_breached_at is None
+    ]
+
+    def hours(column: str) -> dict[str, Any]:
+        rows = when(column)
+        seconds = figure(
+            rows,
+            at(column),
+            bucket,
+            lambda t: Decimal((getattr(t, column) - t.created_at).total_seconds()),
+        )
+        count = figure(rows, at(column), bucket)
+        average = ratio_figure(seconds, count, RATIO)
+        return {
+            "value": _q(Decimal(average["value"]) / 3600),
+            "series": [{**p, "value": _q(Decimal(p["value"]) / 3600)} for p in average["series"]],
+        }
+
+    rated = when("rated_at")
+    ratings = figure(rated, at("rated_at"), bucket)
+    scores = figure(rated, at("rated_at"), bucket, lambda t: Decimal(t.satisfaction_score))
+    return {
+        "openTickets": [
+            {"status": s, "priority": p, "tickets": n} for (s, p), n in still_open.items()
+        ],
+        "newTickets": figure(created, at("created_at"), bucket),
+        "resolvedTickets": figure(when("resolved_at"), at("resolved_at"), bucket),
+        "firstResponseBreaches": figure(
+            when("first_response_breached_at"), at("first_response_breached_at"), bucket
+        ),
+        "resolutionBreaches": figure(
+            when("resolution_breached_at"), at("resolution_breached_at"), bucket
+        ),
+        "slaAttainment": ratio_figure(
+            figure(met, at("created_at"), bucket), figure(targeted, at("created_at"), bucket), RATIO
+        ),
+        "firstResponseHours": hours("first_response_at"),
+        "resolutionHours": hours("resolved_at"),
+        "satisfaction": ratio_figure(scores, ratings, CENT),
+        "ratings": ratings,
+    }
+
+
+def sysadmin_expected(made: dict[str, list[Any]], bucket: str) -> dict[str, Any]:
+    started = [r for r in made["runs"] if in_period(r.created_at)]
+    groups: dict[tuple[str, int, str], int] = defaultdict(int)
+    for run in started:
+        groups[(run.flow_key, run.version, run.status)] += 1
+    deliveries = [d for d in made["deliveries"] if in_period(d.created_at)]
+    statuses: dict[str, int] = defaultdict(int)
+    for delivery in deliveries:
+        statuses[delivery.status] += 1
+    at = lambda row: row.created_at  # noqa: E731
+    return {
+        "flowRuns": [
+            {"flowKey": k, "version": v, "status": s, "runs": n} for (k, v, s), n in groups.items()
+        ],
+        "flowRunsStarted": figure(started, at, bucket),
+        "flowRunsFailed": figure(
+            [
+                r
+                for r in made["runs"]
+                if r.status in ("failed", "stalled") and in_period(r.updated_at)
+            ],
+            lambda r: r.updated_at,
+            bucket,
+        ),
+        "outboxPending": 5,
+        "outboxRetrying": 3,
+        "webhookDeliveries": [{"status": s, "count": n} for s, n in statuses.items()],
+        "webhookFailures": figure([d for d in deliveries if d.status == "failed"], at, bucket),
+        "webhookRetried": figure([d for d in deliveries if d.attempts > 1], at, bucket),
+        "broadcastRuns": [
+            {
+                "name": "Newsletter",
+                "occurrence": f"2026-{month:02}-01",
+                "status": "finished",
+                "targeted": 10 * month,
+                "sent": 9 * month,
+                "failed": month,
+            }
+            for month in range(1, 7)
+        ],
+    }
+
+
+async def test_support_and_sysadmin_figures_match_the_records(api: Api) -> None:
+    records = await generate()
+    made = await generate_operations(records)
+    everyone: set[uuid.UUID | None] = {*records.users.values(), None}
+    data = await api.graphql(SUPPORT, period("WEEK"))
+    assert_same(data["supportDashboard"], support_expected(made["tickets"], everyone, "WEEK"))
+    data = await api.graphql(SYSADMIN, period("MONTH"))
+    assert_same(data["sysadminDashboard"], sysadmin_expected(made, "MONTH"))
+    # A sales person reads only the tickets handed to them, and none of the machinery.
+    north1 = await api.sign_in("north1@acme.example.com", PASSWORD)
+    data = await north1.graphql(SUPPORT, period("MONTH"))
+    mine = {records.users["north1"]}
+    assert_same(data["supportDashboard"], support_expected(made["tickets"], mine, "MONTH"))
+    response = await north1.post({"query": SYSADMIN, "variables": period("MONTH")})
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
