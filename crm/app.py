@@ -31,6 +31,7 @@ from crm.middleware import (
 )
 from crm.password_reset_http import PasswordResetPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
+from crm.reports_http import REPORT_PATH, Reports
 from crm.settings import Environment, Settings
 from crm.survey_http import SurveyPage
 from crm.tracing import configure_tracing
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> Starlette:
 
     files = DocumentFiles(settings.auth(), settings.storage(), settings.upload_limits())
     exports = PrivacyExports(settings.auth(), settings.storage())
+    reports = Reports(settings.auth())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
     password_reset = PasswordResetPage(settings.unsubscribe_links())
@@ -173,6 +175,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/documents", files.upload, methods=["POST"]),
             Route("/documents/{id}", files.download, methods=["GET"]),
             Route(EXPORT_PATH, exports.export, methods=["GET"]),
+            Route(REPORT_PATH, reports.csv, methods=["GET"]),
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),

@@ -4,6 +4,8 @@ period, team and owner filters."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import uuid
 from collections import defaultdict
@@ -483,6 +485,43 @@ async def test_every_figure_matches_the_records_for_each_viewers_scope(api: Api)
     assert_same(data["salesDashboard"], sales_expected(records, {users["south1"]}, "DAY"))
 
     await quotas_are_set_by_heads_and_attained_by_won_deals(records, api, head, north1)
+    await reports_stream_as_csv_with_the_same_figures(records, head, north1)
+
+
+async def reports_stream_as_csv_with_the_same_figures(
+    records: Records, head: Api, north1: Api
+) -> None:
+    north = {records.users["head"], records.users["north1"], records.users["north2"]}
+    expected = head_expected(records, north, "MONTH")
+    query = {"from": START.isoformat(), "to": END.isoformat(), "bucket": "month"}
+    response = await head.client.get(
+        "/reports/sales-head.csv", params=query, headers=head.headers()
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "sales-head-2026-01-01-2026-06-30.csv" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["figure", "group", "bucket", "value"]
+    won = {bucket: value for figure, _, bucket, value in rows if figure == "won_amount"}
+    assert {k: Decimal(v) for k, v in won.items()} == {
+        **{p["start"]: Decimal(p["value"]) for p in expected["wonAmount"]["series"]},
+        "total": Decimal(expected["wonAmount"]["value"]),
+    }
+    owners = [r for r in rows if r[0] == "revenue_by_owner.won_deals"]
+    assert sorted(int(r[3]) for r in owners) == sorted(
+        r["wonDeals"] for r in expected["revenueByOwner"]
+    )
+    for caller, path, status in (
+        (north1, "/reports/sysadmin.csv", 403),
+        (north1, "/reports/nothing.csv", 404),
+        (north1.as_(None), "/reports/sales.csv", 401),
+    ):
+        refused = await caller.client.get(path, params=query, headers=caller.headers())
+        assert refused.status_code == status, refused.text
+    bad = await north1.client.get(
+        "/reports/sales.csv", params={**query, "to": "June"}, headers=north1.headers()
+    )
+    assert bad.json()["errors"][0]["field"] == "to", bad.text
 
 
 SET_QUOTA = """
