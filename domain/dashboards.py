@@ -18,6 +18,7 @@ rates, so an agency that sells in several currencies gives the `currency` filter
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -320,14 +321,24 @@ async def _pipeline(
         expected_close_date__gte=period.start,
         expected_close_date__lte=period.end,
     )
-    stages = await _stages(actor)
     keys = ["stage_id", "owner_id"] if by_owner else ["stage_id"]
-    figures: list[StageFigure] = []
-    for row in (
-        await scoped.annotate(n=Count("id"), amount_sum=Sum("amount"))
+    # Two groupings: by stage (and owner), and by bucket and stage, from which the count,
+    # amount and weighted series come (a stage's probability applies to its whole sum).
+    stages, grouped, by_bucket_and_stage = await asyncio.gather(
+        _stages(actor),
+        scoped.annotate(n=Count("id"), amount_sum=Sum("amount"))
         .group_by(*keys)
-        .values(*keys, "n", "amount_sum")
-    ):
+        .values(*keys, "n", "amount_sum"),
+        scoped.annotate(
+            bucket=_bucket_sql(Deal, "expected_close_date", period.bucket, True),
+            n=Count("id"),
+            amount_sum=Sum("amount"),
+        )
+        .group_by("bucket", "stage_id")
+        .values("bucket", "stage_id", "n", "amount_sum"),
+    )
+    figures: list[StageFigure] = []
+    for row in grouped:
         stage = stages[UUID(str(row["stage_id"]))]
         amount = _money(row["amount_sum"])
         owner = row.get("owner_id")
@@ -343,21 +354,15 @@ async def _pipeline(
             )
         )
     figures.sort(key=lambda f: (stages[f.stage_id].position, f.stage_name, str(f.owner_id)))
-    by_bucket = await _by_bucket(
-        scoped, Deal, "expected_close_date", period.bucket, True, {"amount_sum": Sum("amount")}
-    )
+    by_bucket = _Grouped()
     weighted: dict[date, Decimal] = defaultdict(Decimal)
-    for row in (
-        await scoped.annotate(
-            bucket=_bucket_sql(Deal, "expected_close_date", period.bucket, True),
-            amount_sum=Sum("amount"),
-        )
-        .group_by("bucket", "stage_id")
-        .values("bucket", "stage_id", "amount_sum")
-    ):
+    for row in by_bucket_and_stage:
         stage = stages[UUID(str(row["stage_id"]))]
         start = date.fromisoformat(str(row["bucket"])[:10])
-        weighted[start] += _number(row["amount_sum"]) * stage.probability / 100
+        amount = _number(row["amount_sum"])
+        by_bucket.counts[start] += row["n"]
+        by_bucket.sums["amount_sum"][start] = by_bucket.sums["amount_sum"].get(start, ZERO) + amount
+        weighted[start] += amount * stage.probability / 100
     series = [Point(s, _money(weighted.get(s, ZERO))) for s in bucket_starts(period)]
     return figures, by_bucket, Figure(_money(sum(weighted.values(), ZERO)), series)
 
@@ -377,55 +382,79 @@ def _rate(part: Figure, whole: Figure, quantum: Decimal = RATIO) -> Figure:
     )
 
 
+async def _count(query: QuerySet[Any]) -> int:
+    return await query.count()
+
+
 async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboard:
+    """The statements are independent: they run at once, each on a connection of the pool."""
     period = period.checked()
-    by_stage, pipeline, weighted = await _pipeline(actor, period, by_owner=False)
     now = datetime.now(UTC)
     today = datetime.combine(now.date(), time(), UTC)
+    owned = await _owners(actor, period)
     tasks = CallingTask.filter(await _owners(actor, period, "assignee_id"))
     waiting = tasks.filter(status__in=["new", "scheduled", "rescheduled"])
-    in_period = {"due_at__gte": period.since, "due_at__lt": period.until}
-    due = await _by_bucket(tasks.filter(**in_period), CallingTask, "due_at", period.bucket)
-    done = await _by_bucket(
-        tasks.filter(status="done", updated_at__gte=period.since, updated_at__lt=period.until),
-        CallingTask,
-        "updated_at",
-        period.bucket,
+    contacts = Contact.filter(owned, created_at__gte=period.since, created_at__lt=period.until)
+    # Started at once, awaited in turn.
+    start = asyncio.create_task
+    pipeline_task = start(_pipeline(actor, period, by_owner=False))
+    due_task = start(
+        _by_bucket(
+            tasks.filter(due_at__gte=period.since, due_at__lt=period.until),
+            CallingTask,
+            "due_at",
+            period.bucket,
+        )
     )
-    meetings = await _by_bucket(
-        Meeting.filter(
-            await _owners(actor, period),
-            status__in=["booked", "held"],
-            starts_at__gte=period.since,
-            starts_at__lt=period.until,
-        ),
-        Meeting,
-        "starts_at",
-        period.bucket,
+    done_task = start(
+        _by_bucket(
+            tasks.filter(status="done", updated_at__gte=period.since, updated_at__lt=period.until),
+            CallingTask,
+            "updated_at",
+            period.bucket,
+        )
     )
-    contacts = Contact.filter(
-        await _owners(actor, period), created_at__gte=period.since, created_at__lt=period.until
+    meetings_task = start(
+        _by_bucket(
+            Meeting.filter(
+                owned,
+                status__in=["booked", "held"],
+                starts_at__gte=period.since,
+                starts_at__lt=period.until,
+            ),
+            Meeting,
+            "starts_at",
+            period.bucket,
+        )
     )
-    new_contacts = (await _by_bucket(contacts, Contact, "created_at", period.bucket)).figure(period)
-    converted = (
-        await _by_bucket(contacts.filter(status="converted"), Contact, "created_at", period.bucket)
-    ).figure(period)
+    created_task = start(_by_bucket(contacts, Contact, "created_at", period.bucket))
+    converted_task = start(
+        _by_bucket(contacts.filter(status="converted"), Contact, "created_at", period.bucket)
+    )
+    today_task = start(
+        _count(waiting.filter(due_at__gte=today, due_at__lt=today + timedelta(days=1)))
+    )
+    overdue_task = start(_count(waiting.filter(due_at__lt=now)))
+    quotas_task = start(quotas(actor, period.start, period.end))
+    by_stage, pipeline, weighted = await pipeline_task
+    due, done, meetings = await due_task, await done_task, await meetings_task
+    created, converted_grouped = await created_task, await converted_task
+    due_today, overdue, quota_list = await today_task, await overdue_task, await quotas_task
+    new_contacts, converted = created.figure(period), converted_grouped.figure(period)
     return SalesDashboard(
         open_deals=pipeline.figure(period),
         pipeline_amount=_money_figure(pipeline.figure(period, "amount_sum")),
         weighted_pipeline=weighted,
         open_deals_by_stage=by_stage,
-        calling_tasks_due_today=await waiting.filter(
-            due_at__gte=today, due_at__lt=today + timedelta(days=1)
-        ).count(),
-        calling_tasks_overdue=await waiting.filter(due_at__lt=now).count(),
+        calling_tasks_due_today=due_today,
+        calling_tasks_overdue=overdue,
         calling_tasks_due=due.figure(period),
         calls_done=done.figure(period),
         meetings=meetings.figure(period),
         new_contacts=new_contacts,
         converted_contacts=converted,
         contact_conversion_rate=_rate(converted, new_contacts),
-        quotas=await quotas(actor, period.start, period.end),
+        quotas=quota_list,
     )
 
 
@@ -435,26 +464,66 @@ async def _owner_names(actor: Actor, owner_ids: Iterable[UUID | None]) -> dict[U
     return {UUID(str(user_id)): name for user_id, name in found}
 
 
+async def _rows(query: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await query
+    return found
+
+
 async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHeadDashboard:
+    """The statements are independent: they run at once, each on a connection of the pool."""
     period = period.checked()
-    by_stage, pipeline, weighted = await _pipeline(actor, period, by_owner=True)
+    start = asyncio.create_task
     closed = Deal.filter(
         await _deals(actor, period),
         status__in=["won", "lost"],
         closed_at__gte=period.since,
         closed_at__lt=period.until,
     )
-    won = await _by_bucket(
-        closed.filter(status="won"),
-        Deal,
-        "closed_at",
-        period.bucket,
-        sums={
-            "amount_sum": Sum("amount"),
-            "days_sum": _days_between_sql(Deal, "created_at", "closed_at"),
-        },
+    leads = Lead.filter(
+        await _owners(actor, period), created_at__gte=period.since, created_at__lt=period.until
     )
-    lost = await _by_bucket(closed.filter(status="lost"), Deal, "closed_at", period.bucket)
+    pipeline_task = start(_pipeline(actor, period, by_owner=True))
+    won_task = start(
+        _by_bucket(
+            closed.filter(status="won"),
+            Deal,
+            "closed_at",
+            period.bucket,
+            sums={
+                "amount_sum": Sum("amount"),
+                "days_sum": _days_between_sql(Deal, "created_at", "closed_at"),
+            },
+        )
+    )
+    lost_task = start(_by_bucket(closed.filter(status="lost"), Deal, "closed_at", period.bucket))
+    reasons_task = start(
+        _rows(
+            closed.annotate(n=Count("id"), amount_sum=Sum("amount"))
+            .group_by("status", "close_reason")
+            .values("status", "close_reason", "n", "amount_sum")
+        )
+    )
+    revenue_task = start(
+        _rows(
+            closed.filter(status="won")
+            .annotate(n=Count("id"), amount_sum=Sum("amount"))
+            .group_by("owner_id")
+            .values("owner_id", "n", "amount_sum")
+        )
+    )
+    leads_task = start(
+        _rows(leads.annotate(n=Count("id")).group_by("source").values("source", "n"))
+    )
+    converted_task = start(
+        _rows(
+            leads.filter(status="converted")
+            .annotate(n=Count("id"))
+            .group_by("source")
+            .values("source", "n")
+        )
+    )
+    by_stage, pipeline, weighted = await pipeline_task
+    won, lost = await won_task, await lost_task
     won_deals, lost_deals = won.figure(period), lost.figure(period)
     won_amount = _money_figure(won.figure(period, "amount_sum"))
     decided = Figure(
@@ -474,17 +543,10 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     )
     reasons = [
         CloseReason(row["status"], row["close_reason"], row["n"], _money(row["amount_sum"]))
-        for row in await closed.annotate(n=Count("id"), amount_sum=Sum("amount"))
-        .group_by("status", "close_reason")
-        .values("status", "close_reason", "n", "amount_sum")
+        for row in await reasons_task
     ]
     reasons.sort(key=lambda r: (r.status, -r.deals, r.reason))
-    revenue_rows = (
-        await closed.filter(status="won")
-        .annotate(n=Count("id"), amount_sum=Sum("amount"))
-        .group_by("owner_id")
-        .values("owner_id", "n", "amount_sum")
-    )
+    revenue_rows = await revenue_task
     owners = [UUID(str(row["owner_id"])) if row["owner_id"] else None for row in revenue_rows]
     names = await _owner_names(actor, owners)
     revenue = [
@@ -498,20 +560,8 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
         for owner, row in zip(owners, revenue_rows, strict=True)
     ]
     revenue.sort(key=lambda r: (-r.won_amount, str(r.owner_id)))
-    leads = Lead.filter(
-        await _owners(actor, period), created_at__gte=period.since, created_at__lt=period.until
-    )
-    all_leads = {
-        row["source"]: row["n"]
-        for row in await leads.annotate(n=Count("id")).group_by("source").values("source", "n")
-    }
-    converted_leads = {
-        row["source"]: row["n"]
-        for row in await leads.filter(status="converted")
-        .annotate(n=Count("id"))
-        .group_by("source")
-        .values("source", "n")
-    }
+    all_leads = {row["source"]: row["n"] for row in await leads_task}
+    converted_leads = {row["source"]: row["n"] for row in await converted_task}
     return SalesHeadDashboard(
         pipeline_by_stage_and_owner=by_stage,
         weighted_forecast=weighted,
@@ -566,73 +616,63 @@ def _hours(days: Figure, count: Figure) -> Figure:
 
 
 async def support_dashboard(actor: Actor, period: DashboardFilter) -> SupportDashboard:
+    """The groupings are independent: they run at once, each on a connection of the pool."""
     period = period.checked()
     scoped = Ticket.filter(await _owners(actor, period, "assignee_id", Resource.TICKETS))
-    open_tickets = [
-        TicketCount(row["status"], row["priority"], row["n"])
-        for row in await scoped.filter(status__in=["new", "open", "pending"])
-        .annotate(n=Count("id"))
-        .group_by("status", "priority")
-        .values("status", "priority", "n")
-    ]
-    open_tickets.sort(key=lambda c: (c.status, c.priority))
 
     def between(column: str) -> QuerySet[Ticket]:
         return scoped.filter(**{f"{column}__gte": period.since, f"{column}__lt": period.until})
 
-    created = await _by_bucket(between("created_at"), Ticket, "created_at", period.bucket)
-    with_target = await _by_bucket(
-        between("created_at").filter(resolution_target__isnull=False),
-        Ticket,
-        "created_at",
-        period.bucket,
+    def by(column: str, query: QuerySet[Ticket] | None = None, **sums: Any) -> Any:
+        return _by_bucket(
+            between(column) if query is None else query, Ticket, column, period.bucket, sums=sums
+        )
+
+    created_in_period = between("created_at")
+    with_target = created_in_period.filter(resolution_target__isnull=False)
+    breach = Q(resolution_breached_at__isnull=False) | Q(first_response_breached_at__isnull=False)
+    open_task = asyncio.create_task(
+        _rows(
+            scoped.filter(status__in=["new", "open", "pending"])
+            .annotate(n=Count("id"))
+            .group_by("status", "priority")
+            .values("status", "priority", "n")
+        )
     )
-    breached = await _by_bucket(
-        between("created_at").filter(
-            Q(resolution_target__isnull=False)
-            & (
-                Q(resolution_breached_at__isnull=False)
-                | Q(first_response_breached_at__isnull=False)
-            )
+    (
+        created,
+        targeted_grouped,
+        breached,
+        first,
+        resolved,
+        rated,
+        first_breaches,
+        resolution_breaches,
+    ) = await asyncio.gather(
+        by("created_at", created_in_period),
+        by("created_at", with_target),
+        by("created_at", with_target.filter(breach)),
+        by("first_response_at", days=_days_between_sql(Ticket, "created_at", "first_response_at")),
+        by("resolved_at", days=_days_between_sql(Ticket, "created_at", "resolved_at")),
+        by(
+            "rated_at",
+            between("rated_at").filter(satisfaction_score__isnull=False),
+            score=Sum("satisfaction_score"),
         ),
-        Ticket,
-        "created_at",
-        period.bucket,
+        by("first_response_breached_at"),
+        by("resolution_breached_at"),
     )
-    targeted, missed = with_target.figure(period), breached.figure(period)
+    open_tickets = [
+        TicketCount(row["status"], row["priority"], row["n"]) for row in await open_task
+    ]
+    open_tickets.sort(key=lambda c: (c.status, c.priority))
+    targeted, missed = targeted_grouped.figure(period), breached.figure(period)
     met = Figure(
         targeted.value - missed.value,
         [
             Point(t.start, t.value - m.value)
             for t, m in zip(targeted.series, missed.series, strict=True)
         ],
-    )
-    first = await _by_bucket(
-        between("first_response_at"),
-        Ticket,
-        "first_response_at",
-        period.bucket,
-        sums={"days": _days_between_sql(Ticket, "created_at", "first_response_at")},
-    )
-    resolved = await _by_bucket(
-        between("resolved_at"),
-        Ticket,
-        "resolved_at",
-        period.bucket,
-        sums={"days": _days_between_sql(Ticket, "created_at", "resolved_at")},
-    )
-    rated = await _by_bucket(
-        between("rated_at").filter(satisfaction_score__isnull=False),
-        Ticket,
-        "rated_at",
-        period.bucket,
-        sums={"score": Sum("satisfaction_score")},
-    )
-    first_breaches = await _by_bucket(
-        between("first_response_breached_at"), Ticket, "first_response_breached_at", period.bucket
-    )
-    resolution_breaches = await _by_bucket(
-        between("resolution_breached_at"), Ticket, "resolution_breached_at", period.bucket
     )
     return SupportDashboard(
         open_tickets=open_tickets,
