@@ -31,7 +31,7 @@ from crm.middleware import (
 )
 from crm.password_reset_http import PasswordResetPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
-from crm.reports_http import REPORT_PATH, Reports
+from crm.reports_http import REPORT_PATH, XLSX_REPORT_PATH, Reports
 from crm.settings import Environment, Settings
 from crm.survey_http import SurveyPage
 from crm.tracing import configure_tracing
@@ -176,6 +176,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/documents/{id}", files.download, methods=["GET"]),
             Route(EXPORT_PATH, exports.export, methods=["GET"]),
             Route(REPORT_PATH, reports.csv, methods=["GET"]),
+            Route(XLSX_REPORT_PATH, reports.xlsx, methods=["GET"]),
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),

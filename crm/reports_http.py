@@ -1,8 +1,10 @@
 """Reports over plain HTTP: `GET /reports/{name}.csv?from=&to=&bucket=&teamId=&ownerId=`
-streams a dashboard as CSV (`domain.report_exports`), with the same bearer credentials and
-the same row scope as the GraphQL query of that dashboard."""
+(or `.xlsx`) streams a dashboard as CSV or as a workbook (`domain.report_exports`), with
+the same bearer credentials and the same row scope as the GraphQL query of that dashboard."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -13,10 +15,11 @@ from domain.auth import AuthConfig
 from domain.dashboards import Bucket, DashboardErrorCode
 from domain.documents import content_disposition
 from domain.errors import DomainError
-from domain.report_exports import csv_report, parse_day, report_file_name
+from domain.report_exports import XLSX_TYPE, csv_report, parse_day, report_file_name, xlsx_report
 from resolvers.dashboards import dashboard_filter
 
 REPORT_PATH = "/reports/{name}.csv"
+XLSX_REPORT_PATH = "/reports/{name}.xlsx"
 
 
 def _refused(error: DomainError) -> Response:
@@ -54,20 +57,29 @@ class Reports:
         self.auth = auth
 
     async def csv(self, request: Request) -> Response:
+        return await self._report(request, "csv")
+
+    async def xlsx(self, request: Request) -> Response:
+        return await self._report(request, "xlsx")
+
+    async def _report(self, request: Request, extension: str) -> Response:
         actor = await request_actor(self.auth, request)
         if isinstance(actor, Response):
             return actor
         name = request.path_params["name"]
         try:
             period = dashboard_filter(_Query(request))
-            lines = await csv_report(actor, name, period)
+            report = csv_report if extension == "csv" else xlsx_report
+            body: Any = await report(actor, name, period)
         except DomainError as exc:
             return _refused(exc)
         return StreamingResponse(
-            lines,
-            media_type="text/csv; charset=utf-8",
+            body,
+            media_type="text/csv; charset=utf-8" if extension == "csv" else XLSX_TYPE,
             headers={
-                "content-disposition": content_disposition(report_file_name(name, period)),
+                "content-disposition": content_disposition(
+                    report_file_name(name, period, extension)
+                ),
                 "x-content-type-options": "nosniff",
                 "cache-control": "private, no-store",
             },

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from openpyxl import load_workbook
 from strawberry import relay
 
 from db.broadcasts import Broadcast, BroadcastRun
@@ -511,8 +512,23 @@ async def reports_stream_as_csv_with_the_same_figures(
     assert sorted(int(r[3]) for r in owners) == sorted(
         r["wonDeals"] for r in expected["revenueByOwner"]
     )
+    # The same rows as a workbook, values as numbers.
+    workbook = await head.client.get(
+        "/reports/sales-head.xlsx", params=query, headers=head.headers()
+    )
+    assert workbook.status_code == 200, workbook.text
+    sheet = load_workbook(io.BytesIO(workbook.content), read_only=True).active
+    cells = [
+        [cell if cell is not None else "" for cell in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]
+    assert cells[0] == rows[0]
+    assert [[*r[:3], Decimal(str(r[3]))] for r in cells[1:]] == [
+        [*r[:3], Decimal(r[3])] for r in rows[1:]
+    ]
     for caller, path, status in (
         (north1, "/reports/sysadmin.csv", 403),
+        (north1, "/reports/sysadmin.xlsx", 403),
         (north1, "/reports/nothing.csv", 404),
         (north1.as_(None), "/reports/sales.csv", 401),
     ):
