@@ -45,4 +45,5 @@ class Contact(Searchable):
 
     class Meta:
         table = "contact"
-        indexes = (("agency_id", "created_at", "id"),)
+        # The second: dashboards count a person's (or a team's) new contacts by day.
+        indexes = (("agency_id", "created_at", "id"), ("owner_id", "created_at"))

@@ -215,12 +215,14 @@ def _is_postgres(model: type[Model]) -> bool:
 
 
 def _bucket_sql(model: type[Model], column: str, bucket: Bucket, is_date: bool = False) -> RawSQL:
-    """The SQL of a row's bucket: its first day as `YYYY-MM-DD` text."""
+    """The SQL of a row's bucket: its first day (`YYYY-MM-DD` text on SQLite, a timestamp
+    on PostgreSQL: either way its first ten characters as text)."""
     quoted = f'"{column}"'
     if _is_postgres(model):
         utc = quoted if is_date else f"({quoted} AT TIME ZONE 'UTC')"
         unit = {Bucket.DAY: "day", Bucket.WEEK: "week", Bucket.MONTH: "month"}[bucket]
-        return RawSQL(f"to_char(date_trunc('{unit}', {utc}), 'YYYY-MM-DD')")
+        # Grouped by the truncated timestamp itself (formatting each row first costs more).
+        return RawSQL(f"date_trunc('{unit}', {utc})")
     if bucket is Bucket.DAY:
         return RawSQL(f"date({quoted})")
     if bucket is Bucket.WEEK:

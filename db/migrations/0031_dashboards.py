@@ -29,6 +29,10 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.AddIndex(
+            model_name='Contact',
+            index=Index(fields=['owner_id', 'created_at']),
+        ),
+        ops.AddIndex(
             model_name='Deal',
             index=Index(fields=['agency_id', 'status', 'expected_close_date']),
         ),
