@@ -150,6 +150,8 @@ class LeadSource:
     source: str
     leads: int
     converted: int
+    won_deals: int  # deals won in the period from leads of this source (whenever they came)
+    won_amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -516,6 +518,21 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     leads_task = start(
         _rows(leads.annotate(n=Count("id")).group_by("source").values("source", "n"))
     )
+    # A deal keeps its lead's id: the lead's source, by a scalar subquery (no join needed).
+    won_by_source_task = start(
+        _rows(
+            closed.filter(status="won", lead_id__isnull=False)
+            .annotate(
+                lead_source=RawSQL(
+                    '(SELECT "source" FROM "lead" WHERE "lead"."id" = "deal"."lead_id")'
+                ),
+                n=Count("id"),
+                amount_sum=Sum("amount"),
+            )
+            .group_by("lead_source")
+            .values("lead_source", "n", "amount_sum")
+        )
+    )
     converted_task = start(
         _rows(
             leads.filter(status="converted")
@@ -564,6 +581,11 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     revenue.sort(key=lambda r: (-r.won_amount, str(r.owner_id)))
     all_leads = {row["source"]: row["n"] for row in await leads_task}
     converted_leads = {row["source"]: row["n"] for row in await converted_task}
+    won_by_source = {
+        row["lead_source"]: (row["n"], _money(row["amount_sum"]))
+        for row in await won_by_source_task
+        if row["lead_source"] is not None
+    }
     return SalesHeadDashboard(
         pipeline_by_stage_and_owner=by_stage,
         weighted_forecast=weighted,
@@ -577,8 +599,13 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
         close_reasons=reasons,
         revenue_by_owner=revenue,
         lead_sources=[
-            LeadSource(source, count, converted_leads.get(source, 0))
-            for source, count in sorted(all_leads.items())
+            LeadSource(
+                source,
+                all_leads.get(source, 0),
+                converted_leads.get(source, 0),
+                *won_by_source.get(source, (0, ZERO.quantize(CENT))),
+            )
+            for source in sorted({*all_leads, *won_by_source})
         ],
     )
 

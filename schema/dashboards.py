@@ -95,11 +95,15 @@ class CloseReason:
     amount: Decimal = strawberry.field(description="Their summed amount.")
 
 
-@strawberry.type(description="Leads that came in during the period from one source.")
+@strawberry.type(description="Leads of one source: those that came in, and the deals won.")
 class LeadSourceFigure:
     source: str = strawberry.field(description="The lead's source (empty: none given).")
     leads: int = strawberry.field(description="Leads created in the period.")
     converted: int = strawberry.field(description="Of those, how many are converted.")
+    won_deals: int = strawberry.field(
+        description="Deals won in the period from leads of this source (whenever they came)."
+    )
+    won_amount: Decimal = strawberry.field(description="Their summed amount.")
 
 
 @strawberry.type(

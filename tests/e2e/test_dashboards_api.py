@@ -53,7 +53,7 @@ query($filter: DashboardFilterInput!) {{
     winRate {FIGURE} averageDealSize {FIGURE} salesCycleDays {FIGURE} salesVelocity
     closeReasons {{ status reason deals amount }}
     revenueByOwner {{ ownerId ownerName wonDeals wonAmount share }}
-    leadSources {{ source leads converted }}
+    leadSources {{ source leads converted wonDeals wonAmount }}
   }}
 }}"""
 START, END = date(2026, 1, 1), date(2026, 6, 30)
@@ -186,6 +186,11 @@ async def generate(seed: int = 16) -> Records:
                 created_at=_moment(rng),
             )
         )
+    # Two deals in three came from a lead (any lead: sources count whoever owns the lead).
+    links = random.Random(seed + 1)
+    for deal in records.deals:
+        if links.random() < 0.66:
+            deal.lead_id = links.choice(records.leads).id
     tables: list[tuple[Any, list[Any]]] = [
         (Deal, records.deals),
         (Contact, records.contacts),
@@ -403,6 +408,11 @@ def head_expected(
     for lead in records.leads:
         if lead.deleted_at is None and lead.owner_id in owners and in_period(lead.created_at):
             sources[lead.source].append(lead)
+    source_of = {lead.id: lead.source for lead in records.leads}
+    won_by_source: dict[str, list[Deal]] = defaultdict(list)
+    for deal in won:
+        if deal.lead_id in source_of:
+            won_by_source[source_of[deal.lead_id]].append(deal)
     weighted = lambda d: d.amount * records.stages[d.stage_id].probability / 100  # noqa: E731
     return {
         "pipelineByStageAndOwner": by_stage(records, pipeline, by_owner=True),
@@ -438,10 +448,12 @@ def head_expected(
         "leadSources": [
             {
                 "source": source,
-                "leads": len(group),
-                "converted": sum(1 for lead in group if lead.status == "converted"),
+                "leads": len(sources[source]),
+                "converted": sum(1 for lead in sources[source] if lead.status == "converted"),
+                "wonDeals": len(won_by_source[source]),
+                "wonAmount": _q(sum((d.amount for d in won_by_source[source]), Decimal(0))),
             }
-            for source, group in sources.items()
+            for source in {*sources, *won_by_source}
         ],
     }
 
