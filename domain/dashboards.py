@@ -221,7 +221,8 @@ def _bucket_sql(model: type[Model], column: str, bucket: Bucket, is_date: bool =
     on PostgreSQL: either way its first ten characters as text)."""
     quoted = f'"{column}"'
     if _is_postgres(model):
-        utc = quoted if is_date else f"({quoted} AT TIME ZONE 'UTC')"
+        # Both as timestamps without a zone: a date as it is, a moment as UTC wall time.
+        utc = f"{quoted}::timestamp" if is_date else f"({quoted} AT TIME ZONE 'UTC')"
         unit = {Bucket.DAY: "day", Bucket.WEEK: "week", Bucket.MONTH: "month"}[bucket]
         # Grouped by the truncated timestamp itself (formatting each row first costs more).
         return RawSQL(f"date_trunc('{unit}', {utc})")
