@@ -48,7 +48,7 @@ from db.webhooks import WebhookDelivery
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.policies import require, rows
-from domain.quotas import Attainment, quotas
+from domain.quotas import EARLIEST, LATEST, Attainment, quotas
 from domain.roles import Access, Resource
 from domain.users import unit_members
 
@@ -84,6 +84,13 @@ class DashboardFilter:
     currency: str | None = None
 
     def checked(self) -> DashboardFilter:
+        for day, name in ((self.start, "from"), (self.end, "to")):
+            if not EARLIEST <= day <= LATEST:
+                raise DomainError(
+                    DashboardErrorCode.INVALID,
+                    f"Give a day from {EARLIEST.isoformat()} to {LATEST.isoformat()}.",
+                    name,
+                )
         if self.end < self.start:
             raise DomainError(DashboardErrorCode.INVALID, "The period ends before it starts.", "to")
         if len(bucket_starts(self)) > MAX_BUCKETS:

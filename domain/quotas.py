@@ -35,6 +35,9 @@ from domain.users import unit_members
 AGGREGATE = "quota"
 MAX_QUOTAS = 100  # read at once
 CENT = Decimal("0.01")
+# The days a period (a quota's, a dashboard's) may start and end on: far enough from the
+# calendar's ends that the day, week or month after them still exists.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class QuotaErrorCode(StrEnum):
@@ -71,6 +74,9 @@ def _parse(data: dict[str, Any]) -> SetQuota:
         raise input_errors(exc, codes, QuotaErrorCode.INVALID) from exc
     if (command.owner_id is None) == (command.team_id is None):
         raise DomainError(QuotaErrorCode.INVALID, "Give either a user or a team.", "owner_id")
+    for day, field in ((command.start, "from"), (command.end, "to")):
+        if not EARLIEST <= day <= LATEST:
+            raise DomainError(QuotaErrorCode.INVALID, "Give days from 1900 to 2999.", field)
     if command.end < command.start:
         raise DomainError(QuotaErrorCode.INVALID, "The period ends before it starts.", "to")
     return command

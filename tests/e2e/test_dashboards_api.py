@@ -621,6 +621,7 @@ async def test_a_period_that_ends_before_it_starts_or_is_too_fine_is_refused(api
     for filter, name in (
         ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
         ({"from": "2020-01-01", "to": "2026-01-01", "bucket": "DAY"}, "bucket"),
+        ({"from": "2026-01-01", "to": "9999-12-31"}, "to"),
     ):
         response = await api.post({"query": SALES, "variables": {"filter": filter}})
         error = response.json()["errors"][0]
