@@ -96,6 +96,8 @@ schema: env
 # Not part of `make test`: it loads 100,000 contacts per database, a million more on PostgreSQL
 # (the keyset page), and starts 10,000 flow runs and 1,000 subscribers: tens of minutes.
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--database sqlite --contacts 10000".
+# The dashboards at scale (1,000,000 contacts, 200,000 deals, 100,000 tickets on PostgreSQL):
+# make bench BENCH_ARGS="dashboards" (or "dashboards --contacts 100000 --deals 20000 ...").
 BENCH_ARGS ?=
 bench: env
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
+from bench.dashboard_load import DashboardResult, dashboard_benchmark, dashboard_table
 from bench.report import (
     RESULTS_DIR,
     broadcast_table,
@@ -22,6 +23,7 @@ from bench.report import (
     write_json,
     write_table,
 )
+from db.connection import database, migrate
 from db.throwaway_postgres import throwaway_postgres
 
 BENCH_DATABASE = "crm_bench"
@@ -42,6 +44,30 @@ def run_postgres(options: Options, workdir: Path) -> DatabaseResult:
             )
 
         return asyncio.run(run())
+
+
+def run_dashboards(contacts: int, deals: int, tickets: int, repetitions: int) -> DashboardResult:
+    with throwaway_postgres() as cluster:
+
+        async def run() -> DashboardResult:
+            await cluster.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+            url = cluster.url(BENCH_DATABASE)
+            await migrate(url)
+            async with database(url):
+                return await dashboard_benchmark(contacts, deals, tickets, repetitions)
+
+        return asyncio.run(run())
+
+
+def parse_dashboards(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench dashboards", description="Dashboard queries at scale (PostgreSQL)."
+    )
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--deals", type=int, default=200_000)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--repetitions", type=int, default=20)
+    return parser.parse_args(argv)
 
 
 def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
@@ -132,7 +158,17 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options, backends = parse(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["dashboards"]:
+        args = parse_dashboards(arguments[1:])
+        sys.stderr.write(
+            f"postgres: loading {args.contacts:,} contacts, {args.deals:,} deals, "
+            f"{args.tickets:,} tickets...\n"
+        )
+        found = run_dashboards(args.contacts, args.deals, args.tickets, args.repetitions)
+        sys.stdout.write(dashboard_table(found) + "\n")
+        return 0
+    options, backends = parse(arguments)
     results: list[DatabaseResult] = []
     for backend in backends:
         sys.stderr.write(f"{backend}: loading {options.contacts:,} contacts...\n")

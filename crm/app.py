@@ -33,6 +33,7 @@ from crm.middleware import (
 from crm.password_reset_http import PasswordResetPage
 from crm.portal_http import PortalPage
 from crm.privacy_http import EXPORT_PATH, PrivacyExports
+from crm.reports_http import REPORT_PATH, XLSX_REPORT_PATH, Reports
 from crm.settings import Environment, Settings
 from crm.survey_http import SurveyPage
 from crm.tracing import configure_tracing
@@ -129,6 +130,7 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
     exports = PrivacyExports(settings.auth(), settings.storage())
     reader = card_reader or settings.card_reader()
     cards = CardScanUploads(settings.auth(), reader, settings.storage())
+    reports = Reports(settings.auth())
     unsubscribe = UnsubscribePage(settings.unsubscribe_links())
     booking = BookingPage(settings.unsubscribe_links())
     password_reset = PasswordResetPage(settings.unsubscribe_links())
@@ -192,6 +194,8 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
             Route("/documents/{id}", files.download, methods=["GET"]),
             Route("/card-scans", cards.upload, methods=["POST"]),
             Route(EXPORT_PATH, exports.export, methods=["GET"]),
+            Route(REPORT_PATH, reports.csv, methods=["GET"]),
+            Route(XLSX_REPORT_PATH, reports.xlsx, methods=["GET"]),
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),

@@ -59,6 +59,7 @@ MODEL_MODULES = [
     "db.portal",
     "db.lead_scoring",
     "db.lead_assignment",
+    "db.quotas",
 ]
 
 

@@ -47,7 +47,9 @@ class Contact(Searchable):
         table = "contact"
         # The second serves a person's own list (owner and status filters) in keyset order
         # without sorting: the million-contact bench (bench/keyset_scale.py) shows its plan.
+        # The third: dashboards count a person's (or a team's) new contacts by day.
         indexes = (
             ("agency_id", "created_at", "id"),
             ("agency_id", "owner_id", "status", "created_at", "id"),
+            ("owner_id", "created_at"),
         )

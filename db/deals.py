@@ -53,4 +53,10 @@ class Deal(Searchable):
 
     class Meta:
         table = "deal"
-        indexes = (("agency_id", "created_at", "id"), ("agency_id", "expected_close_date", "id"))
+        indexes = (
+            ("agency_id", "created_at", "id"),
+            ("agency_id", "expected_close_date", "id"),
+            # Dashboards: the pipeline by expected close date, won and lost by closing day.
+            ("agency_id", "status", "expected_close_date"),
+            ("agency_id", "status", "closed_at"),
+        )

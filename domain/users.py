@@ -112,16 +112,21 @@ async def team_of(user_id: UUID, agency_id: UUID, org_unit_id: UUID | None) -> f
     """The user and everyone in the user's org unit or below (a Sales Head's team)."""
     if org_unit_id is None:
         return frozenset({user_id})
+    return frozenset({user_id, *await unit_members(agency_id, org_unit_id)})
+
+
+async def unit_members(agency_id: UUID, org_unit_id: UUID) -> frozenset[UUID]:
+    """Everyone in the org unit or below (none if the agency has no such unit)."""
     unit = await OrgUnit.get_or_none(id=org_unit_id, agency_id=agency_id)
     if unit is None:
-        return frozenset({user_id})
+        return frozenset()
     units = await OrgUnit.filter(agency_id=agency_id, path__startswith=unit.path).values_list(
         "id", flat=True
     )
     members = await User.filter(agency_id=agency_id, org_unit_id__in=units).values_list(
         "id", flat=True
     )
-    return frozenset({user_id, *(UUID(str(member)) for member in members)})
+    return frozenset(UUID(str(member)) for member in members)
 
 
 def _visible(actor: Actor) -> Any:

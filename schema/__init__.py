@@ -36,6 +36,7 @@ from schema.contacts import ContactMutation, ContactQuery
 from schema.cost import DEFAULT_MAX_QUERY_COST, VALIDATION_CACHE_SIZE, QueryCost
 from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
+from schema.dashboards import DashboardQuery
 from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
@@ -62,6 +63,7 @@ from schema.notifications import NotificationMutation, NotificationQuery
 from schema.pipelines import PipelineMutation, PipelineQuery
 from schema.portal import PORTAL_FIELDS, PORTAL_PUBLIC_FIELDS, PortalMutation, PortalQuery
 from schema.privacy import PrivacyMutation
+from schema.quotas import QuotaMutation, QuotaQuery
 from schema.rate_limits import SpendingLimits
 from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
 from schema.tags import TagMutation, TagQuery
@@ -107,6 +109,8 @@ Query = merge_types(
         CampaignQuery,
         CustomFieldQuery,
         TimelineQuery,
+        DashboardQuery,
+        QuotaQuery,
     ),
 )
 Mutation = merge_types(
@@ -145,6 +149,7 @@ Mutation = merge_types(
         NoteMutation,
         DocumentMutation,
         PrivacyMutation,
+        QuotaMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))

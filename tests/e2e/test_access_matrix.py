@@ -50,6 +50,7 @@ from domain import (
     notes,
     pipelines,
     portal,
+    quotas,
     service_levels,
     tags,
     tickets,
@@ -527,6 +528,10 @@ async def slot_for_contact_north(world: World, caller: str) -> dict[str, Any]:
     return {"contact": world.ids["contact_north"], "at": next(MEETING_TIMES).isoformat()}
 
 
+async def sales_north_as_owner(world: World, caller: str) -> dict[str, Any]:
+    return {"owner": world.ids["sales_north"]}
+
+
 async def ticket_north(world: World, caller: str) -> dict[str, Any]:
     return {"id": world.ids["ticket_north"]}
 
@@ -626,6 +631,29 @@ async def refresh_variables(world: World, caller: str) -> dict[str, Any]:
 
 async def fresh_notification(world: World, caller: str) -> dict[str, Any]:
     return {"ids": [await world.notification_of_sales_north()]}
+
+
+async def quota_of_sales_north(world: World, caller: str) -> dict[str, Any]:
+    """A quota of sales_north in 2030 (set again for each caller: an upsert)."""
+    quota = await quotas.set_quota(
+        world.system,
+        {
+            "owner_id": world.sales_north_id(),
+            "start": "2030-01-01",
+            "end": "2030-12-31",
+            "amount": "4242",
+        },
+    )
+    return {"id": gid("Quota", quota.id)}
+
+
+async def sales_north_to_set_quota(world: World, caller: str) -> dict[str, Any]:
+    return {"owner": world.ids["sales_north"]}
+
+
+async def after_quota_of_sales_north(world: World, caller: str) -> dict[str, Any]:
+    await quota_of_sales_north(world, caller)
+    return {}
 
 
 async def fresh_tag(world: World, caller: str) -> dict[str, Any]:
@@ -1111,6 +1139,38 @@ CASES: dict[str, Case] = {
         target=lambda w: w.ids["lead_north"],
     ),
     "deal": Case("query($id: ID!) { deal(id: $id) { id } }", SALES_READ, deal_north),
+    # deal_north is due to close in January 2030: it counts for those who may read it.
+    "salesDashboard": Case(
+        '{ salesDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) '
+        "{ openDealsByStage { deals } } }",
+        SALES_READ,
+        target=lambda w: '"deals": 1',
+    ),
+    # ticket_north (new, handed to sales_north) is sales_north's one open ticket.
+    "supportDashboard": Case(
+        'query($owner: ID!) { supportDashboard(filter: {from: "2030-01-01", to: "2030-01-31", '
+        "ownerId: $owner}) { openTickets { tickets } } }",
+        TICKET_READ,
+        sales_north_as_owner,
+        target=lambda w: '"tickets": 1',
+    ),
+    # The machinery: each agency's admins and sysadmins see their own (filtered by agency).
+    "sysadminDashboard": Case(
+        '{ sysadminDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) { outboxPending } }',
+        everyone("forbidden", admin="ok", sysadmin="ok", other_agency_admin="ok"),
+    ),
+    "quotas": Case(
+        '{ quotas(from: "2030-06-01", to: "2030-06-30") { quota { amount } } }',
+        SALES_READ,
+        after_quota_of_sales_north,
+        target=lambda w: "4242",
+    ),
+    "salesHeadDashboard": Case(
+        '{ salesHeadDashboard(filter: {from: "2030-01-01", to: "2030-01-31"}) '
+        "{ pipelineByStageAndOwner { ownerId } } }",
+        SALES_READ,
+        target=lambda w: w.ids["sales_north"],
+    ),
     "deals": Case(
         "{ deals(first: 100) { edges { node { id } } } }",
         SALES_READ,
@@ -1504,6 +1564,21 @@ CASES: dict[str, Case] = {
         f"mutation($ids: [ID!]) {{ markNotificationsRead(input: {{ids: $ids}}) {{ {PAYLOAD} }} }}",
         OWN_NOTIFICATIONS,
         fresh_notification,
+    ),
+    # Sales heads set their team's quotas, admins anyone's; never an API key.
+    "setQuota": Case(
+        'mutation($owner: ID!) { setQuota(input: {ownerId: $owner, from: "2030-01-01", '
+        f'to: "2030-03-31", amount: "10"}}) {{ {PAYLOAD} }} }}',
+        everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden"),
+        sales_north_to_set_quota,
+    ),
+    "deleteQuota": Case(
+        f"mutation($id: ID!) {{ deleteQuota(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        {
+            **everyone("forbidden", admin="ok", head_north="ok", other_agency_admin="hidden"),
+            "sales_south": "hidden",
+        },
+        quota_of_sales_north,
     ),
     "createTag": Case(
         f"mutation($name: String!) {{ createTag(input: {{name: $name}}) {{ {PAYLOAD} }} }}",
