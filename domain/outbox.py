@@ -32,6 +32,7 @@ class OutboxKind(StrEnum):
     START_TICKET_CLOSING = "ticket_closing"
     START_TICKET_SLA = "ticket_sla"
     SIGNAL_TICKET_SLA = "ticket_sla_signal"
+    START_IMPORT = "start_import"
 
 
 class OutboxStatus(StrEnum):
