@@ -22,6 +22,7 @@ from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
 from crm.graphql_http import CrmGraphQL
+from crm.imports_http import UPLOAD_PATH, ImportFiles
 from crm.logging import configure_logging
 from crm.metrics_http import MetricsPage
 from crm.middleware import (
@@ -52,6 +53,7 @@ from domain.public_pages import (
 )
 from domain.rate_limits import DatabaseCounters
 from schema import SchemaLimits, build_schema
+from schema.imports import ERROR_REPORT_PATH
 
 log = logging.getLogger("crm.api")
 
@@ -123,6 +125,7 @@ def create_app(settings: Settings) -> Starlette:
     password_reset = PasswordResetPage(settings.unsubscribe_links())
     survey = SurveyPage(settings.unsubscribe_links())
     logos = AgencyLogos(settings.storage())
+    import_files = ImportFiles(settings.auth(), settings.storage(), settings.import_limits())
     campaigns = CampaignPages(
         settings.unsubscribe_links(),
         settings.campaign_limits(),
@@ -173,6 +176,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/documents", files.upload, methods=["POST"]),
             Route("/documents/{id}", files.download, methods=["GET"]),
             Route(EXPORT_PATH, exports.export, methods=["GET"]),
+            Route(UPLOAD_PATH, import_files.upload, methods=["POST"]),
+            Route(ERROR_REPORT_PATH, import_files.error_report, methods=["GET"]),
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
@@ -200,7 +205,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(
                 BodySizeLimitMiddleware,
                 max_bytes=settings.max_body_bytes,
-                own_limit_prefixes=("/documents",),
+                own_limit_prefixes=("/documents", UPLOAD_PATH),
             ),
             Middleware(DatabaseContextMiddleware),
         ],

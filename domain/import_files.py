@@ -8,10 +8,11 @@ also writes XLSX, which the tests and the benchmark need to make their files.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -83,13 +84,13 @@ def _cell(value: Any) -> str:
     return str(value).strip()[:MAX_CELL_LENGTH]
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
+def _csv_rows(path: Path) -> Generator[list[str]]:
     with path.open("rb") as raw:
         sample = raw.read(SNIFF_BYTES)
     try:
         sample.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:  # not just a character cut at the sample's end
+        if len(sample) < SNIFF_BYTES or exc.start < len(sample) - 4:  # not a cut character
             raise _bad_encoding(exc) from exc
     text = sample.decode("utf-8-sig", errors="ignore")
     try:
@@ -115,29 +116,28 @@ def _bad_encoding(exc: UnicodeDecodeError) -> DomainError:
     )
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+def _xlsx_rows(path: Path) -> Generator[list[str]]:
     from openpyxl import load_workbook  # heavy import, only for spreadsheets
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise file_error(ImportFileCode.BROKEN_FILE, "Not a readable XLSX workbook.") from exc
-    except Exception as exc:  # openpyxl's own InvalidFileException and XML parse errors
-        raise file_error(ImportFileCode.BROKEN_FILE, "Not a readable XLSX workbook.") from exc
-    try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
-            return
+    # A file object, not the path: openpyxl refuses a path without an .xlsx extension.
+    with path.open("rb") as handle:
         try:
-            for values in sheet.iter_rows(values_only=True):
-                yield [_cell(v) for v in values]
-        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise file_error(ImportFileCode.BROKEN_FILE, "The workbook is damaged.") from exc
-    finally:
-        book.close()
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # zip, XML and openpyxl's own InvalidFileException
+            raise file_error(ImportFileCode.BROKEN_FILE, "Not a readable XLSX workbook.") from exc
+        try:
+            if not book.worksheets:
+                return
+            try:
+                for values in book.worksheets[0].iter_rows(values_only=True):
+                    yield [_cell(v) for v in values]
+            except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+                raise file_error(ImportFileCode.BROKEN_FILE, "The workbook is damaged.") from exc
+        finally:
+            book.close()
 
 
-def file_rows(path: Path, file_format: FileFormat) -> Iterator[list[str]]:
+def file_rows(path: Path, file_format: FileFormat) -> Generator[list[str]]:
     """Every row of the file (the header first), as text cells."""
     return _csv_rows(path) if file_format is FileFormat.CSV else _xlsx_rows(path)
 
@@ -187,18 +187,19 @@ def summarise(
     path: Path, file_format: FileFormat, limits: ImportLimits, samples: int
 ) -> FileSummary:
     """Read the whole file once: its header, first rows and row count, or why it is refused."""
-    rows = file_rows(path, file_format)
-    columns = header_of(rows, limits)
     first: list[list[str]] = []
     total = 0
-    for _, row in data_rows(rows, len(columns)):
-        total += 1
-        if total > limits.max_rows:
-            raise file_error(
-                ImportFileCode.TOO_MANY_ROWS, f"At most {limits.max_rows} rows are taken at once."
-            )
-        if len(first) < samples:
-            first.append(row)
+    with contextlib.closing(file_rows(path, file_format)) as rows:
+        columns = header_of(rows, limits)
+        for _, row in data_rows(rows, len(columns)):
+            total += 1
+            if total > limits.max_rows:
+                raise file_error(
+                    ImportFileCode.TOO_MANY_ROWS,
+                    f"At most {limits.max_rows} rows are taken at once.",
+                )
+            if len(first) < samples:
+                first.append(row)
     if total == 0:
         raise file_error(ImportFileCode.EMPTY_FILE, "The file has a header but no rows.")
     return FileSummary(columns, first, total)

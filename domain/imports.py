@@ -444,7 +444,8 @@ async def _check_mapping(
                     ImportErrorCode.FIELD_MAPPED_TWICE, f"{name!r} is given by two columns.", where
                 )
             )
-        seen.add(name)
+        else:
+            seen.add(name)
     problems += [
         DomainError(
             ImportErrorCode.REQUIRED_FIELD_UNMAPPED,
@@ -944,22 +945,23 @@ async def import_rows(
     custom = {c.key: c for c in await list_custom_fields(run_actor, [record_import.record_type])}
     run = _Run(record_import, custom, await load_duplicate_index(run_actor, target))
     async with local_copy(storage, record_import.storage_key) as path:
-        rows = file_rows(path, FileFormat(record_import.file_format))
-        columns = header_of(rows, limits)
-        pending = (
-            (number, cells)
-            for number, cells in data_rows(rows, len(columns))
-            if number >= record_import.next_row
-        )
-        batches = _batches(pending, limits.batch_rows)
-        for _ in range(max_batches):
-            batch = next(batches, None)
-            if batch is None:
+        # Closed when this call ends, mid-file too (the reader holds the file open).
+        with contextlib.closing(file_rows(path, FileFormat(record_import.file_format))) as rows:
+            columns = header_of(rows, limits)
+            pending = (
+                (number, cells)
+                for number, cells in data_rows(rows, len(columns))
+                if number >= record_import.next_row
+            )
+            batches = _batches(pending, limits.batch_rows)
+            for _ in range(max_batches):
+                batch = next(batches, None)
+                if batch is None:
+                    return _progress(await _finish(import_id, run_actor))
+                committed = await _commit_batch(run, batch, batch[-1][0] + 1, columns)
+                heartbeat()
+                if committed is None:
+                    return _progress(await RecordImport.get(id=import_id))
+            if next(batches, None) is None:
                 return _progress(await _finish(import_id, run_actor))
-            committed = await _commit_batch(run, batch, batch[-1][0] + 1, columns)
-            heartbeat()
-            if committed is None:
-                return _progress(await RecordImport.get(id=import_id))
-        if next(batches, None) is None:
-            return _progress(await _finish(import_id, run_actor))
     return _progress(await RecordImport.get(id=import_id))

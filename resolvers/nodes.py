@@ -19,6 +19,7 @@ from resolvers import (
     customers,
     deals,
     email_accounts,
+    imports,
     inbound_emails,
     knowledge_base,
     leads,
@@ -48,6 +49,7 @@ FETCHERS: dict[str, Fetch] = {
     "Campaign": campaigns.campaign,
     "ReceivedEmail": inbound_emails.received_email,
     "EmailAccount": email_accounts.email_account,
+    "RecordImport": imports.record_import,
 }
 
 

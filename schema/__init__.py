@@ -44,6 +44,7 @@ from schema.extensions import (
     guard_root_fields,
 )
 from schema.flows import FlowMutation, FlowQuery
+from schema.imports import ImportMutation, ImportQuery
 from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from schema.leads import LeadMutation, LeadQuery
 from schema.lifecycles import LifecycleQuery
@@ -94,6 +95,7 @@ Query = merge_types(
         MessageTemplateQuery,
         MessagePreferenceQuery,
         BroadcastQuery,
+        ImportQuery,
         CampaignQuery,
         CustomFieldQuery,
         TimelineQuery,
@@ -126,6 +128,7 @@ Mutation = merge_types(
         MessageMutation,
         MessagePreferenceMutation,
         BroadcastMutation,
+        ImportMutation,
         CampaignMutation,
         CustomFieldMutation,
         NoteMutation,
