@@ -1,6 +1,7 @@
 """Imports over HTTP and GraphQL: upload a file, confirm the suggested mapping, watch the
 batches' progress, download the error report; duplicates, limits, malformed files, a worker
-restart mid-import, cancel, and who may import."""
+restart mid-import, cancel, and who may import. With CRM_RECORD_FLOW_HISTORIES=1 the
+restarted run's history is recorded for the replay tests."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from domain.roles import Role
 from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import Api, make_settings, open_api
 from tests.fixtures.flows import Flows
+from tests.integration.test_flow_runs import keep_history
 from workflows.record_import import ImportRecords
 
 ERRORS = "errors { field code message }"
@@ -263,6 +265,7 @@ async def test_a_worker_restart_mid_import_imports_every_row_once(api: Api, send
     assert progress is not None
     assert (progress.created, progress.failed, progress.rows_done) == (300, 0, 300)
     assert await Contact.filter(source=f"import:{node}").count() == 300
+    await keep_history("import-resumed-after-worker-restart", handle)
     emails = [c.emails[0] for c in await Contact.filter(source=f"import:{node}")]
     assert len(set(emails)) == 300
 

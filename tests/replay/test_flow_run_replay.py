@@ -9,7 +9,9 @@ booked meetings through calling tasks; contact-conversion-meeting-converts one b
 waited for the contact to book a meeting from the owner's time slots; contact-nurture-cools-down
 and -turns-hot are runs of the nurture flow before it was a four-email sequence with
 `stop_when`). campaign-period-moved is a campaign's period run whose period moved
-(tests/integration/test_campaign_period.py records it the same way).
+(tests/integration/test_campaign_period.py records it the same way), and
+import-resumed-after-worker-restart an import whose worker stopped mid-file
+(tests/e2e/test_imports_api.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from workflows import DATA_CONVERTER
 from workflows.campaign_period import CampaignPeriod
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
+from workflows.record_import import ImportRecords
 
 HISTORIES = {
     path.stem: path.read_text()
@@ -53,7 +56,8 @@ def test_histories_of_every_default_flow_are_recorded() -> None:
 async def test_a_recorded_run_replays_on_the_current_workflow_code(name: str) -> None:
     history = WorkflowHistory.from_json(name, json.loads(HISTORIES[name]))
     replayer = Replayer(
-        workflows=[FlowRun, DeliverEmail, CampaignPeriod], data_converter=DATA_CONVERTER
+        workflows=[FlowRun, DeliverEmail, CampaignPeriod, ImportRecords],
+        data_converter=DATA_CONVERTER,
     )
 
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
