@@ -16,12 +16,13 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
 from google.protobuf.empty_pb2 import Empty
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.calling_tasks import CallingTask
@@ -63,7 +64,7 @@ pytestmark = pytest.mark.parametrize("database_source", ["sqlite"], indirect=Tru
 HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
 
 
-async def keep_history(name: str, handle: FlowHandle) -> None:
+async def keep_history(name: str, handle: WorkflowHandle[Any, Any]) -> None:
     """Record the run's history for the replay tests, when asked to."""
     if os.environ.get("CRM_RECORD_FLOW_HISTORIES") != "1":
         return
