@@ -461,9 +461,14 @@ async def _check_mapping(
 
 
 async def start_import(
-    actor: Actor, import_id: UUID, mapping: dict[str, str], policy: DuplicatePolicy
+    actor: Actor,
+    import_id: UUID,
+    mapping: dict[str, str],
+    policy: DuplicatePolicy,
+    by_workflow: bool = True,
 ) -> RecordImport:
-    """Confirm the mapping and the duplicate policy; the run starts (through the outbox)."""
+    """Confirm the mapping and the duplicate policy; the run starts (through the outbox), or,
+    without `by_workflow`, is left to the caller (`crm import` runs the batches itself)."""
     require(actor, Resource.SALES_RECORDS, Access.WRITE)
     async with in_transaction() as conn:
         record_import = await _locked(actor, import_id, conn)
@@ -482,13 +487,14 @@ async def start_import(
         await record_import.save(using_db=conn)
         after = snapshot(record_import)
         await record_audit(actor, AGGREGATE, str(import_id), "start", {}, after, conn)
-        await enqueue(
-            actor.agency_id,
-            OutboxKind.START_IMPORT,
-            workflow_id_for(record_import),
-            {"import_id": str(import_id)},
-            conn,
-        )
+        if by_workflow:
+            await enqueue(
+                actor.agency_id,
+                OutboxKind.START_IMPORT,
+                workflow_id_for(record_import),
+                {"import_id": str(import_id)},
+                conn,
+            )
         await append_event(actor, "import.started", AGGREGATE, str(import_id), after, conn)
     return record_import
 
@@ -932,11 +938,12 @@ async def import_rows(
     storage: Storage,
     limits: ImportLimits,
     import_id: UUID,
-    heartbeat: Callable[[], None],
+    heartbeat: Callable[..., None],
     max_batches: int,
 ) -> ImportProgress:
     """Import up to `max_batches` batches from the import's `next_row` on; its progress
-    after them (done once the file is through, or the import was cancelled)."""
+    after them (done once the file is through, or the import was cancelled). `heartbeat`
+    is called after each batch with the import's counts."""
     record_import = await RecordImport.get(id=import_id)
     if record_import.status != ImportStatus.RUNNING:
         return _progress(record_import)
@@ -959,9 +966,9 @@ async def import_rows(
                 if batch is None:
                     return _progress(await _finish(import_id, run_actor))
                 committed = await _commit_batch(run, batch, batch[-1][0] + 1, columns)
-                heartbeat()
                 if committed is None:
                     return _progress(await RecordImport.get(id=import_id))
+                heartbeat(counts_of(committed))
             if next(batches, None) is None:
                 return _progress(await _finish(import_id, run_actor))
     return _progress(await RecordImport.get(id=import_id))

@@ -8,11 +8,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 from openpyxl import Workbook
 from strawberry import relay
 from temporalio.client import WorkflowHandle
@@ -25,7 +29,7 @@ from db.events import Event
 from db.imports import RecordImport
 from domain.roles import Role
 from tests.e2e.colleagues import colleague, other_agency_admin
-from tests.e2e.conftest import Api, make_settings, open_api
+from tests.e2e.conftest import ADMIN_EMAIL, Api, make_settings, open_api
 from tests.fixtures.flows import Flows
 from tests.integration.test_flow_runs import keep_history
 from workflows.record_import import ImportRecords
@@ -303,3 +307,44 @@ async def test_sales_people_import_their_own_support_may_not_and_agencies_stay_a
     report = await bolt.client.get(f"/imports/{import_id}/errors.csv", headers=bolt.headers())
     assert report.status_code == 404
     assert (await RecordImport.get(id=relay.GlobalID.from_id(import_id).node_id)).owner_id == rep_id
+
+
+# The command runs the same domain code as the API (tested above on both databases); one
+# process start is enough.
+@pytest.mark.parametrize("database_source", ["sqlite"], indirect=True)
+async def test_crm_import_runs_a_file_with_a_progress_bar(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("Name,Mail\nAda,ada@example.com\nGrace,not-an-email\nLinus,l@example.com\n")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"Name": "first_name", "Mail": "email"}))
+    environment = {**os.environ, "CRM_DATABASE_URL": database_url, "CRM_DATA_DIR": str(tmp_path)}
+    command = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crm",
+        "import",
+        str(people),
+        "--mapping",
+        str(mapping),
+        "--agency",
+        "acme",
+        "--as",
+        ADMIN_EMAIL,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await command.communicate()
+    assert command.returncode == 0, err.decode()
+    assert f"[{'#' * 30}] 3/3 rows  created 2  updated 0  skipped 0  failed 1" in err.decode()
+    assert "completed" in out.decode()
+    assert "1 row(s) not imported" in out.decode()
+    report = (tmp_path / "people.csv.errors.csv").read_text().splitlines()
+    assert report[1].startswith("2,Mail,")
+    imported = await Contact.filter(first_name__in=["Ada", "Linus"]).values_list(
+        "source", flat=True
+    )
+    assert len(imported) == 2
+    assert all(source.startswith("import:") for source in imported)
