@@ -343,8 +343,6 @@ async def test_crm_import_runs_a_file_with_a_progress_bar(
     assert "1 row(s) not imported" in out.decode()
     report = (tmp_path / "people.csv.errors.csv").read_text().splitlines()
     assert report[1].startswith("2,Mail,")
-    imported = await Contact.filter(first_name__in=["Ada", "Linus"]).values_list(
-        "source", flat=True
-    )
+    imported = await Contact.filter(first_name__in=["Ada", "Linus"])
     assert len(imported) == 2
-    assert all(source.startswith("import:") for source in imported)
+    assert all(contact.source.startswith("import:") for contact in imported)
