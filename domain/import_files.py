@@ -22,6 +22,7 @@ from typing import Any
 from domain.errors import DomainError
 
 SNIFF_BYTES = 16_384
+DELIMITERS = (",", ";", "\t")
 MAX_CELL_LENGTH = 10_000
 # A cell starting with one of these is a formula to a spreadsheet program.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -92,14 +93,12 @@ def _csv_rows(path: Path) -> Generator[list[str]]:
     except UnicodeDecodeError as exc:
         if len(sample) < SNIFF_BYTES or exc.start < len(sample) - 4:  # not a cut character
             raise _bad_encoding(exc) from exc
-    text = sample.decode("utf-8-sig", errors="ignore")
-    try:
-        dialect: Any = csv.Sniffer().sniff(text, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    # The separator is the one the header uses most (spreadsheets in many locales write `;`).
+    header = sample.decode("utf-8-sig", errors="ignore").split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=header.count)
     with path.open(encoding="utf-8-sig", errors="strict", newline="") as handle:
         try:
-            for row in csv.reader(handle, dialect):
+            for row in csv.reader(handle, delimiter=delimiter):
                 yield [cell.strip()[:MAX_CELL_LENGTH] for cell in row]
         except UnicodeDecodeError as exc:
             raise _bad_encoding(exc) from exc

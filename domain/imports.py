@@ -201,7 +201,8 @@ def _target(record_type: str) -> ImportTarget:
 
 
 def _simplified(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
+    """`E-Mail Address` and `email_address` alike: letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def suggest_mapping(
