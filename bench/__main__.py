@@ -14,6 +14,7 @@ from bench.report import (
     RESULTS_DIR,
     broadcast_table,
     floor_table,
+    import_table,
     sign_up_table,
     table,
     write_json,
@@ -80,6 +81,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         help="of public campaign sign-ups (0 skips them)",
     )
     parser.add_argument("--sign-up-clients", type=int, default=defaults.sign_up_clients)
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=defaults.import_rows,
+        help="rows of each imported file, CSV and XLSX (0 skips them)",
+    )
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -92,6 +99,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         broadcast_recipients=args.broadcast_recipients,
         sign_up_seconds=args.sign_up_seconds,
         sign_up_clients=args.sign_up_clients,
+        import_rows=args.import_rows,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -111,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_table(results),
         broadcast_table(results),
         sign_up_table(results),
+        import_table(results),
     ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")

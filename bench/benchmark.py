@@ -19,6 +19,8 @@ from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmar
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.floor import FloorResult, floor_test
+from bench.import_load import ROWS as IMPORT_ROWS
+from bench.import_load import ImportLoadResult, import_benchmark
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
@@ -45,6 +47,7 @@ class Options:
     broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
     sign_up_seconds: float = SECONDS  # 0 skips the public sign-up benchmark
     sign_up_clients: int = CLIENTS
+    import_rows: int = IMPORT_ROWS  # rows of each file (CSV, XLSX); 0 skips the import benchmark
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class DatabaseResult:
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
     sign_ups: SignUpLoadResult | None
+    imports: ImportLoadResult | None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -148,6 +152,11 @@ async def benchmark_database(
         if options.sign_up_seconds
         else None
     )
+    imported = (
+        await import_benchmark(database_url, workdir, options.import_rows)
+        if options.import_rows
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -165,4 +174,5 @@ async def benchmark_database(
         writes=writes,
         broadcast=broadcast,
         sign_ups=sign_ups,
+        imports=imported,
     )

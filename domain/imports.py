@@ -704,21 +704,21 @@ def _parse_row(
 
 
 async def _custom_for(
-    actor: Actor,
-    target: ImportTarget,
-    parsed: ParsedRow,
-    creating: bool,
-    mapping: dict[str, str],
-    conn: BaseDBAsyncClient,
+    run: _Run, parsed: ParsedRow, creating: bool, conn: BaseDBAsyncClient
 ) -> CustomValues:
     given = [{"key": key, **value} for key, value in parsed.custom.items()]
     try:
         _, values = await custom_values(
-            actor, target.record_type, {"custom_fields": given}, creating=creating, conn=conn
+            run.actor,
+            run.target.record_type,
+            {"custom_fields": given},
+            creating=creating,
+            conn=conn,
+            definitions=list(run.custom_fields.values()),
         )
     except (DomainError, DomainErrors) as exc:
         raise RowFailed(
-            [RowProblem(_column_of(mapping, e.field), e.message) for e in errors_of(exc)]
+            [RowProblem(_column_of(run.mapping, e.field), e.message) for e in errors_of(exc)]
         ) from exc
     return values
 
@@ -752,6 +752,7 @@ class _Run:
         self.policy = DuplicatePolicy(record_import.duplicate_policy)
         self.custom_fields = custom_fields
         self.index = index
+        self.pending: list[tuple[Any, CustomValues]] = []
 
     async def row(
         self, cells: dict[str, str], outcome: BatchOutcome, conn: BaseDBAsyncClient
@@ -769,7 +770,7 @@ class _Run:
             outcome.updated.append(str(existing_id))
 
     async def _create(self, parsed: ParsedRow, conn: BaseDBAsyncClient) -> str:
-        custom = await _custom_for(self.actor, self.target, parsed, True, self.mapping, conn)
+        custom = await _custom_for(self, parsed, True, conn)
         columns = dict(parsed.fields)
         columns["owner_id"] = self.record_import.owner_id
         if self.target.has_source:
@@ -779,13 +780,24 @@ class _Run:
             record.tags = await tags.tag_record(
                 self.actor, self.target.record_type, record.id, record.tags, conn
             )
-        await record.save(using_db=conn)
-        await custom.write(self.actor, record.id, conn)
+        if hasattr(record, "refresh_search_text"):
+            record.refresh_search_text()  # inserted in bulk, without `save`
+        self.pending.append((record, custom))
         emails, phones = _contact_keys(record)
         self.index.add(record.id, emails, phones)
         return str(record.id)
 
+    async def flush(self, conn: BaseDBAsyncClient) -> None:
+        """Insert the records created so far (one statement), then their custom values."""
+        if not self.pending:
+            return
+        await self.target.model.bulk_create([r for r, _ in self.pending], using_db=conn)
+        for record, custom in self.pending:
+            await custom.write(self.actor, record.id, conn)
+        self.pending = []
+
     async def _update(self, record_id: UUID, parsed: ParsedRow, conn: BaseDBAsyncClient) -> None:
+        await self.flush(conn)  # the record may be one this batch created
         record: Any = await (
             self.target.model.filter(id=record_id).select_for_update().using_db(conn).get()
         )
@@ -798,7 +810,7 @@ class _Run:
             elif merge_only and not _is_empty(current):
                 continue
             setattr(record, name, value)
-        custom = await _custom_for(self.actor, self.target, parsed, False, self.mapping, conn)
+        custom = await _custom_for(self, parsed, False, conn)
         if "tags" in parsed.given:
             record.tags = await tags.tag_record(
                 self.actor, self.target.record_type, record.id, record.tags, conn
@@ -873,6 +885,7 @@ async def _commit_batch(
             except RowFailed as failure:
                 outcome.failed_rows.add(number)
                 outcome.problems += [(number, p) for p in failure.problems]
+        await run.flush(conn)
         if outcome.problems:
             await ImportRowError.bulk_create(
                 [

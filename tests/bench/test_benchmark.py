@@ -12,6 +12,7 @@ from bench.benchmark import Options, benchmark_database
 from bench.report import (
     broadcast_table,
     floor_table,
+    import_table,
     sign_up_table,
     table,
     write_json,
@@ -31,6 +32,7 @@ TINY = Options(
     broadcast_recipients=30,
     sign_up_seconds=0.5,
     sign_up_clients=2,
+    import_rows=20,
 )
 
 
@@ -71,6 +73,13 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert sign_ups.sign_ups_per_second > 0
     assert sign_ups.enrolments == sign_ups.people > 0
     assert sign_ups.views == sign_ups.sign_ups
+
+    imported = result.imports
+    assert imported is not None
+    assert imported.exact
+    assert imported.csv_rows_per_second > 0
+    assert imported.xlsx_rows_per_second > 0
+    assert "XLSX rows/s" in import_table([result])
 
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
