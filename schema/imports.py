@@ -158,7 +158,13 @@ class ImportQuery:
         description="One import and its progress (admins; sales heads their team's; sales "
         "people and marketing their own; API keys with read)."
     )
-    async def record_import(self, info: Info, id: relay.GlobalID) -> RecordImport | None:
+    async def record_import(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID, strawberry.argument(description="A RecordImport id (the upload's).")
+        ],
+    ) -> RecordImport | None:
         return await resolve.record_import(info.context, id)  # type: ignore[return-value]
 
 
