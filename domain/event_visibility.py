@@ -199,7 +199,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "pipeline": SharedRecords(Resource.SALES_RECORDS),
     "tag": SharedRecords(Resource.SALES_RECORDS),
     "user": OwnedRecords(Resource.USERS, User, owner_field="id"),
-    "import": OwnedRecords(Resource.IMPORTS, RecordImport),
+    "record_import": OwnedRecords(Resource.IMPORTS, RecordImport),
     "agency": AgencyRecords(Resource.ORGANISATION),
     "org_unit": AgencyRecords(Resource.ORGANISATION),
     "department": AgencyRecords(Resource.ORGANISATION),

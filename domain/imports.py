@@ -66,7 +66,7 @@ from domain.roles import Access, Resource, Role
 from domain.sales_records import scoped
 from domain.storage import Storage
 
-AGGREGATE = "import"
+AGGREGATE = "record_import"
 SAMPLE_ROWS = 5
 CUSTOM_PREFIX = "custom:"
 LIST_SEPARATOR = re.compile(r"\s*[;,]\s*")
@@ -372,7 +372,9 @@ async def upload_import(
             )
             after = snapshot(record_import)
             await record_audit(actor, AGGREGATE, str(import_id), "upload", {}, after, conn)
-            await append_event(actor, "import.uploaded", AGGREGATE, str(import_id), after, conn)
+            await append_event(
+                actor, f"{AGGREGATE}.uploaded", AGGREGATE, str(import_id), after, conn
+            )
     except DomainError as exc:
         await storage.delete(key)
         raise _as_import_error(exc) from exc
@@ -496,7 +498,7 @@ async def start_import(
                 {"import_id": str(import_id)},
                 conn,
             )
-        await append_event(actor, "import.started", AGGREGATE, str(import_id), after, conn)
+        await append_event(actor, f"{AGGREGATE}.started", AGGREGATE, str(import_id), after, conn)
     return record_import
 
 
@@ -517,7 +519,12 @@ async def cancel_import(actor: Actor, import_id: UUID) -> RecordImport:
             actor, AGGREGATE, str(import_id), "cancel", before, {"status": "cancelled"}, conn
         )
         await append_event(
-            actor, "import.cancelled", AGGREGATE, str(import_id), snapshot(record_import), conn
+            actor,
+            f"{AGGREGATE}.cancelled",
+            AGGREGATE,
+            str(import_id),
+            snapshot(record_import),
+            conn,
         )
     return record_import
 
@@ -924,7 +931,7 @@ async def _commit_batch(
         )
         await append_event(
             run.actor,
-            "import.progressed",
+            f"{AGGREGATE}.progressed",
             AGGREGATE,
             str(record_import.id),
             {"status": record_import.status, **counts_of(record_import)},
@@ -943,7 +950,12 @@ async def _finish(import_id: UUID, actor: Actor) -> RecordImport:
             record_import.finished_at = datetime.now(UTC)
             await record_import.save(using_db=conn)
             await append_event(
-                actor, "import.completed", AGGREGATE, str(import_id), snapshot(record_import), conn
+                actor,
+                f"{AGGREGATE}.completed",
+                AGGREGATE,
+                str(import_id),
+                snapshot(record_import),
+                conn,
             )
     return record_import
 

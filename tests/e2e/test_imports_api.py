@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,8 @@ from db.audit import AuditEntry
 from db.contacts import Contact
 from db.events import Event
 from db.imports import RecordImport
+from domain.actors import Actor
+from domain.event_visibility import visible_events
 from domain.roles import Role
 from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import ADMIN_EMAIL, Api, make_settings, open_api
@@ -35,6 +38,7 @@ from tests.integration.test_flow_runs import keep_history
 from workflows.record_import import ImportRecords
 
 ERRORS = "errors { field code message }"
+REP = frozenset({Role.SALES_PERSON})
 IMPORT = (
     "id status recordType columns totalRows rowsDone created updated skipped failed "
     "duplicatePolicy mapping { column field } errorReportPath"
@@ -191,7 +195,12 @@ async def test_a_csv_becomes_contacts_with_progress_events_and_an_error_report(
     batches = await AuditEntry.filter(entity_id=str(node), action="import_batch")
     assert [b.after["rows"] for b in batches] == [[1, 5]]
     kinds = [e.type for e in await Event.filter(aggregate_id=str(node)).order_by("id")]
-    assert kinds == ["import.uploaded", "import.started", "import.progressed", "import.completed"]
+    assert kinds == [
+        "record_import.uploaded",
+        "record_import.started",
+        "record_import.progressed",
+        "record_import.completed",
+    ]
 
 
 async def test_mapping_errors_are_named_and_start_nothing(api: Api) -> None:
@@ -306,7 +315,14 @@ async def test_sales_people_import_their_own_support_may_not_and_agencies_stay_a
     assert (await bolt.graphql(READ, {"id": import_id}))["recordImport"] is None
     report = await bolt.client.get(f"/imports/{import_id}/errors.csv", headers=bolt.headers())
     assert report.status_code == 404
-    assert (await RecordImport.get(id=relay.GlobalID.from_id(import_id).node_id)).owner_id == rep_id
+    row = await RecordImport.get(id=relay.GlobalID.from_id(import_id).node_id)
+    assert row.owner_id == rep_id
+    # Its events reach who may read it: the uploader, not another sales person.
+    events = await Event.filter(aggregate_id=str(row.id))
+    uploader = Actor(row.agency_id, f"user:{rep_id}", user_id=rep_id, roles=REP)
+    other = Actor(row.agency_id, "user:other", user_id=uuid.uuid4(), roles=REP)
+    assert [e.type for e in await visible_events(uploader, events)] == ["record_import.uploaded"]
+    assert await visible_events(other, events) == []
 
 
 # The command runs the same domain code as the API (tested above on both databases); one
