@@ -672,7 +672,9 @@ def _parse_row(
         if not cell:
             continue
         if name.startswith(CUSTOM_PREFIX):
-            definition = custom_fields[name.removeprefix(CUSTOM_PREFIX)]
+            definition = custom_fields.get(name.removeprefix(CUSTOM_PREFIX))
+            if definition is None:  # archived since the import started
+                raise RowFailed([RowProblem(column, f"The field {name!r} no longer exists.")])
             custom[definition.key] = _custom_value(definition, cell)
             continue
         value: Any = [v for v in LIST_SEPARATOR.split(cell) if v] if name in target.lists else cell
