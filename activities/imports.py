@@ -1,4 +1,4 @@
-"""Import activities: a run's batches (heartbeating), through `domain.imports`."""
+"""Import activities: a run's batches (heartbeating), through `domain.import_runs`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from uuid import UUID
 
 from temporalio import activity
 
-from domain import imports
+from domain import import_runs
 from domain.import_files import ImportLimits
-from domain.imports import ImportProgress as ImportProgress
+from domain.import_runs import ImportProgress as ImportProgress
 from domain.storage import Storage
 
 # Batches one activity call imports before reporting back: the file is read from its start
@@ -28,6 +28,6 @@ class ImportActivities:
 
     @activity.defn(name="import_batches")
     async def import_batches(self, import_id: str) -> ImportProgress:
-        return await imports.import_rows(
+        return await import_runs.import_rows(
             self._storage, self._limits, UUID(import_id), activity.heartbeat, BATCHES_PER_CALL
         )

@@ -1,7 +1,7 @@
 """Import rows per second: one CSV and one XLSX file of new contacts, each imported whole.
 
-The path is the one every import takes after its upload is confirmed (`domain.imports`):
-store and read the file (header, row count, limits), then batches of rows, each in one
+The path is the one every import takes (`domain.imports`, `domain.import_runs`): store and
+read the file (header, row count, limits), then batches of rows, each in one
 transaction with its counts, audit row and event. It runs in this process, as `crm import`
 does; a worker adds one activity call per 20 batches, nothing per row. The files are written
 before the clock starts. At the end every row must be one new contact, or the run is a
@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from bench.client import BenchmarkError
 from db.connection import database
 from db.contacts import Contact
-from domain import imports
+from domain import import_runs, imports
 from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.import_files import ImportLimits
@@ -94,7 +94,7 @@ async def _import(actor: Actor, storage: LocalFolderStorage, path: Path) -> tupl
     record = await imports.start_import(
         actor, preview.record_import.id, MAPPING, DuplicatePolicy.SKIP, by_workflow=False
     )
-    progress = await imports.import_rows(storage, limits, record.id, lambda *_: None, 10**9)
+    progress = await import_runs.import_rows(storage, limits, record.id, lambda *_: None, 10**9)
     seconds = time.perf_counter() - started
     if progress.status != "completed" or progress.failed:
         raise BenchmarkError(f"import of {path.name}: {progress}")

@@ -1,6 +1,6 @@
 """`crm import FILE --mapping M.json`: the same import as the API's, run in this process with
-a progress bar (no worker needed). The batches are the workflow's (`domain.imports`), so an
-interrupted command leaves only whole batches, each listed in the audit log."""
+a progress bar (no worker needed). The batches are the workflow's (`domain.import_runs`), so
+an interrupted command leaves only whole batches, each listed in the audit log."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from crm.settings import Settings
 from db.agencies import Agency
 from db.connection import database
 from db.users import User
-from domain import imports
+from domain import import_runs, imports
 from domain.actors import Actor
 from domain.errors import DomainError, DomainErrors, errors_of
 from domain.imports import DuplicatePolicy
@@ -117,7 +117,7 @@ async def run_import(settings: Settings, arguments: argparse.Namespace, out: IO[
                 shown = time.monotonic()
 
         draw(imports.counts_of(started))
-        progress = await imports.import_rows(storage, limits, started.id, draw, sys.maxsize)
+        progress = await import_runs.import_rows(storage, limits, started.id, draw, sys.maxsize)
         sys.stderr.write("\n")
         done = await imports.RecordImport.get(id=started.id)
         out.write(f"import {done.id} {progress.status}: {progress_bar(imports.counts_of(done))}\n")

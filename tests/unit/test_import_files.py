@@ -19,7 +19,8 @@ from domain.import_files import (
     header_of,
     safe_cell,
 )
-from domain.imports import TARGETS, normalised_phone, suggest_mapping
+from domain.import_runs import normalised_phone
+from domain.imports import TARGETS, suggest_mapping
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+1", "-2", "@SUM(A1)", "\t=x"])
