@@ -16,6 +16,7 @@ from bench.report import (
     broadcast_table,
     floor_table,
     goals_table,
+    import_table,
     keyset_table,
     sign_up_table,
     table,
@@ -135,6 +136,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         default=defaults.subscribers,
         help="live subscribers on one API process, and on two on PostgreSQL (0 skips them)",
     )
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=defaults.import_rows,
+        help="rows of each imported file, CSV and XLSX (0 skips them)",
+    )
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -152,6 +159,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         keyset_repetitions=args.keyset_repetitions,
         sleeping_runs=args.sleeping_runs,
         subscribers=args.subscribers,
+        import_rows=args.import_rows,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -184,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ticket_table(results),
         keyset_table(results),
         goals_table(results),
+        import_table(results),
     ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")

@@ -20,6 +20,8 @@ from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmar
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
 from bench.floor import FloorResult, floor_test
+from bench.import_load import ROWS as IMPORT_ROWS
+from bench.import_load import ImportLoadResult, import_benchmark
 from bench.keyset_scale import SIZES, KeysetScaleResult, keyset_scale_benchmark
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
@@ -59,6 +61,7 @@ class Options:
     sleeping_runs: int = SLEEPING_RUNS
     # Live subscribers on one API process (and on two, on PostgreSQL) (0 skips them).
     subscribers: int = SUBSCRIBERS
+    import_rows: int = IMPORT_ROWS  # rows of each file (CSV, XLSX); 0 skips the import benchmark
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class DatabaseResult:
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
     sign_ups: SignUpLoadResult | None
+    imports: ImportLoadResult | None
     keyset: KeysetScaleResult | None
     sleeping_flows: SleepingFlowsResult | None
     subscribers: list[SubscriberResult]
@@ -191,6 +195,11 @@ async def benchmark_database(
         if backend == "sqlite" and options.sleeping_runs
         else None
     )
+    imported = (
+        await import_benchmark(database_url, workdir, options.import_rows)
+        if options.import_rows
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -212,4 +221,5 @@ async def benchmark_database(
         keyset=keyset,
         sleeping_flows=sleeping_flows,
         subscribers=subscribers,
+        imports=imported,
     )

@@ -120,6 +120,26 @@ def broadcast_table(results: Sequence[DatabaseResult]) -> str:
     return _aligned(rows) if len(rows) > 1 else "(no broadcast benchmark)"
 
 
+IMPORT_HEADER = ("database", "rows a file", "CSV rows/s", "XLSX rows/s", "contacts", "exact")
+
+
+def import_table(results: Sequence[DatabaseResult]) -> str:
+    """A CSV and an XLSX file of new contacts imported whole, and whether every row arrived."""
+    rows = [IMPORT_HEADER] + [
+        (
+            r.database,
+            f"{i.rows:,}",
+            f"{i.csv_rows_per_second:,.0f}",
+            f"{i.xlsx_rows_per_second:,.0f}",
+            f"{i.contacts_created:,}",
+            "yes" if i.exact else "NO",
+        )
+        for r in results
+        if (i := r.imports) is not None
+    ]
+    return _aligned(rows) if len(rows) > 1 else "(no import benchmark)"
+
+
 def sign_up_table(results: Sequence[DatabaseResult]) -> str:
     """Public campaign sign-ups on one API process, and whether the counters were exact."""
     rows = [SIGN_UP_HEADER] + [

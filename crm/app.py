@@ -23,6 +23,7 @@ from crm.documents_http import DocumentFiles
 from crm.event_fan_out import event_fan_out
 from crm.graphiql_page import ASSETS_PATH, GraphiQLPage
 from crm.graphql_http import CrmGraphQL
+from crm.imports_http import UPLOAD_PATH, ImportFiles
 from crm.logging import configure_logging
 from crm.metrics_http import MetricsPage
 from crm.middleware import (
@@ -61,6 +62,7 @@ from domain.public_pages import (
 )
 from domain.rate_limits import DatabaseCounters
 from schema import SchemaLimits, build_schema
+from schema.imports import ERROR_REPORT_PATH
 
 log = logging.getLogger("crm.api")
 
@@ -139,6 +141,7 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
         settings.unsubscribe_links(), secure_cookies=settings.public_url.startswith("https://")
     )
     logos = AgencyLogos(settings.storage())
+    import_files = ImportFiles(settings.auth(), settings.storage(), settings.import_limits())
     campaigns = CampaignPages(
         settings.unsubscribe_links(),
         settings.campaign_limits(),
@@ -196,6 +199,8 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
             Route(EXPORT_PATH, exports.export, methods=["GET"]),
             Route(REPORT_PATH, reports.csv, methods=["GET"]),
             Route(XLSX_REPORT_PATH, reports.xlsx, methods=["GET"]),
+            Route(UPLOAD_PATH, import_files.upload, methods=["POST"]),
+            Route(ERROR_REPORT_PATH, import_files.error_report, methods=["GET"]),
             Route(LOGO_PATH, logos.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.show, methods=["GET"]),
             Route(UNSUBSCRIBE_PATH, unsubscribe.change, methods=["POST"]),
@@ -232,7 +237,7 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
             Middleware(
                 BodySizeLimitMiddleware,
                 max_bytes=settings.max_body_bytes,
-                own_limit_prefixes=("/documents", "/card-scans"),
+                own_limit_prefixes=("/documents", "/card-scans", UPLOAD_PATH),
             ),
             Middleware(DatabaseContextMiddleware),
         ],

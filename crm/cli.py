@@ -1,4 +1,5 @@
-"""The `crm` command (also `python -m crm`): serve, worker, migrate, dev, export-schema, flows."""
+"""The `crm` command (also `python -m crm`): serve, worker, migrate, dev, export-schema, flows,
+import."""
 
 from __future__ import annotations
 
@@ -305,6 +306,42 @@ def _add_documents_commands(commands: Any) -> None:
     purge.set_defaults(command_function=documents_purge, takes_arguments=True)
 
 
+def import_file(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`crm import FILE --mapping M.json --agency SLUG`: the import, here, with a progress bar."""
+    from crm.import_command import run_import
+
+    return run_script(run_import(settings, arguments, sys.stdout))
+
+
+def _add_import_command(commands: Any) -> None:
+    help_text = "import contacts, customers or leads from a CSV or XLSX file, with progress"
+    parser = commands.add_parser("import", help=help_text, description=help_text)
+    parser.add_argument("file", type=Path, help="the .csv (UTF-8) or .xlsx file")
+    parser.add_argument(
+        "--mapping",
+        type=Path,
+        required=True,
+        help='a JSON file {"column": "field"}; fields as the API names them, custom:<key> '
+        "for custom fields (docs/import.md)",
+    )
+    parser.add_argument("--agency", required=True, help="the agency's slug or id")
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        default=None,
+        help="the email of the user importing (the records' owner; their access applies); "
+        "default: the agency's system actor, and the records have no owner",
+    )
+    parser.add_argument("--record-type", choices=("contact", "customer", "lead"), default="contact")
+    parser.add_argument(
+        "--duplicates",
+        choices=("skip", "update", "merge", "create_anyway"),
+        default="skip",
+        help="what a row matching a record by email or phone does (default: skip)",
+    )
+    parser.set_defaults(command_function=import_file, takes_arguments=True)
+
+
 def _positive(text: str) -> int:
     number = int(text)
     if number < 1:
@@ -368,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bootstrap_command(commands)
     _add_flows_commands(commands)
     _add_documents_commands(commands)
+    _add_import_command(commands)
     return parser
 
 

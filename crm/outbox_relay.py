@@ -45,6 +45,7 @@ from workflows.flow_run import FlowRun, FlowRunInput, RecordEvent
 from workflows.inbound_email import ProcessInboundEmail, ProcessInboundEmailInput
 from workflows.meeting_reminder import MeetingReminder, MeetingReminderInput
 from workflows.message_delivery import DeliverMessage, DeliverMessageInput
+from workflows.record_import import ImportRecords, ImportRecordsInput
 from workflows.ticket_closing import TicketClosing, TicketClosingInput
 from workflows.ticket_sla import ClockSignal, ClockTargets, TicketSla, TicketSlaInput
 
@@ -206,6 +207,8 @@ class OutboxRelay:
                 await self._signal_ticket_sla(message)
             elif message.kind == OutboxKind.WATCH_SCORE:
                 await self._watch_score(message)
+            elif message.kind == OutboxKind.START_IMPORT:
+                await self._start_import(message)
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:
@@ -265,6 +268,10 @@ class OutboxRelay:
             send_at=datetime.fromisoformat(message.payload["send_at"]),
         )
         await self._start_once(message, SendBroadcast.run, request, "broadcast")
+
+    async def _start_import(self, message: OutboxMessage) -> None:
+        request = ImportRecordsInput(message.payload["import_id"])
+        await self._start_once(message, ImportRecords.run, request, "import")
 
     async def _schedule_broadcast(self, message: OutboxMessage) -> None:
         schedule = broadcast_schedule(message.payload, message.workflow_id, self.task_queue)

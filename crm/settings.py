@@ -17,6 +17,7 @@ from domain.campaign_page import PublicLimits
 from domain.card_reader import CardReader, CardReaderLimits
 from domain.documents import UploadLimits
 from domain.email_accounts import MailboxPolicy
+from domain.import_files import ImportLimits
 from domain.live_events import LiveEventsConfig
 from domain.rate_limits import CallerLimits, RateLimit, api_counters
 from domain.signed_links import LinkConfig
@@ -171,6 +172,11 @@ class Settings(BaseSettings):
     card_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     card_max_pixels: int = Field(default=40_000_000, gt=0)
     card_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Imports (CSV or XLSX): the largest file, the most data rows and columns, rows a batch.
+    import_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=1024 * 1024 * 1024)
+    import_max_rows: int = Field(default=200_000, gt=0, le=10_000_000)
+    import_max_columns: int = Field(default=100, gt=0, le=1_000)
+    import_batch_rows: int = Field(default=500, gt=0, le=10_000)
 
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
 
@@ -235,6 +241,14 @@ class Settings(BaseSettings):
 
     def storage(self) -> Storage:
         return LocalFolderStorage(self.storage_dir or self.data_dir / "documents")
+
+    def import_limits(self) -> ImportLimits:
+        return ImportLimits(
+            max_bytes=self.import_max_bytes,
+            max_rows=self.import_max_rows,
+            max_columns=self.import_max_columns,
+            batch_rows=self.import_batch_rows,
+        )
 
     def upload_limits(self) -> UploadLimits:
         return UploadLimits(

@@ -21,6 +21,7 @@ from activities.campaigns import CAMPAIGN_ACTIVITIES
 from activities.documents import DocumentActivities
 from activities.email import EmailActivities
 from activities.flows import FLOW_ACTIVITIES
+from activities.imports import ImportActivities
 from activities.inbound_emails import InboundEmailActivities
 from activities.lead_scoring import SCORING_ACTIVITIES
 from activities.mailboxes import MailboxActivities
@@ -53,6 +54,7 @@ from workflows.inbound_email import ProcessInboundEmail
 from workflows.mailbox_fetch import FetchMailboxes
 from workflows.meeting_reminder import MeetingReminder
 from workflows.message_delivery import DeliverMessage
+from workflows.record_import import ImportRecords
 from workflows.ticket_closing import TicketClosing
 from workflows.ticket_sla import TicketSla
 
@@ -211,6 +213,7 @@ async def _run_worker(
             ContactScoreWatch,
             PurgeDeletedDocuments,
             SendBroadcast,
+            ImportRecords,
         ],
         activities=[
             EmailActivities(smtp_config(settings)).send_email,
@@ -221,6 +224,7 @@ async def _run_worker(
                 settings.broadcast_rate_per_second,
             ).activities(),
             documents.purge_deleted_documents,
+            *ImportActivities(settings.storage(), settings.import_limits()).activities(),
             *InboundEmailActivities(settings.storage(), settings.upload_limits()).activities(),
             *MailboxActivities(
                 settings.storage(),

@@ -45,6 +45,7 @@ MODEL_MODULES = [
     "db.messages",
     "db.message_preferences",
     "db.broadcasts",
+    "db.imports",
     "db.inbound_emails",
     "db.email_accounts",
     "db.meetings",

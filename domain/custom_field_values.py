@@ -245,18 +245,23 @@ async def custom_values(
     data: dict[str, Any],
     creating: bool,
     conn: BaseDBAsyncClient | None = None,
+    definitions: Sequence[CustomField] | None = None,
 ) -> tuple[dict[str, Any], CustomValues]:
     """Split `data` into the record's own fields and its validated custom field values.
 
     On create every required field needs a value; on update only the values given change
     (a required one cannot be cleared). Every problem is reported, each on its key's path.
+    `definitions`: the record type's live fields, when the caller has read them already (an
+    import checks thousands of rows against the same fields).
     """
     rest = {name: value for name, value in data.items() if name != "custom_fields"}
     given: list[dict[str, Any]] = data.get("custom_fields") or []
     values = CustomValues(record_type)
     if not given and not creating:
         return rest, values
-    fields = {f.key: f for f in await list_custom_fields(actor, [record_type], conn=conn)}
+    if definitions is None:
+        definitions = await list_custom_fields(actor, [record_type], conn=conn)
+    fields = {f.key: f for f in definitions}
     problems: list[DomainError] = []
     for item in given:
         key = str(item.get("key", ""))

@@ -25,6 +25,7 @@ from db.deals import Deal
 from db.documents import Document
 from db.events import Event
 from db.flow_runs import FlowRun
+from db.imports import RecordImport
 from db.leads import Lead
 from db.meetings import Meeting
 from db.message_preferences import MessagePreference
@@ -200,6 +201,7 @@ RECORD_TYPES: dict[str, Visibility] = {
     "pipeline": SharedRecords(Resource.SALES_RECORDS),
     "tag": SharedRecords(Resource.SALES_RECORDS),
     "user": OwnedRecords(Resource.USERS, User, owner_field="id"),
+    "record_import": OwnedRecords(Resource.IMPORTS, RecordImport),
     "agency": AgencyRecords(Resource.ORGANISATION),
     "org_unit": AgencyRecords(Resource.ORGANISATION),
     "department": AgencyRecords(Resource.ORGANISATION),

@@ -33,6 +33,7 @@ class OutboxKind(StrEnum):
     START_TICKET_SLA = "ticket_sla"
     SIGNAL_TICKET_SLA = "ticket_sla_signal"
     WATCH_SCORE = "watch_score"
+    START_IMPORT = "start_import"
 
 
 class OutboxStatus(StrEnum):

@@ -28,6 +28,8 @@ _API_KEY_ACCESS: dict[Resource, dict[Access, ApiScope]] = {
     Resource.SALES_RECORDS: {Access.READ: ApiScope.READ, Access.WRITE: ApiScope.WRITE},
     # Tickets come in through the API too (channel API): a help form, a monitoring system.
     Resource.TICKETS: {Access.READ: ApiScope.READ, Access.WRITE: ApiScope.WRITE},
+    # A nightly sync from another system uploads a file like a person does.
+    Resource.IMPORTS: {Access.READ: ApiScope.READ, Access.WRITE: ApiScope.WRITE},
 }
 
 

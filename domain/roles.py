@@ -49,6 +49,10 @@ class Resource(StrEnum):
     CAMPAIGNS = "campaigns"
     TICKETS = "tickets"  # the service desk: rows scoped by the assignee
     KNOWLEDGE_BASE = "knowledge_base"  # articles: support writes, every person reads
+    # Files of records brought in at once: whoever creates sales records in bulk (admins,
+    # sales heads for their team, sales people and marketing their own), each seeing the
+    # imports they may (rows scoped by the uploader).
+    IMPORTS = "imports"
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -69,6 +73,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.IMPORTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -92,6 +97,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         # Breaches escalate to sales heads: they read every ticket and work their team's.
         Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.TEAM},
         Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
+        Resource.IMPORTS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
@@ -103,6 +109,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         # offer, say); the queue is support's.
         Resource.TICKETS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
+        Resource.IMPORTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
     # Support handles calls and tickets for any customer of the agency: it reads sales
     # records agency-wide and changes only the ones assigned to it. Tickets are one queue:
@@ -124,6 +131,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.BROADCASTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.IMPORTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
 }
 

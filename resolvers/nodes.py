@@ -20,6 +20,7 @@ from resolvers import (
     customers,
     deals,
     email_accounts,
+    imports,
     inbound_emails,
     knowledge_base,
     leads,
@@ -50,6 +51,7 @@ FETCHERS: dict[str, Fetch] = {
     "Campaign": campaigns.campaign,
     "ReceivedEmail": inbound_emails.received_email,
     "EmailAccount": email_accounts.email_account,
+    "RecordImport": imports.record_import,
 }
 
 

@@ -48,6 +48,7 @@ from schema.extensions import (
     guard_root_fields,
 )
 from schema.flows import FlowMutation, FlowQuery
+from schema.imports import ImportMutation, ImportQuery
 from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from schema.lead_assignment import LeadAssignmentMutation, LeadAssignmentQuery
 from schema.lead_scoring import LeadScoringMutation, LeadScoringQuery
@@ -106,6 +107,7 @@ Query = merge_types(
         MessageTemplateQuery,
         MessagePreferenceQuery,
         BroadcastQuery,
+        ImportQuery,
         CampaignQuery,
         CustomFieldQuery,
         TimelineQuery,
@@ -144,6 +146,7 @@ Mutation = merge_types(
         MessageMutation,
         MessagePreferenceMutation,
         BroadcastMutation,
+        ImportMutation,
         CampaignMutation,
         CustomFieldMutation,
         NoteMutation,

@@ -133,6 +133,19 @@ ERROR_CODES: Mapping[str, str] = {
     "UNREADABLE": "The card could not be read in the time allowed: try a smaller or sharper "
     "photo, or create the contact by hand.",
     "ALREADY_CONFIRMED": "The card scan was confirmed already: its contact exists.",
+    "UNKNOWN_COLUMN": "The file has no column of that name (the path names it).",
+    "FIELD_MAPPED_TWICE": "Two columns are mapped to the same field.",
+    "REQUIRED_FIELD_UNMAPPED": "No column is mapped to a field every record needs (a "
+    "contact's first_name, a customer's name, a lead's title).",
+    "NOT_STARTABLE": "Only an uploaded import that has not started can be started.",
+    "UNSUPPORTED_FORMAT": "Upload a .csv (UTF-8) or an .xlsx file.",
+    "BAD_ENCODING": "The CSV file is not UTF-8 text: save it as CSV UTF-8.",
+    "BROKEN_FILE": "The file cannot be read as CSV or as an XLSX workbook.",
+    "EMPTY_FILE": "The file has no rows (or only a header).",
+    "NO_HEADER": "The first row must name every column, each once.",
+    "TOO_MANY_ROWS": "The file has more rows than an import takes; `message` gives the limit.",
+    "TOO_MANY_COLUMNS": "The file has more columns than an import takes; `message` gives the "
+    "limit.",
     "SUBSCRIBER_TOO_SLOW": "The subscriber fell too far behind the live events: reconnect "
     "with `after` set to the last cursor received, and nothing is missed.",
 }

@@ -16,6 +16,7 @@ from bench.report import (
     broadcast_table,
     floor_table,
     goals_table,
+    import_table,
     keyset_table,
     sign_up_table,
     table,
@@ -48,6 +49,7 @@ TINY = Options(
     # live delivery to subscribers is tested in tests/e2e/test_event_subscriptions.py and, across
     # processes, test_event_fan_out.py.
     subscribers=0,
+    import_rows=20,
 )
 
 
@@ -108,6 +110,12 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
         assert result.keyset is None
     assert (result.sleeping_flows, result.subscribers) == (None, [])
     assert "createContact" in goals_table([result])
+    imported = result.imports
+    assert imported is not None
+    assert imported.exact
+    assert imported.csv_rows_per_second > 0
+    assert imported.xlsx_rows_per_second > 0
+    assert "XLSX rows/s" in import_table([result])
 
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio

@@ -30,6 +30,7 @@ from db.card_scans import CardScan
 from db.email_accounts import EmailAccount
 from db.events import Event
 from db.flow_runs import FlowRun as FlowRunRow
+from db.imports import RecordImport
 from db.portal import PortalSignIn
 from db.users import User
 from domain import (
@@ -303,6 +304,7 @@ async def build_world(api: Api, links: LinkConfig) -> World:
     for agency_id in (agency_a.id, bolt.id):  # the same key in both: each sends its own
         await message_templates.seed_default_templates(agency_id, [NEWSLETTER])
     world.ids["broadcast"] = await broadcast_of_agency_a(world)
+    world.ids["import_north"] = await import_of_sales_north(world)
     world.ids["email_account"] = await email_account_of_sales_north(world)
     world.ids["meeting_north"] = await world.meeting_of_sales_north()
     world.ids["campaign_north"] = await campaign_of_sales_north(world)
@@ -402,6 +404,17 @@ BROADCAST_WRITE_IN_A = everyone(
     "forbidden", admin="ok", marketing="ok", other_agency_admin="hidden"
 )
 BROADCAST_WRITE_OWN_AGENCY = {**BROADCAST_WRITE_IN_A, "other_agency_admin": "ok"}
+# Imports (import_north is sales_north's): rows scoped by the uploader like sales records;
+# support and sysadmins import nothing; marketing only its own.
+IMPORT_READ = everyone(
+    "ok",
+    sysadmin="forbidden",
+    sales_south="hidden",
+    support="forbidden",
+    marketing="hidden",
+    other_agency_admin="hidden",
+)
+IMPORT_WRITE = {**IMPORT_READ, "api_read": "forbidden"}
 # Connected mailboxes: each person their own, admins every one; API keys and sysadmins none.
 EMAIL_ACCOUNTS_OF_NORTH = everyone(
     "hidden",
@@ -917,6 +930,34 @@ async def broadcast_of_agency_a(world: World) -> str:
 
 async def fresh_broadcast(world: World, caller: str) -> dict[str, Any]:
     return {"id": await broadcast_of_agency_a(world)}
+
+
+async def import_of_sales_north(world: World) -> str:
+    """An uploaded import of sales_north (its row as an upload leaves it; the file's reading
+    is tests/e2e/test_imports_api.py's)."""
+    owner = world.sales_north_id()
+    created = await RecordImport.create(
+        agency_id=world.system.agency_id,
+        created_by=f"user:{owner}",
+        owner_id=owner,
+        actor={"id": f"user:{owner}", "user_id": str(owner), "roles": ["sales_person"]},
+        record_type="contact",
+        file_name="people.csv",
+        file_format="csv",
+        storage_key=f"{world.system.agency_id}/imports/{uuid.uuid4()}",
+        size=10,
+        columns=["Name"],
+        total_rows=1,
+    )
+    return gid("RecordImport", created.id)
+
+
+async def import_north(world: World, caller: str) -> dict[str, Any]:
+    return {"id": world.ids["import_north"]}
+
+
+async def fresh_import(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await import_of_sales_north(world)}
 
 
 async def campaign_of_sales_north(world: World) -> str:
@@ -1684,6 +1725,22 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ cancelBroadcast(id: $id) {{ {PAYLOAD} }} }}",
         BROADCAST_WRITE_IN_A,
         fresh_broadcast,
+    ),
+    "recordImport": Case(
+        "query($id: ID!) { recordImport(id: $id) { id } }",
+        IMPORT_READ,
+        import_north,
+    ),
+    "startRecordImport": Case(
+        "mutation($id: ID!) { startRecordImport(input: {id: $id, mapping: "
+        f'[{{column: "Name", field: "first_name"}}]}}) {{ {PAYLOAD} }} }}',
+        IMPORT_WRITE,
+        fresh_import,
+    ),
+    "cancelRecordImport": Case(
+        f"mutation($id: ID!) {{ cancelRecordImport(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        IMPORT_WRITE,
+        fresh_import,
     ),
     "campaigns": Case(
         "{ campaigns { edges { node { id } } } }",

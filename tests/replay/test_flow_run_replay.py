@@ -12,6 +12,8 @@ and -turns-hot are runs of the nurture flow before it was a four-email sequence 
 (tests/integration/test_campaign_period.py records it the same way), and
 contact-score-watch-cools a lead score watch that waited out the decay
 (tests/integration/test_contact_score_decay.py).
+import-resumed-after-worker-restart an import whose worker stopped mid-file
+(tests/e2e/test_imports_api.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from workflows.campaign_period import CampaignPeriod
 from workflows.contact_score import ContactScoreWatch
 from workflows.email_delivery import DeliverEmail
 from workflows.flow_run import FlowRun
+from workflows.record_import import ImportRecords
 
 HISTORIES = {
     path.stem: path.read_text()
@@ -56,7 +59,7 @@ def test_histories_of_every_default_flow_are_recorded() -> None:
 async def test_a_recorded_run_replays_on_the_current_workflow_code(name: str) -> None:
     history = WorkflowHistory.from_json(name, json.loads(HISTORIES[name]))
     replayer = Replayer(
-        workflows=[FlowRun, DeliverEmail, CampaignPeriod, ContactScoreWatch],
+        workflows=[FlowRun, DeliverEmail, CampaignPeriod, ContactScoreWatch, ImportRecords],
         data_converter=DATA_CONVERTER,
     )
 
