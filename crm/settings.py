@@ -157,6 +157,8 @@ class Settings(BaseSettings):
     # purge (the worker's schedule, or `crm documents purge`) erases them.
     document_retention_days: int = Field(default=30, ge=0, le=3650)
     upload_content_types: list[str] = []  # e.g. ["application/pdf"]; empty accepts any
+    # How long a merge of contacts or customers can be undone (`undoMerge`).
+    merge_undo_hours: int = Field(default=72, gt=0, le=24 * 365)
 
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
 

@@ -35,6 +35,7 @@ from schema.custom_fields import CustomFieldMutation, CustomFieldQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
+from schema.duplicates import DuplicateMutation, DuplicateQuery
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
 from schema.extensions import (
@@ -73,6 +74,7 @@ Query = merge_types(
         NotificationQuery,
         ContactQuery,
         CustomerQuery,
+        DuplicateQuery,
         CallingTaskQuery,
         LeadQuery,
         DealQuery,
@@ -105,6 +107,7 @@ Mutation = merge_types(
         AuthMutation,
         ContactMutation,
         CustomerMutation,
+        DuplicateMutation,
         CallingTaskMutation,
         LeadMutation,
         DealMutation,

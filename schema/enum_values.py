@@ -126,6 +126,10 @@ ERROR_CODES: Mapping[str, str] = {
     "subdivision.",
     "DUPLICATE_TARGET": "Two targets are for the same priority and customer rating.",
     "CLOSED": "The ticket is closed: it takes no more changes or replies (open a new one).",
+    "SAME_RECORD_TWICE": "A record is named twice (as the survivor and merged, or merged twice).",
+    "TOO_FEW": "A merge needs the survivor and at least one other record.",
+    "ALREADY_UNDONE": "This merge was undone already.",
+    "UNDO_EXPIRED": "The merge is past its undo window (`CRM_MERGE_UNDO_HOURS`).",
     "SUBSCRIBER_TOO_SLOW": "The subscriber fell too far behind the live events: reconnect "
     "with `after` set to the last cursor received, and nothing is missed.",
 }
