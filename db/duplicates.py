@@ -199,6 +199,21 @@ def customer_keys(name: str, website: str, billing_email: str) -> list[str]:
     return sorted({k[:KEY_LENGTH] for k in keys})
 
 
+def duplicate_key_rows(records: Iterable[DuplicateKeyed]) -> list[DuplicateKey]:
+    """The key rows of records written by `bulk_create` (which skips `save`): an import or a
+    bulk load inserts these beside them."""
+    return [
+        DuplicateKey(
+            agency_id=record.agency_id,
+            record_type=record.RECORD_TYPE,
+            record_id=record.id,
+            key=key,
+        )
+        for record in records
+        for key in record.duplicate_keys()
+    ]
+
+
 async def write_duplicate_keys(
     agency_id: UUID,
     record_type: str,
