@@ -307,3 +307,64 @@ async def test_bad_merges_are_refused_with_typed_errors(api: Api) -> None:
         {"field": "values.notes", "code": "INVALID"}
     ]
     assert await Contact.filter(deleted_at__isnull=False).count() == 0
+
+
+CREATE_CONTACT = """
+mutation($input: CreateContactInput!) {
+  createContact(input: $input) {
+    contact { id } duplicates { recordId displayName score reasons } errors { code }
+  }
+}"""
+DUPLICATES_OF = """
+query($id: ID!) { duplicatesOf(id: $id) { recordId displayName score reasons } }
+"""
+
+
+async def test_create_warns_of_duplicates_and_duplicates_of_lists_them(api: Api) -> None:
+    first = await api.created(
+        "CreateContactInput",
+        "createContact",
+        "contact",
+        {
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+            "companyName": "Analytical Engines Ltd",
+            "emails": ["ada@example.com"],
+        },
+    )
+    created = (
+        await api.graphql(
+            CREATE_CONTACT,
+            {
+                "input": {
+                    "firstName": "Lovelace",
+                    "lastName": "Ada",
+                    "companyName": "Analytical Engines",
+                    "emails": ["ADA@example.com"],
+                    "phones": ["+44 20 7946 0958"],
+                }
+            },
+        )
+    )["createContact"]
+    assert created["errors"] == []  # a warning, not a refusal
+    assert created["duplicates"] == [
+        {
+            "recordId": first,
+            "displayName": "Ada Lovelace",
+            "score": 100,
+            "reasons": ["EMAIL", "NAME", "COMPANY"],
+        }
+    ]
+    second = created["contact"]["id"]
+    phone_only = (
+        await api.graphql(
+            CREATE_CONTACT, {"input": {"firstName": "Someone", "phones": ["+442079460958"]}}
+        )
+    )["createContact"]
+    assert [(d["recordId"], d["reasons"]) for d in phone_only["duplicates"]] == [
+        (second, ["PHONE"])
+    ]
+    listed = (await api.graphql(DUPLICATES_OF, {"id": first}))["duplicatesOf"]
+    assert [d["recordId"] for d in listed] == [second]
+    hidden = (await api.graphql(DUPLICATES_OF, {"id": gid("Contact", uuid.uuid4())}))
+    assert hidden["duplicatesOf"] is None
