@@ -13,6 +13,7 @@ from bench.benchmark import Backend, DatabaseResult, Options, benchmark_database
 from bench.report import (
     RESULTS_DIR,
     broadcast_table,
+    duplicate_table,
     floor_table,
     sign_up_table,
     table,
@@ -80,6 +81,13 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         help="of public campaign sign-ups (0 skips them)",
     )
     parser.add_argument("--sign-up-clients", type=int, default=defaults.sign_up_clients)
+    parser.add_argument(
+        "--duplicate-contacts",
+        type=int,
+        default=defaults.duplicate_contacts,
+        help="contacts duplicate detection is timed among, on PostgreSQL (0 skips it)",
+    )
+    parser.add_argument("--duplicate-probes", type=int, default=defaults.duplicate_probes)
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -92,6 +100,8 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         broadcast_recipients=args.broadcast_recipients,
         sign_up_seconds=args.sign_up_seconds,
         sign_up_clients=args.sign_up_clients,
+        duplicate_contacts=args.duplicate_contacts,
+        duplicate_probes=args.duplicate_probes,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -111,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_table(results),
         broadcast_table(results),
         sign_up_table(results),
+        duplicate_table(results),
     ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")

@@ -18,6 +18,9 @@ from tortoise.context import TortoiseContext
 from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmark
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
+from bench.duplicate_load import CONTACTS as DUPLICATE_CONTACTS
+from bench.duplicate_load import PROBES as DUPLICATE_PROBES
+from bench.duplicate_load import DuplicateResult, duplicate_benchmark
 from bench.floor import FloorResult, floor_test
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
@@ -45,6 +48,10 @@ class Options:
     broadcast_recipients: int = RECIPIENTS  # 0 skips the broadcast benchmark
     sign_up_seconds: float = SECONDS  # 0 skips the public sign-up benchmark
     sign_up_clients: int = CLIENTS
+    # Duplicate detection per record among this many contacts (0 skips it), on these databases.
+    duplicate_contacts: int = DUPLICATE_CONTACTS
+    duplicate_probes: int = DUPLICATE_PROBES
+    duplicate_databases: tuple[str, ...] = ("postgres",)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class DatabaseResult:
     writes: list[WriteLoadResult]
     broadcast: BroadcastResult | None
     sign_ups: SignUpLoadResult | None
+    duplicates: DuplicateResult | None = None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -148,6 +156,13 @@ async def benchmark_database(
         if options.sign_up_seconds
         else None
     )
+    duplicates = (
+        await duplicate_benchmark(
+            database_url, options.duplicate_contacts, options.duplicate_probes
+        )
+        if options.duplicate_contacts and backend in options.duplicate_databases
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -165,4 +180,5 @@ async def benchmark_database(
         writes=writes,
         broadcast=broadcast,
         sign_ups=sign_ups,
+        duplicates=duplicates,
     )

@@ -42,6 +42,7 @@ NAME = "n:"
 KEY_LENGTH = 120
 
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _NOT_LETTER = re.compile(r"[^a-z0-9 ]+")
 _LEGAL_SUFFIXES = frozenset(
     {
@@ -134,7 +135,12 @@ def email_key(address: str) -> str:
 
 
 def phone_key(phone: str, region: str = "") -> str:
-    """E.164, or empty when it is not a possible number (national forms need the region)."""
+    """E.164, or empty when it is not a possible number (national forms need the region).
+
+    A phone already in E.164 (as contacts store them) is taken as it is: parsing costs a
+    third of a millisecond, which a million-row import or load would feel."""
+    if _E164.match(phone):
+        return phone
     try:
         number = phonenumbers.parse(phone, region.upper() or None)
     except phonenumbers.NumberParseException:

@@ -188,7 +188,7 @@ async def find_duplicates(
                 for record_id in found.get(key, ()):
                     if record_id != probes[i].exclude_id:
                         candidates[i][record_id].add(key)
-    records = await _live_records(agency_id, candidates, connection)
+    records = await _live_records(agency_id, probes, candidates, connection)
     return [
         _ranked(probe, found, records, keys_of[i])
         for i, (probe, found) in enumerate(zip(probes, candidates, strict=True))
@@ -196,13 +196,17 @@ async def find_duplicates(
 
 
 async def _live_records(
-    agency_id: UUID, candidates: list[dict[UUID, set[str]]], connection: BaseDBAsyncClient | None
+    agency_id: UUID,
+    probes: Sequence[Probe],
+    candidates: list[dict[UUID, set[str]]],
+    connection: BaseDBAsyncClient | None,
 ) -> dict[UUID, Contact | Customer]:
     ids = {record_id for found in candidates for record_id in found}
     if not ids:
         return {}
     records: dict[UUID, Contact | Customer] = {}
-    for model in (Contact, Customer):
+    models = {Contact if p.record_type is RecordType.CONTACT else Customer for p in probes}
+    for model in sorted(models, key=lambda m: m.RECORD_TYPE):
         query = model.filter(agency_id=agency_id, id__in=list(ids), deleted_at__isnull=True)
         for record in await query.using_db(connection):
             records[record.id] = record

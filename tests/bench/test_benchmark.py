@@ -11,6 +11,7 @@ from pathlib import Path
 from bench.benchmark import Options, benchmark_database
 from bench.report import (
     broadcast_table,
+    duplicate_table,
     floor_table,
     sign_up_table,
     table,
@@ -31,6 +32,9 @@ TINY = Options(
     broadcast_recipients=30,
     sign_up_seconds=0.5,
     sign_up_clients=2,
+    duplicate_contacts=60,
+    duplicate_probes=8,
+    duplicate_databases=("sqlite", "postgres"),
 )
 
 
@@ -72,6 +76,13 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert sign_ups.enrolments == sign_ups.people > 0
     assert sign_ups.views == sign_ups.sign_ups
 
+    duplicates = result.duplicates
+    assert duplicates is not None
+    assert duplicates.contacts == TINY.duplicate_contacts
+    assert duplicates.keys >= 3 * TINY.duplicate_contacts
+    assert duplicates.one_at_a_time.samples == duplicates.probes == TINY.duplicate_probes
+    assert duplicates.recall > 0
+
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
     assert database_source.backend in table([result])
@@ -79,3 +90,4 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert "writes/s" in write_table([result])
     assert "duplicates" in broadcast_table([result])
     assert "sign-ups/s" in sign_up_table([result])
+    assert "batch ms/record" in duplicate_table([result])
