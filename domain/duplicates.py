@@ -33,10 +33,10 @@ one record; `duplicates_of` is the API's view of one record, limited to what the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from rapidfuzz import fuzz
@@ -66,6 +66,8 @@ COMPANY_SIMILARITY = 85
 BLOCK_LIMIT = 200
 EXACT_LIMIT = 50
 MAX_MATCHES = 20
+CHUNK = 5_000
+T = TypeVar("T", str, UUID)
 
 
 class RecordType(StrEnum):
@@ -161,13 +163,13 @@ async def find_duplicates(
         exact = {k for i in wanted for k in keys_of[i] if not k.startswith(NAME)}
         blocks = {k for i in wanted for k in keys_of[i] if k.startswith(NAME)}
         found: dict[str, list[UUID]] = defaultdict(list)
-        if exact:
+        for chunk in _chunks(sorted(exact)):
             rows = (
                 await DuplicateKey.filter(
-                    agency_id=agency_id, record_type=record_type, key__in=exact
+                    agency_id=agency_id, record_type=record_type, key__in=chunk
                 )
                 .using_db(connection)
-                .limit(EXACT_LIMIT * len(exact))
+                .limit(EXACT_LIMIT * len(chunk))
                 .values_list("key", "record_id")
             )
             for key, record_id in rows:
@@ -207,10 +209,17 @@ async def _live_records(
     records: dict[UUID, Contact | Customer] = {}
     models = {Contact if p.record_type is RecordType.CONTACT else Customer for p in probes}
     for model in sorted(models, key=lambda m: m.RECORD_TYPE):
-        query = model.filter(agency_id=agency_id, id__in=list(ids), deleted_at__isnull=True)
-        for record in await query.using_db(connection):
-            records[record.id] = record
+        for chunk in _chunks(sorted(ids)):
+            query = model.filter(agency_id=agency_id, id__in=chunk, deleted_at__isnull=True)
+            for record in await query.using_db(connection):
+                records[record.id] = record
     return records
+
+
+def _chunks(values: list[T]) -> Iterator[list[T]]:
+    """Lists short enough for one statement's parameters (PostgreSQL takes 32,767)."""
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def _ranked(

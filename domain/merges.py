@@ -500,6 +500,12 @@ async def undo_merge(actor: Actor, merge_id: UUID) -> RecordMerge:
             raise DomainError(
                 MergeErrorCode.FORBIDDEN, f"You may not change every merged {kind.aggregate}.", "id"
             )
+        if any(getattr(record, "erased_at", None) is not None for record in merged):
+            raise DomainError(
+                MergeErrorCode.INVALID,
+                "A merged contact was erased since: the merge cannot be undone.",
+                "id",
+            )
         models = {str(m._meta.db_table): m for m in _models()}
         for group in merge.moved:
             model = models[group["table"]]

@@ -30,9 +30,11 @@ from domain import (
     notes,
     tags,
     tickets,
+    users,
 )
 from domain.actors import Actor
 from domain.merges import record_links
+from domain.roles import Role
 from tests.e2e.conftest import ADMIN_EMAIL, Api
 
 MERGE_CONTACTS = """
@@ -366,5 +368,25 @@ async def test_create_warns_of_duplicates_and_duplicates_of_lists_them(api: Api)
     ]
     listed = (await api.graphql(DUPLICATES_OF, {"id": first}))["duplicatesOf"]
     assert [d["recordId"] for d in listed] == [second]
-    hidden = (await api.graphql(DUPLICATES_OF, {"id": gid("Contact", uuid.uuid4())}))
+    hidden = await api.graphql(DUPLICATES_OF, {"id": gid("Contact", uuid.uuid4())})
     assert hidden["duplicatesOf"] is None
+
+    # A sales person's warning names only contacts they may read (their own).
+    actor, _ = await _system()
+    await users.create_user(
+        actor,
+        {
+            "email": "sam@acme.example.com",
+            "name": "Sam",
+            "password": "long enough password",
+            "roles": [Role.SALES_PERSON],
+        },
+    )
+    sam = await api.sign_in("sam@acme.example.com", "long enough password")
+    theirs = (
+        await sam.graphql(
+            CREATE_CONTACT, {"input": {"firstName": "Ada", "emails": ["ada@example.com"]}}
+        )
+    )["createContact"]
+    assert theirs["errors"] == []
+    assert theirs["duplicates"] == []
