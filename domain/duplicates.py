@@ -11,7 +11,7 @@ Every contact and customer keeps normalised keys in the indexed `duplicate_key` 
 2. at most `BLOCK_LIMIT` records per name block (a block as common as `john|s` is cut there,
    newest first), so the fuzzy step compares a bounded number of names;
 3. rapidfuzz over those few candidates: names with `token_sort_ratio` (order-insensitive),
-   companies with `token_set_ratio` after dropping legal suffixes.
+   companies with `token_sort_ratio` after dropping legal suffixes.
 
 No step reads rows outside the probe's keys, so the time per record does not grow with the
 agency's size (`make bench` measures it at 1,000,000 contacts on PostgreSQL).
@@ -20,9 +20,10 @@ Scores (0-100, a match is reported from `THRESHOLD`):
 - the same email address: 100 (reason EMAIL);
 - the same phone number: 95 (PHONE);
 - the same website (customers): 95 (WEBSITE);
-- a similar name (contacts, at least `NAME_SIMILARITY`): the name's similarity, lifted by a
-  similar company (COMPANY) and lowered when the companies differ, since namesakes at other
-  companies are common;
+- a similar name (contacts, at least `NAME_SIMILARITY`) at a similar company (COMPANY): the
+  name's similarity plus 5. A name alone, or at another company, scores 25 less, so it is
+  never a match by itself (namesakes are common: at a million contacts, name-only matches
+  were mostly other people), only a reason beside an email or phone;
 - a similar company name (customers): its similarity.
 The reasons list every kind of evidence found, the score is the strongest.
 
@@ -61,8 +62,9 @@ from domain.errors import DomainError
 from domain.sales_records import scoped
 
 THRESHOLD = 80
-NAME_SIMILARITY = 85
+NAME_SIMILARITY = 90
 COMPANY_SIMILARITY = 85
+NAME_ALONE_PENALTY = 25
 BLOCK_LIMIT = 200
 EXACT_LIMIT = 50
 MAX_MATCHES = 20
@@ -116,6 +118,16 @@ class DuplicateMatch:
     display_name: str
     score: int
     reasons: list[DuplicateReason] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored record met in a lookup: its name (a person's full name) and company."""
+
+    record_type: RecordType
+    record_id: UUID
+    name: str
+    company: str
 
 
 def probe_of(record: Contact | Customer) -> Probe:
@@ -202,17 +214,29 @@ async def _live_records(
     probes: Sequence[Probe],
     candidates: list[dict[UUID, set[str]]],
     connection: BaseDBAsyncClient | None,
-) -> dict[UUID, Contact | Customer]:
+) -> dict[UUID, Candidate]:
+    """The candidates that are live, as the few columns scoring needs (plain tuples: making a
+    model instance per candidate cost more than the queries at a million contacts)."""
     ids = {record_id for found in candidates for record_id in found}
     if not ids:
         return {}
-    records: dict[UUID, Contact | Customer] = {}
-    models = {Contact if p.record_type is RecordType.CONTACT else Customer for p in probes}
-    for model in sorted(models, key=lambda m: m.RECORD_TYPE):
+    records: dict[UUID, Candidate] = {}
+    for record_type in sorted({p.record_type for p in probes}):
+        model: Any = Contact if record_type is RecordType.CONTACT else Customer
+        columns = (
+            ("first_name", "last_name", "company_name")
+            if record_type is RecordType.CONTACT
+            else ("name",)
+        )
         for chunk in _chunks(sorted(ids)):
             query = model.filter(agency_id=agency_id, id__in=chunk, deleted_at__isnull=True)
-            for record in await query.using_db(connection):
-                records[record.id] = record
+            for record_id, *values in await query.using_db(connection).values_list("id", *columns):
+                if record_type is RecordType.CONTACT:
+                    first, last, company = values
+                    name = f"{first} {last}".strip()
+                else:
+                    name, company = values[0], values[0]
+                records[record_id] = Candidate(record_type, record_id, name, company)
     return records
 
 
@@ -225,7 +249,7 @@ def _chunks(values: list[T]) -> Iterator[list[T]]:
 def _ranked(
     probe: Probe,
     found: dict[UUID, set[str]],
-    records: dict[UUID, Contact | Customer],
+    records: dict[UUID, Candidate],
     keys: list[str],
 ) -> list[DuplicateMatch]:
     matches = []
@@ -240,7 +264,7 @@ def _ranked(
     return matches[:MAX_MATCHES]
 
 
-def _scored(probe: Probe, record: Contact | Customer, shared: set[str]) -> DuplicateMatch | None:
+def _scored(probe: Probe, record: Candidate, shared: set[str]) -> DuplicateMatch | None:
     scores: dict[DuplicateReason, int] = {}
     if any(k.startswith(EMAIL) for k in shared):
         scores[DuplicateReason.EMAIL] = 100
@@ -248,42 +272,39 @@ def _scored(probe: Probe, record: Contact | Customer, shared: set[str]) -> Dupli
         scores[DuplicateReason.PHONE] = 95
     if any(k.startswith(WEBSITE) for k in shared):
         scores[DuplicateReason.WEBSITE] = 95
-    if isinstance(record, Contact):
+    if record.record_type is RecordType.CONTACT:
         scores.update(_person_scores(probe, record))
-        name = record.full_name
-        record_type = RecordType.CONTACT
     else:
         similarity = _company_similarity(probe.company, record.name)
         if similarity >= COMPANY_SIMILARITY:
             scores[DuplicateReason.NAME] = similarity
-        name = record.name
-        record_type = RecordType.CUSTOMER
     if not scores:
         return None
     reasons = [r for r in DuplicateReason if r in scores]
-    return DuplicateMatch(record_type, record.id, name, max(scores.values()), reasons)
+    return DuplicateMatch(
+        record.record_type, record.record_id, record.name, max(scores.values()), reasons
+    )
 
 
-def _person_scores(probe: Probe, record: Contact) -> dict[DuplicateReason, int]:
+def _person_scores(probe: Probe, record: Candidate) -> dict[DuplicateReason, int]:
     """Name evidence, weighed by the company: a similar name at the same company is strong,
-    at a different one weak (namesakes), with no company on either side in between."""
+    alone or at another company weak (namesakes)."""
     mine = folded(f"{probe.first_name} {probe.last_name}")
-    theirs = folded(record.full_name)
+    theirs = folded(record.name)
     if not mine or not theirs:
         return {}
     name = round(fuzz.token_sort_ratio(mine, theirs))
     if name < NAME_SIMILARITY:
         return {}
     scores = {DuplicateReason.NAME: name}
-    if probe.company and record.company_name:
-        company = _company_similarity(probe.company, record.company_name)
+    if probe.company and record.company:
+        company = _company_similarity(probe.company, record.company)
         if company >= COMPANY_SIMILARITY:
             scores[DuplicateReason.NAME] = min(100, name + 5)
             scores[DuplicateReason.COMPANY] = company
-        else:
-            scores[DuplicateReason.NAME] = name - 25
-    else:
-        scores[DuplicateReason.NAME] = name - 10
+            return scores
+    # A name alone, or at another company, is namesake-weak: evidence, never a match by itself.
+    scores[DuplicateReason.NAME] = name - NAME_ALONE_PENALTY
     return scores
 
 
@@ -291,7 +312,7 @@ def _company_similarity(mine: str, theirs: str) -> int:
     first, second = " ".join(company_words(mine)), " ".join(company_words(theirs))
     if not first or not second:
         return 0
-    return round(fuzz.token_set_ratio(first, second))
+    return round(fuzz.token_sort_ratio(first, second))
 
 
 async def duplicates_of(
