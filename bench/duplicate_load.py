@@ -15,13 +15,13 @@ from uuid import UUID, uuid4
 
 from tortoise import Tortoise
 
-from bench.people import Person, people, probes
+from bench.people import Person, as_probe, people, probes
 from bench.timings import Timing, timing
 from db.connection import database
 from db.contacts import Contact
 from db.duplicates import DuplicateKey, contact_keys, duplicate_key_rows
 from domain.agencies import bootstrap_agency
-from domain.duplicates import Probe, RecordType, find_duplicates
+from domain.duplicates import find_duplicates
 
 BATCH = 5_000
 CONTACTS = 1_000_000
@@ -38,17 +38,6 @@ class DuplicateResult:
     batch_ms_per_record: float
     precision: float
     recall: float
-
-
-def _probe(person: Person) -> Probe:
-    return Probe(
-        RecordType.CONTACT,
-        first_name=person.first_name,
-        last_name=person.last_name,
-        company=person.company,
-        emails=person.emails,
-        phones=person.phones,
-    )
 
 
 def _contact(agency_id: UUID, person: Person) -> Contact:
@@ -163,7 +152,7 @@ async def duplicate_benchmark(
         known = [kept[n][1] for n in order]
         ids = [kept[n][0] for n in order]
         cases = probes(known, probe_count * 3 // 4, probe_count - probe_count * 3 // 4, seed)
-        asked = [_probe(case.person) for case in cases]
+        asked = [as_probe(case.person) for case in cases]
         seconds = []
         found = []
         for probe in asked:

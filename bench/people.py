@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from db.duplicates import company_words
+from domain.duplicates import Probe, RecordType
 
 FIRST_NAMES = [
     a + b
@@ -70,6 +71,18 @@ class Duplicate:
     person: Person
     of: int | None
     kind: str
+
+
+def as_probe(person: Person) -> Probe:
+    """The person as `find_duplicates` takes a row to check."""
+    return Probe(
+        RecordType.CONTACT,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        company=person.company,
+        emails=person.emails,
+        phones=person.phones,
+    )
 
 
 def _plain(text: str) -> str:

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from bench.people import KINDS, Person, people, probes
+from bench.people import KINDS, as_probe, people, probes
 from db.contacts import Contact
 from db.duplicates import (
     DuplicateKey,
@@ -19,7 +19,7 @@ from db.duplicates import (
     website_key,
 )
 from domain.agencies import bootstrap_agency
-from domain.duplicates import Probe, RecordType, find_duplicates
+from domain.duplicates import find_duplicates
 from tests.conftest import MEASURED
 from tests.fixtures.databases import OpenDatabase
 
@@ -35,17 +35,6 @@ def test_keys_normalise_emails_phones_websites_and_names() -> None:
     assert phone_key("020 7946 0958") == ""  # a national form needs the region
     assert website_key("https://www.Acme.com/about") == website_key("acme.com") == "acme.com"
     assert contact_keys("José", "Smith", [], []) == contact_keys("SMITH", "jose", [], [])
-
-
-def _probe(person: Person) -> Probe:
-    return Probe(
-        RecordType.CONTACT,
-        first_name=person.first_name,
-        last_name=person.last_name,
-        company=person.company,
-        emails=person.emails,
-        phones=person.phones,
-    )
 
 
 async def test_detection_precision_and_recall_on_known_duplicates(
@@ -70,7 +59,7 @@ async def test_detection_precision_and_recall_on_known_duplicates(
     ids: list[UUID] = [row.id for row in rows]
     cases = probes(known, DUPLICATES, STRANGERS)
 
-    found = await find_duplicates(agency.id, [_probe(c.person) for c in cases], region="GB")
+    found = await find_duplicates(agency.id, [as_probe(c.person) for c in cases], region="GB")
 
     true_positives = false_positives = 0
     missed: dict[str, int] = dict.fromkeys(KINDS, 0)
