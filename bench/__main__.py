@@ -14,6 +14,7 @@ from bench.dashboard_load import DashboardResult, dashboard_benchmark, dashboard
 from bench.report import (
     RESULTS_DIR,
     broadcast_table,
+    duplicate_table,
     floor_table,
     goals_table,
     import_table,
@@ -142,6 +143,13 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         default=defaults.import_rows,
         help="rows of each imported file, CSV and XLSX (0 skips them)",
     )
+    parser.add_argument(
+        "--duplicate-contacts",
+        type=int,
+        default=defaults.duplicate_contacts,
+        help="contacts duplicate detection is timed among, on PostgreSQL (0 skips it)",
+    )
+    parser.add_argument("--duplicate-probes", type=int, default=defaults.duplicate_probes)
     args = parser.parse_args(argv)
     options = Options(
         contacts=args.contacts,
@@ -160,6 +168,8 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         sleeping_runs=args.sleeping_runs,
         subscribers=args.subscribers,
         import_rows=args.import_rows,
+        duplicate_contacts=args.duplicate_contacts,
+        duplicate_probes=args.duplicate_probes,
     )
     backends: list[Backend] = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return options, backends
@@ -193,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keyset_table(results),
         goals_table(results),
         import_table(results),
+        duplicate_table(results),
     ]
     sys.stdout.write("\n\n".join(tables) + "\n")
     sys.stdout.write(f"written to {write_json(options, results, RESULTS_DIR)}\n")

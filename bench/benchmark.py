@@ -19,6 +19,9 @@ from tortoise.context import TortoiseContext
 from bench.broadcast_load import RECIPIENTS, BroadcastResult, broadcast_benchmark
 from bench.client import BenchmarkError, contacts_page, sign_in
 from bench.concurrent_load import UNREACHABLE_TEMPORAL, LoadResult, load_test
+from bench.duplicate_load import CONTACTS as DUPLICATE_CONTACTS
+from bench.duplicate_load import PROBES as DUPLICATE_PROBES
+from bench.duplicate_load import DuplicateResult, duplicate_benchmark
 from bench.floor import FloorResult, floor_test
 from bench.import_load import ROWS as IMPORT_ROWS
 from bench.import_load import ImportLoadResult, import_benchmark
@@ -62,6 +65,10 @@ class Options:
     # Live subscribers on one API process (and on two, on PostgreSQL) (0 skips them).
     subscribers: int = SUBSCRIBERS
     import_rows: int = IMPORT_ROWS  # rows of each file (CSV, XLSX); 0 skips the import benchmark
+    # Duplicate detection per record among this many contacts (0 skips it), on these databases.
+    duplicate_contacts: int = DUPLICATE_CONTACTS
+    duplicate_probes: int = DUPLICATE_PROBES
+    duplicate_databases: tuple[str, ...] = ("postgres",)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class DatabaseResult:
     sleeping_flows: SleepingFlowsResult | None
     subscribers: list[SubscriberResult]
     tickets: TicketListResult | None = None
+    duplicates: DuplicateResult | None = None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -200,6 +208,13 @@ async def benchmark_database(
         if options.import_rows
         else None
     )
+    duplicates = (
+        await duplicate_benchmark(
+            database_url, options.duplicate_contacts, options.duplicate_probes
+        )
+        if options.duplicate_contacts and backend in options.duplicate_databases
+        else None
+    )
     graphql, sql = timing(graphql_times), timing(sql_times)
     return DatabaseResult(
         database=backend,
@@ -222,4 +237,5 @@ async def benchmark_database(
         sleeping_flows=sleeping_flows,
         subscribers=subscribers,
         imports=imported,
+        duplicates=duplicates,
     )

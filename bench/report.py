@@ -75,6 +75,18 @@ SIGN_UP_HEADER = (
     "exact",
 )
 
+DUPLICATE_HEADER = (
+    "database",
+    "contacts",
+    "keys",
+    "load s",
+    "probes",
+    "one record p50/p95 ms",
+    "batch ms/record",
+    "precision",
+    "recall",
+)
+
 
 def _aligned(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
@@ -176,6 +188,26 @@ def ticket_table(results: Sequence[DatabaseResult]) -> str:
         if (t := r.tickets) is not None
     ]
     return _aligned(rows) if len(rows) > 1 else "(no ticket benchmark)"
+
+
+def duplicate_table(results: Sequence[DatabaseResult]) -> str:
+    """Duplicate detection: time per record among many contacts, one at a time and batched."""
+    rows = [DUPLICATE_HEADER] + [
+        (
+            r.database,
+            f"{d.contacts:,}",
+            f"{d.keys:,}",
+            f"{d.load_seconds:.0f}",
+            str(d.probes),
+            f"{d.one_at_a_time.median_ms:.1f} / {d.one_at_a_time.p95_ms:.1f}",
+            f"{d.batch_ms_per_record:.2f}",
+            f"{d.precision:.3f}",
+            f"{d.recall:.3f}",
+        )
+        for r in results
+        if (d := r.duplicates) is not None
+    ]
+    return _aligned(rows) if len(rows) > 1 else "(no duplicate benchmark)"
 
 
 def table(results: Sequence[DatabaseResult]) -> str:

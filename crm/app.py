@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -123,6 +124,7 @@ def create_app(settings: Settings, card_reader: CardReader | None = None) -> Sta
         storage=settings.storage(),
         links=settings.unsubscribe_links(),
         public_url=settings.public_url,
+        merge_undo_window=timedelta(hours=settings.merge_undo_hours),
         ws_ping_seconds=settings.ws_ping_seconds,
         ws_pong_timeout_seconds=settings.ws_pong_timeout_seconds,
         ws_connection_init_timeout_seconds=settings.ws_connection_init_timeout_seconds,

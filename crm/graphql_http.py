@@ -42,6 +42,7 @@ from domain.auth import AuthConfig, actor_for_credentials
 from domain.email_accounts import MailboxPolicy
 from domain.errors import DomainError
 from domain.live_events import LiveEvents
+from domain.merges import DEFAULT_MERGE_UNDO_WINDOW
 from domain.signed_links import LinkConfig
 from domain.storage import Storage
 from domain.webhook_deliveries import WebhookConfig
@@ -100,6 +101,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         storage: Storage | None = None,
         links: LinkConfig | None = None,
         public_url: str = "",
+        merge_undo_window: timedelta = DEFAULT_MERGE_UNDO_WINDOW,
         ws_ping_seconds: float = DEFAULT_PING_SECONDS,
         ws_pong_timeout_seconds: float = DEFAULT_PONG_TIMEOUT_SECONDS,
         ws_connection_init_timeout_seconds: float = 10.0,
@@ -120,6 +122,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
         self.storage = storage
         self.links = links
         self.public_url = public_url
+        self.merge_undo_window = merge_undo_window
         self.ws_ping_seconds = ws_ping_seconds
         self.ws_pong_timeout_seconds = ws_pong_timeout_seconds
 
@@ -138,6 +141,7 @@ class CrmGraphQL(GraphQL[RequestContext, None]):
             storage=self.storage,
             links=self.links,
             public_url=self.public_url,
+            merge_undo_window=self.merge_undo_window,
         )
         await self._authenticate(context, request.headers.get("authorization"))
         return context

@@ -177,6 +177,8 @@ class Settings(BaseSettings):
     import_max_rows: int = Field(default=200_000, gt=0, le=10_000_000)
     import_max_columns: int = Field(default=100, gt=0, le=1_000)
     import_batch_rows: int = Field(default=500, gt=0, le=10_000)
+    # How long a merge of contacts or customers can be undone (`undoMerge`).
+    merge_undo_hours: int = Field(default=72, gt=0, le=24 * 365)
 
     _task_queues: TaskQueues = PrivateAttr(default_factory=TaskQueues)
 

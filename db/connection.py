@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "db.api_keys",
     "db.contacts",
     "db.customers",
+    "db.duplicates",
     "db.calling_tasks",
     "db.pipelines",
     "db.leads",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from tortoise import fields
 
-from db.search import Searchable
+from db.duplicates import DuplicateKeyed, contact_keys
 
 
-class Contact(Searchable):
+class Contact(DuplicateKeyed):
     """A person the agency sells to. The status column is owned by the contact lifecycle."""
 
     SEARCH_FIELDS = ("full_name", "first_name", "last_name", "company_name", "emails")
     SEARCH_PHONE_FIELDS = ("phones",)
+    RECORD_TYPE = "contact"
+    DUPLICATE_KEY_FIELDS = ("first_name", "last_name", "emails", "phones")
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)
@@ -42,6 +44,9 @@ class Contact(Searchable):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def duplicate_keys(self) -> list[str]:
+        return contact_keys(self.first_name, self.last_name, self.emails, self.phones)
 
     class Meta:
         table = "contact"

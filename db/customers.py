@@ -7,13 +7,15 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from db.search import Searchable
+from db.duplicates import DuplicateKeyed, customer_keys
 
 
-class Customer(Searchable):
+class Customer(DuplicateKeyed):
     """A company the agency serves. The owner is its relationship manager."""
 
     SEARCH_FIELDS = ("name", "legal_name", "website", "billing_email")
+    RECORD_TYPE = "customer"
+    DUPLICATE_KEY_FIELDS = ("name", "website", "billing_email")
 
     id = fields.UUIDField(primary_key=True)
     agency_id = fields.UUIDField(db_index=True)
@@ -41,6 +43,9 @@ class Customer(Searchable):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
+
+    def duplicate_keys(self) -> list[str]:
+        return customer_keys(self.name, self.website, self.billing_email)
 
     class Meta:
         table = "customer"

@@ -84,6 +84,9 @@ NOT_SCANNED = frozenset(
         "custom_field",
         "department",
         "designation",
+        # Keys derived from each contact's own fields, rewritten by its save (the erased
+        # contact's by its anonymising save); a duplicate's keys are that other person's.
+        "duplicate_key",
         "email_account",
         "flow",
         "flow_version",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from graphql import GraphQLError
@@ -11,6 +12,7 @@ from domain.actors import Actor
 from domain.auth import AuthConfig
 from domain.email_accounts import MailboxPolicy
 from domain.live_events import LiveEvents
+from domain.merges import DEFAULT_MERGE_UNDO_WINDOW
 from domain.password_resets import ResetLimits
 from domain.policies import AccessErrorCode
 from domain.portal import PortalLimits
@@ -46,6 +48,8 @@ class RequestContext:
     portal_limits: PortalLimits = field(default_factory=PortalLimits)
     # Where people outside the API reach the CRM (the base of referral links).
     public_url: str = ""
+    # How long a merge can be undone (the `merge_undo_hours` setting).
+    merge_undo_window: timedelta = DEFAULT_MERGE_UNDO_WINDOW
     _loaders: Loaders | None = None
 
 

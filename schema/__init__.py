@@ -39,6 +39,7 @@ from schema.customers import CustomerMutation, CustomerQuery
 from schema.dashboards import DashboardQuery
 from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
+from schema.duplicates import DuplicateMutation, DuplicateQuery
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
 from schema.events import EventSubscription
 from schema.extensions import (
@@ -83,6 +84,7 @@ Query = merge_types(
         ContactQuery,
         CardScanQuery,
         CustomerQuery,
+        DuplicateQuery,
         CallingTaskQuery,
         LeadQuery,
         DealQuery,
@@ -122,6 +124,7 @@ Mutation = merge_types(
         ContactMutation,
         CardScanMutation,
         CustomerMutation,
+        DuplicateMutation,
         CallingTaskMutation,
         LeadMutation,
         DealMutation,

@@ -28,6 +28,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.duplicates import DuplicateMatch, duplicate_warnings
 from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
@@ -228,6 +229,14 @@ class ContactError:
 class ContactPayload:
     contact: Contact | None = payload_record("contact")
     errors: list[ContactError] = payload_errors()
+
+    @strawberry.field(
+        description="Possible duplicates of the contact as saved, among those you may read, best "
+        "first: a warning, nothing was refused (`mergeContacts` joins them). Empty when "
+        "there is no contact."
+    )
+    async def duplicates(self, info: Info) -> list[DuplicateMatch]:
+        return await duplicate_warnings(info, self.contact)
 
 
 @strawberry.input(description="A postal address; every part optional, texts trimmed.")

@@ -28,6 +28,7 @@ from schema.custom_fields import (
     custom_field_values,
 )
 from schema.documents import Document, documents_of
+from schema.duplicates import DuplicateMatch, duplicate_warnings
 from schema.enum_values import described_enum, error_code_enum, lifecycle_enums
 from schema.message_preferences import MessagePreferences
 from schema.payloads import errors_as
@@ -269,6 +270,14 @@ class CustomerError:
 class CustomerPayload:
     customer: Customer | None = payload_record("customer")
     errors: list[CustomerError] = payload_errors()
+
+    @strawberry.field(
+        description="Possible duplicates of the customer as saved, among those you may read, best "
+        "first: a warning, nothing was refused (`mergeCustomers` joins them). Empty when "
+        "there is no customer."
+    )
+    async def duplicates(self, info: Info) -> list[DuplicateMatch]:
+        return await duplicate_warnings(info, self.customer)
 
 
 def _payload(outcome: Outcome[CustomerRecord]) -> CustomerPayload:

@@ -146,6 +146,10 @@ ERROR_CODES: Mapping[str, str] = {
     "TOO_MANY_ROWS": "The file has more rows than an import takes; `message` gives the limit.",
     "TOO_MANY_COLUMNS": "The file has more columns than an import takes; `message` gives the "
     "limit.",
+    "SAME_RECORD_TWICE": "A record is named twice (as the survivor and merged, or merged twice).",
+    "TOO_FEW": "A merge needs the survivor and at least one other record.",
+    "ALREADY_UNDONE": "This merge was undone already.",
+    "UNDO_EXPIRED": "The merge is past its undo window (`CRM_MERGE_UNDO_HOURS`).",
     "SUBSCRIBER_TOO_SLOW": "The subscriber fell too far behind the live events: reconnect "
     "with `after` set to the last cursor received, and nothing is missed.",
 }

@@ -41,6 +41,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.temporal)
 
 
+MEASURED = "measured"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What tests measured (`record_property("measured", text)`: detection precision and
+    recall...), in a section of the run's summary, so a run reports it without `-s`."""
+    lines = [
+        str(value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        for name, value in getattr(report, "user_properties", ())
+        if name == MEASURED
+    ]
+    if lines:
+        terminalreporter.section("measurements")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def running_event_feeds() -> set[asyncio.Task[object]]:
     """The event-feed tasks (`domain.live_events`) of this loop that have not ended."""
     return {

@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.benchmark import Options, benchmark_database
 from bench.report import (
     broadcast_table,
+    duplicate_table,
     floor_table,
     goals_table,
     import_table,
@@ -50,6 +51,9 @@ TINY = Options(
     # processes, test_event_fan_out.py.
     subscribers=0,
     import_rows=20,
+    duplicate_contacts=60,
+    duplicate_probes=8,
+    duplicate_databases=("sqlite", "postgres"),
 )
 
 
@@ -116,6 +120,12 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert imported.csv_rows_per_second > 0
     assert imported.xlsx_rows_per_second > 0
     assert "XLSX rows/s" in import_table([result])
+    duplicates = result.duplicates
+    assert duplicates is not None
+    assert duplicates.contacts == TINY.duplicate_contacts
+    assert duplicates.keys >= 3 * TINY.duplicate_contacts
+    assert duplicates.one_at_a_time.samples == duplicates.probes == TINY.duplicate_probes
+    assert duplicates.recall > 0
 
     written = write_json(TINY, [result], tmp_path / "results")
     assert json.loads(written.read_text())["results"][0]["ratio"] == result.ratio
@@ -125,3 +135,4 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
     assert "duplicates" in broadcast_table([result])
     assert "sign-ups/s" in sign_up_table([result])
     assert "queue page" in ticket_table([result])
+    assert "batch ms/record" in duplicate_table([result])

@@ -47,6 +47,7 @@ from domain import (
     lead_scoring,
     leads,
     meetings,
+    merges,
     message_templates,
     notes,
     pipelines,
@@ -467,6 +468,29 @@ async def contact_north(world: World, caller: str) -> dict[str, Any]:
 
 async def fresh_contact(world: World, caller: str) -> dict[str, Any]:
     return {"id": await world.contact_of_sales_north()}
+
+
+async def fresh_contact_pair(world: World, caller: str) -> dict[str, Any]:
+    return {
+        "survivor": await world.contact_of_sales_north(),
+        "merged": await world.contact_of_sales_north(),
+    }
+
+
+async def fresh_customer_pair(world: World, caller: str) -> dict[str, Any]:
+    return {
+        "survivor": await world.customer_of_sales_north(),
+        "merged": await world.customer_of_sales_north(),
+    }
+
+
+async def fresh_contact_merge(world: World, caller: str) -> dict[str, Any]:
+    """Two of sales_north's contacts, merged by the system (undoable for an hour)."""
+    pair = await fresh_contact_pair(world, caller)
+    merge = await merges.merge_contacts(
+        world.system, _uuid(pair["survivor"]), [_uuid(pair["merged"])], {}, timedelta(hours=1)
+    )
+    return {"id": gid("RecordMerge", merge.id)}
 
 
 async def customer_north(world: World, caller: str) -> dict[str, Any]:
@@ -1341,6 +1365,26 @@ CASES: dict[str, Case] = {
         f"mutation($id: ID!) {{ deleteContact(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
         SALES_WRITE,
         fresh_contact,
+    ),
+    "duplicatesOf": Case(
+        "query($id: ID!) { duplicatesOf(id: $id) { score } }", SALES_READ, contact_north
+    ),
+    "mergeContacts": Case(
+        "mutation($survivor: ID!, $merged: ID!) { mergeContacts(input: "
+        f"{{survivorId: $survivor, mergedIds: [$merged]}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_contact_pair,
+    ),
+    "mergeCustomers": Case(
+        "mutation($survivor: ID!, $merged: ID!) { mergeCustomers(input: "
+        f"{{survivorId: $survivor, mergedIds: [$merged]}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_customer_pair,
+    ),
+    "undoMerge": Case(
+        f"mutation($id: ID!) {{ undoMerge(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+        SALES_WRITE,
+        fresh_contact_merge,
     ),
     "eraseContact": Case(
         f"mutation($id: ID!) {{ eraseContact(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
