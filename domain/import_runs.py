@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from db.contacts import Contact
 from db.customers import Customer
+from db.duplicates import DuplicateKey, DuplicateKeyed, duplicate_key_rows
 from domain import tags
 from domain.actors import Actor
 from domain.audit import record_audit
@@ -309,7 +310,13 @@ class _Run:
         """Insert the records created so far (one statement), then their custom values."""
         if not self.pending:
             return
-        await self.target.model.bulk_create([r for r, _ in self.pending], using_db=conn)
+        created = [r for r, _ in self.pending]
+        await self.target.model.bulk_create(created, using_db=conn)
+        # `bulk_create` skips `save`, which writes a contact's or customer's duplicate keys:
+        # without them the detector would never find an imported record.
+        keyed = [r for r in created if isinstance(r, DuplicateKeyed)]
+        if keyed:
+            await DuplicateKey.bulk_create(duplicate_key_rows(keyed), using_db=conn)
         for record, custom in self.pending:
             await custom.write(self.actor, record.id, conn)
         self.pending = []

@@ -29,6 +29,7 @@ from db.contacts import Contact
 from db.events import Event
 from db.imports import RecordImport
 from domain.actors import Actor
+from domain.duplicates import Probe, RecordType, find_duplicates
 from domain.event_visibility import visible_events
 from domain.roles import Role
 from tests.e2e.colleagues import colleague, other_agency_admin
@@ -179,6 +180,10 @@ async def test_a_csv_becomes_contacts_with_progress_events_and_an_error_report(
     )
     linus = await Contact.get(first_name="Linus")
     assert linus.source == f"import:{relay.GlobalID.from_id(record_import['id']).node_id}"
+    # Inserted in bulk, Linus still has his duplicate keys: the detector finds him.
+    probe = Probe(RecordType.CONTACT, first_name="Linus", emails=("LINUS@example.com",))
+    [matches] = await find_duplicates(linus.agency_id, [probe])
+    assert [match.record_id for match in matches] == [linus.id]
 
     report = await api.client.get(done["errorReportPath"], headers=api.headers())
     assert report.status_code == 200
