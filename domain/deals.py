@@ -39,7 +39,7 @@ from domain.custom_field_queries import (
     records_page,
 )
 from domain.custom_field_values import CustomValues, custom_values
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, input_errors, validated
 from domain.field_types import Tags, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
 from domain.lifecycles.deal import DealLifecycle, event_towards
@@ -176,10 +176,7 @@ def snapshot(deal: Deal) -> dict[str, Any]:
 
 
 def _validate(model: type[Command], data: dict[str, Any]) -> Command:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise input_errors(exc, _PYDANTIC_CODES, DealErrorCode.INVALID) from exc
+    return validated(model, data, _PYDANTIC_CODES, DealErrorCode.INVALID)
 
 
 def _parse(data: dict[str, Any]) -> dict[str, Any]:

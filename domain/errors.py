@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class DomainError(Exception):
@@ -54,3 +56,13 @@ def input_errors(
         field = ".".join(str(part) for part in error["loc"]) or None
         found.append(DomainError(codes.get(error["type"], fallback), error["msg"], field))
     return DomainErrors(found)
+
+
+def validated(
+    model: type[ModelT], data: Mapping[str, Any], codes: dict[str, StrEnum], fallback: StrEnum
+) -> ModelT:
+    """`model` made from `data`, its validation errors raised as domain errors (input_errors)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise input_errors(exc, codes, fallback) from exc

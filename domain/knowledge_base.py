@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 from db.knowledge_base import Article as Article
 from domain.actors import Actor
 from domain.audit import changed_fields
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, validated
 from domain.field_types import SearchTerm, input_codes
 from domain.pagination import Ordering, Page, keyset_page
 from domain.policies import require, scope
@@ -130,10 +130,7 @@ def snapshot(article: Article) -> dict[str, Any]:
 
 
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise input_errors(exc, _CODES, ArticleErrorCode.INVALID) from exc
+    return validated(model, data, _CODES, ArticleErrorCode.INVALID)
 
 
 def readable(actor: Actor) -> QuerySet[Article]:

@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -39,7 +39,7 @@ from domain.actors import Actor
 from domain.audit import record_audit
 from domain.contact_behaviour import note_behaviour
 from domain.custom_field_values import values_of_records
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, validated
 from domain.events import append_event
 from domain.field_types import input_codes
 from domain.lead_scoring_rules import (
@@ -86,10 +86,7 @@ class BehaviourReport(BaseModel):
 
 
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise input_errors(exc, _CODES, ScoringErrorCode.INVALID) from exc
+    return validated(model, data, _CODES, ScoringErrorCode.INVALID)
 
 
 # --- rules -----------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
 )
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -38,7 +37,7 @@ from domain.custom_field_queries import (
     records_page,
 )
 from domain.custom_field_values import custom_values
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, validated
 from domain.field_types import Tags, distinct, input_codes
 from domain.lead_assignment import lead_facts, owner_by_rules, tell_reassigned
 from domain.lifecycles import apply_event
@@ -155,10 +154,7 @@ def snapshot(lead: Lead) -> dict[str, Any]:
 
 
 def _validate(model: type[Command], data: dict[str, Any]) -> Command:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise input_errors(exc, _PYDANTIC_CODES, LeadErrorCode.INVALID) from exc
+    return validated(model, data, _PYDANTIC_CODES, LeadErrorCode.INVALID)
 
 
 def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:

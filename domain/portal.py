@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -48,7 +48,7 @@ from domain import messages
 from domain.actors import Actor
 from domain.audit import record_audit
 from domain.contacts import contact_with_address
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, validated
 from domain.events import append_event
 from domain.field_types import SearchTerm, input_codes
 from domain.knowledge_base import ArticleStatus, ArticleVisibility
@@ -129,10 +129,7 @@ class PortalReply(BaseModel):
 
 
 def _validate(model: type[BaseModel], data: dict[str, object]) -> BaseModel:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise input_errors(exc, _CODES, PortalErrorCode.INVALID) from exc
+    return validated(model, data, _CODES, PortalErrorCode.INVALID)
 
 
 def _now() -> datetime:

@@ -23,7 +23,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
 )
 from pydantic_core import PydanticCustomError
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -34,7 +33,7 @@ from db.service_levels import BusinessCalendarRow, SlaPolicy
 from domain.actors import Actor
 from domain.audit import record_audit
 from domain.business_time import BusinessCalendar, check_weekly_hours
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, validated
 from domain.events import append_event
 from domain.field_types import TimeZone, input_codes
 from domain.policies import require
@@ -128,10 +127,7 @@ class PolicyInput(BaseModel):
 
 
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise input_errors(exc, _CODES, ServiceLevelErrorCode.INVALID) from exc
+    return validated(model, data, _CODES, ServiceLevelErrorCode.INVALID)
 
 
 # --- calendars -------------------------------------------------------------------------------

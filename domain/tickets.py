@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -48,7 +48,7 @@ from db.users import User
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
 from domain.business_time import BusinessCalendar, ClockState, due_at, resume, time_left
-from domain.errors import DomainError, input_errors
+from domain.errors import DomainError, validated
 from domain.events import append_event
 from domain.field_types import SearchTerm, input_codes
 from domain.lifecycles import apply_event
@@ -194,10 +194,7 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
 
 
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise input_errors(exc, _CODES, TicketErrorCode.INVALID) from exc
+    return validated(model, data, _CODES, TicketErrorCode.INVALID)
 
 
 def _parse(data: dict[str, Any], partial: bool) -> dict[str, Any]:
