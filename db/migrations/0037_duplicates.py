@@ -48,7 +48,7 @@ async def _backfill(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0030_service_desk")]
+    dependencies = [("crm", "0036_record_imports")]
 
     initial = False
 
