@@ -4,6 +4,7 @@ step with every change (the delivery itself: tests/integration/test_report_deliv
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -104,8 +105,8 @@ async def syncs(schedule_id: str) -> list[dict[str, Any]]:
 
 
 async def create(caller: Api, data: dict[str, Any]) -> dict[str, Any]:
-    answer = (await caller.graphql(CREATE, {"input": data}))["createReportSchedule"]
-    return answer  # type: ignore[no-any-return]
+    answer: dict[str, Any] = (await caller.graphql(CREATE, {"input": data}))["createReportSchedule"]
+    return answer
 
 
 async def test_a_sales_head_schedules_a_team_report_with_its_next_runs_and_temporal_state(
@@ -124,7 +125,7 @@ async def test_a_sales_head_schedules_a_team_report_with_its_next_runs_and_tempo
     assert len(runs) == 3
     assert {(t.weekday(), t.hour, t.minute) for t in runs} == {(0, 8, 30)}
     assert runs[0] > datetime.now(UTC)
-    assert [b - a for a, b in zip(runs, runs[1:], strict=False)] == [timedelta(days=7)] * 2
+    assert [b - a for a, b in itertools.pairwise(runs)] == [timedelta(days=7)] * 2
 
     # The relay is told the whole wanted state, in the transaction that saved the row.
     [state] = await syncs(made["id"])
