@@ -189,11 +189,8 @@ async def test_a_triggered_schedule_mails_the_report_its_owner_may_read(
         # delivering them again sends nothing more.
         again = await report_schedules.prepare_run(as_csv.id, csv_run.run_key, csv_run.run_at)
         assert again.delivery_id == csv_run.id
-        assert sorted(again.message_ids) == sorted(
-            await Message.filter(source=f"report_delivery:{csv_run.id}").values_list(
-                "id", flat=True
-            )
-        )
+        queued = await Message.filter(source=f"report_delivery:{csv_run.id}").order_by("id")
+        assert sorted(again.message_ids) == [message.id for message in queued]
         deliver = MessageActivities(smtp_server.config(), flows.links).deliver_message
         for message_id in again.message_ids:
             await deliver(message_id)
