@@ -82,7 +82,12 @@ described_enum(
         "MONTHLY": "On one day of the month (1 to 28) at the time.",
     },
 )
-described_enum(Weekday, "Weekday", "A day of the week.")
+described_enum(
+    Weekday,
+    "Weekday",
+    "A day of the week (ISO: Monday first).",
+    {day.name: day.name.title() + "." for day in Weekday},
+)
 described_enum(
     ScheduleStatus,
     "ReportScheduleStatus",

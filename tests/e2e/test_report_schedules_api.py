@@ -13,9 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from strawberry import relay
 
+from db.events import Event
 from db.outbox import OutboxMessage
 from db.report_schedules import ReportSchedule
 from domain import agencies, report_schedules, users
+from domain.actors import Actor
+from domain.event_visibility import visible_events
 from domain.outbox import OutboxKind
 from domain.roles import Role
 from tests.e2e.colleagues import PASSWORD, acme_system, member
@@ -147,6 +150,19 @@ async def test_a_sales_head_schedules_a_team_report_with_its_next_runs_and_tempo
     assert (await team.as_other_head.graphql(LIST))["reportSchedules"] == []
     refused = await team.as_north1.post({"query": LIST})
     assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    # Its events reach the same people (subscriptions, webhooks).
+    events = await Event.filter(aggregate_type="report_schedule").order_by("id")
+    assert [e.type for e in events] == ["report_schedule.created"]
+    for user, sees in ((team.head, True), (team.other_head, False), (team.north1, False)):
+        actor = Actor(
+            agency_id=user.agency_id,
+            id=f"user:{user.id}",
+            user_id=user.id,
+            roles=frozenset(Role(r) for r in user.roles),
+            team=frozenset({user.id}),
+        )
+        assert bool(await visible_events(actor, events)) is sees, user.email
 
 
 @pytest.mark.parametrize(
