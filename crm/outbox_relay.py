@@ -29,6 +29,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from crm.logging import WORKER_LOGGER
+from crm.report_schedules import sync_report_schedule
 from crm.schedules import broadcast_schedule
 from db.busy import is_busy
 from domain.business_time import BusinessCalendar
@@ -209,6 +210,14 @@ class OutboxRelay:
                 await self._watch_score(message)
             elif message.kind == OutboxKind.START_IMPORT:
                 await self._start_import(message)
+            elif message.kind == OutboxKind.SYNC_REPORT_SCHEDULE:
+                await sync_report_schedule(
+                    self.client,
+                    message.payload,
+                    message.workflow_id,
+                    self.task_queue,
+                    self.timing.rpc_timeout,
+                )
             else:
                 raise NotDeliverable(f"unknown outbox message kind {message.kind!r}")
         except RPCError as error:

@@ -27,6 +27,7 @@ from activities.lead_scoring import SCORING_ACTIVITIES
 from activities.mailboxes import MailboxActivities
 from activities.meetings import MEETING_ACTIVITIES
 from activities.messages import MessageActivities
+from activities.report_delivery import REPORT_DELIVERY_ACTIVITIES
 from activities.tickets import TICKET_ACTIVITIES
 from crm.flow_files import load_default_flows, load_default_templates
 from crm.logging import WORKER_LOGGER
@@ -55,6 +56,7 @@ from workflows.mailbox_fetch import FetchMailboxes
 from workflows.meeting_reminder import MeetingReminder
 from workflows.message_delivery import DeliverMessage
 from workflows.record_import import ImportRecords
+from workflows.report_delivery import DeliverReport
 from workflows.ticket_closing import TicketClosing
 from workflows.ticket_sla import TicketSla
 
@@ -214,6 +216,7 @@ async def _run_worker(
             PurgeDeletedDocuments,
             SendBroadcast,
             ImportRecords,
+            DeliverReport,
         ],
         activities=[
             EmailActivities(smtp_config(settings)).send_email,
@@ -237,6 +240,7 @@ async def _run_worker(
             *CAMPAIGN_ACTIVITIES,
             *TICKET_ACTIVITIES,
             *SCORING_ACTIVITIES,
+            *REPORT_DELIVERY_ACTIVITIES,
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

@@ -34,6 +34,8 @@ class Message(Model):
     # A signed link the delivery adds (`<purpose>:<subject id>`, e.g. `booking:<meeting id>`):
     # signed at send time, so the message row never holds a credential.
     page_link = fields.CharField(max_length=100, default="", db_default="")
+    # A file sent with it (a scheduled report), shared by the messages of one delivery.
+    attachment_id = fields.BigIntField(null=True)
     status = fields.CharField(max_length=20, default="queued")
     reason = fields.CharField(max_length=500, default="")
     idempotency_key = fields.CharField(max_length=255, unique=True)
@@ -52,3 +54,18 @@ class Message(Model):
             # A broadcast run's counts are read by its source.
             ("agency_id", "source", "status"),
         )
+
+
+class MessageAttachment(Model):
+    """A file sent with messages, kept as sent (the proof of what was attached): the messages
+    of one report delivery share one row."""
+
+    id = fields.BigIntField(primary_key=True)
+    agency_id = fields.UUIDField()
+    file_name = fields.CharField(max_length=200)
+    content_type = fields.CharField(max_length=100)
+    content = fields.BinaryField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "message_attachment"

@@ -81,6 +81,15 @@ class EmailRejected(Exception):
 
 
 @dataclass(frozen=True)
+class FileAttachment:
+    """A file sent with an email (`Content-Disposition: attachment`)."""
+
+    file_name: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class CalendarPart:
     """An iCalendar object sent with an email (iMIP, RFC 6047): its METHOD and its text."""
 
@@ -113,10 +122,11 @@ def compose_email(
     html: str = "",
     headers: Mapping[str, str] | None = None,
     calendar: CalendarPart | None = None,
+    attachments: Sequence[FileAttachment] = (),
 ) -> EmailMessage:
     """The message as sent: plain text, or text and HTML as alternatives when `html` is given;
     a calendar part (`text/calendar; method=...`) is one more alternative, the one calendar
-    clients act on.
+    clients act on. Attachments make it multipart/mixed around those alternatives.
 
     Header values with line breaks raise `ValueError` (no injection).
     """
@@ -134,6 +144,14 @@ def compose_email(
     if calendar is not None:
         message.add_alternative(
             calendar.text, subtype="calendar", params={"method": calendar.method}
+        )
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.file_name,
         )
     return message
 
@@ -163,6 +181,7 @@ async def send_email(
     html: str = "",
     headers: Mapping[str, str] | None = None,
     calendar: CalendarPart | None = None,
+    attachments: Sequence[FileAttachment] = (),
 ) -> SentEmail:
     """Send one email (`compose_email`) unless `idempotency_key` was sent; return the record.
 
@@ -179,7 +198,9 @@ async def send_email(
         log.info("email %s already sent as %s; not sending again", key, already_sent.message_id)
         return already_sent
 
-    message = compose_email(smtp, idempotency_key, to, subject, body, html, headers, calendar)
+    message = compose_email(
+        smtp, idempotency_key, to, subject, body, html, headers, calendar, attachments
+    )
     with tracing.span(
         "smtp send", SpanKind.CLIENT, {"server.address": smtp.host, "server.port": smtp.port}
     ):

@@ -32,6 +32,7 @@ from db.message_preferences import MessagePreference
 from db.messages import Message
 from db.notes import Note
 from db.notifications import Notification
+from db.report_schedules import ReportSchedule
 from db.tickets import Ticket
 from db.users import User
 from domain.actors import Actor
@@ -220,6 +221,8 @@ RECORD_TYPES: dict[str, Visibility] = {
     # Connecting and removing mailboxes: admins follow them (people list their own).
     "email_account": AgencyRecords(Resource.EMAIL_ACCOUNTS),
     "campaign": CampaignRecords(),
+    # Hard-deleted: their deletion is seen by admins only.
+    "report_schedule": OwnedRecords(Resource.REPORT_SCHEDULES, ReportSchedule),
 }
 
 

@@ -34,10 +34,11 @@ from tortoise.transactions import in_transaction
 from db.agencies import Agency
 from db.emails import SentEmail
 from db.messages import Message as Message
+from db.messages import MessageAttachment
 from domain import emails
 from domain.actors import Actor
 from domain.attachments import check_readable
-from domain.emails import CalendarPart, SmtpConfig, storable_key
+from domain.emails import CalendarPart, FileAttachment, SmtpConfig, storable_key
 from domain.errors import DomainError, input_errors
 from domain.events import append_event
 from domain.field_types import input_codes
@@ -107,6 +108,8 @@ class MessageRequest:
     calendar: CalendarPart | None = None
     # A signed link to a public page the delivery adds: (purpose, subject id).
     page_link: tuple[LinkPurpose, str] | None = None
+    # A stored file sent with it (`MessageAttachment`, a scheduled report's).
+    attachment_id: int | None = None
 
 
 class FreeText(BaseModel):
@@ -194,6 +197,7 @@ async def queue_message(
         "calendar": request.calendar.text if request.calendar else "",
         "calendar_method": request.calendar.method if request.calendar else "",
         "page_link": ":".join(request.page_link) if request.page_link else "",
+        "attachment_id": request.attachment_id,
         "source": request.source[:255],
         "created_by": actor.id,
     }
@@ -408,6 +412,10 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
     text_link, html_link = _page_link(links, message)
     html = message.html_body + html_link + html_footer if message.html_body else ""
     calendar = CalendarPart(message.calendar_method, message.calendar) if message.calendar else None
+    attachments: list[FileAttachment] = []
+    if message.attachment_id is not None:
+        stored = await MessageAttachment.get(id=message.attachment_id)
+        attachments.append(FileAttachment(stored.file_name, stored.content_type, stored.content))
     try:
         sent = await emails.send_email(
             smtp,
@@ -418,6 +426,7 @@ async def deliver_message(smtp: SmtpConfig, links: LinkConfig, message_id: int) 
             html,
             headers,
             calendar,
+            attachments,
         )
     except emails.EmailRejected as rejected:
         if rejected.recipients:

@@ -34,6 +34,7 @@ class OutboxKind(StrEnum):
     SIGNAL_TICKET_SLA = "ticket_sla_signal"
     WATCH_SCORE = "watch_score"
     START_IMPORT = "start_import"
+    SYNC_REPORT_SCHEDULE = "report_schedule"
 
 
 class OutboxStatus(StrEnum):

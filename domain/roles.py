@@ -53,6 +53,9 @@ class Resource(StrEnum):
     # sales heads for their team, sales people and marketing their own), each seeing the
     # imports they may (rows scoped by the uploader).
     IMPORTS = "imports"
+    # Reports mailed on a cadence: admins keep any of the agency's, sales heads and sysadmins
+    # their own (each built with its owner's row scope).
+    REPORT_SCHEDULES = "report_schedules"
 
 
 ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
@@ -74,6 +77,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.IMPORTS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
+        Resource.REPORT_SCHEDULES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
     },
     # Sysadmins run the machinery (flows, templates, custom fields), not the sales data.
     Role.SYSADMIN: {
@@ -83,6 +87,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.CUSTOM_FIELDS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.AGENCY},
         Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY},
+        Resource.REPORT_SCHEDULES: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
     Role.SALES_HEAD: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
@@ -98,6 +103,7 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TICKETS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.TEAM},
         Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
         Resource.IMPORTS: {Access.READ: RowScope.TEAM, Access.WRITE: RowScope.TEAM},
+        Resource.REPORT_SCHEDULES: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
     },
     Role.SALES_PERSON: {
         Resource.SALES_RECORDS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},

@@ -67,6 +67,7 @@ from schema.portal import PORTAL_FIELDS, PORTAL_PUBLIC_FIELDS, PortalMutation, P
 from schema.privacy import PrivacyMutation
 from schema.quotas import QuotaMutation, QuotaQuery
 from schema.rate_limits import SpendingLimits
+from schema.report_schedules import ReportScheduleMutation, ReportScheduleQuery
 from schema.service_levels import ServiceLevelMutation, ServiceLevelQuery
 from schema.tags import TagMutation, TagQuery
 from schema.ticket_assignment import TicketAssignmentMutation, TicketAssignmentQuery
@@ -115,6 +116,7 @@ Query = merge_types(
         TimelineQuery,
         DashboardQuery,
         QuotaQuery,
+        ReportScheduleQuery,
     ),
 )
 Mutation = merge_types(
@@ -156,6 +158,7 @@ Mutation = merge_types(
         DocumentMutation,
         PrivacyMutation,
         QuotaMutation,
+        ReportScheduleMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscription,))

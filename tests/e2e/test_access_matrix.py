@@ -53,6 +53,7 @@ from domain import (
     pipelines,
     portal,
     quotas,
+    report_schedules,
     service_levels,
     tags,
     tickets,
@@ -2096,6 +2097,79 @@ CASES.update(
             f'mutation {{ signInToPortal(input: {{token: "not.a.link"}}) {{ {PAYLOAD} }} }}',
             dict.fromkeys(CALLERS, "payload error INVALID_LINK"),
         ),
+    }
+)
+
+
+# Report schedules: admins keep any of the agency's, sales heads and sysadmins their own.
+async def schedule_of_head_north(world: World, caller: str) -> dict[str, Any]:
+    """A daily sales report head_north schedules for themself (a fresh one per caller)."""
+    head = uuid.UUID(relay.GlobalID.from_id(world.ids["head_north"]).node_id)
+    sales_north = world.sales_north_id()
+    actor = Actor(
+        agency_id=world.system.agency_id,
+        id=f"user:{head}",
+        user_id=head,
+        roles=frozenset({Role.SALES_HEAD}),
+        team=frozenset({head, sales_north}),
+    )
+    schedule = await report_schedules.create_schedule(
+        actor,
+        {
+            "name": "North daily",
+            "report": "sales",
+            "period": "yesterday",
+            "frequency": "daily",
+            "hour": 7,
+            "recipient_ids": [head],
+        },
+    )
+    return {"id": gid("ReportSchedule", schedule.id)}
+
+
+async def own_report_schedule(world: World, caller: str) -> dict[str, Any]:
+    """A report the caller may read, sent to themself (people's own user ids)."""
+    emails = {"admin": ADMIN_EMAIL, "other_agency_admin": "admin@bolt.example.com"}
+    email = emails.get(caller, f"{caller}@acme.example.com")
+    user = await User.get_or_none(email=email)
+    me = gid("User", user.id) if user else world.ids["head_north"]
+    return {"report": "sysadmin" if caller == "sysadmin" else "sales", "me": me}
+
+
+REPORT_SCHEDULE_OWN = everyone(
+    "forbidden", admin="ok", head_north="ok", sysadmin="hidden", other_agency_admin="hidden"
+)
+CASES.update(
+    {
+        "reportSchedules": Case(
+            "{ reportSchedules { id } }",
+            REPORT_SCHEDULE_OWN,
+            schedule_of_head_north,
+            target=lambda w: "UmVwb3J0U2NoZWR1bGU",  # a ReportSchedule's global id
+        ),
+        "createReportSchedule": Case(
+            'mutation($report: String!, $me: ID!) { createReportSchedule(input: {name: "Mine", '
+            "report: $report, filter: {period: YESTERDAY}, cadence: {frequency: DAILY, hour: 7}, "
+            f"recipientIds: [$me]}}) {{ {PAYLOAD} }} }}",
+            everyone(
+                "forbidden", admin="ok", sysadmin="ok", head_north="ok", other_agency_admin="ok"
+            ),
+            own_report_schedule,
+        ),
+        "updateReportSchedule": Case(
+            'mutation($id: ID!) { updateReportSchedule(input: {id: $id, name: "Renamed"}) '
+            f"{{ {PAYLOAD} }} }}",
+            REPORT_SCHEDULE_OWN,
+            schedule_of_head_north,
+        ),
+        **{
+            name: Case(
+                f"mutation($id: ID!) {{ {name}(input: {{id: $id}}) {{ {PAYLOAD} }} }}",
+                REPORT_SCHEDULE_OWN,
+                schedule_of_head_north,
+            )
+            for name in ("pauseReportSchedule", "resumeReportSchedule", "deleteReportSchedule")
+        },
     }
 )
 
