@@ -39,6 +39,7 @@ from domain.custom_field_queries import (
     records_page,
 )
 from domain.custom_field_values import CustomValues, custom_values
+from domain.deal_stage_changes import record_stage_entry
 from domain.errors import DomainError, input_errors, validated
 from domain.field_types import Tags, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
@@ -273,6 +274,7 @@ async def insert_deal(
     written = await custom.write(actor, deal.id, conn) if custom is not None else {}
     after = {**snapshot(deal), **written}
     await record_created(actor, AGGREGATE, str(deal.id), after, conn)
+    await record_stage_entry(actor, deal, None, deal.created_at, conn)
     await open_stage_activities(actor, deal, stage, conn)
     return deal
 
@@ -351,11 +353,8 @@ async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
         await check_required_done(deal, stage, DealErrorCode.ACTIVITIES_OPEN, conn)
         before = snapshot(deal)
         event = _event_towards(deal, stage)
-        facts = {
-            "reason": command.reason,
-            "by_admin": Role.ADMIN in actor.roles,
-            "now": datetime.now(UTC),
-        }
+        now = datetime.now(UTC)
+        facts = {"reason": command.reason, "by_admin": Role.ADMIN in actor.roles, "now": now}
         await apply_event(DealLifecycle, deal, event, DealErrorCode.INVALID_TRANSITION, facts=facts)
         deal.stage = stage
         await deal.save(
@@ -372,6 +371,7 @@ async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
         }
         audited = changed_fields(before, snapshot(deal))
         await record_transitioned(actor, AGGREGATE, str(deal.id), event, audited, change, conn)
+        await record_stage_entry(actor, deal, UUID(before["stage_id"]), now, conn)
         await open_stage_activities(actor, deal, stage, conn)
     return deal
 
