@@ -6,7 +6,8 @@ scope helpers as `domain.dashboards`.
 
 - Competitors are the names on the deal (`Deal.competitors`, a JSON list): a closed deal counts
   once for each competitor it names, unpacked in SQL (`json_each` on SQLite,
-  `jsonb_array_elements_text` on PostgreSQL) over the scoped deals.
+  `jsonb_array_elements_text` on PostgreSQL) over the scoped deals; a lost deal also for the
+  one it went to (`Deal.lost_to`, given when it is lost, always among its competitors).
 - Campaigns attribute as `domain.campaign_roi` does: a lead whose contact a campaign brought
   in (signed up through it) before the lead came in, and a deal won from such a lead or for
   such a contact after it signed up. Only the attributed leads and deals are read, then
@@ -27,6 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.functions import Count, Sum
 
 from db.campaigns import Campaign, CampaignAttribution
 from db.contacts import Contact
@@ -56,8 +58,10 @@ class CompetitorFigure:
     competitor: str
     won_deals: int  # deals won in the period that named this competitor
     won_amount: Decimal
-    lost_deals: int
+    lost_deals: int  # deals lost in the period that named this competitor
     lost_amount: Decimal
+    lost_to_deals: int  # of those, the deals it took (the lost deal's `lost_to`)
+    lost_to_amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,14 @@ async def won_and_lost_by_competitor(
         if _is_postgres(Deal)
         else "json_each(d.competitors) AS c"
     )
+    lost_to = (
+        Deal.filter(await _deals(actor, period), status="lost")
+        .filter(closed_at__gte=period.since, closed_at__lt=period.until)
+        .exclude(lost_to="")
+        .annotate(n=Count("id"), amount_sum=Sum("amount"))
+        .group_by("lost_to")
+        .values("lost_to", "n", "amount_sum")
+    )
     rows = await _raw(
         closed,
         "SELECT d.status AS status, c.value AS competitor, COUNT(*) AS n, "
@@ -105,9 +117,16 @@ async def won_and_lost_by_competitor(
     found: dict[str, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
     for row in rows:
         found[str(row["competitor"])][row["status"]] = (row["n"], _money(row["amount_sum"]))
+    for row in await lost_to:
+        found[row["lost_to"]]["lost_to"] = (row["n"], _money(row["amount_sum"]))
     none = (0, ZERO.quantize(CENT))
     figures = [
-        CompetitorFigure(name, *by_status.get("won", none), *by_status.get("lost", none))
+        CompetitorFigure(
+            name,
+            *by_status.get("won", none),
+            *by_status.get("lost", none),
+            *by_status.get("lost_to", none),
+        )
         for name, by_status in found.items()
     ]
     figures.sort(key=lambda f: (-(f.won_deals + f.lost_deals), f.competitor))

@@ -57,6 +57,10 @@ class CompetitorOutcome:
     won_amount: Decimal = strawberry.field(description="Their summed amount.")
     lost_deals: int = strawberry.field(description="Deals lost with it in the running.")
     lost_amount: Decimal = strawberry.field(description="Their summed amount.")
+    lost_to_deals: int = strawberry.field(
+        description="Of the deals lost, those it took (lost to it, as said when they were lost)."
+    )
+    lost_to_amount: Decimal = strawberry.field(description="Their summed amount.")
 
 
 @strawberry.type(

@@ -1,6 +1,6 @@
 """The stage history of deals, with one entry per existing deal for the stage it is in (entered
-at its last stage move in the event log, or at its creation), and an index for the emails sent
-in a period."""
+at its last stage move in the event log, or at its creation), the competitor a lost deal went
+to, and an index for the emails sent in a period."""
 
 from typing import Any
 
@@ -46,6 +46,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'deal_stage_change', 'app': 'crm', 'indexes': [Index(fields=['deal_id', 'id']), Index(fields=['agency_id', 'changed_at']), Index(fields=['agency_id', 'left_at'])], 'pk_attr': 'id', 'table_description': 'A deal entering a stage: from which (none when the deal was created in it), when and by'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Deal',
+            name='lost_to',
+            field=fields.CharField(default='', db_default='', max_length=100),
         ),
         ops.AddIndex(
             model_name='Message',

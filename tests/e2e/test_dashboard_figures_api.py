@@ -6,6 +6,8 @@ the deal service writes it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import statistics
 import uuid
@@ -59,7 +61,9 @@ query($filter: DashboardFilterInput!) {{
     }}
     timeInStage {{ stageId stageName stays averageDays medianDays }}
     stageEntries {FIGURE} stageAdvanceRate {FIGURE} daysInStage {FIGURE}
-    competitors {{ competitor wonDeals wonAmount lostDeals lostAmount }}
+    competitors {{
+      competitor wonDeals wonAmount lostDeals lostAmount lostToDeals lostToAmount
+    }}
     leadCampaigns {{ campaignId campaignTitle leads converted wonDeals wonAmount }}
   }}
 }}"""
@@ -82,6 +86,10 @@ query($filter: DashboardFilterInput!) {
   }
 }"""
 COMPETITORS = ["Acme Ads", "Bolt", "Cirrus"]
+LOSE = """
+mutation($input: MoveDealInput!) {
+  moveDeal(input: $input) { deal { lostTo competitors } errors { field code } }
+}"""
 Owners = set[uuid.UUID] | set[uuid.UUID | None]
 
 
@@ -124,8 +132,10 @@ async def generate_more(records: Records, seed: int = 18) -> More:
             at = at + timedelta(days=rng.randrange(0, 40), minutes=rng.randrange(1, 1440))
         deal.competitors = rng.sample(COMPETITORS, rng.randrange(0, 3))
         deal.contact_id = rng.choice(records.contacts).id if rng.random() < 0.5 else None
+        if deal.status == "lost" and deal.competitors and rng.random() < 0.7:
+            deal.lost_to = rng.choice(deal.competitors)
         await Deal.filter(id=deal.id).update(
-            competitors=deal.competitors, contact_id=deal.contact_id
+            competitors=deal.competitors, contact_id=deal.contact_id, lost_to=deal.lost_to
         )
     await DealStageChange.bulk_create(
         [
@@ -306,6 +316,8 @@ def outcomes_expected(
     for deal in closed:
         for name in deal.competitors:
             competitors[name][deal.status].append(deal)
+        if deal.status == "lost" and deal.lost_to:
+            competitors[deal.lost_to]["lost_to"].append(deal)
 
     def amount(deals: list[Deal]) -> str:
         return _q(sum((d.amount for d in deals), Decimal(0)))
@@ -338,6 +350,8 @@ def outcomes_expected(
                 "wonAmount": amount(by["won"]),
                 "lostDeals": len(by["lost"]),
                 "lostAmount": amount(by["lost"]),
+                "lostToDeals": len(by["lost_to"]),
+                "lostToAmount": amount(by["lost_to"]),
             }
             for name, by in competitors.items()
         ],
@@ -421,6 +435,7 @@ async def test_stage_competitor_campaign_and_email_figures_match_the_records(api
     assert sum(c["reachedNext"] for c in data["stageConversion"]) > 0, data
     assert any(c["reachedLater"] > c["reachedNext"] for c in data["stageConversion"]), data
     assert {c["competitor"] for c in data["competitors"]} == set(COMPETITORS), data
+    assert sum(c["lostToDeals"] for c in data["competitors"]) > 0, data
     assert sum(c["wonDeals"] for c in data["leadCampaigns"]) > 0, data
     assert sum(c["leads"] for c in data["leadCampaigns"]) > 0, data
     sales = (await api.graphql(SALES, period("MONTH")))["salesDashboard"]
@@ -488,6 +503,16 @@ async def test_event_lag_and_import_progress_match_the_records(api: Api) -> None
         for found, created in sorted(imports, key=lambda pair: pair[1], reverse=True)
         if found.status == "running" or in_period(created)
     ]
+    # The report has them too, a row each.
+    report = await api.client.get(
+        "/reports/sysadmin.csv",
+        params={"from": "2026-01-01", "to": "2026-06-30"},
+        headers=api.headers(),
+    )
+    rows = {(r[0], r[1]): r[3] for r in csv.reader(io.StringIO(report.text))}
+    assert rows[("event_lag.webhooks_unfinished", "")] == str(len(unfinished)), report.text
+    running = f"import_id={imports[0][0].id}; file_name=running.csv; record_type=contact; "
+    assert rows[("imports.done_rows", running + "status=running")] == "200", report.text
     # Nothing left: no lag.
     await WebhookDelivery.filter(agency_id=agency).update(status="delivered")
     lag = (await api.graphql(SYSADMIN, period("MONTH")))["sysadminDashboard"]["eventLag"]
@@ -497,11 +522,18 @@ async def test_event_lag_and_import_progress_match_the_records(api: Api) -> None
 
 async def test_deals_keep_their_stage_history_as_they_move(api: Api) -> None:
     by_name = await stages(api)
-    deal = await create(api)
+    deal = await create(api, competitors=["Acme Ads"])
     deal_id = uuid.UUID(relay.GlobalID.from_id(deal["id"]).node_id)
-    for name, reason in (("Qualification", ""), ("Proposal", ""), ("Closed Lost", "price")):
+    for name, reason in (("Qualification", ""), ("Proposal", "")):
         payload = await move(api, deal["id"], by_name[name], reason)
         assert payload["errors"] == [], payload
+    # Only a deal being lost goes to a competitor; one it did not name joins its competitors.
+    lose = {"id": deal["id"], "stageId": by_name["Negotiation"], "lostTo": "Bolt"}
+    refused = (await api.graphql(LOSE, {"input": lose}))["moveDeal"]
+    assert refused["errors"] == [{"field": "lostTo", "code": "INVALID"}], refused
+    lose = {**lose, "stageId": by_name["Closed Lost"], "reason": "price", "lostTo": " Bolt "}
+    lost = (await api.graphql(LOSE, {"input": lose}))["moveDeal"]
+    assert lost == {"deal": {"lostTo": "Bolt", "competitors": ["Acme Ads", "Bolt"]}, "errors": []}
     # A refused move leaves no trace.
     refused = await move(api, deal["id"], by_name["Closed Lost"])
     assert refused["errors"], refused
