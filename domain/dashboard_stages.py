@@ -15,7 +15,9 @@ entry exists is a correlated EXISTS on the history's (deal_id, id) index.
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -33,39 +35,62 @@ from domain.dashboards import (
     ZERO,
     DashboardFilter,
     Figure,
-    Point,
-    _by_bucket,
+    _bucket_sql,
     _days_between_sql,
     _deals,
+    _Grouped,
     _is_postgres,
+    _number,
     _rate,
     _ratio,
     _rows,
 )
 
 MICRO = Decimal("0.000001")
-_LATER_ENTRY = (
-    "SELECT 1 FROM deal_stage_change later "
-    "JOIN pipeline_stage reached ON reached.id = later.to_stage_id "
-    'WHERE later.deal_id = "deal_stage_change"."deal_id" '
-    'AND later.id > "deal_stage_change"."id" AND reached.kind <> \'lost\''
-)
-# The next stage: the first one after the entered stage, by position, in its pipeline.
-_NEXT_STAGE = (
-    "SELECT following.id FROM pipeline_stage following "
-    "JOIN pipeline_stage entered ON entered.pipeline_id = following.pipeline_id "
-    'WHERE entered.id = "deal_stage_change"."to_stage_id" AND following.deleted_at IS NULL '
-    "AND following.kind <> 'lost' AND following.position > entered.position "
-    "ORDER BY following.position, following.id LIMIT 1"
-)
-_REACHED_NEXT = (
-    f"SUM(CASE WHEN EXISTS ({_LATER_ENTRY} AND later.to_stage_id = ({_NEXT_STAGE})) "
-    "THEN 1 ELSE 0 END)"
-)
-_REACHED_LATER = (
-    f"SUM(CASE WHEN EXISTS ({_LATER_ENTRY} AND reached.position > (SELECT position FROM "
-    'pipeline_stage WHERE id = "deal_stage_change"."to_stage_id")) THEN 1 ELSE 0 END)'
-)
+ENTRY = '"deal_stage_change"'
+
+
+def _case(column: str, values: dict[UUID, str]) -> str:
+    """A stage id mapped to a value, as SQL (the stages are the agency's few: inlined, so
+    the database compares ids with no join per row)."""
+    whens = " ".join(f"WHEN '{stage_id}' THEN {value}" for stage_id, value in values.items())
+    return f"(CASE {column} {whens} END)"
+
+
+def _reached_sql(stages: dict[UUID, Stage], postgres: bool) -> dict[str, RawSQL]:
+    """Per group, how many entries the deal followed with an entry into the next stage, and
+    into any later one: correlated EXISTS on the history's (deal_id, id) index."""
+    ahead = {s.id: str(s.position) for s in stages.values() if s.kind != "lost"}
+    following: dict[UUID, str] = {}
+    for stage in stages.values():
+        after = [
+            other
+            for other in stages.values()
+            if other.pipeline_id == stage.pipeline_id
+            and other.deleted_at is None
+            and other.kind != "lost"
+            and other.position > stage.position
+        ]
+        if after:
+            nearest = min(after, key=lambda other: (other.position, str(other.id)))
+            following[stage.id] = f"'{nearest.id}'::uuid" if postgres else f"'{nearest.id}'"
+    later = (
+        "SELECT 1 FROM deal_stage_change later WHERE "
+        f'later.deal_id = {ENTRY}."deal_id" AND later.id > {ENTRY}."id"'
+    )
+    entered = f'{ENTRY}."to_stage_id"'
+    next_stage = _case(entered, following) if following else "NULL"
+    position = _case(entered, ahead)
+    return {
+        "next_n": RawSQL(
+            f"SUM(CASE WHEN EXISTS ({later} AND later.to_stage_id = {next_stage}) "
+            "THEN 1 ELSE 0 END)"
+        ),
+        "later_n": RawSQL(
+            f"SUM(CASE WHEN EXISTS ({later} AND {_case('later.to_stage_id', ahead)} > "
+            f"{position}) THEN 1 ELSE 0 END)"
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -124,12 +149,18 @@ async def _median(stays: QuerySet[DealStageChange], count: int, postgres: bool) 
 
 
 async def stage_flow(actor: Actor, period: DashboardFilter) -> StageFlow:
-    """The viewer's deals' moves through the open stages: conversion and time in stage."""
+    """The viewer's deals' moves through the open stages: conversion and time in stage. One
+    grouping by bucket and stage for the entries, one for the stays; per stage and per bucket
+    are added up here."""
     stages = {
         stage.id: stage
         for stage in await Stage.filter(agency_id=actor.agency_id).order_by("position", "id")
     }
     open_ids = [stage_id for stage_id, stage in stages.items() if stage.kind == "open"]
+    if not open_ids:
+        none = _Grouped().figure(period)
+        return StageFlow([], [], none, none, none)
+    postgres = _is_postgres(DealStageChange)
     history = DealStageChange.filter(
         agency_id=actor.agency_id,
         deal_id__in=Subquery(Deal.filter(await _deals(actor, period)).values("id")),
@@ -137,70 +168,86 @@ async def stage_flow(actor: Actor, period: DashboardFilter) -> StageFlow:
     )
     entries = history.filter(changed_at__gte=period.since, changed_at__lt=period.until)
     stays = history.filter(left_at__gte=period.since, left_at__lt=period.until)
-    reached = {"next_n": RawSQL(_REACHED_NEXT), "later_n": RawSQL(_REACHED_LATER)}
-    days = {"days": _days_between_sql(DealStageChange, "changed_at", "left_at")}
-    by_entry, by_stay, entry_rows, stay_rows = await asyncio.gather(
-        _by_bucket(entries, DealStageChange, "changed_at", period.bucket, sums=reached),
-        _by_bucket(stays, DealStageChange, "left_at", period.bucket, sums=days),
+    reached = _reached_sql(stages, postgres)
+    entry_rows, stay_rows = await asyncio.gather(
         _rows(
-            entries.annotate(n=Count("id"), **reached)
-            .group_by("to_stage_id")
-            .values("to_stage_id", "n", *reached)
+            entries.annotate(
+                bucket=_bucket_sql(DealStageChange, "changed_at", period.bucket),
+                n=Count("id"),
+                **reached,
+            )
+            .group_by("bucket", "to_stage_id")
+            .values("bucket", "to_stage_id", "n", *reached)
         ),
         _rows(
-            stays.annotate(n=Count("id"), **days)
-            .group_by("to_stage_id")
-            .values("to_stage_id", "n", "days")
+            stays.annotate(
+                bucket=_bucket_sql(DealStageChange, "left_at", period.bucket),
+                n=Count("id"),
+                days=_days_between_sql(DealStageChange, "changed_at", "left_at"),
+            )
+            .group_by("bucket", "to_stage_id")
+            .values("bucket", "to_stage_id", "n", "days")
         ),
     )
-    conversions = []
+    by_entry, by_stay = _Grouped(), _Grouped()
+    entered: dict[UUID, list[int]] = defaultdict(lambda: [0, 0, 0])
     for row in entry_rows:
-        stage = stages[UUID(str(row["to_stage_id"]))]
-        entered, next_n, later_n = row["n"], int(row["next_n"] or 0), int(row["later_n"] or 0)
-        conversions.append(
-            StageConversion(
-                stage_id=stage.id,
-                stage_name=stage.name,
-                entered=entered,
-                reached_next=next_n,
-                reached_later=later_n,
-                next_rate=_ratio(Decimal(next_n), Decimal(entered)),
-                later_rate=_ratio(Decimal(later_n), Decimal(entered)),
-            )
+        start = date.fromisoformat(str(row["bucket"])[:10])
+        counts = (row["n"], int(row["next_n"] or 0), int(row["later_n"] or 0))
+        by_entry.counts[start] += counts[0]
+        by_entry.sums["next_n"][start] = by_entry.sums["next_n"].get(start, ZERO) + counts[1]
+        totals = entered[UUID(str(row["to_stage_id"]))]
+        for index, count in enumerate(counts):
+            totals[index] += count
+    # Days summed as the database gives them, rounded once (per stage, per bucket).
+    stayed: dict[UUID, list[Any]] = defaultdict(lambda: [0, ZERO])
+    bucket_days: dict[date, Decimal] = defaultdict(Decimal)
+    for row in stay_rows:
+        start = date.fromisoformat(str(row["bucket"])[:10])
+        days = _number(row["days"])
+        by_stay.counts[start] += row["n"]
+        bucket_days[start] += days
+        totals_of_stage = stayed[UUID(str(row["to_stage_id"]))]
+        totals_of_stage[0] += row["n"]
+        totals_of_stage[1] += days
+    by_stay.sums["days"] = {start: _micro(days) for start, days in bucket_days.items()}
+    order = list(stages)
+    conversions = [
+        StageConversion(
+            stage_id=stage_id,
+            stage_name=stages[stage_id].name,
+            entered=count,
+            reached_next=next_n,
+            reached_later=later_n,
+            next_rate=_ratio(Decimal(next_n), Decimal(count)),
+            later_rate=_ratio(Decimal(later_n), Decimal(count)),
         )
-    postgres = _is_postgres(DealStageChange)
+        for stage_id, (count, next_n, later_n) in sorted(
+            entered.items(), key=lambda item: order.index(item[0])
+        )
+    ]
+    in_order = sorted(stayed.items(), key=lambda item: order.index(item[0]))
     medians = await asyncio.gather(
         *(
-            _median(stays.filter(to_stage_id=row["to_stage_id"]), row["n"], postgres)
-            for row in stay_rows
+            _median(stays.filter(to_stage_id=stage_id), count, postgres)
+            for stage_id, (count, _) in in_order
         )
     )
-    times = []
-    for row, median in zip(stay_rows, medians, strict=True):
-        stage = stages[UUID(str(row["to_stage_id"]))]
-        times.append(
-            StageTime(
-                stage_id=stage.id,
-                stage_name=stage.name,
-                stays=row["n"],
-                average_days=_ratio(_micro(row["days"]), Decimal(row["n"]), CENT),
-                median_days=median,
-            )
+    times = [
+        StageTime(
+            stage_id=stage_id,
+            stage_name=stages[stage_id].name,
+            stays=count,
+            average_days=_ratio(_micro(days), Decimal(count), CENT),
+            median_days=median,
         )
-    order = list(stages)
-    conversions.sort(key=lambda c: order.index(c.stage_id))
-    times.sort(key=lambda t: order.index(t.stage_id))
-    entered = by_entry.figure(period)
-    stay_count = by_stay.figure(period)
-    summed_days = by_stay.figure(period, "days")
-    summed_days = Figure(
-        _micro(summed_days.value),
-        [Point(p.start, _micro(p.value)) for p in summed_days.series],
-    )
+        for (stage_id, (count, days)), median in zip(in_order, medians, strict=True)
+    ]
+    stage_entries = by_entry.figure(period)
     return StageFlow(
         conversions=conversions,
         times=times,
-        stage_entries=entered,
-        stage_advance_rate=_rate(by_entry.figure(period, "next_n"), entered),
-        days_in_stage=_rate(summed_days, stay_count, CENT),
+        stage_entries=stage_entries,
+        stage_advance_rate=_rate(by_entry.figure(period, "next_n"), stage_entries),
+        days_in_stage=_rate(by_stay.figure(period, "days"), by_stay.figure(period), CENT),
     )
