@@ -43,6 +43,8 @@ class Migration(migrations.Migration):
                 ('changed_by', fields.CharField(max_length=100)),
                 ('changed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reached_next', fields.BooleanField(default=False, db_default=False)),
+                ('reached_later', fields.BooleanField(default=False, db_default=False)),
             ],
             options={'table': 'deal_stage_change', 'app': 'crm', 'indexes': [Index(fields=['deal_id', 'id']), Index(fields=['agency_id', 'changed_at']), Index(fields=['agency_id', 'left_at'])], 'pk_attr': 'id', 'table_description': 'A deal entering a stage: from which (none when the deal was created in it), when and by'},
             bases=['Model'],

@@ -102,6 +102,19 @@ class Entry:
     at: datetime
     left_at: datetime | None = None
     index: int = 0  # its place in the deal's history
+    reached_next: bool = False  # as the deal service marks it when the deal moves on
+    reached_later: bool = False
+
+
+def _later_stages(stages: dict[uuid.UUID, Stage], stage: Stage) -> list[Stage]:
+    """The stages after `stage` by position, lost ones skipped: the first is its next."""
+    in_order = sorted(stages.values(), key=lambda s: (s.position, str(s.id)))
+    return [s for s in in_order if s.kind != "lost" and s.position > stage.position]
+
+
+def _reached(history: list[Entry], entry: Entry, targets: list[Stage]) -> bool:
+    ids = {s.id for s in targets}
+    return any(e.to_stage_id in ids for e in history[entry.index + 1 :])
 
 
 @dataclass
@@ -137,6 +150,13 @@ async def generate_more(records: Records, seed: int = 18) -> More:
         await Deal.filter(id=deal.id).update(
             competitors=deal.competitors, contact_id=deal.contact_id, lost_to=deal.lost_to
         )
+    histories: dict[uuid.UUID, list[Entry]] = defaultdict(list)
+    for entry in more.entries:
+        histories[entry.deal.id].append(entry)
+    for entry in more.entries:
+        after = _later_stages(records.stages, records.stages[entry.to_stage_id])
+        entry.reached_next = _reached(histories[entry.deal.id], entry, after[:1])
+        entry.reached_later = _reached(histories[entry.deal.id], entry, after)
     await DealStageChange.bulk_create(
         [
             DealStageChange(
@@ -147,6 +167,8 @@ async def generate_more(records: Records, seed: int = 18) -> More:
                 changed_by="test",
                 changed_at=e.at,
                 left_at=e.left_at,
+                reached_next=e.reached_next,
+                reached_later=e.reached_later,
             )
             for e in more.entries
         ]
@@ -232,10 +254,9 @@ def stage_expected(
     records: Records, more: More, owners: Owners, bucket: str, currency: str | None = None
 ) -> dict[str, Any]:
     stages = records.stages
-    in_order = sorted(stages.values(), key=lambda s: (s.position, str(s.id)))
 
     def later(stage: Stage) -> list[Stage]:
-        return [s for s in in_order if s.kind != "lost" and s.position > stage.position]
+        return _later_stages(stages, stage)
 
     scoped = _deals_of(records, owners, currency)
     history: dict[uuid.UUID, list[Entry]] = defaultdict(list)
@@ -247,8 +268,7 @@ def stage_expected(
     entries = [e for e in opened if in_period(e.at)]
 
     def reached(entry: Entry, targets: list[Stage]) -> bool:
-        ids = {s.id for s in targets}
-        return any(e.to_stage_id in ids for e in history[entry.deal.id][entry.index + 1 :])
+        return _reached(history[entry.deal.id], entry, targets)
 
     def next_of(entry: Entry) -> list[Stage]:
         return later(stages[entry.to_stage_id])[:1]
@@ -524,7 +544,8 @@ async def test_deals_keep_their_stage_history_as_they_move(api: Api) -> None:
     by_name = await stages(api)
     deal = await create(api, competitors=["Acme Ads"])
     deal_id = uuid.UUID(relay.GlobalID.from_id(deal["id"]).node_id)
-    for name, reason in (("Qualification", ""), ("Proposal", "")):
+    # Forward, back, and a jump over a stage.
+    for name, reason in (("Qualification", ""), ("Prospecting", ""), ("Proposal", "")):
         payload = await move(api, deal["id"], by_name[name], reason)
         assert payload["errors"] == [], payload
     # Only a deal being lost goes to a competitor; one it did not name joins its competitors.
@@ -545,8 +566,18 @@ async def test_deals_keep_their_stage_history_as_they_move(api: Api) -> None:
     assert [(names.get(row["from_stage_id"]), names[row["to_stage_id"]]) for row in history] == [
         (None, "Prospecting"),
         ("Prospecting", "Qualification"),
-        ("Qualification", "Proposal"),
+        ("Qualification", "Prospecting"),
+        ("Prospecting", "Proposal"),
         ("Proposal", "Closed Lost"),
+    ]
+    # Went on to the next stage, to a later one: the first entry into Prospecting reached
+    # Qualification; the second only jumped to Proposal; losing is no step forward.
+    assert [(row["reached_next"], row["reached_later"]) for row in history] == [
+        (True, True),
+        (True, True),
+        (False, True),
+        (False, False),
+        (False, False),
     ]
     assert {row["changed_by"] for row in history} == {f"user:{me_id}"}
     # Each stay ends when the next begins; the last is open; the lost one at the closing time.
