@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "db.pipelines",
     "db.leads",
     "db.deals",
+    "db.deal_stage_changes",
     "db.audit",
     "db.events",
     "db.emails",

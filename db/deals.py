@@ -16,7 +16,8 @@ class Deal(Searchable):
     """An opportunity in a pipeline. The status column is owned by the deal lifecycle.
 
     The stage says where the deal is and how likely it is to be won. The status (open, won,
-    lost) always equals the kind of that stage. close_reason says why it was won or lost.
+    lost) always equals the kind of that stage. close_reason says why it was won or lost,
+    lost_to to which competitor a lost deal went.
     """
 
     SEARCH_FIELDS = ("name",)
@@ -38,6 +39,8 @@ class Deal(Searchable):
     expected_close_date: fields.Field[date] = fields.DateField()
     competitors: fields.Field[list[str]] = fields.JSONField(default=list)
     close_reason = fields.CharField(max_length=500, default="")
+    # The competitor a lost deal went to, when known (one of its competitors).
+    lost_to = fields.CharField(max_length=100, default="", db_default="")
     closed_at = fields.DatetimeField(null=True)
     tags: fields.Field[list[str]] = fields.JSONField(default=list, db_default="[]")
     owner_id = fields.UUIDField(null=True)

@@ -53,6 +53,8 @@ class Message(Model):
             ("agency_id", "record_type", "record_id", "created_at"),
             # A broadcast run's counts are read by its source.
             ("agency_id", "source", "status"),
+            # Dashboards: emails sent in a period.
+            ("agency_id", "status", "sent_at"),
         )
 
 

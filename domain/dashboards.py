@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from tortoise.expressions import Q, RawSQL
@@ -51,6 +51,11 @@ from domain.policies import require, rows
 from domain.quotas import EARLIEST, LATEST, Attainment, quotas
 from domain.roles import Access, Resource
 from domain.users import unit_members
+
+if TYPE_CHECKING:
+    from domain.dashboard_operations import EventLag, ImportProgress
+    from domain.dashboard_sales import CampaignSource, CompetitorFigure
+    from domain.dashboard_stages import StageConversion, StageTime
 
 CENT = Decimal("0.01")
 RATIO = Decimal("0.0001")
@@ -178,6 +183,8 @@ class SalesDashboard:
     converted_contacts: Figure
     contact_conversion_rate: Figure
     quotas: list[Attainment]
+    emails_sent: Figure  # to the owner's contacts and customers (domain.dashboard_sales)
+    activities: Figure  # calls done, meetings and emails sent
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,15 @@ class SalesHeadDashboard:
     close_reasons: list[CloseReason]
     revenue_by_owner: list[OwnerRevenue]
     lead_sources: list[LeadSource]
+    # From the deals' stage history (domain.dashboard_stages).
+    stage_conversion: list[StageConversion]
+    time_in_stage: list[StageTime]
+    stage_entries: Figure
+    stage_advance_rate: Figure
+    days_in_stage: Figure
+    # domain.dashboard_sales
+    competitors: list[CompetitorFigure]
+    lead_campaigns: list[CampaignSource]
 
 
 def bucket_start(day: date, bucket: Bucket) -> date:
@@ -448,6 +464,7 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
     )
     overdue_task = start(_count(waiting.filter(due_at__lt=now)))
     quotas_task = start(quotas(actor, period.start, period.end))
+    emails_task = start(dashboard_sales.emails_sent(actor, period))
     by_stage, pipeline, weighted = await pipeline_task
     due, done, meetings = await due_task, await done_task, await meetings_task
     created, converted_grouped = await created_task, await converted_task
@@ -467,6 +484,8 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
         converted_contacts=converted,
         contact_conversion_rate=_rate(converted, new_contacts),
         quotas=quota_list,
+        emails_sent=(emails := await emails_task),
+        activities=dashboard_sales.plus(done.figure(period), meetings.figure(period), emails),
     )
 
 
@@ -549,6 +568,9 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
             .values("source", "n")
         )
     )
+    flow_task = start(dashboard_stages.stage_flow(actor, period))
+    competitors_task = start(dashboard_sales.won_and_lost_by_competitor(actor, period))
+    campaigns_task = start(dashboard_sales.leads_by_campaign(actor, period))
     by_stage, pipeline, weighted = await pipeline_task
     won, lost = await won_task, await lost_task
     won_deals, lost_deals = won.figure(period), lost.figure(period)
@@ -615,6 +637,13 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
             )
             for source in sorted({*all_leads, *won_by_source})
         ],
+        stage_conversion=(flow := await flow_task).conversions,
+        time_in_stage=flow.times,
+        stage_entries=flow.stage_entries,
+        stage_advance_rate=flow.stage_advance_rate,
+        days_in_stage=flow.days_in_stage,
+        competitors=await competitors_task,
+        lead_campaigns=await campaigns_task,
     )
 
 
@@ -764,6 +793,8 @@ class SysadminDashboard:
     webhook_failures: Figure
     webhook_retried: Figure  # deliveries that needed more than one attempt
     broadcast_runs: list[BroadcastProgress]  # runs started in the period
+    event_lag: EventLag  # now (domain.dashboard_operations)
+    imports: list[ImportProgress]  # running now, or uploaded in the period
 
 
 MAX_BROADCAST_RUNS = 100
@@ -845,4 +876,11 @@ async def sysadmin_dashboard(actor: Actor, period: DashboardFilter) -> SysadminD
             )
             for run in runs
         ],
+        event_lag=await dashboard_operations.event_lag(actor),
+        imports=await dashboard_operations.import_progress(actor, period),
     )
+
+
+# The figures built on this module's helpers, in modules of their own (imported last: they
+# import this one).
+from domain import dashboard_operations, dashboard_sales, dashboard_stages  # noqa: E402

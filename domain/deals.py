@@ -39,6 +39,7 @@ from domain.custom_field_queries import (
     records_page,
 )
 from domain.custom_field_values import CustomValues, custom_values
+from domain.deal_stage_changes import record_stage_entry
 from domain.errors import DomainError, input_errors, validated
 from domain.field_types import Tags, distinct, input_codes
 from domain.lifecycles import allowed_events, apply_event
@@ -117,6 +118,8 @@ class MoveDeal(BaseModel):
 
     stage_id: UUID
     reason: Reason = ""
+    # Losing only: the competitor who took the deal (added to its competitors if new).
+    lost_to: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
 
 
 class DealOrderField(StrEnum):
@@ -167,6 +170,7 @@ def snapshot(deal: Deal) -> dict[str, Any]:
         "expected_close_date": deal.expected_close_date.isoformat(),
         "competitors": list(deal.competitors),
         "close_reason": deal.close_reason,
+        "lost_to": deal.lost_to,
         "tags": list(deal.tags),
         "owner_id": text(deal.owner_id),
         "lead_id": text(deal.lead_id),
@@ -273,6 +277,7 @@ async def insert_deal(
     written = await custom.write(actor, deal.id, conn) if custom is not None else {}
     after = {**snapshot(deal), **written}
     await record_created(actor, AGGREGATE, str(deal.id), after, conn)
+    await record_stage_entry(actor, deal, None, deal.created_at, conn)
     await open_stage_activities(actor, deal, stage, conn)
     return deal
 
@@ -351,16 +356,22 @@ async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
         await check_required_done(deal, stage, DealErrorCode.ACTIVITIES_OPEN, conn)
         before = snapshot(deal)
         event = _event_towards(deal, stage)
-        facts = {
-            "reason": command.reason,
-            "by_admin": Role.ADMIN in actor.roles,
-            "now": datetime.now(UTC),
-        }
+        now = datetime.now(UTC)
+        facts = {"reason": command.reason, "by_admin": Role.ADMIN in actor.roles, "now": now}
         await apply_event(DealLifecycle, deal, event, DealErrorCode.INVALID_TRANSITION, facts=facts)
+        _record_lost_to(deal, event, command.lost_to)
         deal.stage = stage
         await deal.save(
             using_db=conn,
-            update_fields=["status", "stage_id", "close_reason", "closed_at", "updated_at"],
+            update_fields=[
+                "status",
+                "stage_id",
+                "close_reason",
+                "lost_to",
+                "competitors",
+                "closed_at",
+                "updated_at",
+            ],
         )
         change = {
             "event": event,
@@ -372,8 +383,23 @@ async def move_deal(actor: Actor, deal_id: UUID, data: dict[str, Any]) -> Deal:
         }
         audited = changed_fields(before, snapshot(deal))
         await record_transitioned(actor, AGGREGATE, str(deal.id), event, audited, change, conn)
+        await record_stage_entry(actor, deal, UUID(before["stage_id"]), now, conn)
         await open_stage_activities(actor, deal, stage, conn)
     return deal
+
+
+def _record_lost_to(deal: Deal, event: str, lost_to: str) -> None:
+    """Who took a lost deal: named when losing only, forgotten when it is reopened."""
+    if lost_to and event != "lose":
+        raise DomainError(
+            DealErrorCode.INVALID, "Only a deal being lost goes to a competitor.", "lost_to"
+        )
+    if event == "lose":
+        deal.lost_to = lost_to
+        if lost_to and lost_to not in deal.competitors:
+            deal.competitors = [*deal.competitors, lost_to]
+    elif event == "reopen":
+        deal.lost_to = ""
 
 
 def _event_towards(deal: Deal, stage: Stage) -> str:

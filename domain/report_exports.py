@@ -52,6 +52,10 @@ def _rows(name: str, value: Any) -> Iterator[tuple[str, str, str, str]]:
             )
             for key, number in numbers.items():
                 yield f"{name}.{key}", labels, "", str(number)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # A group of figures read together (the event lag): a row each.
+        for part in dataclasses.fields(value):
+            yield from _rows(f"{name}.{part.name}", getattr(value, part.name))
 
 
 def report_rows(dashboard: Any) -> Iterator[tuple[str, str, str, str]]:

@@ -13,6 +13,14 @@ from strawberry.types import Info
 from domain import dashboards
 from domain.dashboards import Bucket
 from resolvers import dashboards as resolve
+from schema.dashboard_figures import (
+    CampaignLeadSource,
+    CompetitorOutcome,
+    EventLag,
+    ImportProgress,
+    StageConversion,
+    StageTime,
+)
 from schema.enum_values import described_enum
 from schema.quotas import QuotaAttainment, attainments
 
@@ -139,6 +147,13 @@ class SalesDashboard:
     contact_conversion_rate: DashboardFigure = strawberry.field(
         description="Converted over created, 0 to 1."
     )
+    emails_sent: DashboardFigure = strawberry.field(
+        description="Emails sent to the owner's contacts and customers (by them or by a flow; "
+        "broadcasts not), by sending time."
+    )
+    activities: DashboardFigure = strawberry.field(
+        description="Calls done, meetings and emails sent, added up."
+    )
 
     @strawberry.field(
         description="The quotas the viewer may read whose period overlaps this one, with "
@@ -174,6 +189,28 @@ class SalesHeadDashboard:
     close_reasons: list[CloseReason] = strawberry.field(description="Won and lost, by reason.")
     revenue_by_owner: list[OwnerRevenue] = strawberry.field(description="By sales person.")
     lead_sources: list[LeadSourceFigure] = strawberry.field(description="Leads by source.")
+    stage_conversion: list[StageConversion] = strawberry.field(
+        description="Per open stage, in pipeline order: deals that entered it in the period "
+        "and the share that went on."
+    )
+    time_in_stage: list[StageTime] = strawberry.field(
+        description="Per open stage: average and median days of the stays that ended."
+    )
+    stage_entries: DashboardFigure = strawberry.field(
+        description="Deals entering an open stage, by the day they entered."
+    )
+    stage_advance_rate: DashboardFigure = strawberry.field(
+        description="Of those entries, the share that reached the next stage, 0 to 1."
+    )
+    days_in_stage: DashboardFigure = strawberry.field(
+        description="Average days of the stays in open stages that ended, by the day they ended."
+    )
+    competitors: list[CompetitorOutcome] = strawberry.field(
+        description="Won and lost deals by the competitors they name."
+    )
+    lead_campaigns: list[CampaignLeadSource] = strawberry.field(
+        description="Leads, conversions and won deals by the campaign that brought them."
+    )
 
 
 @strawberry.type(description="Tickets still to be worked, of one status and priority.")
@@ -268,6 +305,12 @@ class SysadminDashboard:
     )
     broadcast_runs: list[BroadcastProgress] = strawberry.field(
         description="Broadcast sendings started in the period (the latest 100)."
+    )
+    event_lag: EventLag = strawberry.field(
+        description="Now: how far webhooks trail the event log, and its head."
+    )
+    imports: list[ImportProgress] = strawberry.field(
+        description="Imports running now, or uploaded in the period (the latest 100)."
     )
 
 

@@ -96,6 +96,9 @@ class Deal(relay.Node):
     competitors: list[str] = strawberry.field(description="Who else is bidding, in order.")
     tags: list[str] = strawberry.field(description="Names from the agency's tag catalogue.")
     close_reason: str = strawberry.field(description="Why it was won or lost.")
+    lost_to: str = strawberry.field(
+        description="The competitor a lost deal went to (empty: not known, or not lost)."
+    )
     closed_at: datetime | None = strawberry.field(
         description="When it was won or lost; null while open."
     )
@@ -306,6 +309,11 @@ class MoveDealInput:
     id: relay.GlobalID = node_id()
     stage_id: relay.GlobalID = strawberry.field(description="A stage of the deal's pipeline.")
     reason: str = strawberry.field(default="", description="Why it was won or lost.")
+    lost_to: str = strawberry.field(
+        default="",
+        description="Losing only: the competitor who took the deal (added to its competitors "
+        "if not among them).",
+    )
 
 
 @strawberry.input(description="Which deals to list; conditions combine with AND.")
