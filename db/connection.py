@@ -62,6 +62,7 @@ MODEL_MODULES = [
     "db.lead_scoring",
     "db.lead_assignment",
     "db.quotas",
+    "db.dashboard_counts",
 ]
 
 

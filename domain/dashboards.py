@@ -35,7 +35,7 @@ from tortoise.queryset import QuerySet
 
 from db.broadcasts import Broadcast, BroadcastRun
 from db.calling_tasks import CallingTask
-from db.contacts import Contact
+from db.dashboard_counts import NO_OWNER, ContactDayCount, DealDayCount
 from db.deals import Deal
 from db.flow_runs import FlowRun
 from db.leads import Lead
@@ -266,9 +266,11 @@ class _Grouped:
     counts: dict[date, int] = field(default_factory=lambda: defaultdict(int))
     sums: dict[str, dict[date, Decimal]] = field(default_factory=lambda: defaultdict(dict))
 
-    def figure(self, period: DashboardFilter, column: str | None = None) -> Figure:
+    def figure(self, period: DashboardFilter, column: str | None = None, per: int = 1) -> Figure:
+        """The count, or a summed column divided by `per` (cents and milliseconds summed
+        as integers become amounts and days)."""
         values = self.sums[column] if column else {k: Decimal(v) for k, v in self.counts.items()}
-        series = [Point(start, values.get(start, ZERO)) for start in bucket_starts(period)]
+        series = [Point(start, values.get(start, ZERO) / per) for start in bucket_starts(period)]
         return Figure(sum((point.value for point in series), ZERO), series)
 
 
@@ -279,28 +281,31 @@ async def _by_bucket(
     bucket: Bucket,
     is_date: bool = False,
     sums: dict[str, Any] | None = None,
+    count: Any = None,
 ) -> _Grouped:
+    """`count` is what counts a row (a summary row holds many records): one by default."""
     sums = sums or {}
     grouped = _Grouped()
     annotated = query.annotate(
-        bucket=_bucket_sql(model, column, bucket, is_date), n=Count("id"), **sums
+        bucket=_bucket_sql(model, column, bucket, is_date), n=count or Count("id"), **sums
     )
     for row in await annotated.group_by("bucket").values("bucket", "n", *sums):
         start = date.fromisoformat(str(row["bucket"])[:10])
-        grouped.counts[start] += row["n"]
+        grouped.counts[start] += int(row["n"])
         for name in sums:
             grouped.sums[name][start] = _number(row[name])
     return grouped
 
 
-async def _owners(
+async def _scope(
     actor: Actor,
     period: DashboardFilter,
     owner_field: str = "owner_id",
     resource: Resource = Resource.SALES_RECORDS,
 ) -> Q:
-    """The viewer's rows narrowed to the filter's team and owner."""
-    narrowed = rows(actor, resource, Access.READ, owner_field) & Q(deleted_at__isnull=True)
+    """The viewer's rows narrowed to the filter's team and owner (records or summary rows:
+    a summary keyed by owner answers an own or team scope as the records would)."""
+    narrowed = rows(actor, resource, Access.READ, owner_field)
     if period.team_id is not None:
         members = await unit_members(actor.agency_id, period.team_id)
         team: dict[str, Any] = {f"{owner_field}__in": list(members)}
@@ -311,11 +316,39 @@ async def _owners(
     return narrowed
 
 
+async def _owners(
+    actor: Actor,
+    period: DashboardFilter,
+    owner_field: str = "owner_id",
+    resource: Resource = Resource.SALES_RECORDS,
+) -> Q:
+    """The viewer's live records narrowed to the filter's team and owner."""
+    return await _scope(actor, period, owner_field, resource) & Q(deleted_at__isnull=True)
+
+
 async def _deals(actor: Actor, period: DashboardFilter) -> Q:
     found = await _owners(actor, period)
     if period.currency:
         found &= Q(currency=period.currency)
     return found
+
+
+async def _deal_counts(actor: Actor, period: DashboardFilter) -> QuerySet[DealDayCount]:
+    """The summary rows of the viewer's deals (`db.dashboard_counts`: live deals only)."""
+    found = await _scope(actor, period)
+    if period.currency:
+        found &= Q(currency=period.currency)
+    return DealDayCount.filter(found)
+
+
+def _owner_of(row: dict[str, Any]) -> UUID | None:
+    owner = row.get("owner_id")
+    return None if owner is None or UUID(str(owner)) == NO_OWNER else UUID(str(owner))
+
+
+DEALS = Sum("deals")
+CENTS = 100
+MILLISECONDS_A_DAY = 86_400_000
 
 
 async def _stages(actor: Actor) -> dict[UUID, Stage]:
@@ -326,25 +359,23 @@ async def _pipeline(
     actor: Actor, period: DashboardFilter, by_owner: bool
 ) -> tuple[list[StageFigure], _Grouped, Figure]:
     """Open deals due to close in the period: by stage (and owner), and by bucket; and the
-    weighted series (each stage's amount times its probability)."""
-    scoped = Deal.filter(
-        await _deals(actor, period),
-        status="open",
-        expected_close_date__gte=period.start,
-        expected_close_date__lte=period.end,
+    weighted series (each stage's amount times its probability). From the deal summary,
+    whose day of an open deal is its expected close date."""
+    scoped = (await _deal_counts(actor, period)).filter(
+        status="open", day__gte=period.start, day__lte=period.end
     )
     keys = ["stage_id", "owner_id"] if by_owner else ["stage_id"]
     # Two groupings: by stage (and owner), and by bucket and stage, from which the count,
     # amount and weighted series come (a stage's probability applies to its whole sum).
     stages, grouped, by_bucket_and_stage = await asyncio.gather(
         _stages(actor),
-        scoped.annotate(n=Count("id"), amount_sum=Sum("amount"))
+        scoped.annotate(n=DEALS, amount_sum=Sum("amount_cents"))
         .group_by(*keys)
         .values(*keys, "n", "amount_sum"),
         scoped.annotate(
-            bucket=_bucket_sql(Deal, "expected_close_date", period.bucket, True),
-            n=Count("id"),
-            amount_sum=Sum("amount"),
+            bucket=_bucket_sql(DealDayCount, "day", period.bucket, True),
+            n=DEALS,
+            amount_sum=Sum("amount_cents"),
         )
         .group_by("bucket", "stage_id")
         .values("bucket", "stage_id", "n", "amount_sum"),
@@ -352,15 +383,14 @@ async def _pipeline(
     figures: list[StageFigure] = []
     for row in grouped:
         stage = stages[UUID(str(row["stage_id"]))]
-        amount = _money(row["amount_sum"])
-        owner = row.get("owner_id")
+        amount = _money(_number(row["amount_sum"]) / CENTS)
         figures.append(
             StageFigure(
                 stage_id=stage.id,
                 stage_name=stage.name,
                 probability=stage.probability,
-                owner_id=UUID(str(owner)) if owner else None,
-                deals=row["n"],
+                owner_id=_owner_of(row),
+                deals=int(row["n"]),
                 amount=amount,
                 weighted_amount=_money(amount * stage.probability / 100),
             )
@@ -371,8 +401,8 @@ async def _pipeline(
     for row in by_bucket_and_stage:
         stage = stages[UUID(str(row["stage_id"]))]
         start = date.fromisoformat(str(row["bucket"])[:10])
-        amount = _number(row["amount_sum"])
-        by_bucket.counts[start] += row["n"]
+        amount = _number(row["amount_sum"]) / CENTS
+        by_bucket.counts[start] += int(row["n"])
         by_bucket.sums["amount_sum"][start] = by_bucket.sums["amount_sum"].get(start, ZERO) + amount
         weighted[start] += amount * stage.probability / 100
     series = [Point(s, _money(weighted.get(s, ZERO))) for s in bucket_starts(period)]
@@ -406,7 +436,10 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
     owned = await _owners(actor, period)
     tasks = CallingTask.filter(await _owners(actor, period, "assignee_id"))
     waiting = tasks.filter(status__in=["new", "scheduled", "rescheduled"])
-    contacts = Contact.filter(owned, created_at__gte=period.since, created_at__lt=period.until)
+    # New contacts by the day they came in: the summary (`db.dashboard_counts`) holds them.
+    contacts = ContactDayCount.filter(
+        await _scope(actor, period), day__gte=period.start, day__lte=period.end
+    )
     # Started at once, awaited in turn.
     start = asyncio.create_task
     pipeline_task = start(_pipeline(actor, period, by_owner=False))
@@ -439,9 +472,19 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
             period.bucket,
         )
     )
-    created_task = start(_by_bucket(contacts, Contact, "created_at", period.bucket))
+    contacts_count = Sum("contacts")
+    created_task = start(
+        _by_bucket(contacts, ContactDayCount, "day", period.bucket, True, count=contacts_count)
+    )
     converted_task = start(
-        _by_bucket(contacts.filter(status="converted"), Contact, "created_at", period.bucket)
+        _by_bucket(
+            contacts.filter(status="converted"),
+            ContactDayCount,
+            "day",
+            period.bucket,
+            True,
+            count=contacts_count,
+        )
     )
     today_task = start(
         _count(waiting.filter(due_at__gte=today, due_at__lt=today + timedelta(days=1)))
@@ -491,34 +534,46 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
         closed_at__gte=period.since,
         closed_at__lt=period.until,
     )
+    # The deal summary's day of a won or lost deal is the UTC day it closed.
+    closed_counts = (await _deal_counts(actor, period)).filter(
+        status__in=["won", "lost"], day__gte=period.start, day__lte=period.end
+    )
     leads = Lead.filter(
         await _owners(actor, period), created_at__gte=period.since, created_at__lt=period.until
     )
     pipeline_task = start(_pipeline(actor, period, by_owner=True))
     won_task = start(
         _by_bucket(
-            closed.filter(status="won"),
-            Deal,
-            "closed_at",
+            closed_counts.filter(status="won"),
+            DealDayCount,
+            "day",
             period.bucket,
-            sums={
-                "amount_sum": Sum("amount"),
-                "days_sum": _days_between_sql(Deal, "created_at", "closed_at"),
-            },
+            True,
+            sums={"amount_sum": Sum("amount_cents"), "cycle_sum": Sum("cycle_ms")},
+            count=DEALS,
         )
     )
-    lost_task = start(_by_bucket(closed.filter(status="lost"), Deal, "closed_at", period.bucket))
+    lost_task = start(
+        _by_bucket(
+            closed_counts.filter(status="lost"),
+            DealDayCount,
+            "day",
+            period.bucket,
+            True,
+            count=DEALS,
+        )
+    )
     reasons_task = start(
         _rows(
-            closed.annotate(n=Count("id"), amount_sum=Sum("amount"))
+            closed_counts.annotate(n=DEALS, amount_sum=Sum("amount_cents"))
             .group_by("status", "close_reason")
             .values("status", "close_reason", "n", "amount_sum")
         )
     )
     revenue_task = start(
         _rows(
-            closed.filter(status="won")
-            .annotate(n=Count("id"), amount_sum=Sum("amount"))
+            closed_counts.filter(status="won")
+            .annotate(n=DEALS, amount_sum=Sum("amount_cents"))
             .group_by("owner_id")
             .values("owner_id", "n", "amount_sum")
         )
@@ -552,7 +607,7 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     by_stage, pipeline, weighted = await pipeline_task
     won, lost = await won_task, await lost_task
     won_deals, lost_deals = won.figure(period), lost.figure(period)
-    won_amount = _money_figure(won.figure(period, "amount_sum"))
+    won_amount = _money_figure(won.figure(period, "amount_sum", CENTS))
     decided = Figure(
         won_deals.value + lost_deals.value,
         [
@@ -562,27 +617,32 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     )
     win_rate = _rate(won_deals, decided)
     average = _rate(won_amount, won_deals, CENT)
-    cycle = _rate(won.figure(period, "days_sum"), won_deals, CENT)
+    cycle = _rate(won.figure(period, "cycle_sum", MILLISECONDS_A_DAY), won_deals, CENT)
     velocity = (
         _money(pipeline.figure(period).value * win_rate.value * average.value / cycle.value)
         if cycle.value
         else ZERO
     )
     reasons = [
-        CloseReason(row["status"], row["close_reason"], row["n"], _money(row["amount_sum"]))
+        CloseReason(
+            row["status"],
+            row["close_reason"],
+            int(row["n"]),
+            _money(_number(row["amount_sum"]) / CENTS),
+        )
         for row in await reasons_task
     ]
     reasons.sort(key=lambda r: (r.status, -r.deals, r.reason))
     revenue_rows = await revenue_task
-    owners = [UUID(str(row["owner_id"])) if row["owner_id"] else None for row in revenue_rows]
+    owners = [_owner_of(row) for row in revenue_rows]
     names = await _owner_names(actor, owners)
     revenue = [
         OwnerRevenue(
             owner_id=owner,
             owner_name=names.get(owner, "") if owner else "",
-            won_deals=row["n"],
-            won_amount=_money(row["amount_sum"]),
-            share=_ratio(_money(row["amount_sum"]), won_amount.value),
+            won_deals=int(row["n"]),
+            won_amount=_money(_number(row["amount_sum"]) / CENTS),
+            share=_ratio(_money(_number(row["amount_sum"]) / CENTS), won_amount.value),
         )
         for owner, row in zip(owners, revenue_rows, strict=True)
     ]
