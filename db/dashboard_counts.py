@@ -60,3 +60,27 @@ class DealDayCount(Model):
         unique_together = (
             ("agency_id", "owner_id", "status", "stage_id", "currency", "close_reason", "day"),
         )
+
+
+class TicketDayCount(Model):
+    """The live tickets by agency, assignee, figure and day: one row per figure a ticket
+    counts in, keyed by that figure's day (created, first response, resolved, rated, each
+    breach); `open` (status new, open or pending, by status and priority) has no day and is
+    kept on OPEN_DAY. `total` sums milliseconds (response and resolution times) or scores."""
+
+    id = fields.BigIntField(primary_key=True)
+    agency_id = fields.UUIDField()
+    assignee_id = fields.UUIDField()
+    figure = fields.CharField(max_length=30)
+    day: fields.Field[date] = fields.DateField()
+    status = fields.CharField(max_length=20)  # empty but for `open`
+    priority = fields.CharField(max_length=10)  # empty but for `open`
+    tickets = fields.BigIntField(default=0)
+    total = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "ticket_day_count"
+        unique_together = (("agency_id", "assignee_id", "figure", "day", "status", "priority"),)
+
+
+OPEN_DAY = date(1970, 1, 1)

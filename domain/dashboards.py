@@ -35,14 +35,19 @@ from tortoise.queryset import QuerySet
 
 from db.broadcasts import Broadcast, BroadcastRun
 from db.calling_tasks import CallingTask
-from db.dashboard_counts import NO_OWNER, ContactDayCount, DealDayCount
+from db.dashboard_counts import (
+    NO_OWNER,
+    OPEN_DAY,
+    ContactDayCount,
+    DealDayCount,
+    TicketDayCount,
+)
 from db.deals import Deal
 from db.flow_runs import FlowRun
 from db.leads import Lead
 from db.meetings import Meeting
 from db.outbox import OutboxMessage
 from db.pipelines import Stage
-from db.tickets import Ticket
 from db.users import User
 from db.webhooks import WebhookDelivery
 from domain.actors import Actor
@@ -381,7 +386,8 @@ async def _pipeline(
         .values("bucket", "stage_id", "n", "amount_sum"),
     )
     figures: list[StageFigure] = []
-    for row in grouped:
+    # A summary row whose records all moved on holds zero: the records list no such group.
+    for row in (row for row in grouped if row["n"]):
         stage = stages[UUID(str(row["stage_id"]))]
         amount = _money(_number(row["amount_sum"]) / CENTS)
         figures.append(
@@ -631,9 +637,10 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
             _money(_number(row["amount_sum"]) / CENTS),
         )
         for row in await reasons_task
+        if row["n"]
     ]
     reasons.sort(key=lambda r: (r.status, -r.deals, r.reason))
-    revenue_rows = await revenue_task
+    revenue_rows = [row for row in await revenue_task if row["n"]]
     owners = [_owner_of(row) for row in revenue_rows]
     names = await _owner_names(actor, owners)
     revenue = [
@@ -713,54 +720,43 @@ def _hours(days: Figure, count: Figure) -> Figure:
 
 
 async def support_dashboard(actor: Actor, period: DashboardFilter) -> SupportDashboard:
-    """The groupings are independent: they run at once, each on a connection of the pool."""
+    """Two statements over the ticket summary (`db.dashboard_counts`): every figure of the
+    period by figure and bucket, and the open tickets by status and priority."""
     period = period.checked()
-    scoped = Ticket.filter(await _owners(actor, period, "assignee_id", Resource.TICKETS))
-
-    def between(column: str) -> QuerySet[Ticket]:
-        return scoped.filter(**{f"{column}__gte": period.since, f"{column}__lt": period.until})
-
-    def by(column: str, query: QuerySet[Ticket] | None = None, **sums: Any) -> Any:
-        return _by_bucket(
-            between(column) if query is None else query, Ticket, column, period.bucket, sums=sums
-        )
-
-    created_in_period = between("created_at")
-    with_target = created_in_period.filter(resolution_target__isnull=False)
-    breach = Q(resolution_breached_at__isnull=False) | Q(first_response_breached_at__isnull=False)
-    open_task = asyncio.create_task(
+    scoped = TicketDayCount.filter(await _scope(actor, period, "assignee_id", Resource.TICKETS))
+    open_rows, period_rows = await asyncio.gather(
         _rows(
-            scoped.filter(status__in=["new", "open", "pending"])
-            .annotate(n=Count("id"))
+            scoped.filter(figure="open", day=OPEN_DAY)
+            .annotate(n=Sum("tickets"))
             .group_by("status", "priority")
             .values("status", "priority", "n")
-        )
-    )
-    (
-        created,
-        targeted_grouped,
-        breached,
-        first,
-        resolved,
-        rated,
-        first_breaches,
-        resolution_breaches,
-    ) = await asyncio.gather(
-        by("created_at", created_in_period),
-        by("created_at", with_target),
-        by("created_at", with_target.filter(breach)),
-        by("first_response_at", days=_days_between_sql(Ticket, "created_at", "first_response_at")),
-        by("resolved_at", days=_days_between_sql(Ticket, "created_at", "resolved_at")),
-        by(
-            "rated_at",
-            between("rated_at").filter(satisfaction_score__isnull=False),
-            score=Sum("satisfaction_score"),
         ),
-        by("first_response_breached_at"),
-        by("resolution_breached_at"),
+        _rows(
+            scoped.filter(day__gte=period.start, day__lte=period.end)
+            .exclude(figure="open")
+            .annotate(
+                bucket=_bucket_sql(TicketDayCount, "day", period.bucket, True),
+                n=Sum("tickets"),
+                total_sum=Sum("total"),
+            )
+            .group_by("figure", "bucket")
+            .values("figure", "bucket", "n", "total_sum")
+        ),
     )
+    by_figure: dict[str, _Grouped] = defaultdict(_Grouped)
+    for row in period_rows:
+        start = date.fromisoformat(str(row["bucket"])[:10])
+        grouped = by_figure[row["figure"]]
+        grouped.counts[start] += int(row["n"])
+        grouped.sums["total"][start] = _number(row["total_sum"])
+    created, targeted_grouped, breached = (
+        by_figure["created"],
+        by_figure["targeted"],
+        by_figure["missed"],
+    )
+    first, resolved, rated = by_figure["first_response"], by_figure["resolved"], by_figure["rated"]
     open_tickets = [
-        TicketCount(row["status"], row["priority"], row["n"]) for row in await open_task
+        TicketCount(row["status"], row["priority"], int(row["n"])) for row in open_rows if row["n"]
     ]
     open_tickets.sort(key=lambda c: (c.status, c.priority))
     targeted, missed = targeted_grouped.figure(period), breached.figure(period)
@@ -775,12 +771,16 @@ async def support_dashboard(actor: Actor, period: DashboardFilter) -> SupportDas
         open_tickets=open_tickets,
         new_tickets=created.figure(period),
         resolved_tickets=resolved.figure(period),
-        first_response_breaches=first_breaches.figure(period),
-        resolution_breaches=resolution_breaches.figure(period),
+        first_response_breaches=by_figure["first_response_breach"].figure(period),
+        resolution_breaches=by_figure["resolution_breach"].figure(period),
         sla_attainment=_rate(met, targeted),
-        first_response_hours=_hours(first.figure(period, "days"), first.figure(period)),
-        resolution_hours=_hours(resolved.figure(period, "days"), resolved.figure(period)),
-        satisfaction=_rate(rated.figure(period, "score"), rated.figure(period), CENT),
+        first_response_hours=_hours(
+            first.figure(period, "total", MILLISECONDS_A_DAY), first.figure(period)
+        ),
+        resolution_hours=_hours(
+            resolved.figure(period, "total", MILLISECONDS_A_DAY), resolved.figure(period)
+        ),
+        satisfaction=_rate(rated.figure(period, "total"), rated.figure(period), CENT),
         ratings=rated.figure(period),
     )
 

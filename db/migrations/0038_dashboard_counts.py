@@ -1,5 +1,5 @@
-"""Summary tables of the dashboards (contacts and deals per agency, owner, day and status),
-kept by triggers in the writing transaction, and filled in from the records that exist.
+"""Summary tables of the dashboards (contacts, deals and tickets per agency, owner, day and
+status), kept by triggers in the writing transaction, and filled in from existing records.
 
 The triggers upsert with increments (`ON CONFLICT ... DO UPDATE SET n = n + excluded.n`), so
 concurrent writes to one key queue on its row and none is lost. PostgreSQL: one statement
@@ -8,6 +8,7 @@ once per key, in key order, so two writers lock keys in the same order); SQLite 
 at a time): row triggers. An update that changes no key nor summed value writes nothing.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise import migrations
@@ -15,48 +16,66 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 NO_OWNER = "00000000-0000-0000-0000-000000000000"
+# A column of a summary row: its expression over a source row `{r}` on PostgreSQL and SQLite.
+Column = tuple[str, str]
 
 
+def same(expression: str) -> Column:
+    return (expression, expression)
+
+
+@dataclass
+class _Part:
+    """One contribution of a source row: its key and values, when `counted` holds."""
+
+    keys: list[Column]
+    values: list[Column]
+    counted: str
+
+
+@dataclass
 class _Summary:
-    """A summary table: its key and value columns as expressions of a source row `{r}`
-    (PostgreSQL, SQLite), the condition for a row to count, and the source's columns that
-    can change its contribution."""
+    """A summary table over a source table, and the source's columns that can change it."""
 
-    def __init__(
-        self,
-        table: str,
-        source: str,
-        keys: list[tuple[str, str, str]],
-        values: list[tuple[str, str, str]],
-        counted: str,
-        watched: list[str],
-    ) -> None:
-        self.table, self.source, self.keys, self.values = table, source, keys, values
-        self.counted, self.watched = counted, watched
+    table: str
+    source: str
+    key_names: list[str]
+    value_names: list[str]
+    parts: list[_Part]
+    watched: list[str]
 
     def _columns(self) -> str:
-        return ", ".join(name for name, _, _ in [*self.keys, *self.values])
+        return ", ".join([*self.key_names, *self.value_names])
 
     def _conflict(self) -> str:
-        keys = ", ".join(name for name, _, _ in self.keys)
-        sets = ", ".join(f"{n} = {self.table}.{n} + excluded.{n}" for n, _, _ in self.values)
+        keys = ", ".join(self.key_names)
+        sets = ", ".join(f"{n} = {self.table}.{n} + excluded.{n}" for n in self.value_names)
         return f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
 
     def _rows(self, postgres: bool, alias: str, sign: str) -> str:
-        """One source's contributions (`sign` '' or '-'), as a SELECT over `alias` r."""
-        index = 1 if postgres else 2
-        keys = ", ".join(f"{spec[index]} AS {spec[0]}" for spec in self.keys)
-        values = ", ".join(f"{sign}({spec[index]}) AS {spec[0]}" for spec in self.values)
-        return f"SELECT {keys}, {values} FROM {alias} r WHERE {self.counted}".replace("{r}", "r")
+        """A source's contributions (`sign` '' or '-'), as a SELECT over `alias` r."""
+        index = 0 if postgres else 1
+        selects = []
+        for part in self.parts:
+            keys = ", ".join(
+                f"{column[index]} AS {name}" for name, column in zip(self.key_names, part.keys, strict=True)
+            )
+            values = ", ".join(
+                f"{sign}({column[index]}) AS {name}"
+                for name, column in zip(self.value_names, part.values, strict=True)
+            )
+            selects.append(f"SELECT {keys}, {values} FROM {alias} r WHERE {part.counted}")
+        return " UNION ALL ".join(selects).replace("{r}", "r")
 
     def _grouped(self, postgres: bool, rows: str) -> str:
-        keys = ", ".join(name for name, _, _ in self.keys)
-        sums = ", ".join(f"SUM({name})" for name, _, _ in self.values)
-        nonzero = " OR ".join(f"SUM({name}) <> 0" for name, _, _ in self.values)
+        keys = ", ".join(self.key_names)
+        sums = ", ".join(f"SUM({name})" for name in self.value_names)
+        nonzero = " OR ".join(f"SUM({name}) <> 0" for name in self.value_names)
         order = f" ORDER BY {keys}" if postgres else ""
         return (
             f"INSERT INTO {self.table} ({self._columns()}) SELECT {keys}, {sums} "
-            f"FROM ({rows}) AS changes WHERE true GROUP BY {keys} HAVING {nonzero}{order} {self._conflict()}"
+            f"FROM ({rows}) AS changes WHERE true GROUP BY {keys} HAVING {nonzero}{order} "
+            f"{self._conflict()}"
         )
 
     def backfill(self, postgres: bool) -> str:
@@ -84,35 +103,61 @@ class _Summary:
             for event in tables
         ]
 
-    def _sqlite_upsert(self, row: str, sign: str) -> str:
-        keys = ", ".join(spec[2] for spec in self.keys)
-        values = ", ".join(f"{sign}({spec[2]})" for spec in self.values)
-        return (
-            f"INSERT INTO {self.table} ({self._columns()}) "
-            f"VALUES ({keys}, {values}) {self._conflict()}".replace("{r}", row)
-        )
+    def _sqlite_upserts(self, row: str, sign: str) -> str:
+        statements = []
+        for part in self.parts:
+            keys = ", ".join(column[1] for column in part.keys)
+            values = ", ".join(f"{sign}({column[1]})" for column in part.values)
+            statements.append(
+                f"INSERT INTO {self.table} ({self._columns()}) SELECT {keys}, {values} "
+                f"WHERE {part.counted} {self._conflict()};".replace("{r}", row)
+            )
+        return " ".join(statements)
 
     def sqlite_triggers(self) -> list[str]:
         name = f"{self.table}_sync"
-        counted = {row: self.counted.replace("{r}", row) for row in ("NEW", "OLD")}
         changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in self.watched)
         return [
             f"CREATE TRIGGER {name}_insert AFTER INSERT ON {self.source} "
-            f"WHEN {counted['NEW']} BEGIN {self._sqlite_upsert('NEW', '')}; END",
+            f"BEGIN {self._sqlite_upserts('NEW', '')} END",
             f"CREATE TRIGGER {name}_delete AFTER DELETE ON {self.source} "
-            f"WHEN {counted['OLD']} BEGIN {self._sqlite_upsert('OLD', '-')}; END",
-            f"CREATE TRIGGER {name}_update_old AFTER UPDATE ON {self.source} "
-            f"WHEN ({changed}) AND {counted['OLD']} BEGIN {self._sqlite_upsert('OLD', '-')}; END",
-            f"CREATE TRIGGER {name}_update_new AFTER UPDATE ON {self.source} "
-            f"WHEN ({changed}) AND {counted['NEW']} BEGIN {self._sqlite_upsert('NEW', '')}; END",
+            f"BEGIN {self._sqlite_upserts('OLD', '-')} END",
+            f"CREATE TRIGGER {name}_update AFTER UPDATE ON {self.source} WHEN {changed} "
+            f"BEGIN {self._sqlite_upserts('OLD', '-')} {self._sqlite_upserts('NEW', '')} END",
         ]
 
 
-def _owner(postgres_cast: str) -> tuple[str, str, str]:
+def _day(column: str) -> Column:
+    """The UTC day of a datetime column."""
+    return (f"({{r}}.{column} AT TIME ZONE 'UTC')::date", f"date({{r}}.{column})")
+
+
+def _milliseconds(since: str, until: str) -> Column:
     return (
-        "owner_id",
-        f"COALESCE({{r}}.owner_id, '{NO_OWNER}'{postgres_cast})",
-        f"COALESCE({{r}}.owner_id, '{NO_OWNER}')",
+        f"COALESCE(round(EXTRACT(EPOCH FROM ({{r}}.{until} - {{r}}.{since})) * 1000)::bigint, 0)",
+        f"COALESCE(CAST(round((julianday({{r}}.{until}) - julianday({{r}}.{since})) * 86400000)"
+        " AS INTEGER), 0)",
+    )
+
+
+def _owner(column: str) -> Column:
+    return (
+        f"COALESCE({{r}}.{column}, '{NO_OWNER}'::uuid)",
+        f"COALESCE({{r}}.{column}, '{NO_OWNER}')",
+    )
+
+
+AGENCY = same("{r}.agency_id")
+LIVE = "{r}.deleted_at IS NULL"
+ONE, NOTHING, EMPTY = same("1"), same("0"), same("''")
+
+
+def _ticket(figure: str, day: Column, counted: str, total: Column = NOTHING) -> _Part:
+    """A ticket's contribution to one figure (status and priority only key `open`)."""
+    return _Part(
+        [AGENCY, _owner("assignee_id"), same(f"'{figure}'"), day, EMPTY, EMPTY],
+        [ONE, total],
+        f"{LIVE} AND {counted}",
     )
 
 
@@ -120,49 +165,43 @@ SUMMARIES = [
     _Summary(
         "contact_day_count",
         "contact",
-        keys=[
-            ("agency_id", "{r}.agency_id", "{r}.agency_id"),
-            _owner("::uuid"),
-            ("day", "({r}.created_at AT TIME ZONE 'UTC')::date", "date({r}.created_at)"),
-            ("status", "{r}.status", "{r}.status"),
-        ],
-        values=[("contacts", "1", "1")],
-        counted="{r}.deleted_at IS NULL",
+        ["agency_id", "owner_id", "day", "status"],
+        ["contacts"],
+        [_Part([AGENCY, _owner("owner_id"), _day("created_at"), same("{r}.status")], [ONE], LIVE)],
         watched=["agency_id", "owner_id", "created_at", "status", "deleted_at"],
     ),
     _Summary(
         "deal_day_count",
         "deal",
-        keys=[
-            ("agency_id", "{r}.agency_id", "{r}.agency_id"),
-            _owner("::uuid"),
-            ("status", "{r}.status", "{r}.status"),
-            ("stage_id", "{r}.stage_id", "{r}.stage_id"),
-            ("currency", "COALESCE({r}.currency, '')", "COALESCE({r}.currency, '')"),
-            ("close_reason", "{r}.close_reason", "{r}.close_reason"),
-            (
-                "day",
-                "CASE WHEN {r}.status = 'open' THEN {r}.expected_close_date "
-                "ELSE ({r}.closed_at AT TIME ZONE 'UTC')::date END",
-                "CASE WHEN {r}.status = 'open' THEN date({r}.expected_close_date) "
-                "ELSE date({r}.closed_at) END",
-            ),
+        ["agency_id", "owner_id", "status", "stage_id", "currency", "close_reason", "day"],
+        ["deals", "amount_cents", "cycle_ms"],
+        [
+            _Part(
+                [
+                    AGENCY,
+                    _owner("owner_id"),
+                    same("{r}.status"),
+                    same("{r}.stage_id"),
+                    same("COALESCE({r}.currency, '')"),
+                    same("{r}.close_reason"),
+                    (
+                        "CASE WHEN {r}.status = 'open' THEN {r}.expected_close_date "
+                        "ELSE ({r}.closed_at AT TIME ZONE 'UTC')::date END",
+                        "CASE WHEN {r}.status = 'open' THEN date({r}.expected_close_date) "
+                        "ELSE date({r}.closed_at) END",
+                    ),
+                ],
+                [
+                    ONE,
+                    (
+                        "round({r}.amount * 100)::bigint",
+                        "CAST(round({r}.amount * 100) AS INTEGER)",
+                    ),
+                    _milliseconds("created_at", "closed_at"),
+                ],
+                f"{LIVE} AND ({{r}}.status = 'open' OR {{r}}.closed_at IS NOT NULL)",
+            )
         ],
-        values=[
-            ("deals", "1", "1"),
-            (
-                "amount_cents",
-                "round({r}.amount * 100)::bigint",
-                "CAST(round({r}.amount * 100) AS INTEGER)",
-            ),
-            (
-                "cycle_ms",
-                "COALESCE(round(EXTRACT(EPOCH FROM ({r}.closed_at - {r}.created_at)) * 1000)::bigint, 0)",
-                "COALESCE(CAST(round((julianday({r}.closed_at) - julianday({r}.created_at)) "
-                "* 86400000) AS INTEGER), 0)",
-            ),
-        ],
-        counted="{r}.deleted_at IS NULL AND ({r}.status = 'open' OR {r}.closed_at IS NOT NULL)",
         watched=[
             "agency_id",
             "owner_id",
@@ -174,6 +213,77 @@ SUMMARIES = [
             "closed_at",
             "created_at",
             "amount",
+            "deleted_at",
+        ],
+    ),
+    _Summary(
+        "ticket_day_count",
+        "ticket",
+        ["agency_id", "assignee_id", "figure", "day", "status", "priority"],
+        ["tickets", "total"],
+        [
+            _ticket("created", _day("created_at"), "true"),
+            _ticket("targeted", _day("created_at"), "{r}.resolution_target IS NOT NULL"),
+            _ticket(
+                "missed",
+                _day("created_at"),
+                "{r}.resolution_target IS NOT NULL AND ({r}.resolution_breached_at IS NOT NULL"
+                " OR {r}.first_response_breached_at IS NOT NULL)",
+            ),
+            _ticket(
+                "first_response",
+                _day("first_response_at"),
+                "{r}.first_response_at IS NOT NULL",
+                _milliseconds("created_at", "first_response_at"),
+            ),
+            _ticket(
+                "resolved",
+                _day("resolved_at"),
+                "{r}.resolved_at IS NOT NULL",
+                _milliseconds("created_at", "resolved_at"),
+            ),
+            _ticket(
+                "rated",
+                _day("rated_at"),
+                "{r}.rated_at IS NOT NULL AND {r}.satisfaction_score IS NOT NULL",
+                same("{r}.satisfaction_score"),
+            ),
+            _ticket(
+                "first_response_breach",
+                _day("first_response_breached_at"),
+                "{r}.first_response_breached_at IS NOT NULL",
+            ),
+            _ticket(
+                "resolution_breach",
+                _day("resolution_breached_at"),
+                "{r}.resolution_breached_at IS NOT NULL",
+            ),
+            _Part(
+                [
+                    AGENCY,
+                    _owner("assignee_id"),
+                    same("'open'"),
+                    ("date '1970-01-01'", "'1970-01-01'"),
+                    same("{r}.status"),
+                    same("{r}.priority"),
+                ],
+                [ONE, NOTHING],
+                f"{LIVE} AND {{r}}.status IN ('new', 'open', 'pending')",
+            ),
+        ],
+        watched=[
+            "agency_id",
+            "assignee_id",
+            "status",
+            "priority",
+            "created_at",
+            "resolution_target",
+            "resolution_breached_at",
+            "first_response_breached_at",
+            "first_response_at",
+            "resolved_at",
+            "rated_at",
+            "satisfaction_score",
             "deleted_at",
         ],
     ),
@@ -255,6 +365,35 @@ class Migration(migrations.Migration):
                 ),
                 "pk_attr": "id",
                 "table_description": "The live deals by agency, owner, status, stage, currency, close reason and day.",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="TicketDayCount",
+            fields=[
+                (
+                    "id",
+                    fields.BigIntField(
+                        generated=True, primary_key=True, unique=True, db_index=True
+                    ),
+                ),
+                ("agency_id", fields.UUIDField()),
+                ("assignee_id", fields.UUIDField()),
+                ("figure", fields.CharField(max_length=30)),
+                ("day", fields.DateField()),
+                ("status", fields.CharField(max_length=20)),
+                ("priority", fields.CharField(max_length=10)),
+                ("tickets", fields.BigIntField(default=0)),
+                ("total", fields.BigIntField(default=0)),
+            ],
+            options={
+                "table": "ticket_day_count",
+                "app": "crm",
+                "unique_together": (
+                    ("agency_id", "assignee_id", "figure", "day", "status", "priority"),
+                ),
+                "pk_attr": "id",
+                "table_description": "The live tickets by agency, assignee, figure and day: one row per figure a ticket",
             },
             bases=["Model"],
         ),
