@@ -6,6 +6,10 @@ concurrent writes to one key queue on its row and none is lost. PostgreSQL: one 
 trigger per event over the transition tables (a bulk insert of a million contacts upserts
 once per key, in key order, so two writers lock keys in the same order); SQLite (one writer
 at a time): row triggers. An update that changes no key nor summed value writes nothing.
+
+On SQLite a later migration that alters or drops a column of contact, deal or ticket remakes
+the table, which drops its triggers: that migration must create them again (`SUMMARIES`
+here; tests/integration/test_dashboard_counts.py fails until it does).
 """
 
 from dataclasses import dataclass

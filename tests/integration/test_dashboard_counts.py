@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from tortoise import Tortoise
+
 from db.contacts import Contact
 from db.dashboard_counts import NO_OWNER, OPEN_DAY, ContactDayCount, DealDayCount, TicketDayCount
 from db.deals import Deal
@@ -246,3 +248,21 @@ async def test_the_summaries_equal_the_records_after_concurrent_writes(db: OpenD
     )
     await _compare(agency)
     assert await DealDayCount.filter(agency_id=agency, status="won").exists()
+
+
+async def test_every_summary_trigger_survives_the_migrations(db: OpenDatabase) -> None:
+    """On SQLite a later migration that alters a column of contact, deal or ticket remakes
+    the table and drops its triggers: it must create them again (the summaries would stop)."""
+    connection = Tortoise.get_connection("default")
+    if db.backend == "postgres":
+        found = await connection.execute_query_dict(
+            "SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal"
+        )
+    else:
+        found = await connection.execute_query_dict(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        )
+    names = {row["name"] for row in found}
+    events = ("insert", "update", "delete")
+    for table in ("contact_day_count", "deal_day_count", "ticket_day_count"):
+        assert {f"{table}_sync_{event}" for event in events} <= names
