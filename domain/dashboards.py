@@ -4,6 +4,9 @@ Every figure is one GROUP BY over the records the viewer may read (`domain.polic
 narrowed by the dashboard filter (period, team, owner): the database does the counting, so a
 figure costs the same few statements whatever the number of records. Python only turns the
 grouped rows (one per bucket, stage or owner) into figures and fills empty buckets with zero.
+Contacts, deals and tickets are counted from their summary tables (`db.dashboard_counts`,
+rows per agency, owner, day and status kept exact by triggers), whose owner column takes
+the same row scope, so a year of a million contacts is a few thousand rows to add up.
 
 Time buckets are calendar days, ISO weeks (Monday first) or months in UTC. SQLite keeps
 datetimes as ISO text, so its bucket expressions are `date()`/`strftime()`; PostgreSQL's are
@@ -351,7 +354,6 @@ def _owner_of(row: dict[str, Any]) -> UUID | None:
     return None if owner is None or UUID(str(owner)) == NO_OWNER else UUID(str(owner))
 
 
-DEALS = Sum("deals")
 CENTS = 100
 MILLISECONDS_A_DAY = 86_400_000
 
@@ -374,12 +376,12 @@ async def _pipeline(
     # amount and weighted series come (a stage's probability applies to its whole sum).
     stages, grouped, by_bucket_and_stage = await asyncio.gather(
         _stages(actor),
-        scoped.annotate(n=DEALS, amount_sum=Sum("amount_cents"))
+        scoped.annotate(n=Sum("deals"), amount_sum=Sum("amount_cents"))
         .group_by(*keys)
         .values(*keys, "n", "amount_sum"),
         scoped.annotate(
             bucket=_bucket_sql(DealDayCount, "day", period.bucket, True),
-            n=DEALS,
+            n=Sum("deals"),
             amount_sum=Sum("amount_cents"),
         )
         .group_by("bucket", "stage_id")
@@ -478,9 +480,8 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
             period.bucket,
         )
     )
-    contacts_count = Sum("contacts")
     created_task = start(
-        _by_bucket(contacts, ContactDayCount, "day", period.bucket, True, count=contacts_count)
+        _by_bucket(contacts, ContactDayCount, "day", period.bucket, True, count=Sum("contacts"))
     )
     converted_task = start(
         _by_bucket(
@@ -489,7 +490,7 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
             "day",
             period.bucket,
             True,
-            count=contacts_count,
+            count=Sum("contacts"),
         )
     )
     today_task = start(
@@ -556,7 +557,7 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
             period.bucket,
             True,
             sums={"amount_sum": Sum("amount_cents"), "cycle_sum": Sum("cycle_ms")},
-            count=DEALS,
+            count=Sum("deals"),
         )
     )
     lost_task = start(
@@ -566,12 +567,12 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
             "day",
             period.bucket,
             True,
-            count=DEALS,
+            count=Sum("deals"),
         )
     )
     reasons_task = start(
         _rows(
-            closed_counts.annotate(n=DEALS, amount_sum=Sum("amount_cents"))
+            closed_counts.annotate(n=Sum("deals"), amount_sum=Sum("amount_cents"))
             .group_by("status", "close_reason")
             .values("status", "close_reason", "n", "amount_sum")
         )
@@ -579,7 +580,7 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     revenue_task = start(
         _rows(
             closed_counts.filter(status="won")
-            .annotate(n=DEALS, amount_sum=Sum("amount_cents"))
+            .annotate(n=Sum("deals"), amount_sum=Sum("amount_cents"))
             .group_by("owner_id")
             .values("owner_id", "n", "amount_sum")
         )
