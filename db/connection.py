@@ -64,6 +64,7 @@ MODEL_MODULES = [
     "db.lead_assignment",
     "db.quotas",
     "db.report_schedules",
+    "db.dashboard_counts",
 ]
 
 

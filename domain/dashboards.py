@@ -4,6 +4,9 @@ Every figure is one GROUP BY over the records the viewer may read (`domain.polic
 narrowed by the dashboard filter (period, team, owner): the database does the counting, so a
 figure costs the same few statements whatever the number of records. Python only turns the
 grouped rows (one per bucket, stage or owner) into figures and fills empty buckets with zero.
+Contacts, deals and tickets are counted from their summary tables (`db.dashboard_counts`,
+rows per agency, owner, day and status kept exact by triggers), whose owner column takes
+the same row scope, so a year of a million contacts is a few thousand rows to add up.
 
 Time buckets are calendar days, ISO weeks (Monday first) or months in UTC. SQLite keeps
 datetimes as ISO text, so its bucket expressions are `date()`/`strftime()`; PostgreSQL's are
@@ -35,14 +38,19 @@ from tortoise.queryset import QuerySet
 
 from db.broadcasts import Broadcast, BroadcastRun
 from db.calling_tasks import CallingTask
-from db.contacts import Contact
+from db.dashboard_counts import (
+    NO_OWNER,
+    OPEN_DAY,
+    ContactDayCount,
+    DealDayCount,
+    TicketDayCount,
+)
 from db.deals import Deal
 from db.flow_runs import FlowRun
 from db.leads import Lead
 from db.meetings import Meeting
 from db.outbox import OutboxMessage
 from db.pipelines import Stage
-from db.tickets import Ticket
 from db.users import User
 from db.webhooks import WebhookDelivery
 from domain.actors import Actor
@@ -282,9 +290,11 @@ class _Grouped:
     counts: dict[date, int] = field(default_factory=lambda: defaultdict(int))
     sums: dict[str, dict[date, Decimal]] = field(default_factory=lambda: defaultdict(dict))
 
-    def figure(self, period: DashboardFilter, column: str | None = None) -> Figure:
+    def figure(self, period: DashboardFilter, column: str | None = None, per: int = 1) -> Figure:
+        """The count, or a summed column divided by `per` (cents and milliseconds summed
+        as integers become amounts and days)."""
         values = self.sums[column] if column else {k: Decimal(v) for k, v in self.counts.items()}
-        series = [Point(start, values.get(start, ZERO)) for start in bucket_starts(period)]
+        series = [Point(start, values.get(start, ZERO) / per) for start in bucket_starts(period)]
         return Figure(sum((point.value for point in series), ZERO), series)
 
 
@@ -295,28 +305,31 @@ async def _by_bucket(
     bucket: Bucket,
     is_date: bool = False,
     sums: dict[str, Any] | None = None,
+    count: Any = None,
 ) -> _Grouped:
+    """`count` is what counts a row (a summary row holds many records): one by default."""
     sums = sums or {}
     grouped = _Grouped()
     annotated = query.annotate(
-        bucket=_bucket_sql(model, column, bucket, is_date), n=Count("id"), **sums
+        bucket=_bucket_sql(model, column, bucket, is_date), n=count or Count("id"), **sums
     )
     for row in await annotated.group_by("bucket").values("bucket", "n", *sums):
         start = date.fromisoformat(str(row["bucket"])[:10])
-        grouped.counts[start] += row["n"]
+        grouped.counts[start] += int(row["n"])
         for name in sums:
             grouped.sums[name][start] = _number(row[name])
     return grouped
 
 
-async def _owners(
+async def _scope(
     actor: Actor,
     period: DashboardFilter,
     owner_field: str = "owner_id",
     resource: Resource = Resource.SALES_RECORDS,
 ) -> Q:
-    """The viewer's rows narrowed to the filter's team and owner."""
-    narrowed = rows(actor, resource, Access.READ, owner_field) & Q(deleted_at__isnull=True)
+    """The viewer's rows narrowed to the filter's team and owner (records or summary rows:
+    a summary keyed by owner answers an own or team scope as the records would)."""
+    narrowed = rows(actor, resource, Access.READ, owner_field)
     if period.team_id is not None:
         members = await unit_members(actor.agency_id, period.team_id)
         team: dict[str, Any] = {f"{owner_field}__in": list(members)}
@@ -327,11 +340,38 @@ async def _owners(
     return narrowed
 
 
+async def _owners(
+    actor: Actor,
+    period: DashboardFilter,
+    owner_field: str = "owner_id",
+    resource: Resource = Resource.SALES_RECORDS,
+) -> Q:
+    """The viewer's live records narrowed to the filter's team and owner."""
+    return await _scope(actor, period, owner_field, resource) & Q(deleted_at__isnull=True)
+
+
 async def _deals(actor: Actor, period: DashboardFilter) -> Q:
     found = await _owners(actor, period)
     if period.currency:
         found &= Q(currency=period.currency)
     return found
+
+
+async def _deal_counts(actor: Actor, period: DashboardFilter) -> QuerySet[DealDayCount]:
+    """The summary rows of the viewer's deals (`db.dashboard_counts`: live deals only)."""
+    found = await _scope(actor, period)
+    if period.currency:
+        found &= Q(currency=period.currency)
+    return DealDayCount.filter(found)
+
+
+def _owner_of(row: dict[str, Any]) -> UUID | None:
+    owner = row.get("owner_id")
+    return None if owner is None or UUID(str(owner)) == NO_OWNER else UUID(str(owner))
+
+
+CENTS = 100
+MILLISECONDS_A_DAY = 86_400_000
 
 
 async def _stages(actor: Actor) -> dict[UUID, Stage]:
@@ -342,41 +382,39 @@ async def _pipeline(
     actor: Actor, period: DashboardFilter, by_owner: bool
 ) -> tuple[list[StageFigure], _Grouped, Figure]:
     """Open deals due to close in the period: by stage (and owner), and by bucket; and the
-    weighted series (each stage's amount times its probability)."""
-    scoped = Deal.filter(
-        await _deals(actor, period),
-        status="open",
-        expected_close_date__gte=period.start,
-        expected_close_date__lte=period.end,
+    weighted series (each stage's amount times its probability). From the deal summary,
+    whose day of an open deal is its expected close date."""
+    scoped = (await _deal_counts(actor, period)).filter(
+        status="open", day__gte=period.start, day__lte=period.end
     )
     keys = ["stage_id", "owner_id"] if by_owner else ["stage_id"]
     # Two groupings: by stage (and owner), and by bucket and stage, from which the count,
     # amount and weighted series come (a stage's probability applies to its whole sum).
     stages, grouped, by_bucket_and_stage = await asyncio.gather(
         _stages(actor),
-        scoped.annotate(n=Count("id"), amount_sum=Sum("amount"))
+        scoped.annotate(n=Sum("deals"), amount_sum=Sum("amount_cents"))
         .group_by(*keys)
         .values(*keys, "n", "amount_sum"),
         scoped.annotate(
-            bucket=_bucket_sql(Deal, "expected_close_date", period.bucket, True),
-            n=Count("id"),
-            amount_sum=Sum("amount"),
+            bucket=_bucket_sql(DealDayCount, "day", period.bucket, True),
+            n=Sum("deals"),
+            amount_sum=Sum("amount_cents"),
         )
         .group_by("bucket", "stage_id")
         .values("bucket", "stage_id", "n", "amount_sum"),
     )
     figures: list[StageFigure] = []
-    for row in grouped:
+    # A summary row whose records all moved on holds zero: the records list no such group.
+    for row in (row for row in grouped if row["n"]):
         stage = stages[UUID(str(row["stage_id"]))]
-        amount = _money(row["amount_sum"])
-        owner = row.get("owner_id")
+        amount = _money(_number(row["amount_sum"]) / CENTS)
         figures.append(
             StageFigure(
                 stage_id=stage.id,
                 stage_name=stage.name,
                 probability=stage.probability,
-                owner_id=UUID(str(owner)) if owner else None,
-                deals=row["n"],
+                owner_id=_owner_of(row),
+                deals=int(row["n"]),
                 amount=amount,
                 weighted_amount=_money(amount * stage.probability / 100),
             )
@@ -387,8 +425,8 @@ async def _pipeline(
     for row in by_bucket_and_stage:
         stage = stages[UUID(str(row["stage_id"]))]
         start = date.fromisoformat(str(row["bucket"])[:10])
-        amount = _number(row["amount_sum"])
-        by_bucket.counts[start] += row["n"]
+        amount = _number(row["amount_sum"]) / CENTS
+        by_bucket.counts[start] += int(row["n"])
         by_bucket.sums["amount_sum"][start] = by_bucket.sums["amount_sum"].get(start, ZERO) + amount
         weighted[start] += amount * stage.probability / 100
     series = [Point(s, _money(weighted.get(s, ZERO))) for s in bucket_starts(period)]
@@ -422,7 +460,10 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
     owned = await _owners(actor, period)
     tasks = CallingTask.filter(await _owners(actor, period, "assignee_id"))
     waiting = tasks.filter(status__in=["new", "scheduled", "rescheduled"])
-    contacts = Contact.filter(owned, created_at__gte=period.since, created_at__lt=period.until)
+    # New contacts by the day they came in: the summary (`db.dashboard_counts`) holds them.
+    contacts = ContactDayCount.filter(
+        await _scope(actor, period), day__gte=period.start, day__lte=period.end
+    )
     # Started at once, awaited in turn.
     start = asyncio.create_task
     pipeline_task = start(_pipeline(actor, period, by_owner=False))
@@ -455,9 +496,18 @@ async def sales_dashboard(actor: Actor, period: DashboardFilter) -> SalesDashboa
             period.bucket,
         )
     )
-    created_task = start(_by_bucket(contacts, Contact, "created_at", period.bucket))
+    created_task = start(
+        _by_bucket(contacts, ContactDayCount, "day", period.bucket, True, count=Sum("contacts"))
+    )
     converted_task = start(
-        _by_bucket(contacts.filter(status="converted"), Contact, "created_at", period.bucket)
+        _by_bucket(
+            contacts.filter(status="converted"),
+            ContactDayCount,
+            "day",
+            period.bucket,
+            True,
+            count=Sum("contacts"),
+        )
     )
     today_task = start(
         _count(waiting.filter(due_at__gte=today, due_at__lt=today + timedelta(days=1)))
@@ -510,34 +560,46 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
         closed_at__gte=period.since,
         closed_at__lt=period.until,
     )
+    # The deal summary's day of a won or lost deal is the UTC day it closed.
+    closed_counts = (await _deal_counts(actor, period)).filter(
+        status__in=["won", "lost"], day__gte=period.start, day__lte=period.end
+    )
     leads = Lead.filter(
         await _owners(actor, period), created_at__gte=period.since, created_at__lt=period.until
     )
     pipeline_task = start(_pipeline(actor, period, by_owner=True))
     won_task = start(
         _by_bucket(
-            closed.filter(status="won"),
-            Deal,
-            "closed_at",
+            closed_counts.filter(status="won"),
+            DealDayCount,
+            "day",
             period.bucket,
-            sums={
-                "amount_sum": Sum("amount"),
-                "days_sum": _days_between_sql(Deal, "created_at", "closed_at"),
-            },
+            True,
+            sums={"amount_sum": Sum("amount_cents"), "cycle_sum": Sum("cycle_ms")},
+            count=Sum("deals"),
         )
     )
-    lost_task = start(_by_bucket(closed.filter(status="lost"), Deal, "closed_at", period.bucket))
+    lost_task = start(
+        _by_bucket(
+            closed_counts.filter(status="lost"),
+            DealDayCount,
+            "day",
+            period.bucket,
+            True,
+            count=Sum("deals"),
+        )
+    )
     reasons_task = start(
         _rows(
-            closed.annotate(n=Count("id"), amount_sum=Sum("amount"))
+            closed_counts.annotate(n=Sum("deals"), amount_sum=Sum("amount_cents"))
             .group_by("status", "close_reason")
             .values("status", "close_reason", "n", "amount_sum")
         )
     )
     revenue_task = start(
         _rows(
-            closed.filter(status="won")
-            .annotate(n=Count("id"), amount_sum=Sum("amount"))
+            closed_counts.filter(status="won")
+            .annotate(n=Sum("deals"), amount_sum=Sum("amount_cents"))
             .group_by("owner_id")
             .values("owner_id", "n", "amount_sum")
         )
@@ -574,7 +636,7 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     by_stage, pipeline, weighted = await pipeline_task
     won, lost = await won_task, await lost_task
     won_deals, lost_deals = won.figure(period), lost.figure(period)
-    won_amount = _money_figure(won.figure(period, "amount_sum"))
+    won_amount = _money_figure(won.figure(period, "amount_sum", CENTS))
     decided = Figure(
         won_deals.value + lost_deals.value,
         [
@@ -584,27 +646,33 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
     )
     win_rate = _rate(won_deals, decided)
     average = _rate(won_amount, won_deals, CENT)
-    cycle = _rate(won.figure(period, "days_sum"), won_deals, CENT)
+    cycle = _rate(won.figure(period, "cycle_sum", MILLISECONDS_A_DAY), won_deals, CENT)
     velocity = (
         _money(pipeline.figure(period).value * win_rate.value * average.value / cycle.value)
         if cycle.value
         else ZERO
     )
     reasons = [
-        CloseReason(row["status"], row["close_reason"], row["n"], _money(row["amount_sum"]))
+        CloseReason(
+            row["status"],
+            row["close_reason"],
+            int(row["n"]),
+            _money(_number(row["amount_sum"]) / CENTS),
+        )
         for row in await reasons_task
+        if row["n"]
     ]
     reasons.sort(key=lambda r: (r.status, -r.deals, r.reason))
-    revenue_rows = await revenue_task
-    owners = [UUID(str(row["owner_id"])) if row["owner_id"] else None for row in revenue_rows]
+    revenue_rows = [row for row in await revenue_task if row["n"]]
+    owners = [_owner_of(row) for row in revenue_rows]
     names = await _owner_names(actor, owners)
     revenue = [
         OwnerRevenue(
             owner_id=owner,
             owner_name=names.get(owner, "") if owner else "",
-            won_deals=row["n"],
-            won_amount=_money(row["amount_sum"]),
-            share=_ratio(_money(row["amount_sum"]), won_amount.value),
+            won_deals=int(row["n"]),
+            won_amount=_money(_number(row["amount_sum"]) / CENTS),
+            share=_ratio(_money(_number(row["amount_sum"]) / CENTS), won_amount.value),
         )
         for owner, row in zip(owners, revenue_rows, strict=True)
     ]
@@ -682,54 +750,43 @@ def _hours(days: Figure, count: Figure) -> Figure:
 
 
 async def support_dashboard(actor: Actor, period: DashboardFilter) -> SupportDashboard:
-    """The groupings are independent: they run at once, each on a connection of the pool."""
+    """Two statements over the ticket summary (`db.dashboard_counts`): every figure of the
+    period by figure and bucket, and the open tickets by status and priority."""
     period = period.checked()
-    scoped = Ticket.filter(await _owners(actor, period, "assignee_id", Resource.TICKETS))
-
-    def between(column: str) -> QuerySet[Ticket]:
-        return scoped.filter(**{f"{column}__gte": period.since, f"{column}__lt": period.until})
-
-    def by(column: str, query: QuerySet[Ticket] | None = None, **sums: Any) -> Any:
-        return _by_bucket(
-            between(column) if query is None else query, Ticket, column, period.bucket, sums=sums
-        )
-
-    created_in_period = between("created_at")
-    with_target = created_in_period.filter(resolution_target__isnull=False)
-    breach = Q(resolution_breached_at__isnull=False) | Q(first_response_breached_at__isnull=False)
-    open_task = asyncio.create_task(
+    scoped = TicketDayCount.filter(await _scope(actor, period, "assignee_id", Resource.TICKETS))
+    open_rows, period_rows = await asyncio.gather(
         _rows(
-            scoped.filter(status__in=["new", "open", "pending"])
-            .annotate(n=Count("id"))
+            scoped.filter(figure="open", day=OPEN_DAY)
+            .annotate(n=Sum("tickets"))
             .group_by("status", "priority")
             .values("status", "priority", "n")
-        )
-    )
-    (
-        created,
-        targeted_grouped,
-        breached,
-        first,
-        resolved,
-        rated,
-        first_breaches,
-        resolution_breaches,
-    ) = await asyncio.gather(
-        by("created_at", created_in_period),
-        by("created_at", with_target),
-        by("created_at", with_target.filter(breach)),
-        by("first_response_at", days=_days_between_sql(Ticket, "created_at", "first_response_at")),
-        by("resolved_at", days=_days_between_sql(Ticket, "created_at", "resolved_at")),
-        by(
-            "rated_at",
-            between("rated_at").filter(satisfaction_score__isnull=False),
-            score=Sum("satisfaction_score"),
         ),
-        by("first_response_breached_at"),
-        by("resolution_breached_at"),
+        _rows(
+            scoped.filter(day__gte=period.start, day__lte=period.end)
+            .exclude(figure="open")
+            .annotate(
+                bucket=_bucket_sql(TicketDayCount, "day", period.bucket, True),
+                n=Sum("tickets"),
+                total_sum=Sum("total"),
+            )
+            .group_by("figure", "bucket")
+            .values("figure", "bucket", "n", "total_sum")
+        ),
     )
+    by_figure: dict[str, _Grouped] = defaultdict(_Grouped)
+    for row in period_rows:
+        start = date.fromisoformat(str(row["bucket"])[:10])
+        grouped = by_figure[row["figure"]]
+        grouped.counts[start] += int(row["n"])
+        grouped.sums["total"][start] = _number(row["total_sum"])
+    created, targeted_grouped, breached = (
+        by_figure["created"],
+        by_figure["targeted"],
+        by_figure["missed"],
+    )
+    first, resolved, rated = by_figure["first_response"], by_figure["resolved"], by_figure["rated"]
     open_tickets = [
-        TicketCount(row["status"], row["priority"], row["n"]) for row in await open_task
+        TicketCount(row["status"], row["priority"], int(row["n"])) for row in open_rows if row["n"]
     ]
     open_tickets.sort(key=lambda c: (c.status, c.priority))
     targeted, missed = targeted_grouped.figure(period), breached.figure(period)
@@ -744,12 +801,16 @@ async def support_dashboard(actor: Actor, period: DashboardFilter) -> SupportDas
         open_tickets=open_tickets,
         new_tickets=created.figure(period),
         resolved_tickets=resolved.figure(period),
-        first_response_breaches=first_breaches.figure(period),
-        resolution_breaches=resolution_breaches.figure(period),
+        first_response_breaches=by_figure["first_response_breach"].figure(period),
+        resolution_breaches=by_figure["resolution_breach"].figure(period),
         sla_attainment=_rate(met, targeted),
-        first_response_hours=_hours(first.figure(period, "days"), first.figure(period)),
-        resolution_hours=_hours(resolved.figure(period, "days"), resolved.figure(period)),
-        satisfaction=_rate(rated.figure(period, "score"), rated.figure(period), CENT),
+        first_response_hours=_hours(
+            first.figure(period, "total", MILLISECONDS_A_DAY), first.figure(period)
+        ),
+        resolution_hours=_hours(
+            resolved.figure(period, "total", MILLISECONDS_A_DAY), resolved.figure(period)
+        ),
+        satisfaction=_rate(rated.figure(period, "total"), rated.figure(period), CENT),
         ratings=rated.figure(period),
     )
 
