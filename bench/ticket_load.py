@@ -95,6 +95,7 @@ async def _load(agency_id: UUID, count: int, seed: int = 14) -> tuple[int, list[
             resolution_target=chosen.resolution,
             sla_paused_since=created + timedelta(minutes=5) if status == "pending" else None,
         )
+        ticket.refresh_priority_rank()  # what `save` does, which bulk inserts skip
         rows.append(ticket)
         if priority == "urgent" and status in OPEN:
             open_urgent.append((created, str(ticket.id)))

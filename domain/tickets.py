@@ -160,9 +160,17 @@ class Reply(BaseModel):
 class TicketOrderField(StrEnum):
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
+    PRIORITY = "priority_rank"
 
 
 NEWEST_FIRST = Ordering(TicketOrderField.CREATED_AT, descending=True)
+
+
+def ticket_ordering(field: TicketOrderField, descending: bool) -> Ordering:
+    """By priority (descending: urgent, high, normal, low), the tickets of one priority by
+    creation in the same direction; every ordering ends with the id."""
+    then = (TicketOrderField.CREATED_AT.value,) if field is TicketOrderField.PRIORITY else ()
+    return Ordering(field.value, descending, then)
 
 
 def snapshot(ticket: Ticket) -> dict[str, Any]:

@@ -300,3 +300,70 @@ async def test_calls_and_meetings_linked_to_a_ticket_show_on_it_for_those_who_ma
         {"input": {"subject": "Sneak", "contactId": contact, "ticketId": ticket}},
     )
     assert refused["createCallingTask"]["errors"] == [{"field": "ticketId", "code": "NOT_FOUND"}]
+
+
+BY_PRIORITY = """
+query($after: String, $direction: OrderDirection!) {
+  tickets(first: 3, after: $after, orderBy: {field: PRIORITY, direction: $direction}) {
+    edges { cursor node { id subject priority } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+RANK = {"LOW": 0, "NORMAL": 1, "HIGH": 2, "URGENT": 3}
+
+
+async def every_page(api: Api, direction: str) -> list[dict[str, Any]]:
+    """All the tickets, three at a time, by priority."""
+    found: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = await api.graphql(BY_PRIORITY, {"after": after, "direction": direction})
+        edges = page["tickets"]["edges"]
+        found += [edge["node"] for edge in edges]
+        if not page["tickets"]["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["tickets"]["pageInfo"]["endCursor"]
+
+
+async def test_tickets_page_by_priority_urgent_first_with_none_lost_or_repeated(api: Api) -> None:
+    priorities = ["LOW", "URGENT", "NORMAL", "HIGH", "URGENT", "LOW", "NORMAL", "URGENT", "HIGH"]
+    opened = [
+        await open_ticket(api, subject=f"Ticket {n}", priority=priority)
+        for n, priority in enumerate(priorities * 2)
+    ]
+    # Half of them opened at the same moment: the id breaks those ties.
+    same = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    tied = [_uuid(t["id"]) for t in opened[::2]]
+    await tickets.Ticket.filter(id__in=tied).update(created_at=same)
+    # A changed priority moves the ticket in the order.
+    moved = opened[0]
+    changed = await api.graphql(
+        "mutation($input: UpdateTicketInput!) { updateTicket(input: $input) { errors { code } } }",
+        {"input": {"id": moved["id"], "priority": "URGENT"}},
+    )
+    assert changed["updateTicket"]["errors"] == []
+
+    rows = {t.id: t for t in await tickets.Ticket.filter(id__in=[_uuid(t["id"]) for t in opened])}
+    expected = sorted(rows.values(), key=lambda t: (t.priority_rank, t.created_at, t.id))
+    assert [t.priority_rank for t in expected] == sorted(
+        RANK[p] for p in [*priorities[1:], "URGENT", *priorities]
+    )
+    urgent_first = await every_page(api, "DESC")
+    assert [_uuid(t["id"]) for t in urgent_first] == [t.id for t in reversed(expected)]
+    assert [t["priority"] for t in urgent_first][:7] == ["URGENT"] * 7
+    assert urgent_first[-1]["priority"] == "LOW"
+    low_first = await every_page(api, "ASC")
+    assert [_uuid(t["id"]) for t in low_first] == [t.id for t in expected]
+
+    # A cursor of another ordering is refused, not misread.
+    newest = await api.graphql("{ tickets(first: 1) { pageInfo { endCursor } } }")
+    refused = await api.post(
+        {
+            "query": BY_PRIORITY,
+            "variables": {
+                "after": newest["tickets"]["pageInfo"]["endCursor"],
+                "direction": "DESC",
+            },
+        }
+    )
+    assert refused.json()["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
