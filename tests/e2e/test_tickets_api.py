@@ -17,7 +17,7 @@ from db.events import Event
 from db.messages import Message
 from domain import tickets
 from domain.roles import Role
-from tests.e2e.colleagues import colleague
+from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import Api
 from tests.e2e.test_meetings_api import a_contact, at, propose
 from tests.e2e.test_messages_api import delivered
@@ -367,3 +367,64 @@ async def test_tickets_page_by_priority_urgent_first_with_none_lost_or_repeated(
         }
     )
     assert refused.json()["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+
+
+READ_ONE = "query($id: ID!) { ticket(id: $id) { subject } node(id: $id) { id } }"
+
+
+async def test_a_sales_person_reads_but_does_not_work_the_tickets_of_the_customers_they_own(
+    api: Api,
+) -> None:
+    rep, rep_id = await colleague(api, Role.SALES_PERSON)
+    other_rep, other_id = await colleague(api, Role.SALES_PERSON)
+    owner = {"ownerId": str(relay.GlobalID("User", str(rep_id)))}
+    theirs = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Rep's Co", **owner}
+    )
+    others = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Someone Else's Co"}
+    )
+    mine = await open_ticket(api, subject="Invoice is wrong", customerId=theirs)
+    not_mine = await open_ticket(api, subject="Printer jammed", customerId=others)
+    queue = await open_ticket(api, subject="No customer named")
+    assert mine["assignee"] is None  # in the queue: nobody handed it to the rep
+
+    seen = (await rep.graphql(LIST))["tickets"]["edges"]
+    assert [e["node"]["subject"] for e in seen] == ["Invoice is wrong"]
+    one = await rep.graphql(READ_ONE, {"id": mine["id"]})
+    assert (one["ticket"]["subject"], one["node"]["id"]) == ("Invoice is wrong", mine["id"])
+    for hidden in (not_mine, queue):
+        assert await rep.graphql(READ_ONE, {"id": hidden["id"]}) == {"ticket": None, "node": None}
+    # The customer's timeline shows the rep its ticket.
+    timeline = (await rep.graphql(TIMELINE, {"id": theirs}))["timeline"]["edges"]
+    assert {"kind": "TICKET", "ticket": {"subject": "Invoice is wrong"}} in [
+        e["node"] for e in timeline
+    ]
+    # Reading is all: the rep may not work it (FORBIDDEN, not NOT_FOUND: they see it).
+    assert (await send(rep, mine["id"], "START"))["errors"][0]["code"] == "FORBIDDEN"
+    update = await rep.graphql(
+        "mutation($input: UpdateTicketInput!) { updateTicket(input: $input) { errors { code } } }",
+        {"input": {"id": mine["id"], "priority": "URGENT"}},
+    )
+    assert update["updateTicket"]["errors"] == [{"code": "FORBIDDEN"}]
+    reply = (await rep.graphql(REPLY, {"id": mine["id"], "body": "On it"}))["replyToTicket"]
+    assert reply["errors"][0]["code"] == "FORBIDDEN"
+    note = (await rep.graphql(NOTE, {"id": mine["id"], "body": "Hm"}))["addNote"]
+    assert note["errors"][0]["code"] == "FORBIDDEN"
+    # Another sales person, and another agency, see nothing of it.
+    assert (await other_rep.graphql(LIST))["tickets"]["edges"] == []
+    assert await other_rep.graphql(READ_ONE, {"id": mine["id"]}) == {"ticket": None, "node": None}
+    bolt = await other_agency_admin(api)
+    assert await bolt.graphql(READ_ONE, {"id": mine["id"]}) == {"ticket": None, "node": None}
+    assert (await bolt.graphql(LIST))["tickets"]["edges"] == []
+    # Handed to another owner, the customer's tickets go with it.
+    handed = await api.graphql(
+        "mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) { "
+        "errors { code } } }",
+        {"input": {"id": theirs, "ownerId": str(relay.GlobalID("User", str(other_id)))}},
+    )
+    assert handed["updateCustomer"]["errors"] == []
+    assert (await rep.graphql(LIST))["tickets"]["edges"] == []
+    now_theirs = (await other_rep.graphql(LIST))["tickets"]["edges"]
+    assert [e["node"]["subject"] for e in now_theirs] == ["Invoice is wrong"]
+    assert await rep.graphql(READ_ONE, {"id": mine["id"]}) == {"ticket": None, "node": None}
