@@ -448,7 +448,7 @@ def sla_timer_rows(db: str, t: SlaTimersResult) -> list[tuple[str, ...]]:
             f"worker memory, {t.tickets:,} tickets' SLA clocks running",
             db,
             f"{t.worker_running_mib} MiB ({t.kib_per_ticket} KiB a ticket), peak "
-            f"{t.worker_peak_mib} MiB",
+            f"{t.worker_peak_mib} MiB; CPU {t.worker_cpu_ms_per_ticket} ms a ticket",
             f"idle {t.worker_idle_mib} MiB",
             "reported",
             "",

@@ -3,7 +3,8 @@ internal notes (the notes service, on the ticket) and public replies.
 
 A ticket is read and changed under the TICKETS row scope, which follows its assignee
 (`domain.roles`): support and admins work the agency's whole queue, a sales head reads every
-ticket and works their team's, a sales person only the ones handed to them.
+ticket and works their team's, a sales person only the ones handed to them (and reads those
+of the customers they own, `domain.policies.rows`).
 
 A public reply is a message to the ticket's contact through the one sending path
 (`domain.messages`): transactional (a customer who unsubscribed from news still hears about

@@ -32,6 +32,8 @@ async def test_the_sla_timer_benchmark_warns_and_breaches_every_ticket_once(
     memory = (result.worker_idle_mib, result.worker_running_mib, result.worker_peak_mib)
     assert None not in memory
     assert result.kib_per_ticket is not None
+    assert result.worker_cpu_ms_per_ticket is not None
+    assert result.worker_cpu_ms_per_ticket > 0
 
     assert Options().sla_tickets == 10_000  # what `make bench` runs
     [worker, warnings, breaches] = sla_timer_rows("sqlite", result)
