@@ -132,6 +132,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         help="flow runs asleep at once on one worker, in the SQLite run (0 skips them)",
     )
     parser.add_argument(
+        "--sla-tickets",
+        type=int,
+        default=defaults.sla_tickets,
+        help="tickets whose SLA clocks run at once on one worker, in the SQLite run (0 skips them)",
+    )
+    parser.add_argument(
         "--subscribers",
         type=int,
         default=defaults.subscribers,
@@ -166,6 +172,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         keyset_sizes=tuple(args.keyset_sizes),
         keyset_repetitions=args.keyset_repetitions,
         sleeping_runs=args.sleeping_runs,
+        sla_tickets=args.sla_tickets,
         subscribers=args.subscribers,
         import_rows=args.import_rows,
         duplicate_contacts=args.duplicate_contacts,

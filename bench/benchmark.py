@@ -1,7 +1,7 @@
 """One benchmark run on one database: migrate, load, check both queries agree, time them
 in-process, measure requests per second over loopback, then concurrent writes with the worker
 running, then a broadcast into an SMTP sink, then public campaign sign-ups; and the service desk's
-queue page among 10,000 tickets."""
+queue page among 10,000 tickets, and 10,000 tickets' SLA clocks on one worker."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from bench.keyset_scale import SIZES, KeysetScaleResult, keyset_scale_benchmark
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
+from bench.sla_timers import SLA_TICKETS, SlaTimersResult, sla_timers_benchmark
 from bench.sleeping_flows import SLEEPING_RUNS, SleepingFlowsResult, sleeping_flows_benchmark
 from bench.subscriber_load import SUBSCRIBERS, SubscriberResult, subscriber_benchmark
 from bench.ticket_load import TICKETS, TicketListResult, ticket_list_benchmark
@@ -62,6 +63,9 @@ class Options:
     # SQLite only (the flows figure is the worker's and Temporal's, measured once): flow runs
     # asleep at once on one worker (0 skips it).
     sleeping_runs: int = SLEEPING_RUNS
+    # SQLite only, like the sleeping flows: tickets whose SLA clocks run at once on one worker,
+    # opened through the ticket service (0 skips it).
+    sla_tickets: int = SLA_TICKETS
     # Live subscribers on one API process (and on two, on PostgreSQL) (0 skips them).
     subscribers: int = SUBSCRIBERS
     import_rows: int = IMPORT_ROWS  # rows of each file (CSV, XLSX); 0 skips the import benchmark
@@ -94,6 +98,7 @@ class DatabaseResult:
     subscribers: list[SubscriberResult]
     tickets: TicketListResult | None = None
     duplicates: DuplicateResult | None = None
+    sla_timers: SlaTimersResult | None = None
 
 
 def first_difference(graphql: list[Row], sql: list[Row]) -> str:
@@ -203,6 +208,11 @@ async def benchmark_database(
         if backend == "sqlite" and options.sleeping_runs
         else None
     )
+    sla_timers = (
+        await sla_timers_benchmark(workdir, options.sla_tickets)
+        if backend == "sqlite" and options.sla_tickets
+        else None
+    )
     imported = (
         await import_benchmark(database_url, workdir, options.import_rows)
         if options.import_rows
@@ -238,4 +248,5 @@ async def benchmark_database(
         subscribers=subscribers,
         imports=imported,
         duplicates=duplicates,
+        sla_timers=sla_timers,
     )

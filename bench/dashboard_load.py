@@ -189,6 +189,7 @@ async def seed(contacts: int, deals: int, tickets: int) -> dict[str, Actor]:
             "assignee_id": _pick(owners, PEOPLE, 11),
             "status": _pick(_array(["new", "open", "pending", "resolved", "closed"], "text"), 5),
             "priority": _pick(_array(["low", "normal", "high", "urgent"], "text"), 4, 3),
+            "priority_rank": _pick("ARRAY[0, 1, 2, 3]", 4, 3),  # the priority's, as `save` keeps it
             "created_at": MOMENT,
             "updated_at": MOMENT,
             "first_response_at": f"{MOMENT} + (i % 48) * interval '1 hour'",

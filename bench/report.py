@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.benchmark import DatabaseResult, Options
 from bench.concurrent_load import LoadResult
+from bench.sla_timers import SlaTimersResult
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -424,6 +425,8 @@ def goals_table(results: Sequence[DatabaseResult]) -> str:
                     _met(f.completed == f.sampled),
                 ),
             ]
+        if (t := r.sla_timers) is not None:
+            rows += sla_timer_rows(db, t)
         rows += [
             (
                 f"{s.subscribers:,} subscribers, {s.api_workers} process(es): delivery p50 / p99",
@@ -436,3 +439,36 @@ def goals_table(results: Sequence[DatabaseResult]) -> str:
             for s in r.subscribers
         ]
     return _aligned(rows)
+
+
+def sla_timer_rows(db: str, t: SlaTimersResult) -> list[tuple[str, ...]]:
+    """The SLA timer benchmark's lines of the goals table (SQLite's run only)."""
+    return [
+        (
+            f"worker memory, {t.tickets:,} tickets' SLA clocks running",
+            db,
+            f"{t.worker_running_mib} MiB ({t.kib_per_ticket} KiB a ticket), peak "
+            f"{t.worker_peak_mib} MiB; CPU {t.worker_cpu_ms_per_ticket} ms a ticket",
+            f"idle {t.worker_idle_mib} MiB",
+            "reported",
+            "",
+        ),
+        (
+            f"SLA warning lateness p50 / p99, {t.warnings.count:,} warnings "
+            f"(at {t.warning_share:.0%} of {t.target_seconds:.0f} s)",
+            db,
+            f"{t.warnings.p50_ms:.0f} / {t.warnings.p99_ms:.0f} ms",
+            "",
+            "reported",
+            "",
+        ),
+        (
+            f"SLA breach lateness p50 / p99, {t.breaches.count:,} breaches "
+            f"({t.tickets:,} opened in {t.open_seconds:.0f} s)",
+            db,
+            f"{t.breaches.p50_ms:.0f} / {t.breaches.p99_ms:.0f} ms",
+            "",
+            "reported",
+            "",
+        ),
+    ]

@@ -9,8 +9,9 @@ list's and not the loading's. An admin then asks the API, in-process, for the ne
 computes from the row by `domain.business_time`. Before timing, the page must be exactly the
 tickets the hand SQL finds; anything else is a `BenchmarkError`.
 
-There is no ordering by priority in the API (a ticket list is filtered by priority and
-ordered by time): "by priority" here is the filter a support queue view uses.
+"By priority" here is the filter a support queue view uses (one priority, newest first); the
+list ordered by priority (`orderBy: {field: PRIORITY}`) is tested in
+`tests/e2e/test_tickets_api.py`, not timed here.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ async def _load(agency_id: UUID, count: int, seed: int = 14) -> tuple[int, list[
             resolution_target=chosen.resolution,
             sla_paused_since=created + timedelta(minutes=5) if status == "pending" else None,
         )
+        ticket.refresh_priority_rank()  # what `save` does, which bulk inserts skip
         rows.append(ticket)
         if priority == "urgent" and status in OPEN:
             open_urgent.append((created, str(ticket.id)))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from db.search import Searchable
+
+# A priority's place in the queue, most pressing last: what `priority_rank` holds.
+PRIORITY_RANKS = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 
 
 class Ticket(Searchable):
@@ -29,6 +34,8 @@ class Ticket(Searchable):
     description = fields.TextField(default="")
     channel = fields.CharField(max_length=10, default="api")
     priority = fields.CharField(max_length=10, default="normal", db_index=True)
+    # The priority as a number that sorts (urgent 3 to low 0), rewritten by `save`.
+    priority_rank = fields.SmallIntField(default=1, db_default=1)
     category = fields.CharField(max_length=50, default="")
     assignee_id = fields.UUIDField(null=True, db_index=True)
     team_id = fields.UUIDField(null=True, db_index=True)
@@ -63,7 +70,29 @@ class Ticket(Searchable):
 
     class Meta:
         table = "ticket"
-        indexes = (("agency_id", "created_at", "id"),)
+        indexes = (
+            ("agency_id", "created_at", "id"),
+            ("agency_id", "priority_rank", "created_at", "id"),
+        )
+
+    def refresh_priority_rank(self) -> None:
+        """Recompute the rank from the priority (bulk inserts, which skip `save`)."""
+        self.priority_rank = PRIORITY_RANKS.get(self.priority, 1)
+
+    async def save(
+        self,
+        using_db: BaseDBAsyncClient | None = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        """Keep the rank with the priority, as the search column is kept with its fields."""
+        named = None if update_fields is None else list(update_fields)
+        if named is None or "priority" in named:
+            self.refresh_priority_rank()
+            if named is not None:
+                named.append("priority_rank")
+        await super().save(using_db, named, force_create, force_update)
 
 
 class TicketPortalReply(Model):

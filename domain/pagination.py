@@ -30,8 +30,15 @@ class PageErrorCode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Ordering:
+    """Sort by `field`, then by the `then` fields (same direction), then by id."""
+
     field: str
     descending: bool = False
+    then: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.field, *self.then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,27 +49,37 @@ class Page(Generic[M]):
     has_previous_page: bool
 
 
-def encode_cursor(value: Any, pk: UUID | int) -> str:
+def _encoded(value: Any) -> Any:
     if isinstance(value, datetime):
-        value = {"dt": value.isoformat()}
-    elif isinstance(value, date):  # a calendar date (e.g. a deal's expected close date)
-        value = {"d": value.isoformat()}
-    elif isinstance(value, UUID):
-        value = str(value)
+        return {"dt": value.isoformat()}
+    if isinstance(value, date):  # a calendar date (e.g. a deal's expected close date)
+        return {"d": value.isoformat()}
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return (
+            date.fromisoformat(value["d"]) if "d" in value else datetime.fromisoformat(value["dt"])
+        )
+    return value
+
+
+def encode_cursor(value: Any, pk: UUID | int) -> str:
+    """A cursor of one sort value, or of a list of them (an ordering with `then` fields)."""
+    value = [_encoded(v) for v in value] if isinstance(value, list) else _encoded(value)
     raw = json.dumps([value, str(pk) if isinstance(pk, UUID) else pk], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[Any, UUID | int]:
-    """The sort value and primary key (a UUID, or an integer for append-only tables)."""
+    """The sort value (a list of them for a compound ordering) and primary key (a UUID, or an
+    integer for append-only tables)."""
     try:
         value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if isinstance(value, dict):
-            value = (
-                date.fromisoformat(value["d"])
-                if "d" in value
-                else datetime.fromisoformat(value["dt"])
-            )
+        value = [_decoded(v) for v in value] if isinstance(value, list) else _decoded(value)
         if isinstance(pk, bool) or not isinstance(pk, int | str):
             raise TypeError(pk)
         return value, pk if isinstance(pk, int) else UUID(pk)
@@ -84,24 +101,42 @@ def check_page_size(first: int) -> None:
 async def keyset_page(
     query: QuerySet[M], ordering: Ordering, first: int, after: str | None
 ) -> Page[M]:
-    """One page of `query` ordered by (ordering.field, id), starting after `after`."""
+    """One page of `query` ordered by (the ordering's fields, id), starting after `after`."""
     check_page_size(first)
-    field, desc = ordering.field, ordering.descending
+    fields, desc = ordering.fields, ordering.descending
     if after is not None:
         value, pk = decode_cursor(after)
-        beyond = "lt" if desc else "gt"
-        query = query.filter(
-            Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": pk})
-        )
+        compound = isinstance(value, list)
+        values = value if compound else [value]
+        if compound != bool(ordering.then) or len(values) != len(fields):
+            raise DomainError(
+                PageErrorCode.INVALID_CURSOR, "The cursor is not one of this ordering.", "after"
+            )
+        query = query.filter(_beyond([*zip(fields, values, strict=True), ("id", pk)], desc))
     sign = "-" if desc else ""
-    rows = await query.order_by(f"{sign}{field}", f"{sign}id").limit(first + 1)
+    rows = await query.order_by(*(f"{sign}{f}" for f in fields), f"{sign}id").limit(first + 1)
     items = rows[:first]
+
+    def sort_value(row: M) -> Any:
+        return [getattr(row, f) for f in fields] if ordering.then else getattr(row, ordering.field)
+
     return Page(
         items=items,
-        cursors=[encode_cursor(getattr(r, field), r.pk) for r in items],
+        cursors=[encode_cursor(sort_value(r), r.pk) for r in items],
         has_next_page=len(rows) > first,
         has_previous_page=after is not None,
     )
+
+
+def _beyond(keys: list[tuple[str, Any]], descending: bool) -> Q:
+    """Rows after the cursor's keys in a (k1, k2, ..., id) ordering: k1 beyond, or k1 equal
+    and k2 beyond, and so on (portable where row-value comparisons are not)."""
+    beyond = "lt" if descending else "gt"
+    found = Q(**{f"{keys[0][0]}__{beyond}": keys[0][1]})
+    for n in range(1, len(keys)):
+        name, value = keys[n]
+        found |= Q(**dict(keys[:n]), **{f"{name}__{beyond}": value})
+    return found
 
 
 async def nullable_keyset_page(

@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
+from db.customers import Customer
 from domain.actors import Actor, ApiScope
 from domain.errors import DomainError
 from domain.roles import Access, Resource, RowScope, row_scope
@@ -66,7 +67,19 @@ def rows(actor: Actor, resource: Resource, access: Access, owner_field: str = "o
         if granted is RowScope.TEAM
         else {owner_field: actor.user_id}
     )
+    if resource is Resource.TICKETS and access is Access.READ and actor.user_id is not None:
+        return in_agency & (Q(**narrowed) | _owned_customers_tickets(actor))
     return in_agency & Q(**narrowed)
+
+
+def _owned_customers_tickets(actor: Actor) -> Q:
+    """A person who reads only some tickets (a sales person) also reads, not works, the
+    tickets of the customers they own: the relationship manager follows their customers'
+    requests."""
+    owned = Customer.filter(
+        agency_id=actor.agency_id, owner_id=actor.user_id, deleted_at__isnull=True
+    ).values("id")
+    return Q(customer_id__in=Subquery(owned))
 
 
 def may_own(actor: Actor, resource: Resource, owner_id: UUID | None) -> bool:

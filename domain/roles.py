@@ -111,8 +111,9 @@ ROW_SCOPES: dict[Role, dict[Resource, dict[Access, RowScope]]] = {
         Resource.TEMPLATES: {Access.READ: RowScope.AGENCY},
         Resource.EMAIL_ACCOUNTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.CAMPAIGNS: {Access.READ: RowScope.AGENCY, Access.WRITE: RowScope.OWN},
-        # A sales person sees and works only the tickets handed to them (a question about an
-        # offer, say); the queue is support's.
+        # A sales person works only the tickets handed to them (a question about an offer,
+        # say); the queue is support's. They also read, not work, the tickets of the customers
+        # they own (`domain.policies.rows`).
         Resource.TICKETS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},
         Resource.KNOWLEDGE_BASE: {Access.READ: RowScope.AGENCY},
         Resource.IMPORTS: {Access.READ: RowScope.OWN, Access.WRITE: RowScope.OWN},

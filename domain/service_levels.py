@@ -269,7 +269,8 @@ def targets_for(policy: SlaPolicy, priority: str, rating: str) -> Targets:
     if chosen is None:
         return Targets(None, None)
 
-    def seconds(minutes: int | None) -> int | None:
-        return minutes * 60 if minutes else None
+    def seconds(minutes: float | None) -> int | None:
+        # Whole minutes from the API; the SLA benchmark's policy row has fractions of one.
+        return round(minutes * 60) if minutes else None
 
     return Targets(seconds(chosen["first_response_minutes"]), seconds(chosen["resolution_minutes"]))

@@ -3,7 +3,8 @@ internal notes (the notes service, on the ticket) and public replies.
 
 A ticket is read and changed under the TICKETS row scope, which follows its assignee
 (`domain.roles`): support and admins work the agency's whole queue, a sales head reads every
-ticket and works their team's, a sales person only the ones handed to them.
+ticket and works their team's, a sales person only the ones handed to them (and reads those
+of the customers they own, `domain.policies.rows`).
 
 A public reply is a message to the ticket's contact through the one sending path
 (`domain.messages`): transactional (a customer who unsubscribed from news still hears about
@@ -160,9 +161,17 @@ class Reply(BaseModel):
 class TicketOrderField(StrEnum):
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
+    PRIORITY = "priority_rank"
 
 
 NEWEST_FIRST = Ordering(TicketOrderField.CREATED_AT, descending=True)
+
+
+def ticket_ordering(field: TicketOrderField, descending: bool) -> Ordering:
+    """By priority (descending: urgent, high, normal, low), the tickets of one priority by
+    creation in the same direction; every ordering ends with the id."""
+    then = (TicketOrderField.CREATED_AT.value,) if field is TicketOrderField.PRIORITY else ()
+    return Ordering(field.value, descending, then)
 
 
 def snapshot(ticket: Ticket) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from domain.lifecycles import allowed_events
 from domain.lifecycles.ticket import TicketLifecycle
 from domain.meetings import Meeting
 from domain.messages import Message
-from domain.pagination import Ordering
 from domain.tickets import Ticket, TicketErrorCode, TicketOrderField, TicketPortalReply
 from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.errors import Outcome, answer, attempt, found_or_none
@@ -54,7 +53,7 @@ async def tickets_page(
 
     async def load() -> Any:
         criteria = _fields(given(where)) if where is not None else None
-        ordering = Ordering(TicketOrderField(order_field), descending)
+        ordering = tickets.ticket_ordering(TicketOrderField(order_field), descending)
         return await tickets.list_tickets(actor, first, after, criteria, ordering)
 
     return connection(await answer(load()))

@@ -72,7 +72,12 @@ described_enum(
     TicketOrderField,
     "TicketOrderField",
     "What tickets can be sorted by.",
-    {"CREATED_AT": "When it was opened.", "UPDATED_AT": "When it last changed."},
+    {
+        "CREATED_AT": "When it was opened.",
+        "UPDATED_AT": "When it last changed.",
+        "PRIORITY": "Its priority (DESC: urgent, high, normal, low), then when it was opened "
+        "in the same direction.",
+    },
 )
 described_enum(
     TicketChannel,

@@ -206,6 +206,15 @@ class World:
         )
         return gid("Ticket", ticket.id)
 
+    async def ticket_of_north_customer(self) -> str:
+        """A ticket of customer_north (a customer sales_north owns), in the queue (nobody's):
+        sales_north reads it as the customer's owner, and may not work it."""
+        ticket = await tickets.create_ticket(
+            self.system,
+            {"subject": "Invoice wrong", "customer_id": _uuid(self.ids["customer_north"])},
+        )
+        return gid("Ticket", ticket.id)
+
     async def pipeline_of_agency_a(self) -> pipelines.Pipeline:
         name = f"Pipeline {uuid.uuid4().hex[:6]}"
         return await pipelines.create_pipeline(self.system, {"name": name})
@@ -599,6 +608,21 @@ async def public_article(world: World, caller: str) -> dict[str, Any]:
 
 async def fresh_ticket(world: World, caller: str) -> dict[str, Any]:
     return {"id": await world.ticket_of_sales_north()}
+
+
+async def ticket_of_north_customer(world: World, caller: str) -> dict[str, Any]:
+    if "ticket_customer_north" not in world.ids:
+        world.ids["ticket_customer_north"] = await world.ticket_of_north_customer()
+    return {"id": world.ids["ticket_customer_north"]}
+
+
+async def made_ticket_of_north_customer(world: World, caller: str) -> dict[str, Any]:
+    await ticket_of_north_customer(world, caller)
+    return {}
+
+
+async def fresh_ticket_of_north_customer(world: World, caller: str) -> dict[str, Any]:
+    return {"id": await world.ticket_of_north_customer()}
 
 
 async def lead_north(world: World, caller: str) -> dict[str, Any]:
@@ -2230,6 +2254,52 @@ def outcome(body: dict[str, Any], field_name: str, target: str | None) -> str:
     return "ok" if target in json.dumps(value) else "hidden"
 
 
+# The same fields again on another kind of row: a ticket of customer_north (owned by
+# sales_north) that nobody is assigned. Its customer's owner reads it and may not work it;
+# the other sales person never sees it, nor does agency B. (field name, case) by case name.
+CUSTOMER_TICKET_CASES: dict[str, tuple[str, Case]] = {
+    "ticket of sales_north's customer": (
+        "ticket",
+        Case("query($id: ID!) { ticket(id: $id) { id } }", TICKET_READ, ticket_of_north_customer),
+    ),
+    "tickets, one of sales_north's customer": (
+        "tickets",
+        Case(
+            "{ tickets(first: 100) { edges { node { id } } } }",
+            TICKET_READ,
+            made_ticket_of_north_customer,
+            target=lambda w: w.ids["ticket_customer_north"],
+        ),
+    ),
+    "transitionTicket of sales_north's customer": (
+        "transitionTicket",
+        Case(
+            CASES["transitionTicket"].document,
+            {
+                **TICKET_WRITE,
+                "head_north": "forbidden",  # reads the agency's, works their team's
+                "sales_north": "forbidden",
+            },
+            fresh_ticket_of_north_customer,
+        ),
+    ),
+    "replyToTicket of sales_north's customer": (
+        "replyToTicket",
+        Case(
+            CASES["replyToTicket"].document,
+            {
+                **TICKET_WRITE,
+                "head_north": "forbidden",
+                "sales_north": "forbidden",
+                # Those who may work it get as far as the missing contact address.
+                **dict.fromkeys(("admin", "support", "api_read_write"), "payload error NO_ADDRESS"),
+            },
+            fresh_ticket_of_north_customer,
+        ),
+    ),
+}
+
+
 def test_every_root_field_has_an_access_case() -> None:
     missing = sorted(set(root_fields()) - set(CASES))
     assert not missing, f"root fields without an access case (add them to CASES): {missing}"
@@ -2249,11 +2319,24 @@ async def test_each_caller_gets_exactly_the_access_of_its_role(
     """Agency B never reaches agency A's rows; each role of A gets what its role allows."""
     # The `api` fixture already bootstrapped agency A; this world re-uses it.
     world = await build_world(api, settings.unsubscribe_links())
-    case = CASES[field_name]
-    target = case.target(world) if case.target else None
+    await check_case(world, field_name, CASES[field_name])
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOMER_TICKET_CASES))
+async def test_a_sales_person_reads_but_does_not_work_their_customers_tickets(
+    api: Api, settings: Settings, name: str
+) -> None:
+    world = await build_world(api, settings.unsubscribe_links())
+    field_name, case = CUSTOMER_TICKET_CASES[name]
+    await check_case(world, field_name, case)
+
+
+async def check_case(world: World, field_name: str, case: Case) -> None:
+    """Every caller calls the field; each outcome must be the one the case expects."""
     actual: dict[str, str] = {}
     for caller in CALLERS:
         variables = await case.variables(world, caller)
+        target = case.target(world) if case.target else None
         if field_name in subscription_fields():
             actual[caller] = await subscription_outcome(
                 world.callers[caller], case.document, variables, field_name, target

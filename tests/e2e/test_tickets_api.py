@@ -17,7 +17,7 @@ from db.events import Event
 from db.messages import Message
 from domain import tickets
 from domain.roles import Role
-from tests.e2e.colleagues import colleague
+from tests.e2e.colleagues import colleague, other_agency_admin
 from tests.e2e.conftest import Api
 from tests.e2e.test_meetings_api import a_contact, at, propose
 from tests.e2e.test_messages_api import delivered
@@ -300,3 +300,131 @@ async def test_calls_and_meetings_linked_to_a_ticket_show_on_it_for_those_who_ma
         {"input": {"subject": "Sneak", "contactId": contact, "ticketId": ticket}},
     )
     assert refused["createCallingTask"]["errors"] == [{"field": "ticketId", "code": "NOT_FOUND"}]
+
+
+BY_PRIORITY = """
+query($after: String, $direction: OrderDirection!) {
+  tickets(first: 3, after: $after, orderBy: {field: PRIORITY, direction: $direction}) {
+    edges { cursor node { id subject priority } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+RANK = {"LOW": 0, "NORMAL": 1, "HIGH": 2, "URGENT": 3}
+
+
+async def every_page(api: Api, direction: str) -> list[dict[str, Any]]:
+    """All the tickets, three at a time, by priority."""
+    found: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = await api.graphql(BY_PRIORITY, {"after": after, "direction": direction})
+        edges = page["tickets"]["edges"]
+        found += [edge["node"] for edge in edges]
+        if not page["tickets"]["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["tickets"]["pageInfo"]["endCursor"]
+
+
+async def test_tickets_page_by_priority_urgent_first_with_none_lost_or_repeated(api: Api) -> None:
+    priorities = ["LOW", "URGENT", "NORMAL", "HIGH", "URGENT", "LOW", "NORMAL", "URGENT", "HIGH"]
+    opened = [
+        await open_ticket(api, subject=f"Ticket {n}", priority=priority)
+        for n, priority in enumerate(priorities * 2)
+    ]
+    # Half of them opened at the same moment: the id breaks those ties.
+    same = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    tied = [_uuid(t["id"]) for t in opened[::2]]
+    await tickets.Ticket.filter(id__in=tied).update(created_at=same)
+    # A changed priority moves the ticket in the order.
+    moved = opened[0]
+    changed = await api.graphql(
+        "mutation($input: UpdateTicketInput!) { updateTicket(input: $input) { errors { code } } }",
+        {"input": {"id": moved["id"], "priority": "URGENT"}},
+    )
+    assert changed["updateTicket"]["errors"] == []
+
+    rows = {t.id: t for t in await tickets.Ticket.filter(id__in=[_uuid(t["id"]) for t in opened])}
+    expected = sorted(rows.values(), key=lambda t: (t.priority_rank, t.created_at, t.id))
+    assert [t.priority_rank for t in expected] == sorted(
+        RANK[p] for p in [*priorities[1:], "URGENT", *priorities]
+    )
+    urgent_first = await every_page(api, "DESC")
+    assert [_uuid(t["id"]) for t in urgent_first] == [t.id for t in reversed(expected)]
+    assert [t["priority"] for t in urgent_first][:7] == ["URGENT"] * 7
+    assert urgent_first[-1]["priority"] == "LOW"
+    low_first = await every_page(api, "ASC")
+    assert [_uuid(t["id"]) for t in low_first] == [t.id for t in expected]
+
+    # A cursor of another ordering is refused, not misread.
+    newest = await api.graphql("{ tickets(first: 1) { pageInfo { endCursor } } }")
+    refused = await api.post(
+        {
+            "query": BY_PRIORITY,
+            "variables": {
+                "after": newest["tickets"]["pageInfo"]["endCursor"],
+                "direction": "DESC",
+            },
+        }
+    )
+    assert refused.json()["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+
+
+READ_ONE = "query($id: ID!) { ticket(id: $id) { subject } node(id: $id) { id } }"
+
+
+async def test_a_sales_person_reads_but_does_not_work_the_tickets_of_the_customers_they_own(
+    api: Api,
+) -> None:
+    rep, rep_id = await colleague(api, Role.SALES_PERSON)
+    other_rep, other_id = await colleague(api, Role.SALES_PERSON)
+    owner = {"ownerId": str(relay.GlobalID("User", str(rep_id)))}
+    theirs = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Rep's Co", **owner}
+    )
+    others = await api.created(
+        "CreateCustomerInput", "createCustomer", "customer", {"name": "Someone Else's Co"}
+    )
+    mine = await open_ticket(api, subject="Invoice is wrong", customerId=theirs)
+    not_mine = await open_ticket(api, subject="Printer jammed", customerId=others)
+    queue = await open_ticket(api, subject="No customer named")
+    assert mine["assignee"] is None  # in the queue: nobody handed it to the rep
+
+    seen = (await rep.graphql(LIST))["tickets"]["edges"]
+    assert [e["node"]["subject"] for e in seen] == ["Invoice is wrong"]
+    one = await rep.graphql(READ_ONE, {"id": mine["id"]})
+    assert (one["ticket"]["subject"], one["node"]["id"]) == ("Invoice is wrong", mine["id"])
+    for hidden in (not_mine, queue):
+        assert await rep.graphql(READ_ONE, {"id": hidden["id"]}) == {"ticket": None, "node": None}
+    # The customer's timeline shows the rep its ticket.
+    timeline = (await rep.graphql(TIMELINE, {"id": theirs}))["timeline"]["edges"]
+    assert {"kind": "TICKET", "ticket": {"subject": "Invoice is wrong"}} in [
+        e["node"] for e in timeline
+    ]
+    # Reading is all: the rep may not work it (FORBIDDEN, not NOT_FOUND: they see it).
+    assert (await send(rep, mine["id"], "START"))["errors"][0]["code"] == "FORBIDDEN"
+    update = await rep.graphql(
+        "mutation($input: UpdateTicketInput!) { updateTicket(input: $input) { errors { code } } }",
+        {"input": {"id": mine["id"], "priority": "URGENT"}},
+    )
+    assert update["updateTicket"]["errors"] == [{"code": "FORBIDDEN"}]
+    reply = (await rep.graphql(REPLY, {"id": mine["id"], "body": "On it"}))["replyToTicket"]
+    assert reply["errors"][0]["code"] == "FORBIDDEN"
+    note = (await rep.graphql(NOTE, {"id": mine["id"], "body": "Hm"}))["addNote"]
+    assert note["errors"][0]["code"] == "FORBIDDEN"
+    # Another sales person, and another agency, see nothing of it.
+    assert (await other_rep.graphql(LIST))["tickets"]["edges"] == []
+    assert await other_rep.graphql(READ_ONE, {"id": mine["id"]}) == {"ticket": None, "node": None}
+    bolt = await other_agency_admin(api)
+    assert await bolt.graphql(READ_ONE, {"id": mine["id"]}) == {"ticket": None, "node": None}
+    assert (await bolt.graphql(LIST))["tickets"]["edges"] == []
+    # Handed to another owner, the customer's tickets go with it.
+    handed = await api.graphql(
+        "mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) { "
+        "errors { code } } }",
+        {"input": {"id": theirs, "ownerId": str(relay.GlobalID("User", str(other_id)))}},
+    )
+    assert handed["updateCustomer"]["errors"] == []
+    assert (await rep.graphql(LIST))["tickets"]["edges"] == []
+    now_theirs = (await other_rep.graphql(LIST))["tickets"]["edges"]
+    assert [e["node"]["subject"] for e in now_theirs] == ["Invoice is wrong"]
+    assert await rep.graphql(READ_ONE, {"id": mine["id"]}) == {"ticket": None, "node": None}

@@ -40,3 +40,9 @@ def test_foreign_cursors_are_refused(cursor: str) -> None:
 def test_cursor_round_trips_its_sort_value_and_id(value: object) -> None:
     pk = uuid4()
     assert decode_cursor(encode_cursor(value, pk)) == (value, pk)
+
+
+def test_a_compound_cursor_round_trips_each_sort_value() -> None:
+    pk = uuid4()
+    values = [3, datetime(2026, 11, 23, 12, 30, tzinfo=UTC)]
+    assert decode_cursor(encode_cursor(values, pk)) == (values, pk)
