@@ -200,7 +200,7 @@ async def seed(contacts: int, deals: int, tickets: int) -> dict[str, Actor]:
             "rated_at": f"CASE WHEN i % 5 = 0 THEN {MOMENT} + interval '2 days' END",
         },
     )
-    # The dashboards read the summary tables the triggers of migration 0038 filled in.
+    # The dashboards read the summary tables the triggers of migration 0040 filled in.
     await connection.execute_script(
         "ANALYZE contact; ANALYZE deal; ANALYZE ticket; ANALYZE contact_day_count; "
         "ANALYZE deal_day_count; ANALYZE ticket_day_count"

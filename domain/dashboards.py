@@ -328,8 +328,10 @@ async def _scope(
     resource: Resource = Resource.SALES_RECORDS,
 ) -> Q:
     """The viewer's rows narrowed to the filter's team and owner (records or summary rows:
-    a summary keyed by owner answers an own or team scope as the records would)."""
-    narrowed = rows(actor, resource, Access.READ, owner_field)
+    a summary keyed by owner answers an own or team scope as the records would). A sales
+    person's dashboard counts the tickets assigned to them, not their customers' tickets
+    that they may also read: the ticket summary is keyed by assignee."""
+    narrowed = rows(actor, resource, Access.READ, owner_field, by_owner_only=True)
     if period.team_id is not None:
         members = await unit_members(actor.agency_id, period.team_id)
         team: dict[str, Any] = {f"{owner_field}__in": list(members)}

@@ -56,8 +56,19 @@ def require(actor: Actor, resource: Resource, access: Access) -> RowScope:
     return granted
 
 
-def rows(actor: Actor, resource: Resource, access: Access, owner_field: str = "owner_id") -> Q:
-    """The filter of rows the actor may access: always the agency, narrowed by row scope."""
+def rows(
+    actor: Actor,
+    resource: Resource,
+    access: Access,
+    owner_field: str = "owner_id",
+    *,
+    by_owner_only: bool = False,
+) -> Q:
+    """The filter of rows the actor may access: always the agency, narrowed by row scope.
+
+    `by_owner_only` leaves out what is read through another record (a sales person's
+    customers' tickets): for summary rows keyed by owner alone, which cannot tell them apart.
+    """
     granted = require(actor, resource, access)
     in_agency = Q(agency_id=actor.agency_id)
     if granted is RowScope.AGENCY:
@@ -67,7 +78,12 @@ def rows(actor: Actor, resource: Resource, access: Access, owner_field: str = "o
         if granted is RowScope.TEAM
         else {owner_field: actor.user_id}
     )
-    if resource is Resource.TICKETS and access is Access.READ and actor.user_id is not None:
+    if (
+        resource is Resource.TICKETS
+        and access is Access.READ
+        and actor.user_id is not None
+        and not by_owner_only
+    ):
         return in_agency & (Q(**narrowed) | _owned_customers_tickets(actor))
     return in_agency & Q(**narrowed)
 

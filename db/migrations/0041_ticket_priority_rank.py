@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('crm', '0036_record_imports'), ('crm', '0037_duplicates')]
+    dependencies = [('crm', '0040_dashboard_counts')]
 
     initial = False
 
