@@ -431,7 +431,8 @@ def goals_table(results: Sequence[DatabaseResult]) -> str:
             (
                 f"{s.subscribers:,} subscribers, {s.api_workers} process(es): delivery p50 / p99",
                 db,
-                f"{s.p50_ms:.0f} / {s.p99_ms:.0f} ms ({s.kib_per_subscriber} KiB each)",
+                f"{s.p50_ms:.0f} / {s.p99_ms:.0f} ms ({s.kib_per_subscriber} KiB each, "
+                f"server CPU {s.server_cpu_us_per_delivery} us a delivery)",
                 "",
                 f"p99 < {s.goal_p99_ms:.0f} ms",
                 _met(s.p99_ms < s.goal_p99_ms),

@@ -4,12 +4,16 @@ Strawberry sends no pings on this protocol. A client that vanished without closi
 lid, a dropped mobile link) would otherwise keep its subscriptions, and their queues, until
 TCP gave up. The protocol's `ping`/`pong` messages also travel through proxies that do not
 pass websocket control frames.
+
+Also here: `encode_message`, which writes a `next` message around an event's data encoded
+once for all the subscriptions it goes to (`schema.events.RenderedData`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -18,10 +22,35 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import PongMessage
 
 from resolvers.context import RequestContext
+from schema.events import RenderedData
 
 KEEP_ALIVE_TIMEOUT = 4499  # a private close code: "no pong in time"
 DEFAULT_PING_SECONDS = 15.0
 DEFAULT_PONG_TIMEOUT_SECONDS = 10.0
+
+
+# One encoder: `json.dumps` with separators builds a new one on every call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def encode_message(message: object) -> str:
+    """A message as Strawberry encodes it (compact JSON); a `next` message's shared data is
+    spliced in as it was encoded once, the rest of the message encoded here."""
+    payload = message.get("payload") if isinstance(message, dict) else None
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), RenderedData):
+        return _compact(message)
+    assert isinstance(message, dict)
+    fields = []
+    for key, value in message.items():
+        if key == "payload":
+            inner = ",".join(
+                f"{_compact(k)}:{v.json if isinstance(v, RenderedData) else _compact(v)}"
+                for k, v in payload.items()
+            )
+            fields.append(f"{_compact(key)}:{{{inner}}}")
+        else:
+            fields.append(f"{_compact(key)}:{_compact(value)}")
+    return "{" + ",".join(fields) + "}"
 
 
 class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):

@@ -5,6 +5,12 @@ The cursor is an opaque string over the event id. A subscription joins the live 
 the id where its live queue starts, and the live part skips ids already passed. Every event
 then goes through `domain.event_visibility` with the subscriber's actor, re-read from the
 database every `reauth_seconds` while events flow, so revoked keys and ended sessions stop.
+
+Live events reach every subscriber of the agency at once, so both checks are shared: a
+viewer's visibility of a live batch is decided once for all subscriptions of the same viewer
+(the same agency, user or key, roles, team and scopes: everything the decision reads), and
+one session's or key's re-check serves all subscriptions made with it. Each subscription
+still gets only what its own viewer may see, and a check at most `reauth_seconds` old.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -25,7 +31,7 @@ from domain.auth import current_actor
 from domain.errors import DomainError, input_errors
 from domain.event_types import EventTypePattern, event_type_filter, event_type_matches
 from domain.event_visibility import RECORD_TYPES, record_types_seen_by, visible_events
-from domain.live_events import LiveEvents, SubscriberTooSlow
+from domain.live_events import EventSubscriber, LiveEvents, SharedWork, SubscriberTooSlow
 
 BATCH_SIZE = 100
 DEFAULT_REAUTH_SECONDS = 30.0
@@ -144,24 +150,47 @@ def plan_event_stream(
     )
 
 
-class _Access:
-    """The subscriber's actor, re-read from the database now and then while events flow."""
+def viewer_of(actor: Actor) -> Actor:
+    """The actor without what differs between two connections of one viewer (the request, the
+    session): two subscriptions see the same events exactly when their viewers are equal."""
+    return replace(actor, request_id="", session_id=None, portal_session_id=None)
 
-    def __init__(self, actor: Actor, every_seconds: float) -> None:
+
+class _Access:
+    """The subscriber's actor, re-read from the database now and then while events flow; the
+    re-read is shared with the other subscriptions of the same session or key."""
+
+    def __init__(self, actor: Actor, every_seconds: float, checks: SharedWork) -> None:
         self.actor = actor
+        self.viewer = viewer_of(actor)
         self._every = every_seconds
+        self._checks = checks
         self._checked = time.monotonic()
 
     async def current(self) -> Actor:
         if time.monotonic() - self._checked >= self._every:
-            refreshed = await current_actor(self.actor)
+            # The same check for every connection of this session or key (request id aside).
+            session = replace(self.actor, request_id="")
+            refreshed = await self._checks.answer(
+                session, lambda: current_actor(session), max_age=self._every
+            )
             if refreshed is None:
                 raise DomainError(
                     EventStreamErrorCode.UNAUTHENTICATED,
                     "The session has ended or the API key was revoked; sign in again.",
                 )
-            self.actor, self._checked = refreshed, time.monotonic()
+            self.actor = replace(refreshed, request_id=self.actor.request_id)
+            self.viewer, self._checked = viewer_of(self.actor), time.monotonic()
         return self.actor
+
+
+async def _visible_live(
+    access: _Access, subscriber: EventSubscriber, events: Sequence[Event]
+) -> list[Event]:
+    """The live events the subscriber's viewer may see, decided once per viewer and batch."""
+    actor = await access.current()
+    key = (access.viewer, tuple(event.id for event in events))
+    return await subscriber.batch_work.answer(key, lambda: visible_events(actor, events))
 
 
 async def follow_events(plan: EventStreamPlan, live: LiveEvents) -> AsyncGenerator[Event, None]:
@@ -170,7 +199,7 @@ async def follow_events(plan: EventStreamPlan, live: LiveEvents) -> AsyncGenerat
     Raises DomainError(SUBSCRIBER_TOO_SLOW) with `details["cursor"]` when the subscriber's
     queue overflowed; resuming `after` that cursor misses nothing.
     """
-    access = _Access(plan.actor, plan.reauth_seconds)
+    access = _Access(plan.actor, plan.reauth_seconds, live.access_checks)
     subscriber = await live.subscribe(plan.actor.agency_id, plan.accepts)
     position = subscriber.start if plan.after is None else plan.after
     try:
@@ -187,7 +216,7 @@ async def follow_events(plan: EventStreamPlan, live: LiveEvents) -> AsyncGenerat
             fresh = [event for event in await subscriber.take(BATCH_SIZE) if event.id > position]
             if not fresh:
                 continue
-            for event in await visible_events(await access.current(), fresh):
+            for event in await _visible_live(access, subscriber, fresh):
                 yield event
             position = fresh[-1].id
     except SubscriberTooSlow as exc:

@@ -8,6 +8,10 @@ reader's position at the moment it joined (`EventSubscriber.start`), which is wh
 subscription read its backlog from the table up to exactly that id and then switch to its
 queue with no gap and no duplicate. A subscriber whose queue is full is dropped (its queue
 freed) and told so when it next asks: a client that cannot keep up must resume with a cursor.
+
+A batch reaches every subscriber at about the same moment, and many of them ask the same
+question of it (may this viewer see these events?) or of the database (is this session still
+valid?): `SharedWork` answers each such question once, for all who ask it at once.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 from db.events import Event
@@ -27,6 +32,8 @@ from domain.metrics import EVENT_FAN_OUT_LAG
 log = logging.getLogger("crm.events")
 
 MAX_READ_BACKOFF_SECONDS = 30.0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,70 @@ class LiveEventsConfig:
     reauth_seconds: float = 30.0  # how often a subscription re-checks its session or key
 
 
+class SharedWork:
+    """Answers computed once for everyone who asks the same question while the answer is
+    fresh: the first asker computes it, the others take it, or wait for it.
+
+    A key must name everything the answer depends on. An answer older than the `max_age`
+    given is computed afresh; a failed one is not kept (each asker waiting for it gets the
+    failure; later ones try again). Old answers are dropped as new ones are stored, so the
+    memory is bounded by the questions asked within `max_age`.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[Hashable, tuple[float, asyncio.Future[Any]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    async def answer(
+        self, key: Hashable, work: Callable[[], Awaitable[T]], max_age: float = float("inf")
+    ) -> T:
+        while True:
+            now = time.monotonic()
+            found = self._answers.get(key)
+            if found is None or now - found[0] > max_age:
+                return await self._compute(key, work, now, max_age)
+            pending: asyncio.Future[T] = found[1]
+            if pending.done():  # the usual case: answered by the first asker, in its turn
+                return pending.result()
+            try:
+                # Shielded: this asker going away must not cancel the answer others await.
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if not pending.cancelled() or (current is not None and current.cancelling()):
+                    raise
+                # The asker computing it went away before it was done: ask again.
+
+    async def _compute(
+        self, key: Hashable, work: Callable[[], Awaitable[T]], now: float, max_age: float
+    ) -> T:
+        self._forget_older_than(now - max_age)
+        pending: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._answers[key] = (now, pending)
+        try:
+            result = await work()
+        except BaseException as problem:
+            if self._answers.get(key, (now, None))[1] is pending:
+                del self._answers[key]
+            if isinstance(problem, asyncio.CancelledError):
+                pending.cancel()
+            else:
+                pending.set_exception(problem)
+                pending.exception()  # retrieved: the askers waiting get it, if any
+            raise
+        pending.set_result(result)
+        return result
+
+    def _forget_older_than(self, moment: float) -> None:
+        if len(self._answers) < 64:  # a few stale answers are cheaper than scanning
+            return
+        for key, (at, _) in list(self._answers.items()):
+            if at < moment:
+                del self._answers[key]
+
+
 class SubscriberTooSlow(Exception):
     """The subscriber's queue overflowed: it was dropped and must resume from its cursor."""
 
@@ -45,10 +116,16 @@ class EventSubscriber:
     """One subscription's bounded queue of its agency's new events (those it `accepts`)."""
 
     def __init__(
-        self, agency_id: UUID, start: int, capacity: int, accepts: Callable[[Event], bool]
+        self,
+        agency_id: UUID,
+        start: int,
+        capacity: int,
+        accepts: Callable[[Event], bool],
+        feed: AgencyFeed | None = None,
     ) -> None:
         self.agency_id = agency_id
         self.start = start
+        self._feed = feed
         self.overflowed = False
         self._capacity = capacity
         self._accepts = accepts
@@ -79,6 +156,12 @@ class EventSubscriber:
             raise SubscriberTooSlow
         return [self._queue.popleft() for _ in range(min(limit, len(self._queue)))]
 
+    @property
+    def batch_work(self) -> SharedWork:
+        """Work shared with the other subscribers of the feed's latest batch (a fresh
+        `SharedWork` per batch, so no answer outlives the batch it was asked about)."""
+        return self._feed.batch_work if self._feed is not None else SharedWork()
+
 
 class AgencyFeed:
     """Reads one agency's committed events in id order and offers them to its subscribers."""
@@ -91,6 +174,7 @@ class AgencyFeed:
         self.ready = asyncio.Event()
         self._wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.batch_work = SharedWork()
 
     def wake(self) -> None:
         self._wake.set()
@@ -122,6 +206,7 @@ class AgencyFeed:
             # No await from here to the end of the loop body: a subscriber joins either before
             # (and is offered these rows) or after (and starts at the new position).
             self.position = rows[-1].id
+            self.batch_work = SharedWork()
             EVENT_FAN_OUT_LAG.observe(max(0.0, time.time() - rows[0].occurred_at.timestamp()))
             for subscriber in list(self.subscribers):
                 if not subscriber.offer(rows):
@@ -151,6 +236,8 @@ class LiveEvents:
     def __init__(self, config: LiveEventsConfig | None = None) -> None:
         self.config = config or LiveEventsConfig()
         self._feeds: dict[UUID, AgencyFeed] = {}
+        # Re-checks of subscribers' sessions and keys, shared by the subscriptions of one.
+        self.access_checks = SharedWork()
 
     def wake(self, agency_id: UUID, _event_id: int = 0) -> None:
         feed = self._feeds.get(agency_id)
@@ -188,7 +275,9 @@ class LiveEvents:
             raise
         if self._feeds.get(agency_id) is not feed:  # closed while we waited: start afresh
             return await self.subscribe(agency_id, accepts)
-        subscriber = EventSubscriber(agency_id, feed.position, self.config.queue_size, accepts)
+        subscriber = EventSubscriber(
+            agency_id, feed.position, self.config.queue_size, accepts, feed
+        )
         feed.subscribers.add(subscriber)
         return subscriber
 

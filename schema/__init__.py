@@ -41,7 +41,7 @@ from schema.deals import DealMutation, DealQuery
 from schema.documents import DocumentMutation
 from schema.duplicates import DuplicateMutation, DuplicateQuery
 from schema.email_accounts import EmailAccountMutation, EmailAccountQuery
-from schema.events import EventSubscription
+from schema.events import EventSubscription, SharedEventExecution
 from schema.extensions import (
     MaskUnexpectedErrors,
     OperationLog,
@@ -247,7 +247,12 @@ def _converted() -> CrmSchema:
     the schema object on each request, so each gets a shallow copy with its own.
     """
     converted = CrmSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, types=ENTRY_TYPES
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=ENTRY_TYPES,
+        # Live events: a document executed once per event, for every subscription that has it.
+        execution_context_class=SharedEventExecution,
     )
     guard_root_fields(converted._schema, PUBLIC_FIELDS | PORTAL_PUBLIC_FIELDS, PORTAL_FIELDS)
     return converted

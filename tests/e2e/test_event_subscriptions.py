@@ -173,6 +173,44 @@ async def test_a_sales_person_sees_only_events_of_contacts_they_own(api: Api) ->
     assert (deleted["type"], deleted["nodeId"]) == ("contact.deleted", mine)
 
 
+async def test_subscribers_of_one_document_share_its_result_but_each_sees_only_its_own(
+    api: Api,
+) -> None:
+    """Two admins' and two of a Sales Person's subscriptions, all with the same document: the
+    event both may see is executed once for all four (`schema.events`), and the one only
+    the admins may see never reaches the Sales Person's."""
+    admin = Actor.system((await Event.all().first()).agency_id, "test")  # type: ignore[union-attr]
+    people = {}
+    for name in ("seller", "other"):
+        user = await users.create_user(
+            admin,
+            {
+                "email": f"{name}@acme.example.com",
+                "name": name,
+                "password": PASSWORD,
+                "roles": [Role.SALES_PERSON],
+            },
+        )
+        people[name] = str(relay.GlobalID("User", str(user.id)))
+    seller = await api.sign_in("seller@acme.example.com", PASSWORD)
+    after = {"after": await head_cursor()}
+    async with (
+        following(api, api.token, after) as admin_1,
+        following(api, api.token, after) as admin_2,
+        following(api, seller.token, after) as seller_1,
+        following(api, seller.token, after) as seller_2,
+    ):
+        theirs = await create_contact(api, "Theirs", people["other"])
+        mine = await create_contact(api, "Mine", people["seller"])
+        admins = [[await next_event(ws) for _ in range(2)] for ws in (admin_1, admin_2)]
+        sellers = [await next_event(ws) for ws in (seller_1, seller_2)]
+    for seen in admins:
+        assert [e["nodeId"] for e in seen] == [theirs, mine]
+    assert [e["nodeId"] for e in sellers] == [mine, mine]
+    assert admins[0] == admins[1]
+    assert sellers[0] == sellers[1] == admins[0][1]
+
+
 async def test_an_anonymous_subscription_is_refused(api: Api) -> None:
     async with following(api, None, {"after": event_cursor(0)}) as ws:
         assert await refusal(ws) == "UNAUTHENTICATED"

@@ -1,6 +1,7 @@
 """Following the event log on real databases: the switch from backlog to live misses nothing and
 repeats nothing, ids commit in order, rolled-back changes never show, a lost LISTEN connection
-is reopened, and records about other records are seen only by who sees those."""
+is reopened, records about other records are seen only by who sees those, and a revoked key
+ends its subscriptions."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
+from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -18,10 +20,16 @@ from crm.event_fan_out import event_fan_out
 from db.event_signals import LISTENER_APPLICATION_NAME, postgres_connect_arguments
 from db.events import Event
 from db.flow_runs import FlowRun
-from domain import contacts, users
-from domain.actors import Actor
+from domain import api_keys, contacts, users
+from domain.actors import Actor, ApiScope
 from domain.agencies import bootstrap_agency
-from domain.event_subscriptions import event_cursor, follow_events, plan_event_stream
+from domain.errors import DomainError
+from domain.event_subscriptions import (
+    EventStreamErrorCode,
+    event_cursor,
+    follow_events,
+    plan_event_stream,
+)
 from domain.event_visibility import visible_events
 from domain.events import append_event
 from domain.live_events import LiveEvents, LiveEventsConfig
@@ -273,3 +281,53 @@ async def test_a_subscription_dropped_before_its_feed_is_ready_leaves_no_feed_be
     assert len(feeds_of(admin.agency_id)) == 1
     live.unsubscribe(subscriber)
     assert await feeds_left(admin.agency_id) == []
+
+
+async def test_a_revoked_key_ends_every_subscription_made_with_it_after_one_shared_check(
+    db: OpenDatabase, admin: Actor
+) -> None:
+    """Three subscriptions of one API key re-check it with one query between them, and all
+    three end once it is revoked (`reauth_seconds` short, so the test need not wait 30 s)."""
+    made = await api_keys.create_api_key(
+        admin, "follower", [ApiScope.READ, ApiScope.SUBSCRIBE], None
+    )
+    key = Actor(
+        agency_id=admin.agency_id,
+        id=f"api_key:{made.api_key.id}",
+        api_scopes=frozenset({ApiScope.READ, ApiScope.SUBSCRIBE}),
+    )
+    reauth = 0.2
+    async with live_events(db) as live, contextlib.AsyncExitStack() as stack:
+        start = event_cursor(await head())
+        streams = [
+            await stack.enter_async_context(
+                aclosing(
+                    follow_events(
+                        plan_event_stream(
+                            replace(key, request_id=f"connection {n}"),
+                            start,
+                            {"record_types": ["contact"]},
+                            reauth,
+                        ),
+                        live,
+                    )
+                )
+            )
+            for n in range(3)
+        ]
+        waiting = [asyncio.create_task(anext(stream)) for stream in streams]  # they start
+        await asyncio.sleep(reauth * 1.5)  # each subscription's check is now due
+        created = await contacts.create_contact(admin, {"first_name": "Checked"})
+        async with asyncio.timeout(WAIT):
+            received = await asyncio.gather(*waiting)
+        assert [event.aggregate_id for event in received] == [str(created.id)] * 3
+        assert len(live.access_checks) == 1, "one check of the key served all three"
+
+        await api_keys.revoke_api_key(admin, made.api_key.id)
+        await asyncio.sleep(reauth * 1.5)
+        await contacts.create_contact(admin, {"first_name": "Unseen"})
+        for stream in streams:
+            with pytest.raises(DomainError) as ended:
+                async with asyncio.timeout(WAIT):
+                    await anext(stream)
+            assert ended.value.code == EventStreamErrorCode.UNAUTHENTICATED
