@@ -30,6 +30,7 @@ from domain.errors import DomainError
 from domain.pagination import (
     Ordering,
     Page,
+    PageErrorCode,
     decode_cursor,
     encode_cursor,
     keyset_page,
@@ -211,7 +212,12 @@ async def _sort_key_page(
     kind = custom.type
     if after is not None:
         value, pk = decode_cursor(after)
-        after = encode_cursor(sort_key(kind, value), pk)
+        try:
+            after = encode_cursor(sort_key(kind, value), pk)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            raise DomainError(
+                PageErrorCode.INVALID_CURSOR, "The cursor is not one this API gave out.", "after"
+            ) from exc
     page = await nullable_keyset_page(query, Ordering(column, descending), first, after)
     cursors = [
         encode_cursor(natural_value(kind, getattr(item, column)), item.pk) for item in page.items

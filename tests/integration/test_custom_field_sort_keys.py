@@ -20,6 +20,7 @@ from domain.custom_field_queries import CustomFieldOrdering
 from domain.custom_field_sort_keys import FillProgress, fill_every_field, indexed_column
 from domain.custom_fields import define_custom_field, update_custom_field
 from domain.errors import DomainError, DomainErrors
+from domain.pagination import encode_cursor
 from domain.roles import Role
 from tests.fixtures.databases import OpenDatabase
 
@@ -144,6 +145,10 @@ async def test_paging_by_a_sortable_field_loses_and_repeats_no_contact(db: OpenD
     stored = await Contact.get(id=some)
     assert stored.sort_number_2 == date.fromisoformat(str(made[some][1])).toordinal()
     assert stored.sort_number_3 == (1.0 if made[some][2] else 0.0)
+    forged = encode_cursor("not a date", some)  # cursors come from clients
+    with pytest.raises(DomainError) as refused:
+        await contacts.list_contacts(actor, PAGE, forged, None, CustomFieldOrdering("renewal"))
+    assert refused.value.code == "INVALID_CURSOR"
 
 
 async def test_sort_keys_follow_updates_merges_and_undo(db: OpenDatabase) -> None:
