@@ -5,7 +5,11 @@ values, whether the page reads the sort-key column or the value table."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -259,3 +263,35 @@ async def test_which_fields_can_be_sortable(db: OpenDatabase) -> None:
         await define(key="c", type="number", record_type="customer")
     assert codes(customer.value) == [("INVALID", "sortable")]
     assert not await CustomField.filter(key__in=["n3", "m", "c"]).exists()
+
+
+async def test_crm_sort_keys_fills_the_rest_and_prints_progress(
+    db: OpenDatabase, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    actor = await _admin()
+    fields = await _fields(actor, sortable=False)
+    made = await _contacts(actor)
+    monkeypatch.setattr(custom_field_sort_keys, "FILL_BATCH", 4)
+    await update_custom_field(actor, fields["score"].id, {"sortable": True})
+    environment = {**os.environ, "CRM_DATABASE_URL": db.url, "CRM_DATA_DIR": str(tmp_path)}
+    command = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crm",
+        "sort-keys",
+        "--batch",
+        "4",
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await command.communicate()
+    assert command.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert [line.split(": ", 1)[1] for line in lines[:-1]] == [
+        "8 record(s) filled, filling",
+        "11 record(s) filled, ready",
+    ]
+    assert lines[-1] == "1 field(s) ready"
+    assert indexed_column(await _field(fields["score"].id)) == "sort_number_1"
+    assert await _walk(actor, "score", True) == _expected(made, "score", True)
