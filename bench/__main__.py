@@ -126,6 +126,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
     )
     parser.add_argument("--keyset-repetitions", type=int, default=defaults.keyset_repetitions)
     parser.add_argument(
+        "--keyset-value-table-repetitions",
+        type=int,
+        default=defaults.keyset_value_table_repetitions,
+        help="the custom field's ordering before it is sortable, first size only (0 skips it)",
+    )
+    parser.add_argument(
         "--sleeping-runs",
         type=int,
         default=defaults.sleeping_runs,
@@ -171,6 +177,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, list[Backend]]:
         tickets=args.tickets,
         keyset_sizes=tuple(args.keyset_sizes),
         keyset_repetitions=args.keyset_repetitions,
+        keyset_value_table_repetitions=args.keyset_value_table_repetitions,
         sleeping_runs=args.sleeping_runs,
         sla_tickets=args.sla_tickets,
         subscribers=args.subscribers,

@@ -25,7 +25,12 @@ from bench.duplicate_load import DuplicateResult, duplicate_benchmark
 from bench.floor import FloorResult, floor_test
 from bench.import_load import ROWS as IMPORT_ROWS
 from bench.import_load import ImportLoadResult, import_benchmark
-from bench.keyset_scale import SIZES, KeysetScaleResult, keyset_scale_benchmark
+from bench.keyset_scale import (
+    SIZES,
+    VALUE_TABLE_REPETITIONS,
+    KeysetScaleResult,
+    keyset_scale_benchmark,
+)
 from bench.load import ADMIN_EMAIL, ADMIN_PASSWORD, load
 from bench.queries import PAGE_SIZE, Row, contacts_by_sql, rows_from_graphql
 from bench.sign_up_load import CLIENTS, SECONDS, SignUpLoadResult, sign_up_benchmark
@@ -60,6 +65,8 @@ class Options:
     # PostgreSQL only: the filtered keyset page at each size in turn (() skips it).
     keyset_sizes: tuple[int, ...] = SIZES
     keyset_repetitions: int = 200
+    # The custom field's ordering before it is sortable, at the first size (0 skips it).
+    keyset_value_table_repetitions: int = VALUE_TABLE_REPETITIONS
     # SQLite only (the flows figure is the worker's and Temporal's, measured once): flow runs
     # asleep at once on one worker (0 skips it).
     sleeping_runs: int = SLEEPING_RUNS
@@ -192,7 +199,12 @@ async def benchmark_database(
     )
     # Last: it grows the database by an agency of a million contacts.
     keyset = (
-        await keyset_scale_benchmark(database_url, options.keyset_sizes, options.keyset_repetitions)
+        await keyset_scale_benchmark(
+            database_url,
+            options.keyset_sizes,
+            options.keyset_repetitions,
+            options.keyset_value_table_repetitions,
+        )
         if backend == "postgres" and options.keyset_sizes
         else None
     )

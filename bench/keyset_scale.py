@@ -1,6 +1,11 @@
 """The contacts list at a million rows on PostgreSQL: a filtered keyset page (status, a tag and
 an owner), ordered by creation and by a custom field, timed at two sizes of one database.
 
+The custom field starts unsortable, so at the first size its ordering is timed as the value
+table serves it; then the admin marks it sortable (`update_custom_field`), the backfill fills
+its sort keys (`fill_every_field`, timed), and every size is timed reading the sort-key index.
+Rows seeded after the marking carry their sort key, as the write path would give them.
+
 The rows are written by the database itself (`generate_series` into a seed table, then one
 `INSERT ... SELECT` per table), not through the API or the ORM: a million contacts, their tag
 index and their custom field values load in about a minute instead of an hour. What is timed
@@ -33,6 +38,8 @@ from domain.actors import Actor
 from domain.agencies import bootstrap_agency
 from domain.contacts import NEWEST_FIRST, list_contacts
 from domain.custom_field_queries import CustomFieldOrdering
+from domain.custom_field_sort_keys import fill_every_field
+from domain.custom_fields import update_custom_field
 from domain.pagination import Ordering
 from domain.roles import Role
 
@@ -46,11 +53,12 @@ TAG_PERCENT = 30
 NO_SCORE_EVERY = 10
 SEED_BATCH = 250_000
 GOAL_P99_MS = 50.0
+VALUE_TABLE_REPETITIONS = 50  # the unsortable field's ordering, at the first size (0 skips it)
 
 
 @dataclass(frozen=True)
 class PageTiming:
-    ordering: str  # "created" or "custom field"
+    ordering: str  # "created", "custom field" (its sort key) or "custom field, value table"
     page: str  # "first" or "deep" (the page after 10 pages of cursors)
     contacts: int
     matching: int  # contacts the filter selects, of which the page shows 100
@@ -66,6 +74,12 @@ class KeysetScaleResult:
     timings: list[PageTiming]
     indexes_used: dict[str, list[str]]  # ordering -> index names in its plan at the last size
     plans: dict[str, str]  # ordering -> EXPLAIN (ANALYZE) text at the last size
+    # Before the field was sortable (first size only): outside the goal, for comparison.
+    value_table: list[PageTiming]
+    fill_seconds: float
+    index_definitions: dict[
+        str, str
+    ]  # index name in a plan -> its CREATE INDEX  # the backfill of the sort keys at the first size
     goal_p99_ms: float = GOAL_P99_MS
 
     def worst_p99_ms(self, contacts: int) -> float:
@@ -119,7 +133,7 @@ FROM generate_series($1::int, $2::int - 1) n;
 
 INSERT INTO contact (id, agency_id, first_name, last_name, emails, phones, company_name,
     job_title, street, city, region, postal_code, country, source, tags, owner_id, notes,
-    status, created_at, updated_at, deleted_at, search_text)
+    status, created_at, updated_at, deleted_at, search_text, {sort_column})
 SELECT s.id, $3, 'First' || n, 'Last' || n,
     jsonb_build_array('person' || n || '@scale.example.com'),
     '[]'::jsonb, 'Company ' || (n % 1000), '', '', '', '', '', '', '',
@@ -128,7 +142,8 @@ SELECT s.id, $3, 'First' || n, 'Last' || n,
     ($5::uuid[])[n % {owners} + 1], '', ($6::text[])[n % {statuses} + 1],
     $7::timestamptz + n * interval '1 second', $7::timestamptz + n * interval '1 second',
     CASE WHEN n % {deleted_every} = 0 THEN $7::timestamptz END,
-    lower('first' || n || E'\\nlast' || n || E'\\ncompany ' || (n % 1000))
+    lower('first' || n || E'\\nlast' || n || E'\\ncompany ' || (n % 1000)),
+    CASE WHEN $10 AND n % {no_score_every} <> 0 THEN abs(hashint4(n)) % 100000 END
 FROM seed s;
 
 INSERT INTO record_tag (id, agency_id, tag_id, record_type, record_id)
@@ -143,8 +158,11 @@ WHERE s.n % {no_score_every} <> 0;
 """
 
 
-async def _seed(url: str, agency: _Agency, start: int, stop: int, epoch: datetime) -> None:
-    """Contacts start..stop-1 with their tag index and scores, in batches of SEED_BATCH."""
+async def _seed(
+    url: str, agency: _Agency, start: int, stop: int, epoch: datetime, sortable: bool
+) -> None:
+    """Contacts start..stop-1 with their tag index and scores (and the scores' sort keys once
+    the field is sortable), in batches of SEED_BATCH."""
     statements = _SEED.format(
         tags=len(TAG_NAMES),
         tag_percent=TAG_PERCENT,
@@ -152,6 +170,7 @@ async def _seed(url: str, agency: _Agency, start: int, stop: int, epoch: datetim
         statuses=len(CONTACT_STATUSES),
         deleted_every=DELETED_EVERY,
         no_score_every=NO_SCORE_EVERY,
+        sort_column=SORT_COLUMN,
     ).split(";\n")
     connection = await asyncpg.connect(url)
     try:
@@ -167,6 +186,7 @@ async def _seed(url: str, agency: _Agency, start: int, stop: int, epoch: datetim
                 epoch,
                 agency.tag_ids,
                 agency.score_field_id,
+                sortable,
             ]
             async with connection.transaction():
                 for statement in filter(str.strip, statements):
@@ -200,9 +220,12 @@ class _StatementLog(logging.Handler):
             self.statements.append((args[0], values if isinstance(values, Sequence) else ()))
 
 
+# The column the score takes when marked: the agency's first number-like sortable field.
+SORT_COLUMN = "sort_number_1"
+BY_SCORE = CustomFieldOrdering(SCORE_KEY, descending=True)
 ORDERINGS: dict[str, Ordering | CustomFieldOrdering] = {
     "created": NEWEST_FIRST,
-    "custom field": CustomFieldOrdering(SCORE_KEY, descending=True),
+    "custom field": BY_SCORE,
 }
 
 
@@ -231,31 +254,41 @@ async def _matching(agency: _Agency) -> int:
     return int(row["n"])
 
 
-async def _time_pages(agency: _Agency, contacts: int, repetitions: int) -> list[PageTiming]:
+async def _time_pages(
+    agency: _Agency,
+    contacts: int,
+    repetitions: int,
+    orderings: dict[str, Ordering | CustomFieldOrdering] = ORDERINGS,
+) -> list[PageTiming]:
+    """Every ordering's first and deep page, timed in turn within each repetition, so the
+    shared machine's load changes weigh on them alike."""
     matching = await _matching(agency)
-    timings: list[PageTiming] = []
-    for name, ordering in ORDERINGS.items():
-        for page, after in (("first", None), ("deep", await _deep_cursor(agency, ordering))):
-            criteria = _criteria(agency)
-            for _ in range(3):  # warm the caches, as a page viewed before would be
-                await list_contacts(agency.actor, 100, after, criteria, ordering)
-            seconds: list[float] = []
-            for _ in range(repetitions):
-                started = time.perf_counter()
-                await list_contacts(agency.actor, 100, after, criteria, ordering)
-                seconds.append(time.perf_counter() - started)
-            timings.append(
-                PageTiming(
-                    ordering=name,
-                    page=page,
-                    contacts=contacts,
-                    matching=matching,
-                    samples=repetitions,
-                    median_ms=round(percentile(seconds, 50) * 1000, 2),
-                    p99_ms=round(percentile(seconds, 99) * 1000, 2),
-                )
-            )
-    return timings
+    criteria = _criteria(agency)
+    variants: list[tuple[str, str, Ordering | CustomFieldOrdering, str | None]] = []
+    for name, ordering in orderings.items():
+        variants.append((name, "first", ordering, None))
+        variants.append((name, "deep", ordering, await _deep_cursor(agency, ordering)))
+    for _name, _page, ordering, after in variants:
+        for _ in range(3):  # warm the caches, as a page viewed before would be
+            await list_contacts(agency.actor, 100, after, criteria, ordering)
+    seconds: list[list[float]] = [[] for _ in variants]
+    for _ in range(repetitions):
+        for taken, (_name, _page, ordering, after) in zip(seconds, variants, strict=True):
+            started = time.perf_counter()
+            await list_contacts(agency.actor, 100, after, criteria, ordering)
+            taken.append(time.perf_counter() - started)
+    return [
+        PageTiming(
+            ordering=name,
+            page=page,
+            contacts=contacts,
+            matching=matching,
+            samples=repetitions,
+            median_ms=round(percentile(taken, 50) * 1000, 2),
+            p99_ms=round(percentile(taken, 99) * 1000, 2),
+        )
+        for taken, (name, page, _ordering, _after) in zip(seconds, variants, strict=True)
+    ]
 
 
 async def _plans(agency: _Agency) -> dict[str, str]:
@@ -283,6 +316,14 @@ async def _plans(agency: _Agency) -> dict[str, str]:
     return plans
 
 
+async def _index_definitions(names: list[str]) -> dict[str, str]:
+    """What each index a plan names is on (its names are hashes)."""
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY($1::text[])", [names]
+    )
+    return {str(row["indexname"]): str(row["indexdef"]) for row in rows}
+
+
 def indexes_in(plan: str) -> list[str]:
     """Index names a plan scans (`Index Scan using x on ...`, `Index Only Scan using x`)."""
     found: list[str] = []
@@ -294,10 +335,23 @@ def indexes_in(plan: str) -> list[str]:
     return found
 
 
+async def _mark_sortable(agency: _Agency) -> float:
+    """The admin marks the score sortable; the backfill job fills every key. Its seconds."""
+    started = time.perf_counter()
+    field = await update_custom_field(agency.actor, agency.score_field_id, {"sortable": True})
+    assert field.sort_column == SORT_COLUMN, field.sort_column
+    await fill_every_field(lambda _field, _progress: None)
+    return round(time.perf_counter() - started, 1)
+
+
 async def keyset_scale_benchmark(
-    url: str, sizes: Sequence[int] = SIZES, repetitions: int = 200
+    url: str,
+    sizes: Sequence[int] = SIZES,
+    repetitions: int = 200,
+    value_table_repetitions: int = VALUE_TABLE_REPETITIONS,
 ) -> KeysetScaleResult:
-    """Load the first size, time; grow to the next size, time again; explain at the last.
+    """Load the first size, time the unsortable field's ordering, mark it sortable (timing
+    the backfill), time; grow to the next size, time again; explain at the last.
 
     The database may hold other agencies (the benchmark's own): every index here leads with
     the agency."""
@@ -305,21 +359,63 @@ async def keyset_scale_benchmark(
         await migrate(url)
     epoch = datetime.now(UTC) - timedelta(seconds=max(sizes) + 86_400)
     timings: list[PageTiming] = []
+    value_table: list[PageTiming] = []
     seed_seconds: list[float] = []
+    fill_seconds = 0.0
     async with database(url):
         agency = await _agency()
         loaded = 0
         for size in sizes:
             started = time.perf_counter()
-            await _seed(url, agency, loaded, size, epoch)
+            await _seed(url, agency, loaded, size, epoch, sortable=loaded > 0)
             seed_seconds.append(round(time.perf_counter() - started, 1))
+            if loaded == 0:
+                if value_table_repetitions:
+                    value_table = await _time_pages(
+                        agency,
+                        size,
+                        value_table_repetitions,
+                        {"custom field, value table": BY_SCORE},
+                    )
+                fill_seconds = await _mark_sortable(agency)
             loaded = size
             timings += await _time_pages(agency, size, repetitions)
         plans = await _plans(agency)
+        definitions = await _index_definitions(
+            [name for plan in plans.values() for name in indexes_in(plan)]
+        )
     return KeysetScaleResult(
         sizes=tuple(sizes),
         seed_seconds=seed_seconds,
         timings=timings,
         indexes_used={name: indexes_in(plan) for name, plan in plans.items()},
         plans=plans,
+        value_table=value_table,
+        fill_seconds=fill_seconds,
+        index_definitions=definitions,
     )
+
+
+def main() -> None:
+    """`python -m bench.keyset_scale [SIZE ...]`: this benchmark alone, on a throwaway
+    PostgreSQL server; prints the timings, the plans and the indexes they use, as JSON."""
+    import asyncio
+    import dataclasses
+    import json
+    import sys
+
+    from db.throwaway_postgres import throwaway_postgres
+
+    sizes = tuple(int(arg) for arg in sys.argv[1:]) or SIZES
+    with throwaway_postgres() as cluster:
+
+        async def run() -> KeysetScaleResult:
+            await cluster.execute('CREATE DATABASE "keyset"')
+            return await keyset_scale_benchmark(cluster.url("keyset"), sizes, repetitions=50)
+
+        result = asyncio.run(run())
+    sys.stdout.write(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

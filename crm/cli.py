@@ -306,6 +306,39 @@ def _add_documents_commands(commands: Any) -> None:
     purge.set_defaults(command_function=documents_purge, takes_arguments=True)
 
 
+def sort_keys(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Fill the sort keys of every custom field marked sortable and not ready yet."""
+    from db.connection import database
+    from domain.custom_field_sort_keys import fill_every_field
+
+    def report(field: Any, progress: Any) -> None:
+        state = "ready" if progress.done else "filling"
+        sys.stdout.write(
+            f"{field.record_type} field {field.key} (agency {field.agency_id}): "
+            f"{progress.filled} record(s) filled, {state}\n"
+        )
+
+    async def fill() -> int:
+        async with database(settings.database_url, settings.database_lock_wait):
+            ready = await fill_every_field(report, arguments.batch)
+        sys.stdout.write(f"{ready} field(s) ready\n")
+        return 0
+
+    return run_script(fill())
+
+
+def _add_sort_keys_command(commands: Any) -> None:
+    help_text = (
+        "fill the sort keys of custom fields marked sortable (marking fills the first batch; "
+        "this the rest, resumable), so lists ordered by them read an index"
+    )
+    parser = commands.add_parser("sort-keys", help=help_text, description=help_text)
+    parser.add_argument(
+        "--batch", type=_positive, default=5_000, help="records per transaction (default 5000)"
+    )
+    parser.set_defaults(command_function=sort_keys, takes_arguments=True)
+
+
 def import_file(settings: Settings, arguments: argparse.Namespace) -> int:
     """`crm import FILE --mapping M.json --agency SLUG`: the import, here, with a progress bar."""
     from crm.import_command import run_import
@@ -406,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_flows_commands(commands)
     _add_documents_commands(commands)
     _add_import_command(commands)
+    _add_sort_keys_command(commands)
     return parser
 
 

@@ -14,6 +14,10 @@ class CustomField(Model):
     The key is the field's name in the API, unique per agency and record type, and stays taken
     after the field is archived. choices lists the allowed values of choice and multi_choice
     fields. max_length bounds text values and min_value and max_value bound numbers.
+    sort_column names the record table's sort-key column a sortable field's values are copied
+    to (null: not sortable), sort_fill_after the last record id the backfill has reached,
+    sort_keys_filled how many records it has filled, and sort_ready_at when every record's key
+    was filled (from then on orderings by the field read the sort-key index).
     """
 
     id = fields.UUIDField(primary_key=True)
@@ -29,12 +33,20 @@ class CustomField(Model):
     max_value = fields.FloatField(null=True)
     position = fields.IntField(default=0)
     archived_at = fields.DatetimeField(null=True)
+    sort_column = fields.CharField(max_length=20, null=True)
+    sort_fill_after = fields.UUIDField(null=True)
+    sort_keys_filled = fields.IntField(default=0, db_default=0)
+    sort_ready_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "custom_field"
-        unique_together = (("agency_id", "record_type", "key"),)
+        # A sort-key column serves one field at a time (nulls, for unsortable fields, repeat).
+        unique_together = (
+            ("agency_id", "record_type", "key"),
+            ("agency_id", "record_type", "sort_column"),
+        )
 
 
 class CustomFieldValue(Model):

@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q, RawSQL
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -344,10 +344,7 @@ async def list_campaigns(
     if ordering.field == CampaignOrderField.STARTS_AT:
         # Campaigns without a period yet sort last, in either direction, and are not lost
         # between pages (a cursor's NULL compares to nothing).
-        missing = RawSQL("CASE WHEN starts_at IS NULL THEN 1 ELSE 0 END")
-        return await nullable_keyset_page(
-            query.annotate(no_start=missing), ordering, "no_start", first, after
-        )
+        return await nullable_keyset_page(query, ordering, first, after)
     return await keyset_page(query, ordering, first, after)
 
 

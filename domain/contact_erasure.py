@@ -55,6 +55,7 @@ from db.tickets import TicketPortalReply
 from domain import tags
 from domain.actors import Actor
 from domain.audit import record_audit
+from domain.custom_field_sort_keys import refresh_sort_keys
 from domain.events import append_event
 from domain.personal_data import (
     AGGREGATE,
@@ -175,6 +176,7 @@ async def erase_contact(actor: Actor, storage: Storage, contact_id: UUID) -> Con
         await _empty_what_is_theirs(actor, contact, conn)
         await _scan_agency_tables(contact.agency_id, identifiers, names, owned, conn)
         await _anonymise(actor, contact, conn)
+        await refresh_sort_keys(contact.agency_id, AGGREGATE, [contact.id], conn)  # values gone
         await record_audit(actor, AGGREGATE, str(contact.id), "erase", {}, {}, conn)
         await append_event(actor, ERASED_EVENT, AGGREGATE, str(contact.id), {}, conn)
     return contact

@@ -4,11 +4,14 @@ Both are plain SQL over `custom_field_value` (one typed, indexed column per type
 behave the same on SQLite and PostgreSQL: a condition is `id IN (SELECT record_id ...)`, an
 ordering is a correlated subquery on the record's value, with records without a value last
 in either direction and the id as tiebreak, paginated by keyset (see `domain.pagination`).
+An ordering by a sortable field whose sort keys are filled reads the record's own sort-key
+column instead, which an index hands over in order (`domain.custom_field_sort_keys`); its
+pages and cursors are the same.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date as Date  # CustomFieldOperand has a field named `date`
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -20,15 +23,23 @@ from tortoise.queryset import QuerySet
 
 from db.custom_fields import CustomFieldValue
 from domain.actors import Actor
+from domain.custom_field_sort_keys import indexed_column, natural_value, sort_key
 from domain.custom_field_values import CustomValueCode, column_of, typed_operand
 from domain.custom_fields import CHOICE_TYPES, CustomField, CustomFieldType, list_custom_fields
 from domain.errors import DomainError
-from domain.pagination import Ordering, Page, keyset_page, nullable_keyset_page
+from domain.pagination import (
+    Ordering,
+    Page,
+    PageErrorCode,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+    nullable_keyset_page,
+)
 
 M = TypeVar("M", bound=Model)
 
 SORT_VALUE = "custom_sort_value"
-SORT_MISSING = "custom_sort_missing"
 FILTER_PATH = "filter.custom_fields"
 
 
@@ -177,13 +188,38 @@ async def records_page(
         raise _invalid(
             "Records cannot be ordered by a multi-choice field.", "order_by.custom_field"
         )
-    value = _sort_sql(query.model._meta.db_table, custom)
+    column = indexed_column(custom)
+    if column is not None and column in query.model._meta.fields_map:
+        return await _sort_key_page(query, custom, column, ordering.descending, first, after)
     annotated = query.annotate(
-        **{
-            SORT_VALUE: RawSQL(value),
-            SORT_MISSING: RawSQL(f"CASE WHEN {value} IS NULL THEN 1 ELSE 0 END"),
-        }
+        **{SORT_VALUE: RawSQL(_sort_sql(query.model._meta.db_table, custom))}
     )
     return await nullable_keyset_page(
-        annotated, Ordering(SORT_VALUE, ordering.descending), SORT_MISSING, first, after
+        annotated, Ordering(SORT_VALUE, ordering.descending), first, after
     )
+
+
+async def _sort_key_page(
+    query: QuerySet[M],
+    custom: CustomField,
+    column: str,
+    descending: bool,
+    first: int,
+    after: str | None,
+) -> Page[M]:
+    """The page read from the record's sort-key column. Cursors carry the field's value, as
+    the value table's ordering does, so a cursor outlives the field's marking."""
+    kind = custom.type
+    if after is not None:
+        value, pk = decode_cursor(after)
+        try:
+            after = encode_cursor(sort_key(kind, value), pk)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            raise DomainError(
+                PageErrorCode.INVALID_CURSOR, "The cursor is not one this API gave out.", "after"
+            ) from exc
+    page = await nullable_keyset_page(query, Ordering(column, descending), first, after)
+    cursors = [
+        encode_cursor(natural_value(kind, getattr(item, column)), item.pk) for item in page.items
+    ]
+    return replace(page, cursors=cursors)

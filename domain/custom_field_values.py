@@ -22,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.custom_fields import CustomFieldValue
 from domain.actors import Actor
+from domain.custom_field_sort_keys import write_sort_keys
 from domain.custom_fields import (
     CHOICE_TYPES,
     MAX_TEXT_LENGTH,
@@ -209,8 +210,9 @@ class CustomValues:
         }
 
     async def write(self, actor: Actor, record_id: UUID, conn: BaseDBAsyncClient) -> dict[str, Any]:
-        """Replace the record's values of these fields, on the record's own transaction (so a
-        failed write leaves neither). Returns them as the audit's `after` (empty if none)."""
+        """Replace the record's values of these fields, and the sort keys of the sortable ones,
+        on the record's own transaction (so a failed write leaves neither). Call it after the
+        record's own save. Returns them as the audit's `after` (empty if none)."""
         if not self.rows:
             return {}
         await (
@@ -232,6 +234,15 @@ class CustomValues:
             ],
             using_db=conn,
         )
+        single_valued = {
+            field_id: (
+                custom.type,
+                rows[0][column_of(CustomFieldType(custom.type))] if rows else None,
+            )
+            for field_id, (custom, rows) in self.rows.items()
+            if custom.type != CustomFieldType.MULTI_CHOICE
+        }
+        await write_sort_keys(self.record_type, record_id, single_valued, conn)
         return {
             "custom_fields": {
                 custom.key: _as_json(custom, rows) for custom, rows in self.rows.values()

@@ -31,6 +31,12 @@ from db.custom_fields import CustomField as CustomField
 from db.custom_fields import CustomFieldValue
 from domain.actors import Actor
 from domain.audit import changed_fields, record_audit
+from domain.custom_field_sort_keys import (
+    SORT_FIELDS,
+    claim_column,
+    fill_batch,
+    release_column,
+)
 from domain.errors import DomainError, DomainErrors, input_errors
 from domain.events import append_event
 from domain.field_types import distinct, input_codes
@@ -107,6 +113,8 @@ class CustomFieldChanges(BaseModel):
     min_value: float | None = None
     max_value: float | None = None
     position: Position | None = None
+    # Lists may be ordered by it through an index (domain.custom_field_sort_keys).
+    sortable: bool = False
 
 
 class NewCustomField(CustomFieldChanges):
@@ -172,6 +180,7 @@ def snapshot(field: CustomField) -> dict[str, Any]:
         "max_value": field.max_value,
         "position": field.position,
         "archived": field.archived_at is not None,
+        "sortable": field.sort_column is not None,
     }
 
 
@@ -213,7 +222,9 @@ async def define_custom_field(actor: Actor, data: dict[str, Any]) -> CustomField
     """A new field, placed after the record type's last one unless a position is given."""
     _require_admin(actor)
     command = _parse(NewCustomField, data)
-    field = CustomField(agency_id=actor.agency_id, **command.model_dump(exclude={"position"}))
+    field = CustomField(
+        agency_id=actor.agency_id, **command.model_dump(exclude={"position", "sortable"})
+    )
     _check_limits(field)
     try:
         async with in_transaction() as conn:
@@ -235,13 +246,33 @@ async def define_custom_field(actor: Actor, data: dict[str, Any]) -> CustomField
             else:
                 last = await existing.order_by("-position").first()
                 field.position = last.position + 1 if last is not None else 0
+            if command.sortable:
+                await claim_column(field, conn)
             await field.save(using_db=conn)
+            if command.sortable:  # the column may hold a former field's keys: overwrite them
+                await fill_batch(field, conn)
             after = snapshot(field)
             await record_audit(actor, AGGREGATE, str(field.id), "define", {}, after, conn)
             await append_event(actor, "custom_field.defined", AGGREGATE, str(field.id), after, conn)
-    except IntegrityError as exc:  # the same key defined concurrently
+    except IntegrityError as exc:  # the same key (or sort-key column) taken concurrently
+        if command.sortable and not await _key_taken(actor, command):
+            raise _column_taken() from exc
         raise _duplicate(command.key) from exc
     return field
+
+
+async def _key_taken(actor: Actor, command: NewCustomField) -> bool:
+    return await CustomField.filter(
+        agency_id=actor.agency_id, record_type=command.record_type, key=command.key
+    ).exists()
+
+
+def _column_taken() -> DomainError:
+    return DomainError(
+        CustomFieldErrorCode.TOO_MANY,
+        "Another field took the last sort-key column at the same time; try again.",
+        "sortable",
+    )
 
 
 def _duplicate(key: str) -> DomainError:
@@ -260,29 +291,42 @@ async def _locked(actor: Actor, field_id: UUID, conn: BaseDBAsyncClient) -> Cust
 
 
 async def update_custom_field(actor: Actor, field_id: UUID, data: dict[str, Any]) -> CustomField:
-    """Change the label, choices, limits, required flag or position of a live field.
+    """Change the label, choices, limits, required flag, position or sortability of a live
+    field.
 
     A choice some record holds cannot be removed (CHOICE_IN_USE); tighter limits apply to
-    values written from now on, not to the ones already stored.
+    values written from now on, not to the ones already stored. Marking a field sortable
+    fills the first batch of its records' sort keys here; `crm sort-keys` fills the rest.
     """
     _require_admin(actor)
     changes = _parse(CustomFieldChanges, {"label": "-", **data}).model_dump(include=set(data))
-    async with in_transaction() as conn:
-        field = await _locked(actor, field_id, conn)
-        if field.archived_at is not None:
-            raise DomainError(
-                CustomFieldErrorCode.ARCHIVED, "An archived field cannot be changed.", "id"
-            )
-        before = snapshot(field)
-        removed = set(field.choices) - set(changes.get("choices", field.choices))
-        field.update_from_dict(changes)
-        _check_limits(field)
-        if removed:
-            await _check_choices_unused(field, removed, conn)
-        await field.save(using_db=conn)
-        old, new = changed_fields(before, snapshot(field))
-        if new:
-            await record_updated(actor, AGGREGATE, str(field.id), old, new, conn)
+    sortable = changes.pop("sortable", None)
+    try:
+        async with in_transaction() as conn:
+            field = await _locked(actor, field_id, conn)
+            if field.archived_at is not None:
+                raise DomainError(
+                    CustomFieldErrorCode.ARCHIVED, "An archived field cannot be changed.", "id"
+                )
+            before = snapshot(field)
+            removed = set(field.choices) - set(changes.get("choices", field.choices))
+            field.update_from_dict(changes)
+            _check_limits(field)
+            if removed:
+                await _check_choices_unused(field, removed, conn)
+            marked = sortable is True and field.sort_column is None
+            if marked:
+                await claim_column(field, conn)
+            elif sortable is False:
+                release_column(field)
+            await field.save(using_db=conn)
+            if marked:
+                await fill_batch(field, conn)
+            old, new = changed_fields(before, snapshot(field))
+            if new:
+                await record_updated(actor, AGGREGATE, str(field.id), old, new, conn)
+    except IntegrityError as exc:  # two fields took the same free column at once
+        raise _column_taken() from exc
     return field
 
 
@@ -311,7 +355,10 @@ async def archive_custom_field(actor: Actor, field_id: UUID) -> CustomField:
         field = await _locked(actor, field_id, conn)
         if field.archived_at is None:
             field.archived_at = datetime.now(UTC)
-            await field.save(using_db=conn, update_fields=["archived_at", "updated_at"])
+            release_column(field)
+            await field.save(
+                using_db=conn, update_fields=["archived_at", *SORT_FIELDS, "updated_at"]
+            )
             after = snapshot(field)
             await record_audit(
                 actor, AGGREGATE, str(field.id), "archive", {"archived": False}, after, conn

@@ -52,6 +52,7 @@ from db.duplicates import RecordMerge
 from domain import contacts, customers
 from domain.actors import Actor
 from domain.audit import record_audit
+from domain.custom_field_sort_keys import refresh_sort_keys
 from domain.errors import DomainError
 from domain.events import append_event
 from domain.policies import rows
@@ -386,6 +387,7 @@ async def merge_records(
             records[merged_id].deleted_at = now
             await records[merged_id].save(using_db=conn, update_fields=["deleted_at", "updated_at"])
         await survivor.save(using_db=conn)
+        await refresh_sort_keys(actor.agency_id, aggregate, order, conn)  # custom values moved
         merge = await RecordMerge.create(
             agency_id=actor.agency_id,
             record_type=aggregate,
@@ -523,6 +525,7 @@ async def undo_merge(actor: Actor, merge_id: UUID) -> RecordMerge:
         }
         survivor.update_from_dict(restored)
         await survivor.save(using_db=conn)
+        await refresh_sort_keys(actor.agency_id, kind.aggregate, [survivor.id, *merged_ids], conn)
         for record in merged:
             record.deleted_at = None
             await record.save(using_db=conn, update_fields=["deleted_at", "updated_at"])

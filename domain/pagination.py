@@ -140,30 +140,40 @@ def _beyond(keys: list[tuple[str, Any]], descending: bool) -> Q:
 
 
 async def nullable_keyset_page(
-    query: QuerySet[M], ordering: Ordering, missing: str, first: int, after: str | None
+    query: QuerySet[M], ordering: Ordering, first: int, after: str | None
 ) -> Page[M]:
-    """Like `keyset_page`, for a sort value that may be null (e.g. a custom field's).
+    """Like `keyset_page`, for a sort value that may be null (e.g. a custom field's): records
+    without a value come last in either direction, ordered by id among themselves. A cursor
+    holds the value (null for those) and the id.
 
-    Databases disagree on where NULL sorts, so `missing` (an annotation: 1 without a value,
-    0 with one) sorts first: records without a value come last in either direction, ordered
-    by id among themselves. A cursor holds the value (null for those) and the id.
+    Databases disagree on where NULL sorts, so the page is read in two parts, each a plain
+    `ORDER BY value, id` that an index on (..., value, id) hands over in order: records with a
+    value beyond the cursor, then, when those run out, records without one. The comparison
+    on the value alone (`<=` or `>=`) is there for the index: PostgreSQL starts its scan at the
+    cursor instead of filtering every entry before it.
     """
     check_page_size(first)
     field, desc = ordering.field, ordering.descending
     beyond = "lt" if desc else "gt"
+    sign = "-" if desc else ""
+    value: Any = None
+    pk: UUID | int | None = None
     if after is not None:
         value, pk = decode_cursor(after)
-        missing_value: dict[str, Any] = {f"{field}__isnull": True}
-        if value is None:
-            query = query.filter(**missing_value, **{f"id__{beyond}": pk})
-        else:
-            query = query.filter(
-                Q(**{f"{field}__{beyond}": value})
-                | Q(**{field: value, f"id__{beyond}": pk})
-                | Q(**missing_value)
+    rows: list[M] = []
+    if after is None or value is not None:
+        valued = query.filter(**{f"{field}__isnull": False})
+        if after is not None:
+            valued = valued.filter(
+                Q(**{f"{field}__{beyond}e": value}),
+                Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": pk}),
             )
-    sign = "-" if desc else ""
-    rows = await query.order_by(missing, f"{sign}{field}", f"{sign}id").limit(first + 1)
+        rows = list(await valued.order_by(f"{sign}{field}", f"{sign}id").limit(first + 1))
+    if len(rows) <= first:
+        missing = query.filter(**{f"{field}__isnull": True})
+        if after is not None and value is None:
+            missing = missing.filter(**{f"id__{beyond}": pk})
+        rows += await missing.order_by(f"{sign}id").limit(first + 1 - len(rows))
     items = rows[:first]
     return Page(
         items=items,

@@ -57,6 +57,11 @@ described_enum(
     },
 )
 error_code_enum(CustomFieldErrorCode, "CustomFieldErrorCode", "custom fields")
+SORTABLE = (
+    "Lists can be ordered by it through an index: at most three number, date and yes/no "
+    "fields and three text and choice fields per record type (contacts only, so far: else "
+    "INVALID, or TOO_MANY). Marking one fills its records' sort keys in batches."
+)
 
 
 @strawberry.type(description="A typed field an admin added to one record type.")
@@ -88,6 +93,24 @@ class CustomField(relay.Node):
     @strawberry.field(description="Archived fields keep their values but are not shown.")
     def archived(self, root: strawberry.Parent[CustomFieldRecord]) -> bool:
         return root.archived_at is not None
+
+    @strawberry.field(description="Whether it is sortable: " + SORTABLE)
+    def sortable(self, root: strawberry.Parent[CustomFieldRecord]) -> bool:
+        return root.sort_column is not None
+
+    @strawberry.field(
+        description="Records whose sort key the backfill has filled since the field was marked "
+        "sortable (0 when it is not)."
+    )
+    def sort_keys_filled(self, root: strawberry.Parent[CustomFieldRecord]) -> int:
+        return root.sort_keys_filled
+
+    @strawberry.field(
+        description="Whether every record's sort key is filled: orderings by the field then "
+        "read the index; until then they sort the values, with the same results."
+    )
+    def sort_index_ready(self, root: strawberry.Parent[CustomFieldRecord]) -> bool:
+        return root.sort_column is not None and root.sort_ready_at is not None
 
 
 @strawberry.type(
@@ -243,6 +266,10 @@ class DefineCustomFieldInput:
     position: int | None = strawberry.field(
         default=strawberry.UNSET, description="Defaults to after the last field."
     )
+    sortable: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=SORTABLE,
+    )
 
 
 @strawberry.input(
@@ -272,6 +299,10 @@ class UpdateCustomFieldInput:
     position: int | None = strawberry.field(
         default=strawberry.UNSET,
         description="Its place among the record type's fields, 0 to 10,000.",
+    )
+    sortable: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=SORTABLE + " False frees its place for another field.",
     )
 
 

@@ -42,6 +42,7 @@ TINY = Options(
     tickets=120,
     keyset_sizes=(2_000, 4_000),  # PostgreSQL only: a few contacts match the filter
     keyset_repetitions=3,
+    keyset_value_table_repetitions=2,
     # Skipped here, on purpose: it starts a Temporal dev server and a `crm worker` of its own
     # (about a minute on this machine, most of the tiny run again). The flow-run history it
     # depends on is tested in tests/integration/test_flow_runs.py (the year-long sequence).
@@ -111,7 +112,13 @@ async def test_the_benchmark_runs_and_graphql_and_sql_agree(
             (size, TINY.keyset_repetitions) for size in TINY.keyset_sizes for _ in range(4)
         ]
         assert all(t.matching > 0 for t in keyset.timings)
+        assert [(t.ordering, t.samples) for t in keyset.value_table] == [
+            ("custom field, value table", 2)
+        ] * 2
         assert set(keyset.plans) == {"created", "custom field"}
+        # Marked sortable, the field's page reads its sort-key index.
+        used = keyset.indexes_used["custom field"]
+        assert any("sort_number_1" in keyset.index_definitions[name] for name in used), used
         assert "contact" in keyset_table([result])
     else:
         assert result.keyset is None

@@ -385,6 +385,45 @@ async def test_contacts_sort_by_a_custom_field_across_pages(api: Api) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "INVALID"
 
 
+MARK = """
+mutation($input: UpdateCustomFieldInput!) {
+  updateCustomField(input: $input) {
+    customField { key sortable sortIndexReady sortKeysFilled } errors { field code }
+  }
+}"""
+
+
+async def test_a_field_marked_sortable_orders_pages_as_before_through_its_index(api: Api) -> None:
+    await seed_contacts(api)
+    orders = [
+        {"customField": key, "direction": direction}
+        for key in ("budget", "renewal", "tier", "vip", "nickname")
+        for direction in ("ASC", "DESC")
+    ]
+    before = [await walk(api, CONTACTS, "contacts", "firstName", orderBy=o) for o in orders]
+    ids = {f["key"]: f["id"] for f in (await api.graphql(FIELDS, {}))["customFields"]}
+    for key in ("budget", "renewal", "tier", "vip", "nickname"):
+        marked = await api.graphql(MARK, {"input": {"id": ids[key], "sortable": True}})
+        assert marked["updateCustomField"] == {
+            "customField": {
+                "key": key,
+                "sortable": True,
+                "sortIndexReady": True,  # six contacts: the marking's own batch filled them
+                "sortKeysFilled": 6,
+            },
+            "errors": [],
+        }
+    after = [await walk(api, CONTACTS, "contacts", "firstName", orderBy=o) for o in orders]
+    assert after == before
+    assert await Contact.filter(sort_number_1=300).count() == 2  # budget took the first column
+
+    refused = await api.graphql(MARK, {"input": {"id": ids["topics"], "sortable": True}})
+    assert refused["updateCustomField"]["errors"] == [{"field": "sortable", "code": "INVALID"}]
+    unmarked = await api.graphql(MARK, {"input": {"id": ids["budget"], "sortable": False}})
+    assert unmarked["updateCustomField"]["customField"]["sortable"] is False
+    assert await walk(api, CONTACTS, "contacts", "firstName", orderBy=orders[0]) == before[0]
+
+
 async def test_customers_leads_and_deals_take_filter_and_sort_by_custom_fields(api: Api) -> None:
     for record_type in ("CUSTOMER", "LEAD", "DEAL"):
         await define(api, recordType=record_type, key="size", label="Size", type="NUMBER")
