@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date as Date  # CustomFieldOperand has a field named `date`
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -24,6 +24,7 @@ from domain.custom_field_values import CustomValueCode, column_of, typed_operand
 from domain.custom_fields import CHOICE_TYPES, CustomField, CustomFieldType, list_custom_fields
 from domain.errors import DomainError
 from domain.pagination import Ordering, Page, keyset_page, nullable_keyset_page
+from domain.rows import Row
 
 M = TypeVar("M", bound=Model)
 
@@ -159,6 +160,7 @@ def _sort_sql(table: str, custom: CustomField) -> str:
     )
 
 
+@overload
 async def records_page(
     actor: Actor,
     record_type: str,
@@ -166,10 +168,36 @@ async def records_page(
     ordering: Ordering | CustomFieldOrdering,
     first: int,
     after: str | None,
-) -> Page[M]:
-    """One keyset page of sales records, ordered by a column or by a custom field."""
+) -> Page[M]: ...
+
+
+@overload
+async def records_page(
+    actor: Actor,
+    record_type: str,
+    query: QuerySet[M],
+    ordering: Ordering | CustomFieldOrdering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]],
+) -> Page[Row[M]]: ...
+
+
+async def records_page(
+    actor: Actor,
+    record_type: str,
+    query: QuerySet[M],
+    ordering: Ordering | CustomFieldOrdering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]] | None = None,
+) -> Page[Any]:
+    """One keyset page of sales records, ordered by a column or by a custom field; rows of
+    `row_type` rather than model objects when it is given (`domain.rows`)."""
     if isinstance(ordering, Ordering):
-        return await keyset_page(query, ordering, first, after)
+        if row_type is None:
+            return await keyset_page(query, ordering, first, after)
+        return await keyset_page(query, ordering, first, after, row_type)
     custom = (await _live_fields(actor, record_type)).get(ordering.key)
     if custom is None:
         raise _unknown(record_type, ordering.key, "order_by.custom_field")
@@ -184,6 +212,7 @@ async def records_page(
             SORT_MISSING: RawSQL(f"CASE WHEN {value} IS NULL THEN 1 ELSE 0 END"),
         }
     )
-    return await nullable_keyset_page(
-        annotated, Ordering(SORT_VALUE, ordering.descending), SORT_MISSING, first, after
-    )
+    by_value = Ordering(SORT_VALUE, ordering.descending)
+    if row_type is None:
+        return await nullable_keyset_page(annotated, by_value, SORT_MISSING, first, after)
+    return await nullable_keyset_page(annotated, by_value, SORT_MISSING, first, after, row_type)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 from uuid import UUID
 
 from tortoise.expressions import Q
@@ -16,11 +16,13 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from domain.errors import DomainError
+from domain.rows import Row, read_rows
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 class PageErrorCode(StrEnum):
@@ -35,8 +37,8 @@ class Ordering:
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    items: list[T]
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
@@ -81,10 +83,36 @@ def check_page_size(first: int) -> None:
         )
 
 
+async def _fetch(query: QuerySet[M], row_type: type[Row[M]] | None) -> list[Any]:
+    """Model objects, or rows of `row_type` when given (see `domain.rows`)."""
+    return await query if row_type is None else await read_rows(query, row_type)
+
+
+@overload
 async def keyset_page(
     query: QuerySet[M], ordering: Ordering, first: int, after: str | None
-) -> Page[M]:
-    """One page of `query` ordered by (ordering.field, id), starting after `after`."""
+) -> Page[M]: ...
+
+
+@overload
+async def keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]],
+) -> Page[Row[M]]: ...
+
+
+async def keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]] | None = None,
+) -> Page[Any]:
+    """One page of `query` ordered by (ordering.field, id), starting after `after`; rows of
+    `row_type` rather than model objects when it is given."""
     check_page_size(first)
     field, desc = ordering.field, ordering.descending
     if after is not None:
@@ -94,7 +122,7 @@ async def keyset_page(
             Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": pk})
         )
     sign = "-" if desc else ""
-    rows = await query.order_by(f"{sign}{field}", f"{sign}id").limit(first + 1)
+    rows = await _fetch(query.order_by(f"{sign}{field}", f"{sign}id").limit(first + 1), row_type)
     items = rows[:first]
     return Page(
         items=items,
@@ -104,9 +132,31 @@ async def keyset_page(
     )
 
 
+@overload
 async def nullable_keyset_page(
     query: QuerySet[M], ordering: Ordering, missing: str, first: int, after: str | None
-) -> Page[M]:
+) -> Page[M]: ...
+
+
+@overload
+async def nullable_keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    missing: str,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]],
+) -> Page[Row[M]]: ...
+
+
+async def nullable_keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    missing: str,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]] | None = None,
+) -> Page[Any]:
     """Like `keyset_page`, for a sort value that may be null (e.g. a custom field's).
 
     Databases disagree on where NULL sorts, so `missing` (an annotation: 1 without a value,
@@ -128,7 +178,9 @@ async def nullable_keyset_page(
                 | Q(**missing_value)
             )
     sign = "-" if desc else ""
-    rows = await query.order_by(missing, f"{sign}{field}", f"{sign}id").limit(first + 1)
+    rows = await _fetch(
+        query.order_by(missing, f"{sign}{field}", f"{sign}id").limit(first + 1), row_type
+    )
     items = rows[:first]
     return Page(
         items=items,

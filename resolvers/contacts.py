@@ -49,7 +49,9 @@ async def contacts_page(
 
     async def load() -> Any:
         ordering = record_ordering(ContactOrderField(order_field), descending, custom_field)
-        return await contacts.list_contacts(actor, first, after, filter_criteria(where), ordering)
+        return await contacts.list_contact_rows(
+            actor, first, after, filter_criteria(where), ordering
+        )
 
     return connection(await answer(load()))
 

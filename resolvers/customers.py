@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 from uuid import UUID
 
@@ -9,11 +10,16 @@ from strawberry import relay
 
 from domain import contacts, customers
 from domain.contacts import ContactErrorCode, Conversion
-from domain.customers import ContactLink, Customer, CustomerErrorCode, CustomerOrderField
+from domain.customers import (
+    ContactLink,
+    Customer,
+    CustomerErrorCode,
+    CustomerOrderField,
+    CustomerRow,
+)
 from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.customer import CustomerLifecycle
-from resolvers import related
 from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
@@ -154,6 +160,6 @@ async def contact_links(context: RequestContext, record: Customer) -> list[Conta
     return links
 
 
-async def customer_of_contact(context: RequestContext, contact_id: UUID) -> Customer | None:
-    loaders = loaders_of(context)
-    return await related.customer(context, await loaders.customer_of_contact.load(contact_id))
+def customer_of_contact(context: RequestContext, contact_id: UUID) -> Awaitable[CustomerRow | None]:
+    """The contact's customer, as the DataLoader's pending value (see `related.owner`)."""
+    return loaders_of(context).customer_of_contact.load(contact_id)

@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from domain.contacts import Contact as ContactRecord
-from domain.contacts import ContactErrorCode, ContactOrderField
+from domain.contacts import ContactErrorCode, ContactOrderField, ContactRow
 from domain.custom_fields import CustomFieldRecordType
 from domain.lifecycles.contact import ContactEvent, ContactLifecycle, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -134,22 +134,24 @@ class Contact(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
-        """Resolvers return domain records; this type is their GraphQL view."""
-        return isinstance(obj, (cls, ContactRecord))
+        """Resolvers return domain records (model objects or rows); this type is their view."""
+        return isinstance(obj, (cls, ContactRecord, ContactRow))
 
     @strawberry.field(description="The owning user's global id (the `User` type).")
     def owner_id(self, root: strawberry.Parent[ContactRecord]) -> relay.GlobalID | None:
         return relay.GlobalID("User", str(root.owner_id)) if root.owner_id else None
 
+    # `owner` and `customer` answer the DataLoader's pending value, which graphql-core awaits:
+    # plain functions, not coroutines, on the two links of every row of a page.
     @strawberry.field(description="The owner (a colleague's name).")
-    async def owner(self, info: Info, root: strawberry.Parent[ContactRecord]) -> UserSummary | None:
-        return await related.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+    def owner(self, info: Info, root: strawberry.Parent[ContactRecord]) -> UserSummary | None:
+        return related.owner(info.context, root.owner_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The customer this contact belongs to (its primary link).")
-    async def customer(
+    def customer(
         self, info: Info, root: strawberry.Parent[ContactRecord]
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
-        return await resolve_customers.customer_of_contact(info.context, root.id)  # type: ignore[return-value]
+        return resolve_customers.customer_of_contact(info.context, root.id)  # type: ignore[return-value]
 
     @strawberry.field(description="The postal address (empty parts are empty strings).")
     def address(self, root: strawberry.Parent[ContactRecord]) -> Address:
