@@ -20,6 +20,7 @@ from domain.customers import (
 from domain.errors import DomainError
 from domain.lifecycles import allowed_events
 from domain.lifecycles.customer import CustomerLifecycle
+from resolvers import related
 from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
@@ -160,6 +161,8 @@ async def contact_links(context: RequestContext, record: Customer) -> list[Conta
     return links
 
 
-def customer_of_contact(context: RequestContext, contact_id: UUID) -> Awaitable[CustomerRow | None]:
-    """The contact's customer, as the DataLoader's pending value (see `related.owner`)."""
-    return loaders_of(context).customer_of_contact.load(contact_id)
+def customer_of_contact(
+    context: RequestContext, contact_id: UUID
+) -> CustomerRow | Awaitable[CustomerRow | None] | None:
+    """The contact's customer, for a field's resolver (see `related.settled`)."""
+    return related.settled(loaders_of(context).customer_of_contact, contact_id)

@@ -6,7 +6,7 @@ any record costs one query per kind of link, scoped like every other read.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Hashable
 from typing import TypeVar
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from domain.users import Colleague
 from resolvers.context import RequestContext, loaders_of
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 async def _linked(loader: DataLoader[UUID, T | None], record_id: UUID | None) -> T | None:
@@ -31,11 +32,30 @@ async def colleague(context: RequestContext, user_id: UUID | None) -> Colleague 
     return await _linked(loaders_of(context).colleagues, user_id)
 
 
-def owner(context: RequestContext, user_id: UUID | None) -> Awaitable[Colleague | None] | None:
-    """`colleague` for a field's resolver: the DataLoader's pending value (graphql-core awaits
-    it), or None when there is no owner. A plain function, so the field needs no coroutine
-    and no async resolver wrapper of its own (a page of 100 contacts has 100 owners)."""
-    return None if user_id is None else loaders_of(context).colleagues.load(user_id)
+def settled(loader: DataLoader[K, T], key: K) -> T | Awaitable[T]:
+    """The loader's value for `key` itself when it has it already (a page loaded its rows'
+    links before they were completed), else its pending value, which graphql-core awaits.
+
+    For a field's resolver: a plain function, so the field needs no coroutine of its own, and
+    a value at hand needs no await, which in graphql-core is a task per row and a gather per
+    list (about 600 tasks on a page of 100 contacts with their owners and customers).
+    """
+    future = loader.cache_map.get(key)
+    if (
+        future is not None
+        and future.done()
+        and not future.cancelled()
+        and future.exception() is None
+    ):
+        return future.result()
+    return loader.load(key)
+
+
+def owner(
+    context: RequestContext, user_id: UUID | None
+) -> Colleague | Awaitable[Colleague | None] | None:
+    """`colleague` for a field's resolver (see `settled`)."""
+    return None if user_id is None else settled(loaders_of(context).colleagues, user_id)
 
 
 async def contact(context: RequestContext, contact_id: UUID | None) -> ContactRow | None:

@@ -21,6 +21,7 @@ from resolvers import customers as resolve_customers
 from resolvers import related
 from resolvers.errors import Outcome
 from resolvers.message_preferences import of_record as preferences_of
+from resolvers.pagination import node_fields
 from resolvers.referral_codes import link_of as referral_link_of
 from schema.custom_fields import (
     CustomFieldValue,
@@ -141,8 +142,8 @@ class Contact(relay.Node):
     def owner_id(self, root: strawberry.Parent[ContactRecord]) -> relay.GlobalID | None:
         return relay.GlobalID("User", str(root.owner_id)) if root.owner_id else None
 
-    # `owner` and `customer` answer the DataLoader's pending value, which graphql-core awaits:
-    # plain functions, not coroutines, on the two links of every row of a page.
+    # `owner` and `customer` are plain functions, not coroutines: they answer the loaded value
+    # when the page loaded it (`resolvers.contacts.load_links`), else the pending load.
     @strawberry.field(description="The owner (a colleague's name).")
     def owner(self, info: Info, root: strawberry.Parent[ContactRecord]) -> UserSummary | None:
         return related.owner(info.context, root.owner_id)  # type: ignore[return-value]
@@ -413,6 +414,7 @@ class ContactQuery:
             order.field.value,
             order.direction is OrderDirection.DESC,
             order.custom_field,
+            node_fields(info),
         )
 
 
