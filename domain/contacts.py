@@ -54,6 +54,7 @@ from domain.record_changes import record_created, record_transitioned, record_up
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access
+from domain.rows import Row, read_rows
 from domain.sales_records import check_owner, locked, scoped
 
 AGGREGATE = "contact"
@@ -119,6 +120,12 @@ class ContactFilter(RecordFilter):
 
 
 NEWEST_FIRST = Ordering(ContactOrderField.CREATED_AT, descending=True)
+
+
+class ContactRow(Row[Contact]):
+    """A contact read for display (pages and DataLoaders): `Contact`'s attributes, read only."""
+
+    model = Contact
 
 
 def snapshot(contact: Contact) -> dict[str, Any]:
@@ -208,14 +215,32 @@ async def list_contacts(
     criteria: dict[str, Any] | None = None,
     ordering: Ordering | CustomFieldOrdering = NEWEST_FIRST,
 ) -> Page[Contact]:
-    query = _scoped(actor)
-    if criteria is not None:
-        try:
-            where = ContactFilter.model_validate(criteria)
-        except ValidationError as exc:
-            raise input_errors(exc, _PYDANTIC_CODES, ContactErrorCode.INVALID) from exc
-        query = await filtered(query, actor, AGGREGATE, where, exact={"owner_id"})
+    query = await _listed(actor, criteria)
     return await records_page(actor, AGGREGATE, query, ordering, first, after)
+
+
+async def list_contact_rows(
+    actor: Actor,
+    first: int,
+    after: str | None = None,
+    criteria: dict[str, Any] | None = None,
+    ordering: Ordering | CustomFieldOrdering = NEWEST_FIRST,
+) -> Page[ContactRow]:
+    """`list_contacts` as rows (`domain.rows`): the API's list, which only reads them."""
+    query = await _listed(actor, criteria)
+    return await records_page(actor, AGGREGATE, query, ordering, first, after, ContactRow)  # type: ignore[return-value]
+
+
+async def _listed(actor: Actor, criteria: dict[str, Any] | None) -> Any:
+    """The contacts the actor may read that match `criteria`, as a query."""
+    query = _scoped(actor)
+    if criteria is None:
+        return query
+    try:
+        where = ContactFilter.model_validate(criteria)
+    except ValidationError as exc:
+        raise input_errors(exc, _PYDANTIC_CODES, ContactErrorCode.INVALID) from exc
+    return await filtered(query, actor, AGGREGATE, where, exact={"owner_id"})
 
 
 async def create_contact(actor: Actor, data: dict[str, Any]) -> Contact:
@@ -338,7 +363,7 @@ async def _locked(actor: Actor, contact_id: UUID, conn: BaseDBAsyncClient) -> Co
     return await locked(Contact, actor, contact_id, conn, ContactErrorCode, "contact")
 
 
-async def contacts_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Contact]:
-    """Batch load for DataLoaders, scoped like every other read."""
-    found = await _scoped(actor).filter(id__in=list(ids))
+async def contacts_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, ContactRow]:
+    """Batch load for DataLoaders, scoped like every other read; rows (`domain.rows`)."""
+    found = await read_rows(_scoped(actor).filter(id__in=list(ids)), ContactRow)
     return {contact.id: contact for contact in found}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date as Date  # CustomFieldOperand has a field named `date`
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -36,6 +36,7 @@ from domain.pagination import (
     keyset_page,
     nullable_keyset_page,
 )
+from domain.rows import Row
 
 M = TypeVar("M", bound=Model)
 
@@ -170,6 +171,7 @@ def _sort_sql(table: str, custom: CustomField) -> str:
     )
 
 
+@overload
 async def records_page(
     actor: Actor,
     record_type: str,
@@ -177,10 +179,36 @@ async def records_page(
     ordering: Ordering | CustomFieldOrdering,
     first: int,
     after: str | None,
-) -> Page[M]:
-    """One keyset page of sales records, ordered by a column or by a custom field."""
+) -> Page[M]: ...
+
+
+@overload
+async def records_page(
+    actor: Actor,
+    record_type: str,
+    query: QuerySet[M],
+    ordering: Ordering | CustomFieldOrdering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]],
+) -> Page[Row[M]]: ...
+
+
+async def records_page(
+    actor: Actor,
+    record_type: str,
+    query: QuerySet[M],
+    ordering: Ordering | CustomFieldOrdering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]] | None = None,
+) -> Page[Any]:
+    """One keyset page of sales records, ordered by a column or by a custom field; rows of
+    `row_type` rather than model objects when it is given (`domain.rows`)."""
     if isinstance(ordering, Ordering):
-        return await keyset_page(query, ordering, first, after)
+        if row_type is None:
+            return await keyset_page(query, ordering, first, after)
+        return await keyset_page(query, ordering, first, after, row_type)
     custom = (await _live_fields(actor, record_type)).get(ordering.key)
     if custom is None:
         raise _unknown(record_type, ordering.key, "order_by.custom_field")
@@ -190,13 +218,16 @@ async def records_page(
         )
     column = indexed_column(custom)
     if column is not None and column in query.model._meta.fields_map:
-        return await _sort_key_page(query, custom, column, ordering.descending, first, after)
+        return await _sort_key_page(
+            query, custom, column, ordering.descending, first, after, row_type
+        )
     annotated = query.annotate(
         **{SORT_VALUE: RawSQL(_sort_sql(query.model._meta.db_table, custom))}
     )
-    return await nullable_keyset_page(
-        annotated, Ordering(SORT_VALUE, ordering.descending), first, after
-    )
+    by_value = Ordering(SORT_VALUE, ordering.descending)
+    if row_type is None:
+        return await nullable_keyset_page(annotated, by_value, first, after)
+    return await nullable_keyset_page(annotated, by_value, first, after, row_type)
 
 
 async def _sort_key_page(
@@ -206,7 +237,8 @@ async def _sort_key_page(
     descending: bool,
     first: int,
     after: str | None,
-) -> Page[M]:
+    row_type: type[Row[M]] | None,
+) -> Page[Any]:
     """The page read from the record's sort-key column. Cursors carry the field's value, as
     the value table's ordering does, so a cursor outlives the field's marking."""
     kind = custom.type
@@ -218,7 +250,12 @@ async def _sort_key_page(
             raise DomainError(
                 PageErrorCode.INVALID_CURSOR, "The cursor is not one this API gave out.", "after"
             ) from exc
-    page = await nullable_keyset_page(query, Ordering(column, descending), first, after)
+    by_key = Ordering(column, descending)
+    page: Page[Any] = (
+        await nullable_keyset_page(query, by_key, first, after)
+        if row_type is None
+        else await nullable_keyset_page(query, by_key, first, after, row_type)
+    )
     cursors = [
         encode_cursor(natural_value(kind, getattr(item, column)), item.pk) for item in page.items
     ]

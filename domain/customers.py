@@ -53,6 +53,7 @@ from domain.record_changes import record_created, record_transitioned, record_up
 from domain.record_deletion import soft_delete
 from domain.record_filters import RecordFilter, filtered
 from domain.roles import Access, Resource
+from domain.rows import Row, read_rows
 from domain.sales_records import locked as locked_row
 from domain.sales_records import scoped
 from domain.users import assignable_owner
@@ -420,8 +421,15 @@ async def locked(actor: Actor, customer_id: UUID, conn: BaseDBAsyncClient) -> Cu
 # Batch loads for DataLoaders: one query per batch, scoped like every other read.
 
 
-async def customers_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, Customer]:
-    found = await _scoped(actor).filter(id__in=list(ids))
+class CustomerRow(Row[Customer]):
+    """A customer read for display (DataLoaders): `Customer`'s attributes, read only."""
+
+    model = Customer
+
+
+async def customers_by_ids(actor: Actor, ids: Sequence[UUID]) -> dict[UUID, CustomerRow]:
+    """Batch load for DataLoaders, scoped like every other read; rows (`domain.rows`)."""
+    found = await read_rows(_scoped(actor).filter(id__in=list(ids)), CustomerRow)
     return {customer.id: customer for customer in found}
 
 
@@ -454,8 +462,11 @@ def _uuids(values: Sequence[Any]) -> set[UUID]:
     return {_uuid(value) for value in values}
 
 
-async def customer_ids_of_contacts(actor: Actor, contact_ids: Sequence[UUID]) -> dict[UUID, UUID]:
-    """Each contact's customer (its primary link first) among customers the actor can see."""
+async def customers_of_contacts(
+    actor: Actor, contact_ids: Sequence[UUID]
+) -> dict[UUID, CustomerRow]:
+    """Each contact's customer (its primary link first), if the actor can see that customer:
+    the links, then the customers read as rows in the same statement that checks their scope."""
     links = (
         await CustomerContact.filter(agency_id=actor.agency_id, contact_id__in=list(contact_ids))
         .order_by("-is_primary", "created_at")
@@ -464,7 +475,7 @@ async def customer_ids_of_contacts(actor: Actor, contact_ids: Sequence[UUID]) ->
     first: dict[UUID, UUID] = {}
     for contact_id, customer_id in links:
         first.setdefault(_uuid(contact_id), _uuid(customer_id))
-    visible = _uuids(
-        await _scoped(actor).filter(id__in=list(set(first.values()))).values_list("id", flat=True)
-    )
-    return {contact: customer for contact, customer in first.items() if customer in visible}
+    visible = await customers_by_ids(actor, list(set(first.values())))
+    return {
+        contact: visible[customer] for contact, customer in first.items() if customer in visible
+    }

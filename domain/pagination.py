@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 from uuid import UUID
 
 from tortoise.expressions import Q
@@ -16,11 +16,13 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from domain.errors import DomainError
+from domain.rows import Row, read_rows
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 class PageErrorCode(StrEnum):
@@ -42,8 +44,8 @@ class Ordering:
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    items: list[T]
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
@@ -98,10 +100,36 @@ def check_page_size(first: int) -> None:
         )
 
 
+async def _fetch(query: QuerySet[M], row_type: type[Row[M]] | None) -> list[Any]:
+    """Model objects, or rows of `row_type` when given (see `domain.rows`)."""
+    return list(await query) if row_type is None else await read_rows(query, row_type)
+
+
+@overload
 async def keyset_page(
     query: QuerySet[M], ordering: Ordering, first: int, after: str | None
-) -> Page[M]:
-    """One page of `query` ordered by (the ordering's fields, id), starting after `after`."""
+) -> Page[M]: ...
+
+
+@overload
+async def keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]],
+) -> Page[Row[M]]: ...
+
+
+async def keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]] | None = None,
+) -> Page[Any]:
+    """One page of `query` ordered by (the ordering's fields, id), starting after `after`;
+    rows of `row_type` rather than model objects when it is given."""
     check_page_size(first)
     fields, desc = ordering.fields, ordering.descending
     if after is not None:
@@ -114,10 +142,12 @@ async def keyset_page(
             )
         query = query.filter(_beyond([*zip(fields, values, strict=True), ("id", pk)], desc))
     sign = "-" if desc else ""
-    rows = await query.order_by(*(f"{sign}{f}" for f in fields), f"{sign}id").limit(first + 1)
+    rows = await _fetch(
+        query.order_by(*(f"{sign}{f}" for f in fields), f"{sign}id").limit(first + 1), row_type
+    )
     items = rows[:first]
 
-    def sort_value(row: M) -> Any:
+    def sort_value(row: Any) -> Any:
         return [getattr(row, f) for f in fields] if ordering.then else getattr(row, ordering.field)
 
     return Page(
@@ -139,9 +169,29 @@ def _beyond(keys: list[tuple[str, Any]], descending: bool) -> Q:
     return found
 
 
+@overload
 async def nullable_keyset_page(
     query: QuerySet[M], ordering: Ordering, first: int, after: str | None
-) -> Page[M]:
+) -> Page[M]: ...
+
+
+@overload
+async def nullable_keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]],
+) -> Page[Row[M]]: ...
+
+
+async def nullable_keyset_page(
+    query: QuerySet[M],
+    ordering: Ordering,
+    first: int,
+    after: str | None,
+    row_type: type[Row[M]] | None = None,
+) -> Page[Any]:
     """Like `keyset_page`, for a sort value that may be null (e.g. a custom field's): records
     without a value come last in either direction, ordered by id among themselves. A cursor
     holds the value (null for those) and the id.
@@ -160,7 +210,7 @@ async def nullable_keyset_page(
     pk: UUID | int | None = None
     if after is not None:
         value, pk = decode_cursor(after)
-    rows: list[M] = []
+    rows: list[Any] = []
     if after is None or value is not None:
         valued = query.filter(**{f"{field}__isnull": False})
         if after is not None:
@@ -168,12 +218,14 @@ async def nullable_keyset_page(
                 Q(**{f"{field}__{beyond}e": value}),
                 Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": pk}),
             )
-        rows = list(await valued.order_by(f"{sign}{field}", f"{sign}id").limit(first + 1))
+        rows = await _fetch(
+            valued.order_by(f"{sign}{field}", f"{sign}id").limit(first + 1), row_type
+        )
     if len(rows) <= first:
         missing = query.filter(**{f"{field}__isnull": True})
         if after is not None and value is None:
             missing = missing.filter(**{f"id__{beyond}": pk})
-        rows += await missing.order_by(f"{sign}id").limit(first + 1 - len(rows))
+        rows += await _fetch(missing.order_by(f"{sign}id").limit(first + 1 - len(rows)), row_type)
     items = rows[:first]
     return Page(
         items=items,

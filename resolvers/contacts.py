@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from strawberry import relay
 
 from domain import contacts
-from domain.contacts import Contact, ContactErrorCode, ContactOrderField
+from domain.contacts import Contact, ContactErrorCode, ContactOrderField, ContactRow
 from domain.lifecycles import allowed_events
 from domain.lifecycles.contact import ContactLifecycle
-from resolvers.context import RequestContext, actor_of
+from resolvers.context import RequestContext, actor_of, loaders_of
 from resolvers.custom_fields import record_ordering
 from resolvers.errors import Outcome, answer, attempt, found_or_none
 from resolvers.inputs import given, node_uuid, with_user_ids
@@ -44,14 +45,33 @@ async def contacts_page(
     order_field: str,
     descending: bool,
     custom_field: str | None = None,
+    fields: Collection[str] = (),
 ) -> relay.Connection[Any]:
+    """A page of contacts; `fields`: those the query selects on each (see `load_links`)."""
     actor = actor_of(context)
 
     async def load() -> Any:
         ordering = record_ordering(ContactOrderField(order_field), descending, custom_field)
-        return await contacts.list_contacts(actor, first, after, filter_criteria(where), ordering)
+        return await contacts.list_contact_rows(
+            actor, first, after, filter_criteria(where), ordering
+        )
 
-    return connection(await answer(load()))
+    page = await answer(load())
+    await load_links(context, page.items, fields)
+    return connection(page)
+
+
+async def load_links(
+    context: RequestContext, records: Sequence[ContactRow], fields: Collection[str]
+) -> None:
+    """The owners and customers of a page's contacts, if its query asks for them, loaded before
+    the rows are completed, in one batch each (the statements the rows' DataLoaders would run):
+    each row's `owner` and `customer` then answer a value at hand (`related.settled`)."""
+    loaders = loaders_of(context)
+    if "owner" in fields:
+        await loaders.colleagues.load_many({r.owner_id for r in records if r.owner_id is not None})
+    if "customer" in fields:
+        await loaders.customer_of_contact.load_many([r.id for r in records])
 
 
 async def create_contact(context: RequestContext, data: Any) -> Outcome[Contact]:

@@ -15,9 +15,9 @@ from domain.actors import Actor
 from domain.calling_tasks import CallingTask
 from domain.campaign_counters import Totals
 from domain.campaign_roi import CampaignReturn
-from domain.contacts import Contact
+from domain.contacts import ContactRow
 from domain.custom_field_values import FieldValue, RecordKey, values_of_records
-from domain.customers import ContactLink, Customer
+from domain.customers import ContactLink, CustomerRow
 from domain.deals import Deal
 from domain.leads import Lead
 from domain.meetings import Meeting, MeetingSlot
@@ -50,11 +50,11 @@ def _preferences_of(
 class Loaders:
     actor: Actor
     colleagues: DataLoader[UUID, Colleague | None] = field(init=False)
-    contacts: DataLoader[UUID, Contact | None] = field(init=False)
-    customers: DataLoader[UUID, Customer | None] = field(init=False)
+    contacts: DataLoader[UUID, ContactRow | None] = field(init=False)
+    customers: DataLoader[UUID, CustomerRow | None] = field(init=False)
     leads: DataLoader[UUID, Lead | None] = field(init=False)
     deals: DataLoader[UUID, Deal | None] = field(init=False)
-    customer_of_contact: DataLoader[UUID, UUID | None] = field(init=False)
+    customer_of_contact: DataLoader[UUID, CustomerRow | None] = field(init=False)
     contact_links: DataLoader[UUID, list[ContactLink]] = field(init=False)
     custom_field_values: DataLoader[RecordKey, list[FieldValue]] = field(init=False)
     contact_preferences: DataLoader[UUID, Preferences] = field(init=False)
@@ -71,7 +71,7 @@ class Loaders:
         self.customers = _by_key(self.actor, customers.customers_by_ids, None)
         self.leads = _by_key(self.actor, leads.leads_by_ids, None)
         self.deals = _by_key(self.actor, deals.deals_by_ids, None)
-        self.customer_of_contact = _by_key(self.actor, customers.customer_ids_of_contacts, None)
+        self.customer_of_contact = _by_key(self.actor, customers.customers_of_contacts, None)
         self.contact_links = _by_key(self.actor, customers.links_of_customers, [])
         self.custom_field_values = DataLoader(load_fn=self._custom_field_values)
         self.contact_preferences = _by_key(self.actor, _preferences_of("contact"), None)

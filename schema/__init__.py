@@ -49,6 +49,7 @@ from schema.extensions import (
     guard_root_fields,
 )
 from schema.flows import FlowMutation, FlowQuery
+from schema.global_ids import resolve_global_ids
 from schema.imports import ImportMutation, ImportQuery
 from schema.knowledge_base import KnowledgeBaseMutation, KnowledgeBaseQuery
 from schema.lead_assignment import LeadAssignmentMutation, LeadAssignmentQuery
@@ -255,6 +256,7 @@ def _converted() -> CrmSchema:
         execution_context_class=SharedEventExecution,
     )
     guard_root_fields(converted._schema, PUBLIC_FIELDS | PORTAL_PUBLIC_FIELDS, PORTAL_FIELDS)
+    resolve_global_ids(converted)
     return converted
 
 

@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from domain.contacts import Contact as ContactRecord
-from domain.contacts import ContactErrorCode, ContactOrderField
+from domain.contacts import ContactErrorCode, ContactOrderField, ContactRow
 from domain.custom_fields import CustomFieldRecordType
 from domain.lifecycles.contact import ContactEvent, ContactLifecycle, ContactStatus
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -21,6 +21,7 @@ from resolvers import customers as resolve_customers
 from resolvers import related
 from resolvers.errors import Outcome
 from resolvers.message_preferences import of_record as preferences_of
+from resolvers.pagination import node_fields
 from resolvers.referral_codes import link_of as referral_link_of
 from schema.custom_fields import (
     CustomFieldValue,
@@ -134,22 +135,24 @@ class Contact(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
-        """Resolvers return domain records; this type is their GraphQL view."""
-        return isinstance(obj, (cls, ContactRecord))
+        """Resolvers return domain records (model objects or rows); this type is their view."""
+        return isinstance(obj, (cls, ContactRecord, ContactRow))
 
     @strawberry.field(description="The owning user's global id (the `User` type).")
     def owner_id(self, root: strawberry.Parent[ContactRecord]) -> relay.GlobalID | None:
         return relay.GlobalID("User", str(root.owner_id)) if root.owner_id else None
 
+    # `owner` and `customer` are plain functions, not coroutines: they answer the loaded value
+    # when the page loaded it (`resolvers.contacts.load_links`), else the pending load.
     @strawberry.field(description="The owner (a colleague's name).")
-    async def owner(self, info: Info, root: strawberry.Parent[ContactRecord]) -> UserSummary | None:
-        return await related.colleague(info.context, root.owner_id)  # type: ignore[return-value]
+    def owner(self, info: Info, root: strawberry.Parent[ContactRecord]) -> UserSummary | None:
+        return related.owner(info.context, root.owner_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The customer this contact belongs to (its primary link).")
-    async def customer(
+    def customer(
         self, info: Info, root: strawberry.Parent[ContactRecord]
     ) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
-        return await resolve_customers.customer_of_contact(info.context, root.id)  # type: ignore[return-value]
+        return resolve_customers.customer_of_contact(info.context, root.id)  # type: ignore[return-value]
 
     @strawberry.field(description="The postal address (empty parts are empty strings).")
     def address(self, root: strawberry.Parent[ContactRecord]) -> Address:
@@ -411,6 +414,7 @@ class ContactQuery:
             order.field.value,
             order.direction is OrderDirection.DESC,
             order.custom_field,
+            node_fields(info),
         )
 
 

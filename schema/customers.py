@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from domain.contacts import Conversion
 from domain.custom_fields import CustomFieldRecordType
-from domain.customers import MAX_BILLING_UNITS, CustomerErrorCode, CustomerOrderField
+from domain.customers import MAX_BILLING_UNITS, CustomerErrorCode, CustomerOrderField, CustomerRow
 from domain.customers import ContactLink as ContactLinkRecord
 from domain.customers import Customer as CustomerRecord
 from domain.lifecycles.customer import CustomerEvent, CustomerLifecycle, CustomerStatus
@@ -191,7 +191,7 @@ class Customer(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Info) -> bool:
-        return isinstance(obj, (cls, CustomerRecord))
+        return isinstance(obj, (cls, CustomerRecord, CustomerRow))
 
     @strawberry.field(description="The parent company, if visible to you.")
     async def parent(
