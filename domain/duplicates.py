@@ -35,13 +35,13 @@ one record (an import also matches its rows with each other through `BatchMatche
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
 
@@ -334,16 +334,49 @@ def _ranked(
     records: dict[UUID, Candidate],
     keys: list[str],
 ) -> list[DuplicateMatch]:
+    met = [(records[i], shared) for i, shared in found.items() if i in records]
+    # A candidate met by its name block only scores if its name is similar enough: those are
+    # compared in one rapidfuzz call (C, with a cutoff), so a crowded block (an import whose
+    # rows share one, up to BLOCK_LIMIT stored names each) costs no Python per pair.
+    by_name = [i for i, (_, shared) in enumerate(met) if all(k.startswith(NAME) for k in shared)]
+    if len(by_name) > 1:
+        mine, cutoff, name_of = _comparable(probe)
+        similar = {
+            by_name[index]
+            for _, _, index in process.extract(
+                mine,
+                [name_of(met[i][0]) for i in by_name],
+                scorer=fuzz.token_sort_ratio,
+                processor=None,
+                limit=None,
+                score_cutoff=cutoff - 0.5,  # the scores round the similarity
+            )
+        }
+        named = set(by_name)
+        met = [pair for i, pair in enumerate(met) if i in similar or i not in named]
     matches = []
-    for record_id, shared in found.items():
-        record = records.get(record_id)
-        if record is None:
-            continue
+    for record, shared in met:
         match = _scored(probe, record, shared)
         if match is not None and match.score >= THRESHOLD:
             matches.append(match)
     matches.sort(key=lambda m: (-m.score, m.display_name, str(m.record_id)))
     return matches[:MAX_MATCHES]
+
+
+def _comparable(probe: Probe) -> tuple[str, int, Callable[[Candidate], str]]:
+    """The probe's name as the scores compare it, the least similarity that can score, and
+    how a candidate's name is read the same way."""
+    if probe.record_type is RecordType.CONTACT:
+        return (
+            folded(f"{probe.first_name} {probe.last_name}"),
+            NAME_SIMILARITY,
+            lambda record: folded(record.name),
+        )
+    return (
+        _company_text(probe.company),
+        COMPANY_SIMILARITY,
+        lambda record: _company_text(record.name),
+    )
 
 
 def _scored(probe: Probe, record: Candidate, shared: set[str]) -> DuplicateMatch | None:
@@ -390,8 +423,12 @@ def _person_scores(probe: Probe, record: Candidate) -> dict[DuplicateReason, int
     return scores
 
 
+def _company_text(name: str) -> str:
+    return " ".join(company_words(name))
+
+
 def _company_similarity(mine: str, theirs: str) -> int:
-    first, second = " ".join(company_words(mine)), " ".join(company_words(theirs))
+    first, second = _company_text(mine), _company_text(theirs)
     if not first or not second:
         return 0
     return round(fuzz.token_sort_ratio(first, second))
