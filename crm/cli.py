@@ -370,7 +370,12 @@ def _add_import_command(commands: Any) -> None:
         "--duplicates",
         choices=("skip", "update", "merge", "create_anyway"),
         default="skip",
-        help="what a row matching a record by email or phone does (default: skip)",
+        help="what a row matching a record (the duplicate detector's match) does (default: skip)",
+    )
+    parser.add_argument(
+        "--no-flows",
+        action="store_true",
+        help="the imported records start no flows (by default they do, as if created one by one)",
     )
     parser.set_defaults(command_function=import_file, takes_arguments=True)
 

@@ -101,6 +101,7 @@ async def run_import(settings: Settings, arguments: argparse.Namespace, out: IO[
                 mapping,
                 DuplicatePolicy(arguments.duplicates),
                 by_workflow=False,
+                start_flows=not arguments.no_flows,
             )
         except (DomainError, DomainErrors) as error:
             for problem in errors_of(error):

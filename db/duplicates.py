@@ -21,6 +21,7 @@ Normalisation (documented in docs/duplicates.md):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -115,8 +116,10 @@ class RecordMerge(Model):
         table = "record_merge"
 
 
+@functools.lru_cache(maxsize=65_536)
 def folded(text: str) -> str:
-    """Lower-case ASCII letters, digits and single spaces: accents and punctuation dropped."""
+    """Lower-case ASCII letters, digits and single spaces: accents and punctuation dropped.
+    Cached: a batch compares the same stored names with many rows."""
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     return " ".join(_NOT_LETTER.sub(" ", ascii_text).split())

@@ -28,6 +28,8 @@ class RecordImport(Model):
     # Confirmed mapping: column name to field name (`custom:<key>` for a custom field).
     mapping: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     duplicate_policy = fields.CharField(max_length=20, default="skip")
+    # Whether the imported records start the flows their events trigger (contact.created...).
+    start_flows = fields.BooleanField(default=True, db_default=True)
     status = fields.CharField(max_length=20, default="uploaded", db_index=True)
     total_rows = fields.IntField(default=0)
     next_row = fields.IntField(default=1)  # the first data row not yet committed (1-based)

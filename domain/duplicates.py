@@ -28,20 +28,22 @@ Scores (0-100, a match is reported from `THRESHOLD`):
 The reasons list every kind of evidence found, the score is the strongest.
 
 `find_duplicates` is a plain function over a batch of probes, for an import's rows as well as
-one record; `duplicates_of` is the API's view of one record, limited to what the caller may read.
+one record (an import also matches its rows with each other through `BatchMatches`);
+`duplicates_of` is the API's view of one record, limited to what the caller may read.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
 
 from db.agencies import Agency
 from db.contacts import Contact
@@ -186,17 +188,7 @@ async def find_duplicates(
             )
             for key, record_id in rows:
                 found[key].append(record_id)
-        for block in sorted(blocks):
-            found[block] = [
-                record_id
-                for (record_id,) in await DuplicateKey.filter(
-                    agency_id=agency_id, record_type=record_type, key=block
-                )
-                .using_db(connection)
-                .order_by("-id")
-                .limit(BLOCK_LIMIT)
-                .values_list("record_id")
-            ]
+        found.update(await _block_members(agency_id, record_type, blocks, connection))
         for i in wanted:
             for key in keys_of[i]:
                 for record_id in found.get(key, ()):
@@ -207,6 +199,82 @@ async def find_duplicates(
         _ranked(probe, found, records, keys_of[i])
         for i, (probe, found) in enumerate(zip(probes, candidates, strict=True))
     ]
+
+
+class BatchMatches:
+    """The records met so far in one batch (an import's rows, created or updated), matched by
+    the same keys and scores as stored records: two rows of one file are duplicates of each
+    other exactly when a row and a stored record would be. In memory, a batch's worth."""
+
+    def __init__(self, region: str = "") -> None:
+        self._region = region
+        self._by_key: dict[str, dict[UUID, Candidate]] = defaultdict(dict)
+
+    def add(self, record_id: UUID, probe: Probe) -> None:
+        """A record as the probe describes it (after the batch created or changed it)."""
+        name = (
+            f"{probe.first_name} {probe.last_name}".strip()
+            if probe.record_type is RecordType.CONTACT
+            else probe.company
+        )
+        candidate = Candidate(probe.record_type, record_id, name, probe.company)
+        for key in probe.keys(self._region):
+            self._by_key[key][record_id] = candidate
+
+    def matches(self, probe: Probe) -> list[DuplicateMatch]:
+        """The batch's records the probe may be, best first (as `find_duplicates`)."""
+        shared: dict[UUID, set[str]] = defaultdict(set)
+        records: dict[UUID, Candidate] = {}
+        keys = probe.keys(self._region)
+        for key in keys:
+            for record_id, candidate in self._by_key.get(key, {}).items():
+                if record_id != probe.exclude_id:
+                    shared[record_id].add(key)
+                    records[record_id] = candidate
+        return _ranked(probe, shared, records, keys)
+
+
+async def _block_members(
+    agency_id: UUID,
+    record_type: RecordType,
+    blocks: set[str],
+    connection: BaseDBAsyncClient | None,
+) -> dict[str, list[UUID]]:
+    """The records of each name block. Their sizes are counted in one query, then the blocks
+    within `BLOCK_LIMIT` are read together in one more, and only a larger block by itself
+    (its newest `BLOCK_LIMIT`): a batch of 500 rows costs a few statements, not 1,000."""
+    members: dict[str, list[UUID]] = defaultdict(list)
+    sizes: dict[str, int] = {}
+    for chunk in _chunks(sorted(blocks)):
+        counted = (
+            await DuplicateKey.filter(agency_id=agency_id, record_type=record_type, key__in=chunk)
+            .using_db(connection)
+            .annotate(size=Count("id"))
+            .group_by("key")
+            .values_list("key", "size")
+        )
+        sizes.update((str(key), int(size)) for key, size in counted)
+    small = sorted(block for block, size in sizes.items() if size <= BLOCK_LIMIT)
+    for chunk in _by_rows(small, sizes):
+        rows = (
+            await DuplicateKey.filter(agency_id=agency_id, record_type=record_type, key__in=chunk)
+            .using_db(connection)
+            .values_list("key", "record_id")
+        )
+        for key, record_id in rows:
+            members[key].append(record_id)
+    for block in sorted(block for block, size in sizes.items() if size > BLOCK_LIMIT):
+        members[block] = [
+            record_id
+            for (record_id,) in await DuplicateKey.filter(
+                agency_id=agency_id, record_type=record_type, key=block
+            )
+            .using_db(connection)
+            .order_by("-id")
+            .limit(BLOCK_LIMIT)
+            .values_list("record_id")
+        ]
+    return members
 
 
 async def _live_records(
@@ -246,22 +314,69 @@ def _chunks(values: list[T]) -> Iterator[list[T]]:
         yield values[start : start + CHUNK]
 
 
+def _by_rows(blocks: list[str], sizes: dict[str, int]) -> Iterator[list[str]]:
+    """Blocks in groups whose rows add up to at most `CHUNK` (one statement each)."""
+    group: list[str] = []
+    rows = 0
+    for block in blocks:
+        if group and rows + sizes[block] > CHUNK:
+            yield group
+            group, rows = [], 0
+        group.append(block)
+        rows += sizes[block]
+    if group:
+        yield group
+
+
 def _ranked(
     probe: Probe,
     found: dict[UUID, set[str]],
     records: dict[UUID, Candidate],
     keys: list[str],
 ) -> list[DuplicateMatch]:
+    met = [(records[i], shared) for i, shared in found.items() if i in records]
+    # A candidate met by its name block only scores if its name is similar enough: those are
+    # compared in one rapidfuzz call (C, with a cutoff), so a crowded block (an import whose
+    # rows share one, up to BLOCK_LIMIT stored names each) costs no Python per pair.
+    by_name = [i for i, (_, shared) in enumerate(met) if all(k.startswith(NAME) for k in shared)]
+    if len(by_name) > 1:
+        mine, cutoff, name_of = _comparable(probe)
+        similar = {
+            by_name[index]
+            for _, _, index in process.extract(
+                mine,
+                [name_of(met[i][0]) for i in by_name],
+                scorer=fuzz.token_sort_ratio,
+                processor=None,
+                limit=None,
+                score_cutoff=cutoff - 0.5,  # the scores round the similarity
+            )
+        }
+        named = set(by_name)
+        met = [pair for i, pair in enumerate(met) if i in similar or i not in named]
     matches = []
-    for record_id, shared in found.items():
-        record = records.get(record_id)
-        if record is None:
-            continue
+    for record, shared in met:
         match = _scored(probe, record, shared)
         if match is not None and match.score >= THRESHOLD:
             matches.append(match)
     matches.sort(key=lambda m: (-m.score, m.display_name, str(m.record_id)))
     return matches[:MAX_MATCHES]
+
+
+def _comparable(probe: Probe) -> tuple[str, int, Callable[[Candidate], str]]:
+    """The probe's name as the scores compare it, the least similarity that can score, and
+    how a candidate's name is read the same way."""
+    if probe.record_type is RecordType.CONTACT:
+        return (
+            folded(f"{probe.first_name} {probe.last_name}"),
+            NAME_SIMILARITY,
+            lambda record: folded(record.name),
+        )
+    return (
+        _company_text(probe.company),
+        COMPANY_SIMILARITY,
+        lambda record: _company_text(record.name),
+    )
 
 
 def _scored(probe: Probe, record: Candidate, shared: set[str]) -> DuplicateMatch | None:
@@ -308,8 +423,12 @@ def _person_scores(probe: Probe, record: Candidate) -> dict[DuplicateReason, int
     return scores
 
 
+def _company_text(name: str) -> str:
+    return " ".join(company_words(name))
+
+
 def _company_similarity(mine: str, theirs: str) -> int:
-    first, second = " ".join(company_words(mine)), " ".join(company_words(theirs))
+    first, second = _company_text(mine), _company_text(theirs)
     if not first or not second:
         return 0
     return round(fuzz.token_sort_ratio(first, second))

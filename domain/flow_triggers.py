@@ -14,6 +14,8 @@ Hot. At most one run of a flow is active per record: a trigger while one runs st
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -32,7 +34,7 @@ from domain.flows.definitions import (
     FlowRunStatus,
     FlowVersionStatus,
 )
-from domain.outbox import OutboxKind, enqueue
+from domain.outbox import OutboxKind, enqueue, enqueue_many
 
 # Signals the FlowRun workflow understands (its signal method names).
 SIGNAL_RECORD_EVENT = "record_event"
@@ -100,10 +102,23 @@ async def _create_run(
     connection: BaseDBAsyncClient,
 ) -> FlowRun:
     """A pending run and its start in the outbox."""
-    workflow_id = workflow_id_for(definition.key, record_type, record_id, trigger_event_id)
-    run = await FlowRun.create(
+    run = _new_run(agency_id, definition, record_type, record_id, trigger_event_id)
+    await run.save(using_db=connection)
+    payload = start_payload(agency_id, definition, record_type, record_id)
+    await enqueue(agency_id, OutboxKind.START_FLOW, run.workflow_id, payload, connection)
+    return run
+
+
+def _new_run(
+    agency_id: UUID,
+    definition: FlowDefinition,
+    record_type: str,
+    record_id: str,
+    trigger_event_id: int,
+) -> FlowRun:
+    return FlowRun(
         agency_id=agency_id,
-        workflow_id=workflow_id,
+        workflow_id=workflow_id_for(definition.key, record_type, record_id, trigger_event_id),
         flow_key=definition.key,
         version=definition.version,
         record_type=record_type,
@@ -111,11 +126,7 @@ async def _create_run(
         trigger_event_id=trigger_event_id,
         status=FlowRunStatus.PENDING,
         listens_to=definition.listens_to(),
-        using_db=connection,
     )
-    payload = start_payload(agency_id, definition, record_type, record_id)
-    await enqueue(agency_id, OutboxKind.START_FLOW, workflow_id, payload, connection)
-    return run
 
 
 async def start_flow_run(
@@ -137,10 +148,17 @@ async def start_flow_run(
 async def signal_run(
     run: FlowRun, signal: str, connection: BaseDBAsyncClient, argument: Any = None
 ) -> None:
+    kind, workflow_id, payload = _signal(run, signal, argument)
+    await enqueue(run.agency_id, kind, workflow_id, payload, connection)
+
+
+def _signal(
+    run: FlowRun, signal: str, argument: Any = None
+) -> tuple[OutboxKind, str, dict[str, Any]]:
     payload: dict[str, Any] = {"signal": signal}
     if argument is not None:
         payload["argument"] = argument
-    await enqueue(run.agency_id, OutboxKind.SIGNAL_FLOW, run.workflow_id, payload, connection)
+    return OutboxKind.SIGNAL_FLOW, run.workflow_id, payload
 
 
 @dataclass(frozen=True)
@@ -190,64 +208,99 @@ async def _records_concerned(
     return concerned
 
 
-async def _runs_to_signal(
-    event: PendingEvent, route: EventRoute, connection: BaseDBAsyncClient
+async def routes_for(
+    events: Sequence[PendingEvent], connection: BaseDBAsyncClient, start_flows: bool = True
+) -> list[EventRoute]:
+    """Read which runs each event tells or cancels and which flows it starts, without writing.
+
+    Read before the events are appended, so the agency's event-order lock (PostgreSQL) is held
+    for the writes only. The records' row locks, taken earlier in the same transaction, keep
+    what is read here from changing: runs of a record start and end through its own changes.
+    A flow version published while this transaction waits for the lock applies from the next
+    event on. Many events (an import's batch) cost one read of the active runs of every record
+    concerned and one of the flows their types start; a flow starts at most once per record,
+    earlier events of the batch included. `start_flows=False` reads no flow to start (an
+    import told not to enrol its records).
+    """
+    if not events:
+        return []
+    agency_id = events[0].agency_id
+    concerned = [await _records_concerned(event, connection) for event in events]
+    active = await _active_runs(
+        {pair for pairs in concerned for pair in pairs}, agency_id, connection
+    )
+    versions: dict[str, list[FlowVersion]] = defaultdict(list)
+    if start_flows:
+        for version in await FlowVersion.filter(
+            agency_id=agency_id,
+            status=FlowVersionStatus.PUBLISHED,
+            trigger_event__in=sorted({event.type for event in events}),
+        ).using_db(connection):
+            versions[str(version.trigger_event)].append(version)
+    started: set[tuple[str, str, str]] = set()
+    routes = []
+    for event, about in zip(events, concerned, strict=True):
+        route = EventRoute()
+        _runs_to_signal(event, about, active, route)
+        for version in versions.get(event.type, ()):
+            if (
+                version.trigger_status is not None
+                and event.payload.get("to") != version.trigger_status
+            ):
+                continue
+            definition = FlowDefinition.model_validate(version.document)
+            if definition.record_type != event.aggregate_type:
+                continue
+            runs = active.get((event.aggregate_type, event.aggregate_id), ())
+            start = (definition.key, event.aggregate_type, event.aggregate_id)
+            if start not in started and all(run.flow_key != definition.key for run in runs):
+                started.add(start)
+                route.starts.append(definition)
+        routes.append(route)
+    return routes
+
+
+async def route_for(event: PendingEvent, connection: BaseDBAsyncClient) -> EventRoute:
+    """`routes_for` of one event."""
+    (route,) = await routes_for([event], connection)
+    return route
+
+
+async def _active_runs(
+    records: set[tuple[str, str]], agency_id: UUID, connection: BaseDBAsyncClient
+) -> dict[tuple[str, str], list[FlowRun]]:
+    """The active runs of each record (record type, id), in one query per 5,000 ids."""
+    found: dict[tuple[str, str], list[FlowRun]] = defaultdict(list)
+    ids = sorted({record_id for _, record_id in records})
+    for start in range(0, len(ids), 5_000):
+        for run in await FlowRun.filter(
+            agency_id=agency_id,
+            record_id__in=ids[start : start + 5_000],
+            status__in=list(ACTIVE_RUN_STATUSES),
+        ).using_db(connection):
+            if (run.record_type, run.record_id) in records:
+                found[(run.record_type, run.record_id)].append(run)
+    return found
+
+
+def _runs_to_signal(
+    event: PendingEvent,
+    concerned: list[tuple[str, str]],
+    active: dict[tuple[str, str], list[FlowRun]],
+    route: EventRoute,
 ) -> None:
     if event.type == EMAIL_RECEIVED and event.payload.get("outcome") == FIRST_MESSAGE_OUTCOME:
         return
-    for record_type, record_id in await _records_concerned(event, connection):
+    for record_type, record_id in concerned:
         own = (record_type, record_id) == (event.aggregate_type, event.aggregate_id)
-        runs = await FlowRun.filter(
-            agency_id=event.agency_id,
-            record_type=record_type,
-            record_id=record_id,
-            status__in=list(ACTIVE_RUN_STATUSES),
-        ).using_db(connection)
-        for run in runs:
+        for run in active.get((record_type, record_id), ()):
             if own and event.type.endswith(ENDING_SUFFIXES):
                 route.cancels.append(run)
             elif event.type in run.listens_to:
                 route.tells.append(run)
 
 
-async def _flows_to_start(
-    event: PendingEvent, route: EventRoute, connection: BaseDBAsyncClient
-) -> None:
-    versions = await FlowVersion.filter(
-        agency_id=event.agency_id, status=FlowVersionStatus.PUBLISHED, trigger_event=event.type
-    ).using_db(connection)
-    for version in versions:
-        if version.trigger_status is not None and event.payload.get("to") != version.trigger_status:
-            continue
-        definition = FlowDefinition.model_validate(version.document)
-        if definition.record_type != event.aggregate_type:
-            continue
-        if not await _flow_runs_on(
-            event.agency_id, definition.key, event.aggregate_type, event.aggregate_id, connection
-        ):
-            route.starts.append(definition)
-
-
-async def route_for(event: PendingEvent, connection: BaseDBAsyncClient) -> EventRoute:
-    """Read which runs the event tells or cancels and which flows it starts, without writing.
-
-    Read before the event is appended, so the agency's event-order lock (PostgreSQL) is held
-    for the writes only. The record's row lock, taken earlier in the same transaction, keeps
-    what is read here from changing: runs of a record start and end through its own changes.
-    A flow version published while this transaction waits for the lock applies from the next
-    event on.
-    """
-    route = EventRoute()
-    await _runs_to_signal(event, route, connection)
-    await _flows_to_start(event, route, connection)
-    return route
-
-
-async def write_route(route: EventRoute, event: Event, connection: BaseDBAsyncClient) -> None:
-    """Write the route's signals and starts to the outbox, now that the event has its id.
-
-    Signals first, so a run never receives the event that started it.
-    """
+def _record_event(event: Event) -> dict[str, Any]:
     record_event = {
         "id": event.id,
         "type": event.type,
@@ -260,16 +313,39 @@ async def write_route(route: EventRoute, event: Event, connection: BaseDBAsyncCl
         if opted_out is not None:
             # What the record is opted out of now: a run stops when that covers what it sends.
             record_event["opted_out"] = list(opted_out)
-    for run in route.cancels:
-        await signal_run(run, SIGNAL_CANCEL, connection)
-    for run in route.tells:
-        await signal_run(run, SIGNAL_RECORD_EVENT, connection, record_event)
-    for definition in route.starts:
-        await _create_run(
-            event.agency_id,
-            definition,
-            event.aggregate_type,
-            event.aggregate_id,
-            event.id,
-            connection,
-        )
+    return record_event
+
+
+async def write_routes(
+    routes: Sequence[EventRoute], events: Sequence[Event], connection: BaseDBAsyncClient
+) -> None:
+    """Write the routes' signals and starts to the outbox, now that the events have ids: the
+    new runs in one statement, the messages in another, in the events' order.
+
+    Each event's signals come before its starts, so a run never receives the event that
+    started it.
+    """
+    messages: list[tuple[OutboxKind, str, dict[str, Any]]] = []
+    runs: list[FlowRun] = []
+    for route, event in zip(routes, events, strict=True):
+        messages.extend(_signal(run, SIGNAL_CANCEL) for run in route.cancels)
+        told = _record_event(event)
+        messages.extend(_signal(run, SIGNAL_RECORD_EVENT, told) for run in route.tells)
+        for definition in route.starts:
+            run = _new_run(
+                event.agency_id, definition, event.aggregate_type, event.aggregate_id, event.id
+            )
+            runs.append(run)
+            payload = start_payload(
+                event.agency_id, definition, event.aggregate_type, event.aggregate_id
+            )
+            messages.append((OutboxKind.START_FLOW, run.workflow_id, payload))
+    if runs:
+        await FlowRun.bulk_create(runs, using_db=connection)
+    if events:
+        await enqueue_many(events[0].agency_id, messages, connection)
+
+
+async def write_route(route: EventRoute, event: Event, connection: BaseDBAsyncClient) -> None:
+    """`write_routes` of one event."""
+    await write_routes([route], [event], connection)

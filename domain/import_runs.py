@@ -1,11 +1,12 @@
 """Running an import: its rows in batches, each committed whole with the import's counts,
-`next_row`, one audit row and one progress event (`domain.imports` says why), duplicates
-matched by normalised email and phone."""
+`next_row`, one audit row, one progress event and the per-record events of the records it
+created or updated (`domain.imports` says why). Duplicates are found by the one detector
+(`domain.duplicates`): the batch's rows against stored records in a few statements, and
+against each other (`BatchMatches`), so two rows of one file are matched too."""
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,13 +20,22 @@ from tortoise.transactions import in_transaction
 from db.contacts import Contact
 from db.customers import Customer
 from db.duplicates import DuplicateKey, DuplicateKeyed, duplicate_key_rows
-from domain import tags
+from domain import contacts, customers, leads, tags
 from domain.actors import Actor
-from domain.audit import record_audit
+from domain.audit import changed_fields, record_audit
 from domain.custom_field_values import CustomValues, custom_values
 from domain.custom_fields import CustomField, CustomFieldType, list_custom_fields
+from domain.duplicates import (
+    BatchMatches,
+    DuplicateMatch,
+    Probe,
+    RecordType,
+    agency_region,
+    find_duplicates,
+    probe_of,
+)
 from domain.errors import DomainError, DomainErrors, errors_of
-from domain.events import append_event
+from domain.events import NewEvent, append_event, append_events
 from domain.import_files import FileFormat, ImportLimits, data_rows, file_rows, header_of
 from domain.imports import (
     AGGREGATE,
@@ -48,64 +58,33 @@ from domain.roles import Access
 from domain.sales_records import scoped
 from domain.storage import Storage
 
-
-def normalised_email(value: str) -> str:
-    return value.strip().lower()
-
-
-def normalised_phone(value: str) -> str:
-    """The digits (and a leading +): `+44 20 7946 0018` and `+442079460018` match."""
-    value = value.strip()
-    digits = re.sub(r"\D", "", value)
-    return f"+{digits}" if value.startswith("+") else digits
+# A record's snapshot for its events, as its own service writes it.
+SNAPSHOTS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "contact": contacts.snapshot,
+    "customer": customers.snapshot,
+    "lead": leads.snapshot,
+}
 
 
-@dataclass
-class DuplicateIndex:
-    """The normalised emails and phones of the records an import may match, by record id."""
-
-    by_key: dict[str, UUID] = field(default_factory=dict)
-
-    def add(self, record_id: UUID, emails: list[str], phones: list[str]) -> None:
-        for email in emails:
-            self.by_key.setdefault(f"e:{normalised_email(email)}", record_id)
-        for phone in phones:
-            self.by_key.setdefault(f"p:{normalised_phone(phone)}", record_id)
-
-
-def _contact_keys(record: Any) -> tuple[list[str], list[str]]:
-    if isinstance(record, Contact):
-        return list(record.emails), list(record.phones)
-    if isinstance(record, Customer):
-        return [record.billing_email] if record.billing_email else [], []
-    return [], []
-
-
-async def load_duplicate_index(actor: Actor, target: ImportTarget) -> DuplicateIndex:
-    """Every record the import's actor may change, by normalised email and phone."""
-    index = DuplicateIndex()
-    if target.record_type == "contact":
-        for row in await scoped(Contact, actor, Access.WRITE).values("id", "emails", "phones"):
-            index.add(row["id"], row["emails"] or [], row["phones"] or [])
-    elif target.record_type == "customer":
-        for row in await scoped(Customer, actor, Access.WRITE).values("id", "billing_email"):
-            index.add(row["id"], [row["billing_email"]] if row["billing_email"] else [], [])
-    return index
-
-
-def find_duplicate_for_import(
-    index: DuplicateIndex, emails: list[str], phones: list[str]
-) -> UUID | None:
-    """The record a row duplicates: the first with one of its emails or phones, normalised
-    (case and spaces aside). Deliberately simple: the duplicate detector replaces it."""
-    for email in emails:
-        found = index.by_key.get(f"e:{normalised_email(email)}")
-        if found is not None:
-            return found
-    for phone in phones:
-        found = index.by_key.get(f"p:{normalised_phone(phone)}")
-        if found is not None:
-            return found
+def probe_for(record_type: str, columns: dict[str, Any]) -> Probe | None:
+    """What the detector compares a row by (leads are never matched)."""
+    if record_type == RecordType.CONTACT:
+        return Probe(
+            RecordType.CONTACT,
+            first_name=columns.get("first_name") or "",
+            last_name=columns.get("last_name") or "",
+            company=columns.get("company_name") or "",
+            emails=tuple(columns.get("emails") or ()),
+            phones=tuple(columns.get("phones") or ()),
+        )
+    if record_type == RecordType.CUSTOMER:
+        billing = columns.get("billing_email") or ""
+        return Probe(
+            RecordType.CUSTOMER,
+            company=columns.get("name") or "",
+            emails=(billing,) if billing else (),
+            website=columns.get("website") or "",
+        )
     return None
 
 
@@ -164,9 +143,8 @@ def _custom_value(definition: CustomField, cell: str) -> dict[str, Any]:
 class ParsedRow:
     fields: dict[str, Any]  # validated, as the record's columns
     given: set[str]  # the record fields the row has a value for
-    emails: list[str]
-    phones: list[str]
     custom: dict[str, Any]  # custom field key -> value member
+    probe: Probe | None  # what the duplicate detector compares it by
 
 
 def _parse_row(
@@ -215,10 +193,8 @@ def _parse_row(
     return ParsedRow(
         columns,
         {target.plural.get(g, g) for g in given},
-        list(columns.get("emails", []))
-        or ([columns["billing_email"]] if columns.get("billing_email") else []),
-        list(columns.get("phones", [])),
         custom,
+        probe_for(target.record_type, columns),
     )
 
 
@@ -255,14 +231,21 @@ class BatchOutcome:
     failed_rows: set[int] = field(default_factory=set)
 
 
+@dataclass
+class _Touched:
+    """A record the batch created or updated: what its event will say."""
+
+    record: Any
+    created: bool
+    before: dict[str, Any]  # its snapshot before the batch changed it (empty: created)
+    custom: dict[str, Any] = field(default_factory=dict)  # custom values written, by key
+
+
 class _Run:
-    """One activity's share of an import: its actor, target, custom fields and duplicates."""
+    """One activity's share of an import: its actor, target, custom fields and region."""
 
     def __init__(
-        self,
-        record_import: RecordImport,
-        custom_fields: dict[str, CustomField],
-        index: DuplicateIndex,
+        self, record_import: RecordImport, custom_fields: dict[str, CustomField], region: str
     ) -> None:
         self.record_import = record_import
         self.actor = run_actor(record_import)
@@ -270,16 +253,54 @@ class _Run:
         self.mapping: dict[str, str] = dict(record_import.mapping)
         self.policy = DuplicatePolicy(record_import.duplicate_policy)
         self.custom_fields = custom_fields
-        self.index = index
+        self.region = region
+        self.snapshot = SNAPSHOTS[record_import.record_type]
+        self.begin_batch()
+
+    def begin_batch(self) -> None:
         self.pending: list[tuple[Any, CustomValues]] = []
+        self.batch = BatchMatches(self.region)
+        self.touched: dict[UUID, _Touched] = {}
+
+    def parse(self, cells: dict[str, str]) -> ParsedRow:
+        return _parse_row(self.target, self.mapping, self.custom_fields, cells)
+
+    async def stored_matches(
+        self, parsed: list[ParsedRow | None], conn: BaseDBAsyncClient
+    ) -> list[list[DuplicateMatch]]:
+        """Each row's matches among the stored records the importer may change: one lookup
+        for the whole batch (`find_duplicates`) and one query for the importer's scope."""
+        if self.policy is DuplicatePolicy.CREATE_ANYWAY:
+            return [[] for _ in parsed]
+        probes = [(i, row.probe) for i, row in enumerate(parsed) if row and row.probe]
+        if not probes:
+            return [[] for _ in parsed]
+        found = await find_duplicates(
+            self.actor.agency_id, [probe for _, probe in probes], self.region, conn
+        )
+        ids = {match.record_id for matches in found for match in matches}
+        writable: set[UUID] = set()
+        if ids:
+            query = scoped(self.target.model, self.actor, Access.WRITE).filter(id__in=list(ids))
+            found_ids = await query.using_db(conn).values_list("id", flat=True)
+            writable = {UUID(str(record_id)) for record_id in found_ids}
+        matches: list[list[DuplicateMatch]] = [[] for _ in parsed]
+        for (i, _), of_row in zip(probes, found, strict=True):
+            matches[i] = [match for match in of_row if match.record_id in writable]
+        return matches
 
     async def row(
-        self, cells: dict[str, str], outcome: BatchOutcome, conn: BaseDBAsyncClient
+        self,
+        parsed: ParsedRow,
+        stored: list[DuplicateMatch],
+        outcome: BatchOutcome,
+        conn: BaseDBAsyncClient,
     ) -> None:
-        parsed = _parse_row(self.target, self.mapping, self.custom_fields, cells)
         existing_id = None
-        if self.policy is not DuplicatePolicy.CREATE_ANYWAY:
-            existing_id = find_duplicate_for_import(self.index, parsed.emails, parsed.phones)
+        if self.policy is not DuplicatePolicy.CREATE_ANYWAY and parsed.probe is not None:
+            matches = [*stored, *self.batch.matches(parsed.probe)]
+            if matches:
+                existing_id = max(matches, key=lambda m: m.score).record_id
         if existing_id is None:
             outcome.created.append(await self._create(parsed, conn))
         elif self.policy is DuplicatePolicy.SKIP:
@@ -287,6 +308,11 @@ class _Run:
         else:
             await self._update(existing_id, parsed, conn)
             outcome.updated.append(str(existing_id))
+
+    def _met(self, record: Any) -> None:
+        """The batch's later rows match this record as it is now."""
+        if isinstance(record, Contact | Customer):
+            self.batch.add(record.id, probe_of(record))
 
     async def _create(self, parsed: ParsedRow, conn: BaseDBAsyncClient) -> str:
         custom = await _custom_for(self, parsed, True, conn)
@@ -302,8 +328,8 @@ class _Run:
         if hasattr(record, "refresh_search_text"):
             record.refresh_search_text()  # inserted in bulk, without `save`
         self.pending.append((record, custom))
-        emails, phones = _contact_keys(record)
-        self.index.add(record.id, emails, phones)
+        self.touched[record.id] = _Touched(record, created=True, before={})
+        self._met(record)
         return str(record.id)
 
     async def flush(self, conn: BaseDBAsyncClient) -> None:
@@ -318,14 +344,22 @@ class _Run:
         if keyed:
             await DuplicateKey.bulk_create(duplicate_key_rows(keyed), using_db=conn)
         for record, custom in self.pending:
-            await custom.write(self.actor, record.id, conn)
+            written = await custom.write(self.actor, record.id, conn)
+            self.touched[record.id].custom.update(written.get("custom_fields", {}))
         self.pending = []
 
     async def _update(self, record_id: UUID, parsed: ParsedRow, conn: BaseDBAsyncClient) -> None:
         await self.flush(conn)  # the record may be one this batch created
+        custom = await _custom_for(self, parsed, False, conn)  # fails before any change
         record: Any = await (
             self.target.model.filter(id=record_id).select_for_update().using_db(conn).get()
         )
+        touched = self.touched.get(record_id)
+        if touched is None:
+            touched = self.touched[record_id] = _Touched(
+                record, created=False, before=self.snapshot(record)
+            )
+        touched.record = record
         merge_only = self.policy is DuplicatePolicy.MERGE
         for name in parsed.given:
             value, current = parsed.fields[name], getattr(record, name)
@@ -335,7 +369,6 @@ class _Run:
             elif merge_only and not _is_empty(current):
                 continue
             setattr(record, name, value)
-        custom = await _custom_for(self, parsed, False, conn)
         if "tags" in parsed.given:
             record.tags = await tags.tag_record(
                 self.actor, self.target.record_type, record.id, record.tags, conn
@@ -349,9 +382,30 @@ class _Run:
             }
             custom = CustomValues(custom.record_type, kept)
         await record.save(using_db=conn)
-        await custom.write(self.actor, record.id, conn)
-        emails, phones = _contact_keys(record)
-        self.index.add(record.id, emails, phones)
+        written = await custom.write(self.actor, record.id, conn)
+        touched.custom.update(written.get("custom_fields", {}))
+        self._met(record)
+
+    def events(self) -> list[NewEvent]:
+        """One event per record the batch touched, as its own service would announce it (a
+        record created and then updated by a later row of the batch: one `.created`), naming
+        the import."""
+        found: list[NewEvent] = []
+        source = {"import_id": str(self.record_import.id)}
+        aggregate = self.target.record_type
+        for record_id, touched in self.touched.items():
+            after = self.snapshot(touched.record)
+            custom = {"custom_fields": touched.custom} if touched.custom else {}
+            if touched.created:
+                payload = {**after, **custom, **source}
+                found.append((f"{aggregate}.created", aggregate, str(record_id), payload))
+                continue
+            _, changes = changed_fields(touched.before, after)
+            changes.update(custom)
+            if changes:
+                payload = {"changes": changes, **source}
+                found.append((f"{aggregate}.updated", aggregate, str(record_id), payload))
+        return found
 
 
 @dataclass(frozen=True)
@@ -402,11 +456,22 @@ async def _commit_batch(
         )
         if record_import.status != ImportStatus.RUNNING or record_import.next_row > batch[0][0]:
             return None if record_import.status != ImportStatus.RUNNING else record_import
+        run.begin_batch()
+        parsed: list[ParsedRow | None] = []
         for number, cells in batch:
-            named = dict(zip(columns, cells, strict=True))
+            try:
+                parsed.append(run.parse(dict(zip(columns, cells, strict=True))))
+            except RowFailed as failure:
+                parsed.append(None)
+                outcome.failed_rows.add(number)
+                outcome.problems += [(number, p) for p in failure.problems]
+        stored = await run.stored_matches(parsed, conn)
+        for (number, _), row, matches in zip(batch, parsed, stored, strict=True):
+            if row is None:
+                continue
             try:
                 # A row fails in its checks, before it writes anything.
-                await run.row(named, outcome, conn)
+                await run.row(row, matches, outcome, conn)
             except RowFailed as failure:
                 outcome.failed_rows.add(number)
                 outcome.problems += [(number, p) for p in failure.problems]
@@ -447,6 +512,8 @@ async def _commit_batch(
             },
             conn,
         )
+        # The records' own events (flows and subscriptions hear of them), then the batch's.
+        await append_events(run.actor, run.events(), conn, start_flows=record_import.start_flows)
         await append_event(
             run.actor,
             f"{AGGREGATE}.progressed",
@@ -491,10 +558,9 @@ async def import_rows(
     record_import = await RecordImport.get(id=import_id)
     if record_import.status != ImportStatus.RUNNING:
         return _progress(record_import)
-    target = target_of(record_import.record_type)
     acting = run_actor(record_import)
     custom = {c.key: c for c in await list_custom_fields(acting, [record_import.record_type])}
-    run = _Run(record_import, custom, await load_duplicate_index(acting, target))
+    run = _Run(record_import, custom, await agency_region(acting.agency_id))
     async with local_copy(storage, record_import.storage_key) as path:
         # Closed when this call ends, mid-file too (the reader holds the file open).
         with contextlib.closing(file_rows(path, FileFormat(record_import.file_format))) as rows:

@@ -9,9 +9,12 @@ in one transaction with the import's counts, its `next_row`, one audit row and o
 `import.progressed` event. A retried run (a worker restarted, an activity timed out) starts at
 `next_row`, after the last batch that committed, so no row is imported twice.
 
-Imported records are not audited or announced one by one (a 100,000-row file would write
-200,000 rows of them): the batch's audit row lists the records it created and updated, and
-each record's `source` names the import (contacts and leads; customers have no source).
+Imported records are audited once per batch, not one by one (a 100,000-row file would write
+100,000 audit rows): the batch's audit row lists the records it created and updated, and
+each record's `source` names the import (contacts and leads; customers have no source). They
+are announced one by one, as a record created through the API is (`contact.created`, ...,
+naming the import), appended per batch in a few statements, so subscriptions, webhooks and
+flows hear of them; `start_flows=False` keeps an import from starting flows.
 """
 
 from __future__ import annotations
@@ -225,6 +228,7 @@ def snapshot(record_import: RecordImport) -> dict[str, Any]:
         "file_name": record_import.file_name,
         "status": record_import.status,
         "duplicate_policy": record_import.duplicate_policy,
+        "start_flows": record_import.start_flows,
         "mapping": dict(record_import.mapping),
         **counts_of(record_import),
     }
@@ -457,9 +461,12 @@ async def start_import(
     mapping: dict[str, str],
     policy: DuplicatePolicy,
     by_workflow: bool = True,
+    start_flows: bool = True,
 ) -> RecordImport:
     """Confirm the mapping and the duplicate policy; the run starts (through the outbox), or,
-    without `by_workflow`, is left to the caller (`crm import` runs the batches itself)."""
+    without `by_workflow`, is left to the caller (`crm import` runs the batches itself).
+    `start_flows`: whether the imported records' events start the flows they trigger (a
+    new contact's nurture), as a record created through the API does."""
     require(actor, Resource.SALES_RECORDS, Access.WRITE)
     async with in_transaction() as conn:
         record_import = await _locked(actor, import_id, conn)
@@ -474,6 +481,7 @@ async def start_import(
             actor, target, list(record_import.columns), mapping
         )
         record_import.duplicate_policy = DuplicatePolicy(policy)
+        record_import.start_flows = start_flows
         record_import.status = ImportStatus.RUNNING
         await record_import.save(using_db=conn)
         after = snapshot(record_import)

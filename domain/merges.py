@@ -13,8 +13,22 @@ written about. A customer's sub-companies (`parent_id`) move too.
 
 A row that would break a uniqueness rule on the survivor stays where it is: a tag both records
 carry, a campaign both signed up to, a custom field the survivor has a value for (the
-survivor's value wins), consent settings the survivor has. So the survivor's own data is never
-overwritten by a row; its fields are set from the choices (`values`), the rest kept.
+survivor's value wins unless another is chosen), consent settings the survivor has. So the
+survivor's own data is never overwritten by a row; its fields are set from the choices
+(`values`), the rest kept.
+
+Custom fields are chosen like fields (`custom:<key>` in `values`): the chosen record's values
+of that field move to the survivor and the survivor's own move to the record they replace
+(both recorded, so an undo swaps them back); no other record's value of that field moves.
+
+Flow runs: finished runs move (the survivor's history), running ones are stopped. A run is
+keyed by its record (`flow:<key>:<record type>:<record id>:<trigger event>`) and acts on the
+record id it was started with, so moving a running one would leave it acting on a deleted
+record; retargeting it would take a new signal and break "one active run of a flow per
+record" when both records run the same flow (duplicates usually do: each got the new-contact
+nurture). So each running run of a merged record gets a cancel (through the outbox, in the
+merge's transaction), its row stays with the merged record, and the reason is audited on the
+run; the survivor's runs go on. An undo does not restart them.
 
 Fields: each may be taken from any of the records (`values: {field: record_id}`). Left out,
 the survivor's value is kept, or the first merged record's non-empty one when the survivor's
@@ -47,14 +61,19 @@ from tortoise.transactions import in_transaction
 
 from db.connection import MODEL_MODULES
 from db.contacts import Contact
+from db.custom_fields import CustomFieldValue
 from db.customers import Customer
 from db.duplicates import RecordMerge
+from db.flow_runs import FlowRun
 from domain import contacts, customers
 from domain.actors import Actor
 from domain.audit import record_audit
 from domain.custom_field_sort_keys import refresh_sort_keys
+from domain.custom_fields import list_custom_fields
 from domain.errors import DomainError
 from domain.events import append_event
+from domain.flow_triggers import SIGNAL_CANCEL, signal_run
+from domain.flows.definitions import ACTIVE_RUN_STATUSES
 from domain.policies import rows
 from domain.roles import Access, Resource
 from domain.sales_records import check_owner, locked
@@ -68,6 +87,8 @@ NOT_MOVED = frozenset({"event", "audit_entry", "record_merge", "duplicate_key"})
 ONE_PER_RECORD: dict[str, tuple[str, ...]] = {"custom_field_value": ("field_id",)}
 ADDRESS_COLUMNS = ("street", "city", "region", "postal_code", "country", "latitude", "longitude")
 UUID_COLUMNS = frozenset({"owner_id", "operations_user_id", "parent_id"})
+CUSTOM_PREFIX = "custom:"
+STOPPED_BY_MERGE = "merged"  # the reason audited on a run a merge stopped
 
 
 class MergeErrorCode(StrEnum):
@@ -308,7 +329,10 @@ async def _move_rows(
     survivor_id: UUID,
     merged_ids: list[UUID],
     conn: BaseDBAsyncClient,
+    held_fields: frozenset[UUID] = frozenset(),
 ) -> list[dict[str, Any]]:
+    """Move every link's rows from the merged records to the survivor, but a chosen custom
+    field's values (`held_fields`, moved by `_move_chosen_values`) and running flow runs."""
     moved = []
     for link in links:
         meta = link.model._meta
@@ -319,7 +343,7 @@ async def _move_rows(
         if link.type_column:
             base[link.type_column] = aggregate
         for merged_id in merged_ids:
-            ids = await _movable(link, base, pk, survivor_id, merged_id, conn)
+            ids = await _movable(link, base, pk, survivor_id, merged_id, conn, held_fields)
             if not ids:
                 continue
             await (
@@ -340,11 +364,16 @@ async def _movable(
     survivor_id: UUID,
     merged_id: UUID,
     conn: BaseDBAsyncClient,
+    held_fields: frozenset[UUID] = frozenset(),
 ) -> list[Any]:
     """The merged record's rows in this link that may move (no clash with the survivor's)."""
     query = link.model.filter(**base, **{link.column: link.value(merged_id)}).using_db(conn)
     if link.column == "parent_id":
         query = query.exclude(id=survivor_id)
+    if link.model is CustomFieldValue and held_fields:
+        query = query.exclude(field_id__in=sorted(held_fields))
+    if link.model is FlowRun:
+        query = query.exclude(status__in=sorted(ACTIVE_RUN_STATUSES))
     if not link.unique_with:
         found = await query.values_list(pk, flat=True)
         return [_json(v) for v in found]
@@ -355,6 +384,101 @@ async def _movable(
         .values_list(*link.unique_with)
     )
     return [_json(row[0]) for row in rows if tuple(row[1:]) not in taken]
+
+
+def _split_values(values: dict[str, UUID]) -> tuple[dict[str, UUID], dict[str, UUID]]:
+    """The choices of fields, and of custom fields by key (`custom:<key>`)."""
+    fields = {f: r for f, r in values.items() if not f.startswith(CUSTOM_PREFIX)}
+    custom = {f.removeprefix(CUSTOM_PREFIX): r for f, r in values.items() if f not in fields}
+    return fields, custom
+
+
+async def _custom_choices(
+    actor: Actor,
+    aggregate: str,
+    records: dict[UUID, Any],
+    chosen: dict[str, UUID],
+    conn: BaseDBAsyncClient,
+) -> dict[UUID, UUID]:
+    """The chosen custom fields (field id -> the record whose values win), each a live field
+    of the record type, chosen from a record of the merge."""
+    if not chosen:
+        return {}
+    defined = {c.key: c.id for c in await list_custom_fields(actor, [aggregate], conn=conn)}
+    found = {}
+    for key, source in chosen.items():
+        where = f"values.{CUSTOM_PREFIX}{key}"
+        if key not in defined:
+            raise DomainError(
+                MergeErrorCode.INVALID, f"No custom field `{key}` of {aggregate}s.", where
+            )
+        if source not in records:
+            raise DomainError(
+                MergeErrorCode.INVALID, "Choose values only from the records being merged.", where
+            )
+        found[defined[key]] = source
+    return found
+
+
+async def _move_chosen_values(
+    aggregate: str, survivor_id: UUID, chosen: dict[UUID, UUID], conn: BaseDBAsyncClient
+) -> list[dict[str, Any]]:
+    """Each chosen custom field: the chosen record's values to the survivor and the survivor's
+    to that record (a swap, recorded as two groups, so an undo swaps back)."""
+    moved = []
+    for field_id, source in chosen.items():
+        if source == survivor_id:
+            continue
+        swap = [(survivor_id, source), (source, survivor_id)]
+        # Both sides read before either moves, so no row is moved twice.
+        found = [
+            await CustomFieldValue.filter(record_type=aggregate, record_id=owner, field_id=field_id)
+            .using_db(conn)
+            .values_list("id", flat=True)
+            for owner, _ in swap
+        ]
+        for (owner, to), ids in zip(swap, found, strict=True):
+            if not ids:
+                continue
+            await CustomFieldValue.filter(id__in=list(ids)).using_db(conn).update(record_id=to)
+            moved.append(
+                {
+                    "table": "custom_field_value",
+                    "column": "record_id",
+                    "from": str(owner),
+                    "ids": [_json(i) for i in ids],
+                    "field_id": str(field_id),
+                }
+            )
+    return moved
+
+
+async def _stop_runs(
+    actor: Actor, aggregate: str, survivor_id: UUID, merged_ids: list[UUID], conn: BaseDBAsyncClient
+) -> dict[str, list[str]]:
+    """Cancel the merged records' running flow runs (see the module doc), each audited with
+    the reason; their workflow ids by record."""
+    runs = await FlowRun.filter(
+        agency_id=actor.agency_id,
+        record_type=aggregate,
+        record_id__in=[str(m) for m in merged_ids],
+        status__in=sorted(ACTIVE_RUN_STATUSES),
+    ).using_db(conn)
+    for run in runs:
+        await signal_run(run, SIGNAL_CANCEL, conn)
+        await record_audit(
+            actor,
+            "flow_run",
+            str(run.id),
+            "cancel",
+            {"status": run.status, "workflow_id": run.workflow_id},
+            {"reason": STOPPED_BY_MERGE, "merged_into": str(survivor_id)},
+            conn,
+        )
+    stopped: dict[str, list[str]] = {}
+    for run in runs:
+        stopped.setdefault(run.record_id, []).append(run.workflow_id)
+    return stopped
 
 
 async def merge_records(
@@ -369,19 +493,29 @@ async def merge_records(
     audit entry for each record and one `<aggregate>.merged` event."""
     kind = KINDS[aggregate]
     order = _check_ids(survivor_id, merged_ids)
+    field_values, custom_values = _split_values(values)
     async with in_transaction() as conn:
         records = await _lock_all(kind, actor, order, conn)
         survivor = records[survivor_id]
-        columns = _chosen_columns(kind, records, order, values)
+        columns = _chosen_columns(kind, records, order, field_values)
+        chosen_custom = await _custom_choices(actor, aggregate, records, custom_values, conn)
         if columns.get("parent_id") in records:
             columns["parent_id"] = None
         if "owner_id" in columns:
             await check_owner(actor, columns["owner_id"], MergeErrorCode, f"{aggregate}s")
         before = {name: _json(getattr(survivor, name)) for name in columns}
         survivor.update_from_dict(columns)
-        moved = await _move_rows(
-            record_links(aggregate), aggregate, actor.agency_id, survivor_id, order[1:], conn
+        moved = await _move_chosen_values(aggregate, survivor_id, chosen_custom, conn)
+        moved += await _move_rows(
+            record_links(aggregate),
+            aggregate,
+            actor.agency_id,
+            survivor_id,
+            order[1:],
+            conn,
+            frozenset(chosen_custom),
         )
+        stopped = await _stop_runs(actor, aggregate, survivor_id, order[1:], conn)
         now = datetime.now(UTC)
         for merged_id in order[1:]:
             records[merged_id].deleted_at = now
@@ -401,23 +535,25 @@ async def merge_records(
             using_db=conn,
         )
         summary = _summary(merge)
+        custom_chosen = {f"{CUSTOM_PREFIX}{k}": str(v) for k, v in custom_values.items()}
         await record_audit(
             actor,
             aggregate,
             str(survivor_id),
             "merge",
             before,
-            {**merge.survivor_after, **summary},
+            {**merge.survivor_after, **summary, **custom_chosen},
             conn,
         )
         for merged_id in order[1:]:
+            own = stopped.get(str(merged_id), [])
             await record_audit(
                 actor,
                 aggregate,
                 str(merged_id),
                 "merge",
                 {},
-                {"merged_into": str(survivor_id)},
+                {"merged_into": str(survivor_id), "stopped_flow_runs": own},
                 conn,
             )
         await append_event(actor, f"{aggregate}.merged", aggregate, str(survivor_id), summary, conn)
@@ -509,7 +645,7 @@ async def undo_merge(actor: Actor, merge_id: UUID) -> RecordMerge:
                 "id",
             )
         models = {str(m._meta.db_table): m for m in _models()}
-        for group in merge.moved:
+        for group in _undoable(merge, await _survivor_values(merge, conn)):
             model = models[group["table"]]
             link = RecordLink(model, group["column"], None, ())
             pk = str(model._meta.pk_attr)
@@ -540,6 +676,44 @@ async def undo_merge(actor: Actor, merge_id: UUID) -> RecordMerge:
             actor, f"{kind.aggregate}.merge_undone", kind.aggregate, str(survivor.id), summary, conn
         )
     return merge
+
+
+async def _survivor_values(merge: RecordMerge, conn: BaseDBAsyncClient) -> dict[str, set[str]]:
+    """The survivor's values now of the custom fields chosen in the merge (row ids by field)."""
+    chosen = {g["field_id"] for g in merge.moved if "field_id" in g}
+    if not chosen:
+        return {}
+    rows = (
+        await CustomFieldValue.filter(
+            record_type=merge.record_type, record_id=merge.survivor_id, field_id__in=sorted(chosen)
+        )
+        .using_db(conn)
+        .values_list("field_id", "id")
+    )
+    found: dict[str, set[str]] = {}
+    for field_id, row_id in rows:
+        found.setdefault(str(field_id), set()).add(str(row_id))
+    return found
+
+
+def _undoable(merge: RecordMerge, survivor_values: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """The moved groups to put back. A chosen custom field set on the survivor since (its rows
+    now are not the ones the merge gave it) keeps the later edit: the survivor's old values
+    stay with the record they were swapped to."""
+    given = {
+        g["field_id"]: {str(i) for i in g["ids"]}
+        for g in merge.moved
+        if "field_id" in g and g["from"] != str(merge.survivor_id)
+    }
+    groups = []
+    for group in merge.moved:
+        field_id = group.get("field_id")
+        if field_id is not None and group["from"] == str(merge.survivor_id):
+            now = survivor_values.get(field_id, set())
+            if now - given.get(field_id, set()):
+                continue
+        groups.append(group)
+    return groups
 
 
 async def survivor_of(actor: Actor, merge: RecordMerge) -> Contact | Customer:

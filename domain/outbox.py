@@ -62,6 +62,32 @@ async def enqueue(
     )
 
 
+async def enqueue_many(
+    agency_id: UUID,
+    messages: list[tuple[OutboxKind, str, dict[str, Any]]],
+    connection: BaseDBAsyncClient,
+) -> None:
+    """`enqueue` of several messages (kind, workflow id, payload) in one statement, delivered
+    in the order given (a batch of events' signals and starts)."""
+    if not messages:
+        return
+    now = datetime.now(UTC)
+    await OutboxMessage.bulk_create(
+        [
+            OutboxMessage(
+                agency_id=agency_id,
+                kind=kind,
+                workflow_id=workflow_id,
+                payload=with_trace(payload),
+                status=OutboxStatus.PENDING,
+                next_attempt_at=now,
+            )
+            for kind, workflow_id, payload in messages
+        ],
+        using_db=connection,
+    )
+
+
 async def due_messages(limit: int, now: datetime | None = None) -> list[OutboxMessage]:
     """Pending messages due now, oldest first (so a run's start comes before its signals)."""
     moment = now or datetime.now(UTC)

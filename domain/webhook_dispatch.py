@@ -57,3 +57,22 @@ async def schedule_webhook_deliveries(
         ],
         using_db=connection,
     )
+
+
+async def schedule_many_webhook_deliveries(
+    wanted: list[tuple[Event, list[UUID]]], connection: BaseDBAsyncClient
+) -> None:
+    """`schedule_webhook_deliveries` of many events (each with its endpoints), in one statement."""
+    deliveries = [
+        WebhookDelivery(
+            agency_id=event.agency_id,
+            endpoint_id=endpoint,
+            event_id=event.id,
+            event_type=event.type,
+            status=PENDING,
+        )
+        for event, endpoint_ids in wanted
+        for endpoint in endpoint_ids
+    ]
+    if deliveries:
+        await WebhookDelivery.bulk_create(deliveries, using_db=connection)

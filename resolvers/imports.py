@@ -38,7 +38,9 @@ async def start(context: RequestContext, data: Any) -> Outcome[RecordImport]:
     async def started() -> RecordImport:
         mapping = {m.column: m.field for m in data.mapping}
         policy = DuplicatePolicy(data.duplicate_policy)
-        return await imports.start_import(actor, _id(data.id), mapping, policy)
+        return await imports.start_import(
+            actor, _id(data.id), mapping, policy, start_flows=data.start_flows
+        )
 
     return await attempt(ImportErrorCode, started, _path)
 

@@ -120,7 +120,8 @@ class MergeValueInput:
         "emails, phones, companyName, jobTitle, address, source, ownerId, notes; customers: "
         "name, legalName, website, industry, category, rating, parentId, ownerId, "
         "operationsUserId, services, billingEmail, billingAddress, taxId, currency, "
-        "paymentTermsDays, billingUnits). Another name: INVALID."
+        "paymentTermsDays, billingUnits), or `custom:<key>` for a custom field's values. "
+        "Another name: INVALID."
     )
     record_id: relay.GlobalID = strawberry.field(
         description="The record (the survivor or a merged one) whose value the survivor takes."
@@ -141,9 +142,9 @@ class MergeRecordsInput:
     )
     values: list[MergeValueInput] = strawberry.field(
         default_factory=list,
-        description="Fields to take from a given record. Left out: the survivor's value, or the "
-        "first merged record's when the survivor's is empty. Emails, phones and services are "
-        "joined unless chosen, tags always.",
+        description="Fields (and custom fields, `custom:<key>`) to take from a given record. "
+        "Left out: the survivor's value, or the first merged record's when the survivor's is "
+        "empty. Emails, phones and services are joined unless chosen, tags always.",
     )
 
 

@@ -72,6 +72,9 @@ class RecordImport(relay.Node):
     duplicate_policy: DuplicatePolicy = strawberry.field(
         description="What a row matching an existing record does."
     )
+    start_flows: bool = strawberry.field(
+        description="Whether the imported records start the flows their events trigger."
+    )
     columns: list[str] = strawberry.field(description="The file's columns, in order.")
     total_rows: int = strawberry.field(description="Data rows in the file (blank rows aside).")
     created: int = strawberry.field(description="Records created so far.")
@@ -122,6 +125,11 @@ class StartRecordImportInput:
     )
     duplicate_policy: DuplicatePolicy = strawberry.field(
         default=DuplicatePolicy.SKIP, description="SKIP when left out."
+    )
+    start_flows: bool = strawberry.field(
+        default=True,
+        description="Whether each imported record starts the flows its event triggers (a new "
+        "contact's nurture), as one created through the API does. True when left out.",
     )
 
 

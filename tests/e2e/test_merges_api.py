@@ -311,6 +311,75 @@ async def test_bad_merges_are_refused_with_typed_errors(api: Api) -> None:
     assert await Contact.filter(deleted_at__isnull=False).count() == 0
 
 
+CUSTOM = "query($id: ID!) { contact(id: $id) { customFields { key text number } } }"
+
+
+async def _custom(api: Api, contact_id: uuid.UUID) -> dict[str, Any]:
+    shown = (await api.graphql(CUSTOM, {"id": gid("Contact", contact_id)}))["contact"]
+    return {f["key"]: f["text"] or f["number"] for f in shown["customFields"]}
+
+
+async def test_a_merge_chooses_custom_field_values_and_undo_swaps_them_back(api: Api) -> None:
+    actor, admin = await _system()
+    for key, kind in (("budget", "number"), ("region", "text"), ("tier", "text")):
+        await custom_fields.define_custom_field(
+            actor, {"record_type": "contact", "key": key, "label": key, "type": kind}
+        )
+    survivor = await contacts.create_contact(
+        actor,
+        {
+            "first_name": "Ada",
+            "owner_id": admin.id,
+            "custom_fields": [{"key": "budget", "number": 1}, {"key": "tier", "text": "gold"}],
+        },
+    )
+    merged = await contacts.create_contact(
+        actor,
+        {
+            "first_name": "Augusta",
+            "owner_id": admin.id,
+            "custom_fields": [
+                {"key": "budget", "number": 2},
+                {"key": "region", "text": "north"},
+                {"key": "tier", "text": "silver"},
+            ],
+        },
+    )
+    unknown = await api.graphql(
+        MERGE_CONTACTS,
+        {
+            "input": {
+                "survivorId": gid("Contact", survivor.id),
+                "mergedIds": [gid("Contact", merged.id)],
+                "values": [{"field": "custom:nope", "recordId": gid("Contact", merged.id)}],
+            }
+        },
+    )
+    assert [e["code"] for e in unknown["mergeContacts"]["errors"]] == ["INVALID"]
+
+    data = await api.graphql(
+        MERGE_CONTACTS,
+        {
+            "input": {
+                "survivorId": gid("Contact", survivor.id),
+                "mergedIds": [gid("Contact", merged.id)],
+                "values": [{"field": "custom:budget", "recordId": gid("Contact", merged.id)}],
+            }
+        },
+    )
+    merge = data["mergeContacts"]["merge"]
+    assert data["mergeContacts"]["errors"] == []
+    # budget chosen from Augusta; region was empty on Ada, so it moves; tier is Ada's (not chosen).
+    assert await _custom(api, survivor.id) == {"budget": 2, "region": "north", "tier": "gold"}
+    audited = await AuditEntry.get(action="merge", entity_id=str(survivor.id))
+    assert audited.after["custom:budget"] == str(merged.id)
+
+    undone = await api.graphql(UNDO, {"id": merge["id"]})
+    assert undone["undoMerge"]["errors"] == []
+    assert await _custom(api, survivor.id) == {"budget": 1, "region": None, "tier": "gold"}
+    assert await _custom(api, merged.id) == {"budget": 2, "region": "north", "tier": "silver"}
+
+
 CREATE_CONTACT = """
 mutation($input: CreateContactInput!) {
   createContact(input: $input) {

@@ -19,7 +19,7 @@ from domain.import_files import (
     header_of,
     safe_cell,
 )
-from domain.import_runs import normalised_phone
+from domain.import_runs import probe_for
 from domain.imports import TARGETS, suggest_mapping
 
 
@@ -67,5 +67,10 @@ def test_the_suggestion_reads_common_spellings_once_per_field() -> None:
     }
 
 
-def test_phones_match_whatever_their_spacing() -> None:
-    assert normalised_phone("+44 20 7946-0018") == normalised_phone("+442079460018")
+def test_rows_are_matched_by_the_detector_s_keys_whatever_their_spacing() -> None:
+    spaced = probe_for("contact", {"first_name": "Ada", "phones": ["+44 20 7946-0018"]})
+    packed = probe_for("contact", {"first_name": "ADA", "phones": ["+442079460018"]})
+    assert spaced is not None
+    assert packed is not None
+    assert spaced.keys("GB") == packed.keys("GB")
+    assert probe_for("lead", {"title": "A lead"}) is None
