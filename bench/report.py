@@ -220,14 +220,23 @@ def table(results: Sequence[DatabaseResult]) -> str:
             f"{r.graphql.median_ms:.1f} / {r.graphql.p95_ms:.1f}",
             f"{r.sql.median_ms:.2f} / {r.sql.p95_ms:.2f}",
             f"{r.ratio:.1f}x",
-            f"{r.load.requests_per_second:.1f}",
-            f"{r.load.latency.median_ms:.0f} / {r.load.latency.p95_ms:.0f}",
-            f"{r.load_workers.requests_per_second:.1f} ({r.api_workers})",
-            str(r.load.failures + r.load_workers.failures),
+            *_served_cells(r),
         )
         for r in results
     ]
     return _aligned(rows)
+
+
+def _served_cells(r: DatabaseResult) -> tuple[str, ...]:
+    """The page under load, or dashes where the served phases did not run."""
+    if r.load is None or r.load_workers is None:
+        return ("-", "-", "-", "-")
+    return (
+        f"{r.load.requests_per_second:.1f}",
+        f"{r.load.latency.median_ms:.0f} / {r.load.latency.p95_ms:.0f}",
+        f"{r.load_workers.requests_per_second:.1f} ({r.api_workers})",
+        str(r.load.failures + r.load_workers.failures),
+    )
 
 
 def _p50_p95(load: LoadResult) -> str:
@@ -239,14 +248,15 @@ def floor_table(results: Sequence[DatabaseResult]) -> str:
     rows = [FLOOR_HEADER] + [
         (
             r.database,
-            f"{r.floor.one_contact.requests_per_second:.0f}",
-            _p50_p95(r.floor.one_contact),
-            f"{r.floor.hello.requests_per_second:.0f}",
-            _p50_p95(r.floor.hello),
-            f"{r.floor.ratio:.0%}",
-            str(r.floor.one_contact.failures + r.floor.hello.failures),
+            f"{f.one_contact.requests_per_second:.0f}",
+            _p50_p95(f.one_contact),
+            f"{f.hello.requests_per_second:.0f}",
+            _p50_p95(f.hello),
+            f"{f.ratio:.0%}",
+            str(f.one_contact.failures + f.hello.failures),
         )
         for r in results
+        if (f := r.floor) is not None
     ]
     return _aligned(rows)
 
@@ -352,31 +362,34 @@ def goals_table(results: Sequence[DatabaseResult]) -> str:
                 "<= 2x",
                 _met(spread <= 2),
             ),
-            (
-                "pages/s, 16 clients, 1 process",
-                db,
-                f"{r.load.requests_per_second:.1f}",
-                f"{BASELINE_PAGES_PER_SECOND[db]:.0f}",
-                ">= 60",
-                _met(r.load.requests_per_second >= 60),
-            ),
-            (
-                f"pages/s, 16 clients, {r.api_workers} processes",
-                db,
-                f"{r.load_workers.requests_per_second:.1f}",
-                "",
-                "every core used",
-                "",
-            ),
-            (
-                "contact(id) / bare { hello } req/s",
-                db,
-                f"{r.floor.ratio:.0%}",
-                "20%",
-                ">= 50%",
-                _met(r.floor.ratio >= 0.5),
-            ),
         ]
+        if r.load is not None and r.load_workers is not None and r.floor is not None:
+            rows += [
+                (
+                    "pages/s, 16 clients, 1 process",
+                    db,
+                    f"{r.load.requests_per_second:.1f}",
+                    f"{BASELINE_PAGES_PER_SECOND[db]:.0f}",
+                    ">= 60",
+                    _met(r.load.requests_per_second >= 60),
+                ),
+                (
+                    f"pages/s, 16 clients, {r.api_workers} processes",
+                    db,
+                    f"{r.load_workers.requests_per_second:.1f}",
+                    "",
+                    "every core used",
+                    "",
+                ),
+                (
+                    "contact(id) / bare { hello } req/s",
+                    db,
+                    f"{r.floor.ratio:.0%}",
+                    "20%",
+                    ">= 50%",
+                    _met(r.floor.ratio >= 0.5),
+                ),
+            ]
         rows += [
             (
                 f"createContact p50 / p95, {w.writers} writers",
