@@ -111,6 +111,12 @@ async def _median(stays: QuerySet[DealStageChange], count: int, postgres: bool) 
     return (sum(values, ZERO) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+async def no_stage_flow(period: DashboardFilter) -> StageFlow:
+    """No stages, every figure zero: what is left where the history was not asked for."""
+    none = _Grouped().figure(period)
+    return StageFlow([], [], none, none, none)
+
+
 async def stage_flow(actor: Actor, period: DashboardFilter) -> StageFlow:
     """The viewer's deals' moves through the open stages: conversion and time in stage. One
     grouping by bucket and stage for the entries, one for the stays; per stage and per bucket
@@ -121,8 +127,7 @@ async def stage_flow(actor: Actor, period: DashboardFilter) -> StageFlow:
     }
     open_ids = [stage_id for stage_id, stage in stages.items() if stage.kind == "open"]
     if not open_ids:
-        none = _Grouped().figure(period)
-        return StageFlow([], [], none, none, none)
+        return await no_stage_flow(period)
     postgres = _is_postgres(DealStageChange)
     history = DealStageChange.filter(
         agency_id=actor.agency_id,

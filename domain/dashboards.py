@@ -552,8 +552,14 @@ async def _rows(query: Any) -> list[dict[str, Any]]:
     return found
 
 
-async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHeadDashboard:
-    """The statements are independent: they run at once, each on a connection of the pool."""
+async def sales_head_dashboard(
+    actor: Actor, period: DashboardFilter, *, stage_history: bool = True
+) -> SalesHeadDashboard:
+    """The statements are independent: they run at once, each on a connection of the pool.
+
+    `stage_history=False` leaves the figures from the stage history empty: the API counts
+    them only when a query selects one (they read every entry of the period, the dashboard's
+    slowest statements), reports always."""
     period = period.checked()
     start = asyncio.create_task
     closed = Deal.filter(
@@ -632,7 +638,11 @@ async def sales_head_dashboard(actor: Actor, period: DashboardFilter) -> SalesHe
             .values("source", "n")
         )
     )
-    flow_task = start(dashboard_stages.stage_flow(actor, period))
+    flow_task = start(
+        dashboard_stages.stage_flow(actor, period)
+        if stage_history
+        else dashboard_stages.no_stage_flow(period)
+    )
     competitors_task = start(dashboard_sales.won_and_lost_by_competitor(actor, period))
     campaigns_task = start(dashboard_sales.leads_by_campaign(actor, period))
     by_stage, pipeline, weighted = await pipeline_task

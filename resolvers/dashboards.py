@@ -48,11 +48,15 @@ async def sales_dashboard(context: RequestContext, data: Any) -> dashboards.Sale
     return await answer(work())
 
 
-async def sales_head_dashboard(context: RequestContext, data: Any) -> dashboards.SalesHeadDashboard:
+async def sales_head_dashboard(
+    context: RequestContext, data: Any, stage_history: bool = True
+) -> dashboards.SalesHeadDashboard:
     actor = actor_of(context)
 
     async def work() -> dashboards.SalesHeadDashboard:
-        return await dashboards.sales_head_dashboard(actor, dashboard_filter(data))
+        return await dashboards.sales_head_dashboard(
+            actor, dashboard_filter(data), stage_history=stage_history
+        )
 
     return await answer(work())
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from strawberry import relay
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
 from domain.pagination import Page
+from resolvers.selections import selected_names
 
 
 def connection(page: Page[Any]) -> relay.Connection[Any]:
@@ -27,17 +27,4 @@ def connection(page: Page[Any]) -> relay.Connection[Any]:
 def node_fields(info: Info) -> set[str]:
     """The names of the fields a connection's query selects on its nodes (`edges { node {
     ... } }`, through fragments): what a page may load for all its rows at once."""
-    names: set[str] = set()
-
-    def walk(selections: list[Selection], path: tuple[str, ...]) -> None:
-        for selection in selections:
-            if not isinstance(selection, SelectedField):
-                walk(selection.selections, path)  # a fragment: its fields are the parent's
-            elif not path:
-                names.add(selection.name)
-            elif selection.name == path[0]:
-                walk(selection.selections, path[1:])
-
-    for field in info.selected_fields:
-        walk(field.selections, ("edges", "node"))
-    return names
+    return selected_names(info, ("edges", "node"))

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from domain import dashboards
 from domain.dashboards import Bucket
 from resolvers import dashboards as resolve
+from resolvers.selections import selected_names
 from schema.dashboard_figures import (
     CampaignLeadSource,
     CompetitorOutcome,
@@ -317,6 +318,13 @@ class SysadminDashboard:
 DASHBOARD_FILTER = strawberry.argument(description="The period, its bucket and whose records.")
 
 
+# The sales head's figures read from the deals' stage history (`domain.dashboard_stages`),
+# counted only when a query selects one of them.
+STAGE_HISTORY_FIELDS = frozenset(
+    {"stageConversion", "timeInStage", "stageEntries", "stageAdvanceRate", "daysInStage"}
+)
+
+
 @strawberry.type
 class DashboardQuery:
     @strawberry.field(
@@ -338,7 +346,8 @@ class DashboardQuery:
     async def sales_head_dashboard(
         self, info: Info, filter: Annotated[DashboardFilterInput, DASHBOARD_FILTER]
     ) -> SalesHeadDashboard:
-        found: Any = await resolve.sales_head_dashboard(info.context, filter)
+        stage_history = bool(STAGE_HISTORY_FIELDS & selected_names(info))
+        found: Any = await resolve.sales_head_dashboard(info.context, filter, stage_history)
         return found  # type: ignore[no-any-return]
 
     @strawberry.field(
