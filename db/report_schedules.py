@@ -52,7 +52,7 @@ class ReportSchedule(Model):
 class ReportDelivery(Model):
     """One run of a schedule: the period it covered, the file, and what became of it.
 
-    `run_key` names the run (the Temporal workflow id of that action), unique per schedule,
+    `run_key` names the run (the Temporal workflow and run id of that action), unique per schedule,
     so a retried activity finds the delivery, its attachment and its messages instead of
     building and sending them again.
     """

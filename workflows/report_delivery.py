@@ -44,9 +44,12 @@ class DeliverReport:
         """The delivery's status (`sent`, `partly_sent`, `failed`), or why it stopped."""
         info = workflow.info()
         run_at: datetime = info.typed_search_attributes.get(SCHEDULED_AT) or workflow.now()
+        # The run's key: its workflow id is the schedule's and the second it was started at, so
+        # two triggers in one second share it; the run id is this run's alone, and the same
+        # for every retry of its activities.
         plan: ReportRunPlan = await workflow.execute_activity(
             prepare_report_delivery,
-            ReportRunInput(request.schedule_id, info.workflow_id, run_at),
+            ReportRunInput(request.schedule_id, f"{info.workflow_id}/{info.run_id}", run_at),
             start_to_close_timeout=BUILD_TIMEOUT,
             retry_policy=BUILD_RETRY,
         )
