@@ -39,7 +39,7 @@ from bench.broadcast_load import peak_mib, process_mib
 from bench.client import BenchmarkError
 from bench.concurrent_load import WORKER_STARTED, start_crm, stop_crm, wait_for_line
 from bench.timings import percentile
-from bench.write_load import temporal_config_for
+from bench.write_load import temporal_config_for, worker_environment
 from crm.dev_stack import find_temporal_binary
 from db.audit import AuditEntry
 from db.connection import database, migrate
@@ -175,13 +175,9 @@ async def sla_timers_benchmark(
     async with environment, database(database_url):
         client = environment.client
         config = temporal_config_for(workdir, uuid.uuid4().hex[:8])
-        env = {
-            "CRM_DATABASE_URL": database_url,
-            "CRM_DATA_DIR": str(workdir),
-            "CRM_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-            "CRM_TEMPORAL_CONFIG": str(config),
-            "CRM_LOG_LEVEL": "INFO",
-        }
+        env = worker_environment(
+            database_url, workdir, client.service_client.config.target_host, config
+        )
         worker, log = await start_crm(["worker"], env, workdir / "sla-worker.log")
         try:
             await wait_for_line(worker, log, WORKER_STARTED)

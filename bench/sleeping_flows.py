@@ -31,7 +31,7 @@ from bench.broadcast_load import peak_mib, process_mib
 from bench.client import BenchmarkError
 from bench.concurrent_load import WORKER_STARTED, start_crm, stop_crm, wait_for_line
 from bench.timings import percentile
-from bench.write_load import temporal_config_for
+from bench.write_load import temporal_config_for, worker_environment
 from crm.dev_stack import find_temporal_binary
 from db.connection import migrate
 from domain.flows.definitions import FlowDefinition, FlowRunStatus
@@ -129,13 +129,9 @@ async def sleeping_flows_benchmark(
         client = environment.client
         config = temporal_config_for(workdir, uuid.uuid4().hex[:8])
         queue = yaml.safe_load(config.read_text())["temporal"]["task_queues"]["flows"]
-        env = {
-            "CRM_DATABASE_URL": database_url,
-            "CRM_DATA_DIR": str(workdir),
-            "CRM_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-            "CRM_TEMPORAL_CONFIG": str(config),
-            "CRM_LOG_LEVEL": "INFO",
-        }
+        env = worker_environment(
+            database_url, workdir, client.service_client.config.target_host, config
+        )
         worker, log = await start_crm(["worker"], env, workdir / "sleeping-worker.log")
         try:
             await wait_for_line(worker, log, WORKER_STARTED)

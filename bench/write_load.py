@@ -174,6 +174,20 @@ def temporal_config_for(workdir: Path, run: str) -> Path:
     return path
 
 
+def worker_environment(
+    database_url: str, workdir: Path, temporal_address: str, config: Path
+) -> dict[str, str]:
+    """The environment of a `crm worker` of the benchmark's own (the sleeping flows, the SLA
+    clocks): its database, folder, Temporal server and `temporal_config_for` file."""
+    return {
+        "CRM_DATABASE_URL": database_url,
+        "CRM_DATA_DIR": str(workdir),
+        "CRM_TEMPORAL_ADDRESS": temporal_address,
+        "CRM_TEMPORAL_CONFIG": str(config),
+        "CRM_LOG_LEVEL": "INFO",
+    }
+
+
 @contextlib.asynccontextmanager
 async def writing_stack(
     database_url: str,
